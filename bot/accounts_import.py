@@ -1,0 +1,214 @@
+"""Staff import of accounts from a CSV file (the school's export).
+
+Columns: ``identifiant``, ``mot_de_passe_provisoire``, ``profil``, ``prenom``, ``nom``,
+``etablissement``; ``;`` or ``,`` delimiter; UTF-8 with or without BOM. A bad line is reported
+with its line number and does not stop the others; importing the same file again changes
+nothing. Provisional passwords are hashed (argon2id) as they are read, never stored in clear.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from bot.security import KeyedHasher, SecretHasher, normalise_identifiant
+from storage.accounts import ImportedAccount, ImportOutcome, Profil, SqliteAccountDirectory
+
+REQUIRED_COLUMNS = (
+    "identifiant",
+    "mot_de_passe_provisoire",
+    "profil",
+    "prenom",
+    "nom",
+    "etablissement",
+)
+
+PROFIL_ALIASES: dict[str, Profil] = {
+    "apprenti": Profil.APPRENTI,
+    "apprentie": Profil.APPRENTI,
+    "maitre_apprentissage": Profil.MAITRE_APPRENTISSAGE,
+    "maitre_d_apprentissage": Profil.MAITRE_APPRENTISSAGE,
+    "maitre": Profil.MAITRE_APPRENTISSAGE,
+    "eleve": Profil.ELEVE,
+    "parent": Profil.PARENT,
+    "personnel": Profil.PERSONNEL,
+    "autre": Profil.AUTRE,
+}
+
+MAX_FIELD_LENGTH = 200
+
+
+class ImportFileError(ValueError):
+    """The file cannot be read at all (no header, missing columns, not UTF-8)."""
+
+
+@dataclass(frozen=True)
+class CsvLine:
+    """One line of the file, not checked yet."""
+
+    number: int
+    values: dict[str, str]
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or would do, with ``dry_run``)."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def total(self) -> int:
+        """Lines read (header excluded)."""
+        return self.added + self.updated + self.unchanged + len(self.rejected)
+
+
+def _fold(text: str) -> str:
+    """Lower case, no accents, words joined by ``_``: « Maître d'apprentissage » →
+    ``maitre_d_apprentissage``."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return re.sub(r"[^a-z0-9]+", "_", plain).strip("_")
+
+
+def parse_profil(text: str) -> Profil | None:
+    """The profile of a CSV value, tolerant of case, accents and spacing."""
+    return PROFIL_ALIASES.get(_fold(text))
+
+
+def read_csv(data: bytes) -> Iterator[CsvLine]:
+    """Lines of a CSV file as dicts keyed by the folded column names; numbers are file lines."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ImportFileError(
+            f"the file is not UTF-8 (byte {error.start}); save it as « CSV UTF-8 »"
+        ) from error
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = [_fold(name) for name in next(reader)]
+    except StopIteration as error:
+        raise ImportFileError("the file is empty") from error
+    missing = [column for column in REQUIRED_COLUMNS if column not in header]
+    if missing:
+        raise ImportFileError(f"missing column(s): {', '.join(missing)}")
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        number = reader.line_num
+        values = {name: (row[i].strip() if i < len(row) else "") for i, name in enumerate(header)}
+        if len(row) > len(header):
+            values["__extra__"] = "yes"
+        yield CsvLine(number, values)
+
+
+def check_line(line: CsvLine) -> str | None:
+    """Why the line cannot be imported (in English, for staff logs), or None."""
+    values = line.values
+    if "__extra__" in values:
+        return "more cells than columns (a ; or , inside a value?)"
+    identifiant = values.get("identifiant", "")
+    if not identifiant:
+        return "identifiant is empty"
+    if any(ch.isspace() for ch in identifiant):
+        return "identifiant contains a space"
+    if not values.get("mot_de_passe_provisoire"):
+        return "mot_de_passe_provisoire is empty"
+    if parse_profil(values.get("profil", "")) is None:
+        allowed = ", ".join(p.value for p in Profil)
+        return f"unknown profil {values.get('profil', '')!r} (expected one of: {allowed})"
+    for name, value in values.items():
+        if len(value) > MAX_FIELD_LENGTH:
+            return f"{name} is longer than {MAX_FIELD_LENGTH} characters"
+    return None
+
+
+def fingerprint(keyed: KeyedHasher, line: CsvLine) -> str:
+    """Keyed hash of the line's values: equal fingerprints mean an unchanged line."""
+    joined = "\x1f".join(line.values.get(column, "") for column in REQUIRED_COLUMNS)
+    return keyed.digest(joined, purpose="import")
+
+
+async def import_accounts(
+    path: Path,
+    directory: SqliteAccountDirectory,
+    hasher: SecretHasher,
+    keyed: KeyedHasher,
+    now: datetime,
+    *,
+    actor: str = "cli",
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    concurrency: int = 4,
+) -> ImportReport:
+    """Import the CSV file at ``path``; ``progress(done, total)`` is called as lines are done."""
+    lines = list(read_csv(path.read_bytes()))
+    report = ImportReport(dry_run=dry_run)
+    seen: dict[str, int] = {}
+    valid: list[CsvLine] = []
+    for line in lines:
+        reason = check_line(line)
+        norm = normalise_identifiant(line.values.get("identifiant", ""))
+        if reason is None and norm in seen:
+            reason = f"identifiant already on line {seen[norm]}"
+        if reason is not None:
+            report.rejected.append((line.number, reason))
+        else:
+            seen[norm] = line.number
+            valid.append(line)
+    done = len(report.rejected)
+    if progress:
+        progress(done, len(lines))
+
+    semaphore = asyncio.Semaphore(concurrency)
+    counter_lock = asyncio.Lock()
+
+    async def one(line: CsvLine) -> ImportOutcome:
+        nonlocal done
+        async with semaphore:
+            values = line.values
+            candidate = ImportedAccount(
+                identifiant=values["identifiant"],
+                identifiant_norm=normalise_identifiant(values["identifiant"]),
+                provisional_password_hash=None,
+                profil=parse_profil(values["profil"]) or Profil.AUTRE,
+                prenom=values.get("prenom", ""),
+                nom=values.get("nom", ""),
+                etablissement=values.get("etablissement", ""),
+                fingerprint=fingerprint(keyed, line),
+            )
+            outcome, needs_hash = await directory.plan_import(candidate)
+            if not dry_run and outcome != ImportOutcome.UNCHANGED:
+                hashed = (
+                    await hasher.hash(values["mot_de_passe_provisoire"]) if needs_hash else None
+                )
+                candidate = ImportedAccount(**{**candidate.__dict__,
+                                               "provisional_password_hash": hashed})
+                outcome = await directory.import_account(candidate, now, actor)
+        async with counter_lock:
+            done += 1
+            if progress:
+                progress(done, len(lines))
+        return outcome
+
+    for outcome in await asyncio.gather(*(one(line) for line in valid)):
+        if outcome == ImportOutcome.ADDED:
+            report.added += 1
+        elif outcome == ImportOutcome.UPDATED:
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    report.rejected.sort()
+    return report

@@ -1,0 +1,494 @@
+"""The activation procedure as plain, typed service functions (no Telegram in here).
+
+Each public method takes the user's session and what they typed or chose, applies the rules of
+the two guides (provisional credentials → CGU → verified e-mail or two secret questions → new
+password, confirmed → active account), saves the new step to the database and only then returns
+an outcome for the handler to render.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from bot import texts
+from bot.mail import Mailer, MailDeliveryError, OutgoingMail, validate_email_address
+from bot.password_policy import PasswordPolicy, PasswordRule
+from bot.school import SchoolConfig
+from bot.security import (
+    KeyedHasher,
+    SecretHasher,
+    generate_numeric_code,
+    generate_token,
+    normalise_answer,
+    normalise_identifiant,
+)
+from bot.throttle import ThrottlePolicy
+from storage.accounts import Account, AccountDirectory, AccountStatus, ActivationRecord
+from storage.records import RecordRepository
+from storage.sessions import ConversationSession, SessionRepository
+from storage.throttle import ThrottleRepository
+
+FLOW_ACTIVATION = "activation"
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(UTC)
+
+
+class Step(StrEnum):
+    """Steps of the activation; also the states of its ConversationHandler."""
+
+    PROFILE = "profil"
+    IDENTIFIANT = "identifiant"
+    PROVISIONAL = "mot_de_passe_provisoire"
+    CGU = "cgu"
+    RECOVERY = "choix_secours"
+    EMAIL = "email"
+    EMAIL_CONFIRM = "email_confirmation"
+    CODE = "code"
+    QUESTION1 = "question1"
+    ANSWER1 = "reponse1"
+    QUESTION2 = "question2"
+    ANSWER2 = "reponse2"
+    PASSWORD = "mot_de_passe"
+    PASSWORD_CONFIRM = "confirmation"
+
+
+class Outcome(StrEnum):
+    """What a step did, for the handler to render."""
+
+    OK = "ok"
+    REFUSED = "refused"
+    TOO_MANY_IDENTIFIANTS = "too_many_identifiants"
+    INVALID = "invalid"
+    SENT = "sent"
+    SEND_FAILED = "send_failed"
+    TOO_SOON = "too_soon"
+    RESEND_LIMIT = "resend_limit"
+    WRONG = "wrong"
+    THROTTLED = "throttled"
+    LOCKED = "locked"
+    EXPIRED = "expired"
+    OTHER_USER = "other_user"
+    TOO_SHORT = "too_short"
+    TOO_LONG = "too_long"
+    MISMATCH = "mismatch"
+    ACTIVATED = "activated"
+    TAKEN = "taken"
+
+
+@dataclass(frozen=True)
+class Result:
+    """An outcome with what the handler may need to render it."""
+
+    outcome: Outcome
+    retry_after: timedelta | None = None
+    rules: tuple[PasswordRule, ...] = ()
+    account: Account | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class ActivationSettings:
+    """The knobs of the procedure (from :class:`bot.settings.Settings`)."""
+
+    code_length: int = 8
+    verification_ttl: timedelta = timedelta(hours=48)
+    resend_cooldown: timedelta = timedelta(seconds=60)
+    max_resends: int = 5
+    min_answer_length: int = 3
+    max_answer_length: int = 100
+    max_identifiant_length: int = 100
+
+
+@dataclass
+class ActivationService:
+    """The activation rules, over the repositories, the hashers and the mailer."""
+
+    directory: AccountDirectory
+    sessions: SessionRepository
+    throttle: ThrottleRepository
+    records: RecordRepository
+    hasher: SecretHasher
+    keyed: KeyedHasher
+    mailer: Mailer
+    school: SchoolConfig
+    password_policy: PasswordPolicy
+    throttle_policy: ThrottlePolicy
+    settings: ActivationSettings = field(default_factory=ActivationSettings)
+    clock: Clock = utc_now
+
+    # --- sessions ------------------------------------------------------------------------
+
+    async def session_of(self, telegram_user_id: int) -> ConversationSession | None:
+        """The user's activation session, if one is open."""
+        session = await self.sessions.get(telegram_user_id)
+        return session if session and session.flow == FLOW_ACTIVATION else None
+
+    async def begin(
+        self, telegram_user_id: int, chat_id: int, step: Step, profil: str | None = None
+    ) -> ConversationSession:
+        """Open a new session at ``step`` (replacing any earlier one)."""
+        now = self.clock()
+        session = ConversationSession(
+            telegram_user_id=telegram_user_id,
+            chat_id=chat_id,
+            flow=FLOW_ACTIVATION,
+            step=step,
+            started_at=now,
+            updated_at=now,
+            profil=profil,
+        )
+        await self._go(session, step)
+        return session
+
+    async def choose_profile(self, session: ConversationSession, profil: str) -> None:
+        """The user said who they are; ask the identifier."""
+        session.profil = profil
+        await self._go(session, Step.IDENTIFIANT)
+
+    async def cancel(self, telegram_user_id: int) -> bool:
+        """Leave the procedure; True if there was one."""
+        existed = await self.sessions.get(telegram_user_id) is not None
+        await self.sessions.delete(telegram_user_id)
+        return existed
+
+    async def _go(self, session: ConversationSession, step: Step) -> None:
+        """Move to ``step`` (buttons of earlier prompts stop working) and save."""
+        session.step = step
+        session.prompt_nonce = secrets.token_hex(3)
+        await self._save(session)
+
+    async def _save(self, session: ConversationSession) -> None:
+        session.updated_at = self.clock()
+        await self.sessions.save(session)
+
+    def _key(self, identifiant: str) -> str:
+        return self.keyed.digest(normalise_identifiant(identifiant), purpose="identifiant")
+
+    # --- step 1: provisional credentials -------------------------------------------------
+
+    async def submit_identifiant(self, session: ConversationSession, text: str) -> Result:
+        """Keep the identifier (not checked yet: nothing is said about it before the password)."""
+        identifiant = text.strip()
+        if (
+            not identifiant
+            or len(identifiant) > self.settings.max_identifiant_length
+            or any(ch.isspace() for ch in identifiant)
+        ):
+            return Result(Outcome.INVALID)
+        session.identifiant = identifiant
+        await self._go(session, Step.PROVISIONAL)
+        return Result(Outcome.OK)
+
+    async def submit_provisional(self, session: ConversationSession, password: str) -> Result:
+        """Check identifier + provisional password, with the same answer and the same work
+        whether the identifier is unknown, wrong, locked, throttled or already active."""
+        now = self.clock()
+        identifiant = session.identifiant or ""
+        key = self._key(identifiant)
+        tried = await self.throttle.identifiants_tried(
+            session.telegram_user_id, now - self.throttle_policy.window
+        )
+        if not self.throttle_policy.may_try_identifiant(tried, key):
+            session.identifiant = None
+            await self._go(session, Step.IDENTIFIANT)
+            return Result(Outcome.TOO_MANY_IDENTIFIANTS)
+        await self.throttle.record_identifiant_attempt(session.telegram_user_id, key, now)
+        counters = await self.throttle.counters(key, now - self.throttle_policy.window)
+        account = await self.directory.find(normalise_identifiant(identifiant))
+        usable = account is not None and account.status == AccountStatus.TO_ACTIVATE
+        stored = account.provisional_password_hash if usable and account else None
+        correct = await self.hasher.verify(stored, password)
+        blocked = self.throttle_policy.retry_after(counters, now) is not None
+        if correct and not blocked and account is not None:
+            await self.throttle.record_success(key)
+            session.account_id = account.id
+            session.identifiant = account.identifiant
+            await self._go(session, Step.CGU)
+            await self.records.audit(
+                "activation_started", account.id, f"telegram:{session.telegram_user_id}", now
+            )
+            return Result(Outcome.OK, account=account)
+        if not blocked:
+            await self.throttle.record_failure(
+                key, now, lock=self.throttle_policy.locks_after_failure(counters)
+            )
+        session.identifiant = None
+        session.account_id = None
+        await self._go(session, Step.IDENTIFIANT)
+        return Result(Outcome.REFUSED)
+
+    # --- step 2: CGU ----------------------------------------------------------------------
+
+    async def accept_cgu(self, session: ConversationSession) -> Result:
+        """Record the acceptance (version = SHA-256 of the text, UTC time, Telegram user)."""
+        if session.account_id is None:
+            return await self._restart_credentials(session)
+        now = self.clock()
+        session.cgu_version = self.school.cgu_version
+        session.cgu_accepted_at = now
+        await self.records.record_cgu_acceptance(
+            session.account_id, session.cgu_version, now, session.telegram_user_id
+        )
+        await self._go(session, Step.RECOVERY)
+        return Result(Outcome.OK)
+
+    async def show_cgu_again(self, session: ConversationSession) -> None:
+        """After a refusal: the CGU are shown again (new buttons)."""
+        await self._go(session, Step.CGU)
+
+    # --- step 3: e-mail -------------------------------------------------------------------
+
+    async def choose_email(self, session: ConversationSession) -> None:
+        """The user prefers a personal e-mail address."""
+        await self._go(session, Step.EMAIL)
+
+    async def choose_questions(self, session: ConversationSession) -> None:
+        """The user prefers two secret questions (any pending code stops working)."""
+        session.email = None
+        session.code_hash = session.token_hash = None
+        session.code_expires_at = None
+        session.question1 = session.answer1_hash = None
+        session.question2 = session.answer2_hash = None
+        await self._go(session, Step.QUESTION1)
+
+    async def submit_email(self, session: ConversationSession, text: str) -> Result:
+        """Check the address's syntax (email-validator); ask the user to confirm it."""
+        address = validate_email_address(text.strip())
+        if address is None:
+            return Result(Outcome.INVALID)
+        session.email = address
+        await self._go(session, Step.EMAIL_CONFIRM)
+        return Result(Outcome.OK, email=address)
+
+    async def send_verification(
+        self, session: ConversationSession, bot_username: str, *, resend: bool = False
+    ) -> Result:
+        """Send a new code and link (revoking the previous ones) to the pending address."""
+        now = self.clock()
+        if session.email is None or session.account_id is None:
+            return await self._restart_credentials(session)
+        if resend:
+            if self._expired(session, now):
+                return await self._expire(session)
+            if session.code_sent_at and now < session.code_sent_at + self.settings.resend_cooldown:
+                wait = session.code_sent_at + self.settings.resend_cooldown - now
+                return Result(Outcome.TOO_SOON, retry_after=wait)
+            if session.resend_count >= self.settings.max_resends:
+                return Result(Outcome.RESEND_LIMIT)
+        account = await self.directory.get(session.account_id)
+        code = generate_numeric_code(self.settings.code_length)
+        token = generate_token()
+        session.code_hash = self.keyed.digest(code, purpose="code")
+        session.token_hash = self.keyed.digest(token, purpose="token")
+        session.code_sent_at = now
+        if not resend:
+            session.code_expires_at = now + self.settings.verification_ttl
+            session.resend_count = 0
+        else:
+            session.resend_count += 1
+        await self._go(session, Step.CODE)
+        hours = round(self.settings.verification_ttl.total_seconds() / 3600)
+        link = f"https://t.me/{bot_username}?start={token}"
+        prenom = account.prenom if account and account.prenom else ""
+        mail = OutgoingMail(
+            to=session.email,
+            subject=texts.verification_email_subject(self.school),
+            text=texts.verification_email_text(self.school, prenom, code, link, hours),
+            html=texts.verification_email_html(self.school, prenom, code, link, hours),
+        )
+        try:
+            await self.mailer.send(mail)
+        except MailDeliveryError:
+            session.code_hash = session.token_hash = None
+            await self._go(session, Step.EMAIL_CONFIRM)
+            return Result(Outcome.SEND_FAILED, email=session.email)
+        return Result(Outcome.SENT, email=session.email)
+
+    async def change_email(self, session: ConversationSession) -> None:
+        """Type another address (the pending code stops working)."""
+        session.code_hash = session.token_hash = None
+        await self._go(session, Step.EMAIL)
+
+    def _expired(self, session: ConversationSession, now: datetime) -> bool:
+        return session.code_expires_at is not None and now >= session.code_expires_at
+
+    async def _expire(self, session: ConversationSession) -> Result:
+        """48 hours passed: start again from the provisional password, as the guides say."""
+        await self._restart_credentials(session, keep_identifiant=True)
+        return Result(Outcome.EXPIRED)
+
+    async def _restart_credentials(
+        self, session: ConversationSession, *, keep_identifiant: bool = False
+    ) -> Result:
+        identifiant = session.identifiant if keep_identifiant else None
+        fresh = ConversationSession(
+            telegram_user_id=session.telegram_user_id,
+            chat_id=session.chat_id,
+            flow=FLOW_ACTIVATION,
+            step=Step.IDENTIFIANT,
+            started_at=self.clock(),
+            updated_at=self.clock(),
+            profil=session.profil,
+            identifiant=identifiant,
+        )
+        for name in vars(fresh):
+            setattr(session, name, getattr(fresh, name))
+        await self._go(session, Step.PROVISIONAL if identifiant else Step.IDENTIFIANT)
+        return Result(Outcome.EXPIRED)
+
+    async def submit_code(self, session: ConversationSession, text: str) -> Result:
+        """Check a code typed in the chat (wrong codes count in the identifier's throttle)."""
+        now = self.clock()
+        code = "".join(text.split())
+        if not code.isdigit() or len(code) != self.settings.code_length:
+            return Result(Outcome.INVALID)
+        if self._expired(session, now):
+            return await self._expire(session)
+        key = self._key(session.identifiant or "")
+        counters = await self.throttle.counters(key, now - self.throttle_policy.window)
+        wait = self.throttle_policy.retry_after(counters, now)
+        if counters.locked_at is not None:
+            return Result(Outcome.LOCKED)
+        if wait is not None:
+            return Result(Outcome.THROTTLED, retry_after=wait)
+        if session.code_hash and self.keyed.matches(code, session.code_hash, purpose="code"):
+            await self.throttle.record_success(key)
+            return await self._email_verified(session, now)
+        locks = self.throttle_policy.locks_after_failure(counters)
+        await self.throttle.record_failure(key, now, lock=locks)
+        if locks:
+            return Result(Outcome.LOCKED)
+        after = await self.throttle.counters(key, now - self.throttle_policy.window)
+        wait = self.throttle_policy.retry_after(after, now)
+        return Result(Outcome.WRONG, retry_after=wait)
+
+    async def verify_link(self, telegram_user_id: int, token: str) -> Result:
+        """The deep link ``/start <token>`` from the e-mail."""
+        now = self.clock()
+        session = await self.sessions.find_by_token_hash(self.keyed.digest(token, purpose="token"))
+        if session is None or session.step != Step.CODE:
+            return Result(Outcome.INVALID)
+        if session.telegram_user_id != telegram_user_id:
+            return Result(Outcome.OTHER_USER)
+        if self._expired(session, now):
+            return await self._expire(session)
+        return await self._email_verified(session, now)
+
+    async def _email_verified(self, session: ConversationSession, now: datetime) -> Result:
+        session.email_verified_at = now
+        session.code_hash = session.token_hash = None
+        await self._go(session, Step.PASSWORD)
+        await self.records.audit(
+            "email_verified", session.account_id, f"telegram:{session.telegram_user_id}", now
+        )
+        return Result(Outcome.OK, email=session.email)
+
+    # --- step 3 bis: secret questions ----------------------------------------------------
+
+    def available_questions(self, session: ConversationSession) -> list[tuple[int, str]]:
+        """(index, question) the user may still choose."""
+        return [
+            (index, question)
+            for index, question in enumerate(self.school.secret_questions)
+            if question != session.question1
+        ]
+
+    async def choose_question(self, session: ConversationSession, index: int) -> Result:
+        """Pick question 1 or 2 by its index in the configured list."""
+        allowed = dict(self.available_questions(session))
+        if index not in allowed:
+            return Result(Outcome.INVALID)
+        if session.step == Step.QUESTION1:
+            session.question1 = allowed[index]
+            await self._go(session, Step.ANSWER1)
+        else:
+            session.question2 = allowed[index]
+            await self._go(session, Step.ANSWER2)
+        return Result(Outcome.OK)
+
+    async def submit_answer(self, session: ConversationSession, text: str) -> Result:
+        """Normalise (case, accents, spaces) and argon2id-hash the answer."""
+        answer = normalise_answer(text)
+        if len(answer) < self.settings.min_answer_length:
+            return Result(Outcome.TOO_SHORT)
+        if len(answer) > self.settings.max_answer_length:
+            return Result(Outcome.TOO_LONG)
+        hashed = await self.hasher.hash(answer)
+        if session.step == Step.ANSWER1:
+            session.answer1_hash = hashed
+            await self._go(session, Step.QUESTION2)
+            return Result(Outcome.OK)
+        session.answer2_hash = hashed
+        await self._go(session, Step.PASSWORD)
+        await self.records.audit(
+            "questions_set", session.account_id, f"telegram:{session.telegram_user_id}",
+            self.clock(),
+        )
+        return Result(Outcome.OK)
+
+    # --- step 4: password ----------------------------------------------------------------
+
+    async def submit_password(self, session: ConversationSession, password: str) -> Result:
+        """Check the rule, then keep only the argon2id hash until the confirmation."""
+        account = await self.directory.get(session.account_id) if session.account_id else None
+        if account is None:
+            return await self._restart_credentials(session)
+        rules = list(
+            self.password_policy.check(
+                password,
+                identifiant=account.identifiant,
+                first_name=account.prenom,
+                last_name=account.nom,
+            )
+        )
+        if not rules and await self.hasher.verify(account.provisional_password_hash, password):
+            rules.append(PasswordRule.SAME_AS_PROVISIONAL)
+        if rules:
+            return Result(Outcome.REFUSED, rules=tuple(rules))
+        session.new_password_hash = await self.hasher.hash(password)
+        await self._go(session, Step.PASSWORD_CONFIRM)
+        return Result(Outcome.OK)
+
+    async def confirm_password(self, session: ConversationSession, password: str) -> Result:
+        """Second typing: activate the account if both match (exactly one chat wins)."""
+        if not await self.hasher.verify(session.new_password_hash, password):
+            session.new_password_hash = None
+            await self._go(session, Step.PASSWORD)
+            return Result(Outcome.MISMATCH)
+        if session.account_id is None or session.new_password_hash is None:
+            return await self._restart_credentials(session)
+        if session.cgu_version is None or session.cgu_accepted_at is None:
+            await self._go(session, Step.CGU)
+            return Result(Outcome.INVALID)
+        now = self.clock()
+        record = ActivationRecord(
+            password_hash=session.new_password_hash,
+            email=session.email if session.email_verified_at else None,
+            email_verified_at=session.email_verified_at,
+            secret_question1=session.question1 if session.answer2_hash else None,
+            secret_answer1_hash=session.answer1_hash if session.answer2_hash else None,
+            secret_question2=session.question2 if session.answer2_hash else None,
+            secret_answer2_hash=session.answer2_hash,
+            telegram_user_id=session.telegram_user_id,
+            cgu_version=session.cgu_version,
+            cgu_accepted_at=session.cgu_accepted_at,
+            activated_at=now,
+        )
+        if record.email is None and record.secret_answer2_hash is None:
+            await self._go(session, Step.RECOVERY)
+            return Result(Outcome.INVALID)
+        won = await self.directory.complete_activation(session.account_id, record)
+        account = await self.directory.get(session.account_id)
+        await self.sessions.delete(session.telegram_user_id)
+        if not won:
+            return Result(Outcome.TAKEN, account=account)
+        return Result(Outcome.ACTIVATED, account=account, email=record.email)

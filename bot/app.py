@@ -1,0 +1,205 @@
+"""The application factory: the same :class:`telegram.ext.Application` for production, the
+sandbox and the tests."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from bot import texts
+from bot.activation import ActivationService, ActivationSettings, Clock, utc_now
+from bot.concurrency import PerChatUpdateProcessor
+from bot.mail import Mailer
+from bot.persistence import SessionStepsPersistence
+from bot.school import SchoolConfig, load_school_config
+from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
+from bot.settings import Settings
+from bot.throttle import ThrottlePolicy
+from conversations import common
+from conversations.activation import build_activation_handler
+from storage.accounts import SqliteAccountDirectory
+from storage.db import Database
+from storage.records import RecordRepository
+from storage.sessions import SessionRepository
+from storage.throttle import ThrottleRepository
+
+logger = logging.getLogger(__name__)
+
+
+def throttle_policy(settings: Settings) -> ThrottlePolicy:
+    """The throttling rules from the settings."""
+    return ThrottlePolicy(
+        failures_before_delay=settings.failures_before_delay,
+        first_delay=timedelta(seconds=settings.first_delay_seconds),
+        max_delay=timedelta(seconds=settings.max_delay_seconds),
+        failures_before_lock=settings.failures_before_lock,
+        max_identifiants_per_user=settings.max_identifiants_per_user,
+    )
+
+
+def activation_settings(settings: Settings) -> ActivationSettings:
+    """The knobs of the activation procedure from the settings."""
+    return ActivationSettings(
+        code_length=settings.verification_code_length,
+        verification_ttl=timedelta(hours=settings.verification_ttl_hours),
+        resend_cooldown=timedelta(seconds=settings.resend_cooldown_seconds),
+        max_resends=settings.max_resends,
+    )
+
+
+@dataclass
+class BotServices:
+    """Everything the handlers use, opened once in the application's event loop."""
+
+    settings: Settings
+    school: SchoolConfig
+    clock: Clock = utc_now
+    mailer: Mailer | None = None
+    database: Database | None = None
+    activation: ActivationService = field(init=False)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+
+    async def open(self) -> None:
+        """Open the database (migrating it) and build the services; idempotent."""
+        async with self._lock:
+            if self.database is not None:
+                return
+            self.database = await Database.open(self.settings.database_path)
+            key = load_or_create_server_secret(self.settings.server_secret_file)
+            self.activation = ActivationService(
+                directory=SqliteAccountDirectory(self.database),
+                sessions=SessionRepository(self.database),
+                throttle=ThrottleRepository(self.database),
+                records=RecordRepository(self.database),
+                hasher=SecretHasher(self.settings.argon2),
+                keyed=KeyedHasher(key),
+                mailer=self.mailer or Mailer(self.settings.smtp),
+                school=self.school,
+                password_policy=self.settings.password_policy,
+                throttle_policy=throttle_policy(self.settings),
+                settings=activation_settings(self.settings),
+                clock=self.clock,
+            )
+
+    async def close(self) -> None:
+        """Close the database."""
+        if self.database is not None:
+            await self.database.close()
+            self.database = None
+
+    async def load_steps(self, flow: str) -> dict[tuple[int, int], str]:
+        """Saved steps of ``flow`` (for the persistence adapter)."""
+        await self.open()
+        return await self.activation.sessions.steps(flow)
+
+
+def build_application(
+    settings: Settings,
+    *,
+    school: SchoolConfig | None = None,
+    clock: Clock = utc_now,
+    mailer: Mailer | None = None,
+) -> Application:
+    """Build the bot: handlers, per-chat ordering, persistence of steps, commands menu."""
+    if settings.telegram_bot_token is None:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    school = school or load_school_config(settings.school_config_path())
+    services = BotServices(settings=settings, school=school, clock=clock, mailer=mailer)
+    root = settings.telegram_api_url.rstrip("/")
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(f"{root}/bot")
+        .base_file_url(f"{root}/file/bot")
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .concurrent_updates(PerChatUpdateProcessor())
+        .persistence(SessionStepsPersistence(services.load_steps))
+        .build()
+    )
+    application.bot_data[common.SERVICES_KEY] = services
+    add_handlers(application)
+    return application
+
+
+def add_handlers(application: Application) -> None:
+    """All handlers, in order: groups first, then the conversation, then the catch-alls."""
+    private = filters.ChatType.PRIVATE
+    application.add_handler(
+        MessageHandler(~private & filters.COMMAND, common.on_group_message), group=-1
+    )
+    application.add_handler(build_activation_handler())
+    application.add_handler(CommandHandler("aide", common.on_help_outside, filters=private))
+    application.add_handler(CommandHandler("annuler", common.on_cancel_outside, filters=private))
+    application.add_handler(CallbackQueryHandler(common.on_outside_flow))
+    application.add_handler(MessageHandler(private, common.on_outside_flow))
+    application.add_error_handler(_on_error)
+
+
+def services_of(application: Application) -> BotServices:
+    """The services of an application built by :func:`build_application`."""
+    return application.bot_data[common.SERVICES_KEY]
+
+
+async def start_bot(
+    application: Application, *, poll_interval: float = 0.0, poll_timeout: int = 10
+) -> None:
+    """Initialise (opening the database), register the commands menu and start long polling."""
+    await application.initialize()
+    await services_of(application).open()
+    commands = [BotCommand(name, description) for name, description in texts.COMMANDS]
+    try:
+        await application.bot.set_my_commands(commands)
+    except TelegramError as error:
+        logger.warning("setMyCommands failed; the bot goes on without a menu: %s", error)
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(
+        poll_interval=poll_interval, timeout=poll_timeout, drop_pending_updates=False
+    )
+    logger.info("bot @%s is polling for updates", application.bot.username)
+
+
+async def stop_bot(application: Application) -> None:
+    """Stop polling, let running handlers finish, close the database."""
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+    await application.shutdown()
+    await services_of(application).close()
+
+
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the error (never the update's content, which may hold a secret) and tell the user."""
+    error = context.error
+    logger.error(
+        "error while handling an update: %s",
+        type(error).__name__,
+        exc_info=(type(error), error, error.__traceback__) if error else None,
+    )
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await update.effective_chat.send_message(texts.TECHNICAL_ERROR)
+        except TelegramError:
+            logger.warning("the user could not be told about the error")

@@ -1,0 +1,136 @@
+"""Command line: ``python run_bot.py [sandbox | accounts import FILE.csv]``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.settings import Settings
+
+logger = logging.getLogger("bot")
+
+
+def configure_logging(level: str) -> None:
+    """Plain logs on stderr. Libraries that could print a token or an update stay quiet."""
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("httpx", "httpcore", "telegram", "aiosqlite", "mail.log", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(
+        prog="run_bot.py",
+        description="ENT activation bot. Without a command: run the bot "
+        "(the local sandbox if TELEGRAM_BOT_TOKEN is not set).",
+    )
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="run the bot against Telegram (needs TELEGRAM_BOT_TOKEN)")
+    commands.add_parser("sandbox", help="run the bot in the local sandbox (no Telegram needed)")
+    accounts = commands.add_parser("accounts", help="staff tools for accounts")
+    accounts_commands = accounts.add_subparsers(dest="accounts_command", required=True)
+    importer = accounts_commands.add_parser("import", help="load accounts from a CSV file")
+    importer.add_argument("file", type=Path, help="CSV file (see README for the columns)")
+    importer.add_argument(
+        "--dry-run", action="store_true", help="check the file and say what would change"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``run_bot.py``."""
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    configure_logging(settings.log_level)
+    if args.command == "accounts":
+        return asyncio.run(import_command(settings, args.file, dry_run=args.dry_run))
+    if args.command == "sandbox" or (
+        args.command is None and settings.telegram_bot_token is None
+    ):
+        from bot.sandbox.run import run_sandbox
+
+        return asyncio.run(run_sandbox(settings))
+    if settings.telegram_bot_token is None:
+        print("TELEGRAM_BOT_TOKEN is not set (see README).", file=sys.stderr)
+        return 2
+    return asyncio.run(run_polling(settings))
+
+
+async def run_polling(settings: Settings) -> int:
+    """Run the bot against the Bot API until SIGINT or SIGTERM."""
+    from bot.app import build_application, start_bot, stop_bot
+
+    application = build_application(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await start_bot(application)
+    try:
+        await stop.wait()
+    finally:
+        await stop_bot(application)
+    return 0
+
+
+async def import_command(settings: Settings, path: Path, *, dry_run: bool) -> int:
+    """``accounts import FILE.csv [--dry-run]``: load accounts, with a progress bar."""
+    from datetime import UTC, datetime
+
+    from tqdm import tqdm
+
+    from bot.accounts_import import ImportFileError, import_accounts
+    from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
+    from storage.accounts import SqliteAccountDirectory
+    from storage.db import Database
+
+    if not path.is_file():
+        print(f"No such file: {path}", file=sys.stderr)
+        return 2
+    database = await Database.open(settings.database_path)
+    keyed = KeyedHasher(load_or_create_server_secret(settings.server_secret_file))
+    bar = tqdm(total=0, unit="ligne", desc="Import", disable=None)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        report = await import_accounts(
+            path,
+            SqliteAccountDirectory(database),
+            SecretHasher(settings.argon2),
+            keyed,
+            datetime.now(UTC),
+            actor=f"cli:{path.name}",
+            dry_run=dry_run,
+            progress=progress,
+        )
+    except ImportFileError as error:
+        bar.close()
+        print(f"Cannot import {path}: {error}", file=sys.stderr)
+        return 2
+    finally:
+        await database.close()
+    bar.close()
+    verb = "would be" if dry_run else "were"
+    print(f"{report.total} line(s) read from {path}" + (" (dry run: nothing written)" if dry_run else ""))
+    print(f"  added:     {report.added}")
+    print(f"  updated:   {report.updated}")
+    print(f"  unchanged: {report.unchanged}")
+    print(f"  rejected:  {len(report.rejected)}")
+    for number, reason in report.rejected:
+        print(f"    line {number}: {reason}")
+    if report.rejected:
+        print(f"The other lines {verb} imported.")
+    return 1 if report.rejected else 0

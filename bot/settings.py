@@ -1,0 +1,124 @@
+"""Typed settings, read from environment variables and an optional ``.env`` file.
+
+Everything that belongs to the school (establishment name, CGU text, ENT address, contacts, secret
+questions) lives in the school file named by ``SCHOOL_CONFIG`` (see :mod:`bot.school`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing import Annotated
+
+from bot.mail import SmtpConfig, SmtpSecurity
+from bot.password_policy import PasswordPolicy
+from bot.security import Argon2Params
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """All the bot's settings. Field names map to upper-case environment variables."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # Telegram
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+
+    # Storage and secrets
+    database_path: Path = Path("data/ent-bot.sqlite3")
+    server_secret_file: Path = Field(
+        default=Path("data/server-secret.key"),
+        description="HMAC key for codes, tokens and identifiers; kept outside the database.",
+    )
+
+    # School content
+    school_config: Path = Path("config/school.toml")
+
+    # E-mail
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_security: SmtpSecurity = SmtpSecurity.NONE
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = "ENT - activation <no-reply@example.org>"
+
+    # Hashing (argon2id; defaults are argon2-cffi's RFC 9106 low-memory profile)
+    argon2_time_cost: int = Argon2Params().time_cost
+    argon2_memory_cost: int = Argon2Params().memory_cost
+    argon2_parallelism: int = Argon2Params().parallelism
+
+    # Verification by e-mail
+    verification_code_length: int = Field(default=8, ge=6, le=8)
+    verification_ttl_hours: float = 48
+    resend_cooldown_seconds: int = 60
+    max_resends: int = 5
+
+    # Throttling of guessable secrets
+    failures_before_delay: int = 5
+    first_delay_seconds: int = 60
+    max_delay_seconds: int = 24 * 3600
+    failures_before_lock: int = 25
+    max_identifiants_per_user: int = 5
+
+    # Password policy
+    password_min_length: int = 8
+    password_long_length: int = 12
+    password_min_kinds: int = 3
+    password_max_length: int = 128
+
+    # Operations
+    log_level: str = "INFO"
+    staff_telegram_ids: Annotated[list[int], NoDecode] = []
+    sandbox_host: str = "127.0.0.1"
+    sandbox_port: int = 8080
+    sandbox_database_path: Path = Path("data/sandbox.sqlite3")
+
+    @field_validator("staff_telegram_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+        return value
+
+    @property
+    def argon2(self) -> Argon2Params:
+        """Argon2id parameters for passwords and secret answers."""
+        return Argon2Params(
+            time_cost=self.argon2_time_cost,
+            memory_cost=self.argon2_memory_cost,
+            parallelism=self.argon2_parallelism,
+        )
+
+    @property
+    def smtp(self) -> SmtpConfig:
+        """Connection settings of the outgoing mail server."""
+        return SmtpConfig(
+            host=self.smtp_host,
+            port=self.smtp_port,
+            security=self.smtp_security,
+            username=self.smtp_username,
+            password=self.smtp_password.get_secret_value() if self.smtp_password else None,
+            sender=self.mail_from,
+        )
+
+    @property
+    def password_policy(self) -> PasswordPolicy:
+        """The password rule users must follow."""
+        return PasswordPolicy(
+            min_length=self.password_min_length,
+            long_length=self.password_long_length,
+            min_kinds=self.password_min_kinds,
+            max_length=self.password_max_length,
+        )
+
+    def school_config_path(self) -> Path:
+        """The school file to load: ``SCHOOL_CONFIG`` if it exists, else the shipped example."""
+        if self.school_config.exists():
+            return self.school_config
+        return PROJECT_ROOT / "config" / "school.example.toml"

@@ -1,0 +1,461 @@
+"""Every text users read, in French, in one place (Telegram HTML parse mode).
+
+Values that come from users or from the school's configuration are escaped here, with
+:func:`html.escape`, never by the callers. Texts are short: most users read them on a phone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+from html import escape
+
+from bot.password_policy import PasswordPolicy, PasswordRule
+from bot.school import Contact, SchoolConfig
+
+TELEGRAM_TEXT_LIMIT = 4096
+
+# --- Commands (menu of the chat, setMyCommands) ---------------------------------------------
+
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", "Commencer / revenir à l'accueil"),
+    ("activer", "Activer mon compte ENT"),
+    ("aide", "Contacts de l'établissement"),
+    ("annuler", "Abandonner la démarche en cours"),
+)
+
+# --- Buttons ---------------------------------------------------------------------------------
+
+BUTTON_PROFILES: dict[str, str] = {
+    "apprenti": "🎓 Apprenti·e",
+    "maitre": "🧑‍🏭 Maître d'apprentissage",
+    "eleve_parent": "🎒 Élève ou parent",
+    "personnel_en": "🏫 Personnel de l'Éducation nationale",
+    "personnel_agri": "🌾 Personnel de l'enseignement agricole",
+    "autre": "👤 Autre public",
+}
+BUTTON_CGU_ACCEPT = "✅ J'accepte les CGU"
+BUTTON_CGU_REFUSE = "❌ Je refuse"
+BUTTON_CGU_READ_AGAIN = "📄 Relire les CGU"
+BUTTON_RECOVERY_EMAIL = "📧 Par e-mail (conseillé)"
+BUTTON_RECOVERY_QUESTIONS = "🔐 Par 2 questions secrètes"
+BUTTON_EMAIL_CONFIRM = "✅ Oui, envoyer le code"
+BUTTON_EMAIL_CHANGE = "✏️ Changer d'adresse e-mail"
+BUTTON_EMAIL_RESEND = "🔁 Renvoyer l'e-mail"
+BUTTON_SWITCH_TO_QUESTIONS = "🔐 Plutôt les questions secrètes"
+BUTTON_OPEN_ENT = "🌐 Ouvrir l'ENT"
+BUTTON_RESUME = "▶️ Reprendre"
+BUTTON_RESTART = "🔄 Tout recommencer"
+BUTTON_CANCEL = "✖️ Annuler"
+
+# --- Welcome and profiles --------------------------------------------------------------------
+
+
+def welcome(school: SchoolConfig) -> str:
+    """First message: what the bot does and the question of the profile."""
+    return (
+        f"Bonjour 👋\n\nJe vous aide à <b>activer votre compte {escape(school.ent_nom)}</b> "
+        f"({escape(school.etablissement)}). Cela ne se fait qu'une fois et prend 5 minutes.\n\n"
+        "Gardez sous la main le <b>courrier</b> de l'établissement : il contient votre "
+        "identifiant et votre mot de passe provisoire.\n\n"
+        "<b>Qui êtes-vous ?</b>"
+    )
+
+
+def external_profile(school: SchoolConfig, instructions: str) -> str:
+    """Profiles whose account is not activated here."""
+    return (
+        "Votre compte n'a pas besoin d'être activé ici. 🙂\n\n"
+        f"{escape(instructions)}\n\n"
+        f"Pour vous connecter, ouvrez {escape(school.ent_nom)} avec le bouton ci-dessous et "
+        "choisissez votre profil sur la page de connexion."
+    )
+
+
+EXTERNAL_PROFILE_DEFAULT = (
+    "Connectez-vous avec les identifiants que vous donne votre administration."
+)
+
+# --- Step 1: provisional credentials ---------------------------------------------------------
+
+ASK_IDENTIFIANT = (
+    "<b>Étape 1 sur 5 — Votre courrier</b>\n\n"
+    "Tapez votre <b>identifiant</b>, exactement comme il est écrit sur le courrier "
+    "(par exemple : <code>prenom.nom</code>)."
+)
+IDENTIFIANT_INVALID = (
+    "Cet identifiant ne ressemble pas à celui du courrier : il tient sur une ligne, sans "
+    "espace, en moins de 100 caractères.\n\nTapez votre <b>identifiant</b>."
+)
+ASK_PROVISIONAL = (
+    "Merci. Tapez maintenant le <b>mot de passe provisoire</b> écrit sur le courrier.\n\n"
+    "🔒 Pour votre sécurité, j'efface votre message dès que je l'ai lu."
+)
+CHECKING = "⏳ Vérification en cours…"
+CREDENTIALS_REFUSED = (
+    "❌ Je n'ai pas pu activer un compte avec ces informations.\n\n"
+    "• Vérifiez l'identifiant et le mot de passe provisoire sur votre courrier "
+    "(majuscules, chiffre 0 et lettre O, chiffre 1 et lettre l).\n"
+    "• Après plusieurs essais, attendez quelques minutes avant de recommencer.\n"
+    "• Toujours bloqué ? Tapez /aide pour contacter l'établissement.\n\n"
+    "Tapez à nouveau votre <b>identifiant</b>."
+)
+TOO_MANY_IDENTIFIANTS = (
+    "⛔ Vous avez essayé trop d'identifiants différents aujourd'hui. Réessayez demain, ou "
+    "tapez /aide pour contacter l'établissement."
+)
+
+# --- Step 2: CGU -----------------------------------------------------------------------------
+
+CGU_INTRO = (
+    "<b>Étape 2 sur 5 — Conditions Générales d'Utilisation</b>\n\n"
+    "Lisez ces règles d'utilisation de l'ENT. Vous devez les accepter pour activer votre compte."
+)
+CGU_QUESTION = "Acceptez-vous les Conditions Générales d'Utilisation ci-dessus ?"
+CGU_REFUSED = (
+    "Sans votre accord sur les CGU, votre compte ne peut pas être activé.\n\n"
+    "Vous pouvez les relire et changer d'avis quand vous voulez, ou tapez /annuler pour arrêter. "
+    "Une question sur ces règles ? /aide"
+)
+
+
+def cgu_chunks(school: SchoolConfig, limit: int = TELEGRAM_TEXT_LIMIT - 200) -> list[str]:
+    """The CGU text, escaped and cut at paragraph (or line, or word) boundaries."""
+    return split_for_telegram(escape(school.cgu_text), limit)
+
+
+def split_for_telegram(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
+    """Cut ``text`` into pieces of at most ``limit`` characters, at the best boundary."""
+    pieces: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind("\n\n"), 0) or max(window.rfind("\n"), 0) or window.rfind(" ")
+        if cut <= 0:
+            cut = limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+# --- Step 3: recovery ------------------------------------------------------------------------
+
+CHOOSE_RECOVERY = (
+    "✅ CGU acceptées, merci.\n\n"
+    "<b>Étape 3 sur 5 — En cas d'oubli</b>\n\n"
+    "Si un jour vous oubliez votre mot de passe, comment voulez-vous le retrouver ?\n"
+    "• <b>par e-mail</b> : votre adresse personnelle (conseillé) ;\n"
+    "• <b>par 2 questions secrètes</b> dont vous seul·e connaissez les réponses."
+)
+ASK_EMAIL = (
+    "Tapez votre <b>adresse e-mail personnelle</b> (par exemple : <code>prenom.nom@mail.fr</code>)."
+    "\n\nElle servira à retrouver votre mot de passe en cas d'oubli."
+)
+EMAIL_INVALID = (
+    "Cette adresse e-mail ne semble pas valide. Vérifiez-la (une seule adresse, avec un @ et "
+    "sans espace) et tapez-la à nouveau."
+)
+
+
+def confirm_email(address: str) -> str:
+    """Show the address back before sending the code."""
+    return f"Est-ce bien votre adresse ?\n\n📧 <b>{escape(address)}</b>"
+
+
+EMAIL_SENDING = "⏳ Envoi de l'e-mail en cours…"
+
+
+def email_sent(address: str, code_length: int, hours: int) -> str:
+    """After the verification e-mail left."""
+    return (
+        f"📨 C'est envoyé à <b>{escape(address)}</b>.\n\n"
+        f"Dans cet e-mail, vous trouverez un <b>code à {code_length} chiffres</b> : tapez-le ici. "
+        "Vous pouvez aussi toucher le lien de l'e-mail.\n\n"
+        "Rien reçu ? Regardez dans les <b>courriers indésirables (spam)</b> et marquez le "
+        "message comme « non indésirable ».\n\n"
+        f"⏱ Le code est valable {hours} heures. Passé ce délai, il faudra recommencer "
+        "l'activation depuis le mot de passe provisoire."
+    )
+
+
+EMAIL_SEND_FAILED = (
+    "😕 L'e-mail n'a pas pu partir pour le moment. Réessayez dans quelques minutes, ou "
+    "choisissez les questions secrètes."
+)
+CODE_FORMAT = "Le code se compose de {length} chiffres, sans lettres. Tapez-le tel qu'il est écrit dans l'e-mail."
+CODE_WRONG = "❌ Ce code n'est pas le bon. Vérifiez l'e-mail le plus récent et tapez le code à nouveau."
+
+
+def wait_before_retry(delay: timedelta) -> str:
+    """Too many wrong codes for now."""
+    return (
+        f"⛔ Trop d'essais. Attendez {duration(delay)} avant de réessayer. "
+        "Besoin d'aide ? /aide"
+    )
+
+
+CODE_LOCKED = (
+    "⛔ Trop d'essais : l'activation de ce compte est bloquée. Tapez /aide pour contacter "
+    "l'établissement, qui pourra la débloquer."
+)
+VERIFICATION_EXPIRED = (
+    "⌛ Le délai pour confirmer votre adresse e-mail est dépassé. Pas de souci : reprenons "
+    "depuis le mot de passe provisoire.\n\n"
+)
+
+
+def resend_too_soon(delay: timedelta) -> str:
+    """A new e-mail was asked for too soon after the last one."""
+    return f"Un e-mail vient de partir. Vous pourrez en demander un autre dans {duration(delay)}."
+
+
+RESEND_LIMIT = (
+    "Vous avez demandé beaucoup d'e-mails. Vérifiez l'adresse et les indésirables, ou "
+    "choisissez les questions secrètes. Besoin d'aide ? /aide"
+)
+EMAIL_VERIFIED = "✅ Adresse e-mail confirmée, merci !\n\n"
+LINK_INVALID = (
+    "Ce lien n'est plus valable (il a déjà servi, ou un e-mail plus récent l'a remplacé). "
+    "Utilisez le dernier e-mail reçu, ou tapez /start."
+)
+LINK_OTHER_ACCOUNT = (
+    "Ce lien a été demandé depuis un autre compte Telegram. Ouvrez-le sur le téléphone (ou le "
+    "compte Telegram) avec lequel vous avez commencé l'activation."
+)
+
+# --- Step 3 bis: secret questions ------------------------------------------------------------
+
+CHOOSE_QUESTION_1 = (
+    "<b>Questions secrètes (1 sur 2)</b>\n\nChoisissez une première question. Vous devrez "
+    "vous souvenir de la réponse."
+)
+CHOOSE_QUESTION_2 = "<b>Questions secrètes (2 sur 2)</b>\n\nChoisissez une deuxième question, différente de la première."
+
+
+def ask_answer(question: str) -> str:
+    """Ask the answer to the chosen question."""
+    return (
+        f"❓ <b>{escape(question)}</b>\n\nTapez votre réponse. Les majuscules et les accents "
+        "ne comptent pas. 🔒 J'efface votre message dès que je l'ai lu."
+    )
+
+
+ANSWER_TOO_SHORT = "Cette réponse est trop courte (3 caractères au moins). Tapez une autre réponse."
+ANSWER_TOO_LONG = "Cette réponse est trop longue (100 caractères au plus). Tapez une réponse plus courte."
+QUESTIONS_DONE = "✅ Vos deux questions secrètes sont enregistrées.\n\n"
+
+# --- Step 4: password ------------------------------------------------------------------------
+
+
+def password_rules(policy: PasswordPolicy) -> str:
+    """The password rule, stated before the user types anything."""
+    return (
+        "<b>Étape 4 sur 5 — Votre mot de passe</b>\n\n"
+        "Choisissez un mot de passe que personne ne peut deviner, même un ami :\n"
+        f"• au moins <b>{policy.min_length} caractères</b> ;\n"
+        f"• avec au moins {policy.min_kinds} sortes de caractères parmi : minuscules, "
+        "MAJUSCULES, chiffres, symboles (! ? # …) — sauf s'il fait "
+        f"{policy.long_length} caractères ou plus ;\n"
+        "• sans votre identifiant, ni votre nom ou prénom ;\n"
+        "• différent du mot de passe provisoire, et pas un mot de passe trop courant.\n\n"
+        "💡 Une phrase courte est facile à retenir : <code>Mon chat dort 2 fois !</code>\n\n"
+        "Tapez votre nouveau mot de passe. 🔒 J'efface votre message dès que je l'ai lu."
+    )
+
+
+_RULE_TEXTS: dict[str, str] = {
+    "empty": "il est vide",
+    "too_short": "il est trop court ({min_length} caractères au moins)",
+    "too_long": "il est trop long ({max_length} caractères au plus)",
+    "not_enough_kinds": (
+        "il lui faut {min_kinds} sortes de caractères parmi minuscules, MAJUSCULES, chiffres "
+        "et symboles (ou {long_length} caractères au moins)"
+    ),
+    "contains_identifiant": "il contient votre identifiant",
+    "contains_name": "il contient votre nom ou votre prénom",
+    "same_as_provisional": "c'est le mot de passe provisoire du courrier",
+    "common_password": "c'est un mot de passe trop courant, facile à deviner",
+    "invalid_characters": "il contient des caractères invisibles ou de contrôle",
+}
+
+
+def password_refused(rules: Iterable[PasswordRule], policy: PasswordPolicy) -> str:
+    """Say exactly which rules the password broke."""
+    values = {
+        "min_length": policy.min_length,
+        "max_length": policy.max_length,
+        "min_kinds": policy.min_kinds,
+        "long_length": policy.long_length,
+    }
+    lines = [
+        "• " + _RULE_TEXTS.get(str(rule.value), str(rule.value)).format(**values)
+        for rule in rules
+    ]
+    return (
+        "❌ Ce mot de passe ne convient pas :\n"
+        + "\n".join(lines)
+        + "\n\nTapez un autre mot de passe."
+    )
+
+
+ASK_PASSWORD_CONFIRMATION = (
+    "👍 Ce mot de passe convient.\n\nPour être sûr qu'il n'y a pas de faute de frappe, "
+    "<b>tapez-le une deuxième fois</b>."
+)
+PASSWORD_MISMATCH = (
+    "❌ Les deux mots de passe ne sont pas identiques. Recommençons : tapez votre nouveau mot "
+    "de passe."
+)
+SECRET_DELETED = "🔒 (message effacé pour votre sécurité)"
+
+# --- Step 5: done ----------------------------------------------------------------------------
+
+
+def activated(school: SchoolConfig, identifiant: str, masked_email: str | None) -> str:
+    """The account is active."""
+    recovery = (
+        f"📧 Adresse de secours : <b>{escape(masked_email)}</b>\n"
+        if masked_email
+        else "🔐 En cas d'oubli : vos deux questions secrètes.\n"
+    )
+    return (
+        "🎉 <b>Compte activé !</b>\n\n"
+        f"Votre compte {escape(school.ent_nom)} est maintenant actif.\n\n"
+        f"👤 Identifiant : <code>{escape(identifiant)}</code>\n"
+        f"{recovery}\n"
+        "Connectez-vous avec cet identifiant et votre nouveau mot de passe. "
+        "Ne le donnez à personne."
+    )
+
+
+ALREADY_ACTIVATED_ELSEWHERE = (
+    "Ce compte vient d'être activé depuis une autre conversation. Si ce n'est pas vous, tapez "
+    "/aide tout de suite pour prévenir l'établissement."
+)
+
+# --- Help, cancel, errors --------------------------------------------------------------------
+
+
+def help_text(school: SchoolConfig) -> str:
+    """The establishment's contacts."""
+    lines = [f"🆘 <b>Besoin d'aide ?</b> Contactez {escape(school.etablissement)} :\n"]
+    lines.extend(_contact(contact) for contact in school.contacts)
+    lines.append(
+        "\nNe donnez jamais votre mot de passe, même à l'assistance.\n"
+        "Tapez /annuler pour abandonner la démarche en cours, ou /start pour revenir à l'accueil."
+    )
+    return "\n".join(lines)
+
+
+def _contact(contact: Contact) -> str:
+    parts = [f"• <b>{escape(contact.nom)}</b>"]
+    if contact.role:
+        parts[0] += f" — {escape(contact.role)}"
+    if contact.email:
+        parts.append(f"  📧 {escape(contact.email)}")
+    if contact.telephone:
+        parts.append(f"  ☎️ {escape(contact.telephone)}")
+    if contact.horaires:
+        parts.append(f"  🕘 {escape(contact.horaires)}")
+    return "\n".join(parts)
+
+
+HELP_RESUME = "Reprenons là où vous en étiez 👇"
+CANCELLED = (
+    "D'accord, j'ai arrêté la démarche. Votre compte n'a pas été modifié.\n\n"
+    "Tapez /start quand vous voulez recommencer."
+)
+NOTHING_TO_CANCEL = "Il n'y a pas de démarche en cours. Tapez /start pour commencer."
+RESUME_OR_RESTART = (
+    "Vous avez une activation en cours. Voulez-vous la reprendre où vous en étiez, ou tout "
+    "recommencer ?"
+)
+STALE_BUTTON = "Ce bouton n'est plus valable."
+STALE_BUTTON_RESUME = "Ce bouton n'est plus valable. Voici l'étape où vous en êtes 👇"
+USE_BUTTONS = "Pour cette étape, touchez un des boutons sous le message. 👇"
+NOT_TEXT = "Je ne lis que du texte ici. 🙂"
+TEXT_TOO_LONG = "Ce message est trop long pour cette étape."
+UNKNOWN_COMMAND = "Je ne connais pas cette commande. Tapez /aide pour de l'aide."
+OUTSIDE_FLOW = (
+    "Je suis là pour vous aider à activer votre compte ENT.\n\n"
+    "Tapez /start pour commencer, ou /aide pour contacter l'établissement."
+)
+PRIVATE_ONLY = "Pour votre sécurité, écrivez-moi en message privé."
+TECHNICAL_ERROR = (
+    "😕 Un problème technique m'empêche de continuer pour le moment. Rien n'est perdu : "
+    "réessayez dans quelques minutes. Si cela dure, tapez /aide."
+)
+
+# --- Verification e-mail ---------------------------------------------------------------------
+
+
+def verification_email_subject(school: SchoolConfig) -> str:
+    """Subject of the verification e-mail."""
+    return f"{school.ent_nom} : votre code de confirmation"
+
+
+def verification_email_text(
+    school: SchoolConfig, prenom: str, code: str, link: str, hours: int
+) -> str:
+    """Plain-text part of the verification e-mail."""
+    return (
+        f"Bonjour {prenom},\n\n"
+        f"Vous activez votre compte {school.ent_nom} ({school.etablissement}) avec notre "
+        "assistant Telegram et vous avez indiqué cette adresse e-mail.\n\n"
+        f"Votre code de confirmation : {code}\n\n"
+        "Tapez ce code dans la conversation Telegram, ou ouvrez ce lien sur votre téléphone :\n"
+        f"{link}\n\n"
+        f"Le code et le lien sont valables {hours} heures et ne servent qu'une fois.\n\n"
+        "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : rien ne sera "
+        "modifié.\n\n"
+        "Ce message est envoyé automatiquement, merci de ne pas y répondre. En cas de besoin, "
+        "contactez votre établissement."
+    )
+
+
+def verification_email_html(
+    school: SchoolConfig, prenom: str, code: str, link: str, hours: int
+) -> str:
+    """HTML part of the verification e-mail."""
+    return f"""<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><title>{escape(verification_email_subject(school))}</title></head>
+<body style="font-family: Arial, sans-serif; font-size: 16px; color: #1b1b1b; max-width: 560px;">
+<p>Bonjour {escape(prenom)},</p>
+<p>Vous activez votre compte <strong>{escape(school.ent_nom)}</strong>
+({escape(school.etablissement)}) avec notre assistant Telegram et vous avez indiqué
+cette adresse e-mail.</p>
+<p>Votre code de confirmation&nbsp;:</p>
+<p style="font-size: 28px; letter-spacing: 6px; font-weight: bold;">{escape(code)}</p>
+<p>Tapez ce code dans la conversation Telegram, ou touchez ce bouton sur votre téléphone&nbsp;:</p>
+<p><a href="{escape(link, quote=True)}" style="display: inline-block; padding: 12px 20px;
+background: #0b5cad; color: #ffffff; text-decoration: none; border-radius: 6px;">Confirmer mon
+adresse</a></p>
+<p style="font-size: 14px;">Si le bouton ne marche pas, copiez ce lien&nbsp;:<br>
+{escape(link)}</p>
+<p>Le code et le lien sont valables {hours} heures et ne servent qu'une fois.</p>
+<p style="font-size: 14px; color: #555;">Si vous n'êtes pas à l'origine de cette demande,
+ignorez ce message&nbsp;: rien ne sera modifié. Ce message est envoyé automatiquement, merci
+de ne pas y répondre. En cas de besoin, contactez votre établissement.</p>
+</body></html>"""
+
+
+def choice_made(question_html: str, label: str) -> str:
+    """A question whose button was pressed: the keyboard goes, the choice is written under it."""
+    return f"{question_html}\n\n<i>→ {escape(label)}</i>"
+
+
+# --- Helpers ---------------------------------------------------------------------------------
+
+
+def duration(delay: timedelta) -> str:
+    """A French, rounded-up duration: « 1 minute », « 3 minutes », « 2 heures »."""
+    seconds = max(1, int(delay.total_seconds() + 0.999))
+    if seconds < 60:
+        return f"{seconds} seconde{'s' if seconds > 1 else ''}"
+    minutes = -(-seconds // 60)
+    if minutes < 120:
+        return f"{minutes} minute{'s' if minutes > 1 else ''}"
+    hours = -(-minutes // 60)
+    return f"{hours} heures"

@@ -1,0 +1,1 @@
+"""One module per conversation; :mod:`conversations.common` holds what they share."""

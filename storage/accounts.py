@@ -1,0 +1,244 @@
+"""The account directory: who may activate an account, and the result of an activation.
+
+The bot talks to :class:`AccountDirectory` only, so that another backend (an LDAP directory) can
+stand next to the built-in SQLite one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+import aiosqlite
+
+from storage.db import Database, from_db_time, to_db_time
+
+
+class AccountStatus(StrEnum):
+    """Where an account stands."""
+
+    TO_ACTIVATE = "a_activer"
+    ACTIVE = "active"
+
+
+class Profil(StrEnum):
+    """Profiles of imported accounts (the CSV ``profil`` column)."""
+
+    APPRENTI = "apprenti"
+    MAITRE_APPRENTISSAGE = "maitre_apprentissage"
+    ELEVE = "eleve"
+    PARENT = "parent"
+    PERSONNEL = "personnel"
+    AUTRE = "autre"
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account as the bot needs it. Hash fields hold argon2id hashes, never clear text."""
+
+    id: int
+    identifiant: str
+    profil: str
+    prenom: str
+    nom: str
+    etablissement: str
+    status: AccountStatus
+    provisional_password_hash: str | None
+    email: str | None
+    telegram_user_id: int | None
+    activated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ActivationRecord:
+    """What a completed activation writes to the account."""
+
+    password_hash: str
+    email: str | None
+    email_verified_at: datetime | None
+    secret_question1: str | None
+    secret_answer1_hash: str | None
+    secret_question2: str | None
+    secret_answer2_hash: str | None
+    telegram_user_id: int
+    cgu_version: str
+    cgu_accepted_at: datetime
+    activated_at: datetime
+
+
+@dataclass(frozen=True)
+class ImportedAccount:
+    """One valid line of a staff CSV file; its provisional password only as an argon2id hash."""
+
+    identifiant: str
+    identifiant_norm: str
+    provisional_password_hash: str | None
+    profil: Profil
+    prenom: str
+    nom: str
+    etablissement: str
+    fingerprint: str
+
+
+class ImportOutcome(StrEnum):
+    """What importing one line did."""
+
+    ADDED = "added"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+class AccountDirectory(Protocol):
+    """The accounts the bot may activate."""
+
+    async def find(self, identifiant_norm: str) -> Account | None:
+        """The account with this normalised identifier, if any."""
+
+    async def get(self, account_id: int) -> Account | None:
+        """The account with this id, if any."""
+
+    async def complete_activation(self, account_id: int, record: ActivationRecord) -> bool:
+        """Activate the account if it is still to activate; False if somebody else did first."""
+
+
+def _account(row: aiosqlite.Row) -> Account:
+    return Account(
+        id=row["id"],
+        identifiant=row["identifiant"],
+        profil=row["profil"],
+        prenom=row["prenom"],
+        nom=row["nom"],
+        etablissement=row["etablissement"],
+        status=AccountStatus(row["status"]),
+        provisional_password_hash=row["provisional_password_hash"],
+        email=row["email"],
+        telegram_user_id=row["telegram_user_id"],
+        activated_at=from_db_time(row["activated_at"]),
+    )
+
+
+class SqliteAccountDirectory:
+    """The built-in account directory, in the bot's SQLite database."""
+
+    def __init__(self, database: Database) -> None:
+        self.db = database
+
+    async def find(self, identifiant_norm: str) -> Account | None:
+        """The account with this normalised identifier, if any."""
+        row = await self.db.fetch_one(
+            "SELECT * FROM accounts WHERE identifiant_norm = ?", (identifiant_norm,)
+        )
+        return _account(row) if row else None
+
+    async def get(self, account_id: int) -> Account | None:
+        """The account with this id, if any."""
+        row = await self.db.fetch_one("SELECT * FROM accounts WHERE id = ?", (account_id,))
+        return _account(row) if row else None
+
+    async def complete_activation(self, account_id: int, record: ActivationRecord) -> bool:
+        """Activate the account if it is still to activate; False if somebody else did first."""
+        async with self.db.transaction() as connection:
+            cursor = await connection.execute(
+                """UPDATE accounts SET status = 'active', password_hash = ?, email = ?,
+                       email_verified_at = ?, secret_question1 = ?, secret_answer1_hash = ?,
+                       secret_question2 = ?, secret_answer2_hash = ?, telegram_user_id = ?,
+                       cgu_version = ?, cgu_accepted_at = ?, activated_at = ?,
+                       provisional_password_hash = NULL, import_fingerprint = NULL,
+                       updated_at = ?
+                   WHERE id = ? AND status = 'a_activer'""",
+                (
+                    record.password_hash,
+                    record.email,
+                    to_db_time(record.email_verified_at) if record.email_verified_at else None,
+                    record.secret_question1,
+                    record.secret_answer1_hash,
+                    record.secret_question2,
+                    record.secret_answer2_hash,
+                    record.telegram_user_id,
+                    record.cgu_version,
+                    to_db_time(record.cgu_accepted_at),
+                    to_db_time(record.activated_at),
+                    to_db_time(record.activated_at),
+                    account_id,
+                ),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await connection.execute(
+                "INSERT INTO audit_events (at, event, account_id, actor, details) "
+                "VALUES (?, 'password_set', ?, ?, 'activation')",
+                (to_db_time(record.activated_at), account_id, f"telegram:{record.telegram_user_id}"),
+            )
+            return True
+
+    async def plan_import(self, line: ImportedAccount) -> tuple[ImportOutcome, bool]:
+        """What importing ``line`` would do, and whether its provisional password must be hashed.
+
+        A to-activate account is unchanged when its line's keyed fingerprint is the same; an
+        active account keeps its password, so only its names, profile and establishment count.
+        """
+        row = await self.db.fetch_one(
+            "SELECT * FROM accounts WHERE identifiant_norm = ?", (line.identifiant_norm,)
+        )
+        if row is None:
+            return ImportOutcome.ADDED, True
+        if row["status"] == AccountStatus.ACTIVE:
+            same = (row["identifiant"], row["profil"], row["prenom"], row["nom"],
+                    row["etablissement"]) == (line.identifiant, line.profil.value, line.prenom,
+                                              line.nom, line.etablissement)
+            return (ImportOutcome.UNCHANGED if same else ImportOutcome.UPDATED), False
+        if row["import_fingerprint"] == line.fingerprint:
+            return ImportOutcome.UNCHANGED, False
+        return ImportOutcome.UPDATED, True
+
+    async def import_account(self, line: ImportedAccount, now: datetime, actor: str) -> ImportOutcome:
+        """Add or update one imported account. An active account keeps its password and status
+        (a new provisional password goes through a staff reset)."""
+        stamp = to_db_time(now)
+        async with self.db.transaction() as connection:
+            async with connection.execute(
+                "SELECT id, status FROM accounts WHERE identifiant_norm = ?",
+                (line.identifiant_norm,),
+            ) as cursor:
+                existing = await cursor.fetchone()
+            if existing is None:
+                cursor = await connection.execute(
+                    """INSERT INTO accounts (identifiant, identifiant_norm,
+                           provisional_password_hash, profil, prenom, nom, etablissement,
+                           import_fingerprint, imported_at, updated_at)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    (line.identifiant, line.identifiant_norm, line.provisional_password_hash,
+                     line.profil.value, line.prenom, line.nom, line.etablissement,
+                     line.fingerprint, stamp, stamp),
+                )
+                account_id = cursor.lastrowid
+                outcome = ImportOutcome.ADDED
+            else:
+                account_id = existing["id"]
+                if existing["status"] == AccountStatus.ACTIVE:
+                    await connection.execute(
+                        """UPDATE accounts SET identifiant = ?, profil = ?, prenom = ?, nom = ?,
+                               etablissement = ?, updated_at = ? WHERE id = ?""",
+                        (line.identifiant, line.profil.value, line.prenom, line.nom,
+                         line.etablissement, stamp, account_id),
+                    )
+                else:
+                    if line.provisional_password_hash is None:
+                        raise ValueError("a to-activate account needs its provisional hash")
+                    await connection.execute(
+                        """UPDATE accounts SET identifiant = ?, provisional_password_hash = ?,
+                               profil = ?, prenom = ?, nom = ?, etablissement = ?,
+                               import_fingerprint = ?, updated_at = ? WHERE id = ?""",
+                        (line.identifiant, line.provisional_password_hash, line.profil.value,
+                         line.prenom, line.nom, line.etablissement, line.fingerprint, stamp,
+                         account_id),
+                    )
+                outcome = ImportOutcome.UPDATED
+            await connection.execute(
+                "INSERT INTO audit_events (at, event, account_id, actor, details) "
+                "VALUES (?, 'imported', ?, ?, ?)",
+                (stamp, account_id, actor, outcome.value),
+            )
+            return outcome

@@ -1,0 +1,131 @@
+"""The SQLite database: connection, numbered migrations, transactions, time format."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+MIGRATIONS_PACKAGE = "storage.migrations"
+
+
+def to_db_time(moment: datetime) -> str:
+    """UTC ISO-8601 text with a fixed width, so that text order is time order."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def from_db_time(text: str | None) -> datetime | None:
+    """Inverse of :func:`to_db_time`."""
+    if text is None:
+        return None
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def migration_scripts() -> list[tuple[int, str, str]]:
+    """The shipped migrations as (number, name, SQL), in order."""
+    scripts = []
+    for entry in resources.files(MIGRATIONS_PACKAGE).iterdir():
+        if entry.name.endswith(".sql"):
+            number = int(entry.name.split("_", 1)[0])
+            scripts.append((number, entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(scripts)
+
+
+class Database:
+    """One aiosqlite connection shared by the repositories.
+
+    Writes go through :meth:`transaction`, which serialises them with an asyncio lock and
+    commits before returning, so a step is on disk before the bot answers.
+    """
+
+    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
+        self.connection = connection
+        self.path = path
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path) -> Database:
+        """Open (creating the folder and file if needed) and migrate the database at ``path``."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = await aiosqlite.connect(path, isolation_level=None)
+        connection.row_factory = aiosqlite.Row
+        await connection.execute("PRAGMA journal_mode = WAL")
+        await connection.execute("PRAGMA synchronous = FULL")
+        await connection.execute("PRAGMA foreign_keys = ON")
+        await connection.execute("PRAGMA busy_timeout = 5000")
+        database = cls(connection, path)
+        await database.migrate()
+        return database
+
+    async def close(self) -> None:
+        """Close the connection."""
+        await self.connection.close()
+
+    async def migrate(self) -> list[str]:
+        """Apply the migrations not applied yet; return their names."""
+        await self.connection.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        async with self.connection.execute("SELECT version FROM schema_migrations") as cursor:
+            applied = {row[0] for row in await cursor.fetchall()}
+        done = []
+        for number, name, sql in migration_scripts():
+            if number in applied:
+                continue
+            async with self.transaction() as connection:
+                for statement in _split_sql(sql):
+                    await connection.execute(statement)
+                await connection.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                    (number, name, to_db_time(datetime.now(UTC))),
+                )
+            done.append(name)
+        return done
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on error), one writer at a time."""
+        async with self._write_lock:
+            await self.connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.connection
+            except BaseException:
+                await self.connection.execute("ROLLBACK")
+                raise
+            await self.connection.execute("COMMIT")
+
+    async def fetch_one(self, sql: str, params: tuple[object, ...] = ()) -> aiosqlite.Row | None:
+        """First row of a query, or None."""
+        async with self.connection.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetch_all(self, sql: str, params: tuple[object, ...] = ()) -> list[aiosqlite.Row]:
+        """All rows of a query."""
+        async with self.connection.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies whole."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        if line.lstrip().startswith("--"):
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
+

@@ -1,0 +1,97 @@
+"""Counters of failed attempts at guessable secrets, kept in the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.db import Database, from_db_time, to_db_time
+
+
+@dataclass(frozen=True)
+class ThrottleCounters:
+    """Failures recorded against one key (an HMAC of a normalised identifier)."""
+
+    consecutive_failures: int = 0
+    last_failure_at: datetime | None = None
+    locked_at: datetime | None = None
+    failures_in_window: int = 0
+
+
+class ThrottleRepository:
+    """Failed attempts per identifier, and identifiers tried per Telegram user."""
+
+    def __init__(self, database: Database) -> None:
+        self.db = database
+
+    async def counters(self, key: str, window_start: datetime) -> ThrottleCounters:
+        """The counters of ``key``, with failures since ``window_start``."""
+        row = await self.db.fetch_one("SELECT * FROM throttle WHERE key = ?", (key,))
+        count = await self.db.fetch_one(
+            "SELECT COUNT(*) AS n FROM auth_failures WHERE key = ? AND at >= ?",
+            (key, to_db_time(window_start)),
+        )
+        if row is None:
+            return ThrottleCounters(failures_in_window=count["n"] if count else 0)
+        return ThrottleCounters(
+            consecutive_failures=row["consecutive_failures"],
+            last_failure_at=from_db_time(row["last_failure_at"]),
+            locked_at=from_db_time(row["locked_at"]),
+            failures_in_window=count["n"] if count else 0,
+        )
+
+    async def record_failure(self, key: str, now: datetime, *, lock: bool) -> None:
+        """Count one failure; ``lock`` sets the staff-only lock."""
+        stamp = to_db_time(now)
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                """INSERT INTO throttle (key, consecutive_failures, last_failure_at, locked_at)
+                   VALUES (?, 1, ?, CASE WHEN ? THEN ? END)
+                   ON CONFLICT (key) DO UPDATE SET
+                       consecutive_failures = consecutive_failures + 1,
+                       last_failure_at = excluded.last_failure_at,
+                       locked_at = COALESCE(locked_at, excluded.locked_at)""",
+                (key, stamp, lock, stamp),
+            )
+            await connection.execute(
+                "INSERT INTO auth_failures (key, at) VALUES (?, ?)", (key, stamp)
+            )
+
+    async def record_success(self, key: str) -> None:
+        """A correct secret: the consecutive count starts again (a staff lock stays)."""
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                "UPDATE throttle SET consecutive_failures = 0 WHERE key = ?", (key,)
+            )
+
+    async def unlock(self, key: str) -> None:
+        """Staff unlock: forget every failure of ``key``."""
+        async with self.db.transaction() as connection:
+            await connection.execute("DELETE FROM throttle WHERE key = ?", (key,))
+            await connection.execute("DELETE FROM auth_failures WHERE key = ?", (key,))
+
+    async def identifiants_tried(self, telegram_user_id: int, since: datetime) -> set[str]:
+        """Keys of the identifiers this user tried since ``since``."""
+        rows = await self.db.fetch_all(
+            "SELECT key FROM identifiant_attempts WHERE telegram_user_id = ? AND last_at >= ?",
+            (telegram_user_id, to_db_time(since)),
+        )
+        return {row["key"] for row in rows}
+
+    async def record_identifiant_attempt(self, telegram_user_id: int, key: str, now: datetime) -> None:
+        """Remember that this user tried this identifier now."""
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                """INSERT INTO identifiant_attempts (telegram_user_id, key, last_at)
+                   VALUES (?, ?, ?)
+                   ON CONFLICT (telegram_user_id, key) DO UPDATE SET last_at = excluded.last_at""",
+                (telegram_user_id, key, to_db_time(now)),
+            )
+
+    async def purge(self, before: datetime) -> None:
+        """Drop failures and attempts older than ``before`` (locks stay)."""
+        async with self.db.transaction() as connection:
+            await connection.execute("DELETE FROM auth_failures WHERE at < ?", (to_db_time(before),))
+            await connection.execute(
+                "DELETE FROM identifiant_attempts WHERE last_at < ?", (to_db_time(before),)
+            )
