@@ -194,8 +194,9 @@ async def import_accounts(
                 hashed = (
                     await hasher.hash(values["mot_de_passe_provisoire"]) if needs_hash else None
                 )
-                candidate = ImportedAccount(**{**candidate.__dict__,
-                                               "provisional_password_hash": hashed})
+                candidate = ImportedAccount(
+                    **{**candidate.__dict__, "provisional_password_hash": hashed}
+                )
                 outcome = await directory.import_account(candidate, now, actor)
         async with counter_lock:
             done += 1

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from bot import texts
-from bot.mail import Mailer, MailDeliveryError, OutgoingMail, validate_email_address
+from bot.mail import MailDeliveryError, Mailer, OutgoingMail, validate_email_address
 from bot.password_policy import PasswordPolicy, PasswordRule
 from bot.school import SchoolConfig
 from bot.security import (
@@ -217,7 +217,9 @@ class ActivationService:
                 "activation_started", account.id, f"telegram:{session.telegram_user_id}", now
             )
             return Result(Outcome.OK, account=account)
-        if not blocked:
+        if not correct:
+            # Wrong guesses count even while attempts are refused, so that hammering reaches
+            # the staff-only lock; a right one during a delay is refused but not counted.
             await self.throttle.record_failure(
                 key, now, lock=self.throttle_policy.locks_after_failure(counters)
             )
@@ -356,20 +358,23 @@ class ActivationService:
         key = self._key(session.identifiant or "")
         counters = await self.throttle.counters(key, now - self.throttle_policy.window)
         wait = self.throttle_policy.retry_after(counters, now)
-        if counters.locked_at is not None:
-            return Result(Outcome.LOCKED)
-        if wait is not None:
-            return Result(Outcome.THROTTLED, retry_after=wait)
-        if session.code_hash and self.keyed.matches(code, session.code_hash, purpose="code"):
+        correct = session.code_hash is not None and self.keyed.matches(
+            code, session.code_hash, purpose="code"
+        )
+        if correct and wait is None:
             await self.throttle.record_success(key)
             return await self._email_verified(session, now)
-        locks = self.throttle_policy.locks_after_failure(counters)
-        await self.throttle.record_failure(key, now, lock=locks)
-        if locks:
-            return Result(Outcome.LOCKED)
+        if not correct:
+            await self.throttle.record_failure(
+                key, now, lock=self.throttle_policy.locks_after_failure(counters)
+            )
         after = await self.throttle.counters(key, now - self.throttle_policy.window)
+        if after.locked_at is not None:
+            return Result(Outcome.LOCKED)
         wait = self.throttle_policy.retry_after(after, now)
-        return Result(Outcome.WRONG, retry_after=wait)
+        if wait is not None:
+            return Result(Outcome.THROTTLED, retry_after=wait)
+        return Result(Outcome.WRONG)
 
     async def verify_link(self, telegram_user_id: int, token: str) -> Result:
         """The deep link ``/start <token>`` from the e-mail."""
@@ -430,7 +435,9 @@ class ActivationService:
         session.answer2_hash = hashed
         await self._go(session, Step.PASSWORD)
         await self.records.audit(
-            "questions_set", session.account_id, f"telegram:{session.telegram_user_id}",
+            "questions_set",
+            session.account_id,
+            f"telegram:{session.telegram_user_id}",
             self.clock(),
         )
         return Result(Outcome.OK)

@@ -22,6 +22,11 @@ def configure_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    quiet_noisy_loggers()
+
+
+def quiet_noisy_loggers() -> None:
+    """Libraries whose debug logs could show the bot token (in URLs) or an update's text."""
     for noisy in ("httpx", "httpcore", "telegram", "aiosqlite", "mail.log", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -53,9 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level)
     if args.command == "accounts":
         return asyncio.run(import_command(settings, args.file, dry_run=args.dry_run))
-    if args.command == "sandbox" or (
-        args.command is None and settings.telegram_bot_token is None
-    ):
+    if args.command == "sandbox" or (args.command is None and settings.telegram_bot_token is None):
         from bot.sandbox.run import run_sandbox
 
         return asyncio.run(run_sandbox(settings))
@@ -124,7 +127,10 @@ async def import_command(settings: Settings, path: Path, *, dry_run: bool) -> in
         await database.close()
     bar.close()
     verb = "would be" if dry_run else "were"
-    print(f"{report.total} line(s) read from {path}" + (" (dry run: nothing written)" if dry_run else ""))
+    print(
+        f"{report.total} line(s) read from {path}"
+        + (" (dry run: nothing written)" if dry_run else "")
+    )
     print(f"  added:     {report.added}")
     print(f"  updated:   {report.updated}")
     print(f"  unchanged: {report.unchanged}")

@@ -7,10 +7,10 @@ questions) lives in the school file named by ``SCHOOL_CONFIG`` (see :mod:`bot.sc
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing import Annotated
 
 from bot.mail import SmtpConfig, SmtpSecurity
 from bot.password_policy import PasswordPolicy

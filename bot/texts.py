@@ -185,15 +185,14 @@ EMAIL_SEND_FAILED = (
     "choisissez les questions secrètes."
 )
 CODE_FORMAT = "Le code se compose de {length} chiffres, sans lettres. Tapez-le tel qu'il est écrit dans l'e-mail."
-CODE_WRONG = "❌ Ce code n'est pas le bon. Vérifiez l'e-mail le plus récent et tapez le code à nouveau."
+CODE_WRONG = (
+    "❌ Ce code n'est pas le bon. Vérifiez l'e-mail le plus récent et tapez le code à nouveau."
+)
 
 
 def wait_before_retry(delay: timedelta) -> str:
     """Too many wrong codes for now."""
-    return (
-        f"⛔ Trop d'essais. Attendez {duration(delay)} avant de réessayer. "
-        "Besoin d'aide ? /aide"
-    )
+    return f"⛔ Trop d'essais. Attendez {duration(delay)} avant de réessayer. Besoin d'aide ? /aide"
 
 
 CODE_LOCKED = (
@@ -243,7 +242,9 @@ def ask_answer(question: str) -> str:
 
 
 ANSWER_TOO_SHORT = "Cette réponse est trop courte (3 caractères au moins). Tapez une autre réponse."
-ANSWER_TOO_LONG = "Cette réponse est trop longue (100 caractères au plus). Tapez une réponse plus courte."
+ANSWER_TOO_LONG = (
+    "Cette réponse est trop longue (100 caractères au plus). Tapez une réponse plus courte."
+)
 QUESTIONS_DONE = "✅ Vos deux questions secrètes sont enregistrées.\n\n"
 
 # --- Step 4: password ------------------------------------------------------------------------
@@ -290,7 +291,7 @@ def password_refused(rules: Iterable[PasswordRule], policy: PasswordPolicy) -> s
         "long_length": policy.long_length,
     }
     lines = [
-        "• " + _RULE_TEXTS.get(str(rule.value), str(rule.value)).format(**values)
+        "• " + _RULE_TEXTS.get(rule.name.lower(), rule.name.lower()).format(**values)
         for rule in rules
     ]
     return (

@@ -71,7 +71,9 @@ def profile_keyboard(nonce: str) -> InlineKeyboardMarkup:
     return _keyboard([[(label, f"p:{key}")] for key, label in texts.BUTTON_PROFILES.items()], nonce)
 
 
-def prompt(svc: ActivationService, session: ConversationSession) -> list[tuple[str, InlineKeyboardMarkup | None]]:
+def prompt(
+    svc: ActivationService, session: ConversationSession
+) -> list[tuple[str, InlineKeyboardMarkup | None]]:
     """The message(s) that ask for what the current step needs."""
     nonce = session.prompt_nonce
     step = session.step
@@ -90,8 +92,10 @@ def prompt(svc: ActivationService, session: ConversationSession) -> list[tuple[s
         return [*messages, (texts.CGU_QUESTION, keyboard)]
     if step == Step.RECOVERY:
         keyboard = _keyboard(
-            [[(texts.BUTTON_RECOVERY_EMAIL, "rec:email")],
-             [(texts.BUTTON_RECOVERY_QUESTIONS, "rec:questions")]],
+            [
+                [(texts.BUTTON_RECOVERY_EMAIL, "rec:email")],
+                [(texts.BUTTON_RECOVERY_QUESTIONS, "rec:questions")],
+            ],
             nonce,
         )
         return [(texts.CHOOSE_RECOVERY, keyboard)]
@@ -125,9 +129,11 @@ def _email_confirm_keyboard(nonce: str) -> InlineKeyboardMarkup:
 
 def _code_keyboard(nonce: str) -> InlineKeyboardMarkup:
     return _keyboard(
-        [[(texts.BUTTON_EMAIL_RESEND, "em:resend")],
-         [(texts.BUTTON_EMAIL_CHANGE, "em:change")],
-         [(texts.BUTTON_SWITCH_TO_QUESTIONS, "em:questions")]],
+        [
+            [(texts.BUTTON_EMAIL_RESEND, "em:resend")],
+            [(texts.BUTTON_EMAIL_CHANGE, "em:change")],
+            [(texts.BUTTON_SWITCH_TO_QUESTIONS, "em:questions")],
+        ],
         nonce,
     )
 
@@ -156,7 +162,10 @@ async def _session_or_end(update: Update, svc: ActivationService) -> Conversatio
 
 
 def _with_session(
-    handler: Callable[[Update, ContextTypes.DEFAULT_TYPE, ActivationService, ConversationSession], Awaitable[State | None]],
+    handler: Callable[
+        [Update, ContextTypes.DEFAULT_TYPE, ActivationService, ConversationSession],
+        Awaitable[State | None],
+    ],
 ) -> Handler:
     """Load the user's session; without one (purged, cancelled elsewhere) the conversation ends."""
 
@@ -175,7 +184,10 @@ def _with_session(
 
 def _button_handler(
     prefix: str,
-    handler: Callable[[Update, ContextTypes.DEFAULT_TYPE, ActivationService, ConversationSession, str], Awaitable[State | None]],
+    handler: Callable[
+        [Update, ContextTypes.DEFAULT_TYPE, ActivationService, ConversationSession, str],
+        Awaitable[State | None],
+    ],
 ) -> CallbackQueryHandler:
     """Buttons ``prefix:arg:nonce`` of the current prompt only; anything else is stale."""
 
@@ -246,7 +258,9 @@ async def on_activer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Stat
 
 @_with_session
 async def on_resume_or_restart(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, svc: ActivationService,
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: ActivationService,
     session: ConversationSession,
 ) -> State | None:
     """The buttons of the « resume or restart » question."""
@@ -265,8 +279,13 @@ async def on_resume_or_restart(
 # --- step handlers --------------------------------------------------------------------------
 
 
-async def _on_profile(update: Update, context: ContextTypes.DEFAULT_TYPE, svc: ActivationService,
-                      session: ConversationSession, profil: str) -> State | None:
+async def _on_profile(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: ActivationService,
+    session: ConversationSession,
+    profil: str,
+) -> State | None:
     await mark_choice(update.callback_query)
     if profil in EXTERNAL_PROFILES:
         await svc.cancel(session.telegram_user_id)
@@ -282,8 +301,12 @@ async def _on_profile(update: Update, context: ContextTypes.DEFAULT_TYPE, svc: A
 
 
 @_with_session
-async def on_identifiant(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                         svc: ActivationService, session: ConversationSession) -> State | None:
+async def on_identifiant(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: ActivationService,
+    session: ConversationSession,
+) -> State | None:
     """The identifier from the letter."""
     result = await svc.submit_identifiant(session, _text(update))
     if result.outcome == Outcome.INVALID:
@@ -293,8 +316,12 @@ async def on_identifiant(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 
 @_with_session
-async def on_provisional(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                         svc: ActivationService, session: ConversationSession) -> State | None:
+async def on_provisional(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: ActivationService,
+    session: ConversationSession,
+) -> State | None:
     """The provisional password: deleted from the chat, then checked."""
     password = _text(update)
     await remove_secret_message(update)
@@ -309,8 +336,13 @@ async def on_provisional(update: Update, context: ContextTypes.DEFAULT_TYPE,
     return await show_step(update, svc, session)
 
 
-async def _on_cgu(update: Update, context: ContextTypes.DEFAULT_TYPE, svc: ActivationService,
-                  session: ConversationSession, choice: str) -> State | None:
+async def _on_cgu(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: ActivationService,
+    session: ConversationSession,
+    choice: str,
+) -> State | None:
     await mark_choice(update.callback_query)
     if choice == "ok":
         await svc.accept_cgu(session)
@@ -323,8 +355,13 @@ async def _on_cgu(update: Update, context: ContextTypes.DEFAULT_TYPE, svc: Activ
     return Step.CGU
 
 
-async def _on_recovery(update: Update, context: ContextTypes.DEFAULT_TYPE, svc: ActivationService,
-                       session: ConversationSession, choice: str) -> State | None:
+async def _on_recovery(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: ActivationService,
+    session: ConversationSession,
+    choice: str,
+) -> State | None:
     await mark_choice(update.callback_query)
     if choice == "email":
         await svc.choose_email(session)
@@ -334,8 +371,12 @@ async def _on_recovery(update: Update, context: ContextTypes.DEFAULT_TYPE, svc: 
 
 
 @_with_session
-async def on_email(update: Update, context: ContextTypes.DEFAULT_TYPE, svc: ActivationService,
-                   session: ConversationSession) -> State | None:
+async def on_email(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: ActivationService,
+    session: ConversationSession,
+) -> State | None:
     """The personal e-mail address: checked, then shown back for confirmation."""
     result = await svc.submit_email(session, _text(update))
     if result.outcome == Outcome.INVALID:
@@ -344,9 +385,13 @@ async def on_email(update: Update, context: ContextTypes.DEFAULT_TYPE, svc: Acti
     return await show_step(update, svc, session)
 
 
-async def _on_email_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                           svc: ActivationService, session: ConversationSession,
-                           action: str) -> State | None:
+async def _on_email_button(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: ActivationService,
+    session: ConversationSession,
+    action: str,
+) -> State | None:
     query = update.callback_query
     if action == "questions":
         await mark_choice(query)
@@ -361,17 +406,21 @@ async def _on_email_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     if action == "send":
         await mark_choice(query)
     progress = await send(update, texts.EMAIL_SENDING)
-    result = await svc.send_verification(
-        session, context.bot.username, resend=action == "resend"
-    )
+    result = await svc.send_verification(session, context.bot.username, resend=action == "resend")
     return await _render_sending(update, svc, session, result, progress)
 
 
-async def _render_sending(update: Update, svc: ActivationService, session: ConversationSession,
-                          result: Result, progress: Message | None) -> State | None:
+async def _render_sending(
+    update: Update,
+    svc: ActivationService,
+    session: ConversationSession,
+    result: Result,
+    progress: Message | None,
+) -> State | None:
     if result.outcome == Outcome.SENT:
-        await edit_or_send(update, progress, _email_sent_text(svc, session),
-                           _code_keyboard(session.prompt_nonce))
+        await edit_or_send(
+            update, progress, _email_sent_text(svc, session), _code_keyboard(session.prompt_nonce)
+        )
         return Step.CODE
     if result.outcome == Outcome.SEND_FAILED:
         await edit_or_send(update, progress, texts.EMAIL_SEND_FAILED)
@@ -387,8 +436,12 @@ async def _render_sending(update: Update, svc: ActivationService, session: Conve
 
 
 @_with_session
-async def on_code(update: Update, context: ContextTypes.DEFAULT_TYPE, svc: ActivationService,
-                  session: ConversationSession) -> State | None:
+async def on_code(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: ActivationService,
+    session: ConversationSession,
+) -> State | None:
     """A code typed in the chat: deleted, then checked."""
     text = _text(update)
     await remove_secret_message(update)
@@ -408,16 +461,25 @@ async def on_code(update: Update, context: ContextTypes.DEFAULT_TYPE, svc: Activ
     return Step.CODE
 
 
-async def _on_question(update: Update, context: ContextTypes.DEFAULT_TYPE, svc: ActivationService,
-                       session: ConversationSession, index: str) -> State | None:
+async def _on_question(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: ActivationService,
+    session: ConversationSession,
+    index: str,
+) -> State | None:
     await mark_choice(update.callback_query)
     await svc.choose_question(session, int(index) if index.isdigit() else -1)
     return await show_step(update, svc, session)
 
 
 @_with_session
-async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, svc: ActivationService,
-                    session: ConversationSession) -> State | None:
+async def on_answer(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: ActivationService,
+    session: ConversationSession,
+) -> State | None:
     """The answer to a secret question: deleted, normalised, hashed."""
     text = _text(update)
     await remove_secret_message(update)
@@ -433,8 +495,12 @@ async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, svc: Act
 
 
 @_with_session
-async def on_password(update: Update, context: ContextTypes.DEFAULT_TYPE, svc: ActivationService,
-                      session: ConversationSession) -> State | None:
+async def on_password(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: ActivationService,
+    session: ConversationSession,
+) -> State | None:
     """The new password: deleted, checked against the rule, hashed."""
     password = _text(update)
     await remove_secret_message(update)
@@ -446,9 +512,12 @@ async def on_password(update: Update, context: ContextTypes.DEFAULT_TYPE, svc: A
 
 
 @_with_session
-async def on_password_confirmation(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                                   svc: ActivationService,
-                                   session: ConversationSession) -> State | None:
+async def on_password_confirmation(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: ActivationService,
+    session: ConversationSession,
+) -> State | None:
     """The password typed again: the account is activated."""
     password = _text(update)
     await remove_secret_message(update)

@@ -169,7 +169,11 @@ class SqliteAccountDirectory:
             await connection.execute(
                 "INSERT INTO audit_events (at, event, account_id, actor, details) "
                 "VALUES (?, 'password_set', ?, ?, 'activation')",
-                (to_db_time(record.activated_at), account_id, f"telegram:{record.telegram_user_id}"),
+                (
+                    to_db_time(record.activated_at),
+                    account_id,
+                    f"telegram:{record.telegram_user_id}",
+                ),
             )
             return True
 
@@ -185,15 +189,21 @@ class SqliteAccountDirectory:
         if row is None:
             return ImportOutcome.ADDED, True
         if row["status"] == AccountStatus.ACTIVE:
-            same = (row["identifiant"], row["profil"], row["prenom"], row["nom"],
-                    row["etablissement"]) == (line.identifiant, line.profil.value, line.prenom,
-                                              line.nom, line.etablissement)
+            same = (
+                row["identifiant"],
+                row["profil"],
+                row["prenom"],
+                row["nom"],
+                row["etablissement"],
+            ) == (line.identifiant, line.profil.value, line.prenom, line.nom, line.etablissement)
             return (ImportOutcome.UNCHANGED if same else ImportOutcome.UPDATED), False
         if row["import_fingerprint"] == line.fingerprint:
             return ImportOutcome.UNCHANGED, False
         return ImportOutcome.UPDATED, True
 
-    async def import_account(self, line: ImportedAccount, now: datetime, actor: str) -> ImportOutcome:
+    async def import_account(
+        self, line: ImportedAccount, now: datetime, actor: str
+    ) -> ImportOutcome:
         """Add or update one imported account. An active account keeps its password and status
         (a new provisional password goes through a staff reset)."""
         stamp = to_db_time(now)
@@ -209,9 +219,18 @@ class SqliteAccountDirectory:
                            provisional_password_hash, profil, prenom, nom, etablissement,
                            import_fingerprint, imported_at, updated_at)
                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    (line.identifiant, line.identifiant_norm, line.provisional_password_hash,
-                     line.profil.value, line.prenom, line.nom, line.etablissement,
-                     line.fingerprint, stamp, stamp),
+                    (
+                        line.identifiant,
+                        line.identifiant_norm,
+                        line.provisional_password_hash,
+                        line.profil.value,
+                        line.prenom,
+                        line.nom,
+                        line.etablissement,
+                        line.fingerprint,
+                        stamp,
+                        stamp,
+                    ),
                 )
                 account_id = cursor.lastrowid
                 outcome = ImportOutcome.ADDED
@@ -221,8 +240,15 @@ class SqliteAccountDirectory:
                     await connection.execute(
                         """UPDATE accounts SET identifiant = ?, profil = ?, prenom = ?, nom = ?,
                                etablissement = ?, updated_at = ? WHERE id = ?""",
-                        (line.identifiant, line.profil.value, line.prenom, line.nom,
-                         line.etablissement, stamp, account_id),
+                        (
+                            line.identifiant,
+                            line.profil.value,
+                            line.prenom,
+                            line.nom,
+                            line.etablissement,
+                            stamp,
+                            account_id,
+                        ),
                     )
                 else:
                     if line.provisional_password_hash is None:
@@ -231,9 +257,17 @@ class SqliteAccountDirectory:
                         """UPDATE accounts SET identifiant = ?, provisional_password_hash = ?,
                                profil = ?, prenom = ?, nom = ?, etablissement = ?,
                                import_fingerprint = ?, updated_at = ? WHERE id = ?""",
-                        (line.identifiant, line.provisional_password_hash, line.profil.value,
-                         line.prenom, line.nom, line.etablissement, line.fingerprint, stamp,
-                         account_id),
+                        (
+                            line.identifiant,
+                            line.provisional_password_hash,
+                            line.profil.value,
+                            line.prenom,
+                            line.nom,
+                            line.etablissement,
+                            line.fingerprint,
+                            stamp,
+                            account_id,
+                        ),
                     )
                 outcome = ImportOutcome.UPDATED
             await connection.execute(

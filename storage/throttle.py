@@ -78,7 +78,9 @@ class ThrottleRepository:
         )
         return {row["key"] for row in rows}
 
-    async def record_identifiant_attempt(self, telegram_user_id: int, key: str, now: datetime) -> None:
+    async def record_identifiant_attempt(
+        self, telegram_user_id: int, key: str, now: datetime
+    ) -> None:
         """Remember that this user tried this identifier now."""
         async with self.db.transaction() as connection:
             await connection.execute(
@@ -91,7 +93,9 @@ class ThrottleRepository:
     async def purge(self, before: datetime) -> None:
         """Drop failures and attempts older than ``before`` (locks stay)."""
         async with self.db.transaction() as connection:
-            await connection.execute("DELETE FROM auth_failures WHERE at < ?", (to_db_time(before),))
+            await connection.execute(
+                "DELETE FROM auth_failures WHERE at < ?", (to_db_time(before),)
+            )
             await connection.execute(
                 "DELETE FROM identifiant_attempts WHERE last_at < ?", (to_db_time(before),)
             )

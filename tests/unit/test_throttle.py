@@ -11,7 +11,9 @@ POLICY = ThrottlePolicy()
 
 def counters(consecutive: int, ago: timedelta = timedelta(0), **kw: object) -> ThrottleCounters:
     return ThrottleCounters(
-        consecutive_failures=consecutive, last_failure_at=NOW - ago, **kw  # type: ignore[arg-type]
+        consecutive_failures=consecutive,
+        last_failure_at=NOW - ago,
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -27,7 +29,10 @@ def test_fifth_failure_refuses_every_attempt_for_one_minute() -> None:
 
 def test_delay_doubles_after_each_further_failure() -> None:
     assert [POLICY.delay_after(n) for n in (5, 6, 7, 8)] == [
-        timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=4), timedelta(minutes=8)
+        timedelta(minutes=1),
+        timedelta(minutes=2),
+        timedelta(minutes=4),
+        timedelta(minutes=8),
     ]
 
 

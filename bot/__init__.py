@@ -1,0 +1,1 @@
+"""ENT activation bot: settings, texts, rules, security, mail, application factory, sandbox."""

@@ -1,0 +1,296 @@
+"""The activation rules without Telegram: real SQLite file, cheap argon2id, a recording mailer."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.accounts_import import import_accounts
+from bot.activation import ActivationService, Outcome, Step
+from bot.mail import MailDeliveryError, OutgoingMail
+from bot.password_policy import PasswordPolicy, PasswordRule
+from bot.school import SchoolConfig
+from bot.security import KeyedHasher, SecretHasher
+from bot.throttle import ThrottlePolicy
+from storage.accounts import AccountStatus, SqliteAccountDirectory
+from storage.db import Database
+from storage.records import RecordRepository
+from storage.sessions import ConversationSession, SessionRepository
+from storage.throttle import ThrottleRepository
+
+from support import GOOD_PASSWORD, MutableClock, write_accounts_csv
+
+
+class RecordingMailer:
+    """Keeps the mails instead of sending them; can be told to fail."""
+
+    def __init__(self) -> None:
+        self.sent: list[OutgoingMail] = []
+        self.fail = False
+
+    async def send(self, mail: OutgoingMail) -> None:
+        if self.fail:
+            raise MailDeliveryError("refused")
+        self.sent.append(mail)
+
+    def last_code(self) -> str:
+        match = re.search(r"\b(\d{8})\b", self.sent[-1].text)
+        assert match
+        return match.group(1)
+
+    def last_token(self) -> str:
+        match = re.search(r"start=([A-Za-z0-9_-]+)", self.sent[-1].text)
+        assert match
+        return match.group(1)
+
+
+@pytest.fixture
+async def service(
+    database: Database,
+    hasher: SecretHasher,
+    keyed: KeyedHasher,
+    school: SchoolConfig,
+    clock: MutableClock,
+    tmp_path: Path,
+) -> ActivationService:
+    directory = SqliteAccountDirectory(database)
+    await import_accounts(
+        write_accounts_csv(tmp_path / "accounts.csv"), directory, hasher, keyed, clock()
+    )
+    return ActivationService(
+        directory=directory,
+        sessions=SessionRepository(database),
+        throttle=ThrottleRepository(database),
+        records=RecordRepository(database),
+        hasher=hasher,
+        keyed=keyed,
+        mailer=RecordingMailer(),  # type: ignore[arg-type]
+        school=school,
+        password_policy=PasswordPolicy(),
+        throttle_policy=ThrottlePolicy(),
+        clock=clock,
+    )
+
+
+async def at_step(
+    svc: ActivationService,
+    user: int,
+    step: Step,
+    who: str = "lea.martin",
+    password: str = "Xq7-Tb4k-Wpz",
+) -> ConversationSession:
+    """Walk a session to ``step`` along the e-mail path."""
+    session = await svc.begin(user, user, Step.IDENTIFIANT)
+    if step == Step.IDENTIFIANT:
+        return session
+    await svc.submit_identifiant(session, who)
+    if step == Step.PROVISIONAL:
+        return session
+    assert (await svc.submit_provisional(session, password)).outcome == Outcome.OK
+    if step == Step.CGU:
+        return session
+    await svc.accept_cgu(session)
+    if step == Step.RECOVERY:
+        return session
+    await svc.choose_email(session)
+    await svc.submit_email(session, "lea@example.org")
+    if step == Step.EMAIL_CONFIRM:
+        return session
+    assert (await svc.send_verification(session, "test_bot")).outcome == Outcome.SENT
+    if step == Step.CODE:
+        return session
+    mailer: RecordingMailer = svc.mailer  # type: ignore[assignment]
+    assert (await svc.submit_code(session, mailer.last_code())).outcome == Outcome.OK
+    assert session.step == Step.PASSWORD
+    return session
+
+
+async def test_refusals_look_the_same_whatever_the_reason(service: ActivationService) -> None:
+    outcomes = []
+    for user, (identifiant, password) in enumerate(
+        [("inconnu.x", "whatever"), ("lea.martin", "wrong"), ("LEA.MARTIN", "wrong")], start=1
+    ):
+        session = await at_step(service, user, Step.PROVISIONAL, identifiant, password)
+        outcomes.append((await service.submit_provisional(session, password)).outcome)
+        assert session.step == Step.IDENTIFIANT
+    assert outcomes == [Outcome.REFUSED] * 3
+
+
+async def test_identifier_is_case_insensitive(service: ActivationService) -> None:
+    session = await at_step(service, 1, Step.PROVISIONAL, "  Lea.Martin ")
+    assert (await service.submit_provisional(session, "Xq7-Tb4k-Wpz")).outcome == Outcome.OK
+    assert session.step == Step.CGU and session.identifiant == "lea.martin"
+
+
+async def test_throttle_refuses_even_the_right_password_then_lets_it_through(
+    service: ActivationService, clock: MutableClock
+) -> None:
+    for _ in range(5):
+        session = await at_step(service, 1, Step.PROVISIONAL)
+        await service.submit_provisional(session, "wrong")
+    session = await at_step(service, 1, Step.PROVISIONAL)
+    assert (await service.submit_provisional(session, "Xq7-Tb4k-Wpz")).outcome == Outcome.REFUSED
+    clock.advance(seconds=61)
+    session = await at_step(service, 1, Step.PROVISIONAL)
+    assert (await service.submit_provisional(session, "Xq7-Tb4k-Wpz")).outcome == Outcome.OK
+
+
+async def test_twenty_five_failures_lock_until_staff_unlock(
+    service: ActivationService, clock: MutableClock
+) -> None:
+    # Wrong guesses count even while refused, so hammering reaches the lock within minutes.
+    for _ in range(25):
+        session = await at_step(service, 1, Step.PROVISIONAL)
+        await service.submit_provisional(session, "wrong")
+        clock.advance(seconds=10)
+    clock.advance(days=30)
+    session = await at_step(service, 1, Step.PROVISIONAL)
+    assert (await service.submit_provisional(session, "Xq7-Tb4k-Wpz")).outcome == Outcome.REFUSED
+    await service.throttle.unlock(service._key("lea.martin"))
+    session = await at_step(service, 1, Step.PROVISIONAL)
+    assert (await service.submit_provisional(session, "Xq7-Tb4k-Wpz")).outcome == Outcome.OK
+
+
+async def test_one_user_may_try_only_five_identifiers_a_day(service: ActivationService) -> None:
+    for n in range(5):
+        session = await at_step(service, 7, Step.PROVISIONAL, f"x{n}")
+        assert (await service.submit_provisional(session, "p")).outcome == Outcome.REFUSED
+    session = await at_step(service, 7, Step.PROVISIONAL)
+    result = await service.submit_provisional(session, "Xq7-Tb4k-Wpz")
+    assert result.outcome == Outcome.TOO_MANY_IDENTIFIANTS
+
+
+async def test_code_is_single_use_and_a_new_one_revokes_the_old(
+    service: ActivationService, clock: MutableClock
+) -> None:
+    mailer: RecordingMailer = service.mailer  # type: ignore[assignment]
+    session = await at_step(service, 1, Step.CODE)
+    old_code, old_token = mailer.last_code(), mailer.last_token()
+    clock.advance(seconds=61)
+    assert (await service.send_verification(session, "b", resend=True)).outcome == Outcome.SENT
+    assert (await service.submit_code(session, old_code)).outcome == Outcome.WRONG
+    assert (await service.verify_link(1, old_token)).outcome == Outcome.INVALID
+    new_token = mailer.last_token()
+    assert (await service.verify_link(2, new_token)).outcome == Outcome.OTHER_USER
+    assert (await service.verify_link(1, new_token)).outcome == Outcome.OK
+    assert (await service.verify_link(1, new_token)).outcome == Outcome.INVALID
+
+
+async def test_resend_is_rate_limited(service: ActivationService, clock: MutableClock) -> None:
+    session = await at_step(service, 1, Step.CODE)
+    result = await service.send_verification(session, "b", resend=True)
+    assert result.outcome == Outcome.TOO_SOON and result.retry_after
+    for _ in range(5):
+        clock.advance(seconds=61)
+        assert (await service.send_verification(session, "b", resend=True)).outcome == Outcome.SENT
+    clock.advance(seconds=61)
+    result = await service.send_verification(session, "b", resend=True)
+    assert result.outcome == Outcome.RESEND_LIMIT
+
+
+async def test_expired_code_restarts_from_the_provisional_password(
+    service: ActivationService, clock: MutableClock
+) -> None:
+    mailer: RecordingMailer = service.mailer  # type: ignore[assignment]
+    session = await at_step(service, 1, Step.CODE)
+    clock.advance(hours=48)
+    assert (await service.submit_code(session, mailer.last_code())).outcome == Outcome.EXPIRED
+    assert session.step == Step.PROVISIONAL
+    assert session.account_id is None and session.cgu_version is None
+    assert session.identifiant == "lea.martin"
+
+
+async def test_wrong_codes_count_in_the_identifier_throttle(service: ActivationService) -> None:
+    session = await at_step(service, 1, Step.CODE)
+    outcomes = [(await service.submit_code(session, "00000000")).outcome for _ in range(6)]
+    assert outcomes[:4] == [Outcome.WRONG] * 4
+    assert outcomes[5] == Outcome.THROTTLED
+
+
+async def test_mail_failure_keeps_the_address_step(service: ActivationService) -> None:
+    mailer: RecordingMailer = service.mailer  # type: ignore[assignment]
+    session = await at_step(service, 1, Step.EMAIL_CONFIRM)
+    mailer.fail = True
+    assert (await service.send_verification(session, "b")).outcome == Outcome.SEND_FAILED
+    assert session.step == Step.EMAIL_CONFIRM and session.code_hash is None
+
+
+async def test_password_rules_and_confirmation(service: ActivationService) -> None:
+    session = await at_step(service, 1, Step.PASSWORD)
+    result = await service.submit_password(session, "court")
+    assert PasswordRule.TOO_SHORT in result.rules
+    result = await service.submit_password(session, "Xq7-Tb4k-Wpz")
+    assert PasswordRule.SAME_AS_PROVISIONAL in result.rules
+    result = await service.submit_password(session, "Martin-Velo-99")
+    assert PasswordRule.CONTAINS_NAME in result.rules
+    assert (await service.submit_password(session, GOOD_PASSWORD)).outcome == Outcome.OK
+    assert (await service.confirm_password(session, GOOD_PASSWORD + "x")).outcome == (
+        Outcome.MISMATCH
+    )
+    assert session.step == Step.PASSWORD and session.new_password_hash is None
+    await service.submit_password(session, GOOD_PASSWORD)
+    result = await service.confirm_password(session, GOOD_PASSWORD)
+    assert result.outcome == Outcome.ACTIVATED
+    assert result.account and result.account.status == AccountStatus.ACTIVE
+    assert result.account.telegram_user_id == 1
+    assert await service.session_of(1) is None
+
+
+async def test_secret_questions_path(service: ActivationService) -> None:
+    session = await at_step(service, 1, Step.RECOVERY)
+    await service.choose_questions(session)
+    assert (await service.choose_question(session, 0)).outcome == Outcome.OK
+    assert (await service.submit_answer(session, "ab")).outcome == Outcome.TOO_SHORT
+    assert (await service.submit_answer(session, "  Éléphant ROSE ")).outcome == Outcome.OK
+    assert session.step == Step.QUESTION2
+    assert (await service.choose_question(session, 0)).outcome == Outcome.INVALID
+    assert (await service.choose_question(session, 1)).outcome == Outcome.OK
+    await service.submit_answer(session, "Paris")
+    assert session.step == Step.PASSWORD
+    assert await service.hasher.verify(session.answer1_hash, "elephant rose")
+    await service.submit_password(session, GOOD_PASSWORD)
+    assert (await service.confirm_password(session, GOOD_PASSWORD)).outcome == Outcome.ACTIVATED
+
+
+async def test_no_bypass_of_cgu_or_recovery(service: ActivationService) -> None:
+    session = await at_step(service, 1, Step.CGU)
+    session.new_password_hash = await service.hasher.hash(GOOD_PASSWORD)
+    session.step = Step.PASSWORD_CONFIRM
+    result = await service.confirm_password(session, GOOD_PASSWORD)
+    assert result.outcome == Outcome.INVALID and session.step == Step.CGU
+    await service.accept_cgu(session)
+    session.new_password_hash = await service.hasher.hash(GOOD_PASSWORD)
+    result = await service.confirm_password(session, GOOD_PASSWORD)
+    assert result.outcome == Outcome.INVALID and session.step == Step.RECOVERY
+    account = await service.directory.find("lea.martin")
+    assert account and account.status == AccountStatus.TO_ACTIVATE
+
+
+async def test_two_sessions_racing_for_one_account_exactly_one_wins(
+    service: ActivationService,
+) -> None:
+    first = await at_step(service, 1, Step.PASSWORD)
+    second = await at_step(service, 2, Step.PASSWORD)
+    for session in (first, second):
+        await service.submit_password(session, GOOD_PASSWORD)
+    results = await asyncio.gather(
+        service.confirm_password(first, GOOD_PASSWORD),
+        service.confirm_password(second, GOOD_PASSWORD),
+    )
+    assert sorted(r.outcome for r in results) == [Outcome.ACTIVATED, Outcome.TAKEN]
+
+
+async def test_active_account_cannot_be_activated_again(service: ActivationService) -> None:
+    session = await at_step(service, 1, Step.PASSWORD)
+    await service.submit_password(session, GOOD_PASSWORD)
+    await service.confirm_password(session, GOOD_PASSWORD)
+    session = await at_step(service, 2, Step.PROVISIONAL)
+    assert (await service.submit_provisional(session, "Xq7-Tb4k-Wpz")).outcome == Outcome.REFUSED
+
+
+def test_clock_fixture_is_utc(clock: MutableClock) -> None:
+    assert clock().tzinfo is UTC and clock() <= datetime.now(UTC) + timedelta(seconds=1)
