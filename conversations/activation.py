@@ -72,9 +72,10 @@ def profile_keyboard(nonce: str) -> InlineKeyboardMarkup:
 
 
 def prompt(
-    svc: ActivationService, session: ConversationSession
+    svc: ActivationService, session: ConversationSession, *, full: bool = True
 ) -> list[tuple[str, InlineKeyboardMarkup | None]]:
-    """The message(s) that ask for what the current step needs."""
+    """The message(s) that ask for what the current step needs (``full=False``: without the
+    long CGU text, which is already in the chat)."""
     nonce = session.prompt_nonce
     step = session.step
     if step == Step.PROFILE:
@@ -83,6 +84,16 @@ def prompt(
         return [(texts.ASK_IDENTIFIANT, None)]
     if step == Step.PROVISIONAL:
         return [(texts.ASK_PROVISIONAL, None)]
+    if step == Step.CGU and not full:
+        keyboard = _keyboard(
+            [
+                [(texts.BUTTON_CGU_ACCEPT, "cgu:ok")],
+                [(texts.BUTTON_CGU_REFUSE, "cgu:no")],
+                [(texts.BUTTON_CGU_READ_AGAIN, "cgu:again")],
+            ],
+            nonce,
+        )
+        return [(texts.CGU_QUESTION, keyboard)]
     if step == Step.CGU:
         messages: list[tuple[str, InlineKeyboardMarkup | None]] = [(texts.CGU_INTRO, None)]
         messages += [(chunk, None) for chunk in texts.cgu_chunks(svc.school)]
@@ -144,10 +155,15 @@ def _email_sent_text(svc: ActivationService, session: ConversationSession) -> st
 
 
 async def show_step(
-    update: Update, svc: ActivationService, session: ConversationSession, intro: str = ""
+    update: Update,
+    svc: ActivationService,
+    session: ConversationSession,
+    intro: str = "",
+    *,
+    full: bool = True,
 ) -> Step:
     """Send the prompt of the session's step (with ``intro`` before it) and return the step."""
-    messages = prompt(svc, session)
+    messages = prompt(svc, session, full=full)
     if intro:
         first_text, first_markup = messages[0]
         messages[0] = (intro + first_text, first_markup)
@@ -546,7 +562,7 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State |
     session = await _session_or_end(update, svc)
     if session is None:
         return END
-    return await show_step(update, svc, session, texts.HELP_RESUME + "\n\n")
+    return await show_step(update, svc, session, texts.HELP_RESUME + "\n\n", full=False)
 
 
 async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State | None:
@@ -572,7 +588,7 @@ async def on_stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if session is None:
         await send(update, texts.OUTSIDE_FLOW)
         return END
-    return await show_step(update, svc, session, texts.STALE_BUTTON_RESUME + "\n\n")
+    return await show_step(update, svc, session, texts.STALE_BUTTON_RESUME + "\n\n", full=False)
 
 
 async def on_unexpected(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State | None:
@@ -589,7 +605,7 @@ async def on_unexpected(update: Update, context: ContextTypes.DEFAULT_TYPE) -> S
     if session is None:
         await send(update, intro + "\n\n" + texts.OUTSIDE_FLOW)
         return END
-    return await show_step(update, svc, session, intro + "\n\n")
+    return await show_step(update, svc, session, intro + "\n\n", full=False)
 
 
 def _text(update: Update) -> str:

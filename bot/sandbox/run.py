@@ -15,7 +15,7 @@ from pydantic import SecretStr
 
 from bot.accounts_import import import_accounts
 from bot.app import build_application, start_bot, stop_bot
-from bot.sandbox.botapi import LocalBotApi
+from bot.sandbox.bot_api_server import LocalBotApi
 from bot.sandbox.mailbox import Mailbox
 from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
 from bot.settings import Settings

@@ -3,6 +3,7 @@ API server over HTTP, a real SMTP server (aiosmtpd on 127.0.0.1) and a real SQLi
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -16,7 +17,7 @@ from telegram.ext import Application
 from bot.accounts_import import import_accounts
 from bot.app import build_application, services_of, start_bot, stop_bot
 from bot.cli import quiet_noisy_loggers
-from bot.sandbox.botapi import LocalBotApi
+from bot.sandbox.bot_api_server import LocalBotApi
 from bot.sandbox.mailbox import Mailbox
 from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
 from bot.settings import Settings
@@ -80,6 +81,22 @@ class BotHarness:
             )
         finally:
             await database.close()
+
+    async def settle(self, timeout: float = 20) -> None:
+        """Wait until the bot has fetched and fully handled every update sent so far."""
+        quiet_rounds = 0
+        async with asyncio.timeout(timeout):
+            while quiet_rounds < 3:
+                app = self.app
+                busy = self.server.unconfirmed_updates() > 0 or (
+                    app is not None
+                    and (
+                        not app.update_queue.empty()
+                        or app.update_processor.current_concurrent_updates > 0
+                    )
+                )
+                quiet_rounds = 0 if busy else quiet_rounds + 1
+                await asyncio.sleep(0.01)
 
     @property
     def services(self) -> Any:

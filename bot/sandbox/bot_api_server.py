@@ -1,0 +1,740 @@
+"""A local Telegram Bot API server over real HTTP (aiohttp), with a user side.
+
+The bot calls ``{root_url}/bot{token}/{method}`` exactly as it would call Telegram; the methods
+it uses are implemented with Telegram's checks and error texts. The user side (a Python API for
+tests, JSON routes and a Server-Sent Events feed for the sandbox page) lets one or many people
+type, press buttons and see what the bot shows them: messages, edits, deletions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from bot.sandbox.telegram_html import EntityParseError, parse_html, utf16_length
+
+TEXT_LIMIT = 4096
+CALLBACK_DATA_LIMIT = 64
+CALLBACK_ANSWER_LIMIT = 200
+
+EventListener = Callable[[dict[str, Any]], None]
+
+
+class BotApiError(Exception):
+    """An error answered to the bot as Telegram would."""
+
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+
+
+def bad_request(reason: str) -> BotApiError:
+    """A 400 with Telegram's ``Bad Request: …`` description."""
+    return BotApiError(400, f"Bad Request: {reason}")
+
+
+@dataclass
+class ChatMessage:
+    """A message of a private chat, as the user sees it."""
+
+    message_id: int
+    from_bot: bool
+    date: int
+    text: str = ""
+    html: str = ""
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    reply_markup: dict[str, Any] | None = None
+    kind: str = "text"
+    edited: bool = False
+    deleted: bool = False
+    photo_bytes: bytes | None = None
+
+    @property
+    def buttons(self) -> list[list[dict[str, Any]]]:
+        """Rows of inline buttons."""
+        return (self.reply_markup or {}).get("inline_keyboard", [])
+
+    def to_json(self) -> dict[str, Any]:
+        """For the sandbox page."""
+        return {
+            "message_id": self.message_id,
+            "from_bot": self.from_bot,
+            "date": self.date,
+            "text": self.text,
+            "entities": self.entities,
+            "reply_markup": self.reply_markup,
+            "kind": self.kind,
+            "edited": self.edited,
+            "deleted": self.deleted,
+        }
+
+
+@dataclass
+class SandboxUser:
+    """A person in a private chat with the bot."""
+
+    server: LocalBotApi
+    id: int
+    first_name: str
+    last_name: str = ""
+    language_code: str = "fr"
+    blocked: bool = False
+    messages: list[ChatMessage] = field(default_factory=list)
+    callback_answers: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_user(self) -> dict[str, Any]:
+        """The Bot API ``User`` object."""
+        user = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.last_name:
+            user["last_name"] = self.last_name
+        user["language_code"] = self.language_code
+        return user
+
+    def as_chat(self) -> dict[str, Any]:
+        """The Bot API ``Chat`` object of the private chat."""
+        return {"id": self.id, "type": "private", "first_name": self.first_name}
+
+    # --- acting ---------------------------------------------------------------------------
+
+    async def send_text(self, text: str) -> int:
+        """Type and send ``text``; return its message id."""
+        message = self.server._user_message(self, kind="text", text=text)
+        payload = self.server._message_json(self, message)
+        if text.startswith("/"):
+            command = text.split()[0]
+            payload["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": utf16_length(command)}
+            ]
+        self.server._push_update({"message": payload}, self.id)
+        return message.message_id
+
+    async def send_sticker(self) -> int:
+        """Send a sticker."""
+        message = self.server._user_message(self, kind="sticker")
+        payload = self.server._message_json(self, message)
+        payload["sticker"] = {
+            "file_id": "sticker-1",
+            "file_unique_id": "st1",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": "👍",
+        }
+        self.server._push_update({"message": payload}, self.id)
+        return message.message_id
+
+    async def send_photo(self) -> int:
+        """Send a photo."""
+        message = self.server._user_message(self, kind="photo")
+        payload = self.server._message_json(self, message)
+        payload["photo"] = [
+            {"file_id": "photo-1", "file_unique_id": "ph1", "width": 90, "height": 90}
+        ]
+        self.server._push_update({"message": payload}, self.id)
+        return message.message_id
+
+    async def press(self, label: str, message_id: int | None = None) -> str:
+        """Press the newest visible button whose label contains ``label``."""
+        for message in reversed(self.visible_messages()):
+            if message_id is not None and message.message_id != message_id:
+                continue
+            for row in message.buttons:
+                for button in row:
+                    if label in button.get("text", "") and "callback_data" in button:
+                        return await self.press_data(message.message_id, button["callback_data"])
+        raise AssertionError(
+            f"no button {label!r} for user {self.id}; the chat shows:\n{self.transcript()}"
+        )
+
+    async def press_data(self, message_id: int, data: str) -> str:
+        """Press a button with this callback data (it may be stale or forged)."""
+        message = self._find(message_id)
+        if message is None:
+            raise AssertionError(f"user {self.id} has no message {message_id}")
+        query_id = self.server._new_callback_query(self.id)
+        self.server._push_update(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": self.as_user(),
+                    "message": self.server._message_json(self, message),
+                    "chat_instance": str(self.id),
+                    "data": data,
+                }
+            },
+            self.id,
+        )
+        return query_id
+
+    # --- reading --------------------------------------------------------------------------
+
+    def visible_messages(self) -> list[ChatMessage]:
+        """What the chat shows now: both sides, in order, deletions gone, edits applied."""
+        return [m for m in self.messages if not m.deleted]
+
+    @property
+    def deleted_message_ids(self) -> set[int]:
+        """Ids of the messages the bot deleted."""
+        return {m.message_id for m in self.messages if m.deleted}
+
+    def last_bot_message(self) -> ChatMessage | None:
+        """The bot's newest visible message."""
+        return next((m for m in reversed(self.visible_messages()) if m.from_bot), None)
+
+    def transcript(self) -> str:
+        """The chat as text, for error messages."""
+        lines = []
+        for m in self.visible_messages()[-12:]:
+            who = "bot" if m.from_bot else "user"
+            labels = [b.get("text") for row in m.buttons for b in row]
+            lines.append(f"  [{m.message_id}] {who}: {m.text[:160]!r} {labels or ''}")
+        return "\n".join(lines) or "  (empty)"
+
+    async def wait_for_message(self, timeout: float = 10) -> ChatMessage:
+        """Wait for the next bot message sent after this call."""
+        count = sum(1 for m in self.messages if m.from_bot)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            bot_messages = [m for m in self.messages if m.from_bot]
+            if len(bot_messages) > count:
+                return bot_messages[count]
+            await self.server._changed_wait(deadline - time.monotonic())
+        raise AssertionError(
+            f"no bot message within {timeout} s; the chat shows:\n{self.transcript()}"
+        )
+
+    def _find(self, message_id: int) -> ChatMessage | None:
+        return next((m for m in self.messages if m.message_id == message_id), None)
+
+
+class LocalBotApi:
+    """The local Bot API server: bot side under ``/bot{token}/``, user side under
+    ``/sandbox/api/``; ``app`` is the aiohttp application (add routes before :meth:`start`)."""
+
+    def __init__(
+        self,
+        bot_token: str,
+        bot_username: str = "ent_activation_bot",
+        bot_first_name: str = "ENT",
+    ) -> None:
+        self.bot_token = bot_token
+        self.bot_id = int(bot_token.split(":", 1)[0])
+        self.bot_username = bot_username
+        self.bot_first_name = bot_first_name
+        self.users: dict[int, SandboxUser] = {}
+        self.commands: list[dict[str, str]] = []
+        self.requests_log: list[tuple[str, dict[str, Any]]] = []
+        self.app = web.Application(client_max_size=50 * 1024 * 1024)
+        self.app.router.add_route("*", "/bot{token}/{method}", self._handle_bot_request)
+        self._listeners: list[EventListener] = []
+        self._updates: list[tuple[int, dict[str, Any], int]] = []  # (update_id, update, user)
+        self._confirmed_offset = 0
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._query_ids = itertools.count(1)
+        self._open_queries: dict[str, int] = {}
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
+        self._closing = False
+        self.host = "127.0.0.1"
+        self.port = 0
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Listen on ``host:port`` (0: any free port)."""
+        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        self._site = web.TCPSite(self._runner, host, port)
+        await self._site.start()
+        server = self._site._server
+        assert server is not None
+        sockets = getattr(server, "sockets", None) or []
+        self.host = host
+        self.port = int(sockets[0].getsockname()[1]) if sockets else port
+
+    async def stop(self) -> None:
+        """Release pending long polls and stop listening."""
+        self._closing = True
+        await self._notify()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def root_url(self) -> str:
+        """``http://host:port``: the bot calls ``{root_url}/bot{token}/{method}``."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """``{root_url}/bot`` as python-telegram-bot's ``base_url`` wants it."""
+        return f"{self.root_url}/bot"
+
+    # --- user side -------------------------------------------------------------------------
+
+    def user(
+        self, user_id: int, first_name: str = "Utilisateur", last_name: str = ""
+    ) -> SandboxUser:
+        """The private chat of this user (created on first use)."""
+        if user_id not in self.users:
+            self.users[user_id] = SandboxUser(self, user_id, first_name, last_name)
+        return self.users[user_id]
+
+    def add_listener(self, listener: EventListener) -> None:
+        """Call ``listener(event)`` on every change a user can see."""
+        self._listeners.append(listener)
+
+    def unconfirmed_updates(self) -> int:
+        """Updates the bot has not confirmed yet (by asking for a later offset)."""
+        return sum(1 for update_id, _, _ in self._updates if update_id >= self._confirmed_offset)
+
+    def reset(self) -> None:
+        """Forget every chat (the bot keeps running)."""
+        self.users.clear()
+        self._updates.clear()
+        self._emit({"type": "reset"})
+
+    # --- internals shared with users ------------------------------------------------------
+
+    def _user_message(self, user: SandboxUser, kind: str, text: str = "") -> ChatMessage:
+        if self._closing:
+            raise RuntimeError("the server is stopped")
+        message = ChatMessage(
+            message_id=next(self._message_ids),
+            from_bot=False,
+            date=int(time.time()),
+            text=text,
+            kind=kind,
+        )
+        user.messages.append(message)
+        self._emit({"type": "message", "user_id": user.id, "message": message.to_json()})
+        return message
+
+    def _message_json(self, user: SandboxUser, message: ChatMessage) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "message_id": message.message_id,
+            "date": message.date,
+            "chat": user.as_chat(),
+        }
+        if message.from_bot:
+            payload["from"] = self._bot_user()
+        else:
+            payload["from"] = user.as_user()
+        if message.kind == "text":
+            payload["text"] = message.text
+            if message.entities:
+                payload["entities"] = message.entities
+        if message.edited:
+            payload["edit_date"] = int(time.time())
+        if message.reply_markup:
+            payload["reply_markup"] = message.reply_markup
+        return payload
+
+    def _push_update(self, body: dict[str, Any], user_id: int) -> None:
+        update_id = next(self._update_ids)
+        self._updates.append((update_id, {"update_id": update_id, **body}, user_id))
+        asyncio.get_running_loop().create_task(self._notify())
+
+    def _new_callback_query(self, user_id: int) -> str:
+        query_id = f"{user_id}{next(self._query_ids):08d}"
+        self._open_queries[query_id] = user_id
+        return query_id
+
+    def _emit(self, event: dict[str, Any]) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+        with contextlib.suppress(RuntimeError):
+            asyncio.get_running_loop().create_task(self._notify())
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def _changed_wait(self, timeout: float) -> None:
+        if timeout <= 0:
+            return
+        async with self._changed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout)
+
+    def _bot_user(self) -> dict[str, Any]:
+        return {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": self.bot_first_name,
+            "username": self.bot_username,
+        }
+
+    # --- bot side --------------------------------------------------------------------------
+
+    async def _handle_bot_request(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.bot_token:
+            return _error(BotApiError(401, "Unauthorized"))
+        method = request.match_info["method"].lower()
+        handler = getattr(self, f"_api_{method}", None)
+        if handler is None:
+            return _error(BotApiError(404, "Not Found"))
+        try:
+            params = await _read_params(request)
+            if method != "getupdates":
+                self.requests_log.append((request.match_info["method"], params))
+            result = await handler(params)
+        except BotApiError as error:
+            return _error(error)
+        return web.json_response({"ok": True, "result": result})
+
+    async def _api_getme(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **self._bot_user(),
+            "can_join_groups": False,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
+
+    async def _api_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        limit = min(max(int(params.get("limit") or 100), 1), 100)
+        timeout = min(float(params.get("timeout") or 0), 50)
+        if offset:
+            self._confirmed_offset = max(self._confirmed_offset, offset)
+            self._updates = [u for u in self._updates if u[0] >= offset]
+        deadline = time.monotonic() + timeout
+        while True:
+            ready = [u for u in self._updates if u[0] >= self._confirmed_offset][:limit]
+            if ready or self._closing or time.monotonic() >= deadline:
+                return [update for _, update, _ in ready]
+            await self._changed_wait(deadline - time.monotonic())
+
+    async def _api_deletewebhook(self, params: dict[str, Any]) -> bool:
+        if _truthy(params.get("drop_pending_updates")):
+            self._updates.clear()
+        return True
+
+    async def _api_getwebhookinfo(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "url": "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
+
+    async def _api_close(self, params: dict[str, Any]) -> bool:
+        return True
+
+    async def _api_logout(self, params: dict[str, Any]) -> bool:
+        return True
+
+    async def _api_setmycommands(self, params: dict[str, Any]) -> bool:
+        commands = _json_param(params, "commands")
+        if not isinstance(commands, list) or len(commands) > 100:
+            raise bad_request("BOT_COMMANDS_TOO_MUCH")
+        for command in commands:
+            name = str(command.get("command", ""))
+            if not (1 <= len(name) <= 32) or not all(
+                c.islower() or c.isdigit() or c == "_" for c in name
+            ):
+                raise bad_request("BOT_COMMAND_INVALID")
+            if not (1 <= len(str(command.get("description", ""))) <= 256):
+                raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
+        self.commands = [
+            {"command": c["command"], "description": c["description"]} for c in commands
+        ]
+        self._emit({"type": "commands", "commands": self.commands})
+        return True
+
+    async def _api_getmycommands(self, params: dict[str, Any]) -> list[dict[str, str]]:
+        return self.commands
+
+    async def _api_deletemycommands(self, params: dict[str, Any]) -> bool:
+        self.commands = []
+        self._emit({"type": "commands", "commands": []})
+        return True
+
+    async def _api_setchatmenubutton(self, params: dict[str, Any]) -> bool:
+        return True
+
+    async def _api_getchatmenubutton(self, params: dict[str, Any]) -> dict[str, str]:
+        return {"type": "commands"}
+
+    async def _api_sendchataction(self, params: dict[str, Any]) -> bool:
+        self._chat(params)
+        return True
+
+    async def _api_getchat(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = self._chat(params)
+        return {
+            **user.as_chat(),
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": {
+                "unlimited_gifts": False,
+                "limited_gifts": False,
+                "unique_gifts": False,
+                "premium_subscription": False,
+            },
+        }
+
+    async def _api_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = self._chat(params)
+        text, entities, source = _message_text(params)
+        markup = _inline_markup(params)
+        message = ChatMessage(
+            message_id=next(self._message_ids),
+            from_bot=True,
+            date=int(time.time()),
+            text=text,
+            html=source,
+            entities=entities,
+            reply_markup=markup,
+        )
+        user.messages.append(message)
+        self._emit({"type": "message", "user_id": user.id, "message": message.to_json()})
+        return self._message_json(user, message)
+
+    async def _api_sendphoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = self._chat(params)
+        caption = str(params.get("caption") or "")
+        message = ChatMessage(
+            message_id=next(self._message_ids),
+            from_bot=True,
+            date=int(time.time()),
+            text=caption,
+            kind="photo",
+            reply_markup=_inline_markup(params),
+            photo_bytes=params.get("__file_photo"),
+        )
+        user.messages.append(message)
+        self._emit({"type": "message", "user_id": user.id, "message": message.to_json()})
+        payload = self._message_json(user, message)
+        payload["photo"] = [
+            {
+                "file_id": f"p{message.message_id}",
+                "file_unique_id": f"u{message.message_id}",
+                "width": 800,
+                "height": 600,
+            }
+        ]
+        if caption:
+            payload["caption"] = caption
+        return payload
+
+    async def _api_senddocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = self._chat(params)
+        message = ChatMessage(
+            message_id=next(self._message_ids),
+            from_bot=True,
+            date=int(time.time()),
+            text=str(params.get("caption") or ""),
+            kind="document",
+        )
+        user.messages.append(message)
+        self._emit({"type": "message", "user_id": user.id, "message": message.to_json()})
+        payload = self._message_json(user, message)
+        payload["document"] = {
+            "file_id": f"d{message.message_id}",
+            "file_unique_id": f"u{message.message_id}",
+        }
+        return payload
+
+    async def _api_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any]:
+        user, message = self._bot_message(params, "message to edit not found")
+        text, entities, source = _message_text(params)
+        markup = _inline_markup(params)
+        if text == message.text and entities == message.entities and markup == message.reply_markup:
+            raise bad_request(
+                "message is not modified: specified new message content and reply markup are "
+                "exactly the same as a current content and reply markup of the message"
+            )
+        message.text, message.entities, message.html = text, entities, source
+        message.reply_markup = markup
+        message.edited = True
+        self._emit({"type": "edit", "user_id": user.id, "message": message.to_json()})
+        return self._message_json(user, message)
+
+    async def _api_editmessagereplymarkup(self, params: dict[str, Any]) -> dict[str, Any]:
+        user, message = self._bot_message(params, "message to edit not found")
+        markup = _inline_markup(params)
+        if markup == message.reply_markup:
+            raise bad_request(
+                "message is not modified: specified new message content and reply markup are "
+                "exactly the same as a current content and reply markup of the message"
+            )
+        message.reply_markup = markup
+        message.edited = True
+        self._emit({"type": "edit", "user_id": user.id, "message": message.to_json()})
+        return self._message_json(user, message)
+
+    async def _api_deletemessage(self, params: dict[str, Any]) -> bool:
+        user = self._chat(params)
+        self._delete(user, int(params.get("message_id") or 0))
+        return True
+
+    async def _api_deletemessages(self, params: dict[str, Any]) -> bool:
+        user = self._chat(params)
+        for message_id in _json_param(params, "message_ids") or []:
+            with contextlib.suppress(BotApiError):
+                self._delete(user, int(message_id))
+        return True
+
+    async def _api_answercallbackquery(self, params: dict[str, Any]) -> bool:
+        query_id = str(params.get("callback_query_id") or "")
+        user_id = self._open_queries.pop(query_id, None)
+        if user_id is None:
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        text = str(params.get("text") or "")
+        if utf16_length(text) > CALLBACK_ANSWER_LIMIT:
+            raise bad_request("MESSAGE_TOO_LONG")
+        answer = {
+            "query_id": query_id,
+            "text": text,
+            "show_alert": _truthy(params.get("show_alert")),
+        }
+        self.users[user_id].callback_answers.append(answer)
+        self._emit({"type": "callback_answer", "user_id": user_id, **answer})
+        return True
+
+    # --- checks ----------------------------------------------------------------------------
+
+    def _chat(self, params: dict[str, Any]) -> SandboxUser:
+        try:
+            chat_id = int(params.get("chat_id") or 0)
+        except (TypeError, ValueError):
+            raise bad_request("chat not found") from None
+        user = self.users.get(chat_id)
+        if user is None:
+            raise bad_request("chat not found")
+        if user.blocked:
+            raise BotApiError(403, "Forbidden: bot was blocked by the user")
+        return user
+
+    def _bot_message(self, params: dict[str, Any], missing: str) -> tuple[SandboxUser, ChatMessage]:
+        if params.get("inline_message_id"):
+            raise bad_request("MESSAGE_ID_INVALID")
+        user = self._chat(params)
+        message = user._find(int(params.get("message_id") or 0))
+        if message is None or message.deleted:
+            raise bad_request(missing)
+        if not message.from_bot:
+            raise bad_request("message can't be edited")
+        return user, message
+
+    def _delete(self, user: SandboxUser, message_id: int) -> None:
+        message = user._find(message_id)
+        if message is None or message.deleted:
+            raise bad_request("message to delete not found")
+        message.deleted = True
+        self._emit({"type": "delete", "user_id": user.id, "message_id": message_id})
+
+
+def _error(error: BotApiError) -> web.Response:
+    return web.json_response(
+        {"ok": False, "error_code": error.code, "description": error.description},
+        status=error.code,
+    )
+
+
+async def _read_params(request: web.Request) -> dict[str, Any]:
+    params: dict[str, Any] = dict(request.query)
+    if request.method != "POST" or not request.can_read_body:
+        return params
+    if request.content_type == "application/json":
+        try:
+            body = await request.json()
+        except json.JSONDecodeError:
+            raise bad_request("invalid JSON body") from None
+        if isinstance(body, dict):
+            params.update(body)
+        return params
+    form = await request.post()
+    for key, value in form.items():
+        if isinstance(value, web.FileField):
+            params[f"__file_{key}"] = value.file.read()
+            params[key] = f"attach://{value.filename}"
+        else:
+            params[key] = value
+    return params
+
+
+def _json_param(params: dict[str, Any], name: str) -> Any:
+    value = params.get(name)
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            raise bad_request(f"can't parse {name} JSON object") from None
+    return value
+
+
+def _truthy(value: Any) -> bool:
+    return value in (True, "true", "True", "1", 1)
+
+
+def _message_text(params: dict[str, Any]) -> tuple[str, list[dict[str, Any]], str]:
+    source = str(params.get("text") or "")
+    parse_mode = str(params.get("parse_mode") or "")
+    if parse_mode.lower() == "html":
+        try:
+            text, entities = parse_html(source)
+        except EntityParseError as error:
+            raise bad_request(f"can't parse entities: {error}") from None
+    elif parse_mode:
+        raise bad_request(f"unsupported parse_mode {parse_mode}")
+    else:
+        text, entities = source, list(_json_param(params, "entities") or [])
+    if not text.strip():
+        raise bad_request("message text is empty")
+    if utf16_length(text) > TEXT_LIMIT:
+        raise bad_request("message is too long")
+    return text, entities, source
+
+
+def _inline_markup(params: dict[str, Any]) -> dict[str, Any] | None:
+    markup = _json_param(params, "reply_markup")
+    if not markup:
+        return None
+    if "inline_keyboard" not in markup:
+        return markup  # reply keyboards and removals are kept as they are
+    for row in markup["inline_keyboard"]:
+        for button in row:
+            if not str(button.get("text", "")).strip():
+                raise bad_request("text buttons are unallowed in the inline keyboard")
+            kinds = [
+                k
+                for k in (
+                    "url",
+                    "callback_data",
+                    "switch_inline_query",
+                    "web_app",
+                    "login_url",
+                    "pay",
+                    "copy_text",
+                )
+                if k in button
+            ]
+            if len(kinds) != 1:
+                raise bad_request("BUTTON_TYPE_INVALID")
+            if "callback_data" in button:
+                size = len(str(button["callback_data"]).encode("utf-8"))
+                if not 1 <= size <= CALLBACK_DATA_LIMIT:
+                    raise bad_request("BUTTON_DATA_INVALID")
+            if "url" in button and not str(button["url"]).startswith(
+                ("http://", "https://", "tg://")
+            ):
+                raise bad_request("BUTTON_URL_INVALID")
+    return markup
