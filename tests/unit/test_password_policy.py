@@ -1,0 +1,63 @@
+"""The password rule."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.password_policy import PasswordPolicy, PasswordRule, common_passwords, is_common
+
+POLICY = PasswordPolicy()
+PERSON = {"identifiant": "lea.martin", "first_name": "Léa", "last_name": "Martin"}
+
+
+@pytest.mark.parametrize(
+    ("password", "rule"),
+    [
+        ("", PasswordRule.EMPTY),
+        ("Ab1!", PasswordRule.TOO_SHORT),
+        ("velorouge12", PasswordRule.NOT_ENOUGH_KINDS),
+        ("A" * 127 + "b1!", PasswordRule.TOO_LONG),
+        ("xLEA.MARTIN-9", PasswordRule.CONTAINS_IDENTIFIANT),
+        ("Martin-Velo-99", PasswordRule.CONTAINS_NAME),
+        ("Léa-Velo-Rouge-9", PasswordRule.CONTAINS_NAME),
+        ("Azerty123!", PasswordRule.COMMON_PASSWORD),
+        ("P@ssw0rd!", PasswordRule.COMMON_PASSWORD),
+        ("Motdepasse2025", PasswordRule.COMMON_PASSWORD),
+        ("Velo\u200bRouge42!", PasswordRule.INVALID_CHARACTERS),
+    ],
+)
+def test_each_rule(password: str, rule: PasswordRule) -> None:
+    assert rule in POLICY.check(password, **PERSON)
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["Velo-Rouge-Soleil-42", "mon chat dort deux fois", "Tr0mp€tte!", "éléphant-9-Bleu"],
+)
+def test_good_passwords(password: str) -> None:
+    assert POLICY.check(password, **PERSON) == []
+
+
+def test_twelve_characters_need_no_mix() -> None:
+    assert POLICY.check("velorougebleu", **PERSON) == []
+    assert PasswordRule.NOT_ENOUGH_KINDS in PasswordPolicy(long_length=20).check("velorougebleu")
+
+
+def test_kinds_are_unicode_aware() -> None:
+    assert POLICY.kinds("éÉ1!") == {"lower", "upper", "digit", "other"}
+
+
+def test_common_list_is_shipped_and_folded() -> None:
+    words = common_passwords()
+    assert len(words) > 500 and "azerty" in words and "motdepasse" in words
+    assert all(word == word.casefold() for word in words)
+    assert is_common("SOLEIL") and not is_common("Velo-Rouge-Soleil-42")
+
+
+@given(st.text(min_size=0, max_size=200))
+def test_check_never_crashes_and_is_stable(password: str) -> None:
+    first = POLICY.check(password, **PERSON)
+    assert first == POLICY.check(password, **PERSON)
+    assert (first == []) == (not first)
