@@ -9,6 +9,7 @@ bot resumes every chat where its user was.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Awaitable, Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -21,6 +22,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.warnings import PTBUserWarning
 
 from bot import texts
 from bot.activation import FLOW_ACTIVATION, ActivationService, Outcome, Result, Step
@@ -620,6 +622,9 @@ def build_activation_handler() -> ConversationHandler:
     start_with_payload = CommandHandler("start", on_start_with_payload, filters=private, has_args=1)
     start = CommandHandler("start", on_start, filters=private)
     activer = CommandHandler("activer", on_activer, filters=private)
+    # Buttons are checked against the nonce of the session's current prompt, so tracking
+    # callback queries per message (per_message=True) is not needed: silence PTB's reminder.
+    warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
     email_buttons = _button_handler("em", _on_email_button)
     question_buttons = _button_handler("q", _on_question)
     return ConversationHandler(

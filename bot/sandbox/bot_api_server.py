@@ -235,6 +235,8 @@ class LocalBotApi:
         self.users: dict[int, SandboxUser] = {}
         self.commands: list[dict[str, str]] = []
         self.requests_log: list[tuple[str, dict[str, Any]]] = []
+        # Methods made to fail (lower-case name → error), to test the bot's resilience.
+        self.failing_methods: dict[str, BotApiError] = {}
         self.app = web.Application(client_max_size=50 * 1024 * 1024)
         self.app.router.add_route("*", "/bot{token}/{method}", self._handle_bot_request)
         self._listeners: list[EventListener] = []
@@ -391,6 +393,8 @@ class LocalBotApi:
             params = await _read_params(request)
             if method != "getupdates":
                 self.requests_log.append((request.match_info["method"], params))
+            if method in self.failing_methods:
+                raise self.failing_methods[method]
             result = await handler(params)
         except BotApiError as error:
             return _error(error)

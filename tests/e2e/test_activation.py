@@ -364,3 +364,43 @@ def texts_plain(html_text: str) -> str:
     import re
 
     return html.unescape(re.sub(r"<[^>]+>", "", html_text))
+
+
+async def test_a_failing_set_my_commands_does_not_stop_the_bot(harness: BotHarness) -> None:
+    from bot.sandbox.bot_api_server import bad_request
+
+    await harness.stop()
+    harness.server.failing_methods["setmycommands"] = bad_request("BOT_COMMANDS_TOO_MUCH")
+    await harness.start()
+    assert any("setMyCommands failed" in r.getMessage() for r in harness.log_records)
+    assert "Qui êtes-vous" in (await Chat(harness, 1900).say("/start")).text
+
+
+async def test_cgu_acceptance_is_recorded_with_version_time_and_user(harness: BotHarness) -> None:
+    chat = Chat(harness, 1901)
+    await chat.walk_to_recovery("sam.roux", "Nt9-Bw6q-Kyv")
+    database = harness.services.database
+    row = await database.fetch_one("SELECT * FROM cgu_acceptances")
+    assert row["cgu_version"] == harness.services.school.cgu_version
+    assert len(row["cgu_version"]) == 64 and row["telegram_user_id"] == 1901
+    assert row["accepted_at"].endswith("Z")
+
+
+async def test_change_address_or_switch_to_questions_while_waiting_for_the_code(
+    harness: BotHarness,
+) -> None:
+    chat = Chat(harness, 1902)
+    await chat.walk_to_email_sent("sam.roux", "Nt9-Bw6q-Kyv", "sam@example.org")
+    old_code = last_code(harness.mailbox)
+    await chat.press("Changer d'adresse")
+    assert "adresse e-mail personnelle" in (await chat.last()).text
+    await chat.say("sam.roux@example.org")
+    await chat.press("Oui, envoyer")
+    await harness.mailbox.wait_for(2)
+    assert harness.mailbox.mails[-1].recipients == ("sam.roux@example.org",)
+    if old_code != last_code(harness.mailbox):
+        assert "pas le bon" in (await chat.say_secret(old_code)).text
+    await chat.press("Plutôt les questions")
+    assert "Questions secrètes (1 sur 2)" in (await chat.last()).text
+    await chat.say_secret(last_code(harness.mailbox))
+    assert "boutons" in (await chat.replies())[0].text
