@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import ClassVar
 
 from bot import texts
 from bot.mail import MailDeliveryError, Mailer, OutgoingMail, validate_email_address
@@ -125,22 +126,25 @@ class ActivationService:
     settings: ActivationSettings = field(default_factory=ActivationSettings)
     clock: Clock = utc_now
 
+    flow: ClassVar[str] = FLOW_ACTIVATION
+    code_step: ClassVar[str] = Step.CODE
+
     # --- sessions ------------------------------------------------------------------------
 
     async def session_of(self, telegram_user_id: int) -> ConversationSession | None:
         """The user's activation session, if one is open."""
         session = await self.sessions.get(telegram_user_id)
-        return session if session and session.flow == FLOW_ACTIVATION else None
+        return session if session and session.flow == self.flow else None
 
     async def begin(
-        self, telegram_user_id: int, chat_id: int, step: Step, profil: str | None = None
+        self, telegram_user_id: int, chat_id: int, step: str, profil: str | None = None
     ) -> ConversationSession:
-        """Open a new session at ``step`` (replacing any earlier one)."""
+        """Open a new session at ``step`` (replacing any earlier one, of any procedure)."""
         now = self.clock()
         session = ConversationSession(
             telegram_user_id=telegram_user_id,
             chat_id=chat_id,
-            flow=FLOW_ACTIVATION,
+            flow=self.flow,
             step=step,
             started_at=now,
             updated_at=now,
@@ -160,7 +164,7 @@ class ActivationService:
         await self.sessions.delete(telegram_user_id)
         return existed
 
-    async def _go(self, session: ConversationSession, step: Step) -> None:
+    async def _go(self, session: ConversationSession, step: str) -> None:
         """Move to ``step`` (buttons of earlier prompts stop working) and save."""
         session.step = step
         session.prompt_nonce = secrets.token_hex(3)
@@ -175,14 +179,21 @@ class ActivationService:
 
     # --- step 1: provisional credentials -------------------------------------------------
 
-    async def submit_identifiant(self, session: ConversationSession, text: str) -> Result:
-        """Keep the identifier (not checked yet: nothing is said about it before the password)."""
+    def valid_identifiant(self, text: str) -> str | None:
+        """The identifier typed, if it has the shape of one (one word, not too long)."""
         identifiant = text.strip()
         if (
             not identifiant
             or len(identifiant) > self.settings.max_identifiant_length
             or any(ch.isspace() for ch in identifiant)
         ):
+            return None
+        return identifiant
+
+    async def submit_identifiant(self, session: ConversationSession, text: str) -> Result:
+        """Keep the identifier (not checked yet: nothing is said about it before the password)."""
+        identifiant = self.valid_identifiant(text)
+        if identifiant is None:
             return Result(Outcome.INVALID)
         session.identifiant = identifiant
         await self._go(session, Step.PROVISIONAL)
@@ -287,10 +298,7 @@ class ActivationService:
             if session.resend_count >= self.settings.max_resends:
                 return Result(Outcome.RESEND_LIMIT)
         account = await self.directory.get(session.account_id)
-        code = generate_numeric_code(self.settings.code_length)
-        token = generate_token()
-        session.code_hash = self.keyed.digest(code, purpose="code")
-        session.token_hash = self.keyed.digest(token, purpose="token")
+        code, token = self._new_code(session)
         session.code_sent_at = now
         if not resend:
             session.code_expires_at = now + self.settings.verification_ttl
@@ -319,6 +327,14 @@ class ActivationService:
         """Type another address (the pending code stops working)."""
         session.code_hash = session.token_hash = None
         await self._go(session, Step.EMAIL)
+
+    def _new_code(self, session: ConversationSession) -> tuple[str, str]:
+        """A new code and link token; only their keyed hashes are kept (the old ones die)."""
+        code = generate_numeric_code(self.settings.code_length)
+        token = generate_token()
+        session.code_hash = self.keyed.digest(code, purpose="code")
+        session.token_hash = self.keyed.digest(token, purpose="token")
+        return code, token
 
     def _expired(self, session: ConversationSession, now: datetime) -> bool:
         return session.code_expires_at is not None and now >= session.code_expires_at
@@ -355,6 +371,13 @@ class ActivationService:
             return Result(Outcome.INVALID)
         if self._expired(session, now):
             return await self._expire(session)
+        result = await self._check_code(session, code, now)
+        if result.outcome == Outcome.OK:
+            return await self._email_verified(session, now)
+        return result
+
+    async def _check_code(self, session: ConversationSession, code: str, now: datetime) -> Result:
+        """OK, WRONG, THROTTLED or LOCKED; wrong codes count even while attempts are refused."""
         key = self._key(session.identifiant or "")
         counters = await self.throttle.counters(key, now - self.throttle_policy.window)
         wait = self.throttle_policy.retry_after(counters, now)
@@ -363,7 +386,7 @@ class ActivationService:
         )
         if correct and wait is None:
             await self.throttle.record_success(key)
-            return await self._email_verified(session, now)
+            return Result(Outcome.OK)
         if not correct:
             await self.throttle.record_failure(
                 key, now, lock=self.throttle_policy.locks_after_failure(counters)
@@ -380,7 +403,7 @@ class ActivationService:
         """The deep link ``/start <token>`` from the e-mail."""
         now = self.clock()
         session = await self.sessions.find_by_token_hash(self.keyed.digest(token, purpose="token"))
-        if session is None or session.step != Step.CODE:
+        if session is None or session.flow != self.flow or session.step != self.code_step:
             return Result(Outcome.INVALID)
         if session.telegram_user_id != telegram_user_id:
             return Result(Outcome.OTHER_USER)

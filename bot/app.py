@@ -27,12 +27,13 @@ from bot.activation import ActivationService, ActivationSettings, Clock, utc_now
 from bot.concurrency import PerChatUpdateProcessor
 from bot.mail import Mailer
 from bot.persistence import SessionStepsPersistence
+from bot.recovery import RecoveryService
 from bot.school import SchoolConfig, load_school_config
 from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
 from bot.settings import Settings
 from bot.throttle import ThrottlePolicy
 from conversations import common
-from conversations.activation import build_activation_handler
+from conversations.flows import build_conversation_handler
 from storage.accounts import SqliteAccountDirectory
 from storage.db import Database
 from storage.records import RecordRepository
@@ -63,6 +64,22 @@ def activation_settings(settings: Settings) -> ActivationSettings:
     )
 
 
+_SERVICE_FIELDS = (
+    "directory",
+    "sessions",
+    "throttle",
+    "records",
+    "hasher",
+    "keyed",
+    "mailer",
+    "school",
+    "password_policy",
+    "throttle_policy",
+    "settings",
+    "clock",
+)
+
+
 @dataclass
 class BotServices:
     """Everything the handlers use, opened once in the application's event loop."""
@@ -73,6 +90,7 @@ class BotServices:
     mailer: Mailer | None = None
     database: Database | None = None
     activation: ActivationService = field(init=False)
+    recovery: RecoveryService = field(init=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
     async def open(self) -> None:
@@ -96,6 +114,9 @@ class BotServices:
                 settings=activation_settings(self.settings),
                 clock=self.clock,
             )
+            self.recovery = RecoveryService(
+                **{name: getattr(self.activation, name) for name in _SERVICE_FIELDS}
+            )
 
     async def close(self) -> None:
         """Close the database."""
@@ -103,10 +124,10 @@ class BotServices:
             await self.database.close()
             self.database = None
 
-    async def load_steps(self, flow: str) -> dict[tuple[int, int], str]:
-        """Saved steps of ``flow`` (for the persistence adapter)."""
+    async def load_steps(self, name: str) -> dict[tuple[int, int], str]:
+        """Saved steps of every open session (for the persistence adapter)."""
         await self.open()
-        return await self.activation.sessions.steps(flow)
+        return await self.activation.sessions.steps()
 
 
 def build_application(
@@ -148,7 +169,7 @@ def add_handlers(application: Application) -> None:
     application.add_handler(
         MessageHandler(~private & filters.COMMAND, common.on_group_message), group=-1
     )
-    application.add_handler(build_activation_handler())
+    application.add_handler(build_conversation_handler())
     application.add_handler(CommandHandler("aide", common.on_help_outside, filters=private))
     application.add_handler(CommandHandler("annuler", common.on_cancel_outside, filters=private))
     application.add_handler(CallbackQueryHandler(common.on_outside_flow))

@@ -460,3 +460,121 @@ def duration(delay: timedelta) -> str:
         return f"{minutes} minute{'s' if minutes > 1 else ''}"
     hours = -(-minutes // 60)
     return f"{hours} heures"
+
+
+# --- Forgotten password ----------------------------------------------------------------------
+
+BUTTON_FORGOTTEN_PASSWORD = "🔑 Mot de passe oublié"
+BUTTON_RECOVER_BY_EMAIL = "📧 J'avais donné une adresse e-mail"
+BUTTON_RECOVER_BY_QUESTIONS = "🔐 J'avais choisi des questions secrètes"
+
+RECOVERY_ASK_IDENTIFIANT = (
+    "<b>Mot de passe oublié</b>\n\n"
+    "Pas de panique, on va en choisir un nouveau. Tapez votre <b>identifiant</b> ENT "
+    "(par exemple : <code>prenom.nom</code>)."
+)
+RECOVERY_CHOOSE_METHOD = (
+    "Lors de l'activation de votre compte, qu'aviez-vous choisi pour retrouver votre mot de "
+    "passe ?"
+)
+
+
+def recovery_code_sent(code_length: int, hours: int) -> str:
+    """Same answer whether an e-mail left or not."""
+    return (
+        "📨 <b>Si un compte activé correspond à cet identifiant</b> et qu'une adresse e-mail "
+        f"vérifiée y est liée, un e-mail vient d'y partir avec un <b>code à {code_length} "
+        "chiffres</b> : tapez-le ici (ou touchez le lien de l'e-mail).\n\n"
+        "Rien reçu ? Regardez dans les courriers indésirables (spam), vérifiez l'identifiant, "
+        "ou essayez vos questions secrètes si vous aviez choisi cette solution.\n\n"
+        f"⏱ Le code est valable {hours} heures."
+    )
+
+
+RECOVERY_ANSWERS_WRONG = (
+    "❌ Je n'ai pas pu vérifier ces réponses.\n\n"
+    "• Vérifiez l'identifiant et vos réponses (les majuscules et les accents ne comptent pas).\n"
+    "• Après plusieurs essais, attendez quelques minutes.\n"
+    "• Toujours bloqué ? Tapez /aide pour contacter l'établissement."
+)
+RECOVERY_CODE_EXPIRED = "⌛ Ce code a expiré. Demandez-en un nouveau :"
+RECOVERY_VERIFIED = "✅ C'est bien vous, merci !\n\n"
+RECOVERY_DONE = (
+    "🎉 <b>Mot de passe changé !</b>\n\n"
+    "Connectez-vous à l'ENT avec votre identifiant et ce nouveau mot de passe. "
+    "Ne le donnez à personne."
+)
+RECOVERY_FAILED = (
+    "😕 Le mot de passe n'a pas pu être changé. Recommencez avec /motdepasse, ou tapez /aide."
+)
+
+
+def recovery_password_rules(policy: PasswordPolicy) -> str:
+    """The rule, before the new password of a recovery."""
+    return password_rules(policy).replace("Étape 4 sur 5 — Votre mot de passe", "Nouveau mot de passe")
+
+
+def recovery_email_subject(school: SchoolConfig) -> str:
+    """Subject of the recovery e-mail."""
+    return f"{school.ent_nom} : code pour changer votre mot de passe"
+
+
+def recovery_email_text(school: SchoolConfig, prenom: str, code: str, link: str, hours: int) -> str:
+    """Plain-text part of the recovery e-mail."""
+    return (
+        f"Bonjour {prenom},\n\n"
+        f"Quelqu'un (sans doute vous) a demandé à changer le mot de passe de votre compte "
+        f"{school.ent_nom} avec notre assistant Telegram.\n\n"
+        f"Votre code : {code}\n\n"
+        "Tapez ce code dans la conversation Telegram, ou ouvrez ce lien sur votre téléphone :\n"
+        f"{link}\n\n"
+        f"Le code et le lien sont valables {hours} heures et ne servent qu'une fois.\n\n"
+        "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe ne change pas.\n\n"
+        "Ce message est envoyé automatiquement, merci de ne pas y répondre."
+    )
+
+
+def recovery_email_html(school: SchoolConfig, prenom: str, code: str, link: str, hours: int) -> str:
+    """HTML part of the recovery e-mail."""
+    return (
+        verification_email_html(school, prenom, code, link, hours)
+        .replace(
+            "Vous activez votre compte",
+            "Vous avez demandé à changer le mot de passe de votre compte",
+        )
+        .replace("avec notre assistant Telegram et vous avez indiqué\ncette adresse e-mail.",
+                 "avec notre assistant Telegram.")
+        .replace("Confirmer mon\nadresse", "Changer mon\nmot de passe")
+        .replace(verification_email_subject(school), recovery_email_subject(school))
+    )
+
+
+def password_changed_subject(school: SchoolConfig) -> str:
+    """Subject of the « password changed » notice."""
+    return f"{school.ent_nom} : votre mot de passe a été changé"
+
+
+def password_changed_text(school: SchoolConfig, prenom: str) -> str:
+    """Plain-text « password changed » notice (never the password)."""
+    return (
+        f"Bonjour {prenom},\n\n"
+        f"Le mot de passe de votre compte {school.ent_nom} vient d'être changé avec notre "
+        "assistant Telegram.\n\n"
+        "Si c'est vous, tout va bien. Sinon, contactez tout de suite votre établissement.\n\n"
+        "Ce message est envoyé automatiquement, merci de ne pas y répondre."
+    )
+
+
+def password_changed_html(school: SchoolConfig, prenom: str) -> str:
+    """HTML « password changed » notice."""
+    return (
+        '<!doctype html>\n<html lang="fr"><head><meta charset="utf-8"></head>'
+        '<body style="font-family: Arial, sans-serif; font-size: 16px;">'
+        f"<p>Bonjour {escape(prenom)},</p>"
+        f"<p>Le mot de passe de votre compte <strong>{escape(school.ent_nom)}</strong> vient "
+        "d'être changé avec notre assistant Telegram.</p>"
+        "<p>Si c'est vous, tout va bien. Sinon, <strong>contactez tout de suite votre "
+        "établissement</strong>.</p>"
+        '<p style="font-size: 14px; color: #555;">Ce message est envoyé automatiquement, merci '
+        "de ne pas y répondre.</p></body></html>"
+    )

@@ -3,22 +3,188 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import CallbackQueryHandler, ContextTypes, ConversationHandler
 
 from bot import texts
 from bot.activation import ActivationService
+from bot.recovery import RecoveryService
+from storage.sessions import ConversationSession
 
 logger = logging.getLogger(__name__)
 
 SERVICES_KEY = "services"
 
 
+END = ConversationHandler.END
+State = str | int
+Service = TypeVar("Service", bound=ActivationService)
+SessionHandler = Callable[
+    [Update, ContextTypes.DEFAULT_TYPE, Any, ConversationSession], Awaitable[State | None]
+]
+ButtonHandler = Callable[
+    [Update, ContextTypes.DEFAULT_TYPE, Any, ConversationSession, str], Awaitable[State | None]
+]
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[State | None]]
+
+
 def service(context: ContextTypes.DEFAULT_TYPE) -> ActivationService:
     """The activation service of this application (opened at start-up)."""
     return context.application.bot_data[SERVICES_KEY].activation
+
+
+def recovery_service(context: ContextTypes.DEFAULT_TYPE) -> RecoveryService:
+    """The password-recovery service of this application."""
+    return context.application.bot_data[SERVICES_KEY].recovery
+
+
+def button(label: str, action: str, nonce: str) -> InlineKeyboardButton:
+    """A button whose data carries the prompt's nonce: once the step moves on, it is stale."""
+    return InlineKeyboardButton(label, callback_data=f"{action}:{nonce}")
+
+
+def keyboard(rows: list[list[tuple[str, str]]], nonce: str) -> InlineKeyboardMarkup:
+    """Inline keyboard of (label, action) rows, all carrying ``nonce``."""
+    return InlineKeyboardMarkup([[button(label, a, nonce) for label, a in row] for row in rows])
+
+
+def text_of(update: Update) -> str:
+    """The text of the update's message ('' if none)."""
+    message = update.effective_message
+    return message.text if message and message.text else ""
+
+
+def with_session(
+    get_service: Callable[[ContextTypes.DEFAULT_TYPE], ActivationService],
+) -> Callable[[SessionHandler], Handler]:
+    """Give the handler the user's session of the service's procedure; without one (purged,
+    cancelled, another procedure begun), the conversation ends with a word of explanation."""
+
+    def decorate(handler: SessionHandler) -> Handler:
+        async def wrapped(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State | None:
+            svc = get_service(context)
+            user = update.effective_user
+            session = await svc.session_of(user.id) if user else None
+            if session is None:
+                if update.callback_query:
+                    await update.callback_query.answer(texts.STALE_BUTTON)
+                await send(update, texts.OUTSIDE_FLOW)
+                return END
+            return await handler(update, context, svc, session)
+
+        return wrapped
+
+    return decorate
+
+
+def button_handler(
+    prefix: str,
+    get_service: Callable[[ContextTypes.DEFAULT_TYPE], ActivationService],
+    handler: ButtonHandler,
+) -> CallbackQueryHandler:
+    """Buttons ``prefix:arg:nonce`` of the current prompt only; others get the stale answer."""
+
+    async def guarded(
+        update: Update,
+        context: ContextTypes.DEFAULT_TYPE,
+        svc: Any,
+        session: ConversationSession,
+    ) -> State | None:
+        query = update.callback_query
+        assert query is not None
+        parts = (query.data or "").split(":")
+        if len(parts) != 3 or parts[2] != session.prompt_nonce:
+            return await on_stale_button(update, context)
+        await query.answer()
+        return await handler(update, context, svc, session, parts[1])
+
+    return CallbackQueryHandler(with_session(get_service)(guarded), pattern=rf"^{prefix}:")
+
+
+# --- the current step of any procedure --------------------------------------------------------
+
+StepShower = Callable[
+    [Update, ContextTypes.DEFAULT_TYPE, ConversationSession, str, bool], Awaitable[State]
+]
+_STEP_SHOWERS: dict[str, StepShower] = {}
+
+
+def register_flow(flow: str, shower: StepShower) -> None:
+    """Say how to show the current step of ``flow`` (for help, stale buttons, odd input)."""
+    _STEP_SHOWERS[flow] = shower
+
+
+async def current_session(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> ConversationSession | None:
+    """The user's open session, whatever the procedure."""
+    user = update.effective_user
+    return await service(context).sessions.get(user.id) if user else None
+
+
+async def show_current_step(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    session: ConversationSession,
+    intro: str = "",
+    *,
+    full: bool = False,
+) -> State:
+    """Show the step the user is at again."""
+    return await _STEP_SHOWERS[session.flow](update, context, session, intro, full)
+
+
+async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State | None:
+    """/aide: the contacts, then the current step again."""
+    await send(update, texts.help_text(service(context).school))
+    session = await current_session(update, context)
+    if session is None:
+        return END
+    return await show_current_step(update, context, session, texts.HELP_RESUME + "\n\n")
+
+
+async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State | None:
+    """/annuler: leave the procedure, whatever the step."""
+    user = update.effective_user
+    assert user
+    had_one = await service(context).cancel(user.id)
+    await send(update, texts.CANCELLED if had_one else texts.NOTHING_TO_CANCEL)
+    return END
+
+
+async def on_stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State | None:
+    """A button of an earlier message, or forged data: nothing happens but the current step."""
+    query = update.callback_query
+    if query is not None:
+        try:
+            await query.answer(texts.STALE_BUTTON)
+        except TelegramError:
+            logger.debug("callback query could not be answered")
+    session = await current_session(update, context)
+    if session is None:
+        await send(update, texts.OUTSIDE_FLOW)
+        return END
+    return await show_current_step(update, context, session, texts.STALE_BUTTON_RESUME + "\n\n")
+
+
+async def on_unexpected(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State | None:
+    """A sticker, a photo, a text where a button is expected, an unknown command…"""
+    session = await current_session(update, context)
+    message = update.effective_message
+    if message is not None and message.text and message.text.startswith("/"):
+        intro = texts.UNKNOWN_COMMAND
+    elif message is not None and message.text:
+        intro = texts.USE_BUTTONS
+    else:
+        intro = texts.NOT_TEXT
+    if session is None:
+        await send(update, intro + "\n\n" + texts.OUTSIDE_FLOW)
+        return END
+    return await show_current_step(update, context, session, intro + "\n\n")
 
 
 async def send(

@@ -49,6 +49,13 @@ class Account:
     email: str | None
     telegram_user_id: int | None
     activated_at: datetime | None
+    email_verified: bool = False
+    password_hash: str | None = None
+    secret_question1: str | None = None
+    secret_answer1_hash: str | None = None
+    secret_question2: str | None = None
+    secret_answer2_hash: str | None = None
+    cgu_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,17 @@ class AccountDirectory(Protocol):
     async def complete_activation(self, account_id: int, record: ActivationRecord) -> bool:
         """Activate the account if it is still to activate; False if somebody else did first."""
 
+    async def set_password(self, account_id: int, password_hash: str, actor: str, now: datetime) -> bool:
+        """Replace the password of an active account (recovery); False if it is not active."""
+
+    async def linked_to(self, telegram_user_id: int) -> list[Account]:
+        """Active accounts linked to this Telegram user."""
+
+    async def accept_cgu(
+        self, account_id: int, cgu_version: str, telegram_user_id: int, now: datetime
+    ) -> None:
+        """Record that the account's user accepted this version of the CGU."""
+
 
 def _account(row: aiosqlite.Row) -> Account:
     return Account(
@@ -116,6 +134,13 @@ def _account(row: aiosqlite.Row) -> Account:
         email=row["email"],
         telegram_user_id=row["telegram_user_id"],
         activated_at=from_db_time(row["activated_at"]),
+        email_verified=row["email_verified_at"] is not None,
+        password_hash=row["password_hash"],
+        secret_question1=row["secret_question1"],
+        secret_answer1_hash=row["secret_answer1_hash"],
+        secret_question2=row["secret_question2"],
+        secret_answer2_hash=row["secret_answer2_hash"],
+        cgu_version=row["cgu_version"],
     )
 
 
@@ -176,6 +201,75 @@ class SqliteAccountDirectory:
                 ),
             )
             return True
+
+    async def set_password(
+        self, account_id: int, password_hash: str, actor: str, now: datetime
+    ) -> bool:
+        """Replace the password of an active account (recovery); False if it is not active."""
+        async with self.db.transaction() as connection:
+            cursor = await connection.execute(
+                "UPDATE accounts SET password_hash = ?, updated_at = ? "
+                "WHERE id = ? AND status = 'active'",
+                (password_hash, to_db_time(now), account_id),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await connection.execute(
+                "INSERT INTO audit_events (at, event, account_id, actor, details) "
+                "VALUES (?, 'password_set', ?, ?, 'recovery')",
+                (to_db_time(now), account_id, actor),
+            )
+            return True
+
+    async def linked_to(self, telegram_user_id: int) -> list[Account]:
+        """Active accounts linked to this Telegram user."""
+        rows = await self.db.fetch_all(
+            "SELECT * FROM accounts WHERE telegram_user_id = ? AND status = 'active' ORDER BY id",
+            (telegram_user_id,),
+        )
+        return [_account(row) for row in rows]
+
+    async def accept_cgu(
+        self, account_id: int, cgu_version: str, telegram_user_id: int, now: datetime
+    ) -> None:
+        """Record that the account's user accepted this version of the CGU."""
+        stamp = to_db_time(now)
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                "UPDATE accounts SET cgu_version = ?, cgu_accepted_at = ?, updated_at = ? "
+                "WHERE id = ?",
+                (cgu_version, stamp, stamp, account_id),
+            )
+            await connection.execute(
+                "INSERT INTO cgu_acceptances (account_id, cgu_version, accepted_at, "
+                "telegram_user_id) VALUES (?, ?, ?, ?)",
+                (account_id, cgu_version, stamp, telegram_user_id),
+            )
+            await connection.execute(
+                "INSERT INTO audit_events (at, event, account_id, actor, details) "
+                "VALUES (?, 'cgu_accepted', ?, ?, ?)",
+                (stamp, account_id, f"telegram:{telegram_user_id}", f"version={cgu_version}"),
+            )
+
+    async def unlink(self, telegram_user_id: int, now: datetime) -> int:
+        """Forget the link between this Telegram user and their accounts; how many."""
+        stamp = to_db_time(now)
+        async with self.db.transaction() as connection:
+            rows = await connection.execute_fetchall(
+                "SELECT id FROM accounts WHERE telegram_user_id = ?", (telegram_user_id,)
+            )
+            await connection.execute(
+                "UPDATE accounts SET telegram_user_id = NULL, updated_at = ? "
+                "WHERE telegram_user_id = ?",
+                (stamp, telegram_user_id),
+            )
+            for row in rows:
+                await connection.execute(
+                    "INSERT INTO audit_events (at, event, account_id, actor, details) "
+                    "VALUES (?, 'unlink', ?, ?, '')",
+                    (stamp, row[0], f"telegram:{telegram_user_id}"),
+                )
+            return len(list(rows))
 
     async def plan_import(self, line: ImportedAccount) -> tuple[ImportOutcome, bool]:
         """What importing ``line`` would do, and whether its provisional password must be hashed.

@@ -48,6 +48,7 @@ class ConversationSession:
     question2: str | None = None
     answer2_hash: str | None = None
     new_password_hash: str | None = None
+    flow_data: str = "{}"
 
 
 _FIELDS = [f.name for f in dataclasses.fields(ConversationSession)]
@@ -101,10 +102,10 @@ class SessionRepository:
                 "DELETE FROM conversation_sessions WHERE telegram_user_id = ?", (telegram_user_id,)
             )
 
-    async def steps(self, flow: str) -> dict[tuple[int, int], str]:
-        """``{(chat_id, user_id): step}`` of every open session of ``flow``."""
+    async def steps(self) -> dict[tuple[int, int], str]:
+        """``{(chat_id, user_id): step}`` of every open session (steps are unique across
+        procedures, so they are the states of one ConversationHandler)."""
         rows = await self.db.fetch_all(
-            "SELECT chat_id, telegram_user_id, step FROM conversation_sessions WHERE flow = ?",
-            (flow,),
+            "SELECT chat_id, telegram_user_id, step FROM conversation_sessions"
         )
         return {(row["chat_id"], row["telegram_user_id"]): row["step"] for row in rows}

@@ -1,0 +1,266 @@
+"""« Mot de passe oublié » as plain service functions (no Telegram in here).
+
+identifier → the user says how they chose to recover (e-mail or secret questions) → a code and
+link by e-mail, or both answers → new password, confirmed. The bot answers the same way, doing
+the same work, whether the identifier exists, is active, has an e-mail or questions: nothing
+about the account is told before the code or both answers are proven, and nothing changes.
+Wrong codes and answers count in the activation's throttle (same keys).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar
+
+from bot import texts
+from bot.activation import ActivationService, Outcome, Result
+from bot.mail import MailDeliveryError, OutgoingMail
+from bot.security import normalise_answer, normalise_identifiant
+from storage.accounts import Account, AccountStatus
+from storage.sessions import ConversationSession
+
+logger = logging.getLogger(__name__)
+
+FLOW_RECOVERY = "recovery"
+
+
+class RecoveryStep(StrEnum):
+    """Steps of the password recovery (unique across procedures)."""
+
+    IDENTIFIANT = "mdp_identifiant"
+    METHOD = "mdp_methode"
+    CODE = "mdp_code"
+    ANSWER1 = "mdp_reponse1"
+    ANSWER2 = "mdp_reponse2"
+    PASSWORD = "mdp_nouveau"
+    PASSWORD_CONFIRM = "mdp_confirmation"
+
+
+@dataclass
+class RecoveryService(ActivationService):
+    """Password recovery, over the same repositories, hashers and throttle as activation."""
+
+    flow: ClassVar[str] = FLOW_RECOVERY
+    code_step: ClassVar[str] = RecoveryStep.CODE
+
+    def __post_init__(self) -> None:
+        self._background: set[asyncio.Task[None]] = set()
+
+    async def start(self, telegram_user_id: int, chat_id: int) -> ConversationSession:
+        """/motdepasse: ask the identifier."""
+        return await self.begin(telegram_user_id, chat_id, RecoveryStep.IDENTIFIANT)
+
+    async def submit_recovery_identifiant(self, session: ConversationSession, text: str) -> Result:
+        """Keep the identifier; nothing is looked up yet."""
+        identifiant = self.valid_identifiant(text)
+        if identifiant is None:
+            return Result(Outcome.INVALID)
+        session.identifiant = identifiant
+        await self._go(session, RecoveryStep.METHOD)
+        return Result(Outcome.OK)
+
+    async def _candidate(
+        self, session: ConversationSession
+    ) -> tuple[Account | None, Result | None]:
+        """The active account behind the identifier, once the per-user cap allows the try."""
+        now = self.clock()
+        key = self._key(session.identifiant or "")
+        tried = await self.throttle.identifiants_tried(
+            session.telegram_user_id, now - self.throttle_policy.window
+        )
+        if not self.throttle_policy.may_try_identifiant(tried, key):
+            await self.sessions.delete(session.telegram_user_id)
+            return None, Result(Outcome.TOO_MANY_IDENTIFIANTS)
+        await self.throttle.record_identifiant_attempt(session.telegram_user_id, key, now)
+        account = await self.directory.find(normalise_identifiant(session.identifiant or ""))
+        if account is None or account.status != AccountStatus.ACTIVE:
+            return None, None
+        return account, None
+
+    async def choose_email_method(self, session: ConversationSession, bot_username: str) -> Result:
+        """Send a code and link if the account has a verified address; say the same either way.
+        The e-mail leaves in the background, so the answer takes the same time."""
+        now = self.clock()
+        if session.step == RecoveryStep.CODE and session.code_sent_at is not None:
+            if now < session.code_sent_at + self.settings.resend_cooldown:
+                wait = session.code_sent_at + self.settings.resend_cooldown - now
+                return Result(Outcome.TOO_SOON, retry_after=wait)
+            if session.resend_count >= self.settings.max_resends:
+                return Result(Outcome.RESEND_LIMIT)
+            session.resend_count += 1
+        account, refusal = await self._candidate(session)
+        if refusal is not None:
+            return refusal
+        code, token = self._new_code(session)
+        session.account_id = account.id if account else None
+        session.code_sent_at = now
+        session.code_expires_at = now + self.settings.verification_ttl
+        if account is None or not account.email or not account.email_verified:
+            session.code_hash = session.token_hash = None
+        await self._go(session, RecoveryStep.CODE)
+        if session.code_hash is not None and account is not None and account.email:
+            hours = round(self.settings.verification_ttl.total_seconds() / 3600)
+            link = f"https://t.me/{bot_username}?start={token}"
+            self._send_later(
+                OutgoingMail(
+                    to=account.email,
+                    subject=texts.recovery_email_subject(self.school),
+                    text=texts.recovery_email_text(self.school, account.prenom, code, link, hours),
+                    html=texts.recovery_email_html(self.school, account.prenom, code, link, hours),
+                )
+            )
+        return Result(Outcome.SENT)
+
+    async def choose_questions_method(self, session: ConversationSession) -> Result:
+        """Ask the account's two questions; for an unknown identifier, two questions of the
+        configured list drawn from its keyed hash (always the same ones), so nothing shows."""
+        account, refusal = await self._candidate(session)
+        if refusal is not None:
+            return refusal
+        session.account_id = account.id if account else None
+        if account and account.secret_question1 and account.secret_question2:
+            session.question1, session.question2 = (
+                account.secret_question1,
+                account.secret_question2,
+            )
+        else:
+            session.question1, session.question2 = self._decoy_questions(session.identifiant or "")
+        session.flow_data = json.dumps({})
+        await self._go(session, RecoveryStep.ANSWER1)
+        return Result(Outcome.OK)
+
+    def _decoy_questions(self, identifiant: str) -> tuple[str, str]:
+        questions = self.school.secret_questions
+        digest = int(self.keyed.digest(normalise_identifiant(identifiant), purpose="decoy"), 16)
+        first = digest % len(questions)
+        second = (first + 1 + (digest // len(questions)) % (len(questions) - 1)) % len(questions)
+        return questions[first], questions[second]
+
+    async def submit_recovery_answer(self, session: ConversationSession, text: str) -> Result:
+        """Check an answer against its argon2id hash (a dummy one if there is none); the
+        verdict is told only after both answers, and wrong pairs count in the throttle."""
+        account = await self.directory.get(session.account_id) if session.account_id else None
+        first = session.step == RecoveryStep.ANSWER1
+        stored = None
+        if account is not None:
+            stored = account.secret_answer1_hash if first else account.secret_answer2_hash
+        right = await self.hasher.verify(stored, normalise_answer(text))
+        data = json.loads(session.flow_data or "{}")
+        data["a1" if first else "a2"] = right
+        session.flow_data = json.dumps(data)
+        if first:
+            await self._go(session, RecoveryStep.ANSWER2)
+            return Result(Outcome.OK)
+        now = self.clock()
+        key = self._key(session.identifiant or "")
+        counters = await self.throttle.counters(key, now - self.throttle_policy.window)
+        wait = self.throttle_policy.retry_after(counters, now)
+        both = bool(data.get("a1")) and bool(data.get("a2")) and account is not None
+        if both and wait is None:
+            await self.throttle.record_success(key)
+            session.flow_data = "{}"
+            await self._go(session, RecoveryStep.PASSWORD)
+            return Result(Outcome.OK)
+        if not both:
+            await self.throttle.record_failure(
+                key, now, lock=self.throttle_policy.locks_after_failure(counters)
+            )
+        session.flow_data = "{}"
+        await self._go(session, RecoveryStep.METHOD)
+        return Result(Outcome.WRONG)
+
+    async def submit_recovery_code(self, session: ConversationSession, text: str) -> Result:
+        """A code typed in the chat."""
+        now = self.clock()
+        code = "".join(text.split())
+        if not code.isdigit() or len(code) != self.settings.code_length:
+            return Result(Outcome.INVALID)
+        if self._expired(session, now):
+            await self._go(session, RecoveryStep.METHOD)
+            return Result(Outcome.EXPIRED)
+        result = await self._check_code(session, code, now)
+        if result.outcome == Outcome.OK:
+            session.code_hash = session.token_hash = None
+            await self._go(session, RecoveryStep.PASSWORD)
+        return result
+
+    async def _email_verified(self, session: ConversationSession, now: datetime) -> Result:
+        """The link of the recovery e-mail (through :meth:`verify_link`)."""
+        session.code_hash = session.token_hash = None
+        await self._go(session, RecoveryStep.PASSWORD)
+        return Result(Outcome.OK)
+
+    async def _expire(self, session: ConversationSession) -> Result:
+        session.code_hash = session.token_hash = None
+        await self._go(session, RecoveryStep.METHOD)
+        return Result(Outcome.EXPIRED)
+
+    async def submit_recovery_password(self, session: ConversationSession, password: str) -> Result:
+        """The new password against the rule; only its hash is kept until the confirmation."""
+        account = await self.directory.get(session.account_id) if session.account_id else None
+        if account is None:
+            await self.sessions.delete(session.telegram_user_id)
+            return Result(Outcome.INVALID)
+        rules = self.password_policy.check(
+            password,
+            identifiant=account.identifiant,
+            first_name=account.prenom,
+            last_name=account.nom,
+        )
+        if rules:
+            return Result(Outcome.REFUSED, rules=tuple(rules))
+        session.new_password_hash = await self.hasher.hash(password)
+        await self._go(session, RecoveryStep.PASSWORD_CONFIRM)
+        return Result(Outcome.OK)
+
+    async def confirm_recovery_password(
+        self, session: ConversationSession, password: str
+    ) -> Result:
+        """Second typing: the password changes, the lockout is cleared, an e-mail says so."""
+        if not await self.hasher.verify(session.new_password_hash, password):
+            session.new_password_hash = None
+            await self._go(session, RecoveryStep.PASSWORD)
+            return Result(Outcome.MISMATCH)
+        account = await self.directory.get(session.account_id) if session.account_id else None
+        if account is None or session.new_password_hash is None:
+            await self.sessions.delete(session.telegram_user_id)
+            return Result(Outcome.INVALID)
+        now = self.clock()
+        changed = await self.directory.set_password(
+            account.id, session.new_password_hash, f"telegram:{session.telegram_user_id}", now
+        )
+        await self.sessions.delete(session.telegram_user_id)
+        if not changed:
+            return Result(Outcome.INVALID)
+        await self.throttle.unlock(self._key(account.identifiant))
+        await self.records.audit(
+            "recovery", account.id, f"telegram:{session.telegram_user_id}", now
+        )
+        if account.email and account.email_verified:
+            self._send_later(
+                OutgoingMail(
+                    to=account.email,
+                    subject=texts.password_changed_subject(self.school),
+                    text=texts.password_changed_text(self.school, account.prenom),
+                    html=texts.password_changed_html(self.school, account.prenom),
+                )
+            )
+        return Result(Outcome.ACTIVATED, account=account)
+
+    def _send_later(self, mail: OutgoingMail) -> None:
+        """Send in the background (same answer time whether a mail leaves or not)."""
+
+        async def send() -> None:
+            try:
+                await self.mailer.send(mail)
+            except MailDeliveryError as error:
+                logger.warning("recovery e-mail not sent: %s", error)
+
+        task = asyncio.get_running_loop().create_task(send())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)

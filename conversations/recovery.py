@@ -1,0 +1,229 @@
+"""« Mot de passe oublié » (/motdepasse, or the button of /start): its states and handlers.
+
+The states belong to the one ConversationHandler built in :mod:`conversations.flows`; the
+rules live in :class:`bot.recovery.RecoveryService`.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from bot import texts
+from bot.activation import Outcome
+from bot.recovery import RecoveryService, RecoveryStep
+from conversations.common import (
+    END,
+    State,
+    button_handler,
+    keyboard,
+    mark_choice,
+    recovery_service,
+    remove_secret_message,
+    send,
+    text_of,
+    with_session,
+)
+from storage.sessions import ConversationSession
+
+
+def prompt(
+    svc: RecoveryService, session: ConversationSession, *, full: bool = True
+) -> list[tuple[str, InlineKeyboardMarkup | None]]:
+    """The message that asks for what the current recovery step needs."""
+    step, nonce = session.step, session.prompt_nonce
+    if step == RecoveryStep.IDENTIFIANT:
+        return [(texts.RECOVERY_ASK_IDENTIFIANT, None)]
+    if step == RecoveryStep.METHOD:
+        buttons = [
+            [(texts.BUTTON_RECOVER_BY_EMAIL, "mdp:email")],
+            [(texts.BUTTON_RECOVER_BY_QUESTIONS, "mdp:questions")],
+        ]
+        return [(texts.RECOVERY_CHOOSE_METHOD, keyboard(buttons, nonce))]
+    if step == RecoveryStep.CODE:
+        hours = round(svc.settings.verification_ttl.total_seconds() / 3600)
+        resend = keyboard([[(texts.BUTTON_EMAIL_RESEND, "mdp:email")]], nonce)
+        return [(texts.recovery_code_sent(svc.settings.code_length, hours), resend)]
+    if step in (RecoveryStep.ANSWER1, RecoveryStep.ANSWER2):
+        question = session.question1 if step == RecoveryStep.ANSWER1 else session.question2
+        return [(texts.ask_answer(question or ""), None)]
+    if step == RecoveryStep.PASSWORD:
+        return [(texts.recovery_password_rules(svc.password_policy), None)]
+    return [(texts.ASK_PASSWORD_CONFIRMATION, None)]
+
+
+async def show_step(
+    update: Update,
+    svc: RecoveryService,
+    session: ConversationSession,
+    intro: str = "",
+    *,
+    full: bool = True,
+) -> State:
+    """Send the prompt of the session's step and return the step."""
+    messages = prompt(svc, session, full=full)
+    first_text, first_markup = messages[0]
+    messages[0] = (intro + first_text, first_markup)
+    for text, markup in messages:
+        await send(update, text, markup)
+    return session.step
+
+
+async def show_current(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    session: ConversationSession,
+    intro: str,
+    full: bool,
+) -> State:
+    """The recovery's way to show its current step (registered in :mod:`conversations.flows`)."""
+    return await show_step(update, recovery_service(context), session, intro, full=full)
+
+
+async def start_recovery(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
+    """/motdepasse or the button of /start."""
+    svc = recovery_service(context)
+    user, chat = update.effective_user, update.effective_chat
+    assert user and chat
+    session = await svc.start(user.id, chat.id)
+    return await show_step(update, svc, session)
+
+
+@with_session(recovery_service)
+async def on_identifiant(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: RecoveryService,
+    session: ConversationSession,
+) -> State:
+    """The identifier."""
+    result = await svc.submit_recovery_identifiant(session, text_of(update))
+    if result.outcome == Outcome.INVALID:
+        await send(update, texts.IDENTIFIANT_INVALID)
+        return session.step
+    return await show_step(update, svc, session)
+
+
+async def _on_method(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: RecoveryService,
+    session: ConversationSession,
+    choice: str,
+) -> State:
+    await mark_choice(update.callback_query)
+    if choice == "email":
+        result = await svc.choose_email_method(session, context.bot.username)
+    else:
+        result = await svc.choose_questions_method(session)
+    if result.outcome == Outcome.TOO_MANY_IDENTIFIANTS:
+        await send(update, texts.TOO_MANY_IDENTIFIANTS)
+        return END
+    if result.outcome == Outcome.TOO_SOON and result.retry_after is not None:
+        await send(update, texts.resend_too_soon(result.retry_after))
+        return session.step
+    if result.outcome == Outcome.RESEND_LIMIT:
+        await send(update, texts.RESEND_LIMIT)
+        return session.step
+    return await show_step(update, svc, session)
+
+
+@with_session(recovery_service)
+async def on_code(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: RecoveryService,
+    session: ConversationSession,
+) -> State:
+    """A code typed in the chat: deleted, then checked."""
+    text = text_of(update)
+    await remove_secret_message(update)
+    result = await svc.submit_recovery_code(session, text)
+    if result.outcome == Outcome.OK:
+        return await show_step(update, svc, session, texts.RECOVERY_VERIFIED)
+    if result.outcome == Outcome.EXPIRED:
+        await send(update, texts.RECOVERY_CODE_EXPIRED)
+        return await show_step(update, svc, session)
+    if result.outcome == Outcome.INVALID:
+        await send(update, texts.CODE_FORMAT.format(length=svc.settings.code_length))
+    elif result.outcome == Outcome.LOCKED:
+        await send(update, texts.CODE_LOCKED)
+    elif result.retry_after is not None:
+        await send(update, texts.wait_before_retry(result.retry_after))
+    else:
+        await send(update, texts.CODE_WRONG)
+    return session.step
+
+
+@with_session(recovery_service)
+async def on_answer(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: RecoveryService,
+    session: ConversationSession,
+) -> State:
+    """An answer: deleted, checked (the verdict comes after both)."""
+    text = text_of(update)
+    await remove_secret_message(update)
+    result = await svc.submit_recovery_answer(session, text)
+    if result.outcome == Outcome.WRONG:
+        await send(update, texts.RECOVERY_ANSWERS_WRONG)
+        return await show_step(update, svc, session)
+    intro = texts.RECOVERY_VERIFIED if session.step == RecoveryStep.PASSWORD else ""
+    return await show_step(update, svc, session, intro)
+
+
+@with_session(recovery_service)
+async def on_password(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: RecoveryService,
+    session: ConversationSession,
+) -> State:
+    """The new password: deleted, checked, hashed."""
+    password = text_of(update)
+    await remove_secret_message(update)
+    result = await svc.submit_recovery_password(session, password)
+    if result.outcome == Outcome.REFUSED:
+        await send(update, texts.password_refused(result.rules, svc.password_policy))
+        return session.step
+    if result.outcome == Outcome.INVALID:
+        await send(update, texts.RECOVERY_FAILED)
+        return END
+    return await show_step(update, svc, session)
+
+
+@with_session(recovery_service)
+async def on_password_confirmation(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: RecoveryService,
+    session: ConversationSession,
+) -> State:
+    """The new password again: it replaces the old one."""
+    password = text_of(update)
+    await remove_secret_message(update)
+    result = await svc.confirm_recovery_password(session, password)
+    if result.outcome == Outcome.MISMATCH:
+        await send(update, texts.PASSWORD_MISMATCH)
+        return session.step
+    if result.outcome == Outcome.ACTIVATED:
+        await send(update, texts.RECOVERY_DONE)
+        return END
+    await send(update, texts.RECOVERY_FAILED)
+    return END
+
+
+def states() -> dict[object, list[BaseHandler]]:
+    """The recovery's states for the ConversationHandler of :mod:`conversations.flows`."""
+    text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
+    method_buttons: CallbackQueryHandler = button_handler("mdp", recovery_service, _on_method)
+    return {
+        RecoveryStep.IDENTIFIANT: [MessageHandler(text, on_identifiant)],
+        RecoveryStep.METHOD: [method_buttons],
+        RecoveryStep.CODE: [MessageHandler(text, on_code), method_buttons],
+        RecoveryStep.ANSWER1: [MessageHandler(text, on_answer)],
+        RecoveryStep.ANSWER2: [MessageHandler(text, on_answer)],
+        RecoveryStep.PASSWORD: [MessageHandler(text, on_password)],
+        RecoveryStep.PASSWORD_CONFIRM: [MessageHandler(text, on_password_confirmation)],
+    }
