@@ -55,9 +55,12 @@ def ent_button(svc: ActivationService) -> InlineKeyboardMarkup:
     )
 
 
-def profilekeyboard(nonce: str) -> InlineKeyboardMarkup:
-    """One button a profile, one a row (long French labels on a phone)."""
-    return keyboard([[(label, f"p:{key}")] for key, label in texts.BUTTON_PROFILES.items()], nonce)
+def profile_keyboard(nonce: str) -> InlineKeyboardMarkup:
+    """One button a profile, one a row (long French labels on a phone), then « forgotten
+    password »."""
+    rows = [[(label, f"p:{key}")] for key, label in texts.BUTTON_PROFILES.items()]
+    rows.append([(texts.BUTTON_FORGOTTEN_PASSWORD, "p:forgot")])
+    return keyboard(rows, nonce)
 
 
 def prompt(
@@ -68,7 +71,7 @@ def prompt(
     nonce = session.prompt_nonce
     step = session.step
     if step == Step.PROFILE:
-        return [(texts.welcome(svc.school), profilekeyboard(nonce))]
+        return [(texts.welcome(svc.school), profile_keyboard(nonce))]
     if step == Step.IDENTIFIANT:
         return [(texts.ASK_IDENTIFIANT, None)]
     if step == Step.PROVISIONAL:
@@ -103,9 +106,9 @@ def prompt(
         buttons = keyboard([[(texts.BUTTON_SWITCH_TO_QUESTIONS, "em:questions")]], nonce)
         return [(texts.ASK_EMAIL, buttons)]
     if step == Step.EMAIL_CONFIRM:
-        return [(texts.confirm_email(session.email or ""), _email_confirmkeyboard(nonce))]
+        return [(texts.confirm_email(session.email or ""), _email_confirm_keyboard(nonce))]
     if step == Step.CODE:
-        return [(_email_sent_text(svc, session), _codekeyboard(nonce))]
+        return [(_email_sent_text(svc, session), _code_keyboard(nonce))]
     if step in (Step.QUESTION1, Step.QUESTION2):
         rows = [[(question, f"q:{index}")] for index, question in svc.available_questions(session)]
         title = texts.CHOOSE_QUESTION_1 if step == Step.QUESTION1 else texts.CHOOSE_QUESTION_2
@@ -120,14 +123,14 @@ def prompt(
     return [(texts.OUTSIDE_FLOW, None)]
 
 
-def _email_confirmkeyboard(nonce: str) -> InlineKeyboardMarkup:
+def _email_confirm_keyboard(nonce: str) -> InlineKeyboardMarkup:
     return keyboard(
         [[(texts.BUTTON_EMAIL_CONFIRM, "em:send")], [(texts.BUTTON_EMAIL_CHANGE, "em:change")]],
         nonce,
     )
 
 
-def _codekeyboard(nonce: str) -> InlineKeyboardMarkup:
+def _code_keyboard(nonce: str) -> InlineKeyboardMarkup:
     return keyboard(
         [
             [(texts.BUTTON_EMAIL_RESEND, "em:resend")],
@@ -392,7 +395,7 @@ async def _render_sending(
 ) -> State | None:
     if result.outcome == Outcome.SENT:
         await edit_or_send(
-            update, progress, _email_sent_text(svc, session), _codekeyboard(session.prompt_nonce)
+            update, progress, _email_sent_text(svc, session), _code_keyboard(session.prompt_nonce)
         )
         return Step.CODE
     if result.outcome == Outcome.SEND_FAILED:
