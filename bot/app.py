@@ -23,6 +23,7 @@ from telegram.ext import (
 )
 
 from bot import texts
+from bot.account import AccountService
 from bot.activation import ActivationService, ActivationSettings, Clock, utc_now
 from bot.concurrency import PerChatUpdateProcessor
 from bot.mail import Mailer
@@ -33,6 +34,7 @@ from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
 from bot.settings import Settings
 from bot.throttle import ThrottlePolicy
 from conversations import common
+from conversations.account import account_handlers, add_account_handlers
 from conversations.flows import build_conversation_handler
 from storage.accounts import SqliteAccountDirectory
 from storage.db import Database
@@ -91,6 +93,7 @@ class BotServices:
     database: Database | None = None
     activation: ActivationService = field(init=False)
     recovery: RecoveryService = field(init=False)
+    account: AccountService = field(init=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
     async def open(self) -> None:
@@ -117,6 +120,7 @@ class BotServices:
             self.recovery = RecoveryService(
                 **{name: getattr(self.activation, name) for name in _SERVICE_FIELDS}
             )
+            self.account = AccountService(self.activation)
 
     async def close(self) -> None:
         """Close the database."""
@@ -169,6 +173,9 @@ def add_handlers(application: Application) -> None:
     application.add_handler(
         MessageHandler(~private & filters.COMMAND, common.on_group_message), group=-1
     )
+    add_account_handlers(application)
+    for handler in account_handlers():
+        application.add_handler(handler)
     application.add_handler(build_conversation_handler())
     application.add_handler(CommandHandler("aide", common.on_help_outside, filters=private))
     application.add_handler(CommandHandler("annuler", common.on_cancel_outside, filters=private))

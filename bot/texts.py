@@ -21,6 +21,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", "Commencer / revenir à l'accueil"),
     ("activer", "Activer mon compte ENT"),
     ("aide", "Contacts de l'établissement"),
+    ("motdepasse", "Mot de passe oublié"),
+    ("moncompte", "Mon compte ENT lié à Telegram"),
     ("annuler", "Abandonner la démarche en cours"),
 )
 
@@ -578,3 +580,70 @@ def password_changed_html(school: SchoolConfig, prenom: str) -> str:
         '<p style="font-size: 14px; color: #555;">Ce message est envoyé automatiquement, merci '
         "de ne pas y répondre.</p></body></html>"
     )
+
+
+# --- Changed CGU ------------------------------------------------------------------------------
+
+CGU_CHANGED_INTRO = (
+    "📄 <b>Les Conditions Générales d'Utilisation ont changé.</b>\n\n"
+    "Avant de continuer, lisez la nouvelle version et dites-nous si vous l'acceptez."
+)
+CGU_CHANGED_ACCEPTED = "✅ Merci, les nouvelles CGU sont acceptées. Vous pouvez continuer."
+CGU_CHANGED_REFUSED = (
+    "Sans votre accord sur les nouvelles CGU, je ne peux pas continuer. Votre compte n'est "
+    "pas modifié. Vous pouvez les relire et les accepter quand vous voulez ; une question ? /aide"
+)
+CGU_CHANGED_AGAIN = "Le texte des CGU a encore changé entre-temps. Voici la dernière version :"
+
+# --- My account -------------------------------------------------------------------------------
+
+BUTTON_UNLINK = "🔓 Délier ce compte Telegram"
+BUTTON_DELETE_DATA = "🗑 Supprimer mes données"
+BUTTON_CONFIRM_DELETE = "Oui, supprimer"
+BUTTON_KEEP = "Non, garder"
+NO_LINKED_ACCOUNT = (
+    "Aucun compte ENT n'est lié à ce compte Telegram.\n\n"
+    "Un compte est lié quand vous l'activez ici : tapez /activer. Mot de passe oublié ? "
+    "/motdepasse"
+)
+
+
+def my_accounts(accounts: list[tuple[str, str, str, str | None, str]]) -> str:
+    """« Mon compte »: (identifiant, profil, établissement, masked e-mail, activation date)."""
+    blocks = []
+    for identifiant, profil, etablissement, email, activated in accounts:
+        recovery = f"📧 {escape(email)}" if email else "🔐 Questions secrètes"
+        blocks.append(
+            f"👤 <code>{escape(identifiant)}</code>\n"
+            f"• Profil : {escape(profil)}\n"
+            f"• Établissement : {escape(etablissement)}\n"
+            f"• En cas d'oubli : {recovery}\n"
+            f"• Activé le {escape(activated)}"
+        )
+    return "<b>Mon compte</b>\n\n" + "\n\n".join(blocks)
+
+
+PROFIL_LABELS = {
+    "apprenti": "apprenti·e",
+    "maitre_apprentissage": "maître d'apprentissage",
+    "eleve": "élève",
+    "parent": "parent",
+    "personnel": "personnel",
+    "autre": "autre",
+}
+UNLINKED = (
+    "🔓 C'est fait : ce compte Telegram n'est plus lié à votre compte ENT. Votre compte ENT "
+    "et votre mot de passe ne changent pas."
+)
+CONFIRM_DELETE = (
+    "Supprimer vos données ? J'efface le lien entre ce compte Telegram et votre compte ENT, "
+    "la démarche en cours et vos essais. Votre compte ENT lui-même n'est pas supprimé."
+)
+DATA_DELETED = (
+    "🗑 C'est fait : je ne garde plus rien qui concerne ce compte Telegram.\n\n"
+    "Restent chez l'établissement : votre compte ENT (identifiant, nom, profil, mot de passe "
+    "chiffré, adresse de secours) et l'historique de son activation (dates, acceptation des "
+    "CGU), qu'il doit conserver. Pour les consulter ou les faire supprimer, contactez "
+    "l'établissement (/aide)."
+)
+KEPT = "D'accord, je ne change rien."

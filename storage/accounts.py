@@ -109,7 +109,9 @@ class AccountDirectory(Protocol):
     async def complete_activation(self, account_id: int, record: ActivationRecord) -> bool:
         """Activate the account if it is still to activate; False if somebody else did first."""
 
-    async def set_password(self, account_id: int, password_hash: str, actor: str, now: datetime) -> bool:
+    async def set_password(
+        self, account_id: int, password_hash: str, actor: str, now: datetime
+    ) -> bool:
         """Replace the password of an active account (recovery); False if it is not active."""
 
     async def linked_to(self, telegram_user_id: int) -> list[Account]:

@@ -17,7 +17,7 @@ from support import ACCOUNTS, GOOD_PASSWORD
 
 async def test_commands_menu_is_registered(harness: BotHarness) -> None:
     names = [command["command"] for command in harness.server.commands]
-    assert names == ["start", "activer", "aide", "annuler"]
+    assert names == ["start", "activer", "aide", "motdepasse", "moncompte", "annuler"]
 
 
 async def test_full_activation_by_email_code(harness: BotHarness) -> None:

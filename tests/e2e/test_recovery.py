@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chat import Chat
 from conftest import BotHarness, last_code
-from support import GOOD_PASSWORD
+from support import DATA, GOOD_PASSWORD
 
 NEW_PASSWORD = "Train-Bleu-Montagne-7"
 
@@ -156,3 +156,61 @@ async def test_cancel_and_help_during_recovery(harness: BotHarness) -> None:
     await chat.say("/aide")
     assert "qu'aviez-vous choisi" in (await chat.last()).text
     assert "arrêté" in (await chat.say("/annuler")).text
+
+
+async def test_my_account_unlink_and_delete(harness: BotHarness) -> None:
+    chat = Chat(harness, 2061)
+    assert "Aucun compte" in (await chat.say("/moncompte")).text
+    await activate_by_email(harness, 2061, "sam.roux", "Nt9-Bw6q-Kyv")
+    shown = await chat.say("/moncompte")
+    assert "sam.roux" in shown.text and "x*@example.org" in shown.text
+    assert "@example.org" in shown.text and "Lycée de Test" in shown.text
+    await chat.press("Délier")
+    assert "n'est plus lié" in (await chat.last()).text
+    assert "Aucun compte" in (await chat.say("/moncompte")).text
+    account = await harness.services.activation.directory.find("sam.roux")
+    assert account.telegram_user_id is None and account.status == "active"
+
+
+async def test_delete_my_data(harness: BotHarness) -> None:
+    await activate_by_email(harness, 2071, "sam.roux", "Nt9-Bw6q-Kyv")
+    chat = Chat(harness, 2071)
+    await chat.say("/moncompte")
+    await chat.press("Supprimer mes données")
+    await chat.press("Oui, supprimer")
+    assert "Restent chez l'établissement" in (await chat.last()).text
+    database = harness.services.database
+    assert await database.fetch_one("SELECT 1 FROM accounts WHERE telegram_user_id = 2071") is None
+    assert (
+        await database.fetch_one("SELECT 1 FROM identifiant_attempts WHERE telegram_user_id = 2071")
+        is None
+    )
+
+
+async def test_changed_cgu_must_be_accepted_before_anything_else(harness: BotHarness) -> None:
+    await activate_by_email(harness, 2081, "sam.roux", "Nt9-Bw6q-Kyv")
+    new_text = harness.services.school.cgu_text + "\n\nArticle 99. Une règle nouvelle."
+    await harness.stop()
+    (harness.tmp_path / "cgu.txt").write_text(new_text, encoding="utf-8")
+    school = (DATA / "school.toml").read_text(encoding="utf-8")
+    (harness.tmp_path / "school.toml").write_text(school, encoding="utf-8")
+    harness.settings = harness.settings.model_copy(
+        update={"school_config": harness.tmp_path / "school.toml"}
+    )
+    await harness.start()
+    chat = Chat(harness, 2081)
+    await chat.say("/moncompte")
+    replies = await chat.replies()
+    assert "ont changé" in replies[0].text and "Article 99" in "".join(m.text for m in replies)
+    await chat.press("Je refuse")
+    assert "je ne peux pas continuer" in (await chat.last()).text
+    await chat.say("/moncompte")
+    await chat.press("J'accepte")
+    assert "acceptées" in (await chat.last()).text
+    assert "sam.roux" in (await chat.say("/moncompte")).text
+    row = await harness.services.database.fetch_one(
+        "SELECT cgu_version FROM accounts WHERE identifiant = 'sam.roux'"
+    )
+    assert row["cgu_version"] == harness.services.school.cgu_version
+    # somebody else, with no linked account, is not asked
+    assert "Qui êtes-vous" in (await Chat(harness, 2082).say("/start")).text

@@ -1,0 +1,165 @@
+"""« Mon compte » (/moncompte) and the gate that asks for changed CGU to be accepted.
+
+Both work outside the procedures' ConversationHandler: the gate runs before it (a user with
+outdated CGU accepts them before anything else), « Mon compte » next to it.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    TypeHandler,
+    filters,
+)
+
+from bot import texts
+from bot.account import AccountService
+from bot.mail import mask_email
+from conversations.common import SERVICES_KEY, mark_choice, send
+
+CGU_PREFIX_LENGTH = 12
+
+
+def account_service(context: ContextTypes.DEFAULT_TYPE) -> AccountService:
+    """The « Mon compte » service of this application."""
+    return context.application.bot_data[SERVICES_KEY].account
+
+
+def _buttons(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+async def cgu_gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Before anything else: a user whose linked account accepted older CGU accepts the new."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or chat.type != chat.PRIVATE:
+        return
+    message = update.effective_message
+    if message is not None and message.text and message.text.split()[0] == "/aide":
+        return
+    svc = account_service(context)
+    query = update.callback_query
+    if query is not None and (query.data or "").startswith("cgunew:"):
+        await _on_cgu_answer(update, svc)
+        raise ApplicationHandlerStop
+    if not await svc.outdated_cgu(user.id):
+        return
+    if query is not None:
+        await query.answer()
+    await _show_new_cgu(update, svc)
+    raise ApplicationHandlerStop
+
+
+async def _show_new_cgu(update: Update, svc: AccountService, intro: str = "") -> None:
+    school = svc.base.school
+    prefix = school.cgu_version[:CGU_PREFIX_LENGTH]
+    await send(update, intro or texts.CGU_CHANGED_INTRO)
+    for chunk in texts.cgu_chunks(school):
+        await send(update, chunk)
+    await send(
+        update,
+        texts.CGU_QUESTION,
+        _buttons(
+            [
+                [(texts.BUTTON_CGU_ACCEPT, f"cgunew:ok:{prefix}")],
+                [(texts.BUTTON_CGU_REFUSE, f"cgunew:no:{prefix}")],
+            ]
+        ),
+    )
+
+
+async def _on_cgu_answer(update: Update, svc: AccountService) -> None:
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    await query.answer()
+    _, choice, prefix = (query.data or "::").split(":", 2)
+    await mark_choice(query)
+    if choice != "ok":
+        await send(update, texts.CGU_CHANGED_REFUSED)
+        return
+    if await svc.accept_current_cgu(update.effective_user.id, prefix):
+        await send(update, texts.CGU_CHANGED_ACCEPTED)
+    else:
+        await _show_new_cgu(update, svc, texts.CGU_CHANGED_AGAIN)
+
+
+async def on_my_account(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/moncompte: the linked accounts and what can be done about them."""
+    svc = account_service(context)
+    user = update.effective_user
+    assert user is not None
+    accounts = await svc.linked_accounts(user.id)
+    if not accounts:
+        await send(update, texts.NO_LINKED_ACCOUNT)
+        return
+    rows = [
+        (
+            account.identifiant,
+            texts.PROFIL_LABELS.get(account.profil, account.profil),
+            account.etablissement,
+            mask_email(account.email) if account.email and account.email_verified else None,
+            account.activated_at.strftime("%d/%m/%Y") if account.activated_at else "—",
+        )
+        for account in accounts
+    ]
+    await send(
+        update,
+        texts.my_accounts(rows),
+        _buttons(
+            [[(texts.BUTTON_UNLINK, "acct:unlink")], [(texts.BUTTON_DELETE_DATA, "acct:delete")]]
+        ),
+    )
+
+
+async def on_account_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The buttons of « Mon compte »."""
+    svc = account_service(context)
+    query = update.callback_query
+    user = update.effective_user
+    assert query is not None and user is not None
+    await query.answer()
+    await mark_choice(query)
+    action = (query.data or "").removeprefix("acct:")
+    if action == "unlink":
+        await svc.unlink(user.id)
+        await send(update, texts.UNLINKED)
+    elif action == "delete":
+        await send(
+            update,
+            texts.CONFIRM_DELETE,
+            _buttons(
+                [
+                    [
+                        (texts.BUTTON_CONFIRM_DELETE, "acct:delete_yes"),
+                        (texts.BUTTON_KEEP, "acct:keep"),
+                    ]
+                ]
+            ),
+        )
+    elif action == "delete_yes":
+        await svc.delete_my_data(user.id)
+        await send(update, texts.DATA_DELETED)
+    else:
+        await send(update, texts.KEPT)
+
+
+def add_account_handlers(application: Application, *, gate_group: int = -2) -> None:
+    """The CGU gate (before everything) and « Mon compte » (before the procedures)."""
+    application.add_handler(TypeHandler(Update, cgu_gate), group=gate_group)
+
+
+def account_handlers() -> list[BaseHandler]:
+    """« Mon compte » handlers, to add before the procedures' ConversationHandler."""
+    private = filters.ChatType.PRIVATE
+    return [
+        CommandHandler("moncompte", on_my_account, filters=private),
+        CallbackQueryHandler(on_account_button, pattern=r"^acct:"),
+    ]
