@@ -38,6 +38,7 @@ from conversations.account import account_handlers, add_account_handlers
 from conversations.flows import build_conversation_handler
 from storage.accounts import SqliteAccountDirectory
 from storage.db import Database
+from storage.maintenance import PurgeReport, purge
 from storage.records import RecordRepository
 from storage.sessions import SessionRepository
 from storage.throttle import ThrottleRepository
@@ -95,6 +96,7 @@ class BotServices:
     recovery: RecoveryService = field(init=False)
     account: AccountService = field(init=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+    _purger: asyncio.Task[None] | None = field(default=None, init=False)
 
     async def open(self) -> None:
         """Open the database (migrating it) and build the services; idempotent."""
@@ -122,8 +124,34 @@ class BotServices:
             )
             self.account = AccountService(self.activation)
 
+    async def purge(self) -> PurgeReport:
+        """Forget what is no longer needed (see :mod:`storage.maintenance`)."""
+        await self.open()
+        assert self.database is not None
+        now = self.clock()
+        report = await purge(
+            self.database,
+            now,
+            abandoned_before=now - timedelta(days=self.settings.abandoned_session_days),
+            attempts_before=now - throttle_policy(self.settings).window,
+        )
+        logger.info("purge: %s", report)
+        return report
+
+    async def purge_forever(self) -> None:
+        """Purge now, then every ``PURGE_INTERVAL_MINUTES``."""
+        while True:
+            try:
+                await self.purge()
+            except Exception:  # a failed purge must never stop the bot
+                logger.exception("purge failed")
+            await asyncio.sleep(self.settings.purge_interval_minutes * 60)
+
     async def close(self) -> None:
         """Close the database."""
+        if self._purger is not None:
+            self._purger.cancel()
+            self._purger = None
         if self.database is not None:
             await self.database.close()
             self.database = None
@@ -200,6 +228,8 @@ async def start_bot(
         await application.bot.set_my_commands(commands)
     except TelegramError as error:
         logger.warning("setMyCommands failed; the bot goes on without a menu: %s", error)
+    services = services_of(application)
+    services._purger = asyncio.get_running_loop().create_task(services.purge_forever())
     await application.start()
     assert application.updater is not None
     await application.updater.start_polling(

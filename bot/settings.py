@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     password_min_kinds: int = 3
     password_max_length: int = 128
 
+    # Data retention
+    abandoned_session_days: int = 30
+    purge_interval_minutes: int = 60
+
     # Operations
     log_level: str = "INFO"
     staff_telegram_ids: Annotated[list[int], NoDecode] = []

@@ -57,7 +57,8 @@ def welcome(school: SchoolConfig) -> str:
     """First message: what the bot does and the question of the profile."""
     return (
         f"Bonjour 👋\n\nJe vous aide à <b>activer votre compte {escape(school.ent_nom)}</b> "
-        f"({escape(school.etablissement)}). Cela ne se fait qu'une fois et prend 5 minutes.\n\n"
+        f"({escape(school.etablissement)}). Cela ne se fait qu'une fois et prend 5 minutes "
+        "(et à nouveau si l'établissement a <b>réinitialisé</b> votre compte).\n\n"
         "Gardez sous la main le <b>courrier</b> de l'établissement : il contient votre "
         "identifiant et votre mot de passe provisoire.\n\n"
         "<b>Qui êtes-vous ?</b>"
