@@ -163,7 +163,7 @@ async def on_stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         try:
             await query.answer(texts.STALE_BUTTON)
         except TelegramError:
-            logger.debug("callback query could not be answered")
+            logger.debug("callback query not acknowledged (too old or already acknowledged)")
     session = await current_session(update, context)
     if session is None:
         await send(update, texts.OUTSIDE_FLOW)
@@ -241,7 +241,7 @@ async def remove_secret_message(update: Update) -> None:
     try:
         await message.delete()
     except TelegramError:
-        logger.warning("a message holding a secret could not be deleted (chat %s)", message.chat_id)
+        logger.warning("a sensitive message could not be removed (chat %s)", message.chat_id)
         return
     await send(update, texts.SECRET_DELETED)
 
@@ -262,7 +262,7 @@ async def on_outside_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         try:
             await update.callback_query.answer(texts.STALE_BUTTON)
         except TelegramError:
-            logger.debug("callback query could not be answered")
+            logger.debug("callback query not acknowledged (too old or already acknowledged)")
     await send(update, texts.OUTSIDE_FLOW)
 
 
