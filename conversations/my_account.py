@@ -157,10 +157,12 @@ async def render_link(
     if result.outcome == Outcome.REFUSED:
         return await _not_linked(update)
     user = update.effective_user
-    session = await svc.session_of(user.id) if user else None
-    if result.outcome == Outcome.EXPIRED and session is not None:
-        return await show_step(update, svc, session, texts.MY_EMAIL_EXPIRED)
-    return None
+    if result.outcome != Outcome.EXPIRED or user is None:
+        return None
+    session = await svc.session_of(user.id)
+    if session is None:
+        return None
+    return await show_step(update, svc, session, texts.MY_EMAIL_EXPIRED)
 
 
 # --- proof of identity ------------------------------------------------------------------------

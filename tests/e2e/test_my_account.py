@@ -286,3 +286,19 @@ async def test_delete_my_data_is_audited_and_no_secret_is_stored(harness: BotHar
     blob = b"".join(p.read_bytes() for p in path.parent.iterdir() if p.name.startswith(path.name))
     for secret in (GOOD_PASSWORD, code, token, "ma reponse secrete", "une autre reponse"):
         assert secret and secret.encode() not in blob, "a secret is in the database file"
+
+
+async def test_expired_link_changes_nothing_and_offers_a_new_code(harness: BotHarness) -> None:
+    chat = await activate(harness, 3081, "sam.roux")
+    await to_new_address(chat, "sam.z@example.org")
+    payload = harness.mailbox.mails[-1].deep_link_payload()
+    harness.clock.advance(hours=48)
+    await chat.say(f"/start {payload}")
+    shown = await chat.last()
+    assert "délai" in shown.text and "sam.z@example.org" in shown.text
+    assert (await account(harness, "sam.roux")).email == "x@example.org"
+    count = len(harness.mailbox.mails)
+    await chat.press("Oui, envoyer")
+    await harness.mailbox.wait_for(count + 1)
+    assert "changée" in (await chat.say_secret(last_code(harness.mailbox))).text
+    assert (await account(harness, "sam.roux")).email == "sam.z@example.org"
