@@ -284,8 +284,10 @@ async def test_delete_my_data_is_audited_and_no_secret_is_stored(harness: BotHar
     await harness.stop()
     path = harness.settings.database_path
     blob = b"".join(p.read_bytes() for p in path.parent.iterdir() if p.name.startswith(path.name))
-    for secret in (GOOD_PASSWORD, code, token, "ma reponse secrete", "une autre reponse"):
+    logs = "\n".join(record.getMessage() for record in harness.log_records)
+    for secret in (GOOD_PASSWORD, code, token, "ma reponse secrete", "Ma Réponse Secrète"):
         assert secret and secret.encode() not in blob, "a secret is in the database file"
+        assert secret not in logs, "a secret is in the logs"
 
 
 async def test_expired_link_changes_nothing_and_offers_a_new_code(harness: BotHarness) -> None:
