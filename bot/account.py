@@ -45,6 +45,23 @@ class AccountService:
         """Forget the link between this Telegram user and their accounts."""
         return await self.base.directory.unlink(telegram_user_id, self.base.clock())
 
+    async def linked_account(self, telegram_user_id: int, account_id: int) -> Account | None:
+        """The account of a button, if it is linked to this user (the data is never trusted)."""
+        for account in await self.linked_accounts(telegram_user_id):
+            if account.id == account_id:
+                return account
+        return None
+
+    async def unlink_account(self, telegram_user_id: int, account_id: int) -> bool:
+        """Unlink one account from this Telegram user; a change to it in progress ends."""
+        done = await self.base.directory.unlink_account(
+            account_id, telegram_user_id, self.base.clock()
+        )
+        session = await self.base.sessions.get(telegram_user_id)
+        if done and session is not None and session.account_id == account_id:
+            await self.base.sessions.delete(telegram_user_id)
+        return done
+
     async def delete_my_data(self, telegram_user_id: int) -> None:
         """Remove what the bot keeps about this Telegram user: links, open procedure, tries."""
         await self.unlink(telegram_user_id)

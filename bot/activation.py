@@ -83,6 +83,8 @@ class Outcome(StrEnum):
     MISMATCH = "mismatch"
     ACTIVATED = "activated"
     TAKEN = "taken"
+    CHANGED = "changed"
+    SAME = "same"
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,17 @@ class ActivationService:
     clock: Clock = utc_now
 
     flow: ClassVar[str] = FLOW_ACTIVATION
+    # Steps of the e-mail and question machinery; a procedure that reuses it (see
+    # :mod:`bot.my_account`) names its own steps (steps are unique across procedures).
+    email_step: ClassVar[str] = Step.EMAIL
+    email_confirm_step: ClassVar[str] = Step.EMAIL_CONFIRM
     code_step: ClassVar[str] = Step.CODE
+    question_steps: ClassVar[tuple[str, str, str, str]] = (
+        Step.QUESTION1,
+        Step.ANSWER1,
+        Step.QUESTION2,
+        Step.ANSWER2,
+    )
 
     # --- sessions ------------------------------------------------------------------------
 
@@ -279,7 +291,7 @@ class ActivationService:
         if address is None:
             return Result(Outcome.INVALID)
         session.email = address
-        await self._go(session, Step.EMAIL_CONFIRM)
+        await self._go(session, self.email_confirm_step)
         return Result(Outcome.OK, email=address)
 
     async def send_verification(
@@ -305,28 +317,34 @@ class ActivationService:
             session.resend_count = 0
         else:
             session.resend_count += 1
-        await self._go(session, Step.CODE)
+        await self._go(session, self.code_step)
         hours = round(self.settings.verification_ttl.total_seconds() / 3600)
         link = f"https://t.me/{bot_username}?start={token}"
         prenom = account.prenom if account and account.prenom else ""
-        mail = OutgoingMail(
-            to=session.email,
-            subject=texts.verification_email_subject(self.school),
-            text=texts.verification_email_text(self.school, prenom, code, link, hours),
-            html=texts.verification_email_html(self.school, prenom, code, link, hours),
-        )
+        mail = self._verification_mail(session.email, prenom, code, link, hours)
         try:
             await self.mailer.send(mail)
         except MailDeliveryError:
             session.code_hash = session.token_hash = None
-            await self._go(session, Step.EMAIL_CONFIRM)
+            await self._go(session, self.email_confirm_step)
             return Result(Outcome.SEND_FAILED, email=session.email)
         return Result(Outcome.SENT, email=session.email)
+
+    def _verification_mail(
+        self, to: str, prenom: str, code: str, link: str, hours: int
+    ) -> OutgoingMail:
+        """The e-mail that carries the code and the link."""
+        return OutgoingMail(
+            to=to,
+            subject=texts.verification_email_subject(self.school),
+            text=texts.verification_email_text(self.school, prenom, code, link, hours),
+            html=texts.verification_email_html(self.school, prenom, code, link, hours),
+        )
 
     async def change_email(self, session: ConversationSession) -> None:
         """Type another address (the pending code stops working)."""
         session.code_hash = session.token_hash = None
-        await self._go(session, Step.EMAIL)
+        await self._go(session, self.email_step)
 
     def _new_code(self, session: ConversationSession) -> tuple[str, str]:
         """A new code and link token; only their keyed hashes are kept (the old ones die)."""
@@ -378,12 +396,17 @@ class ActivationService:
 
     async def _check_code(self, session: ConversationSession, code: str, now: datetime) -> Result:
         """OK, WRONG, THROTTLED or LOCKED; wrong codes count even while attempts are refused."""
-        key = self._key(session.identifiant or "")
-        counters = await self.throttle.counters(key, now - self.throttle_policy.window)
-        wait = self.throttle_policy.retry_after(counters, now)
         correct = session.code_hash is not None and self.keyed.matches(
             code, session.code_hash, purpose="code"
         )
+        return await self._judge_attempt(session.identifiant or "", correct, now)
+
+    async def _judge_attempt(self, identifiant: str, correct: bool, now: datetime) -> Result:
+        """The throttle's verdict on a guess of a secret bound to ``identifiant``: OK, WRONG,
+        THROTTLED or LOCKED; wrong guesses count even while attempts are refused."""
+        key = self._key(identifiant)
+        counters = await self.throttle.counters(key, now - self.throttle_policy.window)
+        wait = self.throttle_policy.retry_after(counters, now)
         if correct and wait is None:
             await self.throttle.record_success(key)
             return Result(Outcome.OK)
@@ -435,12 +458,13 @@ class ActivationService:
         allowed = dict(self.available_questions(session))
         if index not in allowed:
             return Result(Outcome.INVALID)
-        if session.step == Step.QUESTION1:
+        question1, answer1, _, answer2 = self.question_steps
+        if session.step == question1:
             session.question1 = allowed[index]
-            await self._go(session, Step.ANSWER1)
+            await self._go(session, answer1)
         else:
             session.question2 = allowed[index]
-            await self._go(session, Step.ANSWER2)
+            await self._go(session, answer2)
         return Result(Outcome.OK)
 
     async def submit_answer(self, session: ConversationSession, text: str) -> Result:
@@ -451,11 +475,16 @@ class ActivationService:
         if len(answer) > self.settings.max_answer_length:
             return Result(Outcome.TOO_LONG)
         hashed = await self.hasher.hash(answer)
-        if session.step == Step.ANSWER1:
+        _, answer1, question2, _ = self.question_steps
+        if session.step == answer1:
             session.answer1_hash = hashed
-            await self._go(session, Step.QUESTION2)
+            await self._go(session, question2)
             return Result(Outcome.OK)
         session.answer2_hash = hashed
+        return await self._questions_chosen(session)
+
+    async def _questions_chosen(self, session: ConversationSession) -> Result:
+        """Both answers are hashed: on to the password."""
         await self._go(session, Step.PASSWORD)
         await self.records.audit(
             "questions_set",

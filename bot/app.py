@@ -27,6 +27,7 @@ from bot.account import AccountService
 from bot.activation import ActivationService, ActivationSettings, Clock, utc_now
 from bot.concurrency import PerChatUpdateProcessor
 from bot.mail import Mailer
+from bot.my_account import MyAccountService
 from bot.persistence import SessionStepsPersistence
 from bot.recovery import RecoveryService
 from bot.school import SchoolConfig, load_school_config
@@ -95,6 +96,7 @@ class BotServices:
     activation: ActivationService = field(init=False)
     recovery: RecoveryService = field(init=False)
     account: AccountService = field(init=False)
+    my_account: MyAccountService = field(init=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
     _purger: asyncio.Task[None] | None = field(default=None, init=False)
 
@@ -123,6 +125,9 @@ class BotServices:
                 **{name: getattr(self.activation, name) for name in _SERVICE_FIELDS}
             )
             self.account = AccountService(self.activation)
+            self.my_account = MyAccountService(
+                **{name: getattr(self.activation, name) for name in _SERVICE_FIELDS}
+            )
 
     async def purge(self) -> PurgeReport:
         """Forget what is no longer needed (see :mod:`storage.maintenance`)."""

@@ -609,19 +609,172 @@ NO_LINKED_ACCOUNT = (
 )
 
 
-def my_accounts(accounts: list[tuple[str, str, str, str | None, str]]) -> str:
-    """« Mon compte »: (identifiant, profil, établissement, masked e-mail, activation date)."""
-    blocks = []
-    for identifiant, profil, etablissement, email, activated in accounts:
-        recovery = f"📧 {escape(email)}" if email else "🔐 Questions secrètes"
-        blocks.append(
-            f"👤 <code>{escape(identifiant)}</code>\n"
-            f"• Profil : {escape(profil)}\n"
-            f"• Établissement : {escape(etablissement)}\n"
-            f"• En cas d'oubli : {recovery}\n"
-            f"• Activé le {escape(activated)}"
-        )
-    return "<b>Mon compte</b>\n\n" + "\n\n".join(blocks)
+def _account_block(account: tuple[str, str, str, str | None, bool, str]) -> str:
+    identifiant, profil, etablissement, email, questions, activated = account
+    return (
+        f"👤 <code>{escape(identifiant)}</code>\n"
+        f"• Profil : {escape(profil)}\n"
+        f"• Établissement : {escape(etablissement)}\n"
+        f"• E-mail de secours : {escape(email) if email else 'aucune'}\n"
+        f"• Questions secrètes : {'enregistrées' if questions else 'aucune'}\n"
+        f"• Activé le {escape(activated)}"
+    )
+
+
+def my_accounts(accounts: list[tuple[str, str, str, str | None, bool, str]]) -> str:
+    """« Mon compte »: (identifiant, profil, établissement, masked e-mail, questions set,
+    activation date) of each linked account; with several, the user picks one below."""
+    blocks = "\n\n".join(_account_block(account) for account in accounts)
+    pick = "\n\nTouchez le compte que vous voulez gérer 👇" if len(accounts) > 1 else ""
+    return f"<b>Mon compte</b>\n\n{blocks}{pick}"
+
+
+def account_button(identifiant: str) -> str:
+    """The button that picks one of several linked accounts."""
+    return f"👤 {identifiant}"
+
+
+BUTTON_CHANGE_EMAIL = "📧 Changer d'adresse e-mail"
+BUTTON_ADD_EMAIL = "📧 Ajouter une adresse e-mail"
+BUTTON_CHANGE_QUESTIONS = "🔐 Changer mes questions secrètes"
+BUTTON_SET_QUESTIONS = "🔐 Choisir des questions secrètes"
+BUTTON_MY_EMAIL_SEND = "✅ Oui, envoyer le code"
+BUTTON_MY_EMAIL_OTHER = "✏️ Taper une autre adresse"
+ACCOUNT_NOT_LINKED = (
+    "Ce compte n'est pas (ou plus) lié à ce compte Telegram : je ne peux rien y changer. "
+    "Tapez /moncompte pour voir vos comptes."
+)
+
+
+def my_ask_password(identifiant: str, questions: bool) -> str:
+    """Before any change: the account's current password."""
+    what = "Changer mes questions secrètes" if questions else "Changer d'adresse e-mail"
+    return (
+        f"<b>{what}</b> — <code>{escape(identifiant)}</code>\n\n"
+        "Pour vérifier que c'est bien vous, tapez votre <b>mot de passe ENT actuel</b>. "
+        "🔒 J'efface votre message dès que je l'ai lu.\n\n"
+        "Oublié ? Tapez /annuler puis /motdepasse."
+    )
+
+
+MY_PASSWORD_WRONG = (
+    "❌ Ce n'est pas le bon mot de passe. Tapez-le à nouveau (attention aux majuscules), "
+    "ou /annuler."
+)
+MY_ACCOUNT_LOCKED = (
+    "⛔ Trop d'essais : ce compte est bloqué. Tapez /aide pour contacter l'établissement, qui "
+    "pourra le débloquer."
+)
+MY_VERIFIED = "✅ C'est bien vous, merci.\n\n"
+MY_ASK_EMAIL = (
+    "Tapez votre <b>nouvelle adresse e-mail</b>. L'ancienne reste en place tant que la "
+    "nouvelle n'est pas confirmée."
+)
+MY_EMAIL_SAME = "C'est déjà votre adresse de secours. Tapez une autre adresse, ou /annuler."
+
+
+def my_email_sent(address: str, code_length: int, hours: int) -> str:
+    """After the e-mail to the new address left."""
+    return (
+        f"📨 C'est envoyé à <b>{escape(address)}</b>.\n\n"
+        f"Tapez ici le <b>code à {code_length} chiffres</b> de cet e-mail, ou touchez son lien. "
+        "D'ici là, votre ancienne adresse reste en place.\n\n"
+        "Rien reçu ? Regardez dans les <b>courriers indésirables (spam)</b>.\n\n"
+        f"⏱ Le code est valable {hours} heures."
+    )
+
+
+MY_EMAIL_SEND_FAILED = (
+    "😕 L'e-mail n'a pas pu partir pour le moment. Votre adresse n'a pas changé. "
+    "Réessayez dans quelques minutes."
+)
+MY_RESEND_LIMIT = (
+    "Vous avez demandé beaucoup d'e-mails. Vérifiez l'adresse et les indésirables. "
+    "Besoin d'aide ? /aide"
+)
+MY_EMAIL_EXPIRED = (
+    "⌛ Le délai pour confirmer la nouvelle adresse est dépassé. Votre adresse n'a pas "
+    "changé.\n\n"
+)
+
+
+def my_email_changed(masked: str) -> str:
+    """The new address replaced the old one."""
+    return (
+        "✅ <b>Adresse e-mail changée.</b>\n\n"
+        f"En cas d'oubli du mot de passe, le code arrivera à <b>{escape(masked)}</b>. "
+        "Un e-mail prévient votre ancienne adresse."
+    )
+
+
+MY_QUESTIONS_CHANGED = (
+    "✅ <b>Questions secrètes changées.</b> Les anciennes réponses ne servent plus."
+)
+
+
+def email_change_subject(school: SchoolConfig) -> str:
+    """Subject of the e-mail that proves a new address."""
+    return f"{school.ent_nom} : confirmez votre nouvelle adresse e-mail"
+
+
+def email_change_text(school: SchoolConfig, prenom: str, code: str, link: str, hours: int) -> str:
+    """Plain-text part of the e-mail that proves a new address."""
+    return (
+        f"Bonjour {prenom},\n\n"
+        f"Vous avez demandé à utiliser cette adresse pour retrouver le mot de passe de votre "
+        f"compte {school.ent_nom} ({school.etablissement}), avec notre assistant Telegram.\n\n"
+        f"Votre code de confirmation : {code}\n\n"
+        "Tapez ce code dans la conversation Telegram, ou ouvrez ce lien sur votre téléphone :\n"
+        f"{link}\n\n"
+        f"Le code et le lien sont valables {hours} heures et ne servent qu'une fois.\n\n"
+        "Si vous n'avez rien demandé, ignorez ce message : rien ne sera modifié.\n\n"
+        "Ce message est envoyé automatiquement, merci de ne pas y répondre."
+    )
+
+
+def email_change_html(school: SchoolConfig, prenom: str, code: str, link: str, hours: int) -> str:
+    """HTML part of the e-mail that proves a new address."""
+    return (
+        verification_email_html(school, prenom, code, link, hours)
+        .replace("Vous activez votre compte", "Vous changez l'adresse de secours de votre compte")
+        .replace("Confirmer mon\nadresse", "Confirmer ma\nnouvelle adresse")
+        .replace(verification_email_subject(school), email_change_subject(school))
+    )
+
+
+def email_changed_subject(school: SchoolConfig) -> str:
+    """Subject of the notice sent to the old address."""
+    return f"{school.ent_nom} : votre adresse de secours a été changée"
+
+
+def email_changed_text(school: SchoolConfig, prenom: str, masked_new: str) -> str:
+    """Plain-text notice to the old address (the new one masked)."""
+    return (
+        f"Bonjour {prenom},\n\n"
+        f"L'adresse e-mail de secours de votre compte {school.ent_nom} vient d'être remplacée "
+        f"par {masked_new}, avec notre assistant Telegram. Les codes pour retrouver votre mot "
+        "de passe n'arriveront plus ici.\n\n"
+        "Si c'est vous, tout va bien. Sinon, contactez tout de suite votre établissement "
+        f"({school.etablissement}).\n\n"
+        "Ce message est envoyé automatiquement, merci de ne pas y répondre."
+    )
+
+
+def email_changed_html(school: SchoolConfig, prenom: str, masked_new: str) -> str:
+    """HTML notice to the old address."""
+    return (
+        '<!doctype html>\n<html lang="fr"><head><meta charset="utf-8"></head>'
+        '<body style="font-family: Arial, sans-serif; font-size: 16px;">'
+        f"<p>Bonjour {escape(prenom)},</p>"
+        "<p>L'adresse e-mail de secours de votre compte "
+        f"<strong>{escape(school.ent_nom)}</strong> vient d'être remplacée par "
+        f"<strong>{escape(masked_new)}</strong>, avec notre assistant Telegram. Les codes pour "
+        "retrouver votre mot de passe n'arriveront plus ici.</p>"
+        "<p>Si c'est vous, tout va bien. Sinon, <strong>contactez tout de suite votre "
+        f"établissement</strong> ({escape(school.etablissement)}).</p>"
+        '<p style="font-size: 14px; color: #555;">Ce message est envoyé automatiquement, merci '
+        "de ne pas y répondre.</p></body></html>"
+    )
 
 
 PROFIL_LABELS = {

@@ -21,7 +21,10 @@ from telegram.ext import (
 from bot import texts
 from bot.account import AccountService
 from bot.mail import mask_email
+from bot.my_account import Change
 from conversations.common import SERVICES_KEY, mark_choice, send
+from conversations.my_account import change_button_data
+from storage.accounts import Account
 
 CGU_PREFIX_LENGTH = 12
 
@@ -91,8 +94,45 @@ async def _on_cgu_answer(update: Update, svc: AccountService) -> None:
         await _show_new_cgu(update, svc, texts.CGU_CHANGED_AGAIN)
 
 
+def _summary(account: Account) -> tuple[str, str, str, str | None, bool, str]:
+    """What « Mon compte » shows of an account (the e-mail masked)."""
+    return (
+        account.identifiant,
+        texts.PROFIL_LABELS.get(account.profil, account.profil),
+        account.etablissement,
+        mask_email(account.email) if account.email and account.email_verified else None,
+        bool(account.secret_answer2_hash),
+        account.activated_at.strftime("%d/%m/%Y") if account.activated_at else "—",
+    )
+
+
+def _actions(account: Account) -> InlineKeyboardMarkup:
+    """What can be done about one account (its id in the data is checked on arrival)."""
+    has_email = bool(account.email and account.email_verified)
+    has_questions = bool(account.secret_answer2_hash)
+    return _buttons(
+        [
+            [
+                (
+                    texts.BUTTON_CHANGE_EMAIL if has_email else texts.BUTTON_ADD_EMAIL,
+                    change_button_data(Change.EMAIL, account.id),
+                )
+            ],
+            [
+                (
+                    texts.BUTTON_CHANGE_QUESTIONS if has_questions else texts.BUTTON_SET_QUESTIONS,
+                    change_button_data(Change.QUESTIONS, account.id),
+                )
+            ],
+            [(texts.BUTTON_UNLINK, f"acct:unlink:{account.id}")],
+            [(texts.BUTTON_DELETE_DATA, "acct:delete")],
+        ]
+    )
+
+
 async def on_my_account(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/moncompte: the linked accounts and what can be done about them."""
+    """/moncompte: the linked accounts; with one, what can be done about it; with several,
+    a button to pick one first."""
     svc = account_service(context)
     user = update.effective_user
     assert user is not None
@@ -100,35 +140,35 @@ async def on_my_account(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if not accounts:
         await send(update, texts.NO_LINKED_ACCOUNT)
         return
-    rows = [
-        (
-            account.identifiant,
-            texts.PROFIL_LABELS.get(account.profil, account.profil),
-            account.etablissement,
-            mask_email(account.email) if account.email and account.email_verified else None,
-            account.activated_at.strftime("%d/%m/%Y") if account.activated_at else "—",
-        )
-        for account in accounts
-    ]
-    await send(
-        update,
-        texts.my_accounts(rows),
-        _buttons(
-            [[(texts.BUTTON_UNLINK, "acct:unlink")], [(texts.BUTTON_DELETE_DATA, "acct:delete")]]
-        ),
-    )
+    if len(accounts) == 1:
+        markup = _actions(accounts[0])
+    else:
+        rows = [[(texts.account_button(a.identifiant), f"acct:show:{a.id}")] for a in accounts]
+        markup = _buttons([*rows, [(texts.BUTTON_DELETE_DATA, "acct:delete")]])
+    await send(update, texts.my_accounts([_summary(account) for account in accounts]), markup)
 
 
 async def on_account_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The buttons of « Mon compte »."""
+    """The buttons of « Mon compte » (``acct:<action>[:<account id>]``); an account id is
+    acted on only if that account is linked to this user."""
     svc = account_service(context)
     query = update.callback_query
     user = update.effective_user
     assert query is not None and user is not None
     await query.answer()
     await mark_choice(query)
-    action = (query.data or "").removeprefix("acct:")
-    if action == "unlink":
+    action, _, target = (query.data or "").removeprefix("acct:").partition(":")
+    account_id = int(target) if target.isdigit() and len(target) <= 18 else None
+    if action == "show":
+        account = await svc.linked_account(user.id, account_id) if account_id else None
+        if account is None:
+            await send(update, texts.ACCOUNT_NOT_LINKED)
+            return
+        await send(update, texts.my_accounts([_summary(account)]), _actions(account))
+    elif action == "unlink" and target:
+        done = account_id is not None and await svc.unlink_account(user.id, account_id)
+        await send(update, texts.UNLINKED if done else texts.ACCOUNT_NOT_LINKED)
+    elif action == "unlink":  # a button sent before accounts could be picked: all of them
         await svc.unlink(user.id)
         await send(update, texts.UNLINKED)
     elif action == "delete":

@@ -16,7 +16,7 @@ from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
 from bot import texts
 from bot.activation import ActivationService, Outcome, Result, Step
 from bot.mail import mask_email
-from conversations import recovery
+from conversations import my_account, recovery
 from conversations.common import (
     END,
     State,
@@ -196,7 +196,7 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State 
 
 
 async def on_start_with_payload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State | None:
-    """/start <token>: the link of an e-mail (activation or forgotten password)."""
+    """/start <token>: the link of an e-mail (activation, forgotten password, new address)."""
     svc = service(context)
     user = update.effective_user
     assert user
@@ -210,6 +210,11 @@ async def on_start_with_payload(update: Update, context: ContextTypes.DEFAULT_TY
                 return await show_current_step(
                     update, context, session, texts.RECOVERY_VERIFIED, full=True
                 )
+    if result.outcome == Outcome.INVALID:
+        result = await my_account.my_account_service(context).verify_link(user.id, token)
+        state = await my_account.render_link(update, context, result)
+        if state is not None:
+            return state
     session = await current_session(update, context)
     if result.outcome == Outcome.OK and session:
         return await show_step(update, svc, session, texts.EMAIL_VERIFIED)

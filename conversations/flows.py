@@ -1,5 +1,5 @@
 """The one ConversationHandler of the bot: the states of every procedure (activation, forgotten
-password) side by side, with the commands and fallbacks they share.
+password, « Mon compte » changes) side by side, with the commands and fallbacks they share.
 
 One handler, because a user is in one procedure at a time (one session row a user) and a link
 from an e-mail must reach whichever procedure sent it.
@@ -14,8 +14,9 @@ from telegram.ext import filters as f
 from telegram.warnings import PTBUserWarning
 
 from bot.activation import FLOW_ACTIVATION
+from bot.my_account import FLOW_MY_ACCOUNT
 from bot.recovery import FLOW_RECOVERY
-from conversations import activation, recovery
+from conversations import activation, my_account, recovery
 from conversations.common import (
     on_cancel,
     on_help,
@@ -34,6 +35,7 @@ def build_conversation_handler() -> ConversationHandler:
     warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
     register_flow(FLOW_ACTIVATION, activation.show_current)
     register_flow(FLOW_RECOVERY, recovery.show_current)
+    register_flow(FLOW_MY_ACCOUNT, my_account.show_current)
     private = f.ChatType.PRIVATE
     commands = [
         CommandHandler("start", activation.on_start_with_payload, filters=private, has_args=1),
@@ -44,8 +46,8 @@ def build_conversation_handler() -> ConversationHandler:
     return ConversationHandler(
         name=CONVERSATION_NAME,
         persistent=True,
-        entry_points=commands,
-        states={**activation.states(), **recovery.states()},
+        entry_points=[*commands, *my_account.entry_points()],
+        states={**activation.states(), **recovery.states(), **my_account.states()},
         fallbacks=[
             *commands,
             CommandHandler("aide", on_help, filters=private),

@@ -122,6 +122,26 @@ class AccountDirectory(Protocol):
     ) -> None:
         """Record that the account's user accepted this version of the CGU."""
 
+    async def replace_email(
+        self, account_id: int, telegram_user_id: int, email: str, now: datetime, details: str
+    ) -> bool:
+        """Replace the verified recovery address of an active account linked to this Telegram
+        user (audited ``email_verified``); False if it is not linked to them any more."""
+
+    async def replace_secret_questions(
+        self,
+        account_id: int,
+        telegram_user_id: int,
+        questions: tuple[str, str],
+        answer_hashes: tuple[str, str],
+        now: datetime,
+    ) -> bool:
+        """Replace both secret questions and answer hashes at once (audited ``questions_set``);
+        False if the account is not linked to this Telegram user any more."""
+
+    async def unlink_account(self, account_id: int, telegram_user_id: int, now: datetime) -> bool:
+        """Unlink one account from this Telegram user (audited); False if it was not linked."""
+
 
 def _account(row: aiosqlite.Row) -> Account:
     return Account(
@@ -372,3 +392,77 @@ class SqliteAccountDirectory:
                 (stamp, account_id, actor, outcome.value),
             )
             return outcome
+
+    async def replace_email(
+        self, account_id: int, telegram_user_id: int, email: str, now: datetime, details: str
+    ) -> bool:
+        """Replace the verified recovery address of an active account linked to this Telegram
+        user (audited ``email_verified``); False if it is not linked to them any more."""
+        stamp = to_db_time(now)
+        async with self.db.transaction() as connection:
+            cursor = await connection.execute(
+                "UPDATE accounts SET email = ?, email_verified_at = ?, updated_at = ? "
+                "WHERE id = ? AND telegram_user_id = ? AND status = 'active'",
+                (email, stamp, stamp, account_id, telegram_user_id),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await connection.execute(
+                "INSERT INTO audit_events (at, event, account_id, actor, details) "
+                "VALUES (?, 'email_verified', ?, ?, ?)",
+                (stamp, account_id, f"telegram:{telegram_user_id}", details),
+            )
+            return True
+
+    async def replace_secret_questions(
+        self,
+        account_id: int,
+        telegram_user_id: int,
+        questions: tuple[str, str],
+        answer_hashes: tuple[str, str],
+        now: datetime,
+    ) -> bool:
+        """Replace both secret questions and answer hashes at once (audited ``questions_set``);
+        False if the account is not linked to this Telegram user any more."""
+        stamp = to_db_time(now)
+        async with self.db.transaction() as connection:
+            cursor = await connection.execute(
+                "UPDATE accounts SET secret_question1 = ?, secret_answer1_hash = ?, "
+                "secret_question2 = ?, secret_answer2_hash = ?, updated_at = ? "
+                "WHERE id = ? AND telegram_user_id = ? AND status = 'active'",
+                (
+                    questions[0],
+                    answer_hashes[0],
+                    questions[1],
+                    answer_hashes[1],
+                    stamp,
+                    account_id,
+                    telegram_user_id,
+                ),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await connection.execute(
+                "INSERT INTO audit_events (at, event, account_id, actor, details) "
+                "VALUES (?, 'questions_set', ?, ?, 'moncompte')",
+                (stamp, account_id, f"telegram:{telegram_user_id}"),
+            )
+            return True
+
+    async def unlink_account(self, account_id: int, telegram_user_id: int, now: datetime) -> bool:
+        """Unlink one account from this Telegram user (audited); False if it was not linked."""
+        stamp = to_db_time(now)
+        async with self.db.transaction() as connection:
+            cursor = await connection.execute(
+                "UPDATE accounts SET telegram_user_id = NULL, updated_at = ? "
+                "WHERE id = ? AND telegram_user_id = ?",
+                (stamp, account_id, telegram_user_id),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await connection.execute(
+                "INSERT INTO audit_events (at, event, account_id, actor, details) "
+                "VALUES (?, 'unlink', ?, ?, '')",
+                (stamp, account_id, f"telegram:{telegram_user_id}"),
+            )
+            return True

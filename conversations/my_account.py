@@ -1,0 +1,361 @@
+"""« Mon compte » changes: a new recovery e-mail, new secret questions (buttons of /moncompte).
+
+The states belong to the one ConversationHandler built in :mod:`conversations.flows`; the
+rules live in :class:`bot.my_account.MyAccountService`. Every change first asks the current
+ENT password; the stored e-mail changes only once the new one is proven.
+"""
+
+from __future__ import annotations
+
+import re
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import texts
+from bot.activation import Outcome, Result
+from bot.mail import mask_email
+from bot.my_account import Change, MyAccountService, MyAccountStep
+from conversations.common import (
+    END,
+    SERVICES_KEY,
+    State,
+    button_handler,
+    edit_or_send,
+    keyboard,
+    mark_choice,
+    on_stale_button,
+    remove_secret_message,
+    send,
+    text_of,
+    with_session,
+)
+from storage.sessions import ConversationSession
+
+CHANGE_BUTTON = re.compile(r"^mc:(email|questions):(\d{1,18})$")
+
+
+def my_account_service(context: ContextTypes.DEFAULT_TYPE) -> MyAccountService:
+    """The « Mon compte » changes service of this application."""
+    return context.application.bot_data[SERVICES_KEY].my_account
+
+
+def change_button_data(change: Change, account_id: int) -> str:
+    """Callback data of the /moncompte buttons that start a change (checked on arrival)."""
+    return f"mc:{change.value}:{account_id}"
+
+
+def _email_confirm_keyboard(nonce: str) -> InlineKeyboardMarkup:
+    return keyboard(
+        [[(texts.BUTTON_MY_EMAIL_SEND, "mce:send")], [(texts.BUTTON_MY_EMAIL_OTHER, "mce:change")]],
+        nonce,
+    )
+
+
+def _code_keyboard(nonce: str) -> InlineKeyboardMarkup:
+    return keyboard(
+        [
+            [(texts.BUTTON_EMAIL_RESEND, "mce:resend")],
+            [(texts.BUTTON_MY_EMAIL_OTHER, "mce:change")],
+        ],
+        nonce,
+    )
+
+
+def _email_sent_text(svc: MyAccountService, session: ConversationSession) -> str:
+    return texts.my_email_sent(session.email or "", svc.settings.code_length, svc.hours())
+
+
+def prompt(
+    svc: MyAccountService, session: ConversationSession
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The message that asks for what the current step needs."""
+    step, nonce = session.step, session.prompt_nonce
+    if step == MyAccountStep.PASSWORD:
+        questions = svc.change_of(session) == Change.QUESTIONS
+        return texts.my_ask_password(session.identifiant or "", questions), None
+    if step == MyAccountStep.EMAIL:
+        return texts.MY_ASK_EMAIL, None
+    if step == MyAccountStep.EMAIL_CONFIRM:
+        return texts.confirm_email(session.email or ""), _email_confirm_keyboard(nonce)
+    if step == MyAccountStep.CODE:
+        return _email_sent_text(svc, session), _code_keyboard(nonce)
+    if step in (MyAccountStep.QUESTION1, MyAccountStep.QUESTION2):
+        choices = svc.available_questions(session)
+        rows = [[(question, f"mcq:{index}")] for index, question in choices]
+        first = step == MyAccountStep.QUESTION1
+        title = texts.CHOOSE_QUESTION_1 if first else texts.CHOOSE_QUESTION_2
+        return title, keyboard(rows, nonce)
+    question = session.question1 if step == MyAccountStep.ANSWER1 else session.question2
+    return texts.ask_answer(question or ""), None
+
+
+async def show_step(
+    update: Update, svc: MyAccountService, session: ConversationSession, intro: str = ""
+) -> State:
+    """Send the prompt of the session's step and return the step."""
+    text, markup = prompt(svc, session)
+    await send(update, intro + text, markup)
+    return session.step
+
+
+async def show_current(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    session: ConversationSession,
+    intro: str,
+    full: bool,
+) -> State:
+    """This procedure's way to show its current step (registered in :mod:`conversations.flows`)."""
+    return await show_step(update, my_account_service(context), session, intro)
+
+
+async def _not_linked(update: Update) -> State:
+    await send(update, texts.ACCOUNT_NOT_LINKED)
+    return END
+
+
+# --- entry: a button of /moncompte ----------------------------------------------------------
+
+
+async def on_change_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State | None:
+    """« Changer d'adresse e-mail » / « Changer mes questions secrètes » for one account; the
+    account in the data must be linked to this user, or nothing starts."""
+    svc = my_account_service(context)
+    query = update.callback_query
+    user, chat = update.effective_user, update.effective_chat
+    assert query is not None and user is not None and chat is not None
+    match = CHANGE_BUTTON.match(query.data or "")
+    session = None
+    if match:
+        change = Change(match.group(1))
+        session = await svc.start_change(user.id, chat.id, int(match.group(2)), change)
+    if session is None:
+        await query.answer(texts.STALE_BUTTON)
+        await send(update, texts.ACCOUNT_NOT_LINKED)
+        return None
+    await query.answer()
+    await mark_choice(query)
+    return await show_step(update, svc, session)
+
+
+async def render_link(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, result: Result
+) -> State | None:
+    """The e-mail's link (``/start <token>``) was this procedure's: say what it did; None if
+    there is nothing of this procedure to say (the caller answers)."""
+    svc = my_account_service(context)
+    if result.outcome == Outcome.CHANGED and result.email:
+        await send(update, texts.my_email_changed(mask_email(result.email)))
+        return END
+    if result.outcome == Outcome.REFUSED:
+        return await _not_linked(update)
+    user = update.effective_user
+    if result.outcome != Outcome.EXPIRED or user is None:
+        return None
+    session = await svc.session_of(user.id)
+    if session is None:
+        return None
+    return await show_step(update, svc, session, texts.MY_EMAIL_EXPIRED)
+
+
+# --- proof of identity ------------------------------------------------------------------------
+
+
+@with_session(my_account_service)
+async def on_password(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: MyAccountService,
+    session: ConversationSession,
+) -> State:
+    """The current ENT password: deleted, then checked (throttled)."""
+    password = text_of(update)
+    await remove_secret_message(update)
+    result = await svc.submit_current_password(session, password)
+    if result.outcome == Outcome.OK:
+        return await show_step(update, svc, session, texts.MY_VERIFIED)
+    return await _refusal(update, svc, session, result, texts.MY_PASSWORD_WRONG)
+
+
+async def _refusal(
+    update: Update,
+    svc: MyAccountService,
+    session: ConversationSession,
+    result: Result,
+    wrong: str,
+) -> State:
+    """A wrong password or code, and what the throttle says."""
+    if result.outcome == Outcome.REFUSED:
+        return await _not_linked(update)
+    if result.outcome == Outcome.LOCKED:
+        await svc.cancel(session.telegram_user_id)
+        await send(update, texts.MY_ACCOUNT_LOCKED)
+        return END
+    if result.outcome == Outcome.THROTTLED and result.retry_after is not None:
+        await send(update, texts.wait_before_retry(result.retry_after))
+    else:
+        await send(update, wrong)
+    return session.step
+
+
+# --- new e-mail -------------------------------------------------------------------------------
+
+
+@with_session(my_account_service)
+async def on_email(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: MyAccountService,
+    session: ConversationSession,
+) -> State:
+    """The new address: checked, then shown back."""
+    result = await svc.submit_email(session, text_of(update))
+    if result.outcome == Outcome.REFUSED:
+        return await _not_linked(update)
+    if result.outcome == Outcome.INVALID:
+        await send(update, texts.EMAIL_INVALID)
+        return session.step
+    if result.outcome == Outcome.SAME:
+        await send(update, texts.MY_EMAIL_SAME)
+        return session.step
+    return await show_step(update, svc, session)
+
+
+async def _on_email_button(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: MyAccountService,
+    session: ConversationSession,
+    action: str,
+) -> State | None:
+    query = update.callback_query
+    if action == "change":
+        await mark_choice(query)
+        await svc.change_email(session)
+        return await show_step(update, svc, session)
+    if action not in ("send", "resend"):
+        return await on_stale_button(update, context)
+    if action == "send":
+        await mark_choice(query)
+    progress = await send(update, texts.EMAIL_SENDING)
+    result = await svc.send_verification(session, context.bot.username, resend=action == "resend")
+    return await _render_sending(update, svc, session, result, progress)
+
+
+async def _render_sending(
+    update: Update,
+    svc: MyAccountService,
+    session: ConversationSession,
+    result: Result,
+    progress: Message | None,
+) -> State:
+    if result.outcome == Outcome.SENT:
+        markup = _code_keyboard(session.prompt_nonce)
+        await edit_or_send(update, progress, _email_sent_text(svc, session), markup)
+        return session.step
+    if result.outcome == Outcome.REFUSED:
+        await edit_or_send(update, progress, texts.ACCOUNT_NOT_LINKED)
+        return END
+    if result.outcome == Outcome.TOO_SOON and result.retry_after is not None:
+        await edit_or_send(update, progress, texts.resend_too_soon(result.retry_after))
+        return session.step
+    if result.outcome == Outcome.RESEND_LIMIT:
+        await edit_or_send(update, progress, texts.MY_RESEND_LIMIT)
+        return session.step
+    intro = {
+        Outcome.SEND_FAILED: texts.MY_EMAIL_SEND_FAILED,
+        Outcome.EXPIRED: texts.MY_EMAIL_EXPIRED.strip(),
+    }.get(result.outcome, texts.EMAIL_INVALID)
+    await edit_or_send(update, progress, intro)
+    return await show_step(update, svc, session)
+
+
+@with_session(my_account_service)
+async def on_code(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: MyAccountService,
+    session: ConversationSession,
+) -> State:
+    """A code typed in the chat: deleted, then checked (throttled like the activation's)."""
+    text = text_of(update)
+    await remove_secret_message(update)
+    result = await svc.submit_code(session, text)
+    if result.outcome == Outcome.CHANGED and result.email:
+        await send(update, texts.my_email_changed(mask_email(result.email)))
+        return END
+    if result.outcome == Outcome.EXPIRED:
+        return await show_step(update, svc, session, texts.MY_EMAIL_EXPIRED)
+    if result.outcome == Outcome.INVALID:
+        await send(update, texts.CODE_FORMAT.format(length=svc.settings.code_length))
+        return session.step
+    return await _refusal(update, svc, session, result, texts.CODE_WRONG)
+
+
+# --- new secret questions ---------------------------------------------------------------------
+
+
+async def _on_question(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: MyAccountService,
+    session: ConversationSession,
+    index: str,
+) -> State:
+    await mark_choice(update.callback_query)
+    await svc.choose_question(session, int(index) if index.isdigit() else -1)
+    return await show_step(update, svc, session)
+
+
+@with_session(my_account_service)
+async def on_answer(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: MyAccountService,
+    session: ConversationSession,
+) -> State:
+    """An answer: deleted, normalised, hashed; after the second, both questions are replaced."""
+    text = text_of(update)
+    await remove_secret_message(update)
+    result = await svc.submit_answer(session, text)
+    if result.outcome == Outcome.TOO_SHORT:
+        await send(update, texts.ANSWER_TOO_SHORT)
+        return session.step
+    if result.outcome == Outcome.TOO_LONG:
+        await send(update, texts.ANSWER_TOO_LONG)
+        return session.step
+    if result.outcome == Outcome.CHANGED:
+        await send(update, texts.MY_QUESTIONS_CHANGED)
+        return END
+    if result.outcome == Outcome.REFUSED:
+        return await _not_linked(update)
+    return await show_step(update, svc, session)
+
+
+def entry_points() -> list[BaseHandler]:
+    """The /moncompte buttons that open a change (entry points of the one handler)."""
+    return [CallbackQueryHandler(on_change_button, pattern=r"^mc:")]
+
+
+def states() -> dict[object, list[BaseHandler]]:
+    """This procedure's states for the ConversationHandler of :mod:`conversations.flows`."""
+    text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
+    email_buttons = button_handler("mce", my_account_service, _on_email_button)
+    question_buttons = button_handler("mcq", my_account_service, _on_question)
+    return {
+        MyAccountStep.PASSWORD: [MessageHandler(text, on_password)],
+        MyAccountStep.EMAIL: [MessageHandler(text, on_email)],
+        MyAccountStep.EMAIL_CONFIRM: [email_buttons],
+        MyAccountStep.CODE: [MessageHandler(text, on_code), email_buttons],
+        MyAccountStep.QUESTION1: [question_buttons],
+        MyAccountStep.ANSWER1: [MessageHandler(text, on_answer)],
+        MyAccountStep.QUESTION2: [question_buttons],
+        MyAccountStep.ANSWER2: [MessageHandler(text, on_answer)],
+    }

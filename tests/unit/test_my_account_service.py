@@ -1,0 +1,215 @@
+"""The « Mon compte » rules without Telegram: real SQLite file, cheap argon2id, a recording
+mailer."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+from test_activation_service import RecordingMailer, at_step
+
+from bot.accounts_import import import_accounts
+from bot.activation import ActivationService, Outcome, Step
+from bot.my_account import Change, MyAccountService, MyAccountStep
+from bot.password_policy import PasswordPolicy
+from bot.school import SchoolConfig
+from bot.security import KeyedHasher, SecretHasher
+from bot.throttle import ThrottlePolicy
+from storage.accounts import Account, SqliteAccountDirectory
+from storage.db import Database
+from storage.records import RecordRepository
+from storage.sessions import ConversationSession, SessionRepository
+from storage.throttle import ThrottleRepository
+
+from support import GOOD_PASSWORD, MutableClock, write_accounts_csv
+
+
+@pytest.fixture
+async def svc(
+    database: Database,
+    hasher: SecretHasher,
+    keyed: KeyedHasher,
+    school: SchoolConfig,
+    clock: MutableClock,
+    tmp_path: Path,
+) -> MyAccountService:
+    """The « Mon compte » service over a real database with the test accounts."""
+    directory = SqliteAccountDirectory(database)
+    await import_accounts(
+        write_accounts_csv(tmp_path / "accounts.csv"), directory, hasher, keyed, clock()
+    )
+    return MyAccountService(
+        directory=directory,
+        sessions=SessionRepository(database),
+        throttle=ThrottleRepository(database),
+        records=RecordRepository(database),
+        hasher=hasher,
+        keyed=keyed,
+        mailer=RecordingMailer(),  # type: ignore[arg-type]
+        school=school,
+        password_policy=PasswordPolicy(),
+        throttle_policy=ThrottlePolicy(),
+        clock=clock,
+    )
+
+
+async def activate(svc: MyAccountService, user: int, who: str = "lea.martin") -> Account:
+    """Activate ``who`` for Telegram user ``user`` with lea@example.org."""
+    passwords = {"lea.martin": "Xq7-Tb4k-Wpz", "paul.durand": "Rm2-Hv8n-Zcw"}
+    base = ActivationService(**{f.name: getattr(svc, f.name) for f in fields(svc)})
+    session = await at_step(base, user, Step.PASSWORD, who, passwords[who])
+    await base.submit_password(session, GOOD_PASSWORD)
+    result = await base.confirm_password(session, GOOD_PASSWORD)
+    assert result.outcome == Outcome.ACTIVATED and result.account
+    return result.account
+
+
+def mailer(svc: MyAccountService) -> RecordingMailer:
+    return svc.mailer  # type: ignore[return-value]
+
+
+async def email_of(svc: MyAccountService, account: Account) -> str | None:
+    stored = await svc.directory.get(account.id)
+    assert stored is not None
+    return stored.email
+
+
+async def at_code(
+    svc: MyAccountService, user: int, account: Account, address: str
+) -> ConversationSession:
+    """A change of e-mail waiting for the code sent to ``address``."""
+    session = await svc.start_change(user, user, account.id, Change.EMAIL)
+    assert session is not None
+    assert (await svc.submit_current_password(session, GOOD_PASSWORD)).outcome == Outcome.OK
+    assert (await svc.submit_email(session, address)).outcome == Outcome.OK
+    assert (await svc.send_verification(session, "b")).outcome == Outcome.SENT
+    assert session.step == MyAccountStep.CODE
+    return session
+
+
+async def test_only_an_account_linked_to_this_user_can_be_changed(svc: MyAccountService) -> None:
+    lea = await activate(svc, 1)
+    assert await svc.start_change(2, 2, lea.id, Change.EMAIL) is None
+    assert await svc.start_change(1, 1, 999_999, Change.QUESTIONS) is None
+    paul = await svc.directory.find("paul.durand")  # not activated
+    assert paul and await svc.start_change(1, 1, paul.id, Change.EMAIL) is None
+    assert await svc.sessions.get(2) is None
+
+
+async def test_current_password_is_throttled_with_the_identifier(
+    svc: MyAccountService, clock: MutableClock
+) -> None:
+    lea = await activate(svc, 1)
+    session = await svc.start_change(1, 1, lea.id, Change.EMAIL)
+    assert session is not None
+    outcomes = [(await svc.submit_current_password(session, "wrong")).outcome for _ in range(5)]
+    assert outcomes[:4] == [Outcome.WRONG] * 4 and outcomes[4] == Outcome.THROTTLED
+    refused = await svc.submit_current_password(session, GOOD_PASSWORD)
+    assert refused.outcome == Outcome.THROTTLED and session.step == MyAccountStep.PASSWORD
+    clock.advance(seconds=61)
+    assert (await svc.submit_current_password(session, GOOD_PASSWORD)).outcome == Outcome.OK
+    assert session.step == MyAccountStep.EMAIL
+
+
+async def test_new_email_replaces_the_old_one_only_once_proven(svc: MyAccountService) -> None:
+    lea = await activate(svc, 1)
+    session = await svc.start_change(1, 1, lea.id, Change.EMAIL)
+    assert session is not None
+    await svc.submit_current_password(session, GOOD_PASSWORD)
+    assert (await svc.submit_email(session, "LEA@example.org")).outcome == Outcome.SAME
+    assert (await svc.submit_email(session, "pas une adresse")).outcome == Outcome.INVALID
+    assert (await svc.submit_email(session, "lea.new@example.org")).outcome == Outcome.OK
+    assert (await svc.send_verification(session, "b")).outcome == Outcome.SENT
+    sent = mailer(svc).sent[-1]
+    assert sent.to == "lea.new@example.org" and "nouvelle adresse" in sent.subject
+    assert "nouvelle adresse" in sent.html and "Vous activez" not in sent.html
+    assert (await svc.submit_code(session, "00000000")).outcome == Outcome.WRONG
+    assert await email_of(svc, lea) == "lea@example.org"
+    result = await svc.submit_code(session, mailer(svc).last_code())
+    assert result.outcome == Outcome.CHANGED and result.email == "lea.new@example.org"
+    assert await email_of(svc, lea) == "lea.new@example.org"
+    notice = mailer(svc).sent[-1]
+    assert notice.to == "lea@example.org" and "l*****w@example.org" in notice.text
+    assert await svc.sessions.get(1) is None
+
+
+async def test_link_is_for_this_user_and_expiry_changes_nothing(
+    svc: MyAccountService, clock: MutableClock
+) -> None:
+    lea = await activate(svc, 1)
+    session = await at_code(svc, 1, lea, "lea.new@example.org")
+    token = mailer(svc).last_token()
+    assert (await svc.verify_link(2, token)).outcome == Outcome.OTHER_USER
+    activation = ActivationService(**{f.name: getattr(svc, f.name) for f in fields(svc)})
+    assert (await activation.verify_link(1, token)).outcome == Outcome.INVALID
+    clock.advance(hours=48)
+    assert (await svc.verify_link(1, token)).outcome == Outcome.EXPIRED
+    session = await svc.session_of(1)
+    assert session and session.step == MyAccountStep.EMAIL_CONFIRM and session.code_hash is None
+    assert await email_of(svc, lea) == "lea@example.org"
+    assert (await svc.send_verification(session, "b")).outcome == Outcome.SENT
+    assert (await svc.verify_link(1, mailer(svc).last_token())).outcome == Outcome.CHANGED
+
+
+async def test_a_new_address_does_not_skip_the_cooldown(
+    svc: MyAccountService, clock: MutableClock
+) -> None:
+    lea = await activate(svc, 1)
+    session = await at_code(svc, 1, lea, "a@example.org")
+    await svc.change_email(session)
+    assert session.step == MyAccountStep.EMAIL
+    await svc.submit_email(session, "b@example.org")
+    result = await svc.send_verification(session, "b")
+    assert result.outcome == Outcome.TOO_SOON and result.retry_after
+    clock.advance(seconds=61)
+    assert (await svc.send_verification(session, "b")).outcome == Outcome.SENT
+
+
+async def test_unlinked_meanwhile_nothing_changes(svc: MyAccountService) -> None:
+    lea = await activate(svc, 1)
+    session = await at_code(svc, 1, lea, "lea.new@example.org")
+    assert await svc.directory.unlink_account(lea.id, 1, svc.clock())
+    assert not await svc.directory.unlink_account(lea.id, 1, svc.clock())
+    result = await svc.submit_code(session, mailer(svc).last_code())
+    assert result.outcome == Outcome.REFUSED
+    assert await email_of(svc, lea) == "lea@example.org"
+    assert await svc.sessions.get(1) is None
+
+
+async def test_a_notice_that_cannot_leave_does_not_undo_the_change(
+    svc: MyAccountService,
+) -> None:
+    lea = await activate(svc, 1)
+    session = await at_code(svc, 1, lea, "lea.new@example.org")
+    code = mailer(svc).last_code()
+    mailer(svc).fail = True
+    assert (await svc.submit_code(session, code)).outcome == Outcome.CHANGED
+    assert await email_of(svc, lea) == "lea.new@example.org"
+
+
+async def test_questions_are_replaced_together_and_the_email_stays(svc: MyAccountService) -> None:
+    lea = await activate(svc, 1)
+    session = await svc.start_change(1, 1, lea.id, Change.QUESTIONS)
+    assert session is not None
+    await svc.submit_current_password(session, GOOD_PASSWORD)
+    assert session.step == MyAccountStep.QUESTION1
+    assert (await svc.choose_question(session, 2)).outcome == Outcome.OK
+    assert session.step == MyAccountStep.ANSWER1
+    assert (await svc.submit_answer(session, "ab")).outcome == Outcome.TOO_SHORT
+    assert (await svc.submit_answer(session, "  Le Chat BOTTÉ ")).outcome == Outcome.OK
+    assert session.step == MyAccountStep.QUESTION2
+    assert (await svc.choose_question(session, 2)).outcome == Outcome.INVALID
+    await svc.choose_question(session, 0)
+    stored = await svc.directory.get(lea.id)
+    assert stored and stored.secret_question1 is None, "stored before the second answer"
+    result = await svc.submit_answer(session, "Paris")
+    assert result.outcome == Outcome.CHANGED
+    stored = await svc.directory.get(lea.id)
+    assert stored is not None
+    questions = svc.school.secret_questions
+    assert (stored.secret_question1, stored.secret_question2) == (questions[2], questions[0])
+    assert await svc.hasher.verify(stored.secret_answer1_hash, "le chat botte")
+    assert await svc.hasher.verify(stored.secret_answer2_hash, "paris")
+    assert stored.email == "lea@example.org" and stored.email_verified
+    assert await svc.sessions.get(1) is None
