@@ -297,26 +297,30 @@ class ActivationService:
     async def send_verification(
         self, session: ConversationSession, bot_username: str, *, resend: bool = False
     ) -> Result:
-        """Send a new code and link (revoking the previous ones) to the pending address."""
+        """Send a new code and link (revoking the previous ones) to the pending address.
+
+        A resend to the same address waits for the cooldown; a first send to a corrected address
+        goes at once. Every e-mail after the first of the procedure counts in ``max_resends``, so
+        nobody can make the bot send a stream of e-mails by changing the address back and forth."""
         now = self.clock()
         if session.email is None or session.account_id is None:
             return await self._restart_credentials(session)
+        previously_sent_at = session.code_sent_at
         if resend:
             if self._expired(session, now):
                 return await self._expire(session)
-            if session.code_sent_at and now < session.code_sent_at + self.settings.resend_cooldown:
-                wait = session.code_sent_at + self.settings.resend_cooldown - now
+            if previously_sent_at and now < previously_sent_at + self.settings.resend_cooldown:
+                wait = previously_sent_at + self.settings.resend_cooldown - now
                 return Result(Outcome.TOO_SOON, retry_after=wait)
-            if session.resend_count >= self.settings.max_resends:
-                return Result(Outcome.RESEND_LIMIT)
+        if previously_sent_at is not None and session.resend_count >= self.settings.max_resends:
+            return Result(Outcome.RESEND_LIMIT)
         account = await self.directory.get(session.account_id)
         code, token = self._new_code(session)
         session.code_sent_at = now
+        if previously_sent_at is not None:
+            session.resend_count += 1
         if not resend:
             session.code_expires_at = now + self.settings.verification_ttl
-            session.resend_count = 0
-        else:
-            session.resend_count += 1
         await self._go(session, self.code_step)
         hours = round(self.settings.verification_ttl.total_seconds() / 3600)
         link = f"https://t.me/{bot_username}?start={token}"
@@ -325,7 +329,11 @@ class ActivationService:
         try:
             await self.mailer.send(mail)
         except MailDeliveryError:
+            # Nothing left: the user may try again at once, and this try does not count.
             session.code_hash = session.token_hash = None
+            session.code_sent_at = previously_sent_at
+            if previously_sent_at is not None:
+                session.resend_count -= 1
             await self._go(session, self.email_confirm_step)
             return Result(Outcome.SEND_FAILED, email=session.email)
         return Result(Outcome.SENT, email=session.email)

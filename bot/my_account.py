@@ -161,15 +161,11 @@ class MyAccountService(ActivationService):
     async def send_verification(
         self, session: ConversationSession, bot_username: str, *, resend: bool = False
     ) -> Result:
-        """Send the code and link to the new address. The cooldown also holds after a change of
-        address, so that nobody can make the bot send a stream of e-mails to somebody."""
+        """Send the code and link to the new address (cooldown and cap as in activation)."""
         account = await self._account(session)
         if account is None:
             return await self._not_linked(session)
         now = self.clock()
-        cooldown_end = (session.code_sent_at or now) + self.settings.resend_cooldown
-        if not resend and session.code_sent_at is not None and now < cooldown_end:
-            return Result(Outcome.TOO_SOON, retry_after=cooldown_end - now)
         result = await super().send_verification(session, bot_username, resend=resend)
         if result.outcome == Outcome.SENT and not resend and session.email:
             await self.records.audit(

@@ -413,6 +413,8 @@ async def _render_sending(
         await edit_or_send(update, progress, texts.resend_too_soon(result.retry_after))
     else:
         await edit_or_send(update, progress, texts.RESEND_LIMIT)
+    if session.step != Step.CODE:  # the address was not sent to: show its buttons again
+        return await show_step(update, svc, session)
     return Step(session.step)
 
 

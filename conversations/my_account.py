@@ -263,11 +263,13 @@ async def _render_sending(
     if result.outcome == Outcome.REFUSED:
         await edit_or_send(update, progress, texts.ACCOUNT_NOT_LINKED)
         return END
-    if result.outcome == Outcome.TOO_SOON and result.retry_after is not None:
-        await edit_or_send(update, progress, texts.resend_too_soon(result.retry_after))
-        return session.step
-    if result.outcome == Outcome.RESEND_LIMIT:
-        await edit_or_send(update, progress, texts.MY_RESEND_LIMIT)
+    if result.outcome in (Outcome.TOO_SOON, Outcome.RESEND_LIMIT):
+        if result.outcome == Outcome.TOO_SOON and result.retry_after is not None:
+            await edit_or_send(update, progress, texts.resend_too_soon(result.retry_after))
+        else:
+            await edit_or_send(update, progress, texts.MY_RESEND_LIMIT)
+        if session.step != MyAccountStep.CODE:  # not sent: show the address's buttons again
+            return await show_step(update, svc, session)
         return session.step
     intro = {
         Outcome.SEND_FAILED: texts.MY_EMAIL_SEND_FAILED,

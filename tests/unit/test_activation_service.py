@@ -192,6 +192,31 @@ async def test_resend_is_rate_limited(service: ActivationService, clock: Mutable
     assert result.outcome == Outcome.RESEND_LIMIT
 
 
+async def test_a_corrected_address_goes_at_once_but_every_mail_counts(
+    service: ActivationService,
+) -> None:
+    mailer: RecordingMailer = service.mailer  # type: ignore[assignment]
+    session = await at_step(service, 1, Step.CODE)
+    for n in range(service.settings.max_resends):
+        await service.change_email(session)
+        await service.submit_email(session, f"lea{n}@example.org")
+        assert (await service.send_verification(session, "b")).outcome == Outcome.SENT
+    await service.change_email(session)
+    await service.submit_email(session, "lea@example.org")
+    assert (await service.send_verification(session, "b")).outcome == Outcome.RESEND_LIMIT
+    assert len(mailer.sent) == 1 + service.settings.max_resends
+
+
+async def test_a_failed_send_does_not_count(service: ActivationService) -> None:
+    mailer: RecordingMailer = service.mailer  # type: ignore[assignment]
+    session = await at_step(service, 1, Step.EMAIL_CONFIRM)
+    mailer.fail = True
+    assert (await service.send_verification(session, "b")).outcome == Outcome.SEND_FAILED
+    assert session.code_sent_at is None and session.resend_count == 0
+    mailer.fail = False
+    assert (await service.send_verification(session, "b")).outcome == Outcome.SENT
+
+
 async def test_expired_code_restarts_from_the_provisional_password(
     service: ActivationService, clock: MutableClock
 ) -> None:
