@@ -12,11 +12,14 @@ from importlib import resources
 from pathlib import Path
 
 from pydantic import SecretStr
+from telegram.ext import Application
 
+from bot import texts
 from bot.accounts_import import import_accounts
 from bot.app import build_application, start_bot, stop_bot
 from bot.sandbox.bot_api_server import LocalBotApi
 from bot.sandbox.mailbox import Mailbox
+from bot.sandbox.web import SandboxWeb
 from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
 from bot.settings import Settings
 from storage.accounts import SqliteAccountDirectory
@@ -82,28 +85,101 @@ async def seed_demo_accounts(settings: Settings) -> None:
         await database.close()
 
 
+class Sandbox:
+    """The whole sandbox in this process: ``await start()`` returns the page's URL.
+
+    The page is served by the local Bot API server itself (``host``/``port``, 0 for any free
+    port); the bot uses ``settings.sandbox_database_path``, never the production database.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        poll_timeout: int = 10,
+    ) -> None:
+        self.settings = settings
+        self.host = settings.sandbox_host if host is None else host
+        self.port = settings.sandbox_port if port is None else port
+        self.poll_timeout = poll_timeout
+        self.server = LocalBotApi(
+            bot_token=SANDBOX_TOKEN,
+            bot_username=SANDBOX_BOT_USERNAME,
+            bot_first_name="ENT (bac à sable)",
+        )
+        self.mailbox = Mailbox()
+        self.web = SandboxWeb(
+            self.server,
+            self.mailbox,
+            demo_accounts(),
+            reset=self.reset,
+            resetting=lambda: self._resetting,
+        )
+        self.web.install(self.server.app)
+        self.application: Application | None = None
+        self.local_settings: Settings | None = None
+        self._resetting = False
+
+    @property
+    def url(self) -> str:
+        """The page's address."""
+        return f"{self.server.root_url}/"
+
+    async def start(self) -> str:
+        """Start the SMTP and Bot API servers, seed the demo accounts, start the bot."""
+        self.mailbox.start("127.0.0.1")
+        await self.server.start(host=self.host, port=self.port)
+        self.local_settings = sandbox_settings(self.settings, self.server, self.mailbox)
+        await seed_demo_accounts(self.local_settings)
+        self.web.seed_users()
+        await self._start_bot()
+        return self.url
+
+    async def _start_bot(self) -> None:
+        assert self.local_settings is not None
+        self.application = build_application(self.local_settings)
+        await start_bot(self.application, poll_timeout=self.poll_timeout)
+
+    async def reset(self) -> None:
+        """Forget chats, e-mails and the bot's steps; recreate the demo accounts.
+
+        The bot is stopped (closing its database) and a new one built, so that no step of an
+        old conversation survives in ConversationHandler's memory or in the database.
+        """
+        if self._resetting:
+            return
+        self._resetting = True
+        try:
+            if self.application is not None:
+                await stop_bot(self.application)
+                self.application = None
+            self.server.reset()
+            self.mailbox.clear()
+            assert self.local_settings is not None
+            await seed_demo_accounts(self.local_settings)
+            self.web.seed_users()
+            await self._start_bot()
+        finally:
+            self._resetting = False
+        self.web.broadcast({"type": "ready"})
+
+    async def stop(self) -> None:
+        """Stop everything (the page's event streams first)."""
+        self.web.close_streams()
+        if self.application is not None:
+            await stop_bot(self.application)
+            self.application = None
+        await self.server.stop()
+        self.mailbox.stop()
+
+
 async def run_sandbox(settings: Settings) -> int:
     """Run until Ctrl+C."""
-    server = LocalBotApi(
-        bot_token=SANDBOX_TOKEN,
-        bot_username=SANDBOX_BOT_USERNAME,
-        bot_first_name="ENT (bac à sable)",
-    )
-    mailbox = Mailbox()
-    mailbox.start("127.0.0.1")
-    await server.start(host=settings.sandbox_host, port=settings.sandbox_port)
-    local = sandbox_settings(settings, server, mailbox)
-    await seed_demo_accounts(local)
-    application = build_application(local)
-    await start_bot(application, poll_timeout=10)
-
-    print("\nBac à sable de l'assistant d'activation ENT : aucun jeton Telegram n'est configuré,")
-    print("le bot tourne sur ce poste, avec un faux Telegram et une fausse boîte mail.")
-    print(f"Ouvrez : {server.root_url}/\n")
-    print("Comptes de démonstration (identifiant / mot de passe provisoire) :")
-    print("\n".join(demo_account_lines()))
-    print("\nCtrl+C pour arrêter.")
-
+    sandbox = Sandbox(settings)
+    url = await sandbox.start()
+    print(texts.sandbox_banner(url.rstrip("/"), demo_account_lines()), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -111,7 +187,6 @@ async def run_sandbox(settings: Settings) -> int:
     try:
         await stop.wait()
     finally:
-        await stop_bot(application)
-        await server.stop()
-        mailbox.stop()
+        await sandbox.stop()
+        print(texts.SANDBOX_STOPPED, flush=True)
     return 0
