@@ -222,6 +222,11 @@ function renderChat() {
   scrollChat();
 }
 
+function nearBottom() {
+  const log = $("chat-log");
+  return log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+}
+
 function scrollChat() {
   const log = $("chat-log");
   log.scrollTop = log.scrollHeight;
@@ -432,8 +437,10 @@ function onEvent(event) {
       if (index < 0) return;
       user.messages[index] = event.message;
       if (user.id === state.current) {
+        const atBottom = nearBottom();
         const old = $("chat-log").querySelector(`[data-message-id="${event.message.message_id}"]`);
         if (old) old.replaceWith(messageNode(event.message));
+        if (atBottom) scrollChat();
       }
       return;
     }
