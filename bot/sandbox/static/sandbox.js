@@ -255,7 +255,7 @@ function selectUser(id) {
 function renderCommands() {
   const menu = $("commands-menu");
   menu.replaceChildren(...state.commands.map((c) => el("li", {},
-    el("button", { type: "button", "data-command": c.command, onclick: () => { closeMenu(); sendText("/" + c.command); } },
+    el("button", { type: "button", "data-command": c.command, onclick: () => { closeMenu(); $("message-input").focus(); sendText("/" + c.command); } },
       el("span", { class: "command", text: "/" + c.command }), c.description))));
   $("menu-button").disabled = state.commands.length === 0;
 }
