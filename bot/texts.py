@@ -667,6 +667,16 @@ def sandbox_banner(url: str, account_lines: list[str]) -> str:
 
 
 SANDBOX_STOPPED = "Bac à sable arrêté."
+
+
+def sandbox_cannot_listen(host: str, port: int, reason: str) -> str:
+    """The sandbox's address is taken or wrong."""
+    return (
+        f"Le bac à sable ne peut pas écouter sur {host}:{port} ({reason}).\n"
+        "Le port est peut-être déjà utilisé : choisissez-en un autre, par exemple\n"
+        f"SANDBOX_PORT={port + 1 if port else 8181} python run_bot.py"
+    )
+
 SANDBOX_RESET_DONE = "Bac à sable réinitialisé : discussions et e-mails effacés, comptes de démonstration recréés."
 SANDBOX_ERRORS = {
     "bad_json": "La requête doit être un objet JSON (Content-Type: application/json).",

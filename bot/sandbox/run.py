@@ -7,6 +7,7 @@ import asyncio
 import csv
 import logging
 import signal
+import sys
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -45,9 +46,20 @@ def demo_accounts() -> list[dict[str, str]]:
 def demo_account_lines() -> list[str]:
     """One line a demo account: identifier, provisional password (demo data only), profile."""
     return [
-        f"  {row['identifiant']:<12} {row['mot_de_passe_provisoire']:<16} {row['profil']}"
+        f"  {row['identifiant']:<12} {row['mot_de_passe_provisoire']:<16} "
+        f"{row['prenom']} ({texts.PROFIL_LABELS.get(row['profil'], row['profil'])})"
         for row in demo_accounts()
     ]
+
+
+def local_url(host: str, port: int) -> str:
+    """``http://host:port`` as a browser or the bot on this machine can reach it (a wildcard
+    address such as ``0.0.0.0`` is reached through the loopback one)."""
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def sandbox_settings(settings: Settings, server: LocalBotApi, mailbox: Mailbox) -> Settings:
@@ -55,7 +67,7 @@ def sandbox_settings(settings: Settings, server: LocalBotApi, mailbox: Mailbox) 
     return settings.model_copy(
         update={
             "telegram_bot_token": SecretStr(SANDBOX_TOKEN),
-            "telegram_api_url": server.root_url,
+            "telegram_api_url": local_url(server.host, server.port),
             "database_path": settings.sandbox_database_path,
             "server_secret_file": settings.sandbox_database_path.with_suffix(".key"),
             "smtp_host": "127.0.0.1",
@@ -125,7 +137,7 @@ class Sandbox:
     @property
     def url(self) -> str:
         """The page's address."""
-        return f"{self.server.root_url}/"
+        return f"{local_url(self.server.host, self.server.port)}/"
 
     async def start(self) -> str:
         """Start the SMTP and Bot API servers, seed the demo accounts, start the bot."""
@@ -178,7 +190,12 @@ class Sandbox:
 async def run_sandbox(settings: Settings) -> int:
     """Run until Ctrl+C."""
     sandbox = Sandbox(settings)
-    url = await sandbox.start()
+    try:
+        url = await sandbox.start()
+    except OSError as error:  # the port is taken, or the host is not an address of this machine
+        await sandbox.stop()
+        print(texts.sandbox_cannot_listen(sandbox.host, sandbox.port, str(error)), file=sys.stderr)
+        return 2
     print(texts.sandbox_banner(url.rstrip("/"), demo_account_lines()), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

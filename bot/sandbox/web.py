@@ -302,8 +302,8 @@ class SandboxWeb:
 
     async def _reset_route(self, request: web.Request) -> web.Response:
         try:
-            self._check_not_resetting()
             await _json_body(request, allow_empty=True)
+            self._check_not_resetting()
         except ApiError as error:
             return _error_response(error)
         await self._reset()
