@@ -11,23 +11,8 @@ import pytest_asyncio
 
 from bot.cli import quiet_noisy_loggers
 from bot.sandbox.run import Sandbox
-from bot.settings import PROJECT_ROOT, Settings
 
-from sandbox_client import SandboxClient
-from support import CHEAP_ARGON2
-
-
-def sandbox_test_settings(tmp_path: Path) -> Settings:
-    """No .env read, the shipped example school, a temporary sandbox database."""
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_path=tmp_path / "production-must-stay-untouched.sqlite3",
-        sandbox_database_path=tmp_path / "sandbox" / "sandbox.sqlite3",
-        sandbox_host="127.0.0.1",
-        sandbox_port=0,
-        school_config=PROJECT_ROOT / "config" / "school.example.toml",
-        **CHEAP_ARGON2,
-    )
+from sandbox_client import SandboxClient, sandbox_test_settings
 
 
 @pytest_asyncio.fixture

@@ -1,12 +1,30 @@
-"""The sandbox page's JSON API, as the tests call it over HTTP."""
+"""The sandbox page's JSON API, as the tests call it over HTTP, and the sandbox's test settings."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
+
+from bot.settings import PROJECT_ROOT, Settings
+
+from support import CHEAP_ARGON2
+
+
+def sandbox_test_settings(tmp_path: Path) -> Settings:
+    """No .env read, the shipped example school, a temporary sandbox database."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_path=tmp_path / "production-must-stay-untouched.sqlite3",
+        sandbox_database_path=tmp_path / "sandbox" / "sandbox.sqlite3",
+        sandbox_host="127.0.0.1",
+        sandbox_port=0,
+        school_config=PROJECT_ROOT / "config" / "school.example.toml",
+        **CHEAP_ARGON2,
+    )
 
 
 class SandboxClient:

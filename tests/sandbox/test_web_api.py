@@ -233,4 +233,3 @@ async def test_reset_forgets_chats_mails_and_steps_and_reseeds_accounts(
     await api.wait(
         lambda s: any("Conditions Générales" in m["text"] for m in api.messages(s, paul))
     )
-
