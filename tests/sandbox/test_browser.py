@@ -137,6 +137,9 @@ async def test_activation_by_email_code_in_the_browser(
     await expect(chat(page)).to_contain_text("Adresse e-mail confirmée", timeout=10_000)
     await finish_with_password(page)
     await expect(chat(page).locator("li.msg.user", has_text=code)).to_have_count(0)
+    # Telegram's formatting and edits in place are shown.
+    await expect(chat(page).locator("li.msg.bot strong", has_text="Étape 4").first).to_be_visible()
+    await expect(chat(page).locator(".meta", has_text="modifié").first).to_be_attached()
 
     # Both views of the e-mail, then the picture.
     await page.get_by_role("button", name="HTML", exact=True).click()
@@ -170,3 +173,12 @@ async def test_deep_link_in_the_mail_continues_the_chat(
     # Nothing overflows a phone-width screen.
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360
+
+    # Reset: chats and mails are gone, the bot answers again.
+    page.once("dialog", lambda dialog: dialog.accept())
+    await page.get_by_role("button", name="Réinitialiser le bac à sable").click()
+    await expect(page.locator("#toast")).to_contain_text("réinitialisé", timeout=10_000)
+    await expect(chat(page).locator("li")).to_have_count(0)
+    await expect(page.locator("#mail-list li")).to_have_count(0)
+    await type_and_send(page, "/aide")
+    await expect(chat(page).locator("li.msg.bot")).to_have_count(1, timeout=10_000)
