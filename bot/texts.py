@@ -677,7 +677,10 @@ def sandbox_cannot_listen(host: str, port: int, reason: str) -> str:
         f"SANDBOX_PORT={port + 1 if port else 8181} python run_bot.py"
     )
 
-SANDBOX_RESET_DONE = "Bac à sable réinitialisé : discussions et e-mails effacés, comptes de démonstration recréés."
+
+SANDBOX_RESET_DONE = (
+    "Bac à sable réinitialisé : discussions et e-mails effacés, comptes de démonstration recréés."
+)
 SANDBOX_ERRORS = {
     "bad_json": "La requête doit être un objet JSON (Content-Type: application/json).",
     "unknown_user": "Utilisateur inconnu dans le bac à sable.",
