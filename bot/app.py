@@ -4,6 +4,7 @@ sandbox and the tests."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -155,7 +156,11 @@ class BotServices:
     async def close(self) -> None:
         """Close the database."""
         if self._purger is not None:
+            # Wait for it before closing the database: a purge cancelled mid-transaction must
+            # roll back on an open connection, or it would swallow the cancellation and live on.
             self._purger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._purger
             self._purger = None
         if self.database is not None:
             await self.database.close()

@@ -801,3 +801,47 @@ DATA_DELETED = (
     "l'établissement (/aide)."
 )
 KEPT = "D'accord, je ne change rien."
+
+
+# --- Sandbox ----------------------------------------------------------------------------------
+# The local sandbox (``python run_bot.py`` without a token): console banner and the page's API.
+
+
+def sandbox_banner(url: str, account_lines: list[str]) -> str:
+    """Printed when the sandbox starts: what it is, where to open it, the demo accounts."""
+    return (
+        "\nBac à sable de l'assistant d'activation ENT : aucun jeton Telegram n'est configuré,\n"
+        "le bot tourne sur ce poste, avec un faux Telegram et une fausse boîte mail.\n"
+        f"Ouvrez dans votre navigateur : {url}/\n\n"
+        "Comptes de démonstration (identifiant / mot de passe provisoire / profil) :\n"
+        + "\n".join(account_lines)
+        + "\n\nCtrl+C pour arrêter."
+    )
+
+
+SANDBOX_STOPPED = "Bac à sable arrêté."
+
+
+def sandbox_cannot_listen(host: str, port: int, reason: str) -> str:
+    """The sandbox's address is taken or wrong."""
+    return (
+        f"Le bac à sable ne peut pas écouter sur {host}:{port} ({reason}).\n"
+        "Le port est peut-être déjà utilisé : choisissez-en un autre, par exemple\n"
+        f"SANDBOX_PORT={port + 1 if port else 8181} python run_bot.py"
+    )
+
+
+SANDBOX_RESET_DONE = (
+    "Bac à sable réinitialisé : discussions et e-mails effacés, comptes de démonstration recréés."
+)
+SANDBOX_ERRORS = {
+    "bad_json": "La requête doit être un objet JSON (Content-Type: application/json).",
+    "unknown_user": "Utilisateur inconnu dans le bac à sable.",
+    "empty_text": "Le message est vide.",
+    "text_too_long": "Le message est trop long (4096 caractères au plus).",
+    "unknown_message": "Ce message n'existe pas ou n'est plus affiché.",
+    "unknown_button": "Ce bouton n'existe pas sur ce message.",
+    "bad_name": "Le prénom doit faire de 1 à 64 caractères.",
+    "too_many_users": "Trop d'utilisateurs dans le bac à sable : réinitialisez-le.",
+    "resetting": "Réinitialisation en cours, réessayez dans un instant.",
+}

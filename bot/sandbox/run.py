@@ -7,16 +7,20 @@ import asyncio
 import csv
 import logging
 import signal
+import sys
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
 from pydantic import SecretStr
+from telegram.ext import Application
 
+from bot import texts
 from bot.accounts_import import import_accounts
 from bot.app import build_application, start_bot, stop_bot
 from bot.sandbox.bot_api_server import LocalBotApi
 from bot.sandbox.mailbox import Mailbox
+from bot.sandbox.web import SandboxWeb
 from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
 from bot.settings import Settings
 from storage.accounts import SqliteAccountDirectory
@@ -42,9 +46,20 @@ def demo_accounts() -> list[dict[str, str]]:
 def demo_account_lines() -> list[str]:
     """One line a demo account: identifier, provisional password (demo data only), profile."""
     return [
-        f"  {row['identifiant']:<12} {row['mot_de_passe_provisoire']:<16} {row['profil']}"
+        f"  {row['identifiant']:<12} {row['mot_de_passe_provisoire']:<16} "
+        f"{row['prenom']} ({texts.PROFIL_LABELS.get(row['profil'], row['profil'])})"
         for row in demo_accounts()
     ]
+
+
+def local_url(host: str, port: int) -> str:
+    """``http://host:port`` as a browser or the bot on this machine can reach it (a wildcard
+    address such as ``0.0.0.0`` is reached through the loopback one)."""
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def sandbox_settings(settings: Settings, server: LocalBotApi, mailbox: Mailbox) -> Settings:
@@ -52,7 +67,7 @@ def sandbox_settings(settings: Settings, server: LocalBotApi, mailbox: Mailbox) 
     return settings.model_copy(
         update={
             "telegram_bot_token": SecretStr(SANDBOX_TOKEN),
-            "telegram_api_url": server.root_url,
+            "telegram_api_url": local_url(server.host, server.port),
             "database_path": settings.sandbox_database_path,
             "server_secret_file": settings.sandbox_database_path.with_suffix(".key"),
             "smtp_host": "127.0.0.1",
@@ -82,28 +97,106 @@ async def seed_demo_accounts(settings: Settings) -> None:
         await database.close()
 
 
+class Sandbox:
+    """The whole sandbox in this process: ``await start()`` returns the page's URL.
+
+    The page is served by the local Bot API server itself (``host``/``port``, 0 for any free
+    port); the bot uses ``settings.sandbox_database_path``, never the production database.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        poll_timeout: int = 10,
+    ) -> None:
+        self.settings = settings
+        self.host = settings.sandbox_host if host is None else host
+        self.port = settings.sandbox_port if port is None else port
+        self.poll_timeout = poll_timeout
+        self.server = LocalBotApi(
+            bot_token=SANDBOX_TOKEN,
+            bot_username=SANDBOX_BOT_USERNAME,
+            bot_first_name="ENT (bac à sable)",
+        )
+        self.mailbox = Mailbox()
+        self.web = SandboxWeb(
+            self.server,
+            self.mailbox,
+            demo_accounts(),
+            reset=self.reset,
+            resetting=lambda: self._resetting,
+        )
+        self.web.install(self.server.app)
+        self.application: Application | None = None
+        self.local_settings: Settings | None = None
+        self._resetting = False
+
+    @property
+    def url(self) -> str:
+        """The page's address."""
+        return f"{local_url(self.server.host, self.server.port)}/"
+
+    async def start(self) -> str:
+        """Start the SMTP and Bot API servers, seed the demo accounts, start the bot."""
+        self.mailbox.start("127.0.0.1")
+        await self.server.start(host=self.host, port=self.port)
+        self.local_settings = sandbox_settings(self.settings, self.server, self.mailbox)
+        await seed_demo_accounts(self.local_settings)
+        self.web.seed_users()
+        await self._start_bot()
+        return self.url
+
+    async def _start_bot(self) -> None:
+        assert self.local_settings is not None
+        self.application = build_application(self.local_settings)
+        await start_bot(self.application, poll_timeout=self.poll_timeout)
+
+    async def reset(self) -> None:
+        """Forget chats, e-mails and the bot's steps; recreate the demo accounts.
+
+        The bot is stopped (closing its database) and a new one built, so that no step of an
+        old conversation survives in ConversationHandler's memory or in the database.
+        """
+        if self._resetting:
+            return
+        self._resetting = True
+        try:
+            if self.application is not None:
+                await stop_bot(self.application)
+                self.application = None
+            self.server.reset()
+            self.mailbox.clear()
+            assert self.local_settings is not None
+            await seed_demo_accounts(self.local_settings)
+            self.web.seed_users()
+            await self._start_bot()
+        finally:
+            self._resetting = False
+        self.web.broadcast({"type": "ready"})
+
+    async def stop(self) -> None:
+        """Stop everything (the page's event streams first)."""
+        self.web.close_streams()
+        if self.application is not None:
+            await stop_bot(self.application)
+            self.application = None
+        await self.server.stop()
+        self.mailbox.stop()
+
+
 async def run_sandbox(settings: Settings) -> int:
     """Run until Ctrl+C."""
-    server = LocalBotApi(
-        bot_token=SANDBOX_TOKEN,
-        bot_username=SANDBOX_BOT_USERNAME,
-        bot_first_name="ENT (bac à sable)",
-    )
-    mailbox = Mailbox()
-    mailbox.start("127.0.0.1")
-    await server.start(host=settings.sandbox_host, port=settings.sandbox_port)
-    local = sandbox_settings(settings, server, mailbox)
-    await seed_demo_accounts(local)
-    application = build_application(local)
-    await start_bot(application, poll_timeout=10)
-
-    print("\nBac à sable de l'assistant d'activation ENT : aucun jeton Telegram n'est configuré,")
-    print("le bot tourne sur ce poste, avec un faux Telegram et une fausse boîte mail.")
-    print(f"Ouvrez : {server.root_url}/\n")
-    print("Comptes de démonstration (identifiant / mot de passe provisoire) :")
-    print("\n".join(demo_account_lines()))
-    print("\nCtrl+C pour arrêter.")
-
+    sandbox = Sandbox(settings)
+    try:
+        url = await sandbox.start()
+    except OSError as error:  # the port is taken, or the host is not an address of this machine
+        await sandbox.stop()
+        print(texts.sandbox_cannot_listen(sandbox.host, sandbox.port, str(error)), file=sys.stderr)
+        return 2
+    print(texts.sandbox_banner(url.rstrip("/"), demo_account_lines()), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -111,7 +204,6 @@ async def run_sandbox(settings: Settings) -> int:
     try:
         await stop.wait()
     finally:
-        await stop_bot(application)
-        await server.stop()
-        mailbox.stop()
+        await sandbox.stop()
+        print(texts.SANDBOX_STOPPED, flush=True)
     return 0

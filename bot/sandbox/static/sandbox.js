@@ -1,0 +1,561 @@
+// Sandbox page: plain JavaScript, no build step, nothing fetched from the Internet.
+// Bot texts are rendered from Telegram entities by building DOM nodes, never as HTML.
+"use strict";
+
+const API = "/sandbox/api";
+const state = {
+  bot: { username: "", first_name: "" },
+  commands: [],
+  accounts: [],
+  users: [],            // [{id, first_name, label, messages: [...]}]
+  mails: [],
+  current: null,        // id of the person whose chat is shown
+  openMail: null,       // id of the e-mail shown
+  mailMode: "text",
+  unread: new Set(),
+};
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children) {
+    if (child !== null && child !== undefined) node.append(child);
+  }
+  return node;
+}
+
+// --- API ---------------------------------------------------------------------------------
+
+async function api(path, body) {
+  const options = body === undefined ? {} : {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  };
+  const response = await fetch(API + path, options);
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    toast(data.message || "Erreur du bac à sable.");
+    throw new Error(data.error || String(response.status));
+  }
+  return data;
+}
+
+async function loadState() {
+  const data = await api("/state");
+  state.bot = data.bot;
+  state.commands = data.commands;
+  state.accounts = data.demo_accounts;
+  state.users = data.users;
+  state.mails = data.mails;
+  if (!state.users.some((u) => u.id === state.current)) {
+    state.current = state.users.length ? state.users[0].id : null;
+  }
+  if (!state.mails.some((m) => m.id === state.openMail)) state.openMail = null;
+  renderAll();
+}
+
+function currentUser() {
+  return state.users.find((u) => u.id === state.current) || null;
+}
+
+function userById(id) {
+  return state.users.find((u) => u.id === id) || null;
+}
+
+// --- Telegram entities → DOM -----------------------------------------------------------
+
+const SAFE_URL = /^(https?:|tg:|mailto:)/i;
+
+function entityNode(entity, text) {
+  switch (entity.type) {
+    case "bold": return el("strong");
+    case "italic": return el("em");
+    case "underline": return el("u");
+    case "strikethrough": return el("s");
+    case "code": return el("code");
+    case "pre": return el("pre");
+    case "blockquote":
+    case "expandable_blockquote": return el("blockquote");
+    case "spoiler": {
+      const span = el("span", { class: "spoiler", tabindex: "0", role: "button",
+        "aria-label": "Texte masqué, appuyez pour l'afficher" });
+      const reveal = () => { span.classList.add("revealed"); span.removeAttribute("role");
+        span.removeAttribute("aria-label"); };
+      span.addEventListener("click", reveal);
+      span.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") reveal(); });
+      return span;
+    }
+    case "text_link": return link(entity.url);
+    case "url": return link(/^[a-z]+:/i.test(text) ? text : "http://" + text);
+    case "email": return link("mailto:" + text);
+    case "bot_command": {
+      const command = el("span", { class: "bot-command", role: "button", tabindex: "0",
+        title: "Envoyer cette commande" });
+      const send = () => sendText(text);
+      command.addEventListener("click", send);
+      command.addEventListener("keydown", (e) => { if (e.key === "Enter") send(); });
+      return command;
+    }
+    default: return el("span");
+  }
+}
+
+function link(url) {
+  if (!SAFE_URL.test(url || "")) return el("span");
+  return el("a", { href: url, target: "_blank", rel: "noopener noreferrer" });
+}
+
+// Entities are properly nested (Telegram HTML); offsets are UTF-16 units, like JS strings.
+function renderEntities(text, entities) {
+  const sorted = [...(entities || [])]
+    .filter((e) => e.length > 0)
+    .sort((a, b) => a.offset - b.offset || b.length - a.length);
+  const fragment = document.createDocumentFragment();
+  let index = 0;
+  function build(parent, start, end) {
+    let cursor = start;
+    while (index < sorted.length && sorted[index].offset < end) {
+      const entity = sorted[index];
+      if (entity.offset < cursor) { index++; continue; }  // overlapping: ignore
+      if (entity.offset > cursor) parent.append(text.slice(cursor, entity.offset));
+      const stop = Math.min(entity.offset + entity.length, end);
+      const node = entityNode(entity, text.slice(entity.offset, stop));
+      index++;
+      build(node, entity.offset, stop);
+      parent.append(node);
+      cursor = stop;
+    }
+    if (cursor < end) parent.append(text.slice(cursor, end));
+  }
+  build(fragment, 0, text.length);
+  return fragment;
+}
+
+// --- deep links: a t.me/<bot>?start=<payload> link continues the chat here -------------------
+
+function deepLinkPayload(href) {
+  let url;
+  try { url = new URL(href, location.href); } catch { return null; }
+  if (!/^(www\.)?(t|telegram)\.me$/i.test(url.hostname)) return null;
+  if (url.pathname.replace(/\/$/, "").toLowerCase() !== "/" + state.bot.username.toLowerCase()) {
+    return null;
+  }
+  const payload = url.searchParams.get("start");
+  return payload && /^[A-Za-z0-9_-]{1,64}$/.test(payload) ? payload : null;
+}
+
+function handleLinkClick(event) {
+  const anchor = event.target.closest && event.target.closest("a[href]");
+  if (!anchor) return;
+  const payload = deepLinkPayload(anchor.getAttribute("href"));
+  if (payload) {
+    event.preventDefault();
+    continueInChat(payload);
+  }
+}
+
+async function continueInChat(payload) {
+  await sendText("/start " + payload);
+  toast("Lien ouvert dans la discussion de " + (currentUser()?.first_name || "") + ".");
+  $("chat-title").scrollIntoView({ block: "start" });
+  $("message-input").focus({ preventScroll: true });
+}
+
+// --- chat ----------------------------------------------------------------------------------
+
+function formatTime(seconds) {
+  return new Date(seconds * 1000).toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit" });
+}
+
+function messageNode(message) {
+  const who = message.from_bot ? "bot" : "user";
+  const bubble = el("div", { class: "bubble" });
+  if (message.kind === "text" || message.text) {
+    bubble.append(renderEntities(message.text, message.entities));
+  }
+  if (message.kind !== "text") {
+    const kinds = { photo: "📷 Photo", sticker: "Autocollant", document: "📎 Document" };
+    bubble.prepend(el("em", { text: (kinds[message.kind] || message.kind) + (message.text ? "\n" : "") }));
+  }
+  const meta = el("div", { class: "meta" },
+    el("span", { class: "visually-hidden", text: message.from_bot ? state.bot.first_name + ", " : "Vous, " }),
+    formatTime(message.date) + (message.edited ? " · modifié" : ""));
+  const item = el("li", { class: "msg " + who, "data-message-id": message.message_id }, bubble, meta);
+  const rows = message.reply_markup && message.reply_markup.inline_keyboard;
+  if (rows && rows.length) {
+    const keyboard = el("div", { class: "keyboard", role: "group", "aria-label": "Boutons du message" });
+    for (const row of rows) {
+      const line = el("div", { class: "keyboard-row" });
+      for (const button of row) {
+        if (button.url && SAFE_URL.test(button.url)) {
+          line.append(el("a", { class: "url-button", href: button.url, target: "_blank",
+            rel: "noopener noreferrer", text: button.text,
+            "aria-label": button.text + " (ouvre un nouvel onglet)" }));
+        } else if (button.callback_data !== undefined) {
+          line.append(el("button", { type: "button", text: button.text, "data-callback": button.callback_data,
+            onclick: (e) => press(message.message_id, button.callback_data, e.currentTarget) }));
+        } else {
+          line.append(el("button", { type: "button", text: button.text, disabled: true }));
+        }
+      }
+      keyboard.append(line);
+    }
+    item.append(keyboard);
+  }
+  return item;
+}
+
+function renderChat() {
+  const log = $("chat-log");
+  const user = currentUser();
+  log.replaceChildren(...(user ? user.messages.map(messageNode) : []));
+  $("empty-chat").hidden = Boolean(user && user.messages.length);
+  scrollChat();
+}
+
+function nearBottom() {
+  const log = $("chat-log");
+  return log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+}
+
+function scrollChat() {
+  const log = $("chat-log");
+  log.scrollTop = log.scrollHeight;
+}
+
+function renderTabs() {
+  const tabs = $("user-tabs");
+  tabs.replaceChildren(...state.users.map((user) => el("button", {
+    type: "button",
+    class: state.unread.has(user.id) ? "unread" : null,
+    "aria-pressed": user.id === state.current ? "true" : "false",
+    "data-user-id": user.id,
+    text: user.label,
+    "aria-label": user.label + (state.unread.has(user.id) ? ", nouveaux messages" : ""),
+    onclick: () => selectUser(user.id),
+  })));
+}
+
+function selectUser(id) {
+  state.current = id;
+  state.unread.delete(id);
+  renderTabs();
+  renderChat();
+}
+
+function renderCommands() {
+  const menu = $("commands-menu");
+  menu.replaceChildren(...state.commands.map((c) => el("li", {},
+    el("button", { type: "button", "data-command": c.command, onclick: () => { closeMenu(); $("message-input").focus(); sendText("/" + c.command); } },
+      el("span", { class: "command", text: "/" + c.command }), c.description))));
+  $("menu-button").disabled = state.commands.length === 0;
+}
+
+function openMenu() {
+  $("commands-menu").hidden = false;
+  $("menu-button").setAttribute("aria-expanded", "true");
+  const first = $("commands-menu").querySelector("button");
+  if (first) first.focus();
+}
+
+function closeMenu(focusButton = false) {
+  $("commands-menu").hidden = true;
+  $("menu-button").setAttribute("aria-expanded", "false");
+  if (focusButton) $("menu-button").focus();
+}
+
+async function sendText(text) {
+  const user = currentUser();
+  if (!user || !text.trim()) return;
+  await api(`/users/${user.id}/messages`, { text });
+}
+
+async function press(messageId, data, button) {
+  const user = currentUser();
+  if (!user) return;
+  if (button) button.disabled = true;
+  try {
+    await api(`/users/${user.id}/press`, { message_id: messageId, data });
+  } finally {
+    if (button) setTimeout(() => { button.disabled = false; }, 400);
+  }
+}
+
+let toastTimer = null;
+function toast(text) {
+  const box = $("toast");
+  box.textContent = text;
+  box.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { box.hidden = true; box.textContent = ""; }, 4000);
+}
+
+// --- mails ---------------------------------------------------------------------------------
+
+function formatDate(iso) {
+  return new Date(iso).toLocaleString("fr-FR", { dateStyle: "short", timeStyle: "medium" });
+}
+
+function renderMails() {
+  $("mail-count").textContent = `(${state.mails.length})`;
+  $("mail-empty").hidden = state.mails.length > 0;
+  const list = $("mail-list");
+  list.replaceChildren(...[...state.mails].reverse().map((mail) => el("li", {},
+    el("button", { type: "button", "data-mail-id": mail.id,
+      "aria-current": mail.id === state.openMail ? "true" : "false",
+      onclick: () => openMail(mail.id) },
+    el("span", { class: "mail-subject", text: mail.subject || "(sans objet)" }),
+    el("span", { class: "mail-line", text: "À " + mail.to.join(", ") + " · " + formatDate(mail.received_at) })))));
+  renderMailView();
+}
+
+function openMail(id) {
+  state.openMail = id;
+  renderMails();
+  $("mail-subject").focus?.();
+  $("mail-view").scrollIntoView({ block: "nearest" });
+}
+
+// Plain text with its URLs as links (built as DOM nodes).
+function linkifiedText(text) {
+  const fragment = document.createDocumentFragment();
+  const pattern = /https?:\/\/[^\s<>"]+/g;
+  let last = 0;
+  for (const match of text.matchAll(pattern)) {
+    fragment.append(text.slice(last, match.index));
+    fragment.append(el("a", { href: match[0], target: "_blank", rel: "noopener noreferrer", text: match[0] }));
+    last = match.index + match[0].length;
+  }
+  fragment.append(text.slice(last));
+  return fragment;
+}
+
+const MAIL_CSP = "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; " +
+  "style-src 'unsafe-inline'; img-src data:\">";
+
+function renderMailView() {
+  const mail = state.mails.find((m) => m.id === state.openMail);
+  const view = $("mail-view");
+  view.hidden = !mail;
+  if (!mail) return;
+  $("mail-subject").textContent = mail.subject || "(sans objet)";
+  $("mail-subject").setAttribute("tabindex", "-1");
+  $("mail-from").textContent = mail.from;
+  $("mail-to").textContent = mail.to.join(", ");
+  $("mail-date").textContent = formatDate(mail.received_at);
+  const cont = $("mail-continue");
+  cont.hidden = !mail.deep_link_payload;
+  cont.onclick = () => continueInChat(mail.deep_link_payload);
+  $("mail-text").replaceChildren(linkifiedText(mail.text || "(pas de version texte)"));
+  const frame = $("mail-html");
+  const html = mail.html || "<p>(pas de version HTML)</p>";
+  if (frame.dataset.mailId !== String(mail.id)) {
+    frame.dataset.mailId = String(mail.id);
+    // The policy goes inside <head> (before <!doctype> it would switch to quirks mode).
+    frame.srcdoc = /<head[^>]*>/i.test(html)
+      ? html.replace(/<head[^>]*>/i, (head) => head + MAIL_CSP)
+      : MAIL_CSP + html;
+  }
+  const showHtml = state.mailMode === "html";
+  frame.hidden = !showHtml;
+  $("mail-text").hidden = showHtml;
+  $("show-text").setAttribute("aria-pressed", String(!showHtml));
+  $("show-html").setAttribute("aria-pressed", String(showHtml));
+}
+
+// The HTML view runs no script (sandbox without allow-scripts); the page handles its links.
+function wireMailFrame() {
+  const frame = $("mail-html");
+  frame.addEventListener("load", () => {
+    const doc = frame.contentDocument;
+    if (!doc) return;
+    doc.addEventListener("click", (event) => {
+      const anchor = event.target.closest && event.target.closest("a[href]");
+      if (!anchor) return;
+      event.preventDefault();
+      const href = anchor.getAttribute("href");
+      const payload = deepLinkPayload(href);
+      if (payload) continueInChat(payload);
+      else if (SAFE_URL.test(href)) window.open(href, "_blank", "noopener");
+    });
+  });
+}
+
+// --- demo accounts -------------------------------------------------------------------------
+
+function renderAccounts() {
+  const insert = (value, what) => el("button", { type: "button", text: value,
+    "aria-label": `Écrire ${what} ${value} dans la zone de saisie`,
+    onclick: () => { const input = $("message-input"); input.value = value; input.focus(); } });
+  $("accounts-body").replaceChildren(...state.accounts.map((a) => el("tr", {},
+    el("td", {}, el("strong", { text: a.prenom + " " + a.nom }), el("br"), a.profil),
+    el("td", {}, insert(a.identifiant, "l'identifiant")),
+    el("td", {}, insert(a.mot_de_passe_provisoire, "le mot de passe provisoire")))));
+}
+
+function renderAll() {
+  $("bot-name").textContent = state.bot.first_name;
+  $("bot-title").textContent = state.bot.first_name;
+  $("bot-username").textContent = "@" + state.bot.username;
+  renderTabs();
+  renderChat();
+  renderCommands();
+  renderMails();
+  renderAccounts();
+}
+
+// --- live updates (Server-Sent Events) ----------------------------------------------------------
+
+function onEvent(event) {
+  const user = event.user_id !== undefined ? userById(event.user_id) : null;
+  switch (event.type) {
+    case "message": {
+      if (!user || user.messages.some((m) => m.message_id === event.message.message_id)) return;
+      user.messages.push(event.message);
+      if (user.id === state.current) {
+        $("chat-log").append(messageNode(event.message));
+        $("empty-chat").hidden = true;
+        scrollChat();
+      } else if (event.message.from_bot) {
+        state.unread.add(user.id);
+        renderTabs();
+      }
+      return;
+    }
+    case "edit": {
+      if (!user) return;
+      const index = user.messages.findIndex((m) => m.message_id === event.message.message_id);
+      if (index < 0) return;
+      user.messages[index] = event.message;
+      if (user.id === state.current) {
+        const atBottom = nearBottom();
+        const old = $("chat-log").querySelector(`[data-message-id="${event.message.message_id}"]`);
+        if (old) old.replaceWith(messageNode(event.message));
+        if (atBottom) scrollChat();
+      }
+      return;
+    }
+    case "delete": {
+      if (!user) return;
+      user.messages = user.messages.filter((m) => m.message_id !== event.message_id);
+      if (user.id === state.current) {
+        const old = $("chat-log").querySelector(`[data-message-id="${event.message_id}"]`);
+        if (old) old.remove();
+        $("empty-chat").hidden = user.messages.length > 0;
+      }
+      return;
+    }
+    case "commands":
+      state.commands = event.commands;
+      renderCommands();
+      return;
+    case "callback_answer":
+      if (user && user.id === state.current && event.text) toast(event.text);
+      return;
+    case "mail":
+      if (state.mails.some((m) => m.id === event.mail.id)) return;
+      state.mails.push(event.mail);
+      renderMails();
+      toast("Nouvel e-mail : " + (event.mail.subject || "(sans objet)"));
+      return;
+    case "reset":
+      for (const u of state.users) u.messages = [];
+      state.mails = [];
+      state.openMail = null;
+      renderChat();
+      renderMails();
+      return;
+    case "hello":
+    case "ready":
+    case "user":
+      loadState().catch(() => {});
+      return;
+    default:
+  }
+}
+
+function connectEvents() {
+  const source = new EventSource(API + "/events");
+  source.onmessage = (message) => {
+    $("connection").textContent = "";
+    try { onEvent(JSON.parse(message.data)); } catch (error) { console.error(error); }
+  };
+  source.onerror = () => { $("connection").textContent = "Connexion au bac à sable perdue, nouvel essai…"; };
+}
+
+// --- wiring --------------------------------------------------------------------------------
+
+function wire() {
+  $("composer").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const input = $("message-input");
+    const text = input.value;
+    if (!text.trim()) { input.focus(); return; }
+    try {
+      await sendText(text);
+      input.value = "";
+    } catch { /* the toast says why */ }
+    input.focus();
+  });
+  $("message-input").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      $("composer").requestSubmit();
+    }
+  });
+  $("menu-button").addEventListener("click", () => {
+    if ($("commands-menu").hidden) openMenu(); else closeMenu();
+  });
+  $("commands-menu").addEventListener("keydown", (event) => {
+    const items = [...$("commands-menu").querySelectorAll("button")];
+    const at = items.indexOf(document.activeElement);
+    if (event.key === "Escape") { event.preventDefault(); closeMenu(true); }
+    else if (event.key === "ArrowDown") { event.preventDefault(); items[(at + 1) % items.length].focus(); }
+    else if (event.key === "ArrowUp") { event.preventDefault(); items[(at - 1 + items.length) % items.length].focus(); }
+  });
+  document.addEventListener("click", (event) => {
+    if (!event.target.closest(".menu-wrap")) closeMenu();
+  });
+  $("chat-log").addEventListener("click", handleLinkClick);
+  $("mail-text").addEventListener("click", handleLinkClick);
+  $("show-text").addEventListener("click", () => { state.mailMode = "text"; renderMailView(); });
+  $("show-html").addEventListener("click", () => { state.mailMode = "html"; renderMailView(); });
+  $("reset-button").addEventListener("click", async (event) => {
+    if (!window.confirm("Effacer toutes les discussions et les e-mails, et recréer les comptes de démonstration ?")) return;
+    const button = event.currentTarget;
+    button.disabled = true;
+    button.textContent = "Réinitialisation…";
+    try {
+      const answer = await api("/reset", {});
+      state.unread.clear();
+      await loadState();
+      toast(answer.message);
+    } finally {
+      button.disabled = false;
+      button.textContent = "Réinitialiser le bac à sable";
+    }
+  });
+  $("new-user-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const input = $("new-user-name");
+    if (!input.value.trim()) { input.focus(); return; }
+    const user = await api("/users", { first_name: input.value });
+    input.value = "";
+    await loadState();
+    selectUser(user.id);
+  });
+  wireMailFrame();
+}
+
+wire();
+loadState().catch(() => { $("connection").textContent = "Le bac à sable ne répond pas."; });
+connectEvents();

@@ -1,0 +1,235 @@
+"""The sandbox page's HTTP side: static files, the JSON API, the Server-Sent Events feed and the
+reset, against the whole sandbox (real bot, local Bot API server, SMTP catcher) over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import aiosmtplib
+import httpx
+
+from bot import texts
+from bot.sandbox.run import Sandbox, demo_accounts
+from bot.sandbox.web import FIRST_DEMO_USER_ID, static_dir
+
+from sandbox_client import SandboxClient
+
+LEA = FIRST_DEMO_USER_ID
+
+
+async def test_page_and_static_files_are_served_with_their_types(api: SandboxClient) -> None:
+    page = await api.http.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert '<html lang="fr">' in page.text and "Boîte mail" in page.text
+    for name, kind in (("sandbox.js", "javascript"), ("sandbox.css", "text/css")):
+        response = await api.http.get(f"/static/{name}")
+        assert response.status_code == 200 and kind in response.headers["content-type"]
+    assert (await api.http.get("/static/nope.js")).status_code == 404
+
+
+def test_page_fetches_nothing_from_the_internet() -> None:
+    for path in static_dir().iterdir():
+        source = path.read_text(encoding="utf-8")
+        assert not re.search(r"https?://[\w-]", source), f"{path.name} names an external URL"
+        assert "@import" not in source and "//cdn" not in source
+    html = (static_dir() / "index.html").read_text(encoding="utf-8")
+    assert ".innerHTML" not in (static_dir() / "sandbox.js").read_text(encoding="utf-8")
+    assert all(tag in html for tag in ('<label for="message-input"', 'aria-live="polite"'))
+
+
+async def test_state_shows_bot_commands_demo_accounts_and_empty_chats(
+    sandbox: Sandbox, api: SandboxClient
+) -> None:
+    state = await api.state()
+    assert state["bot"]["username"] == sandbox.server.bot_username
+    assert [c["command"] for c in state["commands"]] == [name for name, _ in texts.COMMANDS]
+    shown = [(a["identifiant"], a["mot_de_passe_provisoire"]) for a in state["demo_accounts"]]
+    assert shown == [(r["identifiant"], r["mot_de_passe_provisoire"]) for r in demo_accounts()]
+    assert [u["first_name"] for u in state["users"]] == ["Léa", "Paul", "Nora"]
+    assert all(u["messages"] == [] for u in state["users"]) and state["mails"] == []
+    assert state["resetting"] is False
+
+
+async def test_sandbox_uses_its_own_database(sandbox: Sandbox, tmp_path: Path) -> None:
+    assert sandbox.local_settings is not None
+    assert sandbox.local_settings.database_path == tmp_path / "sandbox" / "sandbox.sqlite3"
+    assert sandbox.local_settings.database_path.exists()
+    assert not sandbox.settings.database_path.exists()
+
+
+async def test_send_and_press_walk_into_the_activation(api: SandboxClient) -> None:
+    sent = await api.send(LEA, "/start")
+    assert sent.status_code == 200 and isinstance(sent.json()["message_id"], int)
+    state = await api.wait(lambda s: api.bot_says(s, LEA, "Qui êtes-vous"))
+    assert api.messages(state, LEA)[0] == {**api.messages(state, LEA)[0], "text": "/start"}
+    welcome = api.last_bot(state, LEA)
+    assert welcome is not None
+    pressed = await api.press(LEA, welcome["message_id"], api.button(welcome, "Apprenti"))
+    assert pressed.status_code == 200
+    await api.wait(lambda s: api.bot_says(s, LEA, "identifiant"))
+
+
+async def test_events_stream_delivers_messages_and_mails(
+    sandbox: Sandbox, api: SandboxClient
+) -> None:
+    events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def listen() -> None:
+        async with api.http.stream("GET", "/sandbox/api/events") as response:
+            assert response.headers["content-type"].startswith("text/event-stream")
+            async for line in response.aiter_lines():
+                if line.startswith("data: "):
+                    events.put_nowait(json.loads(line[6:]))
+
+    async def next_event(kind: str, from_bot: bool | None = None) -> dict[str, Any]:
+        async with asyncio.timeout(10):
+            while True:
+                event = await events.get()
+                if event["type"] == kind and (
+                    from_bot is None or event["message"]["from_bot"] == from_bot
+                ):
+                    return event
+
+    listener = asyncio.create_task(listen())
+    try:
+        assert await next_event("hello") == {"type": "hello"}
+        await api.send(LEA, "/activer")
+        mine = await next_event("message", from_bot=False)
+        assert mine["user_id"] == LEA and mine["message"]["text"] == "/activer"
+        answer = await next_event("message", from_bot=True)
+        assert answer["user_id"] == LEA and "identifiant" in answer["message"]["text"]
+        assert answer["message"]["entities"], "the bot's formatting reaches the page"
+
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = (
+            "a@example.org",
+            "b@example.org",
+            "Test",
+        )
+        message.set_content("Bonjour")
+        await aiosmtplib.send(message, hostname="127.0.0.1", port=sandbox.mailbox.port)
+        mail = await next_event("mail")
+        assert mail["mail"]["subject"] == "Test" and mail["mail"]["to"] == ["b@example.org"]
+    finally:
+        listener.cancel()
+
+
+async def test_bad_inputs_get_a_clear_json_error(api: SandboxClient) -> None:
+    http = api.http
+    cases: list[tuple[httpx.Response, int, str]] = [
+        (await api.send(1, "bonjour"), 404, "unknown_user"),
+        (
+            await http.post("/sandbox/api/users/abc/messages", json={"text": "x"}),
+            404,
+            "unknown_user",
+        ),
+        (await api.send(LEA, "   "), 400, "empty_text"),
+        (await api.send(LEA, "x" * 4097), 400, "text_too_long"),
+        (await http.post(f"/sandbox/api/users/{LEA}/messages", json=["x"]), 400, "bad_json"),
+        (
+            await http.post(
+                f"/sandbox/api/users/{LEA}/messages",
+                content=b"{not json",
+                headers={"Content-Type": "application/json"},
+            ),
+            400,
+            "bad_json",
+        ),
+        (
+            await http.post(f"/sandbox/api/users/{LEA}/messages", data={"text": "x"}),
+            415,
+            "bad_json",
+        ),
+        (
+            await http.post(f"/sandbox/api/users/{LEA}/messages", json={"text": 3}),
+            400,
+            "empty_text",
+        ),
+        (await api.press(LEA, 123456, "x"), 404, "unknown_message"),
+        (await http.post("/sandbox/api/users", json={"first_name": ""}), 400, "bad_name"),
+        (await http.post("/sandbox/api/users", json={"first_name": "x" * 65}), 400, "bad_name"),
+    ]
+    for response, status, code in cases:
+        assert response.status_code == status, response.text
+        assert response.json() == {"error": code, "message": texts.SANDBOX_ERRORS[code]}
+    await api.send(LEA, "/start")
+    state = await api.wait(lambda s: api.bot_says(s, LEA, "Qui êtes-vous"))
+    welcome = api.last_bot(state, LEA)
+    assert welcome is not None
+    forged = await api.press(LEA, welcome["message_id"], "forged:data")
+    assert forged.status_code == 400 and forged.json()["error"] == "unknown_button"
+    own = api.messages(state, LEA)[0]
+    assert (await api.press(LEA, own["message_id"], "x")).json()["error"] == "unknown_message"
+
+
+async def test_a_new_person_can_join_and_chat(api: SandboxClient) -> None:
+    created = await api.http.post("/sandbox/api/users", json={"first_name": " Zoé "})
+    assert created.status_code == 201
+    user = created.json()
+    assert user["first_name"] == "Zoé" and user["id"] not in range(LEA, LEA + 3)
+    await api.send(user["id"], "/aide")
+    state = await api.wait(lambda s: api.last_bot(s, user["id"]) is not None)
+    assert [u["first_name"] for u in state["users"]][-1] == "Zoé"
+
+
+async def test_reset_forgets_chats_mails_and_steps_and_reseeds_accounts(
+    sandbox: Sandbox, api: SandboxClient
+) -> None:
+    # Léa goes up to the address step; an e-mail is sent for Paul.
+    await api.send(LEA, "/activer")
+    await api.wait(lambda s: api.bot_says(s, LEA, "identifiant"))
+    paul = LEA + 1
+    await api.send(paul, "/activer")
+    await api.wait(lambda s: api.bot_says(s, paul, "identifiant"))
+    await api.send(paul, "paul.demo")
+    await api.wait(lambda s: api.bot_says(s, paul, "provisoire"))
+    await api.send(paul, "Demo-Paul-2026")
+    state = await api.wait(
+        lambda s: "J'accepte" in json.dumps(api.last_bot(s, paul), ensure_ascii=False)
+    )
+    cgu = api.last_bot(state, paul)
+    assert cgu is not None
+    await api.press(paul, cgu["message_id"], api.button(cgu, "J'accepte"))
+    state = await api.wait(
+        lambda s: "e-mail" in json.dumps(api.last_bot(s, paul), ensure_ascii=False)
+    )
+    step3 = api.last_bot(state, paul)
+    assert step3 is not None
+    await api.press(paul, step3["message_id"], api.button(step3, "e-mail"))
+    await api.wait(lambda s: api.bot_says(s, paul, "adresse"))
+    await api.send(paul, "paul@example.org")
+    state = await api.wait(
+        lambda s: "Oui, envoyer" in json.dumps(api.last_bot(s, paul), ensure_ascii=False)
+    )
+    confirm = api.last_bot(state, paul)
+    assert confirm is not None
+    await api.press(paul, confirm["message_id"], api.button(confirm, "Oui, envoyer"))
+    await api.wait(lambda s: len(s["mails"]) == 1)
+    assert (await api.state())["mails"][0]["deep_link_payload"]
+
+    reset = await api.http.post("/sandbox/api/reset", json={})
+    assert reset.status_code == 200 and reset.json()["message"] == texts.SANDBOX_RESET_DONE
+    state = await api.state()
+    assert state["mails"] == [] and all(u["messages"] == [] for u in state["users"])
+    assert [u["id"] for u in state["users"]] == [LEA, paul, LEA + 2]
+
+    # Léa's old step is gone: her identifier is not taken as an answer to a forgotten question.
+    await api.send(LEA, "lea.demo")
+    state = await api.wait(lambda s: api.last_bot(s, LEA) is not None)
+    assert "provisoire" not in (api.last_bot(state, LEA) or {})["text"]
+    # Paul's account is fresh again: the provisional password works once more.
+    await api.send(paul, "/activer")
+    await api.wait(lambda s: api.bot_says(s, paul, "identifiant"))
+    await api.send(paul, "paul.demo")
+    await api.wait(lambda s: api.bot_says(s, paul, "provisoire"))
+    await api.send(paul, "Demo-Paul-2026")
+    await api.wait(
+        lambda s: any("Conditions Générales" in m["text"] for m in api.messages(s, paul))
+    )
