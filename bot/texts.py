@@ -224,7 +224,7 @@ LINK_INVALID = (
 )
 LINK_OTHER_ACCOUNT = (
     "Ce lien a été demandé depuis un autre compte Telegram. Ouvrez-le sur le téléphone (ou le "
-    "compte Telegram) avec lequel vous avez commencé l'activation."
+    "compte Telegram) avec lequel vous avez commencé la démarche."
 )
 
 # --- Step 3 bis: secret questions ------------------------------------------------------------
@@ -373,7 +373,7 @@ CANCELLED = (
 )
 NOTHING_TO_CANCEL = "Il n'y a pas de démarche en cours. Tapez /start pour commencer."
 RESUME_OR_RESTART = (
-    "Vous avez une activation en cours. Voulez-vous la reprendre où vous en étiez, ou tout "
+    "Vous avez une démarche en cours. Voulez-vous la reprendre où vous en étiez, ou tout "
     "recommencer ?"
 )
 STALE_BUTTON = "Ce bouton n'est plus valable."
@@ -477,8 +477,8 @@ RECOVERY_ASK_IDENTIFIANT = (
     "(par exemple : <code>prenom.nom</code>)."
 )
 RECOVERY_CHOOSE_METHOD = (
-    "Lors de l'activation de votre compte, qu'aviez-vous choisi pour retrouver votre mot de "
-    "passe ?"
+    "Comment voulez-vous prouver que c'est bien vous ? Choisissez le moyen que vous avez "
+    "donné à l'activation (ou depuis, dans /moncompte)."
 )
 
 

@@ -154,7 +154,7 @@ async def test_cancel_and_help_during_recovery(harness: BotHarness) -> None:
     await chat.say("/motdepasse")
     await chat.say("x.y")
     await chat.say("/aide")
-    assert "qu'aviez-vous choisi" in (await chat.last()).text
+    assert "prouver que c'est bien vous" in (await chat.last()).text
     assert "arrêté" in (await chat.say("/annuler")).text
 
 

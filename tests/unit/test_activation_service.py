@@ -6,6 +6,7 @@ import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -48,20 +49,24 @@ class RecordingMailer:
         return match.group(1)
 
 
-@pytest.fixture
-async def service(
+S = TypeVar("S", bound=ActivationService)
+
+
+async def build_service(
+    cls: type[S],
     database: Database,
     hasher: SecretHasher,
     keyed: KeyedHasher,
     school: SchoolConfig,
     clock: MutableClock,
     tmp_path: Path,
-) -> ActivationService:
+) -> S:
+    """A service of class ``cls`` over a real database with the test accounts imported."""
     directory = SqliteAccountDirectory(database)
     await import_accounts(
         write_accounts_csv(tmp_path / "accounts.csv"), directory, hasher, keyed, clock()
     )
-    return ActivationService(
+    return cls(
         directory=directory,
         sessions=SessionRepository(database),
         throttle=ThrottleRepository(database),
@@ -73,6 +78,20 @@ async def service(
         password_policy=PasswordPolicy(),
         throttle_policy=ThrottlePolicy(),
         clock=clock,
+    )
+
+
+@pytest.fixture
+async def service(
+    database: Database,
+    hasher: SecretHasher,
+    keyed: KeyedHasher,
+    school: SchoolConfig,
+    clock: MutableClock,
+    tmp_path: Path,
+) -> ActivationService:
+    return await build_service(
+        ActivationService, database, hasher, keyed, school, clock, tmp_path
     )
 
 

@@ -7,22 +7,17 @@ from dataclasses import fields
 from pathlib import Path
 
 import pytest
-from test_activation_service import RecordingMailer, at_step
+from test_activation_service import RecordingMailer, at_step, build_service
 
-from bot.accounts_import import import_accounts
 from bot.activation import ActivationService, Outcome, Step
 from bot.my_account import Change, MyAccountService, MyAccountStep
-from bot.password_policy import PasswordPolicy
 from bot.school import SchoolConfig
 from bot.security import KeyedHasher, SecretHasher
-from bot.throttle import ThrottlePolicy
-from storage.accounts import Account, SqliteAccountDirectory
+from storage.accounts import Account
 from storage.db import Database
-from storage.records import RecordRepository
-from storage.sessions import ConversationSession, SessionRepository
-from storage.throttle import ThrottleRepository
+from storage.sessions import ConversationSession
 
-from support import GOOD_PASSWORD, MutableClock, write_accounts_csv
+from support import GOOD_PASSWORD, MutableClock
 
 
 @pytest.fixture
@@ -35,23 +30,7 @@ async def svc(
     tmp_path: Path,
 ) -> MyAccountService:
     """The « Mon compte » service over a real database with the test accounts."""
-    directory = SqliteAccountDirectory(database)
-    await import_accounts(
-        write_accounts_csv(tmp_path / "accounts.csv"), directory, hasher, keyed, clock()
-    )
-    return MyAccountService(
-        directory=directory,
-        sessions=SessionRepository(database),
-        throttle=ThrottleRepository(database),
-        records=RecordRepository(database),
-        hasher=hasher,
-        keyed=keyed,
-        mailer=RecordingMailer(),  # type: ignore[arg-type]
-        school=school,
-        password_policy=PasswordPolicy(),
-        throttle_policy=ThrottlePolicy(),
-        clock=clock,
-    )
+    return await build_service(MyAccountService, database, hasher, keyed, school, clock, tmp_path)
 
 
 async def activate(svc: MyAccountService, user: int, who: str = "lea.martin") -> Account:
