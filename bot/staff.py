@@ -278,7 +278,8 @@ class StaffService:
             return None
         generated = password is None
         provisional = (
-            generate_provisional_password() if password is None
+            generate_provisional_password()
+            if password is None
             else self.check_given_password(password)
         )
         hashed = await self.hasher.hash(provisional)

@@ -573,6 +573,11 @@ def staff_unknown_account(identifiant: str) -> str:
     return f"Aucun compte n'a l'identifiant « {identifiant} »."
 
 
+def staff_unknown_account_html(identifiant: str) -> str:
+    """:func:`staff_unknown_account` for a staff chat."""
+    return escape(staff_unknown_account(identifiant))
+
+
 STAFF_COMPTE_USAGE = "Usage : <code>/compte IDENTIFIANT</code>"
 STAFF_PASSWORD_REFUSED = (
     "Mot de passe provisoire refusé : 8 à 128 caractères, sans espace. "
@@ -647,7 +652,10 @@ def staff_funnel_text(funnel: Funnel) -> str:
 
 def staff_funnel_html(funnel: Funnel) -> str:
     """The funnel for a staff chat."""
-    return f"📊 <b>Activation des comptes</b>\n<pre>{escape(staff_funnel_text(funnel))}</pre>"
+    table = staff_funnel_text(funnel)
+    if len(table) > TELEGRAM_TEXT_LIMIT - 200:
+        table = table[: TELEGRAM_TEXT_LIMIT - 200] + "\n… (la suite : run_bot.py accounts stats)"
+    return f"📊 <b>Activation des comptes</b>\n<pre>{escape(table)}</pre>"
 
 
 STAFF_CHART_TITLE = "Activation des comptes"
