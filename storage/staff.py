@@ -154,10 +154,9 @@ class StaffRepository:
         return OpenSession(row["flow"], row["step"], started, updated)
 
     async def history(self, account_id: int) -> list[AuditEvent]:
-        """The account's audit trail, oldest first."""
+        """The account's audit trail, in the order it was written (the table is append-only)."""
         rows = await self.db.fetch_all(
-            "SELECT at, event, actor, details FROM audit_events WHERE account_id = ? "
-            "ORDER BY at, id",
+            "SELECT at, event, actor, details FROM audit_events WHERE account_id = ? ORDER BY id",
             (account_id,),
         )
         return [
@@ -242,11 +241,11 @@ class StaffRepository:
         events = (*STARTED_EVENTS, *CGU_EVENTS, *RECOVERY_EVENTS)
         rows = await self.db.fetch_all(
             f"""SELECT e.account_id, e.event FROM audit_events e
-                LEFT JOIN (SELECT account_id, MAX(at) AS at FROM audit_events
+                LEFT JOIN (SELECT account_id, MAX(id) AS id FROM audit_events
                            WHERE event = 'reset' GROUP BY account_id) r
                        ON r.account_id = e.account_id
                 WHERE e.account_id IS NOT NULL AND e.event IN ({_in(events)})
-                  AND e.at > COALESCE(r.at, '')
+                  AND e.id > COALESCE(r.id, 0)
                 GROUP BY e.account_id, e.event"""
         )
         found: dict[int, set[str]] = {}
@@ -259,7 +258,7 @@ class StaffRepository:
         every stage; the others by their audit events since their last reset."""
         rows = await self.db.fetch_all(
             f"""WITH last_reset AS (
-                    SELECT account_id, MAX(at) AS at FROM audit_events
+                    SELECT account_id, MAX(id) AS id FROM audit_events
                     WHERE event = 'reset' GROUP BY account_id),
                 progress AS (
                     SELECT e.account_id,
@@ -269,7 +268,7 @@ class StaffRepository:
                     FROM audit_events e LEFT JOIN last_reset r ON r.account_id = e.account_id
                     WHERE e.account_id IS NOT NULL
                       AND e.event IN ({_in((*STARTED_EVENTS, *CGU_EVENTS, *RECOVERY_EVENTS))})
-                      AND e.at > COALESCE(r.at, '')
+                      AND e.id > COALESCE(r.id, 0)
                     GROUP BY e.account_id)
                 SELECT a.profil, a.etablissement, COUNT(*) AS imported,
                        SUM(a.status = 'active' OR COALESCE(p.started, 0)) AS started,
