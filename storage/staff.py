@@ -128,17 +128,19 @@ class StaffRepository:
         self, profil: str | None = None, etablissement: str | None = None
     ) -> list[StaffAccount]:
         """Accounts still to activate, optionally of one profile and one establishment
-        (establishment compared without case), by establishment, name, identifier."""
+        (establishment compared without case, accents kept), by establishment, name, identifier."""
         sql = "SELECT * FROM accounts WHERE status = 'a_activer'"
         params: list[object] = []
         if profil:
             sql += " AND profil = ?"
             params.append(profil)
-        if etablissement:
-            sql += " AND etablissement = ? COLLATE NOCASE"
-            params.append(etablissement)
         sql += " ORDER BY etablissement, nom, prenom, identifiant_norm"
-        return [_staff_account(row) for row in await self.db.fetch_all(sql, tuple(params))]
+        accounts = [_staff_account(row) for row in await self.db.fetch_all(sql, tuple(params))]
+        if etablissement:
+            # In Python: SQLite's NOCASE folds ASCII only (« LYCÉE » ≠ « Lycée »).
+            wanted = etablissement.strip().casefold()
+            accounts = [a for a in accounts if a.etablissement.strip().casefold() == wanted]
+        return accounts
 
     async def open_session(self, account: StaffAccount) -> OpenSession | None:
         """The procedure open on this account (once its provisional password was typed)."""
