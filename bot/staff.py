@@ -284,11 +284,11 @@ class StaffService:
         )
         hashed = await self.hasher.hash(provisional)
         lock = await self.lock_state(account)
-        was_locked = lock.locked or lock.consecutive_failures > 0
-        if was_locked:
+        had_failures = lock.locked or lock.consecutive_failures > 0 or lock.failures_last_24h > 0
+        if had_failures:
             await self.throttle.unlock(self._key(account.identifiant_norm))
         details = "password=generated" if generated else "password=given"
-        if was_locked:
+        if had_failures:
             details += ",unlocked"
         await self.repository.reset(account.id, hashed, actor, self.clock(), details)
         after = await self.repository.find(account.identifiant_norm)
