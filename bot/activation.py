@@ -34,6 +34,8 @@ from storage.sessions import ConversationSession, SessionRepository
 from storage.throttle import ThrottleRepository
 
 FLOW_ACTIVATION = "activation"
+# ``/start activer`` (the link printed on staff letters) goes straight to the identifier.
+START_PAYLOAD_ACTIVATE = "activer"
 
 Clock = Callable[[], datetime]
 

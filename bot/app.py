@@ -38,6 +38,7 @@ from bot.throttle import ThrottlePolicy
 from conversations import common
 from conversations.account import account_handlers, add_account_handlers
 from conversations.flows import build_conversation_handler
+from conversations.staff import staff_handlers
 from storage.accounts import SqliteAccountDirectory
 from storage.db import Database
 from storage.maintenance import PurgeReport, purge
@@ -214,6 +215,8 @@ def add_handlers(application: Application) -> None:
     add_account_handlers(application)
     for handler in account_handlers():
         application.add_handler(handler)
+    staff_ids = application.bot_data[common.SERVICES_KEY].settings.staff_telegram_ids
+    application.add_handlers(staff_handlers(staff_ids))
     application.add_handler(build_conversation_handler())
     application.add_handler(CommandHandler("aide", common.on_help_outside, filters=private))
     application.add_handler(CommandHandler("annuler", common.on_cancel_outside, filters=private))

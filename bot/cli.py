@@ -1,4 +1,5 @@
-"""Command line: ``python run_bot.py [sandbox | accounts import FILE.csv]``."""
+"""Command line: ``python run_bot.py [sandbox | accounts import|show|reset|unlock|history|export|
+stats|letters …]`` (staff sub-commands in :mod:`bot.staff_cli`)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument(
         "--dry-run", action="store_true", help="check the file and say what would change"
     )
+    from bot.staff_cli import add_staff_parsers
+
+    add_staff_parsers(accounts_commands)
     return parser
 
 
@@ -56,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
     configure_logging(settings.log_level)
+    if args.command == "accounts" and args.accounts_command != "import":
+        from bot.staff_cli import staff_command
+
+        return asyncio.run(staff_command(settings, args))
     if args.command == "accounts":
         return asyncio.run(import_command(settings, args.file, dry_run=args.dry_run))
     if args.command == "sandbox" or (args.command is None and settings.telegram_bot_token is None):

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     # Telegram
     telegram_bot_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
+    # The bot's @username, for the link and QR code of staff letters (else asked with getMe).
+    telegram_bot_username: str | None = None
 
     # Storage and secrets
     database_path: Path = Path("data/ent-bot.sqlite3")

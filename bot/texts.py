@@ -465,6 +465,290 @@ def duration(delay: timedelta) -> str:
     return f"{hours} heures"
 
 
+# --- Staff: command line and staff chat -----------------------------------------------------
+# Read by the school's IT staff (``run_bot.py accounts …``, /stats and /compte for the Telegram
+# ids of STAFF_TELEGRAM_IDS). Plain text for the terminal; *_html for Telegram.
+
+from datetime import datetime  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
+
+if TYPE_CHECKING:
+    from bot.staff import AccountReport, Funnel
+    from storage.staff import AuditEvent
+
+STAFF_STATUS = {"a_activer": "à activer", "active": "actif"}
+STAFF_STEPS = {
+    "pas_commence": "pas commencée",
+    "profil": "choix du profil",
+    "identifiant": "identifiant",
+    "mot_de_passe_provisoire": "mot de passe provisoire",
+    "cgu": "CGU à accepter",
+    "choix_secours": "choix e-mail ou questions secrètes",
+    "email": "adresse e-mail",
+    "email_confirmation": "confirmation de l'adresse e-mail",
+    "code": "code e-mail attendu",
+    "question1": "questions secrètes",
+    "reponse1": "questions secrètes",
+    "question2": "questions secrètes",
+    "reponse2": "questions secrètes",
+    "mot_de_passe": "nouveau mot de passe",
+    "confirmation": "confirmation du mot de passe",
+    "active": "compte activé",
+}
+STAFF_RECOVERY = {"email": "e-mail vérifié", "questions": "questions secrètes"}
+STAFF_FUNNEL_STAGES = {
+    "imported": "Importés",
+    "started": "Activation commencée",
+    "cgu_accepted": "CGU acceptées",
+    "recovery_set": "E-mail vérifié ou questions",
+    "active": "Actifs",
+}
+STAFF_EVENTS = {
+    "imported": "import",
+    "activation_started": "activation commencée",
+    "cgu_accepted": "CGU acceptées",
+    "email_verified": "e-mail vérifié",
+    "questions_set": "questions secrètes choisies",
+    "password_set": "mot de passe choisi",
+    "reset": "réinitialisation",
+    "unlock": "déblocage",
+    "letter": "courrier imprimé (nouveau mot de passe provisoire)",
+    "recovery": "mot de passe oublié : changé",
+    "unlink": "Telegram délié",
+    "data_deleted": "données supprimées",
+}
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
+
+
+def staff_report_fields(report: AccountReport) -> list[tuple[str, str]]:
+    """(label, value) of an account for staff; never a secret."""
+    lock = report.lock
+    if lock.locked:
+        lock_text = f"BLOQUÉ depuis {_when(lock.locked_at)} (run_bot.py accounts unlock)"
+    elif lock.retry_after is not None:
+        lock_text = f"essais suspendus encore {duration(lock.retry_after)}"
+    else:
+        lock_text = "non"
+    return [
+        ("Identifiant", report.identifiant),
+        ("Nom", f"{report.prenom} {report.nom}".strip() or "—"),
+        ("Profil", report.profil),
+        ("Établissement", report.etablissement or "—"),
+        ("Statut", STAFF_STATUS.get(report.status, report.status)),
+        ("Étape atteinte", STAFF_STEPS.get(report.step, report.step)),
+        ("Secours", STAFF_RECOVERY.get(report.recovery or "", "aucun")),
+        ("E-mail", report.email_masked or "—"),
+        ("Telegram", f"lié (id {report.telegram_user_id})" if report.telegram_user_id else "non lié"),
+        ("Importé le", _when(report.imported_at)),
+        ("Modifié le", _when(report.updated_at)),
+        ("CGU acceptées le", _when(report.cgu_accepted_at)),
+        ("Activé le", _when(report.activated_at)),
+        ("Démarche en cours", _when(report.procedure_updated_at)),
+        ("Dernier courrier", _when(report.last_letter_at)),
+        ("Dernière réinitialisation", _when(report.last_reset_at)),
+        ("Blocage", lock_text),
+        ("Échecs (consécutifs / 24 h)", f"{lock.consecutive_failures} / {lock.failures_last_24h}"),
+    ]
+
+
+def staff_report_text(report: AccountReport) -> str:
+    """An account for the terminal."""
+    fields = staff_report_fields(report)
+    width = max(len(label) for label, _ in fields)
+    return "\n".join(f"{label.ljust(width)} : {value}" for label, value in fields)
+
+
+def staff_report_html(report: AccountReport) -> str:
+    """An account for a staff chat."""
+    return "👤 <b>Compte</b>\n" + "\n".join(
+        f"<b>{escape(label)}</b> : {escape(value)}" for label, value in staff_report_fields(report)
+    )
+
+
+def staff_unknown_account(identifiant: str) -> str:
+    """No account has this identifier (staff only: users are never told)."""
+    return f"Aucun compte n'a l'identifiant « {identifiant} »."
+
+
+def staff_unknown_account_html(identifiant: str) -> str:
+    """:func:`staff_unknown_account` for a staff chat."""
+    return escape(staff_unknown_account(identifiant))
+
+
+STAFF_COMPTE_USAGE = "Usage : <code>/compte IDENTIFIANT</code>"
+STAFF_PASSWORD_REFUSED = (
+    "Mot de passe provisoire refusé : 8 à 128 caractères, sans espace. "
+    "Sans --mot-de-passe, un mot de passe sûr est généré."
+)
+
+
+def staff_reset_done(identifiant: str, password: str, generated: bool, was_locked: bool) -> str:
+    """After a reset; the provisional password is shown this once."""
+    origin = "généré" if generated else "choisi"
+    lines = [
+        f"Compte « {identifiant} » réinitialisé : statut « à activer », lien Telegram gardé.",
+        f"Nouveau mot de passe provisoire ({origin}) : {password}",
+        "Il n'est affiché qu'une fois : remettez-le à l'utilisateur (ou imprimez un courrier",
+        "avec « accounts letters », qui en génère un nouveau). L'utilisateur refait",
+        "l'activation et accepte à nouveau les CGU.",
+    ]
+    if was_locked:
+        lines.append("Le blocage de l'identifiant a été levé.")
+    return "\n".join(lines)
+
+
+def staff_unlock_done(identifiant: str, was_locked: bool, failures: int) -> str:
+    """After an unlock."""
+    if was_locked:
+        return f"Identifiant « {identifiant} » débloqué ; ses échecs sont oubliés."
+    return (
+        f"L'identifiant « {identifiant} » n'était pas bloqué ; ses {failures} échec(s) "
+        "des dernières 24 h sont oubliés."
+    )
+
+
+def staff_history_text(identifiant: str, events: list[AuditEvent]) -> str:
+    """The audit trail of an account, oldest first."""
+    if not events:
+        return f"Aucun événement pour « {identifiant} »."
+    lines = [f"Journal de « {identifiant} » (heures UTC) :"]
+    for event in events:
+        label = STAFF_EVENTS.get(event.event, event.event)
+        extra = f" [{event.details}]" if event.details else ""
+        lines.append(f"{_when(event.at)}  {label} — {event.actor}{extra}")
+    return "\n".join(lines)
+
+
+def staff_export_done(count: int, path: str) -> str:
+    """After an export."""
+    return f"{count} compte(s) exporté(s) dans {path}."
+
+
+def staff_funnel_text(funnel: Funnel) -> str:
+    """The activation funnel as a fixed-width table (terminal, or <pre> in Telegram)."""
+    stages = list(STAFF_FUNNEL_STAGES)
+    heads = ["Importés", "Commencés", "CGU", "Secours", "Actifs"]
+
+    def table(title: str, groups: dict[str, dict[str, int]]) -> list[str]:
+        width = max([len(title), *(len(name) for name in groups)])
+        out = [title.ljust(width) + "".join(h.rjust(11) for h in heads)]
+        for name, counts in groups.items():
+            out.append(name.ljust(width) + "".join(str(counts[s]).rjust(11) for s in stages))
+        return out
+
+    total = funnel.total
+    lines = ["Activation des comptes", ""]
+    for stage, label in STAFF_FUNNEL_STAGES.items():
+        count = getattr(total, stage)
+        share = f" ({100 * count / total.imported:.0f} %)" if total.imported else ""
+        lines.append(f"{label} : {count}{share}")
+    lines += ["", *table("Profil", funnel.by("profil"))]
+    lines += ["", *table("Établissement", funnel.by("etablissement"))]
+    return "\n".join(lines)
+
+
+def staff_funnel_html(funnel: Funnel) -> str:
+    """The funnel for a staff chat."""
+    table = staff_funnel_text(funnel)
+    if len(table) > TELEGRAM_TEXT_LIMIT - 200:
+        table = table[: TELEGRAM_TEXT_LIMIT - 200] + "\n… (la suite : run_bot.py accounts stats)"
+    return f"📊 <b>Activation des comptes</b>\n<pre>{escape(table)}</pre>"
+
+
+STAFF_CHART_TITLE = "Activation des comptes"
+STAFF_CHART_CAPTION = "📊 Entonnoir d'activation (tous les comptes)"
+STAFF_BOT_USERNAME_MISSING = (
+    "Le nom du bot est inconnu : renseignez TELEGRAM_BOT_USERNAME (ou TELEGRAM_BOT_TOKEN, "
+    "le nom est alors demandé à Telegram)."
+)
+STAFF_LETTERS_NONE = "Aucun compte à activer ne correspond : aucun courrier."
+STAFF_LETTERS_CANCELLED = "Abandon : aucun mot de passe n'a été changé, aucun courrier écrit."
+
+
+def staff_letters_confirm(count: int, path: str) -> str:
+    """Question before printing letters."""
+    return (
+        f"{count} courrier(s) vont être écrits dans {path}. Chaque compte reçoit un NOUVEAU "
+        "mot de passe provisoire : les courriers déjà remis ne serviront plus. Continuer ? [o/N] "
+    )
+
+
+def staff_letters_done(count: int, path: str) -> str:
+    """After printing letters."""
+    return (
+        f"{count} courrier(s) écrits dans {path} (une page par compte). Les mots de passe "
+        "provisoires ne sont que dans ce PDF : imprimez-le puis supprimez-le."
+    )
+
+
+# --- Staff: printed letters (PDF, one A4 page per account) ---
+
+
+def letter_title(school: SchoolConfig) -> str:
+    """Title of an activation letter."""
+    return f"Activation de votre compte {school.ent_nom}"
+
+
+def letter_greeting(prenom: str, nom: str) -> str:
+    """First line of a letter."""
+    name = f"{prenom} {nom}".strip()
+    return f"Bonjour {name}," if name else "Bonjour,"
+
+
+def letter_intro(school: SchoolConfig) -> str:
+    """Why the user gets this letter."""
+    return (
+        f"Voici vos codes pour activer votre compte {school.ent_nom} de {school.etablissement}. "
+        "Un assistant Telegram vous guide pas à pas, depuis votre téléphone. Cela prend "
+        "environ 5 minutes."
+    )
+
+
+LETTER_IDENTIFIANT = "Identifiant"
+LETTER_PROVISIONAL = "Mot de passe provisoire"
+LETTER_STEPS_TITLE = "Les étapes"
+LETTER_QR_CAPTION = "Scannez-moi avec l'appareil photo de votre téléphone"
+
+
+def letter_steps(school: SchoolConfig, link: str) -> list[str]:
+    """The procedure in short."""
+    return [
+        f"Scannez le QR code, ou ouvrez {link} : Telegram s'ouvre sur l'assistant. "
+        "Touchez « Démarrer ».",
+        "Tapez votre identifiant, puis votre mot de passe provisoire (recopiez-le exactement, "
+        "majuscules comprises).",
+        "Lisez et acceptez les conditions d'utilisation (CGU).",
+        "Choisissez comment retrouver votre mot de passe en cas d'oubli : une adresse e-mail "
+        "ou deux questions secrètes.",
+        f"Choisissez votre mot de passe : c'est lui qui vous servira ensuite sur {school.ent_url}.",
+    ]
+
+
+LETTER_WARNING = (
+    "Ce mot de passe provisoire remplace celui de tout courrier précédent. Gardez ce courrier "
+    "pour vous : ne donnez jamais votre mot de passe, même à l'assistance."
+)
+LETTER_HELP_TITLE = "Besoin d'aide ?"
+
+
+def letter_contacts(school: SchoolConfig) -> list[str]:
+    """One line per contact of the school."""
+    lines = []
+    for contact in school.contacts:
+        parts = [contact.nom + (f" ({contact.role})" if contact.role else "")]
+        parts += [p for p in (contact.email, contact.telephone, contact.horaires) if p]
+        lines.append(" — ".join(parts))
+    return lines
+
+
+def letter_footer(printed_on: datetime) -> str:
+    """Bottom line of a letter."""
+    return f"Courrier imprimé le {printed_on.strftime('%d/%m/%Y')}."
+
+
 # --- Forgotten password ----------------------------------------------------------------------
 
 BUTTON_FORGOTTEN_PASSWORD = "🔑 Mot de passe oublié"

@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
 
 from bot import texts
-from bot.activation import ActivationService, Outcome, Result, Step
+from bot.activation import START_PAYLOAD_ACTIVATE, ActivationService, Outcome, Result, Step
 from bot.mail import mask_email
 from conversations import my_account, recovery
 from conversations.common import (
@@ -196,11 +196,14 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State 
 
 
 async def on_start_with_payload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State | None:
-    """/start <token>: the link of an e-mail (activation, forgotten password, new address)."""
+    """/start <token>: the link of an e-mail (activation, forgotten password, new address);
+    ``/start activer`` (the link of staff letters) is /activer."""
     svc = service(context)
     user = update.effective_user
     assert user
     token = (context.args or [""])[0]
+    if token == START_PAYLOAD_ACTIVATE:
+        return await on_activer(update, context)
     result = await svc.verify_link(user.id, token)
     if result.outcome == Outcome.INVALID:
         result = await recovery_service(context).verify_link(user.id, token)

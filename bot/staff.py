@@ -1,0 +1,395 @@
+"""Staff tools as plain typed services (no Telegram, no command line in here): account report,
+reset, unlock, audit trail, export rows, activation funnel and new provisional passwords for
+printed letters. Never returns a stored secret; a new provisional password is returned once,
+to be printed, and only its argon2id hash is kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.activation import START_PAYLOAD_ACTIVATE, Clock, Step, utc_now
+from bot.mail import mask_email
+from bot.security import (
+    KeyedHasher,
+    SecretHasher,
+    generate_provisional_password,
+    normalise_identifiant,
+)
+from bot.throttle import ThrottlePolicy
+from storage.staff import (
+    CGU_EVENTS,
+    RECOVERY_EVENTS,
+    STARTED_EVENTS,
+    AuditEvent,
+    FunnelRow,
+    StaffAccount,
+    StaffRepository,
+)
+from storage.throttle import ThrottleRepository
+
+# Steps staff see. An open procedure gives its own step (see bot.activation.Step).
+STEP_NOT_STARTED = "pas_commence"
+STEP_ACTIVE = "active"
+FUNNEL_STAGES = ("imported", "started", "cgu_accepted", "recovery_set", "active")
+MIN_GIVEN_PASSWORD_LENGTH = 8
+MAX_GIVEN_PASSWORD_LENGTH = 128
+EXPORT_COLUMNS = (
+    "identifiant",
+    "profil",
+    "prenom",
+    "nom",
+    "etablissement",
+    "statut",
+    "etape",
+    "importe_le",
+    "active_le",
+    "cgu_acceptees_le",
+    "secours",
+    "lie_telegram",
+    "bloque",
+)
+
+
+def step_reached(status: str, open_step: str | None, events: set[str]) -> str:
+    """Where an account stands: active, the step of its open procedure, else the furthest step
+    its audit trail shows since its last reset, else not started."""
+    if status == STEP_ACTIVE:
+        return STEP_ACTIVE
+    if open_step:
+        return open_step
+    if events & set(RECOVERY_EVENTS):
+        return Step.PASSWORD.value
+    if events & set(CGU_EVENTS):
+        return Step.RECOVERY.value
+    if events & set(STARTED_EVENTS):
+        return Step.CGU.value
+    return STEP_NOT_STARTED
+
+
+def _stamp(moment: datetime | None) -> str:
+    """UTC time for staff (ISO 8601, seconds), '' if none."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else ""
+
+
+@dataclass(frozen=True)
+class LockState:
+    """The throttle of the account's identifier."""
+
+    locked: bool
+    locked_at: datetime | None
+    consecutive_failures: int
+    failures_last_24h: int
+    retry_after: timedelta | None
+
+
+@dataclass(frozen=True)
+class AccountReport:
+    """Everything staff may see about an account; never a secret."""
+
+    identifiant: str
+    prenom: str
+    nom: str
+    profil: str
+    etablissement: str
+    status: str
+    step: str
+    recovery: str | None  # "email", "questions" or None
+    email_masked: str | None
+    telegram_user_id: int | None
+    imported_at: datetime
+    updated_at: datetime
+    activated_at: datetime | None
+    cgu_accepted_at: datetime | None
+    email_verified_at: datetime | None
+    procedure_updated_at: datetime | None
+    last_letter_at: datetime | None
+    last_reset_at: datetime | None
+    lock: LockState
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict (times in UTC ISO 8601, delays in seconds)."""
+        data = asdict(self)
+        for name, value in list(data.items()):
+            if isinstance(value, datetime):
+                data[name] = _stamp(value) or None
+        lock = data["lock"]
+        lock["locked_at"] = _stamp(self.lock.locked_at) or None
+        lock["retry_after_seconds"] = (
+            int(self.lock.retry_after.total_seconds()) if self.lock.retry_after else None
+        )
+        del lock["retry_after"]
+        return data
+
+
+@dataclass(frozen=True)
+class ResetResult:
+    """A reset done: the new provisional password (to show once) and the account after it."""
+
+    provisional_password: str
+    generated: bool
+    was_locked: bool
+    report: AccountReport
+
+
+@dataclass(frozen=True)
+class Letter:
+    """One printed letter: the account and its new provisional password (memory only)."""
+
+    account: StaffAccount
+    provisional_password: str
+    provisional_hash: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """The activation funnel: one row per profile and establishment, and the total."""
+
+    rows: list[FunnelRow]
+
+    @property
+    def total(self) -> FunnelRow:
+        """Every account together."""
+        return FunnelRow(
+            profil="",
+            etablissement="",
+            **{stage: sum(getattr(row, stage) for row in self.rows) for stage in FUNNEL_STAGES},
+        )
+
+    def by(self, dimension: str) -> dict[str, dict[str, int]]:
+        """``{profil or etablissement: {stage: count}}``."""
+        grouped: dict[str, dict[str, int]] = {}
+        for row in self.rows:
+            counts = grouped.setdefault(getattr(row, dimension), dict.fromkeys(FUNNEL_STAGES, 0))
+            for stage in FUNNEL_STAGES:
+                counts[stage] += getattr(row, stage)
+        return grouped
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict: total, by profile, by establishment, and the detailed rows."""
+        total = self.total
+        return {
+            "total": {stage: getattr(total, stage) for stage in FUNNEL_STAGES},
+            "par_profil": self.by("profil"),
+            "par_etablissement": self.by("etablissement"),
+            "lignes": [asdict(row) for row in self.rows],
+        }
+
+
+class PasswordRefused(ValueError):
+    """A provisional password given by staff is too short, too long or has spaces."""
+
+
+@dataclass
+class StaffService:
+    """The staff tools over the staff repository, the throttle and the hashers."""
+
+    repository: StaffRepository
+    throttle: ThrottleRepository
+    hasher: SecretHasher
+    keyed: KeyedHasher
+    throttle_policy: ThrottlePolicy = field(default_factory=ThrottlePolicy)
+    clock: Clock = utc_now
+
+    def _key(self, identifiant_norm: str) -> str:
+        # The same key as the activation's throttle (bot.activation.ActivationService._key).
+        return self.keyed.digest(identifiant_norm, purpose="identifiant")
+
+    async def find(self, identifiant: str) -> StaffAccount | None:
+        """The account of this identifier, without case or surrounding spaces."""
+        return await self.repository.find(normalise_identifiant(identifiant))
+
+    async def lock_state(self, account: StaffAccount) -> LockState:
+        """The throttle of the account's identifier now."""
+        now = self.clock()
+        counters = await self.throttle.counters(
+            self._key(account.identifiant_norm), now - self.throttle_policy.window
+        )
+        return LockState(
+            locked=counters.locked_at is not None,
+            locked_at=counters.locked_at,
+            consecutive_failures=counters.consecutive_failures,
+            failures_last_24h=counters.failures_in_window,
+            retry_after=self.throttle_policy.retry_after(counters, now),
+        )
+
+    async def report(self, identifiant: str) -> AccountReport | None:
+        """What staff see about an account (``show``, ``/compte``); None if unknown."""
+        account = await self.find(identifiant)
+        return await self._report(account) if account else None
+
+    async def _report(self, account: StaffAccount) -> AccountReport:
+        session = await self.repository.open_session(account)
+        events = (await self.repository.progress()).get(account.id, set())
+        letter = await self.repository.last_event(account.id, ("letter",))
+        reset = await self.repository.last_event(account.id, ("reset",))
+        recovery = (
+            "email"
+            if account.email_verified_at
+            else "questions"
+            if account.has_secret_questions
+            else None
+        )
+        return AccountReport(
+            identifiant=account.identifiant,
+            prenom=account.prenom,
+            nom=account.nom,
+            profil=account.profil,
+            etablissement=account.etablissement,
+            status=account.status,
+            step=step_reached(account.status, session.step if session else None, events),
+            recovery=recovery,
+            email_masked=mask_email(account.email) if account.email else None,
+            telegram_user_id=account.telegram_user_id,
+            imported_at=account.imported_at,
+            updated_at=account.updated_at,
+            activated_at=account.activated_at,
+            cgu_accepted_at=account.cgu_accepted_at,
+            email_verified_at=account.email_verified_at,
+            procedure_updated_at=session.updated_at if session else None,
+            last_letter_at=letter.at if letter else None,
+            last_reset_at=reset.at if reset else None,
+            lock=await self.lock_state(account),
+        )
+
+    @staticmethod
+    def check_given_password(password: str) -> str:
+        """A provisional password typed by staff, checked; raises :class:`PasswordRefused`."""
+        if (
+            len(password) < MIN_GIVEN_PASSWORD_LENGTH
+            or len(password) > MAX_GIVEN_PASSWORD_LENGTH
+            or any(ch.isspace() for ch in password)
+        ):
+            raise PasswordRefused(password)
+        return password
+
+    async def reset(
+        self, identifiant: str, actor: str, password: str | None = None
+    ) -> ResetResult | None:
+        """Back to « to activate » with a new provisional password (generated with
+        :func:`bot.security.generate_provisional_password` unless given); the lock is lifted,
+        the Telegram link kept. None if the identifier is unknown."""
+        account = await self.find(identifiant)
+        if account is None:
+            return None
+        generated = password is None
+        provisional = (
+            generate_provisional_password()
+            if password is None
+            else self.check_given_password(password)
+        )
+        hashed = await self.hasher.hash(provisional)
+        lock = await self.lock_state(account)
+        had_failures = lock.locked or lock.consecutive_failures > 0 or lock.failures_last_24h > 0
+        if had_failures:
+            await self.throttle.unlock(self._key(account.identifiant_norm))
+        details = "password=generated" if generated else "password=given"
+        if had_failures:
+            details += ",unlocked"
+        await self.repository.reset(account.id, hashed, actor, self.clock(), details)
+        after = await self.repository.find(account.identifiant_norm)
+        assert after is not None
+        return ResetResult(provisional, generated, lock.locked, await self._report(after))
+
+    async def unlock(self, identifiant: str, actor: str) -> LockState | None:
+        """Lift the lock and forget the failures of the identifier; the state before it.
+        None if the identifier is unknown."""
+        account = await self.find(identifiant)
+        if account is None:
+            return None
+        before = await self.lock_state(account)
+        await self.throttle.unlock(self._key(account.identifiant_norm))
+        details = "was=locked" if before.locked else f"failures={before.failures_last_24h}"
+        await self.repository.audit("unlock", account.id, actor, self.clock(), details)
+        return before
+
+    async def history(self, identifiant: str) -> list[AuditEvent] | None:
+        """The account's audit trail, oldest first; None if the identifier is unknown."""
+        account = await self.find(identifiant)
+        return await self.repository.history(account.id) if account else None
+
+    async def export_rows(self) -> list[dict[str, str]]:
+        """One row per account for the school's records (columns :data:`EXPORT_COLUMNS`)."""
+        accounts = await self.repository.all_accounts()
+        steps = await self.repository.open_steps()
+        progress = await self.repository.progress()
+        locked = await self.repository.locked_keys()
+        rows = []
+        for account in accounts:
+            recovery = (
+                "email"
+                if account.email_verified_at
+                else "questions"
+                if account.has_secret_questions
+                else ""
+            )
+            rows.append(
+                {
+                    "identifiant": account.identifiant,
+                    "profil": account.profil,
+                    "prenom": account.prenom,
+                    "nom": account.nom,
+                    "etablissement": account.etablissement,
+                    "statut": account.status,
+                    "etape": step_reached(
+                        account.status, steps.get(account.id), progress.get(account.id, set())
+                    ),
+                    "importe_le": _stamp(account.imported_at),
+                    "active_le": _stamp(account.activated_at),
+                    "cgu_acceptees_le": _stamp(account.cgu_accepted_at),
+                    "secours": recovery,
+                    "lie_telegram": "oui" if account.telegram_user_id else "non",
+                    "bloque": "oui" if self._key(account.identifiant_norm) in locked else "non",
+                }
+            )
+        return rows
+
+    async def funnel(self) -> Funnel:
+        """The activation funnel, by profile and establishment."""
+        return Funnel(await self.repository.funnel())
+
+    async def accounts_for_letters(
+        self, profil: str | None = None, etablissement: str | None = None
+    ) -> list[StaffAccount]:
+        """Accounts still to activate that would get a letter."""
+        return await self.repository.to_activate(profil, etablissement)
+
+    async def prepare_letters(
+        self,
+        accounts: list[StaffAccount],
+        progress: Callable[[int], None] | None = None,
+        concurrency: int = 4,
+    ) -> list[Letter]:
+        """A new provisional password for each account, hashed in the thread pool with at most
+        ``concurrency`` hashes waiting; nothing is stored yet (see :meth:`commit_letters`)."""
+        semaphore = asyncio.Semaphore(concurrency)
+
+        async def one(account: StaffAccount) -> Letter:
+            async with semaphore:
+                password = generate_provisional_password()
+                hashed = await self.hasher.hash(password)
+            if progress:
+                progress(1)
+            return Letter(account, password, hashed)
+
+        return list(await asyncio.gather(*(one(account) for account in accounts)))
+
+    async def commit_letters(self, letters: list[Letter], actor: str, details: str) -> int:
+        """Store the letters' provisional passwords (hashes) in one transaction, audited
+        ``letter``; accounts activated meanwhile keep theirs. How many were stored."""
+        return await self.repository.set_provisional_passwords(
+            [(letter.account.id, letter.provisional_hash) for letter in letters],
+            actor,
+            self.clock(),
+            details,
+        )
+
+
+def bot_link(bot_username: str) -> str:
+    """The link printed on letters and in their QR code: no secret, it only opens the bot at
+    the identifier question."""
+    return f"https://t.me/{bot_username.lstrip('@')}?start={START_PAYLOAD_ACTIVATE}"

@@ -1,0 +1,256 @@
+"""``run_bot.py accounts show|reset|unlock|history|export|stats|letters``: thin command-line
+front of :mod:`bot.staff` (parsing and printing only). Exit codes: 0 done, 1 unknown account or
+refused, 2 usage or file error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import getpass
+import json
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import asdict
+from pathlib import Path
+
+from bot import texts
+from bot.settings import Settings
+from bot.staff import EXPORT_COLUMNS, PasswordRefused, StaffService, bot_link
+
+STAFF_COMMANDS = ("show", "reset", "unlock", "history", "export", "stats", "letters")
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+
+
+def add_staff_parsers(accounts: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """The staff sub-commands of ``accounts``."""
+    show = accounts.add_parser("show", help="an account: status, step reached, dates, lock")
+    show.add_argument("identifiant")
+    show.add_argument("--json", action="store_true", help="JSON output")
+    reset = accounts.add_parser(
+        "reset",
+        help="back to 'to activate' with a new provisional password (printed once); "
+        "the Telegram link is kept, the lock lifted; the user activates again",
+    )
+    reset.add_argument("identifiant")
+    reset.add_argument(
+        "--mot-de-passe",
+        dest="password",
+        help="provisional password to set (default: a secure one is generated)",
+    )
+    unlock = accounts.add_parser("unlock", help="lift the lock of an identifier")
+    unlock.add_argument("identifiant")
+    history = accounts.add_parser("history", help="the audit trail of an account")
+    history.add_argument("identifiant")
+    history.add_argument("--json", action="store_true", help="JSON output")
+    export = accounts.add_parser("export", help="status of every account to a CSV file")
+    export.add_argument("file", type=Path, help="CSV file to write (; separated, UTF-8)")
+    stats = accounts.add_parser("stats", help="the activation funnel by profile and establishment")
+    stats.add_argument("--json", action="store_true", help="JSON output")
+    letters = accounts.add_parser(
+        "letters",
+        help="printable letters (PDF, one page per account still to activate). Each account "
+        "gets a NEW provisional password: earlier letters stop working.",
+        description="Printable letters, one A4 page per account still to activate, with its "
+        "identifier, a NEW provisional password (only hashes are stored, so printing a letter "
+        "is the only way to give one: earlier letters stop working), the steps and a QR code "
+        "of the bot's link (https://t.me/<bot>?start=activer, no secret in it).",
+    )
+    letters.add_argument("file", type=Path, help="PDF file to write")
+    letters.add_argument("--profil", help="only this profile (apprenti, eleve, parent…)")
+    letters.add_argument("--etablissement", help="only this establishment")
+    letters.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+
+def actor() -> str:
+    """``cli:<system user>`` for the audit trail."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return "cli:unknown"
+
+
+@asynccontextmanager
+async def open_staff_service(settings: Settings) -> AsyncIterator[StaffService]:
+    """The staff service over the configured database (closed on exit)."""
+    from bot.app import throttle_policy
+    from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
+    from storage.db import Database
+    from storage.staff import StaffRepository
+    from storage.throttle import ThrottleRepository
+
+    database = await Database.open(settings.database_path)
+    try:
+        yield StaffService(
+            repository=StaffRepository(database),
+            throttle=ThrottleRepository(database),
+            hasher=SecretHasher(settings.argon2),
+            keyed=KeyedHasher(load_or_create_server_secret(settings.server_secret_file)),
+            throttle_policy=throttle_policy(settings),
+        )
+    finally:
+        await database.close()
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+async def staff_command(settings: Settings, args: argparse.Namespace) -> int:
+    """Run one staff sub-command."""
+    command = args.accounts_command
+    if command == "export" and not args.file.parent.is_dir():
+        _err(f"No such folder: {args.file.parent}")
+        return EXIT_USAGE
+    async with open_staff_service(settings) as staff:
+        if command == "show":
+            report = await staff.report(args.identifiant)
+            if report is None:
+                _err(texts.staff_unknown_account(args.identifiant))
+                return EXIT_REFUSED
+            if args.json:
+                print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+            else:
+                print(texts.staff_report_text(report))
+            return EXIT_OK
+        if command == "reset":
+            try:
+                result = await staff.reset(args.identifiant, actor(), args.password)
+            except PasswordRefused:
+                _err(texts.STAFF_PASSWORD_REFUSED)
+                return EXIT_USAGE
+            if result is None:
+                _err(texts.staff_unknown_account(args.identifiant))
+                return EXIT_REFUSED
+            print(
+                texts.staff_reset_done(
+                    result.report.identifiant,
+                    result.provisional_password,
+                    result.generated,
+                    result.was_locked,
+                )
+            )
+            return EXIT_OK
+        if command == "unlock":
+            before = await staff.unlock(args.identifiant, actor())
+            if before is None:
+                _err(texts.staff_unknown_account(args.identifiant))
+                return EXIT_REFUSED
+            print(
+                texts.staff_unlock_done(args.identifiant, before.locked, before.failures_last_24h)
+            )
+            return EXIT_OK
+        if command == "history":
+            events = await staff.history(args.identifiant)
+            if events is None:
+                _err(texts.staff_unknown_account(args.identifiant))
+                return EXIT_REFUSED
+            if args.json:
+                rows = [{**asdict(e), "at": e.at.strftime("%Y-%m-%dT%H:%M:%SZ")} for e in events]
+                print(json.dumps(rows, ensure_ascii=False, indent=2))
+            else:
+                print(texts.staff_history_text(args.identifiant, events))
+            return EXIT_OK
+        if command == "export":
+            rows = await staff.export_rows()
+            write_export(args.file, rows)
+            print(texts.staff_export_done(len(rows), str(args.file)))
+            return EXIT_OK
+        if command == "stats":
+            funnel = await staff.funnel()
+            if args.json:
+                print(json.dumps(funnel.to_json(), ensure_ascii=False, indent=2))
+            else:
+                print(texts.staff_funnel_text(funnel))
+            return EXIT_OK
+        if command == "letters":
+            return await letters_command(settings, staff, args)
+    raise AssertionError(command)
+
+
+def write_export(path: Path, rows: list[dict[str, str]]) -> None:
+    """The export CSV: ``;`` separated, UTF-8 with BOM (opens as is in a spreadsheet)."""
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=EXPORT_COLUMNS, delimiter=";")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+async def bot_username(settings: Settings) -> str | None:
+    """``TELEGRAM_BOT_USERNAME``, else the username Telegram gives for the token (getMe)."""
+    if settings.telegram_bot_username:
+        return settings.telegram_bot_username.lstrip("@")
+    if settings.telegram_bot_token is None:
+        return None
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    root = settings.telegram_api_url.rstrip("/")
+    try:
+        async with Bot(settings.telegram_bot_token.get_secret_value(), f"{root}/bot") as bot:
+            return bot.username
+    except TelegramError as error:
+        _err(f"getMe failed: {error}")
+        return None
+
+
+def confirm(question: str) -> bool:
+    """Ask on the terminal; anything but « o », « oui », « y » or « yes » is no."""
+    try:
+        answer = input(question)
+    except EOFError:
+        return False
+    return answer.strip().casefold() in {"o", "oui", "y", "yes"}
+
+
+async def letters_command(settings: Settings, staff: StaffService, args: argparse.Namespace) -> int:
+    """``accounts letters FILE.pdf [--profil …] [--etablissement …] [--yes]``."""
+    from datetime import UTC, datetime
+
+    from tqdm import tqdm
+
+    from bot.accounts_import import parse_profil
+    from bot.letters import render_letters
+    from bot.school import load_school_config
+
+    path: Path = args.file
+    if not path.parent.is_dir():
+        _err(f"No such folder: {path.parent}")
+        return EXIT_USAGE
+    profil = None
+    if args.profil:
+        parsed = parse_profil(args.profil)
+        if parsed is None:
+            _err(f"Unknown profil: {args.profil}")
+            return EXIT_USAGE
+        profil = parsed.value
+    username = await bot_username(settings)
+    if not username:
+        _err(texts.STAFF_BOT_USERNAME_MISSING)
+        return EXIT_USAGE
+    accounts = await staff.accounts_for_letters(profil, args.etablissement)
+    if not accounts:
+        print(texts.STAFF_LETTERS_NONE)
+        return EXIT_OK
+    if not args.yes and not confirm(texts.staff_letters_confirm(len(accounts), str(path))):
+        print(texts.STAFF_LETTERS_CANCELLED)
+        return EXIT_REFUSED
+    school = load_school_config(settings.school_config_path())
+    bar = tqdm(total=2 * len(accounts), unit="étape", desc="Courriers", disable=None)
+    tick: Callable[[int], None] = bar.update
+    letters = await staff.prepare_letters(accounts, progress=tick)
+    partial = path.with_name(path.name + ".part")
+    try:
+        await asyncio.to_thread(
+            render_letters, letters, school, bot_link(username), partial, datetime.now(UTC), tick
+        )
+        filters = f"profil={profil or '*'},etablissement={args.etablissement or '*'}"
+        stored = await staff.commit_letters(letters, actor(), f"{path.name};{filters}")
+        partial.replace(path)
+    finally:
+        bar.close()
+        partial.unlink(missing_ok=True)
+    print(texts.staff_letters_done(stored, str(path)))
+    return EXIT_OK

@@ -1,0 +1,75 @@
+"""Staff commands in Telegram: ``/stats`` (the activation funnel, text and chart) and
+``/compte ID`` (an account, as ``run_bot.py accounts show``).
+
+Only the Telegram ids of ``STAFF_TELEGRAM_IDS`` reach these handlers (a ``filters.User``):
+anyone else's ``/stats`` falls through to the usual handlers and gets the usual answer to an
+unknown command, with no hint that staff commands exist. Not in the public commands menu.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+from telegram import Update
+from telegram.constants import ChatAction
+from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
+
+from bot import texts
+from bot.staff import StaffService
+from bot.staff_chart import funnel_chart_png
+from conversations.common import SERVICES_KEY, send
+from storage.staff import StaffRepository
+
+STAFF_KEY = "staff"
+
+
+def staff_service(context: ContextTypes.DEFAULT_TYPE) -> StaffService:
+    """The staff service over the running bot's database and hashers (built once)."""
+    bot_data = context.application.bot_data
+    if STAFF_KEY not in bot_data:
+        services = bot_data[SERVICES_KEY]
+        activation = services.activation
+        bot_data[STAFF_KEY] = StaffService(
+            repository=StaffRepository(services.database),
+            throttle=activation.throttle,
+            hasher=activation.hasher,
+            keyed=activation.keyed,
+            throttle_policy=activation.throttle_policy,
+            clock=activation.clock,
+        )
+    return bot_data[STAFF_KEY]
+
+
+async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats: the funnel as text, then as a chart."""
+    funnel = await staff_service(context).funnel()
+    await send(update, texts.staff_funnel_html(funnel))
+    chat = update.effective_chat
+    if chat is None:
+        return
+    await chat.send_action(ChatAction.UPLOAD_PHOTO)
+    png = await asyncio.to_thread(funnel_chart_png, funnel)
+    await chat.send_photo(png, caption=texts.STAFF_CHART_CAPTION)
+
+
+async def on_compte(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/compte ID: what ``accounts show ID`` prints."""
+    if not context.args:
+        await send(update, texts.STAFF_COMPTE_USAGE)
+        return
+    identifiant = context.args[0]
+    report = await staff_service(context).report(identifiant)
+    if report is None:
+        await send(update, texts.staff_unknown_account_html(identifiant))
+        return
+    await send(update, texts.staff_report_html(report))
+
+
+def staff_handlers(staff_ids: Iterable[int]) -> list[BaseHandler]:  # type: ignore[type-arg]
+    """The staff commands, for these Telegram user ids only, in private chats."""
+    allowed = filters.User(user_id=list(staff_ids)) & filters.ChatType.PRIVATE
+    return [
+        CommandHandler("stats", on_stats, filters=allowed),
+        CommandHandler("compte", on_compte, filters=allowed),
+    ]

@@ -1,0 +1,395 @@
+"""The staff command line (``run_bot.py accounts …``) on real files: a CSV, a SQLite database,
+a server key, an export CSV and a PDF whose QR codes are decoded. Settings come from
+environment variables, as in production; no developer ``.env`` is read (cwd is tmp_path)."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+import zxingcpp
+from argon2 import PasswordHasher
+from argon2.exceptions import VerifyMismatchError
+
+from bot.cli import main
+from bot.security import KeyedHasher, load_or_create_server_secret, normalise_identifiant
+from storage.accounts import ActivationRecord, SqliteAccountDirectory
+from storage.db import Database
+from storage.sessions import ConversationSession, SessionRepository
+from storage.throttle import ThrottleRepository
+
+from support import ACCOUNTS, DATA, write_accounts_csv
+
+BOT_USERNAME = "ent_cli_test_bot"
+LINK = f"https://t.me/{BOT_USERNAME}?start=activer"
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Production-like settings through the environment, cheap argon2id, in tmp_path."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_USERNAME", "STAFF_TELEGRAM_IDS"):
+        monkeypatch.delenv(name, raising=False)
+    values = {
+        "DATABASE_PATH": str(tmp_path / "data" / "bot.sqlite3"),
+        "SERVER_SECRET_FILE": str(tmp_path / "data" / "server.key"),
+        "SCHOOL_CONFIG": str(DATA / "school.toml"),
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_COST": "1024",
+        "ARGON2_PARALLELISM": "1",
+        "LOG_LEVEL": "WARNING",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return tmp_path
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """``run_bot.py args``: exit code, stdout, stderr."""
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def db_query(tmp_path: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple]:  # type: ignore[type-arg]
+    """Rows of a query on the CLI's database."""
+
+    async def go() -> list[tuple]:  # type: ignore[type-arg]
+        database = await Database.open(tmp_path / "data" / "bot.sqlite3")
+        try:
+            return [tuple(row) for row in await database.fetch_all(sql, params)]
+        finally:
+            await database.close()
+
+    return asyncio.run(go())
+
+
+def activate(tmp_path: Path, identifiant: str, telegram_user_id: int = 4242) -> None:
+    """Mark an account activated, as the bot's activation would."""
+
+    async def go() -> None:
+        database = await Database.open(tmp_path / "data" / "bot.sqlite3")
+        try:
+            directory = SqliteAccountDirectory(database)
+            account = await directory.find(normalise_identifiant(identifiant))
+            assert account is not None
+            now = datetime.now(UTC)
+            record = ActivationRecord(
+                password_hash=PasswordHasher(time_cost=1, memory_cost=1024).hash("Final-Pass-42"),
+                email="someone@example.org",
+                email_verified_at=now,
+                secret_question1=None,
+                secret_answer1_hash=None,
+                secret_question2=None,
+                secret_answer2_hash=None,
+                telegram_user_id=telegram_user_id,
+                cgu_version="v1",
+                cgu_accepted_at=now,
+                activated_at=now,
+            )
+            assert await directory.complete_activation(account.id, record)
+        finally:
+            await database.close()
+
+    asyncio.run(go())
+
+
+def provisional_hash(tmp_path: Path, identifiant: str) -> str | None:
+    rows = db_query(
+        tmp_path,
+        "SELECT provisional_password_hash FROM accounts WHERE identifiant_norm = ?",
+        (identifiant,),
+    )
+    return rows[0][0]
+
+
+def verifies(stored: str | None, password: str) -> bool:
+    if stored is None:
+        return False
+    try:
+        return PasswordHasher().verify(stored, password)
+    except VerifyMismatchError:
+        return False
+
+
+@pytest.fixture
+def imported(env: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """The test accounts imported through the CLI."""
+    path = write_accounts_csv(env / "comptes.csv", ACCOUNTS)
+    code, _, _ = run(["accounts", "import", str(path)], capsys)
+    assert code == 0
+    return env
+
+
+# --- import ---------------------------------------------------------------------------------
+
+
+def test_dry_run_writes_nothing_then_import_twice_is_idempotent(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_accounts_csv(env / "comptes.csv", ACCOUNTS)
+    code, out, _ = run(["accounts", "import", str(path), "--dry-run"], capsys)
+    assert code == 0
+    assert "dry run" in out and "added:     4" in out
+    assert db_query(env, "SELECT COUNT(*) FROM accounts") == [(0,)]
+
+    code, out, _ = run(["accounts", "import", str(path)], capsys)
+    assert code == 0 and "added:     4" in out
+    code, out, _ = run(["accounts", "import", str(path)], capsys)
+    assert code == 0 and "unchanged: 4" in out and "added:     0" in out
+    assert db_query(env, "SELECT COUNT(*) FROM accounts") == [(4,)]
+    assert db_query(env, "SELECT COUNT(*) FROM audit_events WHERE event = 'imported'") == [(4,)]
+
+
+def test_bad_lines_are_reported_with_their_numbers(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [
+        ACCOUNTS[0],
+        ("", "Pw-123456", "eleve", "A", "B", "C"),  # line 3: no identifier
+        ACCOUNTS[1],
+        ("x.y", "Pw-123456", "astronaute", "A", "B", "C"),  # line 5: unknown profile
+    ]
+    path = write_accounts_csv(env / "comptes.csv", rows)
+    code, out, _ = run(["accounts", "import", str(path)], capsys)
+    assert code == 1
+    assert "line 3: identifiant is empty" in out
+    assert "line 5: unknown profil" in out
+    assert "added:     2" in out
+
+
+# --- show, history --------------------------------------------------------------------------
+
+
+def test_show_text_and_json_never_a_secret(
+    imported: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["accounts", "show", "LEA.Martin"], capsys)
+    assert code == 0
+    assert "lea.martin" in out and "à activer" in out and "pas commencée" in out
+    code, out, _ = run(["accounts", "show", "lea.martin", "--json"], capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert data["status"] == "a_activer" and data["lock"]["locked"] is False
+    assert data["step"] == "pas_commence"
+    assert "$argon2" not in out and ACCOUNTS[0][1] not in out
+
+    # An open procedure gives the step reached.
+    async def open_procedure() -> None:
+        database = await Database.open(imported / "data" / "bot.sqlite3")
+        try:
+            account = await SqliteAccountDirectory(database).find("lea.martin")
+            assert account is not None
+            now = datetime.now(UTC)
+            await SessionRepository(database).save(
+                ConversationSession(77, 77, "activation", "cgu", now, now, account_id=account.id)
+            )
+        finally:
+            await database.close()
+
+    asyncio.run(open_procedure())
+    code, out, _ = run(["accounts", "show", "lea.martin", "--json"], capsys)
+    assert json.loads(out)["step"] == "cgu"
+
+    activate(imported, "lea.martin")
+    code, out, _ = run(["accounts", "show", "lea.martin"], capsys)
+    assert "actif" in out and "s*****e@example.org" in out and "lié (id 4242)" in out
+    assert "someone@example.org" not in out and "$argon2" not in out
+
+    code, out, err = run(["accounts", "show", "nobody"], capsys)
+    assert code == 1 and "nobody" in err and out == ""
+
+
+def test_history_lists_the_audit_trail(imported: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    activate(imported, "paul.durand")
+    code, out, _ = run(["accounts", "history", "paul.durand"], capsys)
+    assert code == 0
+    assert "import" in out and "mot de passe choisi" in out
+    code, out, _ = run(["accounts", "history", "paul.durand", "--json"], capsys)
+    events = [event["event"] for event in json.loads(out)]
+    assert events == ["imported", "password_set"]
+    assert run(["accounts", "history", "nobody"], capsys)[0] == 1
+
+
+# --- reset, unlock --------------------------------------------------------------------------
+
+
+def test_reset_prints_a_new_provisional_password_once(
+    imported: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    activate(imported, "nora.petit", telegram_user_id=5151)
+    code, out, _ = run(["accounts", "reset", "Nora.Petit"], capsys)
+    assert code == 0
+    password = re.search(r"Nouveau mot de passe provisoire \(généré\) : (\S+)", out)
+    assert password is not None
+    row = db_query(
+        imported,
+        "SELECT status, password_hash, email, cgu_version, telegram_user_id, activated_at "
+        "FROM accounts WHERE identifiant_norm = 'nora.petit'",
+    )[0]
+    assert row == ("a_activer", None, None, None, 5151, None)
+    assert verifies(provisional_hash(imported, "nora.petit"), password.group(1))
+    assert not verifies(provisional_hash(imported, "nora.petit"), ACCOUNTS[2][1])
+
+    code, out, _ = run(["accounts", "show", "nora.petit", "--json"], capsys)
+    assert password.group(1) not in out
+    assert json.loads(out)["last_reset_at"] is not None
+
+    code, out, _ = run(
+        ["accounts", "reset", "nora.petit", "--mot-de-passe", "Given-Pass-7"], capsys
+    )
+    assert code == 0 and "(choisi)" in out
+    assert verifies(provisional_hash(imported, "nora.petit"), "Given-Pass-7")
+    code, _, err = run(["accounts", "reset", "nora.petit", "--mot-de-passe", "short"], capsys)
+    assert code == 2 and "refusé" in err
+    assert run(["accounts", "reset", "nobody"], capsys)[0] == 1
+
+    code, out, _ = run(["accounts", "history", "nora.petit", "--json"], capsys)
+    resets = [event for event in json.loads(out) if event["event"] == "reset"]
+    assert len(resets) == 2 and all(event["actor"].startswith("cli:") for event in resets)
+    assert "Given-Pass-7" not in out and password.group(1) not in out
+
+
+def test_unlock_lifts_the_lock(imported: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    async def lock() -> None:
+        database = await Database.open(imported / "data" / "bot.sqlite3")
+        try:
+            keyed = KeyedHasher(load_or_create_server_secret(imported / "data" / "server.key"))
+            key = keyed.digest("sam.roux", purpose="identifiant")
+            await ThrottleRepository(database).record_failure(key, datetime.now(UTC), lock=True)
+        finally:
+            await database.close()
+
+    asyncio.run(lock())
+    code, out, _ = run(["accounts", "show", "sam.roux", "--json"], capsys)
+    assert json.loads(out)["lock"]["locked"] is True
+    code, out, _ = run(["accounts", "unlock", "SAM.roux"], capsys)
+    assert code == 0 and "débloqué" in out
+    code, out, _ = run(["accounts", "show", "sam.roux", "--json"], capsys)
+    assert json.loads(out)["lock"] == {
+        "locked": False,
+        "locked_at": None,
+        "consecutive_failures": 0,
+        "failures_last_24h": 0,
+        "retry_after_seconds": None,
+    }
+    code, out, _ = run(["accounts", "history", "sam.roux"], capsys)
+    assert "déblocage" in out and "was=locked" in out
+    assert run(["accounts", "unlock", "nobody"], capsys)[0] == 1
+
+
+# --- export, stats --------------------------------------------------------------------------
+
+
+def test_export_round_trip(imported: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    activate(imported, "paul.durand")
+    target = imported / "etat.csv"
+    code, out, _ = run(["accounts", "export", str(target)], capsys)
+    assert code == 0 and "4 compte(s)" in out
+    with target.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter=";"))
+    assert {row["identifiant"] for row in rows} == {account[0] for account in ACCOUNTS}
+    by_id = {row["identifiant"]: row for row in rows}
+    assert by_id["paul.durand"]["statut"] == "active"
+    assert by_id["paul.durand"]["secours"] == "email"
+    assert by_id["paul.durand"]["lie_telegram"] == "oui"
+    assert by_id["lea.martin"]["statut"] == "a_activer"
+    assert by_id["lea.martin"]["prenom"] == "Léa"
+    assert all(row["bloque"] == "non" for row in rows)
+    text = target.read_text(encoding="utf-8-sig")
+    assert "$argon2" not in text and all(account[1] not in text for account in ACCOUNTS)
+    assert run(["accounts", "export", str(imported / "nope" / "x.csv")], capsys)[0] == 2
+
+
+def test_stats_funnel(imported: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    activate(imported, "paul.durand")
+    code, out, _ = run(["accounts", "stats", "--json"], capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert data["total"] == {
+        "imported": 4,
+        "started": 1,
+        "cgu_accepted": 1,
+        "recovery_set": 1,
+        "active": 1,
+    }
+    assert data["par_profil"]["maitre_apprentissage"]["active"] == 1
+    assert data["par_etablissement"]["Lycée de Test"]["imported"] == 4
+    code, out, _ = run(["accounts", "stats"], capsys)
+    assert "Importés : 4 (100 %)" in out and "Actifs : 1 (25 %)" in out
+
+
+# --- letters --------------------------------------------------------------------------------
+
+
+def pdf_pages(path: Path) -> list[tuple[str, list[str]]]:
+    """(text, decoded QR codes) of every page."""
+    document = pdfium.PdfDocument(path)
+    pages = []
+    try:
+        for page in document:
+            text = page.get_textpage().get_text_range()
+            image = page.render(scale=2).to_pil()
+            codes = [barcode.text for barcode in zxingcpp.read_barcodes(image)]
+            pages.append((text, codes))
+    finally:
+        document.close()
+    return pages
+
+
+def test_letters_one_page_per_account_to_activate_with_a_working_password(
+    imported: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    activate(imported, "paul.durand")
+    target = imported / "courriers.pdf"
+
+    # No bot name known: refused before anything changes.
+    code, _, err = run(["accounts", "letters", str(target), "--yes"], capsys)
+    assert code == 2 and "TELEGRAM_BOT_USERNAME" in err
+
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", BOT_USERNAME)
+    # Not confirmed (no terminal): nothing changes.
+    before = provisional_hash(imported, "lea.martin")
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+    code, out, _ = run(["accounts", "letters", str(target)], capsys)
+    assert code == 1 and not target.exists()
+    assert provisional_hash(imported, "lea.martin") == before
+
+    code, out, _ = run(["accounts", "letters", str(target), "--yes"], capsys)
+    assert code == 0 and "3 courrier(s)" in out
+    pages = pdf_pages(target)
+    assert len(pages) == 3  # paul.durand is active: no letter
+    hashes = {
+        row[0]: row[1]
+        for row in db_query(imported, "SELECT identifiant, provisional_password_hash FROM accounts")
+    }
+    seen = set()
+    for text, codes in pages:
+        assert codes == [LINK]
+        identifiant = re.search(r"Identifiant\s*\n(\S+)", text)
+        password = re.search(r"Mot de passe provisoire\s*\n(\S+)", text)
+        assert identifiant and password
+        seen.add(identifiant.group(1))
+        assert verifies(hashes[identifiant.group(1)], password.group(1))
+        assert password.group(1) not in codes[0]
+        assert "$argon2" not in text
+    assert seen == {"lea.martin", "nora.petit", "sam.roux"}
+    assert db_query(imported, "SELECT COUNT(*) FROM audit_events WHERE event = 'letter'") == [(3,)]
+    # The old letters' passwords no longer work.
+    assert not verifies(provisional_hash(imported, "lea.martin"), ACCOUNTS[0][1])
+
+    code, out, _ = run(
+        ["accounts", "letters", str(target), "--yes", "--profil", "Apprenti"], capsys
+    )
+    assert code == 0
+    assert len(pdf_pages(target)) == 1
+    code, out, _ = run(
+        ["accounts", "letters", str(target), "--yes", "--etablissement", "ailleurs"], capsys
+    )
+    assert code == 0 and "Aucun compte" in out
