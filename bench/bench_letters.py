@@ -30,6 +30,7 @@ from bot.settings import PROJECT_ROOT
 from bot.staff import StaffService, bot_link
 from storage.accounts import SqliteAccountDirectory
 from storage.db import Database
+from storage.records import RecordRepository
 from storage.staff import StaffRepository
 from storage.throttle import ThrottleRepository
 
@@ -56,7 +57,11 @@ async def main() -> None:
             datetime.now(UTC),
         )
         staff = StaffService(
-            StaffRepository(database), ThrottleRepository(database), SecretHasher(params), keyed
+            StaffRepository(database),
+            ThrottleRepository(database),
+            RecordRepository(database),
+            SecretHasher(params),
+            keyed,
         )
         start = time.perf_counter()
         accounts = await staff.accounts_for_letters()

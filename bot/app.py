@@ -34,6 +34,7 @@ from bot.recovery import RecoveryService
 from bot.school import SchoolConfig, load_school_config
 from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
 from bot.settings import Settings
+from bot.staff import StaffService
 from bot.throttle import ThrottlePolicy
 from conversations import common
 from conversations.account import account_handlers, add_account_handlers
@@ -44,6 +45,7 @@ from storage.db import Database
 from storage.maintenance import PurgeReport, purge
 from storage.records import RecordRepository
 from storage.sessions import SessionRepository
+from storage.staff import StaffRepository
 from storage.throttle import ThrottleRepository
 
 logger = logging.getLogger(__name__)
@@ -98,6 +100,7 @@ class BotServices:
     activation: ActivationService = field(init=False)
     recovery: RecoveryService = field(init=False)
     account: AccountService = field(init=False)
+    staff: StaffService = field(init=False)
     my_account: MyAccountService = field(init=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
     _purger: asyncio.Task[None] | None = field(default=None, init=False)
@@ -127,6 +130,15 @@ class BotServices:
                 **{name: getattr(self.activation, name) for name in _SERVICE_FIELDS}
             )
             self.account = AccountService(self.activation)
+            self.staff = StaffService(
+                repository=StaffRepository(self.database),
+                throttle=self.activation.throttle,
+                records=self.activation.records,
+                hasher=self.activation.hasher,
+                keyed=self.activation.keyed,
+                throttle_policy=self.activation.throttle_policy,
+                clock=self.clock,
+            )
             self.my_account = MyAccountService(
                 **{name: getattr(self.activation, name) for name in _SERVICE_FIELDS}
             )

@@ -21,6 +21,7 @@ from bot.security import (
     normalise_identifiant,
 )
 from bot.throttle import ThrottlePolicy
+from storage.records import RecordRepository
 from storage.staff import (
     CGU_EVENTS,
     RECOVERY_EVENTS,
@@ -69,6 +70,14 @@ def step_reached(status: str, open_step: str | None, events: set[str]) -> str:
     if events & set(STARTED_EVENTS):
         return Step.CGU.value
     return STEP_NOT_STARTED
+
+
+def recovery_means(account: StaffAccount) -> str | None:
+    """How the account's user can recover a lost password: "email" (a verified address wins),
+    "questions", or None."""
+    if account.email_verified_at:
+        return "email"
+    return "questions" if account.has_secret_questions else None
 
 
 def _stamp(moment: datetime | None) -> str:
@@ -190,6 +199,7 @@ class StaffService:
 
     repository: StaffRepository
     throttle: ThrottleRepository
+    records: RecordRepository
     hasher: SecretHasher
     keyed: KeyedHasher
     throttle_policy: ThrottlePolicy = field(default_factory=ThrottlePolicy)
@@ -224,16 +234,9 @@ class StaffService:
 
     async def _report(self, account: StaffAccount) -> AccountReport:
         session = await self.repository.open_session(account)
-        events = (await self.repository.progress()).get(account.id, set())
+        events = (await self.repository.progress(account.id)).get(account.id, set())
         letter = await self.repository.last_event(account.id, ("letter",))
         reset = await self.repository.last_event(account.id, ("reset",))
-        recovery = (
-            "email"
-            if account.email_verified_at
-            else "questions"
-            if account.has_secret_questions
-            else None
-        )
         return AccountReport(
             identifiant=account.identifiant,
             prenom=account.prenom,
@@ -242,7 +245,7 @@ class StaffService:
             etablissement=account.etablissement,
             status=account.status,
             step=step_reached(account.status, session.step if session else None, events),
-            recovery=recovery,
+            recovery=recovery_means(account),
             email_masked=mask_email(account.email) if account.email else None,
             telegram_user_id=account.telegram_user_id,
             imported_at=account.imported_at,
@@ -304,7 +307,7 @@ class StaffService:
         before = await self.lock_state(account)
         await self.throttle.unlock(self._key(account.identifiant_norm))
         details = "was=locked" if before.locked else f"failures={before.failures_last_24h}"
-        await self.repository.audit("unlock", account.id, actor, self.clock(), details)
+        await self.records.audit("unlock", account.id, actor, self.clock(), details)
         return before
 
     async def history(self, identifiant: str) -> list[AuditEvent] | None:
@@ -320,13 +323,6 @@ class StaffService:
         locked = await self.repository.locked_keys()
         rows = []
         for account in accounts:
-            recovery = (
-                "email"
-                if account.email_verified_at
-                else "questions"
-                if account.has_secret_questions
-                else ""
-            )
             rows.append(
                 {
                     "identifiant": account.identifiant,
@@ -341,7 +337,7 @@ class StaffService:
                     "importe_le": _stamp(account.imported_at),
                     "active_le": _stamp(account.activated_at),
                     "cgu_acceptees_le": _stamp(account.cgu_accepted_at),
-                    "secours": recovery,
+                    "secours": recovery_means(account) or "",
                     "lie_telegram": "oui" if account.telegram_user_id else "non",
                     "bloque": "oui" if self._key(account.identifiant_norm) in locked else "non",
                 }

@@ -78,6 +78,7 @@ async def open_staff_service(settings: Settings) -> AsyncIterator[StaffService]:
     from bot.app import throttle_policy
     from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
     from storage.db import Database
+    from storage.records import RecordRepository
     from storage.staff import StaffRepository
     from storage.throttle import ThrottleRepository
 
@@ -86,6 +87,7 @@ async def open_staff_service(settings: Settings) -> AsyncIterator[StaffService]:
         yield StaffService(
             repository=StaffRepository(database),
             throttle=ThrottleRepository(database),
+            records=RecordRepository(database),
             hasher=SecretHasher(settings.argon2),
             keyed=KeyedHasher(load_or_create_server_secret(settings.server_secret_file)),
             throttle_policy=throttle_policy(settings),

@@ -19,26 +19,11 @@ from bot import texts
 from bot.staff import StaffService
 from bot.staff_chart import funnel_chart_png
 from conversations.common import SERVICES_KEY, send
-from storage.staff import StaffRepository
-
-STAFF_KEY = "staff"
 
 
 def staff_service(context: ContextTypes.DEFAULT_TYPE) -> StaffService:
-    """The staff service over the running bot's database and hashers (built once)."""
-    bot_data = context.application.bot_data
-    if STAFF_KEY not in bot_data:
-        services = bot_data[SERVICES_KEY]
-        activation = services.activation
-        bot_data[STAFF_KEY] = StaffService(
-            repository=StaffRepository(services.database),
-            throttle=activation.throttle,
-            hasher=activation.hasher,
-            keyed=activation.keyed,
-            throttle_policy=activation.throttle_policy,
-            clock=activation.clock,
-        )
-    return bot_data[STAFF_KEY]
+    """The staff service of the running bot."""
+    return context.application.bot_data[SERVICES_KEY].staff
 
 
 async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

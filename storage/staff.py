@@ -238,17 +238,20 @@ class StaffRepository:
                 )
         return done
 
-    async def progress(self) -> dict[int, set[str]]:
-        """``{account_id: {events}}`` of the progress events since each account's last reset."""
+    async def progress(self, account_id: int | None = None) -> dict[int, set[str]]:
+        """``{account_id: {events}}`` of the progress events since each account's last reset
+        (of every account, or of ``account_id`` only)."""
         events = (*STARTED_EVENTS, *CGU_EVENTS, *RECOVERY_EVENTS)
+        only = "" if account_id is None else "AND e.account_id = ?"
         rows = await self.db.fetch_all(
             f"""SELECT e.account_id, e.event FROM audit_events e
                 LEFT JOIN (SELECT account_id, MAX(id) AS id FROM audit_events
                            WHERE event = 'reset' GROUP BY account_id) r
                        ON r.account_id = e.account_id
                 WHERE e.account_id IS NOT NULL AND e.event IN ({_in(events)})
-                  AND e.id > COALESCE(r.id, 0)
-                GROUP BY e.account_id, e.event"""
+                  AND e.id > COALESCE(r.id, 0) {only}
+                GROUP BY e.account_id, e.event""",
+            () if account_id is None else (account_id,),
         )
         found: dict[int, set[str]] = {}
         for row in rows:
@@ -293,17 +296,6 @@ class StaffRepository:
             )
             for row in rows
         ]
-
-    async def audit(
-        self, event: str, account_id: int, actor: str, at: datetime, details: str = ""
-    ) -> None:
-        """Append one event to the audit trail."""
-        async with self.db.transaction() as connection:
-            await connection.execute(
-                "INSERT INTO audit_events (at, event, account_id, actor, details) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (to_db_time(at), event, account_id, actor, details),
-            )
 
     async def locked_keys(self) -> set[str]:
         """Throttle keys under the staff-only lock."""

@@ -11,7 +11,6 @@ import pytest_asyncio
 from bot import texts
 from bot.staff import StaffService
 from storage.accounts import AccountStatus
-from storage.staff import StaffRepository
 
 from chat import Chat
 from conftest import BotHarness, last_code
@@ -32,15 +31,7 @@ async def staff_harness(harness: BotHarness) -> AsyncIterator[BotHarness]:
 
 def staff_service(harness: BotHarness) -> StaffService:
     """The staff code path (as ``run_bot.py accounts …`` uses it) over the bot's database."""
-    activation = harness.services.activation
-    return StaffService(
-        repository=StaffRepository(harness.services.database),
-        throttle=activation.throttle,
-        hasher=activation.hasher,
-        keyed=activation.keyed,
-        throttle_policy=activation.throttle_policy,
-        clock=harness.clock,
-    )
+    return harness.services.staff
 
 
 async def test_stats_shows_the_funnel_as_text_and_chart(staff_harness: BotHarness) -> None:

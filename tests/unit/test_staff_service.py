@@ -46,7 +46,12 @@ async def test_funnel_counts_progress_since_the_last_reset(
         clock(),
     )
     staff = StaffService(
-        StaffRepository(database), ThrottleRepository(database), hasher, keyed, clock=clock
+        StaffRepository(database),
+        ThrottleRepository(database),
+        RecordRepository(database),
+        hasher,
+        keyed,
+        clock=clock,
     )
     records = RecordRepository(database)
     lea = await staff.find("lea.martin")
@@ -80,7 +85,12 @@ async def test_letters_give_new_passwords_only_to_accounts_to_activate(
         write_accounts_csv(tmp_path / "a.csv", ACCOUNTS), directory, hasher, keyed, clock()
     )
     staff = StaffService(
-        StaffRepository(database), ThrottleRepository(database), hasher, keyed, clock=clock
+        StaffRepository(database),
+        ThrottleRepository(database),
+        RecordRepository(database),
+        hasher,
+        keyed,
+        clock=clock,
     )
     parents = await staff.accounts_for_letters(profil="parent")
     assert [account.identifiant for account in parents] == ["nora.petit"]
