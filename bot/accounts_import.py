@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from bot import texts
 from bot.security import KeyedHasher, SecretHasher, normalise_identifiant
 from storage.accounts import ImportedAccount, ImportOutcome, Profil, SqliteAccountDirectory
 
@@ -91,19 +92,17 @@ def read_csv(data: bytes) -> Iterator[CsvLine]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ImportFileError(
-            f"the file is not UTF-8 (byte {error.start}); save it as « CSV UTF-8 »"
-        ) from error
+        raise ImportFileError(texts.IMPORT_NOT_UTF8.format(position=error.start)) from error
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = [_fold(name) for name in next(reader)]
     except StopIteration as error:
-        raise ImportFileError("the file is empty") from error
+        raise ImportFileError(texts.IMPORT_EMPTY_FILE) from error
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if missing:
-        raise ImportFileError(f"missing column(s): {', '.join(missing)}")
+        raise ImportFileError(texts.IMPORT_MISSING_COLUMNS.format(columns=", ".join(missing)))
     for row in reader:
         if not any(cell.strip() for cell in row):
             continue
@@ -115,23 +114,23 @@ def read_csv(data: bytes) -> Iterator[CsvLine]:
 
 
 def check_line(line: CsvLine) -> str | None:
-    """Why the line cannot be imported (in English, for staff logs), or None."""
+    """Why the line cannot be imported (for staff, in French), or None."""
     values = line.values
     if "__extra__" in values:
-        return "more cells than columns (a ; or , inside a value?)"
+        return texts.IMPORT_EXTRA_CELLS
     identifiant = values.get("identifiant", "")
     if not identifiant:
-        return "identifiant is empty"
+        return texts.IMPORT_NO_IDENTIFIANT
     if any(ch.isspace() for ch in identifiant):
-        return "identifiant contains a space"
+        return texts.IMPORT_SPACE_IN_IDENTIFIANT
     if not values.get("mot_de_passe_provisoire"):
-        return "mot_de_passe_provisoire is empty"
+        return texts.IMPORT_NO_PROVISIONAL
     if parse_profil(values.get("profil", "")) is None:
         allowed = ", ".join(p.value for p in Profil)
-        return f"unknown profil {values.get('profil', '')!r} (expected one of: {allowed})"
+        return texts.IMPORT_UNKNOWN_PROFIL.format(value=values.get("profil", ""), allowed=allowed)
     for name, value in values.items():
         if len(value) > MAX_FIELD_LENGTH:
-            return f"{name} is longer than {MAX_FIELD_LENGTH} characters"
+            return texts.IMPORT_TOO_LONG.format(column=name, limit=MAX_FIELD_LENGTH)
     return None
 
 
@@ -162,7 +161,7 @@ async def import_accounts(
         reason = check_line(line)
         norm = normalise_identifiant(line.values.get("identifiant", ""))
         if reason is None and norm in seen:
-            reason = f"identifiant already on line {seen[norm]}"
+            reason = texts.IMPORT_DUPLICATE.format(line=seen[norm])
         if reason is not None:
             report.rejected.append((line.number, reason))
         else:

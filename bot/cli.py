@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot import texts
 from bot.settings import Settings
 
 logger = logging.getLogger("bot")
@@ -71,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return asyncio.run(run_sandbox(settings))
     if settings.telegram_bot_token is None:
-        print("TELEGRAM_BOT_TOKEN is not set (see README).", file=sys.stderr)
+        print(texts.RUN_NEEDS_TOKEN, file=sys.stderr)
         return 2
     return asyncio.run(run_polling(settings))
 
@@ -105,7 +106,7 @@ async def import_command(settings: Settings, path: Path, *, dry_run: bool) -> in
     from storage.db import Database
 
     if not path.is_file():
-        print(f"No such file: {path}", file=sys.stderr)
+        print(texts.IMPORT_NO_SUCH_FILE.format(path=path), file=sys.stderr)
         return 2
     database = await Database.open(settings.database_path)
     keyed = KeyedHasher(load_or_create_server_secret(settings.server_secret_file))
@@ -129,22 +130,20 @@ async def import_command(settings: Settings, path: Path, *, dry_run: bool) -> in
         )
     except ImportFileError as error:
         bar.close()
-        print(f"Cannot import {path}: {error}", file=sys.stderr)
+        print(texts.IMPORT_CANNOT_READ.format(path=path, error=error), file=sys.stderr)
         return 2
     finally:
         await database.close()
     bar.close()
-    verb = "would be" if dry_run else "were"
     print(
-        f"{report.total} line(s) read from {path}"
-        + (" (dry run: nothing written)" if dry_run else "")
+        texts.import_summary(
+            str(path),
+            report.total,
+            report.added,
+            report.updated,
+            report.unchanged,
+            report.rejected,
+            dry_run=dry_run,
+        )
     )
-    print(f"  added:     {report.added}")
-    print(f"  updated:   {report.updated}")
-    print(f"  unchanged: {report.unchanged}")
-    print(f"  rejected:  {len(report.rejected)}")
-    for number, reason in report.rejected:
-        print(f"    line {number}: {reason}")
-    if report.rejected:
-        print(f"The other lines {verb} imported.")
     return 1 if report.rejected else 0

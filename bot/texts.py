@@ -466,6 +466,52 @@ def duration(delay: timedelta) -> str:
 
 
 # --- Staff: command line and staff chat -----------------------------------------------------
+
+# Import of the school's CSV file (``run_bot.py accounts import``): plain text for a terminal.
+
+IMPORT_NOT_UTF8 = "le fichier n'est pas en UTF-8 (octet {position}) : enregistrez-le en « CSV UTF-8 »"
+IMPORT_EMPTY_FILE = "le fichier est vide"
+IMPORT_MISSING_COLUMNS = "colonne(s) manquante(s) : {columns}"
+IMPORT_EXTRA_CELLS = "plus de cellules que de colonnes (un ; ou une , dans une valeur ?)"
+IMPORT_NO_IDENTIFIANT = "identifiant vide"
+IMPORT_SPACE_IN_IDENTIFIANT = "l'identifiant contient une espace"
+IMPORT_NO_PROVISIONAL = "mot_de_passe_provisoire vide"
+IMPORT_UNKNOWN_PROFIL = "profil inconnu {value!r} (attendu : {allowed})"
+IMPORT_TOO_LONG = "{column} dépasse {limit} caractères"
+IMPORT_DUPLICATE = "identifiant déjà présent ligne {line}"
+RUN_NEEDS_TOKEN = (
+    "TELEGRAM_BOT_TOKEN n'est pas renseigné : voir le README (« Mise en service avec Telegram »)."
+)
+IMPORT_NO_SUCH_FILE = "Fichier introuvable : {path}"
+IMPORT_CANNOT_READ = "Import impossible de {path} : {error}"
+
+
+def import_summary(
+    path: str,
+    total: int,
+    added: int,
+    updated: int,
+    unchanged: int,
+    rejected: list[tuple[int, str]],
+    *,
+    dry_run: bool,
+) -> str:
+    """What an import did (or would do, with ``--dry-run``), rejected lines with their number."""
+    lines = [
+        f"{total} ligne(s) lue(s) dans {path}"
+        + (" (essai à blanc : rien n'est écrit)" if dry_run else ""),
+        f"  ajoutés :    {added}",
+        f"  mis à jour : {updated}",
+        f"  inchangés :  {unchanged}",
+        f"  rejetés :    {len(rejected)}",
+    ]
+    lines += [f"    ligne {number} : {reason}" for number, reason in rejected]
+    if rejected:
+        lines.append(
+            "Les autres lignes seraient importées." if dry_run else "Les autres lignes sont importées."
+        )
+    return "\n".join(lines)
+
 # Read by the school's IT staff (``run_bot.py accounts …``, /stats and /compte for the Telegram
 # ids of STAFF_TELEGRAM_IDS). Plain text for the terminal; *_html for Telegram.
 

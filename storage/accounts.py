@@ -15,6 +15,10 @@ import aiosqlite
 
 from storage.db import Database, from_db_time, to_db_time
 
+# ``import_fingerprint`` of an account whose provisional password staff set (reset, letters):
+# an import never replaces it; only the names, profile and establishment of the line count.
+STAFF_SET_PROVISIONAL = "staff"
+
 
 class AccountStatus(StrEnum):
     """Where an account stands."""
@@ -166,6 +170,15 @@ def _account(row: aiosqlite.Row) -> Account:
     )
 
 
+def _keeps_its_password(row: aiosqlite.Row) -> bool:
+    """An import does not touch the passwords of an active account, nor the provisional password
+    that staff set."""
+    return (
+        row["status"] == AccountStatus.ACTIVE
+        or row["import_fingerprint"] == STAFF_SET_PROVISIONAL
+    )
+
+
 class SqliteAccountDirectory:
     """The built-in account directory, in the bot's SQLite database."""
 
@@ -297,14 +310,15 @@ class SqliteAccountDirectory:
         """What importing ``line`` would do, and whether its provisional password must be hashed.
 
         A to-activate account is unchanged when its line's keyed fingerprint is the same; an
-        active account keeps its password, so only its names, profile and establishment count.
+        active account keeps its password, and so does an account whose provisional password
+        staff set (reset, letters): only their names, profile and establishment count.
         """
         row = await self.db.fetch_one(
             "SELECT * FROM accounts WHERE identifiant_norm = ?", (line.identifiant_norm,)
         )
         if row is None:
             return ImportOutcome.ADDED, True
-        if row["status"] == AccountStatus.ACTIVE:
+        if _keeps_its_password(row):
             same = (
                 row["identifiant"],
                 row["profil"],
@@ -325,7 +339,7 @@ class SqliteAccountDirectory:
         stamp = to_db_time(now)
         async with self.db.transaction() as connection:
             async with connection.execute(
-                "SELECT id, status FROM accounts WHERE identifiant_norm = ?",
+                "SELECT id, status, import_fingerprint FROM accounts WHERE identifiant_norm = ?",
                 (line.identifiant_norm,),
             ) as cursor:
                 existing = await cursor.fetchone()
@@ -352,7 +366,7 @@ class SqliteAccountDirectory:
                 outcome = ImportOutcome.ADDED
             else:
                 account_id = existing["id"]
-                if existing["status"] == AccountStatus.ACTIVE:
+                if _keeps_its_password(existing):
                     await connection.execute(
                         """UPDATE accounts SET identifiant = ?, profil = ?, prenom = ?, nom = ?,
                                etablissement = ?, updated_at = ? WHERE id = ?""",

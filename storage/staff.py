@@ -11,6 +11,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from storage.accounts import STAFF_SET_PROVISIONAL
 from storage.db import Database, from_db_time, to_db_time
 
 # Audit events that mark progress in the activation (after the account's last reset).
@@ -196,9 +197,9 @@ class StaffRepository:
                        secret_question1 = NULL, secret_answer1_hash = NULL,
                        secret_question2 = NULL, secret_answer2_hash = NULL,
                        cgu_version = NULL, cgu_accepted_at = NULL, activated_at = NULL,
-                       import_fingerprint = NULL, updated_at = ?
+                       import_fingerprint = ?, updated_at = ?
                    WHERE id = ?""",
-                (provisional_hash, stamp, account_id),
+                (provisional_hash, STAFF_SET_PROVISIONAL, stamp, account_id),
             )
             if cursor.rowcount != 1:
                 return False
@@ -224,9 +225,9 @@ class StaffRepository:
         async with self.db.transaction() as connection:
             for account_id, provisional_hash in hashes:
                 cursor = await connection.execute(
-                    "UPDATE accounts SET provisional_password_hash = ?, updated_at = ? "
-                    "WHERE id = ? AND status = 'a_activer'",
-                    (provisional_hash, stamp, account_id),
+                    "UPDATE accounts SET provisional_password_hash = ?, import_fingerprint = ?, "
+                    "updated_at = ? WHERE id = ? AND status = 'a_activer'",
+                    (provisional_hash, STAFF_SET_PROVISIONAL, stamp, account_id),
                 )
                 if cursor.rowcount != 1:
                     continue

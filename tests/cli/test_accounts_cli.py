@@ -136,13 +136,13 @@ def test_dry_run_writes_nothing_then_import_twice_is_idempotent(
     path = write_accounts_csv(env / "comptes.csv", ACCOUNTS)
     code, out, _ = run(["accounts", "import", str(path), "--dry-run"], capsys)
     assert code == 0
-    assert "dry run" in out and "added:     4" in out
+    assert "essai à blanc" in out and "ajoutés :    4" in out
     assert db_query(env, "SELECT COUNT(*) FROM accounts") == [(0,)]
 
     code, out, _ = run(["accounts", "import", str(path)], capsys)
-    assert code == 0 and "added:     4" in out
+    assert code == 0 and "ajoutés :    4" in out
     code, out, _ = run(["accounts", "import", str(path)], capsys)
-    assert code == 0 and "unchanged: 4" in out and "added:     0" in out
+    assert code == 0 and "inchangés :  4" in out and "ajoutés :    0" in out
     assert db_query(env, "SELECT COUNT(*) FROM accounts") == [(4,)]
     assert db_query(env, "SELECT COUNT(*) FROM audit_events WHERE event = 'imported'") == [(4,)]
 
@@ -159,9 +159,9 @@ def test_bad_lines_are_reported_with_their_numbers(
     path = write_accounts_csv(env / "comptes.csv", rows)
     code, out, _ = run(["accounts", "import", str(path)], capsys)
     assert code == 1
-    assert "line 3: identifiant is empty" in out
-    assert "line 5: unknown profil" in out
-    assert "added:     2" in out
+    assert "ligne 3 : identifiant vide" in out
+    assert "ligne 5 : profil inconnu" in out
+    assert "ajoutés :    2" in out
 
 
 # --- show, history --------------------------------------------------------------------------
@@ -249,6 +249,11 @@ def test_reset_prints_a_new_provisional_password_once(
     code, _, err = run(["accounts", "reset", "nora.petit", "--mot-de-passe", "short"], capsys)
     assert code == 2 and "refusé" in err
     assert run(["accounts", "reset", "nobody"], capsys)[0] == 1
+
+    # Re-importing the school's file does not bring the old provisional password back.
+    code, out, _ = run(["accounts", "import", str(imported / "comptes.csv")], capsys)
+    assert code == 0 and re.search(r"inchangés :\s+4", out), out
+    assert verifies(provisional_hash(imported, "nora.petit"), "Given-Pass-7")
 
     code, out, _ = run(["accounts", "history", "nora.petit", "--json"], capsys)
     resets = [event for event in json.loads(out) if event["event"] == "reset"]

@@ -58,11 +58,11 @@ def test_latin1_file_is_a_file_error() -> None:
 @pytest.mark.parametrize(
     ("row", "reason"),
     [
-        (";pw;eleve;a;b;c", "identifiant is empty"),
-        ("le a;pw;eleve;a;b;c", "space"),
+        (";pw;eleve;a;b;c", "identifiant vide"),
+        ("le a;pw;eleve;a;b;c", "espace"),
         ("lea;;eleve;a;b;c", "mot_de_passe_provisoire"),
-        ("lea;pw;chef;a;b;c", "unknown profil"),
-        ("lea;pw;eleve;a;b;c;extra", "more cells"),
+        ("lea;pw;chef;a;b;c", "profil inconnu"),
+        ("lea;pw;eleve;a;b;c;extra", "plus de cellules"),
     ],
 )
 def test_bad_lines_give_a_reason(row: str, reason: str) -> None:
