@@ -37,18 +37,17 @@ def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(
         prog="run_bot.py",
-        description="ENT activation bot. Without a command: run the bot "
-        "(the local sandbox if TELEGRAM_BOT_TOKEN is not set).",
+        description=texts.CLI_HELP["description"],
     )
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("run", help="run the bot against Telegram (needs TELEGRAM_BOT_TOKEN)")
-    commands.add_parser("sandbox", help="run the bot in the local sandbox (no Telegram needed)")
-    accounts = commands.add_parser("accounts", help="staff tools for accounts")
+    commands.add_parser("run", help=texts.CLI_HELP["run"])
+    commands.add_parser("sandbox", help=texts.CLI_HELP["sandbox"])
+    accounts = commands.add_parser("accounts", help=texts.CLI_HELP["accounts"])
     accounts_commands = accounts.add_subparsers(dest="accounts_command", required=True)
-    importer = accounts_commands.add_parser("import", help="load accounts from a CSV file")
-    importer.add_argument("file", type=Path, help="CSV file (see README for the columns)")
+    importer = accounts_commands.add_parser("import", help=texts.CLI_HELP["import"])
+    importer.add_argument("file", type=Path, help=texts.CLI_HELP["import_file"])
     importer.add_argument(
-        "--dry-run", action="store_true", help="check the file and say what would change"
+        "--dry-run", action="store_true", help=texts.CLI_HELP["dry_run"]
     )
     from bot.staff_cli import add_staff_parsers
 

@@ -26,42 +26,37 @@ EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
 def add_staff_parsers(accounts: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """The staff sub-commands of ``accounts``."""
-    show = accounts.add_parser("show", help="an account: status, step reached, dates, lock")
+    show = accounts.add_parser("show", help=texts.CLI_HELP["show"])
     show.add_argument("identifiant")
-    show.add_argument("--json", action="store_true", help="JSON output")
+    show.add_argument("--json", action="store_true", help=texts.CLI_HELP["json"])
     reset = accounts.add_parser(
         "reset",
-        help="back to 'to activate' with a new provisional password (printed once); "
-        "the Telegram link is kept, the lock lifted; the user activates again",
+        help=texts.CLI_HELP["reset"],
     )
     reset.add_argument("identifiant")
     reset.add_argument(
         "--mot-de-passe",
         dest="password",
-        help="provisional password to set (default: a secure one is generated)",
+        help=texts.CLI_HELP["password"],
     )
-    unlock = accounts.add_parser("unlock", help="lift the lock of an identifier")
+    unlock = accounts.add_parser("unlock", help=texts.CLI_HELP["unlock"])
     unlock.add_argument("identifiant")
-    history = accounts.add_parser("history", help="the audit trail of an account")
+    history = accounts.add_parser("history", help=texts.CLI_HELP["history"])
     history.add_argument("identifiant")
-    history.add_argument("--json", action="store_true", help="JSON output")
-    export = accounts.add_parser("export", help="status of every account to a CSV file")
-    export.add_argument("file", type=Path, help="CSV file to write (; separated, UTF-8)")
-    stats = accounts.add_parser("stats", help="the activation funnel by profile and establishment")
-    stats.add_argument("--json", action="store_true", help="JSON output")
+    history.add_argument("--json", action="store_true", help=texts.CLI_HELP["json"])
+    export = accounts.add_parser("export", help=texts.CLI_HELP["export"])
+    export.add_argument("file", type=Path, help=texts.CLI_HELP["export_file"])
+    stats = accounts.add_parser("stats", help=texts.CLI_HELP["stats"])
+    stats.add_argument("--json", action="store_true", help=texts.CLI_HELP["json"])
     letters = accounts.add_parser(
         "letters",
-        help="printable letters (PDF, one page per account still to activate). Each account "
-        "gets a NEW provisional password: earlier letters stop working.",
-        description="Printable letters, one A4 page per account still to activate, with its "
-        "identifier, a NEW provisional password (only hashes are stored, so printing a letter "
-        "is the only way to give one: earlier letters stop working), the steps and a QR code "
-        "of the bot's link (https://t.me/<bot>?start=activer, no secret in it).",
+        help=texts.CLI_HELP["letters"],
+        description=texts.CLI_HELP["letters_description"],
     )
-    letters.add_argument("file", type=Path, help="PDF file to write")
-    letters.add_argument("--profil", help="only this profile (apprenti, eleve, parent…)")
-    letters.add_argument("--etablissement", help="only this establishment")
-    letters.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    letters.add_argument("file", type=Path, help=texts.CLI_HELP["letters_file"])
+    letters.add_argument("--profil", help=texts.CLI_HELP["profil"])
+    letters.add_argument("--etablissement", help=texts.CLI_HELP["etablissement"])
+    letters.add_argument("--yes", action="store_true", help=texts.CLI_HELP["yes"])
 
 
 def actor() -> str:

@@ -479,6 +479,31 @@ IMPORT_NO_PROVISIONAL = "mot_de_passe_provisoire vide"
 IMPORT_UNKNOWN_PROFIL = "profil inconnu {value!r} (attendu : {allowed})"
 IMPORT_TOO_LONG = "{column} dépasse {limit} caractères"
 IMPORT_DUPLICATE = "identifiant déjà présent ligne {line}"
+# ``run_bot.py --help`` and its sub-commands.
+CLI_HELP = {
+    "description": "Bot d'activation des comptes ENT. Sans commande : lance le bot (le bac à sable local si TELEGRAM_BOT_TOKEN n'est pas renseigné).",
+    "run": "lance le bot sur Telegram (TELEGRAM_BOT_TOKEN nécessaire)",
+    "sandbox": "lance le bac à sable local (sans Telegram)",
+    "accounts": "outils de l'équipe pour les comptes",
+    "import": "importe les comptes d'un fichier CSV",
+    "import_file": "fichier CSV (colonnes : voir le README)",
+    "dry_run": "vérifie le fichier et dit ce qui changerait, sans rien écrire",
+    "show": "un compte : statut, étape atteinte, dates, blocage",
+    "json": "sortie JSON",
+    "reset": "remet le compte « à activer » avec un nouveau mot de passe provisoire (affiché une fois) ; le lien Telegram est gardé, le blocage levé ; l'utilisateur refait l'activation",
+    "password": "mot de passe provisoire à donner (par défaut : un mot de passe sûr est généré)",
+    "unlock": "lève le blocage d'un identifiant",
+    "history": "le journal d'audit d'un compte",
+    "export": "l'état de chaque compte dans un fichier CSV",
+    "export_file": "fichier CSV à écrire (séparateur ;, UTF-8)",
+    "stats": "l'entonnoir d'activation, par profil et par établissement",
+    "letters": "courriers à imprimer (PDF, une page par compte encore à activer). Chaque compte reçoit un NOUVEAU mot de passe provisoire : les courriers précédents ne marchent plus.",
+    "letters_description": "Courriers à imprimer, une page A4 par compte encore à activer : l'identifiant, un NOUVEAU mot de passe provisoire (seuls des hachages sont gardés : imprimer un courrier est la seule façon d'en donner un, les courriers précédents ne marchent plus), les étapes et un QR code du lien du bot (https://t.me/<bot>?start=activer, sans aucun secret).",
+    "letters_file": "fichier PDF à écrire",
+    "profil": "seulement ce profil (apprenti, eleve, parent…)",
+    "etablissement": "seulement cet établissement",
+    "yes": "ne pas demander de confirmation",
+}
 RUN_NEEDS_TOKEN = (
     "TELEGRAM_BOT_TOKEN n'est pas renseigné : voir le README (« Mise en service avec Telegram »)."
 )
