@@ -419,23 +419,28 @@ def verification_email_text(
     )
 
 
-def verification_email_html(
-    school: SchoolConfig, prenom: str, code: str, link: str, hours: int
+def code_email_html(
+    school: SchoolConfig,
+    subject: str,
+    prenom: str,
+    why_html: str,
+    button: str,
+    code: str,
+    link: str,
+    hours: int,
 ) -> str:
-    """HTML part of the verification e-mail."""
+    """HTML part of every e-mail that carries a code and a link (activation, forgotten
+    password, new address); ``why_html`` says why it was sent (already escaped)."""
     return f"""<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><title>{escape(verification_email_subject(school))}</title></head>
+<html lang="fr"><head><meta charset="utf-8"><title>{escape(subject)}</title></head>
 <body style="font-family: Arial, sans-serif; font-size: 16px; color: #1b1b1b; max-width: 560px;">
 <p>Bonjour {escape(prenom)},</p>
-<p>Vous activez votre compte <strong>{escape(school.ent_nom)}</strong>
-({escape(school.etablissement)}) avec notre assistant Telegram et vous avez indiqué
-cette adresse e-mail.</p>
+<p>{why_html}</p>
 <p>Votre code de confirmation&nbsp;:</p>
 <p style="font-size: 28px; letter-spacing: 6px; font-weight: bold;">{escape(code)}</p>
 <p>Tapez ce code dans la conversation Telegram, ou touchez ce bouton sur votre téléphone&nbsp;:</p>
 <p><a href="{escape(link, quote=True)}" style="display: inline-block; padding: 12px 20px;
-background: #0b5cad; color: #ffffff; text-decoration: none; border-radius: 6px;">Confirmer mon
-adresse</a></p>
+background: #0b5cad; color: #ffffff; text-decoration: none; border-radius: 6px;">{escape(button)}</a></p>
 <p style="font-size: 14px;">Si le bouton ne marche pas, copiez ce lien&nbsp;:<br>
 {escape(link)}</p>
 <p>Le code et le lien sont valables {hours} heures et ne servent qu'une fois.</p>
@@ -443,6 +448,27 @@ adresse</a></p>
 ignorez ce message&nbsp;: rien ne sera modifié. Ce message est envoyé automatiquement, merci
 de ne pas y répondre. En cas de besoin, contactez votre établissement.</p>
 </body></html>"""
+
+
+def _account_html(school: SchoolConfig) -> str:
+    return f"<strong>{escape(school.ent_nom)}</strong> ({escape(school.etablissement)})"
+
+
+def verification_email_html(
+    school: SchoolConfig, prenom: str, code: str, link: str, hours: int
+) -> str:
+    """HTML part of the verification e-mail."""
+    return code_email_html(
+        school,
+        verification_email_subject(school),
+        prenom,
+        f"Vous activez votre compte {_account_html(school)} avec notre assistant Telegram et "
+        "vous avez indiqué cette adresse e-mail.",
+        "Confirmer mon adresse",
+        code,
+        link,
+        hours,
+    )
 
 
 def choice_made(question_html: str, label: str) -> str:
@@ -894,16 +920,16 @@ def recovery_email_text(school: SchoolConfig, prenom: str, code: str, link: str,
 
 def recovery_email_html(school: SchoolConfig, prenom: str, code: str, link: str, hours: int) -> str:
     """HTML part of the recovery e-mail."""
-    return (
-        verification_email_html(school, prenom, code, link, hours)
-        .replace(
-            "Vous activez votre compte",
-            "Vous avez demandé à changer le mot de passe de votre compte",
-        )
-        .replace("avec notre assistant Telegram et vous avez indiqué\ncette adresse e-mail.",
-                 "avec notre assistant Telegram.")
-        .replace("Confirmer mon\nadresse", "Changer mon\nmot de passe")
-        .replace(verification_email_subject(school), recovery_email_subject(school))
+    return code_email_html(
+        school,
+        recovery_email_subject(school),
+        prenom,
+        "Vous avez demandé à changer le mot de passe de votre compte "
+        f"{_account_html(school)} avec notre assistant Telegram.",
+        "Changer mon mot de passe",
+        code,
+        link,
+        hours,
     )
 
 
@@ -1089,11 +1115,16 @@ def email_change_text(school: SchoolConfig, prenom: str, code: str, link: str, h
 
 def email_change_html(school: SchoolConfig, prenom: str, code: str, link: str, hours: int) -> str:
     """HTML part of the e-mail that proves a new address."""
-    return (
-        verification_email_html(school, prenom, code, link, hours)
-        .replace("Vous activez votre compte", "Vous changez l'adresse de secours de votre compte")
-        .replace("Confirmer mon\nadresse", "Confirmer ma\nnouvelle adresse")
-        .replace(verification_email_subject(school), email_change_subject(school))
+    return code_email_html(
+        school,
+        email_change_subject(school),
+        prenom,
+        "Vous changez l'adresse de secours de votre compte "
+        f"{_account_html(school)} avec notre assistant Telegram.",
+        "Confirmer ma nouvelle adresse",
+        code,
+        link,
+        hours,
     )
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 import pytest_asyncio
 
+from bot import texts
 from bot.mail import (
     MailDeliveryError,
     Mailer,
@@ -16,6 +17,7 @@ from bot.mail import (
     validate_email_address,
 )
 from bot.sandbox.mailbox import Mailbox, free_port
+from bot.school import SchoolConfig
 
 
 @pytest_asyncio.fixture
@@ -69,3 +71,20 @@ def test_validate_email_address(address: str, expected: str | None) -> None:
 def test_mask_email() -> None:
     assert mask_email("lea.martin@example.org") == "l********n@example.org"
     assert mask_email("ab@x.fr") == "a*@x.fr"
+
+
+@pytest.mark.parametrize(
+    ("builder", "button", "why"),
+    [
+        (texts.verification_email_html, "Confirmer mon adresse", "Vous activez votre compte"),
+        (texts.recovery_email_html, "Changer mon mot de passe", "changer le mot de passe"),
+        (texts.email_change_html, "Confirmer ma nouvelle adresse", "adresse de secours"),
+    ],
+)
+def test_code_emails_share_one_template(
+    school: SchoolConfig, builder: Callable[..., str], button: str, why: str
+) -> None:
+    html = builder(school, "Léa <b>", "12345678", "https://t.me/b?start=tok&x", 48)
+    assert button in html and why in html and "12345678" in html
+    assert "Léa &lt;b&gt;" in html and 'href="https://t.me/b?start=tok&amp;x"' in html
+    assert "48 heures" in html and html.count("<p>Bonjour") == 1
