@@ -11,7 +11,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackQueryHandler, ContextTypes, ConversationHandler
 
 from bot import texts
-from bot.activation import ActivationService
+from bot.activation import ActivationService, Result
 from bot.recovery import RecoveryService
 from storage.sessions import ConversationSession
 
@@ -169,6 +169,32 @@ async def on_stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await send(update, texts.OUTSIDE_FLOW)
         return END
     return await show_current_step(update, context, session, texts.STALE_BUTTON_RESUME + "\n\n")
+
+
+async def on_email_button(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    svc: ActivationService,
+    session: ConversationSession,
+    action: str,
+    show_step: Callable[[], Awaitable[State | None]],
+    render_sending: Callable[[Result, Message | None], Awaitable[State | None]],
+) -> State | None:
+    """The buttons every e-mail step shares: type another address, send, send again. The
+    procedure shows its step with ``show_step`` and the outcome of a send with
+    ``render_sending``."""
+    query = update.callback_query
+    if action == "change":
+        await mark_choice(query)
+        await svc.change_email(session)
+        return await show_step()
+    if action not in ("send", "resend"):
+        return await on_stale_button(update, context)
+    if action == "send":
+        await mark_choice(query)
+    progress = await send(update, texts.EMAIL_SENDING)
+    result = await svc.send_verification(session, context.bot.username, resend=action == "resend")
+    return await render_sending(result, progress)
 
 
 async def on_unexpected(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State | None:

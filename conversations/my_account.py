@@ -30,7 +30,7 @@ from conversations.common import (
     edit_or_send,
     keyboard,
     mark_choice,
-    on_stale_button,
+    on_email_button,
     remove_secret_message,
     send,
     text_of,
@@ -235,18 +235,15 @@ async def _on_email_button(
     session: ConversationSession,
     action: str,
 ) -> State | None:
-    query = update.callback_query
-    if action == "change":
-        await mark_choice(query)
-        await svc.change_email(session)
-        return await show_step(update, svc, session)
-    if action not in ("send", "resend"):
-        return await on_stale_button(update, context)
-    if action == "send":
-        await mark_choice(query)
-    progress = await send(update, texts.EMAIL_SENDING)
-    result = await svc.send_verification(session, context.bot.username, resend=action == "resend")
-    return await _render_sending(update, svc, session, result, progress)
+    return await on_email_button(
+        update,
+        context,
+        svc,
+        session,
+        action,
+        lambda: show_step(update, svc, session),
+        lambda result, progress: _render_sending(update, svc, session, result, progress),
+    )
 
 
 async def _render_sending(
