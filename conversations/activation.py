@@ -27,8 +27,8 @@ from conversations.common import (
     mark_choice,
     on_email_button,
     on_stale_button,
+    read_secret,
     recovery_service,
-    remove_secret_message,
     send,
     service,
     show_current_step,
@@ -308,8 +308,7 @@ async def on_provisional(
     session: ConversationSession,
 ) -> State | None:
     """The provisional password: deleted from the chat, then checked."""
-    password = text_of(update)
-    await remove_secret_message(update)
+    password = await read_secret(update)
     result = await svc.submit_provisional(session, password)
     if result.outcome == Outcome.TOO_MANY_IDENTIFIANTS:
         await send(update, texts.TOO_MANY_IDENTIFIANTS)
@@ -427,8 +426,7 @@ async def on_code(
     session: ConversationSession,
 ) -> State | None:
     """A code typed in the chat: deleted, then checked."""
-    text = text_of(update)
-    await remove_secret_message(update)
+    text = await read_secret(update)
     result = await svc.submit_code(session, text)
     if result.outcome == Outcome.OK:
         return await show_step(update, svc, session, texts.EMAIL_VERIFIED)
@@ -465,8 +463,7 @@ async def on_answer(
     session: ConversationSession,
 ) -> State | None:
     """The answer to a secret question: deleted, normalised, hashed."""
-    text = text_of(update)
-    await remove_secret_message(update)
+    text = await read_secret(update)
     result = await svc.submit_answer(session, text)
     if result.outcome == Outcome.TOO_SHORT:
         await send(update, texts.ANSWER_TOO_SHORT)
@@ -486,8 +483,7 @@ async def on_password(
     session: ConversationSession,
 ) -> State | None:
     """The new password: deleted, checked against the rule, hashed."""
-    password = text_of(update)
-    await remove_secret_message(update)
+    password = await read_secret(update)
     result = await svc.submit_password(session, password)
     if result.outcome == Outcome.REFUSED:
         await send(update, texts.password_refused(result.rules, svc.password_policy))
@@ -503,8 +499,7 @@ async def on_password_confirmation(
     session: ConversationSession,
 ) -> State | None:
     """The password typed again: the account is activated."""
-    password = text_of(update)
-    await remove_secret_message(update)
+    password = await read_secret(update)
     result = await svc.confirm_password(session, password)
     if result.outcome == Outcome.MISMATCH:
         await send(update, texts.PASSWORD_MISMATCH)

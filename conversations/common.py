@@ -259,6 +259,14 @@ async def mark_choice(query: CallbackQuery | None) -> None:
         logger.debug("choice could not be marked on the message")
 
 
+async def read_secret(update: Update) -> str:
+    """The text of a message that holds a secret (password, answer, code); the message is
+    deleted from the chat before anything else happens."""
+    secret = text_of(update)
+    await remove_secret_message(update)
+    return secret
+
+
 async def remove_secret_message(update: Update) -> None:
     """Delete the user's message that holds a secret, and say so."""
     message = update.effective_message

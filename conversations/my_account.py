@@ -31,7 +31,7 @@ from conversations.common import (
     keyboard,
     mark_choice,
     on_email_button,
-    remove_secret_message,
+    read_secret,
     send,
     text_of,
     with_session,
@@ -176,8 +176,7 @@ async def on_password(
     session: ConversationSession,
 ) -> State:
     """The current ENT password: deleted, then checked (throttled)."""
-    password = text_of(update)
-    await remove_secret_message(update)
+    password = await read_secret(update)
     result = await svc.submit_current_password(session, password)
     if result.outcome == Outcome.OK:
         return await show_step(update, svc, session, texts.MY_VERIFIED)
@@ -284,8 +283,7 @@ async def on_code(
     session: ConversationSession,
 ) -> State:
     """A code typed in the chat: deleted, then checked (throttled like the activation's)."""
-    text = text_of(update)
-    await remove_secret_message(update)
+    text = await read_secret(update)
     result = await svc.submit_code(session, text)
     if result.outcome == Outcome.CHANGED and result.email:
         await send(update, texts.my_email_changed(mask_email(result.email)))
@@ -321,8 +319,7 @@ async def on_answer(
     session: ConversationSession,
 ) -> State:
     """An answer: deleted, normalised, hashed; after the second, both questions are replaced."""
-    text = text_of(update)
-    await remove_secret_message(update)
+    text = await read_secret(update)
     result = await svc.submit_answer(session, text)
     if result.outcome == Outcome.TOO_SHORT:
         await send(update, texts.ANSWER_TOO_SHORT)

@@ -18,8 +18,8 @@ from conversations.common import (
     button_handler,
     keyboard,
     mark_choice,
+    read_secret,
     recovery_service,
-    remove_secret_message,
     send,
     text_of,
     with_session,
@@ -136,8 +136,7 @@ async def on_code(
     session: ConversationSession,
 ) -> State:
     """A code typed in the chat: deleted, then checked."""
-    text = text_of(update)
-    await remove_secret_message(update)
+    text = await read_secret(update)
     result = await svc.submit_recovery_code(session, text)
     if result.outcome == Outcome.OK:
         return await show_step(update, svc, session, texts.RECOVERY_VERIFIED)
@@ -163,8 +162,7 @@ async def on_answer(
     session: ConversationSession,
 ) -> State:
     """An answer: deleted, checked (the verdict comes after both)."""
-    text = text_of(update)
-    await remove_secret_message(update)
+    text = await read_secret(update)
     result = await svc.submit_recovery_answer(session, text)
     if result.outcome == Outcome.WRONG:
         await send(update, texts.RECOVERY_ANSWERS_WRONG)
@@ -181,8 +179,7 @@ async def on_password(
     session: ConversationSession,
 ) -> State:
     """The new password: deleted, checked, hashed."""
-    password = text_of(update)
-    await remove_secret_message(update)
+    password = await read_secret(update)
     result = await svc.submit_recovery_password(session, password)
     if result.outcome == Outcome.REFUSED:
         await send(update, texts.password_refused(result.rules, svc.password_policy))
@@ -201,8 +198,7 @@ async def on_password_confirmation(
     session: ConversationSession,
 ) -> State:
     """The new password again: it replaces the old one."""
-    password = text_of(update)
-    await remove_secret_message(update)
+    password = await read_secret(update)
     result = await svc.confirm_recovery_password(session, password)
     if result.outcome == Outcome.MISMATCH:
         await send(update, texts.PASSWORD_MISMATCH)
