@@ -400,14 +400,12 @@ def verification_email_subject(school: SchoolConfig) -> str:
     return f"{school.ent_nom} : votre code de confirmation"
 
 
-def verification_email_text(
-    school: SchoolConfig, prenom: str, code: str, link: str, hours: int
-) -> str:
-    """Plain-text part of the verification e-mail."""
+def code_email_text(prenom: str, why: str, code: str, link: str, hours: int) -> str:
+    """Plain-text part of every e-mail that carries a code and a link; ``why`` says why it was
+    sent."""
     return (
         f"Bonjour {prenom},\n\n"
-        f"Vous activez votre compte {school.ent_nom} ({school.etablissement}) avec notre "
-        "assistant Telegram et vous avez indiqué cette adresse e-mail.\n\n"
+        f"{why}\n\n"
         f"Votre code de confirmation : {code}\n\n"
         "Tapez ce code dans la conversation Telegram, ou ouvrez ce lien sur votre téléphone :\n"
         f"{link}\n\n"
@@ -416,6 +414,24 @@ def verification_email_text(
         "modifié.\n\n"
         "Ce message est envoyé automatiquement, merci de ne pas y répondre. En cas de besoin, "
         "contactez votre établissement."
+    )
+
+
+def _account_text(school: SchoolConfig) -> str:
+    return f"{school.ent_nom} ({school.etablissement})"
+
+
+def verification_email_text(
+    school: SchoolConfig, prenom: str, code: str, link: str, hours: int
+) -> str:
+    """Plain-text part of the verification e-mail."""
+    return code_email_text(
+        prenom,
+        f"Vous activez votre compte {_account_text(school)} avec notre assistant Telegram et "
+        "vous avez indiqué cette adresse e-mail.",
+        code,
+        link,
+        hours,
     )
 
 
@@ -905,16 +921,13 @@ def recovery_email_subject(school: SchoolConfig) -> str:
 
 def recovery_email_text(school: SchoolConfig, prenom: str, code: str, link: str, hours: int) -> str:
     """Plain-text part of the recovery e-mail."""
-    return (
-        f"Bonjour {prenom},\n\n"
-        f"Quelqu'un (sans doute vous) a demandé à changer le mot de passe de votre compte "
-        f"{school.ent_nom} avec notre assistant Telegram.\n\n"
-        f"Votre code : {code}\n\n"
-        "Tapez ce code dans la conversation Telegram, ou ouvrez ce lien sur votre téléphone :\n"
-        f"{link}\n\n"
-        f"Le code et le lien sont valables {hours} heures et ne servent qu'une fois.\n\n"
-        "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe ne change pas.\n\n"
-        "Ce message est envoyé automatiquement, merci de ne pas y répondre."
+    return code_email_text(
+        prenom,
+        "Vous avez demandé à changer le mot de passe de votre compte "
+        f"{_account_text(school)} avec notre assistant Telegram.",
+        code,
+        link,
+        hours,
     )
 
 
@@ -1100,16 +1113,13 @@ def email_change_subject(school: SchoolConfig) -> str:
 
 def email_change_text(school: SchoolConfig, prenom: str, code: str, link: str, hours: int) -> str:
     """Plain-text part of the e-mail that proves a new address."""
-    return (
-        f"Bonjour {prenom},\n\n"
-        f"Vous avez demandé à utiliser cette adresse pour retrouver le mot de passe de votre "
-        f"compte {school.ent_nom} ({school.etablissement}), avec notre assistant Telegram.\n\n"
-        f"Votre code de confirmation : {code}\n\n"
-        "Tapez ce code dans la conversation Telegram, ou ouvrez ce lien sur votre téléphone :\n"
-        f"{link}\n\n"
-        f"Le code et le lien sont valables {hours} heures et ne servent qu'une fois.\n\n"
-        "Si vous n'avez rien demandé, ignorez ce message : rien ne sera modifié.\n\n"
-        "Ce message est envoyé automatiquement, merci de ne pas y répondre."
+    return code_email_text(
+        prenom,
+        "Vous avez demandé à utiliser cette adresse pour retrouver le mot de passe de votre "
+        f"compte {_account_text(school)}, avec notre assistant Telegram.",
+        code,
+        link,
+        hours,
     )
 
 

@@ -88,3 +88,20 @@ def test_code_emails_share_one_template(
     assert button in html and why in html and "12345678" in html
     assert "Léa &lt;b&gt;" in html and 'href="https://t.me/b?start=tok&amp;x"' in html
     assert "48 heures" in html and html.count("<p>Bonjour") == 1
+
+
+@pytest.mark.parametrize(
+    ("builder", "why"),
+    [
+        (texts.verification_email_text, "Vous activez votre compte"),
+        (texts.recovery_email_text, "changer le mot de passe"),
+        (texts.email_change_text, "utiliser cette adresse"),
+    ],
+)
+def test_code_email_texts_share_one_template(
+    school: SchoolConfig, builder: Callable[..., str], why: str
+) -> None:
+    text = builder(school, "Léa", "12345678", "https://t.me/b?start=tok", 48)
+    assert why in text and school.ent_nom in text
+    assert "Votre code de confirmation : 12345678" in text and "https://t.me/b?start=tok" in text
+    assert "48 heures" in text and text.startswith("Bonjour Léa,")
