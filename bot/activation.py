@@ -27,7 +27,7 @@ from bot.security import (
     normalise_answer,
     normalise_identifiant,
 )
-from bot.throttle import ThrottlePolicy
+from bot.throttle import ThrottlePolicy, identifiant_key
 from storage.accounts import Account, AccountDirectory, AccountStatus, ActivationRecord
 from storage.records import RecordRepository
 from storage.sessions import ConversationSession, SessionRepository
@@ -189,7 +189,7 @@ class ActivationService:
         await self.sessions.save(session)
 
     def _key(self, identifiant: str) -> str:
-        return self.keyed.digest(normalise_identifiant(identifiant), purpose="identifiant")
+        return identifiant_key(self.keyed, identifiant)
 
     # --- step 1: provisional credentials -------------------------------------------------
 

@@ -20,7 +20,7 @@ from bot.security import (
     generate_provisional_password,
     normalise_identifiant,
 )
-from bot.throttle import ThrottlePolicy
+from bot.throttle import ThrottlePolicy, identifiant_key
 from storage.records import RecordRepository
 from storage.staff import (
     CGU_EVENTS,
@@ -206,8 +206,7 @@ class StaffService:
     clock: Clock = utc_now
 
     def _key(self, identifiant_norm: str) -> str:
-        # The same key as the activation's throttle (bot.activation.ActivationService._key).
-        return self.keyed.digest(identifiant_norm, purpose="identifiant")
+        return identifiant_key(self.keyed, identifiant_norm)
 
     async def find(self, identifiant: str) -> StaffAccount | None:
         """The account of this identifier, without case or surrounding spaces."""

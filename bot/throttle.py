@@ -8,7 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.security import KeyedHasher, normalise_identifiant
 from storage.throttle import ThrottleCounters
+
+
+def identifiant_key(keyed: KeyedHasher, identifiant: str) -> str:
+    """The throttle key of an identifier, known or not: a keyed hash of its normalised form
+    (activation, recovery, « Mon compte » and the staff tools share it)."""
+    return keyed.digest(normalise_identifiant(identifiant), purpose="identifiant")
 
 
 @dataclass(frozen=True)

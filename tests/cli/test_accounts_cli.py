@@ -19,6 +19,7 @@ from argon2.exceptions import VerifyMismatchError
 
 from bot.cli import main
 from bot.security import KeyedHasher, load_or_create_server_secret, normalise_identifiant
+from bot.throttle import identifiant_key
 from storage.accounts import ActivationRecord, SqliteAccountDirectory
 from storage.db import Database
 from storage.sessions import ConversationSession, SessionRepository
@@ -266,7 +267,7 @@ def test_unlock_lifts_the_lock(imported: Path, capsys: pytest.CaptureFixture[str
         database = await Database.open(imported / "data" / "bot.sqlite3")
         try:
             keyed = KeyedHasher(load_or_create_server_secret(imported / "data" / "server.key"))
-            key = keyed.digest("sam.roux", purpose="identifiant")
+            key = identifiant_key(keyed, "sam.roux")
             await ThrottleRepository(database).record_failure(key, datetime.now(UTC), lock=True)
         finally:
             await database.close()
