@@ -432,6 +432,11 @@ class ActivationService:
             return Result(Outcome.THROTTLED, retry_after=wait)
         return Result(Outcome.WRONG)
 
+    async def flow_of_link(self, token: str) -> str | None:
+        """The procedure whose session sent the link ``token`` (None if no session did)."""
+        session = await self.sessions.find_by_token_hash(self.keyed.digest(token, purpose="token"))
+        return session.flow if session else None
+
     async def verify_link(self, telegram_user_id: int, token: str) -> Result:
         """The deep link ``/start <token>`` from the e-mail."""
         now = self.clock()

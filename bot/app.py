@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -15,8 +16,6 @@ from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
-    CallbackQueryHandler,
-    CommandHandler,
     ContextTypes,
     Defaults,
     MessageHandler,
@@ -29,7 +28,6 @@ from bot.activation import ActivationService, ActivationSettings, Clock, utc_now
 from bot.concurrency import PerChatUpdateProcessor
 from bot.mail import Mailer
 from bot.my_account import MyAccountService
-from bot.persistence import SessionStepsPersistence
 from bot.recovery import RecoveryService
 from bot.school import SchoolConfig, load_school_config
 from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
@@ -38,7 +36,8 @@ from bot.staff import StaffService
 from bot.throttle import ThrottlePolicy
 from conversations import common
 from conversations.account import account_handlers, add_account_handlers
-from conversations.flows import build_conversation_handler
+from conversations.flows import build_router
+from conversations.router import Procedure
 from conversations.staff import staff_handlers
 from storage.accounts import SqliteAccountDirectory
 from storage.db import Database
@@ -179,11 +178,6 @@ class BotServices:
             await self.database.close()
             self.database = None
 
-    async def load_steps(self, name: str) -> dict[tuple[int, int], str]:
-        """Saved steps of every open session (for the persistence adapter)."""
-        await self.open()
-        return await self.activation.sessions.steps()
-
 
 def build_application(
     settings: Settings,
@@ -191,8 +185,10 @@ def build_application(
     school: SchoolConfig | None = None,
     clock: Clock = utc_now,
     mailer: Mailer | None = None,
+    extra_procedures: Sequence[Procedure] = (),
 ) -> Application:
-    """Build the bot: handlers, per-chat ordering, persistence of steps, commands menu."""
+    """Build the bot: handlers (routed by the step saved in SQLite), per-chat ordering.
+    ``extra_procedures`` are registered after the bot's own (a duplicate step is refused)."""
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     school = school or load_school_config(settings.school_config_path())
@@ -210,16 +206,16 @@ def build_application(
             )
         )
         .concurrent_updates(PerChatUpdateProcessor())
-        .persistence(SessionStepsPersistence(services.load_steps))
         .build()
     )
     application.bot_data[common.SERVICES_KEY] = services
-    add_handlers(application)
+    add_handlers(application, extra_procedures)
     return application
 
 
-def add_handlers(application: Application) -> None:
-    """All handlers, in order: groups first, then the conversation, then the catch-alls."""
+def add_handlers(application: Application, extra_procedures: Sequence[Procedure] = ()) -> None:
+    """All handlers, in order: groups first, then « Mon compte » and staff, then the router
+    of the procedures (which also answers a chat outside any procedure)."""
     private = filters.ChatType.PRIVATE
     application.add_handler(
         MessageHandler(~private & filters.COMMAND, common.on_group_message), group=-1
@@ -229,11 +225,9 @@ def add_handlers(application: Application) -> None:
         application.add_handler(handler)
     staff_ids = application.bot_data[common.SERVICES_KEY].settings.staff_telegram_ids
     application.add_handlers(staff_handlers(staff_ids))
-    application.add_handler(build_conversation_handler())
-    application.add_handler(CommandHandler("aide", common.on_help_outside, filters=private))
-    application.add_handler(CommandHandler("annuler", common.on_cancel_outside, filters=private))
-    application.add_handler(CallbackQueryHandler(common.on_outside_flow))
-    application.add_handler(MessageHandler(private, common.on_outside_flow))
+    router = build_router(extra_procedures)
+    application.bot_data[common.REGISTRY_KEY] = router.registry
+    application.add_handler(router)
     application.add_error_handler(_on_error)
 
 

@@ -2,21 +2,29 @@
 
 Handlers are thin: they read the update, call :class:`bot.activation.ActivationService`, which
 saves the new step before anything is sent, and render a text of :mod:`bot.texts`. The states
-belong to the one ConversationHandler of :mod:`conversations.flows`, whose state is the step
-saved in the database (see :mod:`bot.persistence`): a restarted bot resumes every chat.
+are registered in :mod:`conversations.flows`; the router sends each update to the handlers of
+the step saved in the database, so a restarted bot resumes every chat.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
 
 from bot import texts
-from bot.activation import START_PAYLOAD_ACTIVATE, ActivationService, Outcome, Result, Step
+from bot.activation import (
+    FLOW_ACTIVATION,
+    START_PAYLOAD_ACTIVATE,
+    ActivationService,
+    Outcome,
+    Result,
+    Step,
+)
 from bot.mail import mask_email
-from conversations import my_account, recovery
+from conversations import recovery
 from conversations.common import (
     END,
     State,
@@ -27,14 +35,17 @@ from conversations.common import (
     mark_choice,
     on_email_button,
     on_stale_button,
+    parse_button,
     read_secret,
-    recovery_service,
+    registry,
+    render_link_failure,
     send,
     service,
     show_current_step,
     text_of,
     with_session,
 )
+from conversations.router import Procedure
 from storage.sessions import ConversationSession
 
 logger = logging.getLogger(__name__)
@@ -197,40 +208,28 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State 
 
 
 async def on_start_with_payload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State | None:
-    """/start <token>: the link of an e-mail (activation, forgotten password, new address);
+    """/start <token>: the link of an e-mail, handled by the procedure whose session sent it;
     ``/start activer`` (the link of staff letters) is /activer."""
-    svc = service(context)
-    user = update.effective_user
-    assert user
     token = (context.args or [""])[0]
     if token == START_PAYLOAD_ACTIVATE:
         return await on_activer(update, context)
+    flow = await service(context).flow_of_link(token)
+    procedure = registry(context).get(flow) if flow else None
+    if procedure is None or procedure.on_link is None:
+        return await render_link_failure(update, context, Result(Outcome.INVALID))
+    return await procedure.on_link(update, context, token)  # type: ignore[no-any-return]
+
+
+async def on_link(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> State | None:
+    """The link of the activation's e-mail: the address is verified."""
+    svc = service(context)
+    user = update.effective_user
+    assert user
     result = await svc.verify_link(user.id, token)
-    if result.outcome == Outcome.INVALID:
-        result = await recovery_service(context).verify_link(user.id, token)
-        if result.outcome == Outcome.OK:
-            session = await current_session(update, context)
-            if session is not None:
-                return await show_current_step(
-                    update, context, session, texts.RECOVERY_VERIFIED, full=True
-                )
-    if result.outcome == Outcome.INVALID:
-        result = await my_account.my_account_service(context).verify_link(user.id, token)
-        state = await my_account.render_link(update, context, result)
-        if state is not None:
-            return state
-    session = await current_session(update, context)
+    session = await svc.session_of(user.id)
     if result.outcome == Outcome.OK and session:
         return await show_step(update, svc, session, texts.EMAIL_VERIFIED)
-    if result.outcome == Outcome.EXPIRED and session:
-        return await show_current_step(
-            update, context, session, texts.VERIFICATION_EXPIRED, full=True
-        )
-    text = texts.LINK_OTHER_ACCOUNT if result.outcome == Outcome.OTHER_USER else texts.LINK_INVALID
-    await send(update, text)
-    if session is not None:
-        return await show_current_step(update, context, session, full=True)
-    return END
+    return await render_link_failure(update, context, result)
 
 
 async def on_activer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State | None:
@@ -247,9 +246,10 @@ async def on_resume_or_restart(update: Update, context: ContextTypes.DEFAULT_TYP
     query = update.callback_query
     assert query is not None
     session = await current_session(update, context)
-    action, _, nonce = (query.data or "").partition(":go:")
-    if session is None or nonce != session.prompt_nonce:
+    data = parse_button(query.data)
+    if session is None or data is None or data.nonce != session.prompt_nonce:
         return await on_stale_button(update, context)
+    action = data.prefix
     await query.answer()
     await mark_choice(query)
     if action == "restart":
@@ -515,8 +515,13 @@ async def on_password_confirmation(
     return await show_step(update, svc, session)
 
 
-def states() -> dict[object, list[BaseHandler]]:
-    """The activation's states for the ConversationHandler of :mod:`conversations.flows`."""
+def procedure() -> Procedure:
+    """The activation, for the registry of :mod:`conversations.flows`."""
+    return Procedure(FLOW_ACTIVATION, states(), show_current, on_link=on_link)
+
+
+def states() -> dict[str, list[BaseHandler[Any, Any, Any]]]:
+    """The activation's steps and their handlers."""
     text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
     email_buttons = button_handler("em", service, _on_email_button)
     question_buttons = button_handler("q", service, _on_question)

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import CallbackQueryHandler, ContextTypes, ConversationHandler
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, ConversationHandler
 
 from bot import texts
-from bot.activation import ActivationService, Result
+from bot.activation import ActivationService, Outcome, Result
 from bot.recovery import RecoveryService
 from storage.sessions import ConversationSession
+
+if TYPE_CHECKING:
+    from bot.app import BotServices
+    from conversations.router import ProcedureRegistry
 
 logger = logging.getLogger(__name__)
 
 SERVICES_KEY = "services"
+REGISTRY_KEY = "procedures"
 
 
 END = ConversationHandler.END
@@ -32,6 +37,16 @@ ButtonHandler = Callable[
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[State | None]]
 
 
+def services(application: Application[Any, Any, Any, Any, Any, Any]) -> BotServices:
+    """The services of this application (opened at start-up)."""
+    return application.bot_data[SERVICES_KEY]  # type: ignore[no-any-return]
+
+
+def registry(context: ContextTypes.DEFAULT_TYPE) -> ProcedureRegistry:
+    """The procedures of this application (see :mod:`conversations.flows`)."""
+    return context.application.bot_data[REGISTRY_KEY]  # type: ignore[no-any-return]
+
+
 def service(context: ContextTypes.DEFAULT_TYPE) -> ActivationService:
     """The activation service of this application (opened at start-up)."""
     return context.application.bot_data[SERVICES_KEY].activation
@@ -40,6 +55,23 @@ def service(context: ContextTypes.DEFAULT_TYPE) -> ActivationService:
 def recovery_service(context: ContextTypes.DEFAULT_TYPE) -> RecoveryService:
     """The password-recovery service of this application."""
     return context.application.bot_data[SERVICES_KEY].recovery
+
+
+class ButtonData(NamedTuple):
+    """The data of a button: ``prefix:arg:nonce`` (the nonce of the prompt that showed it)."""
+
+    prefix: str
+    arg: str
+    nonce: str
+
+
+def parse_button(data: str | None) -> ButtonData | None:
+    """The one parser of button data; None for anything not of the shape ``prefix:arg:nonce``
+    (forged, truncated, or of an older format)."""
+    parts = (data or "").split(":")
+    if len(parts) != 3 or not all(parts):
+        return None
+    return ButtonData(*parts)
 
 
 def button(label: str, action: str, nonce: str) -> InlineKeyboardButton:
@@ -96,26 +128,16 @@ def button_handler(
     ) -> State | None:
         query = update.callback_query
         assert query is not None
-        parts = (query.data or "").split(":")
-        if len(parts) != 3 or parts[2] != session.prompt_nonce:
+        data = parse_button(query.data)
+        if data is None or data.nonce != session.prompt_nonce:
             return await on_stale_button(update, context)
         await query.answer()
-        return await handler(update, context, svc, session, parts[1])
+        return await handler(update, context, svc, session, data.arg)
 
     return CallbackQueryHandler(with_session(get_service)(guarded), pattern=rf"^{prefix}:")
 
 
 # --- the current step of any procedure --------------------------------------------------------
-
-StepShower = Callable[
-    [Update, ContextTypes.DEFAULT_TYPE, ConversationSession, str, bool], Awaitable[State]
-]
-_STEP_SHOWERS: dict[str, StepShower] = {}
-
-
-def register_flow(flow: str, shower: StepShower) -> None:
-    """Say how to show the current step of ``flow`` (for help, stale buttons, odd input)."""
-    _STEP_SHOWERS[flow] = shower
 
 
 async def current_session(
@@ -134,8 +156,29 @@ async def show_current_step(
     *,
     full: bool = False,
 ) -> State:
-    """Show the step the user is at again."""
-    return await _STEP_SHOWERS[session.flow](update, context, session, intro, full)
+    """Show the step the user is at again (through its procedure in the registry)."""
+    procedure = registry(context).get(session.flow)
+    if procedure is None:  # a procedure this version of the bot no longer has
+        await send(update, intro + texts.OUTSIDE_FLOW)
+        return END
+    return await procedure.show_current(update, context, session, intro, full)  # type: ignore[no-any-return]
+
+
+async def render_link_failure(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, result: Result
+) -> State | None:
+    """What every procedure says of a link it could not accept: expired (its step again),
+    opened from another Telegram account, or unknown; then the current step, if any."""
+    session = await current_session(update, context)
+    if result.outcome == Outcome.EXPIRED and session:
+        return await show_current_step(
+            update, context, session, texts.VERIFICATION_EXPIRED, full=True
+        )
+    text = texts.LINK_OTHER_ACCOUNT if result.outcome == Outcome.OTHER_USER else texts.LINK_INVALID
+    await send(update, text)
+    if session is not None:
+        return await show_current_step(update, context, session, full=True)
+    return END
 
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State | None:

@@ -1,41 +1,48 @@
-"""The one ConversationHandler of the bot: the states of every procedure (activation, forgotten
-password, « Mon compte » changes) side by side, with the commands and fallbacks they share.
+"""The procedures of the bot and the one router that carries their steps.
 
-One handler, because a user is in one procedure at a time (one session row a user) and a link
-from an e-mail must reach whichever procedure sent it.
+Every procedure (activation, forgotten password, « Mon compte » changes) registers itself here
+with one line; the router (:mod:`conversations.router`) sends each update to the handlers of the
+step saved for the user, with the commands and fallbacks all procedures share.
 """
 
 from __future__ import annotations
 
-import warnings
+from collections.abc import Sequence
+from typing import Any
 
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler
 from telegram.ext import filters as f
-from telegram.warnings import PTBUserWarning
 
-from bot.activation import FLOW_ACTIVATION
-from bot.my_account import FLOW_MY_ACCOUNT
-from bot.recovery import FLOW_RECOVERY
 from conversations import activation, my_account, recovery
 from conversations.common import (
     on_cancel,
+    on_cancel_outside,
     on_help,
+    on_help_outside,
+    on_outside_flow,
     on_stale_button,
     on_unexpected,
-    register_flow,
+    services,
 )
+from conversations.router import Procedure, ProcedureRegistry, StepRouter
+from storage.sessions import ConversationSession
 
-CONVERSATION_NAME = "parcours"
+
+def procedures() -> list[Procedure]:
+    """The registry's lines: one a procedure."""
+    return [activation.procedure(), recovery.procedure(), my_account.procedure()]
 
 
-def build_conversation_handler() -> ConversationHandler:
-    """Every procedure's states; entry points and fallbacks shared by all."""
-    # Buttons are checked against the nonce of the session's current prompt, so tracking
-    # callback queries per message (per_message=True) is not needed: silence PTB's reminder.
-    warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
-    register_flow(FLOW_ACTIVATION, activation.show_current)
-    register_flow(FLOW_RECOVERY, recovery.show_current)
-    register_flow(FLOW_MY_ACCOUNT, my_account.show_current)
+async def _load_session(
+    application: Application[Any, Any, Any, Any, Any, Any], telegram_user_id: int
+) -> ConversationSession | None:
+    return await services(application).activation.sessions.get(telegram_user_id)
+
+
+def build_router(extra: Sequence[Procedure] = ()) -> StepRouter:
+    """Every procedure's steps; commands and fallbacks shared by all. Two procedures that
+    declare the same step (or name) are refused here, at start-up."""
+    registry = ProcedureRegistry([*procedures(), *extra])
     private = f.ChatType.PRIVATE
     commands = [
         CommandHandler("start", activation.on_start_with_payload, filters=private, has_args=1),
@@ -43,18 +50,21 @@ def build_conversation_handler() -> ConversationHandler:
         CommandHandler("activer", activation.on_activer, filters=private),
         CommandHandler("motdepasse", recovery.start_recovery, filters=private),
     ]
-    return ConversationHandler(
-        name=CONVERSATION_NAME,
-        persistent=True,
-        entry_points=[*commands, *my_account.entry_points()],
-        states={**activation.states(), **recovery.states(), **my_account.states()},
+    return StepRouter(
+        registry,
+        _load_session,
+        commands=commands,
         fallbacks=[
-            *commands,
             CommandHandler("aide", on_help, filters=private),
             CommandHandler("annuler", on_cancel, filters=private),
             CallbackQueryHandler(activation.on_resume_or_restart, pattern=r"^(resume|restart):go:"),
             CallbackQueryHandler(on_stale_button),
             MessageHandler(private, on_unexpected),
         ],
-        allow_reentry=True,
+        outside=[
+            CommandHandler("aide", on_help_outside, filters=private),
+            CommandHandler("annuler", on_cancel_outside, filters=private),
+            CallbackQueryHandler(on_outside_flow),
+            MessageHandler(private, on_outside_flow),
+        ],
     )

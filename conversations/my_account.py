@@ -1,13 +1,14 @@
 """« Mon compte » changes: a new recovery e-mail, new secret questions (buttons of /moncompte).
 
-The states belong to the one ConversationHandler built in :mod:`conversations.flows`; the
-rules live in :class:`bot.my_account.MyAccountService`. Every change first asks the current
-ENT password; the stored e-mail changes only once the new one is proven.
+Registered in :mod:`conversations.flows`; the rules live in
+:class:`bot.my_account.MyAccountService`. Every change first asks the current ENT password;
+the stored e-mail changes only once the new one is proven.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
@@ -21,7 +22,7 @@ from telegram.ext import (
 from bot import texts
 from bot.activation import Outcome, Result
 from bot.mail import mask_email
-from bot.my_account import Change, MyAccountService, MyAccountStep
+from bot.my_account import FLOW_MY_ACCOUNT, Change, MyAccountService, MyAccountStep
 from conversations.common import (
     END,
     SERVICES_KEY,
@@ -32,10 +33,12 @@ from conversations.common import (
     mark_choice,
     on_email_button,
     read_secret,
+    render_link_failure,
     send,
     text_of,
     with_session,
 )
+from conversations.router import Procedure
 from storage.sessions import ConversationSession
 
 CHANGE_BUTTON = re.compile(r"^mc:(email|questions):(\d{1,18})$")
@@ -335,13 +338,31 @@ async def on_answer(
     return await show_step(update, svc, session)
 
 
-def entry_points() -> list[BaseHandler]:
+async def on_link(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> State | None:
+    """The link of the new address's e-mail."""
+    user = update.effective_user
+    assert user
+    result = await my_account_service(context).verify_link(user.id, token)
+    state = await render_link(update, context, result)
+    if state is not None:
+        return state
+    return await render_link_failure(update, context, result)
+
+
+def procedure() -> Procedure:
+    """« Mon compte » changes, for the registry of :mod:`conversations.flows`."""
+    return Procedure(
+        FLOW_MY_ACCOUNT, states(), show_current, entry_points=entry_points(), on_link=on_link
+    )
+
+
+def entry_points() -> list[BaseHandler[Any, Any, Any]]:
     """The /moncompte buttons that open a change (entry points of the one handler)."""
     return [CallbackQueryHandler(on_change_button, pattern=r"^mc:")]
 
 
-def states() -> dict[object, list[BaseHandler]]:
-    """This procedure's states for the ConversationHandler of :mod:`conversations.flows`."""
+def states() -> dict[str, list[BaseHandler[Any, Any, Any]]]:
+    """This procedure's steps and their handlers."""
     text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
     email_buttons = button_handler("mce", my_account_service, _on_email_button)
     question_buttons = button_handler("mcq", my_account_service, _on_question)

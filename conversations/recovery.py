@@ -1,17 +1,18 @@
 """« Mot de passe oublié » (/motdepasse, or the button of /start): its states and handlers.
 
-The states belong to the one ConversationHandler built in :mod:`conversations.flows`; the
-rules live in :class:`bot.recovery.RecoveryService`.
+Registered in :mod:`conversations.flows`; the rules live in :class:`bot.recovery.RecoveryService`.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot import texts
 from bot.activation import Outcome
-from bot.recovery import RecoveryService, RecoveryStep
+from bot.recovery import FLOW_RECOVERY, RecoveryService, RecoveryStep
 from conversations.common import (
     END,
     State,
@@ -20,10 +21,12 @@ from conversations.common import (
     mark_choice,
     read_secret,
     recovery_service,
+    render_link_failure,
     send,
     text_of,
     with_session,
 )
+from conversations.router import Procedure
 from storage.sessions import ConversationSession
 
 
@@ -210,8 +213,25 @@ async def on_password_confirmation(
     return END
 
 
-def states() -> dict[object, list[BaseHandler]]:
-    """The recovery's states for the ConversationHandler of :mod:`conversations.flows`."""
+async def on_link(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> State | None:
+    """The link of the recovery e-mail: the code is proven, on to the new password."""
+    svc = recovery_service(context)
+    user = update.effective_user
+    assert user
+    result = await svc.verify_link(user.id, token)
+    session = await svc.session_of(user.id)
+    if result.outcome == Outcome.OK and session:
+        return await show_step(update, svc, session, texts.RECOVERY_VERIFIED)
+    return await render_link_failure(update, context, result)
+
+
+def procedure() -> Procedure:
+    """« Mot de passe oublié », for the registry of :mod:`conversations.flows`."""
+    return Procedure(FLOW_RECOVERY, states(), show_current, on_link=on_link)
+
+
+def states() -> dict[str, list[BaseHandler[Any, Any, Any]]]:
+    """The recovery's steps and their handlers."""
     text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
     method_buttons: CallbackQueryHandler = button_handler("mdp", recovery_service, _on_method)
     return {

@@ -1,0 +1,150 @@
+"""Routing by the step saved in the database: the registry of procedures and the one handler
+that sends each update of a private chat to the handlers of the user's saved step.
+
+python-telegram-bot's ``ConversationHandler`` keeps each chat's state in memory and moves it
+only when a handler returns; when sending the answer fails after the step was saved, its state
+and the database disagree and the next input reaches the wrong step. Here the saved step is the
+only truth: every update reads the user's session first, then tries, in order, the entry points
+(commands, entry buttons), the handlers of that step, and the shared fallbacks — or, with no
+open procedure, the handlers for a chat outside any procedure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import Application, BaseHandler, ContextTypes
+
+from storage.sessions import ConversationSession
+
+State = str | int | None
+StepShower = Callable[
+    [Update, ContextTypes.DEFAULT_TYPE, ConversationSession, str, bool], Awaitable[Any]
+]
+LinkHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE, str], Awaitable[Any]]
+SessionLoader = Callable[
+    [Application[Any, Any, Any, Any, Any, Any], int], Awaitable[ConversationSession | None]
+]
+
+
+class DuplicateStepError(ValueError):
+    """Two procedures (or one, twice) declare the same step or name: refused at start-up."""
+
+
+@dataclass(frozen=True)
+class Procedure:
+    """What a procedure registers: its name (the session's ``flow``), its steps with their
+    handlers, how to show its current step again, its entry points (besides the commands shared
+    by all), and how it handles the link of its e-mail (``/start <token>``)."""
+
+    name: str
+    states: Mapping[str, Sequence[BaseHandler[Any, Any, Any]]]
+    show_current: StepShower
+    entry_points: Sequence[BaseHandler[Any, Any, Any]] = ()
+    on_link: LinkHandler | None = None
+    staff_labels: Mapping[str, str] = field(default_factory=dict)
+
+
+class ProcedureRegistry:
+    """The procedures of the bot; names and steps are unique across all of them."""
+
+    def __init__(self, procedures: Sequence[Procedure]) -> None:
+        self._by_name: dict[str, Procedure] = {}
+        self._by_step: dict[str, Procedure] = {}
+        for procedure in procedures:
+            if procedure.name in self._by_name:
+                raise DuplicateStepError(f"procedure {procedure.name!r} is registered twice")
+            self._by_name[procedure.name] = procedure
+            for step in procedure.states:
+                other = self._by_step.get(step)
+                if other is not None:
+                    raise DuplicateStepError(
+                        f"step {step!r} of procedure {procedure.name!r} "
+                        f"is already a step of {other.name!r}"
+                    )
+                self._by_step[step] = procedure
+
+    def __iter__(self) -> Any:
+        return iter(self._by_name.values())
+
+    def get(self, name: str) -> Procedure | None:
+        """The procedure called ``name``, if registered."""
+        return self._by_name.get(name)
+
+    def handlers_of(self, session: ConversationSession) -> Sequence[BaseHandler[Any, Any, Any]]:
+        """The handlers of the session's saved step (none if the step is unknown)."""
+        procedure = self._by_name.get(session.flow)
+        if procedure is None:
+            return ()
+        return procedure.states.get(session.step, ())
+
+    def entry_points(self) -> list[BaseHandler[Any, Any, Any]]:
+        """Every procedure's own entry points, in registration order."""
+        return [handler for procedure in self for handler in procedure.entry_points]
+
+    def staff_label(self, step: str) -> str | None:
+        """What staff read for ``step``, if a procedure labels it."""
+        procedure = self._by_step.get(step)
+        return procedure.staff_labels.get(step) if procedure else None
+
+
+class StepRouter(BaseHandler[Update, Any, Any]):
+    """One handler for every update of a private chat (and every button press): the user's
+    saved session decides which handlers are tried."""
+
+    def __init__(
+        self,
+        registry: ProcedureRegistry,
+        load_session: SessionLoader,
+        *,
+        commands: Sequence[BaseHandler[Any, Any, Any]],
+        fallbacks: Sequence[BaseHandler[Any, Any, Any]],
+        outside: Sequence[BaseHandler[Any, Any, Any]],
+    ) -> None:
+        super().__init__(self._never_called)
+        self.registry = registry
+        self._load_session = load_session
+        self._entry_points = [*commands, *registry.entry_points()]
+        self._fallbacks = list(fallbacks)
+        self._outside = list(outside)
+
+    @staticmethod
+    async def _never_called(update: object, context: object) -> None:  # pragma: no cover
+        raise AssertionError("StepRouter dispatches to its handlers")
+
+    def check_update(self, update: object) -> bool:
+        """Private chats and button presses with a user."""
+        if not isinstance(update, Update) or update.effective_user is None:
+            return False
+        if update.callback_query is not None:
+            return True
+        chat = update.effective_chat
+        return chat is not None and chat.type == ChatType.PRIVATE
+
+    def candidates(
+        self, session: ConversationSession | None
+    ) -> list[BaseHandler[Any, Any, Any]]:
+        """The handlers to try for a user with ``session``, in order."""
+        if session is None:
+            return [*self._entry_points, *self._outside]
+        return [*self._entry_points, *self.registry.handlers_of(session), *self._fallbacks]
+
+    async def handle_update(  # type: ignore[override]
+        self,
+        update: Update,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        check_result: object,
+        context: Any,
+    ) -> object:
+        """Read the saved session, then run the first handler that takes the update."""
+        assert update.effective_user is not None
+        session = await self._load_session(application, update.effective_user.id)
+        for handler in self.candidates(session):
+            check = handler.check_update(update)
+            if check is not None and check is not False:
+                return await handler.handle_update(update, application, check, context)
+        return None
