@@ -32,7 +32,7 @@ def _settings(tmp_path: Path) -> Settings:
 def test_the_bots_procedures_have_unique_steps() -> None:
     registry = ProcedureRegistry(procedures())
     names = [procedure.name for procedure in registry]
-    assert names == ["activation", "recovery", "my_account"]
+    assert names == ["activation", "recovery", "moncompte"]
 
 
 def test_a_duplicate_step_is_refused_when_the_bot_is_built(tmp_path: Path) -> None:
