@@ -43,11 +43,16 @@ class Database:
     """One aiosqlite connection shared by the repositories.
 
     Writes go through :meth:`transaction`, which serialises them with an asyncio lock and
-    commits before returning, so a step is on disk before the bot answers.
+    commits before returning, so a step is on disk before the bot answers. Reads
+    (:meth:`fetch_one`, :meth:`fetch_all`) go through a second, read-only connection: they see
+    only committed rows, never those of another coroutine's open transaction.
     """
 
-    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
+    def __init__(
+        self, connection: aiosqlite.Connection, path: Path, reader: aiosqlite.Connection | None
+    ) -> None:
         self.connection = connection
+        self.reader = reader or connection
         self.path = path
         self._write_lock = asyncio.Lock()
 
@@ -61,12 +66,19 @@ class Database:
         await connection.execute("PRAGMA synchronous = FULL")
         await connection.execute("PRAGMA foreign_keys = ON")
         await connection.execute("PRAGMA busy_timeout = 5000")
-        database = cls(connection, path)
+        database = cls(connection, path, None)
         await database.migrate()
+        reader = await aiosqlite.connect(path, isolation_level=None)
+        reader.row_factory = aiosqlite.Row
+        await reader.execute("PRAGMA query_only = ON")
+        await reader.execute("PRAGMA busy_timeout = 5000")
+        database.reader = reader
         return database
 
     async def close(self) -> None:
-        """Close the connection."""
+        """Close both connections."""
+        if self.reader is not self.connection:
+            await self.reader.close()
         await self.connection.close()
 
     async def migrate(self) -> list[str]:
@@ -104,13 +116,13 @@ class Database:
             await self.connection.execute("COMMIT")
 
     async def fetch_one(self, sql: str, params: tuple[object, ...] = ()) -> aiosqlite.Row | None:
-        """First row of a query, or None."""
-        async with self.connection.execute(sql, params) as cursor:
+        """First row of a query (committed rows only), or None."""
+        async with self.reader.execute(sql, params) as cursor:
             return await cursor.fetchone()
 
     async def fetch_all(self, sql: str, params: tuple[object, ...] = ()) -> list[aiosqlite.Row]:
-        """All rows of a query."""
-        async with self.connection.execute(sql, params) as cursor:
+        """All rows of a query (committed rows only)."""
+        async with self.reader.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
 
