@@ -70,6 +70,7 @@ def _wrap(pdf: FPDF, text: str, size: float, style: str, height: float, width: f
     lines = pdf.multi_cell(
         width, height, text, align="L", dry_run=True, output=MethodReturnValue.LINES
     )
+    assert isinstance(lines, list)  # output=LINES
     return style, size, height, [str(line) for line in lines]
 
 

@@ -165,7 +165,7 @@ async def show_step(
     intro: str = "",
     *,
     full: bool = True,
-) -> Step:
+) -> str:
     """Send the prompt of the session's step (with ``intro`` before it) and return the step."""
     messages = prompt(svc, session, full=full)
     if intro:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -34,7 +34,7 @@ SessionHandler = Callable[
 ButtonHandler = Callable[
     [Update, ContextTypes.DEFAULT_TYPE, Any, ConversationSession, str], Awaitable[State | None]
 ]
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[State | None]]
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, State | None]]
 
 
 def services(application: Application[Any, Any, Any, Any, Any, Any]) -> BotServices:

@@ -10,7 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+)
 from telegram.ext import filters as f
 
 from conversations import activation, my_account, recovery
@@ -44,7 +50,7 @@ def build_router(extra: Sequence[Procedure] = ()) -> StepRouter:
     declare the same step (or name) are refused here, at start-up."""
     registry = ProcedureRegistry([*procedures(), *extra])
     private = f.ChatType.PRIVATE
-    commands = [
+    commands: list[BaseHandler[Any, Any, Any]] = [
         CommandHandler("start", activation.on_start_with_payload, filters=private, has_args=1),
         CommandHandler("start", activation.on_start, filters=private),
         CommandHandler("activer", activation.on_activer, filters=private),

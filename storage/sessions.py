@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import aiosqlite
 
@@ -55,7 +56,7 @@ _FIELDS = [f.name for f in dataclasses.fields(ConversationSession)]
 
 
 def _from_row(row: aiosqlite.Row) -> ConversationSession:
-    values = {
+    values: dict[str, Any] = {
         name: (from_db_time(row[name]) if name in _TIME_FIELDS else row[name]) for name in _FIELDS
     }
     return ConversationSession(**values)
