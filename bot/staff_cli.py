@@ -18,7 +18,13 @@ from pathlib import Path
 
 from bot import texts
 from bot.settings import Settings
-from bot.staff import EXPORT_COLUMNS, PasswordRefused, StaffService, bot_link
+from bot.staff import (
+    EXPORT_COLUMNS,
+    PasswordRefused,
+    StaffService,
+    bot_link,
+    spreadsheet_cell,
+)
 
 STAFF_COMMANDS = ("show", "reset", "unlock", "history", "export", "stats", "letters")
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -168,11 +174,17 @@ async def staff_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def write_export(path: Path, rows: list[dict[str, str]]) -> None:
-    """The export CSV: ``;`` separated, UTF-8 with BOM (opens as is in a spreadsheet)."""
+    """The export CSV: ``;`` separated, UTF-8 with BOM (opens as is in a spreadsheet), every
+    cell quoted and no cell read as a formula (OWASP « CSV Injection », see
+    :func:`bot.staff.spreadsheet_cell`)."""
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=EXPORT_COLUMNS, delimiter=";")
+        writer = csv.DictWriter(
+            handle, fieldnames=EXPORT_COLUMNS, delimiter=";", quoting=csv.QUOTE_ALL
+        )
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(
+            {name: spreadsheet_cell(value) for name, value in row.items()} for row in rows
+        )
 
 
 async def bot_username(settings: Settings) -> str | None:
