@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8080
     sandbox_database_path: Path = Path("data/sandbox.sqlite3")
+    # A non-loopback SANDBOX_HOST is refused unless this confirms it (the page has no login).
+    sandbox_allow_remote: bool = False
 
     @field_validator("staff_telegram_ids", mode="before")
     @classmethod

@@ -1241,3 +1241,29 @@ SANDBOX_ERRORS = {
     "too_many_users": "Trop d'utilisateurs dans le bac à sable : réinitialisez-le.",
     "resetting": "Réinitialisation en cours, réessayez dans un instant.",
 }
+
+
+# The sandbox on an address other machines can reach (``SANDBOX_HOST``, ``SANDBOX_ALLOW_REMOTE``).
+_SANDBOX_NOT_FOR_PRODUCTION = (
+    "Le bac à sable n'est pas fait pour la production : sa page n'a aucune authentification, "
+    "et quiconque la joint lit toutes les discussions et tous les e-mails, et parle au nom de "
+    "n'importe quel utilisateur."
+)
+
+
+def sandbox_remote_refused(host: str) -> str:
+    """``SANDBOX_HOST`` is not a loopback address and nothing confirmed it."""
+    return (
+        f"Le bac à sable refuse d'écouter sur « {host} » : cette adresse peut être jointe depuis "
+        f"d'autres machines.\n{_SANDBOX_NOT_FOR_PRODUCTION}\n"
+        "Pour cette machine seulement : SANDBOX_HOST=127.0.0.1 (le défaut).\n"
+        "Pour l'ouvrir quand même (réseau de confiance, démonstration) : SANDBOX_ALLOW_REMOTE=1."
+    )
+
+
+def sandbox_remote_warning(host: str) -> str:
+    """``SANDBOX_ALLOW_REMOTE`` confirmed a non-loopback ``SANDBOX_HOST``."""
+    return (
+        f"Attention : le bac à sable écoute sur « {host} », joignable depuis d'autres machines "
+        f"(SANDBOX_ALLOW_REMOTE=1).\n{_SANDBOX_NOT_FOR_PRODUCTION}"
+    )
