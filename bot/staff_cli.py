@@ -75,7 +75,9 @@ def actor() -> str:
 
 @asynccontextmanager
 async def open_staff_service(settings: Settings) -> AsyncIterator[StaffService]:
-    """The staff service over the configured database (closed on exit)."""
+    """The staff service over the configured database (closed on exit). Staff commands need
+    accounts, so they never create the database or the key: a missing one raises
+    :class:`storage.db.DatabaseMissing` or :class:`bot.security.ServerSecretMissing`."""
     from bot.app import throttle_policy
     from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
     from storage.db import Database
@@ -83,14 +85,15 @@ async def open_staff_service(settings: Settings) -> AsyncIterator[StaffService]:
     from storage.staff import StaffRepository
     from storage.throttle import ThrottleRepository
 
-    database = await Database.open(settings.database_path)
+    database = await Database.open(settings.database_path, create=False)
     try:
+        key = load_or_create_server_secret(settings.server_secret_file, create=False)
         yield StaffService(
             repository=StaffRepository(database),
             throttle=ThrottleRepository(database),
             records=RecordRepository(database),
             hasher=SecretHasher(settings.argon2),
-            keyed=KeyedHasher(load_or_create_server_secret(settings.server_secret_file)),
+            keyed=KeyedHasher(key),
             throttle_policy=throttle_policy(settings),
         )
     finally:

@@ -39,6 +39,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_USERNAME", "STAFF_TELEGRAM_IDS"):
         monkeypatch.delenv(name, raising=False)
     values = {
+        "ENT_BOT_HOME": str(tmp_path),  # no .env there: not even the project folder's is read
         "DATABASE_PATH": str(tmp_path / "data" / "bot.sqlite3"),
         "SERVER_SECRET_FILE": str(tmp_path / "data" / "server.key"),
         "SCHOOL_CONFIG": str(DATA / "school.toml"),

@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import socket
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -30,10 +31,11 @@ def start_run_bot(tmp_path: Path, **extra: str) -> subprocess.Popen[str]:
     }
     env.update({key.upper(): str(value) for key, value in CHEAP_ARGON2.items()})
     env.update({"SANDBOX_PORT": "0", "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "WARNING"})
+    env["ENT_BOT_HOME"] = str(tmp_path)  # the home: no .env read, data/ goes there
     env.update(extra)
     return subprocess.Popen(
         [sys.executable, str(PROJECT_ROOT / "run_bot.py")],
-        cwd=tmp_path,  # no .env here; the sandbox database goes to tmp_path/data
+        cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -62,6 +64,8 @@ def test_run_bot_without_token_starts_the_sandbox(tmp_path: Path) -> None:
         page = httpx.get(found.group(1) + "/", timeout=10)
         assert page.status_code == 200 and "Boîte mail" in page.text
         assert (tmp_path / "data" / "sandbox.sqlite3").exists()
+        assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
+        assert stat.S_IMODE((tmp_path / "data" / "sandbox.sqlite3").stat().st_mode) == 0o600
         assert not (tmp_path / "data" / "ent-bot.sqlite3").exists()
     finally:
         process.send_signal(signal.SIGINT)
