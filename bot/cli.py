@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import texts
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 
 logger = logging.getLogger("bot")
 
@@ -56,9 +56,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``run_bot.py``."""
+    """Entry point of ``run_bot.py``: a private file others can read and whose mode cannot be
+    changed, or a missing database or key a staff command needs, gets a French message (2)."""
+    from bot.security import ServerSecretMissing
+    from storage.db import DatabaseMissing
+    from storage.files import UnsafePermissions
+
+    try:
+        return _main(argv)
+    except UnsafePermissions as error:
+        print(texts.file_permissions_refused(str(error.path), error.mode), file=sys.stderr)
+    except DatabaseMissing as error:
+        print(texts.no_database(str(error.path)), file=sys.stderr)
+    except ServerSecretMissing as error:
+        print(texts.no_server_secret(str(error.path)), file=sys.stderr)
+    return 2
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = Settings()
+    settings = load_settings()
     configure_logging(settings.log_level)
     if args.command == "accounts" and args.accounts_command != "import":
         from bot.staff_cli import staff_command

@@ -18,6 +18,8 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from argon2.profiles import RFC_9106_LOW_MEMORY
 
+from storage.files import PRIVATE_FILE_MODE, ensure_private, make_private_folder
+
 SERVER_SECRET_BYTES = 32
 
 
@@ -111,16 +113,29 @@ class KeyedHasher:
         return hmac.compare_digest(self.digest(value, purpose=purpose), expected_digest)
 
 
-def load_or_create_server_secret(path: Path) -> bytes:
-    """The server secret at ``path``; 32 random bytes are written there (mode 600) if missing."""
+class ServerSecretMissing(FileNotFoundError):
+    """No server key where the settings point, and the caller must not create one."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"no server secret at {path}")
+        self.path = path
+
+
+def load_or_create_server_secret(path: Path, *, create: bool = True) -> bytes:
+    """The server secret at ``path``; 32 random bytes are written there (mode 600, its folder
+    700 if made) if missing, or :class:`ServerSecretMissing` with ``create=False``. A key that
+    others can read is tightened to 600 (or refused, see :func:`storage.files.ensure_private`)."""
     if path.exists():
+        ensure_private(path)
         key = path.read_bytes()
         if len(key) < SERVER_SECRET_BYTES:
             raise ValueError(f"{path} holds fewer than {SERVER_SECRET_BYTES} bytes")
         return key
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not create:
+        raise ServerSecretMissing(path)
+    make_private_folder(path.parent)
     key = secrets.token_bytes(SERVER_SECRET_BYTES)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(key)
     return key

@@ -6,10 +6,11 @@ questions) lives in the school file named by ``SCHOOL_CONFIG`` (see :mod:`bot.sc
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.mail import SmtpConfig, SmtpSecurity
@@ -17,6 +18,39 @@ from bot.password_policy import PasswordPolicy
 from bot.security import Argon2Params
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+HOME_VARIABLE = "ENT_BOT_HOME"
+# Relative values of these settings start from the home folder (see find_home).
+HOME_RELATIVE_PATHS = (
+    "database_path",
+    "server_secret_file",
+    "school_config",
+    "sandbox_database_path",
+)
+
+
+def find_home(
+    cwd: Path | None = None, project_root: Path = PROJECT_ROOT
+) -> tuple[Path, Path | None]:
+    """The folder relative paths start from, and the ``.env`` file to read (None if none):
+    ``ENT_BOT_HOME`` if set (with its ``.env`` if there is one); else the first folder with a
+    ``.env`` among the current folder and the project folder (that of ``run_bot.py``); else
+    the current folder."""
+    cwd = cwd or Path.cwd()
+    explicit = os.environ.get(HOME_VARIABLE, "").strip()
+    if explicit:
+        home = (cwd / Path(explicit).expanduser()).resolve()
+        return home, home / ".env" if (home / ".env").is_file() else None
+    for folder in (cwd, project_root):
+        if (folder / ".env").is_file():
+            return folder.resolve(), folder.resolve() / ".env"
+    return cwd.resolve(), None
+
+
+def load_settings() -> Settings:
+    """The settings of the command line: environment variables, then the home's ``.env``;
+    relative paths resolved from the home (see :func:`find_home`)."""
+    home, env_file = find_home()
+    return Settings(_env_file=env_file, ent_bot_home=home)  # type: ignore[call-arg]
 
 
 class Settings(BaseSettings):
@@ -31,6 +65,9 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
     # The bot's @username, for the link and QR code of staff letters (else asked with getMe).
     telegram_bot_username: str | None = None
+
+    # The folder relative paths start from (ENT_BOT_HOME; see find_home). None: the current one.
+    ent_bot_home: Path | None = None
 
     # Storage and secrets
     database_path: Path = Path("data/ent-bot.sqlite3")
@@ -84,6 +121,8 @@ class Settings(BaseSettings):
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8080
     sandbox_database_path: Path = Path("data/sandbox.sqlite3")
+    # A non-loopback SANDBOX_HOST is refused unless this confirms it (the page has no login).
+    sandbox_allow_remote: bool = False
 
     @field_validator("staff_telegram_ids", mode="before")
     @classmethod
@@ -91,6 +130,15 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _resolve_from_home(self) -> Settings:
+        home = (self.ent_bot_home or Path.cwd()).expanduser()
+        for name in HOME_RELATIVE_PATHS:
+            value: Path = getattr(self, name).expanduser()
+            if not value.is_absolute():
+                setattr(self, name, home / value)
+        return self
 
     @property
     def argon2(self) -> Argon2Params:

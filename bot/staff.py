@@ -56,6 +56,17 @@ EXPORT_COLUMNS = (
 )
 
 
+# OWASP « CSV Injection »: a spreadsheet reads a cell starting with one of these as a formula.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: str) -> str:
+    """``value`` safe to open in a spreadsheet (OWASP « CSV Injection »): a cell that starts
+    with ``= + - @``, tab or CR gets a leading single quote, so it is shown as text, never run
+    as a formula. Remove that one quote to get the value back."""
+    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+
+
 def step_reached(status: str, open_step: str | None, events: set[str]) -> str:
     """Where an account stands: active, the step of its open procedure, else the furthest step
     its audit trail shows since its last reset, else not started."""

@@ -18,7 +18,13 @@ from pathlib import Path
 
 from bot import texts
 from bot.settings import Settings
-from bot.staff import EXPORT_COLUMNS, PasswordRefused, StaffService, bot_link
+from bot.staff import (
+    EXPORT_COLUMNS,
+    PasswordRefused,
+    StaffService,
+    bot_link,
+    spreadsheet_cell,
+)
 
 STAFF_COMMANDS = ("show", "reset", "unlock", "history", "export", "stats", "letters")
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -69,7 +75,9 @@ def actor() -> str:
 
 @asynccontextmanager
 async def open_staff_service(settings: Settings) -> AsyncIterator[StaffService]:
-    """The staff service over the configured database (closed on exit)."""
+    """The staff service over the configured database (closed on exit). Staff commands need
+    accounts, so they never create the database or the key: a missing one raises
+    :class:`storage.db.DatabaseMissing` or :class:`bot.security.ServerSecretMissing`."""
     from bot.app import throttle_policy
     from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
     from storage.db import Database
@@ -77,14 +85,15 @@ async def open_staff_service(settings: Settings) -> AsyncIterator[StaffService]:
     from storage.staff import StaffRepository
     from storage.throttle import ThrottleRepository
 
-    database = await Database.open(settings.database_path)
+    database = await Database.open(settings.database_path, create=False)
     try:
+        key = load_or_create_server_secret(settings.server_secret_file, create=False)
         yield StaffService(
             repository=StaffRepository(database),
             throttle=ThrottleRepository(database),
             records=RecordRepository(database),
             hasher=SecretHasher(settings.argon2),
-            keyed=KeyedHasher(load_or_create_server_secret(settings.server_secret_file)),
+            keyed=KeyedHasher(key),
             throttle_policy=throttle_policy(settings),
         )
     finally:
@@ -168,11 +177,17 @@ async def staff_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def write_export(path: Path, rows: list[dict[str, str]]) -> None:
-    """The export CSV: ``;`` separated, UTF-8 with BOM (opens as is in a spreadsheet)."""
+    """The export CSV: ``;`` separated, UTF-8 with BOM (opens as is in a spreadsheet), every
+    cell quoted and no cell read as a formula (OWASP « CSV Injection », see
+    :func:`bot.staff.spreadsheet_cell`)."""
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=EXPORT_COLUMNS, delimiter=";")
+        writer = csv.DictWriter(
+            handle, fieldnames=EXPORT_COLUMNS, delimiter=";", quoting=csv.QUOTE_ALL
+        )
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(
+            {name: spreadsheet_cell(value) for name, value in row.items()} for row in rows
+        )
 
 
 async def bot_username(settings: Settings) -> str | None:

@@ -1241,3 +1241,64 @@ SANDBOX_ERRORS = {
     "too_many_users": "Trop d'utilisateurs dans le bac à sable : réinitialisez-le.",
     "resetting": "Réinitialisation en cours, réessayez dans un instant.",
 }
+
+
+# The sandbox on an address other machines can reach (``SANDBOX_HOST``, ``SANDBOX_ALLOW_REMOTE``).
+_SANDBOX_NOT_FOR_PRODUCTION = (
+    "Le bac à sable n'est pas fait pour la production : sa page n'a aucune authentification, "
+    "et quiconque la joint lit toutes les discussions et tous les e-mails, et parle au nom de "
+    "n'importe quel utilisateur."
+)
+
+
+def sandbox_remote_refused(host: str) -> str:
+    """``SANDBOX_HOST`` is not a loopback address and nothing confirmed it."""
+    return (
+        f"Le bac à sable refuse d'écouter sur « {host} » : cette adresse peut être jointe depuis "
+        f"d'autres machines.\n{_SANDBOX_NOT_FOR_PRODUCTION}\n"
+        "Pour cette machine seulement : SANDBOX_HOST=127.0.0.1 (le défaut).\n"
+        "Pour l'ouvrir quand même (réseau de confiance, démonstration) : SANDBOX_ALLOW_REMOTE=1."
+    )
+
+
+def sandbox_remote_warning(host: str) -> str:
+    """``SANDBOX_ALLOW_REMOTE`` confirmed a non-loopback ``SANDBOX_HOST``."""
+    return (
+        f"Attention : le bac à sable écoute sur « {host} », joignable depuis d'autres machines "
+        f"(SANDBOX_ALLOW_REMOTE=1).\n{_SANDBOX_NOT_FOR_PRODUCTION}"
+    )
+
+
+# Files of the installation (``ENT_BOT_HOME``; the database and the key are private, 0600).
+_HOME_RULE = (
+    "Les chemins relatifs partent du dossier de l'installation : ENT_BOT_HOME s'il est donné, "
+    "sinon le dossier du fichier .env lu (le dossier courant, sinon celui de run_bot.py), "
+    "sinon le dossier courant."
+)
+
+
+def no_database(path: str) -> str:
+    """A staff command found no database (it never creates one)."""
+    return (
+        f"Aucune base de données à {path} : cette commande n'en crée pas.\n{_HOME_RULE}\n"
+        "Lancez la commande depuis le dossier de l'installation, ou indiquez-le avec "
+        "ENT_BOT_HOME=/chemin/du/bot (ou DATABASE_PATH)."
+    )
+
+
+def no_server_secret(path: str) -> str:
+    """The database is there but not the server key (a new key would void every code sent)."""
+    return (
+        f"Aucune clé serveur à {path}, alors que la base de données existe : cette commande "
+        "n'en crée pas (une nouvelle clé rendrait caducs les codes et les liens envoyés).\n"
+        f"{_HOME_RULE}\nVérifiez SERVER_SECRET_FILE ou ENT_BOT_HOME."
+    )
+
+
+def file_permissions_refused(path: str, mode: int) -> str:
+    """A private file others can read, whose mode this user cannot change."""
+    return (
+        f"{path} est lisible par d'autres utilisateurs de la machine (droits {mode:04o}) et ce "
+        "compte ne peut pas changer ses droits : le bot refuse de s'en servir.\n"
+        f"Corrigez-les (chmod 600 {path}) ou lancez le bot avec le compte propriétaire du fichier."
+    )

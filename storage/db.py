@@ -12,6 +12,8 @@ from pathlib import Path
 
 import aiosqlite
 
+from storage.files import create_private_file, ensure_private, make_private_folder
+
 MIGRATIONS_PACKAGE = "storage.migrations"
 
 
@@ -39,6 +41,14 @@ def migration_scripts() -> list[tuple[int, str, str]]:
     return sorted(scripts)
 
 
+class DatabaseMissing(FileNotFoundError):
+    """No database file where the settings point (a command that only reads never makes one)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"no database at {path}")
+        self.path = path
+
+
 class Database:
     """One aiosqlite connection shared by the repositories.
 
@@ -57,10 +67,19 @@ class Database:
         self._write_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path) -> Database:
-        """Open (creating the folder and file if needed) and migrate the database at ``path``."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(path, isolation_level=None)
+    async def open(cls, path: Path, *, create: bool = True) -> Database:
+        """Open and migrate the database at ``path``, creating it (folder 0700, file 0600) if
+        needed; with ``create=False``, a missing file raises :class:`DatabaseMissing`. The file
+        and its ``-wal``/``-shm`` are made readable by their owner only (see storage.files)."""
+        if create:
+            make_private_folder(path.parent)
+            create_private_file(path)
+        elif not path.is_file():
+            raise DatabaseMissing(path)
+        for suffix in ("", "-wal", "-shm"):  # SQLite gives -wal/-shm the database's mode
+            ensure_private(Path(f"{path}{suffix}"))
+        target = path if create else f"{path.resolve().as_uri()}?mode=rw"  # rw: never create
+        connection = await aiosqlite.connect(target, isolation_level=None, uri=not create)
         connection.row_factory = aiosqlite.Row
         await connection.execute("PRAGMA journal_mode = WAL")
         await connection.execute("PRAGMA synchronous = FULL")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import ipaddress
 import logging
 import signal
 import sys
@@ -60,6 +61,17 @@ def local_url(host: str, port: int) -> str:
     elif host == "::":
         host = "::1"
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only (``localhost``, 127.0.0.0/8,
+    ``::1``). Any other address or name, wildcards included, can be reached from elsewhere."""
+    if host.strip().casefold() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def sandbox_settings(settings: Settings, server: LocalBotApi, mailbox: Mailbox) -> Settings:
@@ -188,7 +200,13 @@ class Sandbox:
 
 
 async def run_sandbox(settings: Settings) -> int:
-    """Run until Ctrl+C."""
+    """Run until Ctrl+C. A non-loopback ``SANDBOX_HOST`` is refused unless
+    ``SANDBOX_ALLOW_REMOTE`` confirms it (then with a warning): the page has no authentication."""
+    if not is_loopback_host(settings.sandbox_host):
+        if not settings.sandbox_allow_remote:
+            print(texts.sandbox_remote_refused(settings.sandbox_host), file=sys.stderr)
+            return 2
+        print(texts.sandbox_remote_warning(settings.sandbox_host), file=sys.stderr, flush=True)
     sandbox = Sandbox(settings)
     try:
         url = await sandbox.start()

