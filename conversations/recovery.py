@@ -21,7 +21,6 @@ from conversations.common import (
     read_secret,
     recovery_service,
     send,
-    text_of,
     with_session,
 )
 from storage.sessions import ConversationSession
@@ -97,7 +96,8 @@ async def on_identifiant(
     session: ConversationSession,
 ) -> State:
     """The identifier."""
-    result = await svc.submit_recovery_identifiant(session, text_of(update))
+    # Deleted like a secret (a password typed here by mistake must not stay).
+    result = await svc.submit_recovery_identifiant(session, await read_secret(update))
     if result.outcome == Outcome.INVALID:
         await send(update, texts.IDENTIFIANT_INVALID)
         return session.step
