@@ -116,11 +116,23 @@ class ThrottleRepository:
                 (key, stamp),
             )
             await connection.execute(
-                "INSERT INTO auth_failures (key, at) VALUES (?, ?)", (key, stamp)
+                "INSERT INTO auth_failures (key, at, while_refused) VALUES (?, ?, 1)",
+                (key, stamp),
             )
             await self._lock_if_due(
                 connection, key, now, window_start=window_start, limit=failures_before_lock
             )
+
+    async def failure_counts(self, key: str, window_start: datetime) -> tuple[int, int]:
+        """Failures of ``key`` since ``window_start``: (let through and checked, counted while
+        attempts were refused)."""
+        row = await self.db.fetch_one(
+            "SELECT COALESCE(SUM(while_refused = 0), 0) AS checked, "
+            "COALESCE(SUM(while_refused = 1), 0) AS refused "
+            "FROM auth_failures WHERE key = ? AND at >= ?",
+            (key, to_db_time(window_start)),
+        )
+        return (row["checked"], row["refused"]) if row else (0, 0)
 
     @staticmethod
     async def _lock_if_due(
