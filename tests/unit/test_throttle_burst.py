@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 from test_activation_service import at_step, build_service
+from test_my_account_service import activate
 
 from bot.activation import ActivationService, Outcome, Step
+from bot.my_account import Change, MyAccountService
+from bot.recovery import RecoveryService, RecoveryStep
 from bot.school import SchoolConfig
 from bot.security import KeyedHasher, SecretHasher
 from bot.throttle import ThrottlePolicy
@@ -128,4 +131,53 @@ async def test_a_burst_of_wrong_codes_is_evaluated_at_most_five_times(
     window = service.clock() - service.throttle_policy.window
     checked, refused = await service.throttle.failure_counts(key, window)
     assert checked <= service.throttle_policy.failures_before_delay
+    assert checked + refused == BURST
+
+
+async def test_a_burst_of_current_passwords_is_evaluated_at_most_five_times(
+    database: Database,
+    hasher: SecretHasher,
+    keyed: KeyedHasher,
+    school: SchoolConfig,
+    clock: MutableClock,
+    tmp_path: Path,
+) -> None:
+    svc = await build_service(MyAccountService, database, hasher, keyed, school, clock, tmp_path)
+    lea = await activate(svc, 1)
+    session = await svc.start_change(1, 1, lea.id, Change.EMAIL)
+    assert session is not None
+    outcomes = await asyncio.gather(
+        *(svc.submit_current_password(session, f"Faux-{index}") for index in range(BURST))
+    )
+    assert Outcome.OK not in {result.outcome for result in outcomes}
+    window = clock() - svc.throttle_policy.window
+    checked, refused = await svc.throttle.failure_counts(svc._key("lea.martin"), window)
+    assert checked <= svc.throttle_policy.failures_before_delay
+    assert checked + refused == BURST
+
+
+async def test_a_burst_of_secret_answers_is_evaluated_at_most_five_times(
+    database: Database,
+    hasher: SecretHasher,
+    keyed: KeyedHasher,
+    school: SchoolConfig,
+    clock: MutableClock,
+    tmp_path: Path,
+) -> None:
+    svc = await build_service(RecoveryService, database, hasher, keyed, school, clock, tmp_path)
+    sessions = []
+    for user in range(1, BURST + 1):
+        session = await svc.start(user, user)
+        await svc.submit_recovery_identifiant(session, "lea.martin")
+        await svc.choose_questions_method(session)
+        await svc.submit_recovery_answer(session, "premiere reponse")
+        assert session.step == RecoveryStep.ANSWER2
+        sessions.append(session)
+    outcomes = await asyncio.gather(
+        *(svc.submit_recovery_answer(session, "seconde reponse") for session in sessions)
+    )
+    assert {result.outcome for result in outcomes} == {Outcome.WRONG}
+    window = clock() - svc.throttle_policy.window
+    checked, refused = await svc.throttle.failure_counts(svc._key("lea.martin"), window)
+    assert checked <= svc.throttle_policy.failures_before_delay
     assert checked + refused == BURST
