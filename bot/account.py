@@ -38,12 +38,12 @@ class AccountService:
             return False
         now = self.base.clock()
         for account in await self.outdated_cgu(telegram_user_id):
-            await self.base.directory.accept_cgu(account.id, current, telegram_user_id, now)
+            await self.base.accounts.accept_cgu(account.id, current, telegram_user_id, now)
         return True
 
     async def unlink(self, telegram_user_id: int) -> int:
         """Forget the link between this Telegram user and their accounts."""
-        return await self.base.directory.unlink(telegram_user_id, self.base.clock())
+        return await self.base.accounts.unlink(telegram_user_id, self.base.clock())
 
     async def linked_account(self, telegram_user_id: int, account_id: int) -> Account | None:
         """The account of a button, if it is linked to this user (the data is never trusted)."""
@@ -54,7 +54,7 @@ class AccountService:
 
     async def unlink_account(self, telegram_user_id: int, account_id: int) -> bool:
         """Unlink one account from this Telegram user; a change to it in progress ends."""
-        done = await self.base.directory.unlink_account(
+        done = await self.base.accounts.unlink_account(
             account_id, telegram_user_id, self.base.clock()
         )
         session = await self.base.sessions.get(telegram_user_id)

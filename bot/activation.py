@@ -9,13 +9,14 @@ an outcome for the handler to render.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import ClassVar
 
 from bot import texts
+from bot.directory.port import Directory
 from bot.mail import MailDeliveryError, Mailer, OutgoingMail, validate_email_address
 from bot.password_policy import PasswordPolicy, PasswordRule
 from bot.school import SchoolConfig
@@ -25,10 +26,9 @@ from bot.security import (
     generate_numeric_code,
     generate_token,
     normalise_answer,
-    normalise_identifiant,
 )
-from bot.throttle import ThrottlePolicy, identifiant_key
-from storage.accounts import Account, AccountDirectory, AccountStatus, ActivationRecord
+from bot.throttle import ThrottlePolicy, guarded_check, identifiant_key
+from storage.accounts import Account, ActivationRecord, SqliteAccountDirectory
 from storage.records import RecordRepository
 from storage.sessions import ConversationSession, SessionRepository
 from storage.throttle import ThrottleRepository
@@ -38,6 +38,7 @@ FLOW_ACTIVATION = "activation"
 START_PAYLOAD_ACTIVATE = "activer"
 
 Clock = Callable[[], datetime]
+Check = Callable[[], Awaitable[bool]]
 
 
 def utc_now() -> datetime:
@@ -115,9 +116,14 @@ class ActivationSettings:
 
 @dataclass
 class ActivationService:
-    """The activation rules, over the repositories, the hashers and the mailer."""
+    """The activation rules, over the directory, the repositories, the hashers and the mailer.
 
-    directory: AccountDirectory
+    ``directory`` holds the accounts and checks their passwords (clear secrets go in, never a
+    hash comes out); ``accounts`` writes what only the bot knows about them (Telegram link, CGU
+    acceptance, secret answers), in SQLite whatever the directory."""
+
+    directory: Directory
+    accounts: SqliteAccountDirectory
     sessions: SessionRepository
     throttle: ThrottleRepository
     records: RecordRepository
@@ -191,6 +197,27 @@ class ActivationService:
     def _key(self, identifiant: str) -> str:
         return identifiant_key(self.keyed, identifiant)
 
+    def _session_key(self, session: ConversationSession) -> str:
+        """The throttle key of the session's identifier (sessions of earlier versions kept the
+        proven identifier only)."""
+        return session.identifiant_key or self._key(session.identifiant or "")
+
+    async def _remember_identifiant(self, session: ConversationSession, identifiant: str) -> None:
+        """Keep what an identifier prompt needs, never the typed text (a password typed there by
+        mistake must not stay): the throttle key, and the id of the account it names, looked up
+        now with the same work whether there is one or not."""
+        account = await self.directory.find(identifiant)
+        session.identifiant = None
+        session.account_id = None
+        session.identifiant_key = self._key(identifiant)
+        session.candidate_account_id = account.id if account else None
+
+    def _forget_identifiant(self, session: ConversationSession) -> None:
+        session.identifiant = None
+        session.account_id = None
+        session.identifiant_key = None
+        session.candidate_account_id = None
+
     # --- step 1: provisional credentials -------------------------------------------------
 
     def valid_identifiant(self, text: str) -> str | None:
@@ -205,11 +232,12 @@ class ActivationService:
         return identifiant
 
     async def submit_identifiant(self, session: ConversationSession, text: str) -> Result:
-        """Keep the identifier (not checked yet: nothing is said about it before the password)."""
+        """Keep the identifier's reference (not checked yet: nothing is said about it before
+        the password)."""
         identifiant = self.valid_identifiant(text)
         if identifiant is None:
             return Result(Outcome.INVALID)
-        session.identifiant = identifiant
+        await self._remember_identifiant(session, identifiant)
         await self._go(session, Step.PROVISIONAL)
         return Result(Outcome.OK)
 
@@ -217,24 +245,27 @@ class ActivationService:
         """Check identifier + provisional password, with the same answer and the same work
         whether the identifier is unknown, wrong, locked, throttled or already active."""
         now = self.clock()
-        identifiant = session.identifiant or ""
-        key = self._key(identifiant)
+        key = self._session_key(session)
         tried = await self.throttle.identifiants_tried(
             session.telegram_user_id, now - self.throttle_policy.window
         )
         if not self.throttle_policy.may_try_identifiant(tried, key):
-            session.identifiant = None
+            self._forget_identifiant(session)
             await self._go(session, Step.IDENTIFIANT)
             return Result(Outcome.TOO_MANY_IDENTIFIANTS)
         await self.throttle.record_identifiant_attempt(session.telegram_user_id, key, now)
-        counters = await self.throttle.counters(key, now - self.throttle_policy.window)
-        account = await self.directory.find(normalise_identifiant(identifiant))
-        usable = account is not None and account.status == AccountStatus.TO_ACTIVATE
-        stored = account.provisional_password_hash if usable and account else None
-        correct = await self.hasher.verify(stored, password)
-        blocked = self.throttle_policy.retry_after(counters, now) is not None
-        if correct and not blocked and account is not None:
-            await self.throttle.record_success(key)
+        candidate = session.candidate_account_id
+        # The attempt is reserved before the check (see bot.throttle.guarded_check): a burst of
+        # guesses sent at once cannot all be evaluated.
+        attempt = await guarded_check(
+            self.throttle,
+            self.throttle_policy,
+            key,
+            now,
+            lambda: self.directory.check_provisional(candidate, password),
+        )
+        account = await self.directory.get(candidate) if attempt.accepted and candidate else None
+        if account is not None:
             session.account_id = account.id
             session.identifiant = account.identifiant
             await self._go(session, Step.CGU)
@@ -242,14 +273,7 @@ class ActivationService:
                 "activation_started", account.id, f"telegram:{session.telegram_user_id}", now
             )
             return Result(Outcome.OK, account=account)
-        if not correct:
-            # Wrong guesses count even while attempts are refused, so that hammering reaches
-            # the staff-only lock; a right one during a delay is refused but not counted.
-            await self.throttle.record_failure(
-                key, now, lock=self.throttle_policy.locks_after_failure(counters)
-            )
-        session.identifiant = None
-        session.account_id = None
+        self._forget_identifiant(session)
         await self._go(session, Step.IDENTIFIANT)
         return Result(Outcome.REFUSED)
 
@@ -376,6 +400,8 @@ class ActivationService:
         self, session: ConversationSession, *, keep_identifiant: bool = False
     ) -> Result:
         identifiant = session.identifiant if keep_identifiant else None
+        key = session.identifiant_key if keep_identifiant else None
+        candidate = (session.candidate_account_id or session.account_id) if identifiant else None
         fresh = ConversationSession(
             telegram_user_id=session.telegram_user_id,
             chat_id=session.chat_id,
@@ -385,6 +411,8 @@ class ActivationService:
             updated_at=self.clock(),
             profil=session.profil,
             identifiant=identifiant,
+            identifiant_key=key or (self._key(identifiant) if identifiant else None),
+            candidate_account_id=candidate,
         )
         for name in vars(fresh):
             setattr(session, name, getattr(fresh, name))
@@ -406,30 +434,24 @@ class ActivationService:
 
     async def _check_code(self, session: ConversationSession, code: str, now: datetime) -> Result:
         """OK, WRONG, THROTTLED or LOCKED; wrong codes count even while attempts are refused."""
-        correct = session.code_hash is not None and self.keyed.matches(
-            code, session.code_hash, purpose="code"
-        )
-        return await self._judge_attempt(session.identifiant or "", correct, now)
+        code_hash = session.code_hash
 
-    async def _judge_attempt(self, identifiant: str, correct: bool, now: datetime) -> Result:
-        """The throttle's verdict on a guess of a secret bound to ``identifiant``: OK, WRONG,
-        THROTTLED or LOCKED; wrong guesses count even while attempts are refused."""
-        key = self._key(identifiant)
-        counters = await self.throttle.counters(key, now - self.throttle_policy.window)
-        wait = self.throttle_policy.retry_after(counters, now)
-        if correct and wait is None:
-            await self.throttle.record_success(key)
+        async def check() -> bool:
+            return code_hash is not None and self.keyed.matches(code, code_hash, purpose="code")
+
+        return await self._judge_attempt(self._session_key(session), check, now)
+
+    async def _judge_attempt(self, key: str, check: Check, now: datetime) -> Result:
+        """The throttle's verdict on a guess of a secret bound to the identifier of throttle key
+        ``key``: OK, WRONG, THROTTLED or LOCKED. The attempt is reserved before ``check`` runs
+        (:func:`bot.throttle.guarded_check`); wrong guesses count even while refused."""
+        attempt = await guarded_check(self.throttle, self.throttle_policy, key, now, check)
+        if attempt.accepted:
             return Result(Outcome.OK)
-        if not correct:
-            await self.throttle.record_failure(
-                key, now, lock=self.throttle_policy.locks_after_failure(counters)
-            )
-        after = await self.throttle.counters(key, now - self.throttle_policy.window)
-        if after.locked_at is not None:
+        if attempt.locked:
             return Result(Outcome.LOCKED)
-        wait = self.throttle_policy.retry_after(after, now)
-        if wait is not None:
-            return Result(Outcome.THROTTLED, retry_after=wait)
+        if attempt.retry_after is not None:
+            return Result(Outcome.THROTTLED, retry_after=attempt.retry_after)
         return Result(Outcome.WRONG)
 
     async def flow_of_link(self, token: str) -> str | None:
@@ -524,7 +546,7 @@ class ActivationService:
                 last_name=account.nom,
             )
         )
-        if not rules and await self.hasher.verify(account.provisional_password_hash, password):
+        if not rules and await self.directory.check_provisional(account.id, password):
             rules.append(PasswordRule.SAME_AS_PROVISIONAL)
         if rules:
             return Result(Outcome.REFUSED, rules=tuple(rules))
@@ -545,7 +567,6 @@ class ActivationService:
             return Result(Outcome.INVALID)
         now = self.clock()
         record = ActivationRecord(
-            password_hash=session.new_password_hash,
             email=session.email if session.email_verified_at else None,
             email_verified_at=session.email_verified_at,
             secret_question1=session.question1 if session.answer2_hash else None,
@@ -560,7 +581,7 @@ class ActivationService:
         if record.email is None and record.secret_answer2_hash is None:
             await self._go(session, Step.RECOVERY)
             return Result(Outcome.INVALID)
-        won = await self.directory.complete_activation(session.account_id, record)
+        won = await self.directory.activate(session.account_id, password, record)
         account = await self.directory.get(session.account_id)
         await self.sessions.delete(session.telegram_user_id)
         if not won:

@@ -26,6 +26,7 @@ from bot import texts
 from bot.account import AccountService
 from bot.activation import ActivationService, ActivationSettings, Clock, utc_now
 from bot.concurrency import PerChatUpdateProcessor
+from bot.directory.sqlite import SqliteDirectory
 from bot.mail import Mailer
 from bot.my_account import MyAccountService
 from bot.recovery import RecoveryService
@@ -73,6 +74,7 @@ def activation_settings(settings: Settings) -> ActivationSettings:
 
 _SERVICE_FIELDS = (
     "directory",
+    "accounts",
     "sessions",
     "throttle",
     "records",
@@ -111,12 +113,14 @@ class BotServices:
                 return
             self.database = await Database.open(self.settings.database_path)
             key = load_or_create_server_secret(self.settings.server_secret_file)
+            hasher = SecretHasher(self.settings.argon2)
             self.activation = ActivationService(
-                directory=SqliteAccountDirectory(self.database),
+                directory=SqliteDirectory(self.database, hasher),
+                accounts=SqliteAccountDirectory(self.database),
                 sessions=SessionRepository(self.database),
                 throttle=ThrottleRepository(self.database),
                 records=RecordRepository(self.database),
-                hasher=SecretHasher(self.settings.argon2),
+                hasher=hasher,
                 keyed=KeyedHasher(key),
                 mailer=self.mailer or Mailer(self.settings.smtp),
                 school=self.school,
@@ -137,6 +141,7 @@ class BotServices:
                 keyed=self.activation.keyed,
                 throttle_policy=self.activation.throttle_policy,
                 clock=self.clock,
+                directory=self.activation.directory,
             )
             self.my_account = MyAccountService(
                 **{name: getattr(self.activation, name) for name in _SERVICE_FIELDS}

@@ -134,8 +134,11 @@ class MyAccountService(ActivationService):
         account = await self._account(session)
         if account is None:
             return await self._not_linked(session)
-        correct = await self.hasher.verify(account.password_hash, password)
-        result = await self._judge_attempt(account.identifiant, correct, self.clock())
+        result = await self._judge_attempt(
+            self._key(account.identifiant),
+            lambda: self.directory.check_password(account.id, password),
+            self.clock(),
+        )
         if result.outcome != Outcome.OK:
             return result
         if self.change_of(session) == Change.QUESTIONS:
@@ -251,7 +254,7 @@ class MyAccountService(ActivationService):
             or session.answer2_hash is None
         ):
             return await self._not_linked(session)
-        replaced = await self.directory.replace_secret_questions(
+        replaced = await self.accounts.replace_secret_questions(
             account.id,
             session.telegram_user_id,
             (session.question1, session.question2),

@@ -20,7 +20,7 @@ from typing import ClassVar
 from bot import texts
 from bot.activation import ActivationService, Outcome, Result
 from bot.mail import MailDeliveryError, OutgoingMail
-from bot.security import normalise_answer, normalise_identifiant
+from bot.security import normalise_answer
 from storage.accounts import Account, AccountStatus
 from storage.sessions import ConversationSession
 
@@ -56,11 +56,11 @@ class RecoveryService(ActivationService):
         return await self.begin(telegram_user_id, chat_id, RecoveryStep.IDENTIFIANT)
 
     async def submit_recovery_identifiant(self, session: ConversationSession, text: str) -> Result:
-        """Keep the identifier; nothing is looked up yet."""
+        """Keep the identifier's reference, not the typed text; nothing is told yet."""
         identifiant = self.valid_identifiant(text)
         if identifiant is None:
             return Result(Outcome.INVALID)
-        session.identifiant = identifiant
+        await self._remember_identifiant(session, identifiant)
         await self._go(session, RecoveryStep.METHOD)
         return Result(Outcome.OK)
 
@@ -69,7 +69,7 @@ class RecoveryService(ActivationService):
     ) -> tuple[Account | None, Result | None]:
         """The active account behind the identifier, once the per-user cap allows the try."""
         now = self.clock()
-        key = self._key(session.identifiant or "")
+        key = self._session_key(session)
         tried = await self.throttle.identifiants_tried(
             session.telegram_user_id, now - self.throttle_policy.window
         )
@@ -77,7 +77,9 @@ class RecoveryService(ActivationService):
             await self.sessions.delete(session.telegram_user_id)
             return None, Result(Outcome.TOO_MANY_IDENTIFIANTS)
         await self.throttle.record_identifiant_attempt(session.telegram_user_id, key, now)
-        account = await self.directory.find(normalise_identifiant(session.identifiant or ""))
+        # The same look-up whether the identifier named an account or not (no id is -1).
+        candidate = session.candidate_account_id
+        account = await self.directory.get(-1 if candidate is None else candidate)
         if account is None or account.status != AccountStatus.ACTIVE:
             return None, None
         return account, None
@@ -129,14 +131,15 @@ class RecoveryService(ActivationService):
                 account.secret_question2,
             )
         else:
-            session.question1, session.question2 = self._decoy_questions(session.identifiant or "")
+            session.question1, session.question2 = self._decoy_questions(self._session_key(session))
         session.flow_data = json.dumps({})
         await self._go(session, RecoveryStep.ANSWER1)
         return Result(Outcome.OK)
 
-    def _decoy_questions(self, identifiant: str) -> tuple[str, str]:
+    def _decoy_questions(self, key: str) -> tuple[str, str]:
+        """Two questions drawn from the identifier's throttle key (always the same ones)."""
         questions = self.school.secret_questions
-        digest = int(self.keyed.digest(normalise_identifiant(identifiant), purpose="decoy"), 16)
+        digest = int(self.keyed.digest(key, purpose="decoy"), 16)
         first = digest % len(questions)
         second = (first + 1 + (digest // len(questions)) % (len(questions) - 1)) % len(questions)
         return questions[first], questions[second]
@@ -149,28 +152,24 @@ class RecoveryService(ActivationService):
         stored = None
         if account is not None:
             stored = account.secret_answer1_hash if first else account.secret_answer2_hash
-        right = await self.hasher.verify(stored, normalise_answer(text))
+        answer = normalise_answer(text)
         data = json.loads(session.flow_data or "{}")
-        data["a1" if first else "a2"] = right
-        session.flow_data = json.dumps(data)
         if first:
+            data["a1"] = await self.hasher.verify(stored, answer)
+            session.flow_data = json.dumps(data)
             await self._go(session, RecoveryStep.ANSWER2)
             return Result(Outcome.OK)
-        now = self.clock()
-        key = self._key(session.identifiant or "")
-        counters = await self.throttle.counters(key, now - self.throttle_policy.window)
-        wait = self.throttle_policy.retry_after(counters, now)
-        both = bool(data.get("a1")) and bool(data.get("a2")) and account is not None
-        if both and wait is None:
-            await self.throttle.record_success(key)
-            session.flow_data = "{}"
+
+        async def both_right() -> bool:
+            second = await self.hasher.verify(stored, answer)
+            return bool(data.get("a1")) and second and account is not None
+
+        # The pair is judged under the throttle, reserved before the second answer's check.
+        result = await self._judge_attempt(self._session_key(session), both_right, self.clock())
+        session.flow_data = "{}"
+        if result.outcome == Outcome.OK:
             await self._go(session, RecoveryStep.PASSWORD)
             return Result(Outcome.OK)
-        if not both:
-            await self.throttle.record_failure(
-                key, now, lock=self.throttle_policy.locks_after_failure(counters)
-            )
-        session.flow_data = "{}"
         await self._go(session, RecoveryStep.METHOD)
         return Result(Outcome.WRONG)
 
@@ -232,7 +231,7 @@ class RecoveryService(ActivationService):
             return Result(Outcome.INVALID)
         now = self.clock()
         changed = await self.directory.set_password(
-            account.id, session.new_password_hash, f"telegram:{session.telegram_user_id}", now
+            account.id, password, f"telegram:{session.telegram_user_id}", now
         )
         await self.sessions.delete(session.telegram_user_id)
         if not changed:

@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.activation import START_PAYLOAD_ACTIVATE, Clock, Step, utc_now
+from bot.directory.port import Directory
+from bot.directory.sqlite import SqliteDirectory
 from bot.mail import mask_email
 from bot.security import (
     KeyedHasher,
@@ -206,7 +208,8 @@ class PasswordRefused(ValueError):
 
 @dataclass
 class StaffService:
-    """The staff tools over the staff repository, the throttle and the hashers."""
+    """The staff tools over the directory (accounts are read there), the staff repository
+    (what only the bot knows: procedures, audit, funnel), the throttle and the hashers."""
 
     repository: StaffRepository
     throttle: ThrottleRepository
@@ -215,13 +218,24 @@ class StaffService:
     keyed: KeyedHasher
     throttle_policy: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     clock: Clock = utc_now
+    # None: the SQLite directory of the repository's database.
+    directory: Directory | None = None
+
+    def __post_init__(self) -> None:
+        if self.directory is None:
+            self.directory = SqliteDirectory(self.repository.db, self.hasher)
+
+    @property
+    def _directory(self) -> Directory:
+        assert self.directory is not None
+        return self.directory
 
     def _key(self, identifiant_norm: str) -> str:
         return identifiant_key(self.keyed, identifiant_norm)
 
     async def find(self, identifiant: str) -> StaffAccount | None:
         """The account of this identifier, without case or surrounding spaces."""
-        return await self.repository.find(normalise_identifiant(identifiant))
+        return await self._directory.staff_find(normalise_identifiant(identifiant))
 
     async def lock_state(self, account: StaffAccount) -> LockState:
         """The throttle of the account's identifier now."""
@@ -304,7 +318,7 @@ class StaffService:
         if had_failures:
             details += ",unlocked"
         await self.repository.reset(account.id, hashed, actor, self.clock(), details)
-        after = await self.repository.find(account.identifiant_norm)
+        after = await self._directory.staff_find(account.identifiant_norm)
         assert after is not None
         return ResetResult(provisional, generated, lock.locked, await self._report(after))
 
@@ -327,7 +341,7 @@ class StaffService:
 
     async def export_rows(self) -> list[dict[str, str]]:
         """One row per account for the school's records (columns :data:`EXPORT_COLUMNS`)."""
-        accounts = await self.repository.all_accounts()
+        accounts = await self._directory.staff_accounts()
         steps = await self.repository.open_steps()
         progress = await self.repository.progress()
         locked = await self.repository.locked_keys()
@@ -362,7 +376,7 @@ class StaffService:
         self, profil: str | None = None, etablissement: str | None = None
     ) -> list[StaffAccount]:
         """Accounts still to activate that would get a letter."""
-        return await self.repository.to_activate(profil, etablissement)
+        return await self._directory.staff_to_activate(profil, etablissement)
 
     async def prepare_letters(
         self,

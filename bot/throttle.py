@@ -1,15 +1,18 @@
-"""Throttling rules for guessable secrets (provisional passwords, e-mail codes).
+"""Throttling rules for guessable secrets (provisional passwords, e-mail codes, secret answers,
+current passwords).
 
-Plain functions over the counters kept in the database, tested without Telegram.
+Plain functions over the counters kept in the database, tested without Telegram, and
+:func:`guarded_check`, which reserves an attempt before the secret is checked.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.security import KeyedHasher, normalise_identifiant
-from storage.throttle import ThrottleCounters
+from storage.throttle import ThrottleCounters, ThrottleRepository
 
 
 def identifiant_key(keyed: KeyedHasher, identifiant: str) -> str:
@@ -51,6 +54,18 @@ class ThrottlePolicy:
         free_at = counters.last_failure_at + self.delay_after(counters.consecutive_failures)
         return None if now >= free_at else free_at - now
 
+    def cutoffs(self, now: datetime) -> list[datetime]:
+        """``now`` minus the delay after 0, 1, 2… consecutive failures, up to the first that
+        reaches ``max_delay`` (which holds for more): the ladder :meth:`ThrottleRepository.reserve`
+        checks in SQL, so that SQL and :meth:`retry_after` give the same verdict."""
+        ladder = []
+        for count in range(self.failures_before_delay + 42):
+            delay = self.delay_after(count)
+            ladder.append(now - delay)
+            if delay >= self.max_delay:
+                break
+        return ladder
+
     def locks_after_failure(self, counters: ThrottleCounters) -> bool:
         """Whether one more failure reaches the staff-only lock."""
         return counters.failures_in_window + 1 >= self.failures_before_lock
@@ -58,3 +73,53 @@ class ThrottlePolicy:
     def may_try_identifiant(self, tried: set[str], key: str) -> bool:
         """Whether a user who tried ``tried`` identifiers in the window may try ``key``."""
         return key in tried or len(tried) < self.max_identifiants_per_user
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The throttle's verdict on one guess: accepted, or why not."""
+
+    accepted: bool
+    locked: bool = False
+    retry_after: timedelta | None = None
+
+
+async def guarded_check(
+    repository: ThrottleRepository,
+    policy: ThrottlePolicy,
+    key: str,
+    now: datetime,
+    check: Callable[[], Awaitable[bool]],
+) -> Attempt:
+    """Check a guess of a secret bound to ``key`` under the throttle.
+
+    The attempt is reserved first (counted as a pending failure in one SQL statement, if the
+    key is neither locked nor in its delay), then ``check`` runs — always, so that a refused
+    attempt costs the same work — and a right guess turns the reservation back into a success.
+    A right guess without a reservation is refused and not counted; a wrong one counts anyway,
+    so that hammering reaches the staff-only lock. No database lock is held during ``check``.
+    """
+    failure_id = await repository.reserve(key, now, policy.cutoffs(now))
+    right = await check()
+    window_start = now - policy.window
+    if failure_id is not None:
+        await repository.settle(
+            key,
+            failure_id,
+            right,
+            now,
+            window_start=window_start,
+            failures_before_lock=policy.failures_before_lock,
+        )
+        if right:
+            return Attempt(accepted=True)
+    elif not right:
+        await repository.count_failure(
+            key, now, window_start=window_start, failures_before_lock=policy.failures_before_lock
+        )
+    after = await repository.counters(key, window_start)
+    return Attempt(
+        accepted=False,
+        locked=after.locked_at is not None,
+        retry_after=policy.retry_after(after, now),
+    )

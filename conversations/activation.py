@@ -292,8 +292,9 @@ async def on_identifiant(
     svc: ActivationService,
     session: ConversationSession,
 ) -> State | None:
-    """The identifier from the letter."""
-    result = await svc.submit_identifiant(session, text_of(update))
+    """The identifier from the letter: deleted from the chat like a secret (a password typed
+    here by mistake must not stay), then only its reference is kept."""
+    result = await svc.submit_identifiant(session, await read_secret(update))
     if result.outcome == Outcome.INVALID:
         await send(update, texts.IDENTIFIANT_INVALID)
         return Step.IDENTIFIANT

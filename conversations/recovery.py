@@ -23,7 +23,6 @@ from conversations.common import (
     recovery_service,
     render_link_failure,
     send,
-    text_of,
     with_session,
 )
 from conversations.router import Procedure
@@ -100,7 +99,8 @@ async def on_identifiant(
     session: ConversationSession,
 ) -> State:
     """The identifier."""
-    result = await svc.submit_recovery_identifiant(session, text_of(update))
+    # Deleted like a secret (a password typed here by mistake must not stay).
+    result = await svc.submit_recovery_identifiant(session, await read_secret(update))
     if result.outcome == Outcome.INVALID:
         await send(update, texts.IDENTIFIANT_INVALID)
         return session.step

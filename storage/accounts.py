@@ -1,7 +1,9 @@
-"""The account directory: who may activate an account, and the result of an activation.
+"""SQL of the ``accounts`` table: who may activate an account, and the result of an activation.
 
-The bot talks to :class:`AccountDirectory` only, so that another backend (an LDAP directory) can
-stand next to the built-in SQLite one.
+The services reach the passwords only through the directory port (:mod:`bot.directory.port`),
+whose SQLite implementation (:mod:`bot.directory.sqlite`) hashes over this SQL; what only the bot
+knows (Telegram link, CGU acceptance, secret answers' hashes) is written here whatever the
+directory.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Literal
 
 import aiosqlite
 
@@ -40,7 +42,8 @@ class Profil(StrEnum):
 
 @dataclass(frozen=True)
 class Account:
-    """An account as the bot needs it. Hash fields hold argon2id hashes, never clear text."""
+    """An account as the bot needs it: never a password hash (the directory checks passwords);
+    the secret answers' hashes are the bot's own (argon2id, never clear text)."""
 
     id: int
     identifiant: str
@@ -49,12 +52,10 @@ class Account:
     nom: str
     etablissement: str
     status: AccountStatus
-    provisional_password_hash: str | None
     email: str | None
     telegram_user_id: int | None
     activated_at: datetime | None
     email_verified: bool = False
-    password_hash: str | None = None
     secret_question1: str | None = None
     secret_answer1_hash: str | None = None
     secret_question2: str | None = None
@@ -63,10 +64,21 @@ class Account:
 
 
 @dataclass(frozen=True)
-class ActivationRecord:
-    """What a completed activation writes to the account."""
+class StoredPasswords:
+    """The argon2id hashes of an account's passwords (for the SQLite directory only)."""
 
-    password_hash: str
+    status: AccountStatus
+    provisional_password_hash: str | None
+    password_hash: str | None
+
+
+PasswordColumn = Literal["provisional_password_hash", "password_hash"]
+
+
+@dataclass(frozen=True)
+class ActivationRecord:
+    """What a completed activation writes to the account (besides its password)."""
+
     email: str | None
     email_verified_at: datetime | None
     secret_question1: str | None
@@ -101,52 +113,6 @@ class ImportOutcome(StrEnum):
     UNCHANGED = "unchanged"
 
 
-class AccountDirectory(Protocol):
-    """The accounts the bot may activate."""
-
-    async def find(self, identifiant_norm: str) -> Account | None:
-        """The account with this normalised identifier, if any."""
-
-    async def get(self, account_id: int) -> Account | None:
-        """The account with this id, if any."""
-
-    async def complete_activation(self, account_id: int, record: ActivationRecord) -> bool:
-        """Activate the account if it is still to activate; False if somebody else did first."""
-
-    async def set_password(
-        self, account_id: int, password_hash: str, actor: str, now: datetime
-    ) -> bool:
-        """Replace the password of an active account (recovery); False if it is not active."""
-
-    async def linked_to(self, telegram_user_id: int) -> list[Account]:
-        """Active accounts linked to this Telegram user."""
-
-    async def accept_cgu(
-        self, account_id: int, cgu_version: str, telegram_user_id: int, now: datetime
-    ) -> None:
-        """Record that the account's user accepted this version of the CGU."""
-
-    async def replace_email(
-        self, account_id: int, telegram_user_id: int, email: str, now: datetime, details: str
-    ) -> bool:
-        """Replace the verified recovery address of an active account linked to this Telegram
-        user (audited ``email_verified``); False if it is not linked to them any more."""
-
-    async def replace_secret_questions(
-        self,
-        account_id: int,
-        telegram_user_id: int,
-        questions: tuple[str, str],
-        answer_hashes: tuple[str, str],
-        now: datetime,
-    ) -> bool:
-        """Replace both secret questions and answer hashes at once (audited ``questions_set``);
-        False if the account is not linked to this Telegram user any more."""
-
-    async def unlink_account(self, account_id: int, telegram_user_id: int, now: datetime) -> bool:
-        """Unlink one account from this Telegram user (audited); False if it was not linked."""
-
-
 def _account(row: aiosqlite.Row) -> Account:
     return Account(
         id=row["id"],
@@ -156,12 +122,10 @@ def _account(row: aiosqlite.Row) -> Account:
         nom=row["nom"],
         etablissement=row["etablissement"],
         status=AccountStatus(row["status"]),
-        provisional_password_hash=row["provisional_password_hash"],
         email=row["email"],
         telegram_user_id=row["telegram_user_id"],
         activated_at=from_db_time(row["activated_at"]),
         email_verified=row["email_verified_at"] is not None,
-        password_hash=row["password_hash"],
         secret_question1=row["secret_question1"],
         secret_answer1_hash=row["secret_answer1_hash"],
         secret_question2=row["secret_question2"],
@@ -180,7 +144,7 @@ def _keeps_its_password(row: aiosqlite.Row) -> bool:
 
 
 class SqliteAccountDirectory:
-    """The built-in account directory, in the bot's SQLite database."""
+    """The ``accounts`` table of the bot's SQLite database (hashes in, hashes out)."""
 
     def __init__(self, database: Database) -> None:
         self.db = database
@@ -197,7 +161,33 @@ class SqliteAccountDirectory:
         row = await self.db.fetch_one("SELECT * FROM accounts WHERE id = ?", (account_id,))
         return _account(row) if row else None
 
-    async def complete_activation(self, account_id: int, record: ActivationRecord) -> bool:
+    async def password_hashes(self, account_id: int) -> StoredPasswords | None:
+        """The account's status and password hashes, if there is such an account."""
+        row = await self.db.fetch_one(
+            "SELECT status, provisional_password_hash, password_hash FROM accounts WHERE id = ?",
+            (account_id,),
+        )
+        if row is None:
+            return None
+        return StoredPasswords(
+            AccountStatus(row["status"]), row["provisional_password_hash"], row["password_hash"]
+        )
+
+    async def upgrade_hash(
+        self, account_id: int, column: PasswordColumn, old_hash: str, new_hash: str
+    ) -> bool:
+        """Replace a hash by one of the same secret made with the current parameters, unless it
+        changed meanwhile (a new password is never overwritten by the old one)."""
+        async with self.db.transaction() as connection:
+            cursor = await connection.execute(
+                f"UPDATE accounts SET {column} = ? WHERE id = ? AND {column} = ?",
+                (new_hash, account_id, old_hash),
+            )
+            return cursor.rowcount == 1
+
+    async def complete_activation(
+        self, account_id: int, record: ActivationRecord, password_hash: str
+    ) -> bool:
         """Activate the account if it is still to activate; False if somebody else did first."""
         async with self.db.transaction() as connection:
             cursor = await connection.execute(
@@ -209,7 +199,7 @@ class SqliteAccountDirectory:
                        updated_at = ?
                    WHERE id = ? AND status = 'a_activer'""",
                 (
-                    record.password_hash,
+                    password_hash,
                     record.email,
                     to_db_time(record.email_verified_at) if record.email_verified_at else None,
                     record.secret_question1,

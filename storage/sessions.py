@@ -33,6 +33,7 @@ class ConversationSession:
     updated_at: datetime
     prompt_nonce: str = ""
     profil: str | None = None
+    # The account's identifier once proven (never the text typed at the prompt: see below).
     identifiant: str | None = None
     account_id: int | None = None
     cgu_version: str | None = None
@@ -50,6 +51,11 @@ class ConversationSession:
     answer2_hash: str | None = None
     new_password_hash: str | None = None
     flow_data: str = "{}"
+    # What an identifier prompt keeps of the text typed: its throttle key (HMAC) and the id of
+    # the account it names, if any (not proven yet: the provisional password or the recovery
+    # proves it).
+    identifiant_key: str | None = None
+    candidate_account_id: int | None = None
 
 
 _FIELDS = [f.name for f in dataclasses.fields(ConversationSession)]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+
+import aiosqlite
 
 from storage.db import Database, from_db_time, to_db_time
 
@@ -38,6 +42,111 @@ class ThrottleRepository:
             last_failure_at=from_db_time(row["last_failure_at"]),
             locked_at=from_db_time(row["locked_at"]),
             failures_in_window=count["n"] if count else 0,
+        )
+
+    async def reserve(self, key: str, now: datetime, cutoffs: Sequence[datetime]) -> int | None:
+        """Reserve one attempt at a secret of ``key`` before it is checked: if attempts are
+        allowed now, count a pending failure and return its id (see :meth:`settle`); None if
+        ``key`` is locked or still in its delay.
+
+        ``cutoffs[n]`` is the latest last-failure time that lets an attempt through after
+        ``n`` consecutive failures (``now`` minus the delay; the last one holds for more). The
+        check and the count are one SQL statement, so a burst of guesses sent at once cannot all
+        read the counters before any of them is counted."""
+        stamp = to_db_time(now)
+        ladder = json.dumps([to_db_time(cutoff) for cutoff in cutoffs])
+        async with self.db.transaction() as connection:
+            async with connection.execute(
+                """INSERT INTO throttle (key, consecutive_failures, last_failure_at, locked_at)
+                   VALUES (?, 1, ?, NULL)
+                   ON CONFLICT (key) DO UPDATE SET
+                       consecutive_failures = consecutive_failures + 1,
+                       last_failure_at = excluded.last_failure_at
+                   WHERE locked_at IS NULL
+                     AND (last_failure_at IS NULL OR last_failure_at <= json_extract(
+                           ?, '$[' || MIN(consecutive_failures, ?) || ']'))
+                   RETURNING consecutive_failures""",
+                (key, stamp, ladder, len(cutoffs) - 1),
+            ) as cursor:
+                granted = await cursor.fetchone()
+            if granted is None:
+                return None
+            cursor = await connection.execute(
+                "INSERT INTO auth_failures (key, at) VALUES (?, ?)", (key, stamp)
+            )
+            return cursor.lastrowid
+
+    async def settle(
+        self,
+        key: str,
+        failure_id: int,
+        correct: bool,
+        now: datetime,
+        *,
+        window_start: datetime,
+        failures_before_lock: int,
+    ) -> None:
+        """The verdict of a reserved attempt: a correct secret turns its pending failure back
+        into a success (the consecutive count starts again); a wrong one stays counted and
+        locks ``key`` once it has ``failures_before_lock`` failures since ``window_start``."""
+        async with self.db.transaction() as connection:
+            if correct:
+                await connection.execute("DELETE FROM auth_failures WHERE id = ?", (failure_id,))
+                await connection.execute(
+                    "UPDATE throttle SET consecutive_failures = 0 WHERE key = ?", (key,)
+                )
+                return
+            await self._lock_if_due(
+                connection, key, now, window_start=window_start, limit=failures_before_lock
+            )
+
+    async def count_failure(
+        self, key: str, now: datetime, *, window_start: datetime, failures_before_lock: int
+    ) -> None:
+        """Count a wrong secret tried while attempts were refused (so that hammering reaches
+        the staff-only lock), locking ``key`` as :meth:`settle` does."""
+        stamp = to_db_time(now)
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                """INSERT INTO throttle (key, consecutive_failures, last_failure_at, locked_at)
+                   VALUES (?, 1, ?, NULL)
+                   ON CONFLICT (key) DO UPDATE SET
+                       consecutive_failures = consecutive_failures + 1,
+                       last_failure_at = excluded.last_failure_at""",
+                (key, stamp),
+            )
+            await connection.execute(
+                "INSERT INTO auth_failures (key, at, while_refused) VALUES (?, ?, 1)",
+                (key, stamp),
+            )
+            await self._lock_if_due(
+                connection, key, now, window_start=window_start, limit=failures_before_lock
+            )
+
+    async def failure_counts(self, key: str, window_start: datetime) -> tuple[int, int]:
+        """Failures of ``key`` since ``window_start``: (let through and checked, counted while
+        attempts were refused)."""
+        row = await self.db.fetch_one(
+            "SELECT COALESCE(SUM(while_refused = 0), 0) AS checked, "
+            "COALESCE(SUM(while_refused = 1), 0) AS refused "
+            "FROM auth_failures WHERE key = ? AND at >= ?",
+            (key, to_db_time(window_start)),
+        )
+        return (row["checked"], row["refused"]) if row else (0, 0)
+
+    @staticmethod
+    async def _lock_if_due(
+        connection: aiosqlite.Connection,
+        key: str,
+        now: datetime,
+        *,
+        window_start: datetime,
+        limit: int,
+    ) -> None:
+        await connection.execute(
+            """UPDATE throttle SET locked_at = ? WHERE key = ? AND locked_at IS NULL
+               AND (SELECT COUNT(*) FROM auth_failures WHERE key = ? AND at >= ?) >= ?""",
+            (to_db_time(now), key, key, to_db_time(window_start), limit),
         )
 
     async def record_failure(self, key: str, now: datetime, *, lock: bool) -> None:

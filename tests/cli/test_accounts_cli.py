@@ -84,7 +84,6 @@ def activate(tmp_path: Path, identifiant: str, telegram_user_id: int = 4242) -> 
             assert account is not None
             now = datetime.now(UTC)
             record = ActivationRecord(
-                password_hash=PasswordHasher(time_cost=1, memory_cost=1024).hash("Final-Pass-42"),
                 email="someone@example.org",
                 email_verified_at=now,
                 secret_question1=None,
@@ -96,7 +95,8 @@ def activate(tmp_path: Path, identifiant: str, telegram_user_id: int = 4242) -> 
                 cgu_accepted_at=now,
                 activated_at=now,
             )
-            assert await directory.complete_activation(account.id, record)
+            password_hash = PasswordHasher(time_cost=1, memory_cost=1024).hash("Final-Pass-42")
+            assert await directory.complete_activation(account.id, record, password_hash)
         finally:
             await database.close()
 

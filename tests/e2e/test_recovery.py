@@ -30,8 +30,9 @@ async def activate_by_questions(harness: BotHarness, user: int, who: str, passwo
 
 
 async def stored_password_is(harness: BotHarness, identifiant: str, password: str) -> bool:
-    account = await harness.services.activation.directory.find(identifiant)
-    return await harness.services.activation.hasher.verify(account.password_hash, password)
+    directory = harness.services.activation.directory
+    account = await directory.find(identifiant)
+    return bool(await directory.check_password(account.id, password))
 
 
 async def test_recovery_by_email_code(harness: BotHarness) -> None:

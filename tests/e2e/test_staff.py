@@ -99,7 +99,8 @@ async def test_reactivation_after_a_staff_reset(staff_harness: BotHarness) -> No
     assert result is not None and result.generated
     account = await harness.services.activation.directory.find("sam.roux")
     assert account.status == AccountStatus.TO_ACTIVATE and account.telegram_user_id == 2001
-    assert account.password_hash is None and account.cgu_version is None
+    stored = await harness.services.activation.directory.store.password_hashes(account.id)
+    assert stored.password_hash is None and account.cgu_version is None
     assert "à activer" in (await Chat(harness, STAFF_ID).say("/compte sam.roux")).text
 
     # The same user activates again from the letter's link, with the new provisional password.

@@ -12,6 +12,7 @@ import pytest
 
 from bot.accounts_import import import_accounts
 from bot.activation import ActivationService, Outcome, Step
+from bot.directory.sqlite import SqliteDirectory
 from bot.mail import MailDeliveryError, OutgoingMail
 from bot.password_policy import PasswordPolicy, PasswordRule
 from bot.school import SchoolConfig
@@ -67,7 +68,8 @@ async def build_service(
         write_accounts_csv(tmp_path / "accounts.csv"), directory, hasher, keyed, clock()
     )
     return cls(
-        directory=directory,
+        directory=SqliteDirectory(database, hasher),
+        accounts=directory,
         sessions=SessionRepository(database),
         throttle=ThrottleRepository(database),
         records=RecordRepository(database),

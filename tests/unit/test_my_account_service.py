@@ -153,8 +153,8 @@ async def test_changing_the_address_back_and_forth_is_capped(
 async def test_unlinked_meanwhile_nothing_changes(svc: MyAccountService) -> None:
     lea = await activate(svc, 1)
     session = await at_code(svc, 1, lea, "lea.new@example.org")
-    assert await svc.directory.unlink_account(lea.id, 1, svc.clock())
-    assert not await svc.directory.unlink_account(lea.id, 1, svc.clock())
+    assert await svc.accounts.unlink_account(lea.id, 1, svc.clock())
+    assert not await svc.accounts.unlink_account(lea.id, 1, svc.clock())
     result = await svc.submit_code(session, mailer(svc).last_code())
     assert result.outcome == Outcome.REFUSED
     assert await email_of(svc, lea) == "lea@example.org"

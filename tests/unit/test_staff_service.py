@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.accounts_import import import_accounts
+from bot.directory.sqlite import SqliteDirectory
 from bot.security import KeyedHasher, SecretHasher
 from bot.staff import STEP_ACTIVE, STEP_NOT_STARTED, StaffService, bot_link, step_reached
 from storage.accounts import SqliteAccountDirectory
@@ -67,9 +68,10 @@ async def test_funnel_counts_progress_since_the_last_reset(
     assert result is not None and result.report.step == STEP_NOT_STARTED
     total = (await staff.funnel()).total
     assert (total.started, total.cgu_accepted) == (0, 0)
-    assert await hasher.verify(
-        (await SqliteAccountDirectory(database).find("lea.martin")).provisional_password_hash,  # type: ignore[union-attr]
-        result.provisional_password,
+    lea_after = await SqliteAccountDirectory(database).find("lea.martin")
+    assert lea_after is not None
+    assert await SqliteDirectory(database, hasher).check_provisional(
+        lea_after.id, result.provisional_password
     )
 
 
@@ -104,4 +106,6 @@ async def test_letters_give_new_passwords_only_to_accounts_to_activate(
     for letter in letters:
         account = await directory.find(letter.account.identifiant_norm)
         assert account is not None
-        assert await hasher.verify(account.provisional_password_hash, letter.provisional_password)
+        assert await SqliteDirectory(database, hasher).check_provisional(
+            account.id, letter.provisional_password
+        )

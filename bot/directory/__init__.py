@@ -1,0 +1,1 @@
+"""The directory port (where accounts and their passwords live) and its implementations."""
