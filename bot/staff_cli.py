@@ -11,7 +11,7 @@ import csv
 import getpass
 import json
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -30,7 +30,7 @@ STAFF_COMMANDS = ("show", "reset", "unlock", "history", "export", "stats", "lett
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
 
-def add_staff_parsers(accounts: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_staff_parsers(accounts: argparse._SubParsersAction) -> None:
     """The staff sub-commands of ``accounts``."""
     show = accounts.add_parser("show", help=texts.CLI_HELP["show"])
     show.add_argument("identifiant")
@@ -251,7 +251,10 @@ async def letters_command(settings: Settings, staff: StaffService, args: argpars
         return EXIT_REFUSED
     school = load_school_config(settings.school_config_path())
     bar = tqdm(total=2 * len(accounts), unit="étape", desc="Courriers", disable=None)
-    tick: Callable[[int], None] = bar.update
+
+    def tick(steps: int) -> None:
+        bar.update(steps)
+
     letters = await staff.prepare_letters(accounts, progress=tick)
     partial = path.with_name(path.name + ".part")
     try:

@@ -217,7 +217,7 @@ async def on_start_with_payload(update: Update, context: ContextTypes.DEFAULT_TY
     procedure = registry(context).get(flow) if flow else None
     if procedure is None or procedure.on_link is None:
         return await render_link_failure(update, context, Result(Outcome.INVALID))
-    return await procedure.on_link(update, context, token)  # type: ignore[no-any-return]
+    return await procedure.on_link(update, context, token)
 
 
 async def on_link(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> State | None:

@@ -39,12 +39,12 @@ Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, Stat
 
 def services(application: Application[Any, Any, Any, Any, Any, Any]) -> BotServices:
     """The services of this application (opened at start-up)."""
-    return application.bot_data[SERVICES_KEY]  # type: ignore[no-any-return]
+    return application.bot_data[SERVICES_KEY]
 
 
 def registry(context: ContextTypes.DEFAULT_TYPE) -> ProcedureRegistry:
     """The procedures of this application (see :mod:`conversations.flows`)."""
-    return context.application.bot_data[REGISTRY_KEY]  # type: ignore[no-any-return]
+    return context.application.bot_data[REGISTRY_KEY]
 
 
 def service(context: ContextTypes.DEFAULT_TYPE) -> ActivationService:
@@ -161,7 +161,7 @@ async def show_current_step(
     if procedure is None:  # a procedure this version of the bot no longer has
         await send(update, intro + texts.OUTSIDE_FLOW)
         return END
-    return await procedure.show_current(update, context, session, intro, full)  # type: ignore[no-any-return]
+    return await procedure.show_current(update, context, session, intro, full)
 
 
 async def render_link_failure(

@@ -133,7 +133,7 @@ class StepRouter(BaseHandler[Update, Any, Any]):
             return [*self._entry_points, *self._outside]
         return [*self._entry_points, *self.registry.handlers_of(session), *self._fallbacks]
 
-    async def handle_update(  # type: ignore[override]
+    async def handle_update(
         self,
         update: Update,
         application: Application[Any, Any, Any, Any, Any, Any],

@@ -51,7 +51,7 @@ async def on_compte(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send(update, texts.staff_report_html(report))
 
 
-def staff_handlers(staff_ids: Iterable[int]) -> list[BaseHandler]:  # type: ignore[type-arg]
+def staff_handlers(staff_ids: Iterable[int]) -> list[BaseHandler]:
     """The staff commands, for these Telegram user ids only, in private chats."""
     allowed = filters.User(user_id=list(staff_ids)) & filters.ChatType.PRIVATE
     return [
