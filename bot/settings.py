@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
     # The bot's @username, for the link and QR code of staff letters (else asked with getMe).
     telegram_bot_username: str | None = None
+    # Seconds to wait for one Bot API answer before retrying it (python-telegram-bot's 5 s).
+    telegram_timeout_seconds: float = Field(default=5.0, gt=0)
 
     # Storage and secrets
     database_path: Path = Path("data/ent-bot.sqlite3")

@@ -1241,3 +1241,20 @@ SANDBOX_ERRORS = {
     "too_many_users": "Trop d'utilisateurs dans le bac à sable : réinitialisez-le.",
     "resetting": "Réinitialisation en cours, réessayez dans un instant.",
 }
+
+
+# --- start-up (logs and console of ``run_bot.py``) -----------------------------------------
+
+STARTUP_STEPS = {
+    "getMe": "la vérification du jeton auprès de Telegram (getMe)",
+    "deleteWebhook": "le démarrage de la réception des messages (deleteWebhook)",
+}
+
+
+def startup_retry(step: str, error: str, delay: float, attempt: int) -> str:
+    """Logged while a start-up call to Telegram fails: never the token, only the error's type."""
+    seconds = f"{delay:g}".replace(".", ",")
+    return (
+        f"Démarrage : {STARTUP_STEPS.get(step, step)} a échoué ({error}, essai {attempt}) ; "
+        f"nouvel essai dans {seconds} s."
+    )
