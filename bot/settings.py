@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     telegram_bot_username: str | None = None
     # Seconds to wait for one Bot API answer before retrying it (python-telegram-bot's 5 s).
     telegram_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Updates handled at once, all chats together (a chat never takes more than one).
+    concurrent_updates: int = Field(default=256, ge=1)
 
     # Storage and secrets
     database_path: Path = Path("data/ent-bot.sqlite3")

@@ -56,7 +56,7 @@ class RetryPolicy:
 
     max_tries: int = 5
     """Tries of one call, whatever the errors (the first one included)."""
-    network_backoff: tuple[float, ...] = (0.25, 0.5, 1.0)
+    network_backoff: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0)
     """Pauses before each retry after a 5xx, a network error or a timeout (their number bounds
     those retries)."""
     retry_after_margin: float = 0.1

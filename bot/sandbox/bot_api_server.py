@@ -511,7 +511,8 @@ class LocalBotApi:
         if request.method == "DELETE":
             self.clear_faults()
         elif request.method != "GET":
-            return web.json_response({"ok": False, "description": "GET, POST or DELETE"}, status=405)
+            refused = {"ok": False, "description": "GET, POST or DELETE"}
+            return web.json_response(refused, status=405)
         return web.json_response({"ok": True, "result": [f.to_json() for f in self.faults]})
 
     # --- internals shared with users ------------------------------------------------------
