@@ -236,7 +236,7 @@ def _chat_key(data: dict[str, Any]) -> int | str | None:
 def _already_done(endpoint: str, error: BadRequest) -> bool:
     """A retried delete refused because the first try, reported as failed, did delete."""
     return endpoint in ("deleteMessage", "deleteMessages") and (
-        "message to delete not found" in error.message
+        "message to delete not found" in error.message.lower()
     )
 
 

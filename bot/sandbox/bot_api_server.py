@@ -54,6 +54,13 @@ def too_many_requests(retry_after: int) -> BotApiError:
     )
 
 
+_SERVER_ERRORS = {
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
 FaultKind = Literal["retry_after", "server_error", "slow"]
 FAULT_KINDS: tuple[FaultKind, ...] = ("retry_after", "server_error", "slow")
 
@@ -482,6 +489,8 @@ class LocalBotApi:
             ):
                 if fault.times is not None:
                     fault.times -= 1
+                    if fault.times <= 0:
+                        self.faults.remove(fault)
                 return fault
         return None
 
@@ -606,7 +615,7 @@ class LocalBotApi:
             if fault is not None and fault.kind == "retry_after":
                 raise too_many_requests(fault.retry_after)
             if fault is not None and fault.kind == "server_error":
-                raise BotApiError(fault.status, "Internal Server Error")
+                raise BotApiError(fault.status, _SERVER_ERRORS.get(fault.status, "Server Error"))
             if fault is not None and fault.kind == "slow":
                 await asyncio.sleep(fault.delay)
             if method in self.failing_methods:
