@@ -30,13 +30,21 @@ FAST = RetryPolicy(network_backoff=(0.01, 0.01, 0.01), retry_after_margin=0.0)
 Call = Callable[[], Coroutine[Any, Any, Any]]
 
 
-def failing(*errors: Exception, log: list[str] | None = None, tag: str = "") -> Call:
-    """A call that raises ``errors`` in turn, then succeeds; each try noted in ``log``."""
+def failing(
+    *errors: Exception,
+    log: list[str] | None = None,
+    tag: str = "",
+    tried: asyncio.Event | None = None,
+) -> Call:
+    """A call that raises ``errors`` in turn, then succeeds; each try noted in ``log``, the
+    first one signalled on ``tried``."""
     pending = list(errors)
 
     async def call() -> Any:
         if log is not None:
             log.append(tag)
+        if tried is not None:
+            tried.set()
         await asyncio.sleep(0)
         if pending:
             raise pending.pop(0)
@@ -93,9 +101,11 @@ async def test_a_429_longer_than_the_policy_allows_is_given_back_at_once() -> No
 async def test_a_429_pauses_only_its_chat_and_later_calls_of_that_chat_queue_behind() -> None:
     limiter = TelegramLimiter(FAST)
     log: list[str] = []
-    throttled = asyncio.create_task(send(limiter, failing(pause(0.3), log=log, tag="A1"), 1))
-    while log != ["A1"]:
-        await asyncio.sleep(0.005)
+    tried = asyncio.Event()
+    throttled = asyncio.create_task(
+        send(limiter, failing(pause(0.3), log=log, tag="A1", tried=tried), 1)
+    )
+    await tried.wait()
     later = asyncio.create_task(send(limiter, failing(log=log, tag="A2"), 1))
     await send(limiter, failing(log=log, tag="B"), 2)
     assert log == ["A1", "B"], "the other chat went on at once"
@@ -121,11 +131,12 @@ async def test_background_traffic_never_delays_a_reply() -> None:
 async def test_a_429_on_background_slows_the_background_lane_not_replies() -> None:
     limiter = TelegramLimiter(FAST, background_rate=0)
     log: list[str] = []
+    tried = asyncio.Event()
     first = asyncio.create_task(
-        send(limiter, failing(pause(0.3), log=log, tag="bg1"), 10, args=BACKGROUND)
+        send(limiter, failing(pause(0.3), log=log, tag="bg1", tried=tried), 10, args=BACKGROUND)
     )
-    while log != ["bg1"]:
-        await asyncio.sleep(0.005)
+    await tried.wait()
+    await asyncio.sleep(0.01)  # the 429 is taken into account
     second = asyncio.create_task(send(limiter, failing(log=log, tag="bg2"), 11, args=BACKGROUND))
     await send(limiter, failing(log=log, tag="reply"), 12)
     await asyncio.gather(first, second)
