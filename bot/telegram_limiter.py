@@ -155,6 +155,11 @@ class TelegramLimiter(BaseRateLimiter[RateLimitArgs]):
     ) -> Result:
         if key is None:
             return await self._tries(None, endpoint, call, background)
+        if len(self._chats) > 1024:  # chats left paused with nobody waiting: forget them
+            now = self._clock()
+            for other, state in list(self._chats.items()):
+                if state.users == 0 and state.resume_at <= now:
+                    del self._chats[other]
         chat = self._chats.setdefault(key, _Chat())
         chat.users += 1
         try:
