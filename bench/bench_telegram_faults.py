@@ -10,7 +10,7 @@ Prints three figures:
 - faults: user actions left without a reply when about 20 % of the Bot API calls fail
   (429, 5xx, answers slower than the bot's timeout), each user doing /start then a profile button.
 
-``--compare`` runs the first two with what the bot had before (python-telegram-bot's
+``--compare`` runs them first with what the bot had before (python-telegram-bot's
 ``AIORateLimiter`` with retries; the chat lock taken inside PTB's global slot).
 """
 
@@ -168,10 +168,11 @@ async def figure_flood(folder: Path, old: bool, count: int = 50) -> str:
     )
 
 
-async def figure_faults(folder: Path, users: int, rate: float) -> str:
-    bench = Bench(folder, "faults", telegram_timeout_seconds=0.5)
-    await bench.start()
+async def figure_faults(folder: Path, users: int, rate: float, old: bool) -> str:
+    bench = Bench(folder, f"faults-{old}", telegram_timeout_seconds=0.5)
+    await bench.start(old=old)
     missing: list[str] = []
+    stuck: list[int] = []
     try:
         bench.server.inject_random(rate, retry_after=1, delay=1.0, seed=1)
 
@@ -182,9 +183,13 @@ async def figure_faults(folder: Path, users: int, rate: float) -> str:
                 if action.startswith("/"):
                     await user.send_text(action)
                 else:
-                    await user.press(action)
+                    try:
+                        await user.press(action)
+                    except AssertionError:  # the last answer was an error, not the profiles
+                        stuck.append(chat_id)
+                        return
                 try:
-                    await bench.answer(chat_id, mark, timeout=60)
+                    await bench.answer(chat_id, mark, timeout=30)
                 except AssertionError:
                     missing.append(f"{chat_id} {action}")
                     return
@@ -203,7 +208,8 @@ async def figure_faults(folder: Path, users: int, rate: float) -> str:
     finally:
         await bench.stop()
     return (
-        f"faults: {len(missing)} of {users * 2} user actions without a reply under "
+        f"faults ({'before' if old else 'now'}): {len(missing)} of {users * 2} user actions "
+        f"without a reply, {len(stuck)} users left without the profile buttons, under "
         f"{len(faults)} injected faults in {len(calls)} Bot API calls "
         f"({len(faults) / max(len(calls), 1):.0%}); {errors} « erreur technique » answers; "
         f"{elapsed:.1f} s for {users} users"
@@ -224,7 +230,7 @@ async def main() -> None:
         for old in ([True, False] if args.compare else [False]):
             print(await figure_429(folder, args.retry_after, old), flush=True)
             print(await figure_flood(folder, old), flush=True)
-        print(await figure_faults(folder, args.users, args.rate), flush=True)
+            print(await figure_faults(folder, args.users, args.rate, old), flush=True)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ chat waits out a 429 (PTB issues #3765, #3772); :class:`TelegramLimiter` does no
   chat), while other chats go on at once;
 - 5xx answers and network failures (:class:`~telegram.error.NetworkError`, timeouts included)
   are retried a few times with a short backoff; Telegram's refusals (``BadRequest``,
-  ``Forbidden``, ``InvalidToken``…) never are; the tries of one call are bounded;
+  ``Forbidden``, ``InvalidToken``…) never are; the tries of one call are bounded. A retry refused
+  because the try that seemed to fail had landed (« message to delete not found », « message is
+  not modified », « query is too old ») counts as done;
 - two priorities: replies (the default) are never slowed but by their own chat's 429;
   background traffic (outbox, broadcasts: ``rate_limit_args=BACKGROUND``) goes through a global
   budget and a per-chat pace (``aiolimiter``'s leaky buckets) and a 429 on it slows the whole
@@ -201,7 +203,8 @@ class TelegramLimiter(BaseRateLimiter[RateLimitArgs]):
                     await self._sleep_until(resume_at)
             except BadRequest as error:
                 if network_failures and _already_done(endpoint, error):
-                    return True  # the try that timed out did reach Telegram
+                    logger.info("%s: done by the earlier try that seemed to fail", endpoint)
+                    return True
                 raise
             except NetworkError as error:  # 5xx, connection errors and TimedOut
                 if tries >= policy.max_tries or network_failures >= len(policy.network_backoff):
@@ -238,11 +241,23 @@ def _chat_key(data: dict[str, Any]) -> int | str | None:
         return str(chat_id)  # an @username
 
 
+# Refusals of a retry that mean the try reported as failed (a timeout, a lost answer) did reach
+# Telegram: the message is deleted, the edit made, the query answered. These methods answer
+# ``True`` on success (edits: ``Message | True``), so the call is done.
+_DONE_BY_AN_EARLIER_TRY = {
+    "deleteMessage": ("message to delete not found",),
+    "deleteMessages": ("message to delete not found",),
+    "editMessageText": ("message is not modified",),
+    "editMessageReplyMarkup": ("message is not modified",),
+    "editMessageCaption": ("message is not modified",),
+    "answerCallbackQuery": ("query is too old", "query id is invalid"),
+}
+
+
 def _already_done(endpoint: str, error: BadRequest) -> bool:
-    """A retried delete refused because the first try, reported as failed, did delete."""
-    return endpoint in ("deleteMessage", "deleteMessages") and (
-        "message to delete not found" in error.message.lower()
-    )
+    """A retry refused because an earlier try, reported as failed, had done the work."""
+    message = error.message.lower()
+    return any(reason in message for reason in _DONE_BY_AN_EARLIER_TRY.get(endpoint, ()))
 
 
 # --- start-up ------------------------------------------------------------------------------

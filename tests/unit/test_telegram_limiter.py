@@ -143,12 +143,24 @@ async def test_a_429_on_background_slows_the_background_lane_not_replies() -> No
     assert log.index("reply") < log.index("bg2"), "the other background chat waited"
 
 
-async def test_a_retried_delete_that_had_landed_counts_as_done() -> None:
+@pytest.mark.parametrize(
+    ("endpoint", "refusal"),
+    [
+        ("deleteMessage", "Bad Request: message to delete not found"),
+        ("editMessageText", "Bad Request: message is not modified: specified new message …"),
+        ("answerCallbackQuery", "Bad Request: query is too old and response timeout expired"),
+    ],
+)
+async def test_a_retry_refused_because_the_timed_out_try_had_landed_counts_as_done(
+    endpoint: str, refusal: str
+) -> None:
     limiter = TelegramLimiter(FAST)
-    gone = BadRequest("Message to delete not found")
-    assert await send(limiter, failing(TimedOut(), gone), endpoint="deleteMessage") is True
+    done = BadRequest(refusal)
+    assert await send(limiter, failing(TimedOut(), done), endpoint=endpoint) is True
     with pytest.raises(BadRequest):  # without a failed try before, it is a real refusal
-        await send(limiter, failing(gone), endpoint="deleteMessage")
+        await send(limiter, failing(done), endpoint=endpoint)
+    with pytest.raises(BadRequest):  # another method's refusal is one
+        await send(limiter, failing(TimedOut(), done), endpoint="sendMessage")
 
 
 async def test_start_up_retries_transient_errors_only() -> None:
