@@ -22,6 +22,7 @@ from bot.telegram_limiter import StartupRetry
 from chat import Chat
 from conftest import BOT_TOKEN, BotHarness, harness_settings
 from support import MutableClock
+from test_kill_restart import BotProcess, bot_process, turn  # noqa: F401 (a fixture)
 
 ANSWERS = ("sendMessage", "editMessageText", "editMessageReplyMarkup", "sendPhoto")
 
@@ -164,3 +165,42 @@ async def test_start_up_waits_for_telegram_instead_of_dying(
     assert all(secret not in r.getMessage() for r in caplog.records)
     chat = Chat(harness, 3301)
     assert "Qui êtes-vous" in (await chat.say("/start")).text
+
+
+@pytest_asyncio.fixture
+async def telegram_down(bot_api: LocalBotApi) -> AsyncIterator[LocalBotApi]:
+    """Every getMe fails until the test clears the faults (set up before the process)."""
+    bot_api.inject(Fault("server_error", methods=frozenset({"getme"}), times=None))
+    yield bot_api
+    bot_api.clear_faults()
+
+
+async def wait_for_get_me_tries(server: LocalBotApi, count: int) -> None:
+    await server.wait_for_event(
+        lambda e: len(server.events_of(method="getMe")) >= count, timeout=60
+    )
+
+
+async def test_run_bot_waits_for_telegram_then_serves(
+    telegram_down: LocalBotApi, bot_process: BotProcess  # noqa: F811 (the fixture)
+) -> None:
+    server = telegram_down
+    # More tries than one call's retries (5): the start-up itself has tried again.
+    await wait_for_get_me_tries(server, 7)
+    assert bot_process.process is not None and bot_process.process.returncode is None
+    server.clear_faults()
+    user = server.user(4343)
+    await turn(user, user.send_text("/start"), "Qui êtes-vous")
+    stderr = (await bot_process.stop()).decode()
+    assert bot_process.process.returncode == 0
+    assert "Démarrage : la vérification du jeton auprès de Telegram (getMe) a échoué" in stderr
+    assert BOT_TOKEN.split(":", 1)[1] not in stderr
+
+
+async def test_run_bot_stops_cleanly_on_sigterm_while_telegram_is_down(
+    telegram_down: LocalBotApi, bot_process: BotProcess  # noqa: F811 (the fixture)
+) -> None:
+    await wait_for_get_me_tries(telegram_down, 6)
+    stderr = (await bot_process.stop()).decode()
+    assert bot_process.process is not None and bot_process.process.returncode == 0
+    assert "Démarrage" in stderr and "Traceback" not in stderr
