@@ -17,7 +17,7 @@ from bot.app import build_application, start_bot
 from bot.cli import quiet_noisy_loggers
 from bot.sandbox.bot_api_server import ApiEvent, Fault, LocalBotApi
 from bot.sandbox.mailbox import Mailbox
-from bot.telegram_limiter import StartupRetry
+from bot.telegram_limiter import BACKGROUND, StartupRetry
 
 from chat import Chat
 from conftest import BOT_TOKEN, BotHarness, harness_settings
@@ -108,6 +108,30 @@ async def test_a_flood_from_one_chat_does_not_delay_another(make_harness: MakeHa
     assert len(flood_replies) >= 50, "every update of the flood is handled (none dropped)"
     # The other chat's reply came before the flood was half done.
     assert other_reply.seq < flood_replies[24].seq
+
+
+async def test_background_messages_never_delay_a_reply(make_harness: MakeHarness) -> None:
+    harness = await make_harness()
+    app = await harness.start()
+    server = harness.server
+    recipients = [server.user(3400 + n) for n in range(60)]
+    user = Chat(harness, 3399)
+    mark = last_seq(server)
+    broadcast = [
+        asyncio.create_task(
+            app.bot.send_message(r.id, "Rappel", rate_limit_args=BACKGROUND)
+        )
+        for r in recipients
+    ]
+    await server.wait_for_event(lambda e: e.seq > mark and e.chat_id in range(3400, 3460))
+    await user.send("/start")
+    reply = await server.wait_for_event(answer_of(server, user.user_id, mark))
+    await asyncio.gather(*broadcast)
+    sent = [e for e in server.events if e.seq > mark and e.chat_id in range(3400, 3460)]
+    assert len(sent) == 60 and all(e.outcome == "ok" for e in sent)
+    # The reply did not queue behind the broadcast, which the global budget spreads out.
+    assert reply.seq < sent[-1].seq
+    assert "Qui êtes-vous" in (await user.last()).text
 
 
 async def test_under_random_faults_every_action_gets_a_reply(make_harness: MakeHarness) -> None:
