@@ -8,7 +8,8 @@ Prints three figures:
 - flood: another chat's reply time while one chat sends 50 updates at once (4 update slots, as in
   issue 9's measure);
 - faults: user actions left without a reply when about 20 % of the Bot API calls fail
-  (429, 5xx, answers slower than the bot's timeout), each user doing /start then a profile button.
+  (429, 5xx, answers slower than the bot's timeout), each user doing /start then a profile button;
+- start-ups: how many of 30 start-ups die under the same faults.
 
 ``--compare`` runs them first with what the bot had before (python-telegram-bot's
 ``AIORateLimiter`` with retries; the chat lock taken inside PTB's global slot).
@@ -37,6 +38,7 @@ from bot.cli import quiet_noisy_loggers
 from bot.concurrency import _chat_id
 from bot.sandbox.bot_api_server import ApiEvent, Fault, LocalBotApi
 from bot.settings import Settings
+from bot.telegram_limiter import StartupRetry
 
 TOKEN = "123456789:AAE2eBenchTokenForTheLocalBotApiServer"
 ANSWERS = ("sendMessage", "editMessageText", "editMessageReplyMarkup")
@@ -73,8 +75,11 @@ class Bench:
         self.server = LocalBotApi(bot_token=TOKEN, bot_username="bench_bot")
         self.app: Application | None = None
 
-    async def start(self, *, old: bool = False) -> None:
+    async def start(self, *, old: bool = False, faults: float = 0.0) -> None:
         await self.server.start()
+        if faults:
+            seed = sum(map(ord, self.folder.name))
+            self.server.inject_random(faults, retry_after=1, delay=1.0, seed=seed)
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
             telegram_bot_token=TOKEN,
@@ -90,7 +95,14 @@ class Bench:
         if old:  # what the bot had before (bench only: private attributes)
             self.app.bot._rate_limiter = AIORateLimiter(max_retries=3)
             self.app._update_processor = SlotThenLock(settings.concurrent_updates)
-        await start_bot(self.app, poll_timeout=1)
+        if not old:
+            await start_bot(self.app, poll_timeout=1, startup_retry=StartupRetry(0.2, 1.0))
+            return
+        # start_bot before issue 9: one try of getMe and of deleteWebhook
+        await self.app.initialize()
+        await self.app.start()
+        assert self.app.updater is not None
+        await self.app.updater.start_polling(poll_interval=0.0, timeout=1)
 
     async def stop(self) -> None:
         if self.app is not None:
@@ -216,6 +228,21 @@ async def figure_faults(folder: Path, users: int, rate: float, old: bool) -> str
     )
 
 
+async def figure_startups(folder: Path, rate: float, old: bool, count: int = 30) -> str:
+    died = 0
+    for n in range(count):
+        bench = Bench(folder, f"start-{old}-{n}", telegram_timeout_seconds=0.5)
+        try:
+            await bench.start(old=old, faults=rate)
+        except Exception:
+            died += 1
+        finally:
+            bench.server.clear_faults()
+            await bench.stop()
+    when = "before" if old else "now"
+    return f"start-ups ({when}): {died} of {count} died under {rate:.0%} injected faults"
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=20)
@@ -231,6 +258,7 @@ async def main() -> None:
             print(await figure_429(folder, args.retry_after, old), flush=True)
             print(await figure_flood(folder, old), flush=True)
             print(await figure_faults(folder, args.users, args.rate, old), flush=True)
+            print(await figure_startups(folder, args.rate, old), flush=True)
 
 
 if __name__ == "__main__":
