@@ -106,7 +106,6 @@ class TelegramLimiter(BaseRateLimiter[RateLimitArgs]):
         self.policy = policy or RetryPolicy()
         self._clock = clock
         self._chats: dict[int | str, _Chat] = {}
-        self._background_rate = background_rate
         self._background_chat_rate = background_chat_rate
         self._background = AsyncLimiter(background_rate, 1) if background_rate else None
         self._background_chats: dict[int | str, AsyncLimiter] = {}
