@@ -34,6 +34,7 @@ from bot.school import SchoolConfig, load_school_config
 from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
 from bot.settings import Settings
 from bot.staff import StaffService
+from bot.telegram_limiter import StartupRetry, TelegramLimiter, retry_startup
 from bot.throttle import ThrottlePolicy
 from conversations import common
 from conversations.account import account_handlers, add_account_handlers
@@ -210,7 +211,10 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .concurrent_updates(PerChatUpdateProcessor())
+        .concurrent_updates(PerChatUpdateProcessor(settings.concurrent_updates))
+        .rate_limiter(TelegramLimiter())
+        .read_timeout(settings.telegram_timeout_seconds)
+        .write_timeout(settings.telegram_timeout_seconds)
         .build()
     )
     application.bot_data[common.SERVICES_KEY] = services
@@ -242,10 +246,16 @@ def services_of(application: Application) -> BotServices:
 
 
 async def start_bot(
-    application: Application, *, poll_interval: float = 0.0, poll_timeout: int = 10
+    application: Application,
+    *,
+    poll_interval: float = 0.0,
+    poll_timeout: int = 10,
+    startup_retry: StartupRetry | None = None,
 ) -> None:
-    """Initialise (opening the database), register the commands menu and start long polling."""
-    await application.initialize()
+    """Initialise (opening the database), register the commands menu and start long polling;
+    ``getMe`` and ``deleteWebhook`` are retried with backoff (``startup_retry``) while
+    Telegram cannot be reached, instead of the process dying."""
+    await retry_startup("getMe", application.initialize, startup_retry)
     await services_of(application).open()
     commands = [BotCommand(name, description) for name, description in texts.COMMANDS]
     try:
@@ -256,8 +266,13 @@ async def start_bot(
     services._purger = asyncio.get_running_loop().create_task(services.purge_forever())
     await application.start()
     assert application.updater is not None
-    await application.updater.start_polling(
-        poll_interval=poll_interval, timeout=poll_timeout, drop_pending_updates=False
+    updater = application.updater
+    await retry_startup(
+        "deleteWebhook",
+        lambda: updater.start_polling(
+            poll_interval=poll_interval, timeout=poll_timeout, drop_pending_updates=False
+        ),
+        startup_retry,
     )
     logger.info("bot @%s is polling for updates", application.bot.username)
 

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
     # The bot's @username, for the link and QR code of staff letters (else asked with getMe).
     telegram_bot_username: str | None = None
+    # Seconds to wait for one Bot API answer before retrying it (python-telegram-bot's 5 s).
+    telegram_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Updates handled at once, all chats together (a chat never takes more than one).
+    concurrent_updates: int = Field(default=256, ge=1)
 
     # The folder relative paths start from (ENT_BOT_HOME; see find_home). None: the current one.
     ent_bot_home: Path | None = None

@@ -1302,3 +1302,20 @@ def file_permissions_refused(path: str, mode: int) -> str:
         "compte ne peut pas changer ses droits : le bot refuse de s'en servir.\n"
         f"Corrigez-les (chmod 600 {path}) ou lancez le bot avec le compte propriétaire du fichier."
     )
+
+
+# --- start-up (logs and console of ``run_bot.py``) -----------------------------------------
+
+STARTUP_STEPS = {
+    "getMe": "la vérification du jeton auprès de Telegram (getMe)",
+    "deleteWebhook": "le démarrage de la réception des messages (deleteWebhook)",
+}
+
+
+def startup_retry(step: str, error: str, delay: float, attempt: int) -> str:
+    """Logged while a start-up call to Telegram fails: never the token, only the error's type."""
+    seconds = f"{delay:g}".replace(".", ",")
+    return (
+        f"Démarrage : {STARTUP_STEPS.get(step, step)} a échoué ({error}, essai {attempt}) ; "
+        f"nouvel essai dans {seconds} s."
+    )

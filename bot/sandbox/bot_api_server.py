@@ -4,6 +4,12 @@ The bot calls ``{root_url}/bot{token}/{method}`` exactly as it would call Telegr
 it uses are implemented with Telegram's checks and error texts. The user side (a Python API for
 tests, JSON routes and a Server-Sent Events feed for the sandbox page) lets one or many people
 type, press buttons and see what the bot shows them: messages, edits, deletions.
+
+Faults, the way Telegram fails, can be switched on per chat or for every chat, from a test
+(:meth:`LocalBotApi.inject`, :meth:`LocalBotApi.inject_random`) or over HTTP
+(``GET|POST|DELETE /test/faults``): 429 with ``parameters.retry_after``, 5xx, slow answers (which
+the bot sees as timeouts when they outlast its read timeout). Every call of the bot but
+``getUpdates`` is recorded with its outcome in :attr:`LocalBotApi.events`.
 """
 
 from __future__ import annotations
@@ -12,10 +18,11 @@ import asyncio
 import contextlib
 import itertools
 import json
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 
@@ -31,10 +38,104 @@ EventListener = Callable[[dict[str, Any]], None]
 class BotApiError(Exception):
     """An error answered to the bot as Telegram would."""
 
-    def __init__(self, code: int, description: str) -> None:
+    def __init__(
+        self, code: int, description: str, parameters: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
+        self.parameters = parameters
+
+
+def too_many_requests(retry_after: int) -> BotApiError:
+    """Telegram's flood-control answer."""
+    return BotApiError(
+        429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
+    )
+
+
+_SERVER_ERRORS = {
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+FaultKind = Literal["retry_after", "server_error", "slow"]
+FAULT_KINDS: tuple[FaultKind, ...] = ("retry_after", "server_error", "slow")
+
+
+@dataclass
+class Fault:
+    """A failure the server plays on the bot's calls that match it.
+
+    ``chat_id`` None: every chat (and calls without one); ``methods`` (lower-case) None: every
+    method but ``getUpdates``; ``times`` None: until cleared; ``probability``: of each matching
+    call. ``slow`` answers after ``delay`` seconds (the call is carried out)."""
+
+    kind: FaultKind
+    chat_id: int | None = None
+    methods: frozenset[str] | None = None
+    times: int | None = 1
+    probability: float = 1.0
+    retry_after: int = 1
+    status: int = 500
+    delay: float = 1.0
+
+    def matches(self, method: str, chat_id: int | None) -> bool:
+        """Whether a call of ``method`` about ``chat_id`` is concerned."""
+        if self.times is not None and self.times <= 0:
+            return False
+        if self.methods is None:
+            if method == "getupdates":
+                return False
+        elif method not in self.methods:
+            return False
+        return self.chat_id is None or self.chat_id == chat_id
+
+    def to_json(self) -> dict[str, Any]:
+        """For ``GET /test/faults``."""
+        return {
+            "kind": self.kind,
+            "chat_id": self.chat_id,
+            "methods": sorted(self.methods) if self.methods is not None else None,
+            "times": self.times,
+            "probability": self.probability,
+            "retry_after": self.retry_after,
+            "status": self.status,
+            "delay": self.delay,
+        }
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> Fault:
+        """From a ``POST /test/faults`` body (``kind`` required, the rest as the fields)."""
+        kind = body.get("kind")
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(FAULT_KINDS)}")
+        methods = body.get("methods")
+        return cls(
+            kind=kind,
+            chat_id=None if body.get("chat_id") is None else int(body["chat_id"]),
+            methods=None if methods is None else frozenset(str(m).lower() for m in methods),
+            times=None if body.get("times", 1) is None else int(body.get("times", 1)),
+            probability=float(body.get("probability", 1.0)),
+            retry_after=int(body.get("retry_after", 1)),
+            status=int(body.get("status", 500)),
+            delay=float(body.get("delay", 1.0)),
+        )
+
+
+@dataclass(frozen=True)
+class ApiEvent:
+    """One call of the bot as the server answered it (``outcome``: ``ok``, ``429``, ``500``,
+    ``400``…; ``fault``: the injected fault's kind, if any)."""
+
+    seq: int
+    at: float
+    method: str
+    chat_id: int | None
+    outcome: str
+    fault: FaultKind | None = None
 
 
 def bad_request(reason: str) -> BotApiError:
@@ -237,8 +338,14 @@ class LocalBotApi:
         self.requests_log: list[tuple[str, dict[str, Any]]] = []
         # Methods made to fail (lower-case name → error), to test the bot's resilience.
         self.failing_methods: dict[str, BotApiError] = {}
+        # Injected faults (see :class:`Fault`) and the record of every call's outcome.
+        self.faults: list[Fault] = []
+        self.events: list[ApiEvent] = []
+        self._event_ids = itertools.count(1)
+        self._random = random.Random(0)
         self.app = web.Application(client_max_size=50 * 1024 * 1024)
         self.app.router.add_route("*", "/bot{token}/{method}", self._handle_bot_request)
+        self.app.router.add_route("*", "/test/faults", self._handle_faults)
         self._listeners: list[EventListener] = []
         self._updates: list[tuple[int, dict[str, Any], int]] = []  # (update_id, update, user)
         self._confirmed_offset = 0
@@ -308,6 +415,114 @@ class LocalBotApi:
         self.users.clear()
         self._updates.clear()
         self._emit({"type": "reset"})
+
+    # --- faults ----------------------------------------------------------------------------
+
+    def inject(self, fault: Fault) -> Fault:
+        """Play ``fault`` on the matching calls (first injected, first tried)."""
+        self.faults.append(fault)
+        return fault
+
+    def inject_random(
+        self,
+        rate: float,
+        kinds: tuple[FaultKind, ...] = FAULT_KINDS,
+        *,
+        chat_id: int | None = None,
+        retry_after: int = 1,
+        delay: float = 1.0,
+        seed: int = 0,
+    ) -> list[Fault]:
+        """Fail about ``rate`` of the calls, shared evenly between ``kinds``, until cleared."""
+        self._random = random.Random(seed)
+        # The faults are tried in turn: the k-th has the probability that makes each kind
+        # ``rate / len(kinds)`` of all calls.
+        share = rate / len(kinds)
+        faults = []
+        left = 1.0
+        for kind in kinds:
+            faults.append(
+                self.inject(
+                    Fault(
+                        kind,
+                        chat_id=chat_id,
+                        times=None,
+                        probability=min(1.0, share / left),
+                        retry_after=retry_after,
+                        delay=delay,
+                    )
+                )
+            )
+            left -= share
+        return faults
+
+    def clear_faults(self) -> None:
+        """Answer every call normally again."""
+        self.faults.clear()
+
+    def events_of(self, chat_id: int | None = None, method: str | None = None) -> list[ApiEvent]:
+        """Recorded calls, of one chat and/or one method (case-insensitive)."""
+        return [
+            e
+            for e in self.events
+            if (chat_id is None or e.chat_id == chat_id)
+            and (method is None or e.method.lower() == method.lower())
+        ]
+
+    async def wait_for_event(
+        self, predicate: Callable[[ApiEvent], bool], timeout: float = 10
+    ) -> ApiEvent:
+        """The first recorded call matching ``predicate``, waiting for it if needed."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = next((e for e in self.events if predicate(e)), None)
+            if found is not None:
+                return found
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"no such Bot API call within {timeout} s")
+            await self._changed_wait(deadline - time.monotonic())
+
+    def _fault_for(self, method: str, chat_id: int | None) -> Fault | None:
+        for fault in self.faults:
+            if fault.matches(method, chat_id) and (
+                fault.probability >= 1.0 or self._random.random() < fault.probability
+            ):
+                if fault.times is not None:
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self.faults.remove(fault)
+                return fault
+        return None
+
+    def _record(self, method: str, chat_id: int | None, outcome: str, fault: Fault | None) -> None:
+        self.events.append(
+            ApiEvent(
+                next(self._event_ids),
+                time.monotonic(),
+                method,
+                chat_id,
+                outcome,
+                fault.kind if fault else None,
+            )
+        )
+        with contextlib.suppress(RuntimeError):
+            asyncio.get_running_loop().create_task(self._notify())
+
+    async def _handle_faults(self, request: web.Request) -> web.Response:
+        """``GET``: the faults; ``POST`` a JSON :class:`Fault`: add it; ``DELETE``: clear."""
+        if request.method == "POST":
+            try:
+                body = await request.json()
+                fault = self.inject(Fault.from_json(body if isinstance(body, dict) else {}))
+            except (ValueError, TypeError) as error:
+                return web.json_response({"ok": False, "description": str(error)}, status=400)
+            return web.json_response({"ok": True, "result": fault.to_json()})
+        if request.method == "DELETE":
+            self.clear_faults()
+        elif request.method != "GET":
+            refused = {"ok": False, "description": "GET, POST or DELETE"}
+            return web.json_response(refused, status=405)
+        return web.json_response({"ok": True, "result": [f.to_json() for f in self.faults]})
 
     # --- internals shared with users ------------------------------------------------------
 
@@ -389,16 +604,40 @@ class LocalBotApi:
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return _error(BotApiError(404, "Not Found"))
+        fault: Fault | None = None
+        chat_id: int | None = None
         try:
             params = await _read_params(request)
+            chat_id = self._chat_of(params)
             if method != "getupdates":
                 self.requests_log.append((request.match_info["method"], params))
+            fault = self._fault_for(method, chat_id)
+            if fault is not None and fault.kind == "retry_after":
+                raise too_many_requests(fault.retry_after)
+            if fault is not None and fault.kind == "server_error":
+                raise BotApiError(fault.status, _SERVER_ERRORS.get(fault.status, "Server Error"))
+            if fault is not None and fault.kind == "slow":
+                await asyncio.sleep(fault.delay)
             if method in self.failing_methods:
                 raise self.failing_methods[method]
             result = await handler(params)
         except BotApiError as error:
+            if method != "getupdates":
+                self._record(request.match_info["method"], chat_id, str(error.code), fault)
             return _error(error)
+        if method != "getupdates":
+            self._record(request.match_info["method"], chat_id, "ok", fault)
         return web.json_response({"ok": True, "result": result})
+
+    def _chat_of(self, params: dict[str, Any]) -> int | None:
+        """The chat a call is about (through the query for ``answerCallbackQuery``)."""
+        chat_id = params.get("chat_id")
+        if chat_id is None:
+            return self._open_queries.get(str(params.get("callback_query_id") or ""))
+        try:
+            return int(chat_id)
+        except (TypeError, ValueError):
+            return None
 
     async def _api_getme(self, params: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -647,10 +886,10 @@ class LocalBotApi:
 
 
 def _error(error: BotApiError) -> web.Response:
-    return web.json_response(
-        {"ok": False, "error_code": error.code, "description": error.description},
-        status=error.code,
-    )
+    body: dict[str, Any] = {"ok": False, "error_code": error.code, "description": error.description}
+    if error.parameters:
+        body["parameters"] = error.parameters
+    return web.json_response(body, status=error.code)
 
 
 async def _read_params(request: web.Request) -> dict[str, Any]:

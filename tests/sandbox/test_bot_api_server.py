@@ -12,7 +12,7 @@ import pytest_asyncio
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.sandbox.bot_api_server import LocalBotApi
+from bot.sandbox.bot_api_server import Fault, LocalBotApi
 
 TOKEN = "777:unit-test-token"
 
@@ -136,3 +136,68 @@ async def test_a_real_application_round_trip(server: LocalBotApi) -> None:
         await app.updater.stop()
         await app.stop()
         await app.shutdown()
+
+
+async def test_faults_per_chat_and_global_over_http(server: LocalBotApi) -> None:
+    server.user(5)
+    server.user(6)
+    async with httpx.AsyncClient() as client:
+        added = await client.post(
+            f"{server.root_url}/test/faults",
+            json={"kind": "retry_after", "chat_id": 5, "retry_after": 7, "times": 1},
+        )
+        assert added.json()["ok"] and added.json()["result"]["chat_id"] == 5
+        bad = await client.post(f"{server.root_url}/test/faults", json={"kind": "nope"})
+        assert bad.status_code == 400
+
+        other = await call(server, "sendMessage", chat_id=6, text="x")
+        assert other.json()["ok"], "another chat is not concerned"
+        throttled = await call(server, "sendMessage", chat_id=5, text="x")
+        assert throttled.status_code == 429
+        assert throttled.json() == {
+            "ok": False,
+            "error_code": 429,
+            "description": "Too Many Requests: retry after 7",
+            "parameters": {"retry_after": 7},
+        }
+        assert (await call(server, "sendMessage", chat_id=5, text="x")).json()["ok"], "once"
+
+        await client.post(
+            f"{server.root_url}/test/faults",
+            json={"kind": "server_error", "status": 502, "times": None},
+        )
+        for chat_id in (5, 6):
+            failed = await call(server, "sendMessage", chat_id=chat_id, text="x")
+            assert failed.status_code == 502 and failed.json()["error_code"] == 502
+        assert len((await client.get(f"{server.root_url}/test/faults")).json()["result"]) == 1
+        await client.delete(f"{server.root_url}/test/faults")
+        assert (await call(server, "sendMessage", chat_id=5, text="x")).json()["ok"]
+
+    outcomes = [(e.chat_id, e.outcome, e.fault) for e in server.events_of(method="sendMessage")]
+    assert outcomes == [
+        (6, "ok", None),
+        (5, "429", "retry_after"),
+        (5, "ok", None),
+        (5, "502", "server_error"),
+        (6, "502", "server_error"),
+        (5, "ok", None),
+    ]
+
+
+async def test_slow_answers_and_random_faults(server: LocalBotApi) -> None:
+    server.user(5)
+    server.inject(Fault("slow", chat_id=5, delay=0.2))
+    answer = await call(server, "sendMessage", chat_id=5, text="late")
+    assert answer.json()["ok"], "a slow answer still carries the call out"
+    assert server.events[-1].fault == "slow"
+    assert [m.text for m in server.users[5].messages] == ["late"]
+
+    faults = server.inject_random(0.5, delay=0.01, seed=1)
+    assert len(faults) == 3
+    for _ in range(60):
+        await call(server, "getMe")
+    injected = [e.fault for e in server.events_of(method="getMe")]
+    assert 10 < sum(1 for f in injected if f) < 50
+    assert {"retry_after", "server_error"} <= set(injected)
+    server.clear_faults()
+    assert (await call(server, "getMe")).json()["ok"]

@@ -38,3 +38,25 @@ async def test_one_chat_in_order_other_chats_concurrently() -> None:
     # chat 20 did not wait for chat 10's slow update
     assert log.index((20, "end 3")) < log.index((10, "end 1"))
     assert processor._locks == {}
+
+
+async def test_a_flood_from_one_chat_holds_one_slot_only() -> None:
+    # The issue's measure: 4 slots, 8 updates of 0.2 s from one chat, then another chat.
+    processor = PerChatUpdateProcessor(4)
+    log: list[str] = []
+
+    async def work(tag: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        log.append(tag)
+
+    flood = [
+        asyncio.create_task(processor.process_update(update(n, 10), work(f"flood {n}", 0.05)))
+        for n in range(8)
+    ]
+    await asyncio.sleep(0)
+    assert processor.queued(10) == 8
+    await processor.process_update(update(99, 20), work("other", 0))
+    assert log == ["other"], "the other chat did not wait behind the flood"
+    await asyncio.gather(*flood)
+    assert log[1:] == [f"flood {n}" for n in range(8)], "the flood is handled in order, whole"
+    assert processor.current_concurrent_updates == 0
