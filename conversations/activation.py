@@ -17,6 +17,7 @@ from bot import texts
 from bot.activation import START_PAYLOAD_ACTIVATE, ActivationService, Outcome, Result, Step
 from bot.mail import mask_email
 from conversations import my_account, recovery
+from conversations.buttons import small_int
 from conversations.common import (
     END,
     State,
@@ -451,7 +452,8 @@ async def _on_question(
     index: str,
 ) -> State | None:
     await mark_choice(update.callback_query)
-    await svc.choose_question(session, int(index) if index.isdigit() else -1)
+    number = small_int(index)
+    await svc.choose_question(session, -1 if number is None else number)
     return await show_step(update, svc, session)
 
 
