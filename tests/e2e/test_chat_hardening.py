@@ -148,3 +148,41 @@ async def test_own_activation_committed_before_a_crash_is_told_as_done(
     assert "autre conversation" not in reply.text
     assert await harness.services.activation.sessions.get(3121) is None
     chat.assert_secrets_deleted()
+
+
+def _unhandled(harness: BotHarness) -> list[str]:
+    return [
+        record.getMessage()
+        for record in harness.log_records
+        if record.name == "bot.app" and record.getMessage().startswith("error while handling")
+    ]
+
+
+async def test_inputs_that_crashed_the_bot_get_an_ordinary_answer(harness: BotHarness) -> None:
+    """The review's fuzzing crashes (issue 12, point 7), each replayed once."""
+    someone = Chat(harness, 3131)
+    for text in ("\u3000", " \u2003\u00a0", "\u2028"):
+        assert "Tapez /start" in (await someone.say(text)).text
+    shown = await someone.last()
+    for data in ("cgunew:", "cgunew:ok", "cgunew:ok:", "acct:", ":"):
+        await someone.press_data(shown.message_id, data)
+        assert STALE in (await someone.last()).text or "Tapez /start" in (await someone.last()).text
+    # « ① » is a digit for str.isdigit, not for int: a question button with it is refused
+    chat = Chat(harness, 3132)
+    await chat.walk_to_questions("lea.martin", PROVISIONAL["lea.martin"])
+    questions = await chat.last()
+    nonce = chat.nonce_of(questions)
+    for data in (f"q:①:{nonce}", f"q:٣:{nonce}", f"q:99999999999999999999:{nonce}"):
+        await chat.press_data(questions.message_id, data)
+        assert "Question A" in "".join(Chat.labels(await chat.last()))
+    assert (await harness.services.activation.sessions.get(3132)).step == "question1"
+    mine = await activate(harness, 3133, "sam.roux")
+    await mine.say("/moncompte")
+    await mine.press("Choisir des questions secrètes")
+    await mine.say_secret(GOOD_PASSWORD)
+    asked = await mine.last()
+    await mine.press_data(asked.message_id, f"mcq:①:{mine.nonce_of(asked)}")
+    assert "Question A" in "".join(Chat.labels(await mine.last()))
+    assert _unhandled(harness) == []
+    texts_sent = [m.text for c in (someone, chat, mine) for m in c.user.messages if m.from_bot]
+    assert not any("problème technique" in text for text in texts_sent)
