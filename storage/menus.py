@@ -43,8 +43,10 @@ class MenuRepository:
             "SELECT nonce, cgu_version, shown_at FROM menu_prompts WHERE telegram_user_id = ?",
             (telegram_user_id,),
         )
-        if row is None or not nonce or not secrets.compare_digest(
-            row["nonce"].encode(), nonce.encode()
+        if (
+            row is None
+            or not nonce
+            or not secrets.compare_digest(row["nonce"].encode(), nonce.encode())
         ):
             return None
         shown_at = from_db_time(row["shown_at"])
