@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from bot.activation import ActivationService
 from storage.accounts import Account
+from storage.menus import MenuPrompt, MenuRepository
 
 
 @dataclass
@@ -16,6 +17,7 @@ class AccountService:
     """« Mon compte » and re-acceptance of changed CGU, over the activation's repositories."""
 
     base: ActivationService
+    menus: MenuRepository
 
     async def linked_accounts(self, telegram_user_id: int) -> list[Account]:
         """Active accounts linked to this Telegram user."""
@@ -30,11 +32,21 @@ class AccountService:
             if account.cgu_version != current
         ]
 
-    async def accept_current_cgu(self, telegram_user_id: int, version_prefix: str) -> bool:
-        """Accept the current CGU for every linked account; False if the text changed since
-        the user was shown it (``version_prefix`` from the button)."""
+    async def show_menu(self, telegram_user_id: int, *, cgu: bool = False) -> str:
+        """The nonce of a menu about to be shown (the previous menu's buttons go stale); for
+        the changed CGU (``cgu``), the exact version shown is kept with it."""
+        version = self.base.school.cgu_version if cgu else None
+        return await self.menus.show(telegram_user_id, self.base.clock(), cgu_version=version)
+
+    async def menu(self, telegram_user_id: int, nonce: str) -> MenuPrompt | None:
+        """The menu a button belongs to, if it is the last one shown to this user."""
+        return await self.menus.current(telegram_user_id, nonce)
+
+    async def accept_current_cgu(self, telegram_user_id: int, shown_version: str | None) -> bool:
+        """Accept the current CGU for every linked account; False if the text shown to the user
+        (``shown_version``, kept with the menu) is not exactly the current one."""
         current = self.base.school.cgu_version
-        if not current.startswith(version_prefix):
+        if shown_version != current:
             return False
         now = self.base.clock()
         for account in await self.outdated_cgu(telegram_user_id):
@@ -63,10 +75,12 @@ class AccountService:
         return done
 
     async def delete_my_data(self, telegram_user_id: int) -> None:
-        """Remove what the bot keeps about this Telegram user: links, open procedure, tries."""
+        """Remove what the bot keeps about this Telegram user: links, open procedure, menus.
+        The throttle's records (identifiers tried, failures) are security records: they stay
+        for their time (24 hours), or the cap on identifiers could be reset at will."""
         await self.unlink(telegram_user_id)
         await self.base.sessions.delete(telegram_user_id)
-        await self.base.throttle.forget_user(telegram_user_id)
+        await self.menus.forget(telegram_user_id)
         await self.base.records.audit(
             "data_deleted", None, f"telegram:{telegram_user_id}", self.base.clock()
         )

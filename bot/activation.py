@@ -28,7 +28,7 @@ from bot.security import (
     normalise_answer,
 )
 from bot.throttle import ThrottlePolicy, guarded_check, identifiant_key
-from storage.accounts import Account, ActivationRecord, SqliteAccountDirectory
+from storage.accounts import Account, AccountStatus, ActivationRecord, SqliteAccountDirectory
 from storage.records import RecordRepository
 from storage.sessions import ConversationSession, SessionRepository
 from storage.throttle import ThrottleRepository
@@ -585,5 +585,14 @@ class ActivationService:
         account = await self.directory.get(session.account_id)
         await self.sessions.delete(session.telegram_user_id)
         if not won:
+            if (
+                account is not None
+                and account.status == AccountStatus.ACTIVE
+                and account.telegram_user_id == session.telegram_user_id
+            ):
+                # This user's own activation, committed before a crash kept its answer from
+                # being sent: they type the confirmation again and are told it is done.
+                email = account.email if account.email_verified else None
+                return Result(Outcome.ACTIVATED, account=account, email=email)
             return Result(Outcome.TAKEN, account=account)
         return Result(Outcome.ACTIVATED, account=account, email=record.email)

@@ -44,6 +44,7 @@ from conversations.staff import staff_handlers
 from storage.accounts import SqliteAccountDirectory
 from storage.db import Database
 from storage.maintenance import PurgeReport, purge
+from storage.menus import MenuRepository
 from storage.records import RecordRepository
 from storage.sessions import SessionRepository
 from storage.staff import StaffRepository
@@ -133,7 +134,7 @@ class BotServices:
             self.recovery = RecoveryService(
                 **{name: getattr(self.activation, name) for name in _SERVICE_FIELDS}
             )
-            self.account = AccountService(self.activation)
+            self.account = AccountService(self.activation, MenuRepository(self.database))
             self.staff = StaffService(
                 repository=StaffRepository(self.database),
                 throttle=self.activation.throttle,

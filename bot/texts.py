@@ -377,6 +377,10 @@ RESUME_OR_RESTART = (
     "recommencer ?"
 )
 STALE_BUTTON = "Ce bouton n'est plus valable."
+MENU_STALE = (
+    "Ce bouton n'est plus valable. Tapez /moncompte pour voir vos comptes, ou /start pour "
+    "commencer."
+)
 STALE_BUTTON_RESUME = "Ce bouton n'est plus valable. Voici l'étape où vous en êtes 👇"
 USE_BUTTONS = "Pour cette étape, touchez un des boutons sous le message. 👇"
 NOT_TEXT = "Je ne lis que du texte ici. 🙂"
@@ -1186,11 +1190,13 @@ UNLINKED = (
     "et votre mot de passe ne changent pas."
 )
 CONFIRM_DELETE = (
-    "Supprimer vos données ? J'efface le lien entre ce compte Telegram et votre compte ENT, "
-    "la démarche en cours et vos essais. Votre compte ENT lui-même n'est pas supprimé."
+    "Supprimer vos données ? J'efface le lien entre ce compte Telegram et votre compte ENT "
+    "et la démarche en cours. Votre compte ENT lui-même n'est pas supprimé."
 )
 DATA_DELETED = (
-    "🗑 C'est fait : je ne garde plus rien qui concerne ce compte Telegram.\n\n"
+    "🗑 C'est fait : ce compte Telegram n'est plus lié à aucun compte ENT et la démarche en "
+    "cours est effacée. Seule la trace de sécurité des identifiants essayés reste 24 heures, "
+    "puis elle est effacée.\n\n"
     "Restent chez l'établissement : votre compte ENT (identifiant, nom, profil, mot de passe "
     "chiffré, adresse de secours) et l'historique de son activation (dates, acceptation des "
     "CGU), qu'il doit conserver. Pour les consulter ou les faire supprimer, contactez "

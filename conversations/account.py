@@ -6,7 +6,10 @@ outdated CGU accepts them before anything else), « Mon compte » next to it.
 
 from __future__ import annotations
 
+import logging
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -22,11 +25,13 @@ from bot import texts
 from bot.account import AccountService
 from bot.mail import mask_email
 from bot.my_account import Change
+from conversations.buttons import button_data, parse_button
 from conversations.common import SERVICES_KEY, mark_choice, send
 from conversations.my_account import change_button_data
 from storage.accounts import Account
+from storage.menus import MenuPrompt
 
-CGU_PREFIX_LENGTH = 12
+logger = logging.getLogger(__name__)
 
 
 def account_service(context: ContextTypes.DEFAULT_TYPE) -> AccountService:
@@ -40,13 +45,31 @@ def _buttons(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
     )
 
 
+async def _answer_query(update: Update, text: str | None = None) -> None:
+    """Acknowledge the pressed button (a query too old to be acknowledged is let go: the
+    chat gets the answer anyway)."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.answer(text)
+    except TelegramError:
+        logger.debug("callback query not acknowledged (too old or already acknowledged)")
+
+
+async def _answer_stale(update: Update) -> None:
+    """A button of an older menu, or forged data: the alert, then a word in the chat."""
+    await _answer_query(update, texts.STALE_BUTTON)
+    await send(update, texts.MENU_STALE)
+
+
 async def cgu_gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Before anything else: a user whose linked account accepted older CGU accepts the new."""
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None or chat.type != chat.PRIVATE:
         return
     message = update.effective_message
-    if message is not None and message.text and message.text.split()[0] == "/aide":
+    if message is not None and message.text and message.text.split(maxsplit=1)[:1] == ["/aide"]:
         return
     svc = account_service(context)
     query = update.callback_query
@@ -55,40 +78,50 @@ async def cgu_gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         raise ApplicationHandlerStop
     if not await svc.outdated_cgu(user.id):
         return
-    if query is not None:
-        await query.answer()
+    await _answer_query(update)
     await _show_new_cgu(update, svc)
     raise ApplicationHandlerStop
 
 
 async def _show_new_cgu(update: Update, svc: AccountService, intro: str = "") -> None:
-    school = svc.base.school
-    prefix = school.cgu_version[:CGU_PREFIX_LENGTH]
+    assert update.effective_user is not None
+    nonce = await svc.show_menu(update.effective_user.id, cgu=True)
     await send(update, intro or texts.CGU_CHANGED_INTRO)
-    for chunk in texts.cgu_chunks(school):
+    for chunk in texts.cgu_chunks(svc.base.school):
         await send(update, chunk)
     await send(
         update,
         texts.CGU_QUESTION,
         _buttons(
             [
-                [(texts.BUTTON_CGU_ACCEPT, f"cgunew:ok:{prefix}")],
-                [(texts.BUTTON_CGU_REFUSE, f"cgunew:no:{prefix}")],
+                [(texts.BUTTON_CGU_ACCEPT, button_data("cgunew", "ok", nonce))],
+                [(texts.BUTTON_CGU_REFUSE, button_data("cgunew", "no", nonce))],
             ]
         ),
     )
 
 
 async def _on_cgu_answer(update: Update, svc: AccountService) -> None:
+    """« J'accepte » / « Je refuse » under the changed CGU: only the buttons of the last text
+    shown count, and acceptance is of exactly the version that was shown."""
     query = update.callback_query
-    assert query is not None and update.effective_user is not None
-    await query.answer()
-    _, choice, prefix = (query.data or "::").split(":", 2)
+    user = update.effective_user
+    assert query is not None and user is not None
+    data = parse_button(query.data, "cgunew")
+    menu = await svc.menu(user.id, data.nonce) if data else None
+    if data is None or menu is None or menu.cgu_version is None or data.arg not in ("ok", "no"):
+        if await svc.outdated_cgu(user.id):
+            await _answer_query(update)
+            await _show_new_cgu(update, svc, texts.STALE_BUTTON + "\n\n" + texts.CGU_CHANGED_INTRO)
+        else:
+            await _answer_stale(update)
+        return
+    await _answer_query(update)
     await mark_choice(query)
-    if choice != "ok":
+    if data.arg != "ok":
         await send(update, texts.CGU_CHANGED_REFUSED)
         return
-    if await svc.accept_current_cgu(update.effective_user.id, prefix):
+    if await svc.accept_current_cgu(user.id, menu.cgu_version):
         await send(update, texts.CGU_CHANGED_ACCEPTED)
     else:
         await _show_new_cgu(update, svc, texts.CGU_CHANGED_AGAIN)
@@ -106,7 +139,7 @@ def _summary(account: Account) -> tuple[str, str, str, str | None, bool, str]:
     )
 
 
-def _actions(account: Account) -> InlineKeyboardMarkup:
+def _actions(account: Account, nonce: str) -> InlineKeyboardMarkup:
     """What can be done about one account (its id in the data is checked on arrival)."""
     has_email = bool(account.email and account.email_verified)
     has_questions = bool(account.secret_answer2_hash)
@@ -115,17 +148,17 @@ def _actions(account: Account) -> InlineKeyboardMarkup:
             [
                 (
                     texts.BUTTON_CHANGE_EMAIL if has_email else texts.BUTTON_ADD_EMAIL,
-                    change_button_data(Change.EMAIL, account.id),
+                    change_button_data(Change.EMAIL, account.id, nonce),
                 )
             ],
             [
                 (
                     texts.BUTTON_CHANGE_QUESTIONS if has_questions else texts.BUTTON_SET_QUESTIONS,
-                    change_button_data(Change.QUESTIONS, account.id),
+                    change_button_data(Change.QUESTIONS, account.id, nonce),
                 )
             ],
-            [(texts.BUTTON_UNLINK, f"acct:unlink:{account.id}")],
-            [(texts.BUTTON_DELETE_DATA, "acct:delete")],
+            [(texts.BUTTON_UNLINK, button_data("acct", "unlink", nonce, account.id))],
+            [(texts.BUTTON_DELETE_DATA, button_data("acct", "delete", nonce))],
         ]
     )
 
@@ -140,55 +173,67 @@ async def on_my_account(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if not accounts:
         await send(update, texts.NO_LINKED_ACCOUNT)
         return
+    nonce = await svc.show_menu(user.id)
     if len(accounts) == 1:
-        markup = _actions(accounts[0])
+        markup = _actions(accounts[0], nonce)
     else:
-        rows = [[(texts.account_button(a.identifiant), f"acct:show:{a.id}")] for a in accounts]
-        markup = _buttons([*rows, [(texts.BUTTON_DELETE_DATA, "acct:delete")]])
+        rows = [
+            [(texts.account_button(a.identifiant), button_data("acct", "show", nonce, a.id))]
+            for a in accounts
+        ]
+        markup = _buttons(
+            [*rows, [(texts.BUTTON_DELETE_DATA, button_data("acct", "delete", nonce))]]
+        )
     await send(update, texts.my_accounts([_summary(account) for account in accounts]), markup)
 
 
 async def on_account_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The buttons of « Mon compte » (``acct:<action>[:<account id>]``); an account id is
-    acted on only if that account is linked to this user."""
+    """The buttons of « Mon compte » (``acct:<action>[.<account id>]:<nonce>``): only those
+    of the last menu shown to this user count, and an account id is acted on only if that
+    account is linked to this user."""
     svc = account_service(context)
     query = update.callback_query
     user = update.effective_user
     assert query is not None and user is not None
-    await query.answer()
+    data = parse_button(query.data, "acct")
+    menu: MenuPrompt | None = await svc.menu(user.id, data.nonce) if data else None
+    if data is None or menu is None or menu.cgu_version is not None:
+        await _answer_stale(update)
+        return
+    await _answer_query(update)
     await mark_choice(query)
-    action, _, target = (query.data or "").removeprefix("acct:").partition(":")
-    account_id = int(target) if target.isdigit() and len(target) <= 18 else None
-    if action == "show":
+    account_id = data.number
+    if data.action == "show":
         account = await svc.linked_account(user.id, account_id) if account_id else None
         if account is None:
             await send(update, texts.ACCOUNT_NOT_LINKED)
             return
-        await send(update, texts.my_accounts([_summary(account)]), _actions(account))
-    elif action == "unlink" and target:
+        nonce = await svc.show_menu(user.id)
+        await send(update, texts.my_accounts([_summary(account)]), _actions(account, nonce))
+    elif data.action == "unlink":
         done = account_id is not None and await svc.unlink_account(user.id, account_id)
         await send(update, texts.UNLINKED if done else texts.ACCOUNT_NOT_LINKED)
-    elif action == "unlink":  # a button sent before accounts could be picked: all of them
-        await svc.unlink(user.id)
-        await send(update, texts.UNLINKED)
-    elif action == "delete":
+    elif data.action == "delete":
+        nonce = await svc.show_menu(user.id)
         await send(
             update,
             texts.CONFIRM_DELETE,
             _buttons(
                 [
                     [
-                        (texts.BUTTON_CONFIRM_DELETE, "acct:delete_yes"),
-                        (texts.BUTTON_KEEP, "acct:keep"),
+                        (texts.BUTTON_CONFIRM_DELETE, button_data("acct", "delete_yes", nonce)),
+                        (texts.BUTTON_KEEP, button_data("acct", "keep", nonce)),
                     ]
                 ]
             ),
         )
-    elif action == "delete_yes":
+    elif data.action == "delete_yes":
         await svc.delete_my_data(user.id)
         await send(update, texts.DATA_DELETED)
-    else:
+    elif data.action == "keep":
         await send(update, texts.KEPT)
+    else:
+        await send(update, texts.MENU_STALE)
 
 
 def add_account_handlers(application: Application, *, gate_group: int = -2) -> None:

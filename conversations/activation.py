@@ -25,6 +25,7 @@ from bot.activation import (
 )
 from bot.mail import mask_email
 from conversations import recovery
+from conversations.buttons import parse_button, small_int
 from conversations.common import (
     END,
     State,
@@ -35,7 +36,6 @@ from conversations.common import (
     mark_choice,
     on_email_button,
     on_stale_button,
-    parse_button,
     read_secret,
     registry,
     render_link_failure,
@@ -452,7 +452,8 @@ async def _on_question(
     index: str,
 ) -> State | None:
     await mark_choice(update.callback_query)
-    await svc.choose_question(session, int(index) if index.isdigit() else -1)
+    number = small_int(index)
+    await svc.choose_question(session, -1 if number is None else number)
     return await show_step(update, svc, session)
 
 

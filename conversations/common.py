@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
@@ -13,6 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Conver
 from bot import texts
 from bot.activation import ActivationService, Outcome, Result
 from bot.recovery import RecoveryService
+from conversations.buttons import parse_button
 from storage.sessions import ConversationSession
 
 if TYPE_CHECKING:
@@ -55,23 +56,6 @@ def service(context: ContextTypes.DEFAULT_TYPE) -> ActivationService:
 def recovery_service(context: ContextTypes.DEFAULT_TYPE) -> RecoveryService:
     """The password-recovery service of this application."""
     return context.application.bot_data[SERVICES_KEY].recovery
-
-
-class ButtonData(NamedTuple):
-    """The data of a button: ``prefix:arg:nonce`` (the nonce of the prompt that showed it)."""
-
-    prefix: str
-    arg: str
-    nonce: str
-
-
-def parse_button(data: str | None) -> ButtonData | None:
-    """The one parser of button data; None for anything not of the shape ``prefix:arg:nonce``
-    (forged, truncated, or of an older format)."""
-    parts = (data or "").split(":")
-    if len(parts) != 3 or not all(parts):
-        return None
-    return ButtonData(*parts)
 
 
 def button(label: str, action: str, nonce: str) -> InlineKeyboardButton:

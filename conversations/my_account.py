@@ -7,7 +7,6 @@ the stored e-mail changes only once the new one is proven.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -23,6 +22,7 @@ from bot import texts
 from bot.activation import Outcome, Result
 from bot.mail import mask_email
 from bot.my_account import FLOW_MY_ACCOUNT, Change, MyAccountService, MyAccountStep
+from conversations.buttons import button_data, parse_button, small_int
 from conversations.common import (
     END,
     SERVICES_KEY,
@@ -41,17 +41,16 @@ from conversations.common import (
 from conversations.router import Procedure
 from storage.sessions import ConversationSession
 
-CHANGE_BUTTON = re.compile(r"^mc:(email|questions):(\d{1,18})$")
-
 
 def my_account_service(context: ContextTypes.DEFAULT_TYPE) -> MyAccountService:
     """The « Mon compte » changes service of this application."""
     return context.application.bot_data[SERVICES_KEY].my_account
 
 
-def change_button_data(change: Change, account_id: int) -> str:
-    """Callback data of the /moncompte buttons that start a change (checked on arrival)."""
-    return f"mc:{change.value}:{account_id}"
+def change_button_data(change: Change, account_id: int, nonce: str) -> str:
+    """Callback data of the /moncompte buttons that start a change (``mc:email.42:<nonce>``,
+    the nonce of the menu shown; checked on arrival)."""
+    return button_data("mc", change.value, nonce, account_id)
 
 
 def _email_confirm_keyboard(nonce: str) -> InlineKeyboardMarkup:
@@ -134,11 +133,17 @@ async def on_change_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     query = update.callback_query
     user, chat = update.effective_user, update.effective_chat
     assert query is not None and user is not None and chat is not None
-    match = CHANGE_BUTTON.match(query.data or "")
+    data = parse_button(query.data, "mc")
+    menus = context.application.bot_data[SERVICES_KEY].account
+    menu = await menus.menu(user.id, data.nonce) if data else None
+    if data is None or menu is None or menu.cgu_version is not None:
+        await query.answer(texts.STALE_BUTTON)
+        await send(update, texts.MENU_STALE)
+        return None
+    changes = {change.value: change for change in Change}
     session = None
-    if match:
-        change = Change(match.group(1))
-        session = await svc.start_change(user.id, chat.id, int(match.group(2)), change)
+    if data.action in changes and data.number is not None:
+        session = await svc.start_change(user.id, chat.id, data.number, changes[data.action])
     if session is None:
         await query.answer(texts.STALE_BUTTON)
         await send(update, texts.ACCOUNT_NOT_LINKED)
@@ -310,7 +315,8 @@ async def _on_question(
     index: str,
 ) -> State:
     await mark_choice(update.callback_query)
-    await svc.choose_question(session, int(index) if index.isdigit() else -1)
+    number = small_int(index)
+    await svc.choose_question(session, -1 if number is None else number)
     return await show_step(update, svc, session)
 
 

@@ -199,13 +199,6 @@ class ThrottleRepository:
                 (telegram_user_id, key, to_db_time(now)),
             )
 
-    async def forget_user(self, telegram_user_id: int) -> None:
-        """Forget which identifiers this Telegram user tried (« delete my data »)."""
-        async with self.db.transaction() as connection:
-            await connection.execute(
-                "DELETE FROM identifiant_attempts WHERE telegram_user_id = ?", (telegram_user_id,)
-            )
-
     async def purge(self, before: datetime) -> None:
         """Drop failures and attempts older than ``before`` (locks stay)."""
         async with self.db.transaction() as connection:

@@ -222,14 +222,28 @@ async def test_several_accounts_forged_and_stale_buttons_are_refused(harness: Bo
     assert "paul.durand" in details.text and "lea.martin" not in details.text
     change_paul = chat.data_of(details, "Changer d'adresse e-mail")
     unlink_paul = chat.data_of(details, "Délier")
-    # forged data naming somebody else's account: nothing starts, nothing changes
-    for data in (f"mc:email:{sam.id}", f"mc:questions:{sam.id}", "mc:email:99999999"):
+    nonce = chat.nonce_of(details)
+    # forged data naming somebody else's account, with the nonce of the menu shown: nothing
+    # starts, nothing changes
+    for data in (f"mc:email.{sam.id}:{nonce}", f"mc:questions.{sam.id}:{nonce}"):
         await chat.press_data(details.message_id, data)
         assert "n'est pas (ou plus) lié" in (await chat.last()).text
         assert await harness.services.activation.sessions.get(3061) is None
-    for data in (f"acct:show:{sam.id}", f"acct:unlink:{sam.id}", "acct:unlink:abc"):
+    for data in (f"acct:show.{sam.id}:{nonce}", f"acct:unlink.{sam.id}:{nonce}"):
         await chat.press_data(details.message_id, data)
         assert "n'est pas (ou plus) lié" in (await chat.last()).text
+    # without the menu's nonce (the old format, a made-up one, a number like « ① »): stale
+    for data in (
+        f"mc:email:{sam.id}",
+        "mc:email.99999999:0000",
+        f"acct:unlink:{sam.id}",
+        f"acct:unlink.{paul.id}:beef",
+        f"acct:show.①:{nonce}",
+        f"mc:email.①:{nonce}",
+    ):
+        await chat.press_data(details.message_id, data)
+        assert "n'est" in (await chat.last()).text and "plus valable" in (await chat.last()).text
+        assert await harness.services.activation.sessions.get(3061) is None
     assert (await account(harness, "sam.roux")).telegram_user_id == 3062
     # unlink paul only; its old buttons are stale now
     await chat.press_data(details.message_id, unlink_paul)
