@@ -304,7 +304,10 @@ async def remove_secret_message(update: Update) -> None:
     except TelegramError:
         logger.warning("a sensitive message could not be removed (chat %s)", message.chat_id)
         return
-    await send(update, texts.SECRET_DELETED)
+    try:
+        await send(update, texts.SECRET_DELETED)
+    except TelegramError:  # only a courtesy: what the user typed is still handled
+        logger.warning("the removal notice could not be sent (chat %s)", message.chat_id)
 
 
 async def on_help_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
