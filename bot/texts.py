@@ -183,6 +183,18 @@ def email_sent(address: str, code_length: int, hours: int) -> str:
     )
 
 
+def email_queued(address: str, code_length: int, hours: int) -> str:
+    """The verification e-mail is written but its first attempt failed or is slow: the outbox
+    sends it as soon as it can (the code is valid already)."""
+    return (
+        f"📨 L'e-mail partira dans quelques instants vers <b>{escape(address)}</b> : le serveur "
+        "d'envoi est lent en ce moment, il est réessayé tout seul. Inutile de le redemander.\n\n"
+        f"Dans cet e-mail, vous trouverez un <b>code à {code_length} chiffres</b> : tapez-le ici. "
+        "Vous pouvez aussi toucher le lien de l'e-mail.\n\n"
+        f"⏱ Le code est valable {hours} heures."
+    )
+
+
 EMAIL_SEND_FAILED = (
     "😕 L'e-mail n'a pas pu partir pour le moment. Réessayez dans quelques minutes, ou "
     "choisissez les questions secrètes."
@@ -883,8 +895,9 @@ def recovery_code_sent(code_length: int, hours: int) -> str:
     """Same answer whether an e-mail left or not."""
     return (
         "📨 <b>Si un compte activé correspond à cet identifiant</b> et qu'une adresse e-mail "
-        f"vérifiée y est liée, un e-mail vient d'y partir avec un <b>code à {code_length} "
-        "chiffres</b> : tapez-le ici (ou touchez le lien de l'e-mail).\n\n"
+        f"vérifiée y est liée, un e-mail va y partir avec un <b>code à {code_length} "
+        "chiffres</b> : tapez-le ici (ou touchez le lien de l'e-mail). Il peut mettre quelques "
+        "minutes à arriver ; un e-mail demandé juste avant reste valable.\n\n"
         "Rien reçu ? Regardez dans les courriers indésirables (spam), vérifiez l'identifiant, "
         "ou essayez vos questions secrètes si vous aviez choisi cette solution.\n\n"
         f"⏱ Le code est valable {hours} heures."
@@ -1074,6 +1087,17 @@ def my_email_sent(address: str, code_length: int, hours: int) -> str:
         f"Tapez ici le <b>code à {code_length} chiffres</b> de cet e-mail, ou touchez son lien. "
         "D'ici là, votre ancienne adresse reste en place.\n\n"
         "Rien reçu ? Regardez dans les <b>courriers indésirables (spam)</b>.\n\n"
+        f"⏱ Le code est valable {hours} heures."
+    )
+
+
+def my_email_queued(address: str, code_length: int, hours: int) -> str:
+    """The e-mail to the new address is written but not gone yet: the outbox retries it."""
+    return (
+        f"📨 L'e-mail partira dans quelques instants vers <b>{escape(address)}</b> : le serveur "
+        "d'envoi est lent en ce moment, il est réessayé tout seul. Inutile de le redemander.\n\n"
+        f"Tapez ici le <b>code à {code_length} chiffres</b> de cet e-mail, ou touchez son lien. "
+        "D'ici là, votre ancienne adresse reste en place.\n\n"
         f"⏱ Le code est valable {hours} heures."
     )
 

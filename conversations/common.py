@@ -12,6 +12,7 @@ from telegram.ext import CallbackQueryHandler, ContextTypes, ConversationHandler
 
 from bot import texts
 from bot.activation import ActivationService, Result
+from bot.outbox.worker import outbox_of
 from bot.recovery import RecoveryService
 from storage.sessions import ConversationSession
 
@@ -275,7 +276,11 @@ async def remove_secret_message(update: Update) -> None:
     try:
         await message.delete()
     except TelegramError:
-        logger.warning("a sensitive message could not be removed (chat %s)", message.chat_id)
+        # Owed: the outbox retries the deletion while Telegram allows it (48 hours).
+        logger.warning("a sensitive message could not be removed yet (chat %s)", message.chat_id)
+        outbox = outbox_of(message.get_bot())
+        if outbox is not None:
+            await outbox.owe_deletion(message.chat_id, message.message_id, message.date)
         return
     await send(update, texts.SECRET_DELETED)
 
