@@ -557,7 +557,44 @@ CLI_HELP = {
     "profil": "seulement ce profil (apprenti, eleve, parent…)",
     "etablissement": "seulement cet établissement",
     "yes": "ne pas demander de confirmation",
+    "outbox": "la file d'envoi (e-mails, effacements de messages) : en attente, plus ancien, échecs, dernière erreur",
 }
+OUTBOX_NO_DATABASE = "Base introuvable : {path} (le bot n'a encore jamais tourné ici ?)"
+OUTBOX_KINDS = {
+    "code_mail": "e-mails de code",
+    "notice_mail": "e-mails d'avis",
+    "telegram_delete": "messages à effacer",
+}
+
+
+def outbox_report_text(
+    pending: int,
+    oldest_pending_at: datetime | None,
+    retrying: int,
+    given_up: int,
+    sent_last_day: int,
+    last_error: str | None,
+    last_error_at: datetime | None,
+    pending_by_kind: dict[str, int],
+) -> str:
+    """The outbox for the terminal (never a secret nor an address)."""
+    fields = [
+        ("En attente", str(pending)),
+        *(
+            (f"  dont {OUTBOX_KINDS.get(kind, kind)}", str(count))
+            for kind, count in sorted(pending_by_kind.items())
+        ),
+        ("Plus ancien en attente", _when(oldest_pending_at)),
+        ("En échec, nouvel essai prévu", str(retrying)),
+        ("Abandonnés (délai dépassé)", str(given_up)),
+        ("Envoyés (24 h)", str(sent_last_day)),
+        (
+            "Dernière erreur",
+            f"{last_error} ({_when(last_error_at)})" if last_error else "aucune",
+        ),
+    ]
+    width = max(len(label) for label, _ in fields)
+    return "File d'envoi\n" + "\n".join(f"{label.ljust(width)} : {value}" for label, value in fields)
 RUN_NEEDS_TOKEN = (
     "TELEGRAM_BOT_TOKEN n'est pas renseigné : voir le README (« Mise en service avec Telegram »)."
 )
