@@ -130,8 +130,9 @@ class RecoveryService(ActivationService):
                 )
             )
         await self._go(session, RecoveryStep.CODE, outbox=mails)
+        outbox = self._outbox()
         for mail in mails:
-            self._outbox().kick(mail)
+            outbox.defer(mail, outbox.settings.off_reply_delay)
         return Result(Outcome.SENT)
 
     async def choose_questions_method(self, session: ConversationSession) -> Result:

@@ -41,6 +41,9 @@ class OutboxSettings:
     retry_max: float = 30.0
     concurrency: int = 4
     stop_grace: float = 5.0
+    # A « mot de passe oublié » e-mail waits this long, so that its work never delays the
+    # answer (which must take the same time whether an e-mail leaves or not).
+    off_reply_delay: float = 0.5
 
 
 class Outbox:
@@ -63,6 +66,7 @@ class Outbox:
         self._task: asyncio.Task[None] | None = None
         self._in_flight: dict[int, asyncio.Task[bool]] = {}
         self._retry_at: dict[int, float] = {}
+        self._deferred: set[int] = set()
         self._slots = asyncio.Semaphore(self.settings.concurrency)
 
     # --- life cycle ---------------------------------------------------------------------------
@@ -100,10 +104,14 @@ class Outbox:
             await asyncio.gather(*late, return_exceptions=True)
 
     async def drain(self, timeout: float = 10) -> None:
-        """Wait until no attempt is in flight (for tests and tools)."""
+        """Wait until no attempt is in flight or deferred (for tests and tools); retries after
+        a failure are not waited for."""
         async with asyncio.timeout(timeout):
-            while self._in_flight:
-                await asyncio.wait(list(self._in_flight.values()))
+            while self._in_flight or self._deferred:
+                if self._in_flight:
+                    await asyncio.wait(list(self._in_flight.values()))
+                else:
+                    await asyncio.sleep(0.01)
 
     # --- adding -------------------------------------------------------------------------------
 
@@ -121,6 +129,16 @@ class Outbox:
         assert item.id is not None
         self._retry_at[item.id] = asyncio.get_running_loop().time() + self.settings.retry_first
         self._wake.set()
+
+    def defer(self, item: NewOutboxItem, delay: float) -> None:
+        """A committed item whose first attempt waits ``delay`` seconds (so that it runs after
+        the answer to the update in hand, off its path)."""
+        if item.id is not None and not self._stopping:
+            self._retry_at[item.id] = asyncio.get_running_loop().time() + delay
+            self._deferred.add(item.id)
+            asyncio.get_running_loop().call_later(delay, self._wake.set)
+            if not self.running:
+                asyncio.get_running_loop().call_later(delay, self.kick, item)
 
     def kick(self, item: NewOutboxItem) -> None:
         """An item was committed: make its first attempt now."""
@@ -170,6 +188,7 @@ class Outbox:
                 await asyncio.wait_for(self._wake.wait(), timeout)
 
     def _attempt_soon(self, item_id: int) -> asyncio.Task[bool]:
+        self._deferred.discard(item_id)
         task = self._in_flight.get(item_id)
         if task is None:
             task = asyncio.get_running_loop().create_task(self._attempt(item_id))
