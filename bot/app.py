@@ -300,7 +300,8 @@ async def stop_bot(application: Application) -> None:
         await application.updater.stop()
     if application.running:
         await application.stop()
-    await services_of(application).outbox.stop()  # before the bot it deletes messages with
+    if services_of(application).database is not None:  # the outbox stops before its bot
+        await services_of(application).outbox.stop()
     await application.shutdown()
     await services_of(application).close()
 
