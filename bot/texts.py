@@ -934,7 +934,7 @@ def recovery_code_sent(code_length: int, hours: int) -> str:
         "📨 <b>Si un compte activé correspond à cet identifiant</b> et qu'une adresse e-mail "
         f"vérifiée y est liée, un e-mail va y partir avec un <b>code à {code_length} "
         "chiffres</b> : tapez-le ici (ou touchez le lien de l'e-mail). Il peut mettre quelques "
-        "minutes à arriver ; un e-mail demandé juste avant reste valable.\n\n"
+        "minutes à arriver, et un seul part par minute vers une même adresse.\n\n"
         "Rien reçu ? Regardez dans les courriers indésirables (spam), vérifiez l'identifiant, "
         "ou essayez vos questions secrètes si vous aviez choisi cette solution.\n\n"
         f"⏱ Le code est valable {hours} heures."
