@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import re
 import statistics
 import sys
@@ -146,6 +147,17 @@ async def main() -> None:
             f"{q3 * 1000:.1f} ms) over {len(values)} trials"
         )
     print(f"e-mails sent by the rounds: {sent}")
+    print(f"Mann-Whitney U, two-sided p ≈ {mann_whitney_p(known, unknown):.3f}")
+
+
+def mann_whitney_p(a: list[float], b: list[float]) -> float:
+    """Two-sided p-value of the Mann-Whitney U test (normal approximation, no ties)."""
+    ranked = sorted([(v, 0) for v in a] + [(v, 1) for v in b])
+    rank_a = sum(rank for rank, (_, group) in enumerate(ranked, start=1) if group == 0)
+    n1, n2 = len(a), len(b)
+    u = rank_a - n1 * (n1 + 1) / 2
+    mean, sd = n1 * n2 / 2, math.sqrt(n1 * n2 * (n1 + n2 + 1) / 12)
+    return math.erfc(abs(u - mean) / sd / math.sqrt(2))
 
 
 if __name__ == "__main__":
