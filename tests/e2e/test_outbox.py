@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -118,8 +119,7 @@ async def test_smtp_down_then_back_every_mail_arrives(harness: BotHarness) -> No
 
 
 def last_code_of(text: str) -> str:
-    import re
-
+    """The 8-digit code of an e-mail's text."""
     match = re.search(r"\b(\d{8})\b", text)
     assert match
     return match.group(1)
