@@ -15,9 +15,12 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import ClassVar
 
-from bot import texts
 from bot.directory.port import Directory
-from bot.mail import MailDeliveryError, Mailer, OutgoingMail, validate_email_address
+from bot.mail import Mailer, validate_email_address
+from bot.outbox import senders as outbox_templates
+from bot.outbox.seeds import code_from_seed, new_seed, token_from_seed
+from bot.outbox.senders import MailSender
+from bot.outbox.worker import Outbox
 from bot.password_policy import PasswordPolicy, PasswordRule
 from bot.school import SchoolConfig
 from bot.security import (
@@ -28,7 +31,13 @@ from bot.security import (
     normalise_answer,
 )
 from bot.throttle import ThrottlePolicy, guarded_check, identifiant_key
-from storage.accounts import Account, AccountStatus, ActivationRecord, SqliteAccountDirectory
+from storage.accounts import (
+    Account,
+    AccountStatus,
+    ActivationRecord,
+    SqliteAccountDirectory,
+)
+from storage.outbox import NewOutboxItem, OutboxKind, OutboxRepository
 from storage.records import RecordRepository
 from storage.sessions import ConversationSession, SessionRepository
 from storage.throttle import ThrottleRepository
@@ -39,6 +48,9 @@ START_PAYLOAD_ACTIVATE = "activer"
 
 Clock = Callable[[], datetime]
 Check = Callable[[], Awaitable[bool]]
+
+# A notice e-mail (« mot de passe changé », old address told) is retried for a week.
+NOTICE_KEPT_FOR = timedelta(days=7)
 
 
 def utc_now() -> datetime:
@@ -73,6 +85,8 @@ class Outcome(StrEnum):
     TOO_MANY_IDENTIFIANTS = "too_many_identifiants"
     INVALID = "invalid"
     SENT = "sent"
+    # Written to the outbox, but its first attempt failed or is slow: it leaves shortly.
+    QUEUED = "queued"
     SEND_FAILED = "send_failed"
     TOO_SOON = "too_soon"
     RESEND_LIMIT = "resend_limit"
@@ -112,6 +126,15 @@ class ActivationSettings:
     min_answer_length: int = 3
     max_answer_length: int = 100
     max_identifiant_length: int = 100
+    # Code e-mails, counted from the outbox whatever the procedure: one address gets at most
+    # one every ``mail_address_cooldown`` and ``max_mails_per_address`` per ``mail_window``,
+    # one account ``max_mails_per_account``. The answer waits at most ``mail_reply_wait``
+    # for the first attempt.
+    mail_address_cooldown: timedelta = timedelta(seconds=60)
+    max_mails_per_address: int = 10
+    max_mails_per_account: int = 10
+    mail_window: timedelta = timedelta(hours=24)
+    mail_reply_wait: float = 3.0
 
 
 @dataclass
@@ -135,8 +158,12 @@ class ActivationService:
     throttle_policy: ThrottlePolicy
     settings: ActivationSettings = field(default_factory=ActivationSettings)
     clock: Clock = utc_now
+    # Where e-mails go (in the transaction of the step that causes them); one over the same
+    # database and mailer is made if none is given.
+    outbox: Outbox | None = None
 
     flow: ClassVar[str] = FLOW_ACTIVATION
+    mail_template: ClassVar[str] = outbox_templates.VERIFICATION
     # Steps of the e-mail and question machinery; a procedure that reuses it (see
     # :mod:`bot.my_account`) names its own steps (steps are unique across procedures).
     email_step: ClassVar[str] = Step.EMAIL
@@ -148,6 +175,14 @@ class ActivationService:
         Step.QUESTION2,
         Step.ANSWER2,
     )
+
+    def __post_init__(self) -> None:
+        if self.outbox is None:
+            self.outbox = Outbox(
+                OutboxRepository(self.sessions.db),
+                MailSender(self.mailer, self.school, self.keyed),
+                self.clock,
+            )
 
     # --- sessions ------------------------------------------------------------------------
 
@@ -184,15 +219,20 @@ class ActivationService:
         await self.sessions.delete(telegram_user_id)
         return existed
 
-    async def _go(self, session: ConversationSession, step: str) -> None:
-        """Move to ``step`` (buttons of earlier prompts stop working) and save."""
+    async def _go(
+        self, session: ConversationSession, step: str, *, outbox: list[NewOutboxItem] | None = None
+    ) -> None:
+        """Move to ``step`` (buttons of earlier prompts stop working) and save, with the outbox
+        items the step causes in the same transaction."""
         session.step = step
         session.prompt_nonce = secrets.token_hex(3)
-        await self._save(session)
+        await self._save(session, outbox=outbox)
 
-    async def _save(self, session: ConversationSession) -> None:
+    async def _save(
+        self, session: ConversationSession, *, outbox: list[NewOutboxItem] | None = None
+    ) -> None:
         session.updated_at = self.clock()
-        await self.sessions.save(session)
+        await self.sessions.save(session, outbox=outbox or ())
 
     def _key(self, identifiant: str) -> str:
         return identifiant_key(self.keyed, identifiant)
@@ -340,39 +380,100 @@ class ActivationService:
                 return Result(Outcome.TOO_SOON, retry_after=wait)
         if previously_sent_at is not None and session.resend_count >= self.settings.max_resends:
             return Result(Outcome.RESEND_LIMIT)
+        refusal = await self._mail_refusal(session.account_id, session.email, now)
+        if refusal is not None:
+            return refusal
         account = await self.directory.get(session.account_id)
-        code, token = self._new_code(session)
+        seed = self._new_code_from_seed(session, new_seed())
         session.code_sent_at = now
         if previously_sent_at is not None:
             session.resend_count += 1
-        if not resend:
+        if not resend or session.code_expires_at is None:
             session.code_expires_at = now + self.settings.verification_ttl
-        await self._go(session, self.code_step)
-        hours = round(self.settings.verification_ttl.total_seconds() / 3600)
-        link = f"https://t.me/{bot_username}?start={token}"
-        prenom = account.prenom if account and account.prenom else ""
-        mail = self._verification_mail(session.email, prenom, code, link, hours)
-        try:
-            await self.mailer.send(mail)
-        except MailDeliveryError:
-            # Nothing left: the user may try again at once, and this try does not count.
-            session.code_hash = session.token_hash = None
-            session.code_sent_at = previously_sent_at
-            if previously_sent_at is not None:
-                session.resend_count -= 1
-            await self._go(session, self.email_confirm_step)
-            return Result(Outcome.SEND_FAILED, email=session.email)
-        return Result(Outcome.SENT, email=session.email)
+        mail = self._code_mail(
+            self.mail_template,
+            session.email,
+            account.prenom if account and account.prenom else "",
+            seed,
+            session.account_id,
+            bot_username,
+            session.code_expires_at,
+        )
+        await self._go(session, self.code_step, outbox=[mail])
+        sent = await self._outbox().wait_sent(mail, self.settings.mail_reply_wait)
+        # Not sent yet (SMTP down or slow): the outbox retries; the code is valid already.
+        return Result(Outcome.SENT if sent else Outcome.QUEUED, email=session.email)
 
-    def _verification_mail(
-        self, to: str, prenom: str, code: str, link: str, hours: int
-    ) -> OutgoingMail:
-        """The e-mail that carries the code and the link."""
-        return OutgoingMail(
-            to=to,
-            subject=texts.verification_email_subject(self.school),
-            text=texts.verification_email_text(self.school, prenom, code, link, hours),
-            html=texts.verification_email_html(self.school, prenom, code, link, hours),
+    # --- e-mails through the outbox ---------------------------------------------------------
+
+    def _outbox(self) -> Outbox:
+        assert self.outbox is not None
+        return self.outbox
+
+    def _address_key(self, address: str) -> str:
+        """Keyed hash of an address, to count the e-mails sent to it."""
+        return self.keyed.digest(address.strip().casefold(), purpose="mail-address")
+
+    async def _mail_refusal(
+        self, account_id: int | None, address: str, now: datetime
+    ) -> Result | None:
+        """TOO_SOON or RESEND_LIMIT if a code e-mail to this address or account would exceed
+        the limits (counted from the outbox, across procedures and restarts); None if allowed."""
+        by_account, by_address, last_at = await self._outbox().repository.code_mails_since(
+            now - self.settings.mail_window,
+            account_id=account_id,
+            address_key=self._address_key(address),
+        )
+        if last_at is not None and now < last_at + self.settings.mail_address_cooldown:
+            return Result(
+                Outcome.TOO_SOON, retry_after=last_at + self.settings.mail_address_cooldown - now
+            )
+        if (
+            by_address >= self.settings.max_mails_per_address
+            or by_account >= self.settings.max_mails_per_account
+        ):
+            return Result(Outcome.RESEND_LIMIT)
+        return None
+
+    def _code_mail(
+        self,
+        template: str,
+        to: str,
+        prenom: str,
+        seed: str,
+        account_id: int | None,
+        bot_username: str,
+        expires_at: datetime,
+    ) -> NewOutboxItem:
+        """The outbox item of a code e-mail: no code nor token in it, only the seed."""
+        return NewOutboxItem(
+            kind=OutboxKind.CODE_MAIL,
+            template=template,
+            params={
+                "to": to,
+                "prenom": prenom,
+                "code_length": self.settings.code_length,
+                "hours": round(self.settings.verification_ttl.total_seconds() / 3600),
+                "bot_username": bot_username,
+            },
+            seed=seed,
+            account_id=account_id,
+            address_key=self._address_key(to),
+            created_at=self.clock(),
+            expires_at=expires_at,
+        )
+
+    def _notice_mail(self, template: str, to: str, account_id: int, **params: str) -> NewOutboxItem:
+        """The outbox item of a notice e-mail (kept for a week if the server stays down)."""
+        now = self.clock()
+        return NewOutboxItem(
+            kind=OutboxKind.NOTICE_MAIL,
+            template=template,
+            params={"to": to, **params},
+            account_id=account_id,
+            address_key=self._address_key(to),
+            created_at=now,
+            expires_at=now + NOTICE_KEPT_FOR,
         )
 
     async def change_email(self, session: ConversationSession) -> None:
@@ -387,6 +488,16 @@ class ActivationService:
         session.code_hash = self.keyed.digest(code, purpose="code")
         session.token_hash = self.keyed.digest(token, purpose="token")
         return code, token
+
+    def _new_code_from_seed(self, session: ConversationSession, seed: str) -> str:
+        """A new code and link token derived from ``seed`` with the server key (the outbox
+        keeps the seed until the e-mail leaves); only their keyed hashes are kept; the old
+        ones die. Returns the seed."""
+        code = code_from_seed(self.keyed, seed, self.settings.code_length)
+        token = token_from_seed(self.keyed, seed)
+        session.code_hash = self.keyed.digest(code, purpose="code")
+        session.token_hash = self.keyed.digest(token, purpose="token")
+        return seed
 
     def _expired(self, session: ConversationSession, now: datetime) -> bool:
         return session.code_expires_at is not None and now >= session.code_expires_at

@@ -29,6 +29,7 @@ from bot.concurrency import PerChatUpdateProcessor
 from bot.directory.sqlite import SqliteDirectory
 from bot.mail import Mailer
 from bot.my_account import MyAccountService
+from bot.outbox import MailSender, Outbox, OutboxSettings, TelegramSender
 from bot.recovery import RecoveryService
 from bot.school import SchoolConfig, load_school_config
 from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
@@ -45,6 +46,7 @@ from storage.accounts import SqliteAccountDirectory
 from storage.db import Database
 from storage.maintenance import PurgeReport, purge
 from storage.menus import MenuRepository
+from storage.outbox import OutboxRepository
 from storage.records import RecordRepository
 from storage.sessions import SessionRepository
 from storage.staff import StaffRepository
@@ -71,6 +73,18 @@ def activation_settings(settings: Settings) -> ActivationSettings:
         verification_ttl=timedelta(hours=settings.verification_ttl_hours),
         resend_cooldown=timedelta(seconds=settings.resend_cooldown_seconds),
         max_resends=settings.max_resends,
+        mail_address_cooldown=timedelta(seconds=settings.mail_address_cooldown_seconds),
+        max_mails_per_address=settings.max_mails_per_address_per_day,
+        max_mails_per_account=settings.max_mails_per_account_per_day,
+        mail_reply_wait=settings.outbox_reply_wait_seconds,
+    )
+
+
+def outbox_settings(settings: Settings) -> OutboxSettings:
+    """The outbox worker's retry rhythm from the settings."""
+    return OutboxSettings(
+        retry_first=settings.outbox_retry_first_seconds,
+        retry_max=settings.outbox_retry_max_seconds,
     )
 
 
@@ -88,6 +102,7 @@ _SERVICE_FIELDS = (
     "throttle_policy",
     "settings",
     "clock",
+    "outbox",
 )
 
 
@@ -105,6 +120,7 @@ class BotServices:
     account: AccountService = field(init=False)
     staff: StaffService = field(init=False)
     my_account: MyAccountService = field(init=False)
+    outbox: Outbox = field(init=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
     _purger: asyncio.Task[None] | None = field(default=None, init=False)
 
@@ -116,6 +132,13 @@ class BotServices:
             self.database = await Database.open(self.settings.database_path)
             key = load_or_create_server_secret(self.settings.server_secret_file)
             hasher = SecretHasher(self.settings.argon2)
+            mailer = self.mailer or Mailer(self.settings.smtp)
+            self.outbox = Outbox(
+                OutboxRepository(self.database),
+                MailSender(mailer, self.school, KeyedHasher(key)),
+                self.clock,
+                outbox_settings(self.settings),
+            )
             self.activation = ActivationService(
                 directory=SqliteDirectory(self.database, hasher),
                 accounts=SqliteAccountDirectory(self.database),
@@ -124,12 +147,13 @@ class BotServices:
                 records=RecordRepository(self.database),
                 hasher=hasher,
                 keyed=KeyedHasher(key),
-                mailer=self.mailer or Mailer(self.settings.smtp),
+                mailer=mailer,
                 school=self.school,
                 password_policy=self.settings.password_policy,
                 throttle_policy=throttle_policy(self.settings),
                 settings=activation_settings(self.settings),
                 clock=self.clock,
+                outbox=self.outbox,
             )
             self.recovery = RecoveryService(
                 **{name: getattr(self.activation, name) for name in _SERVICE_FIELDS}
@@ -160,7 +184,11 @@ class BotServices:
             abandoned_before=now - timedelta(days=self.settings.abandoned_session_days),
             attempts_before=now - throttle_policy(self.settings).window,
         )
-        logger.info("purge: %s", report)
+        assert self.outbox is not None
+        done = await self.outbox.repository.purge(
+            now - timedelta(days=self.settings.abandoned_session_days)
+        )
+        logger.info("purge: %s; outbox items forgotten: %s", report, done)
         return report
 
     async def purge_forever(self) -> None:
@@ -173,7 +201,9 @@ class BotServices:
             await asyncio.sleep(self.settings.purge_interval_minutes * 60)
 
     async def close(self) -> None:
-        """Close the database."""
+        """Stop the outbox worker, close the database."""
+        if self.database is not None:
+            await self.outbox.stop()
         if self._purger is not None:
             # Wait for it before closing the database: a purge cancelled mid-transaction must
             # roll back on an open connection, or it would swallow the cancellation and live on.
@@ -265,6 +295,7 @@ async def start_bot(
         logger.warning("setMyCommands failed; the bot goes on without a menu: %s", error)
     services = services_of(application)
     services._purger = asyncio.get_running_loop().create_task(services.purge_forever())
+    services.outbox.start(TelegramSender(application.bot))
     await application.start()
     assert application.updater is not None
     updater = application.updater
@@ -284,6 +315,8 @@ async def stop_bot(application: Application) -> None:
         await application.updater.stop()
     if application.running:
         await application.stop()
+    if services_of(application).database is not None:  # the outbox stops before its bot
+        await services_of(application).outbox.stop()
     await application.shutdown()
     await services_of(application).close()
 

@@ -1,5 +1,5 @@
-"""Command line: ``python run_bot.py [sandbox | accounts import|show|reset|unlock|history|export|
-stats|letters …]`` (staff sub-commands in :mod:`bot.staff_cli`)."""
+"""Command line: ``python run_bot.py [sandbox | outbox | accounts import|show|reset|unlock|history|
+export|stats|letters …]`` (staff sub-commands in :mod:`bot.staff_cli`)."""
 
 from __future__ import annotations
 
@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument(
         "--dry-run", action="store_true", help=texts.CLI_HELP["dry_run"]
     )
+    outbox = commands.add_parser("outbox", help=texts.CLI_HELP["outbox"])
+    outbox.add_argument("--json", action="store_true", help=texts.CLI_HELP["json"])
     from bot.staff_cli import add_staff_parsers
 
     add_staff_parsers(accounts_commands)
@@ -82,6 +84,10 @@ def _main(argv: Sequence[str] | None = None) -> int:
         from bot.staff_cli import staff_command
 
         return asyncio.run(staff_command(settings, args))
+    if args.command == "outbox":
+        from bot.outbox.cli import outbox_command
+
+        return asyncio.run(outbox_command(settings, as_json=args.json))
     if args.command == "accounts":
         return asyncio.run(import_command(settings, args.file, dry_run=args.dry_run))
     if args.command == "sandbox" or (args.command is None and settings.telegram_bot_token is None):

@@ -43,7 +43,12 @@ class OutgoingMail:
 
 
 class MailDeliveryError(Exception):
-    """The e-mail could not be handed to the SMTP server."""
+    """The e-mail could not be handed to the SMTP server; ``kind`` names the cause (an
+    exception class name: never an address nor a secret)."""
+
+    def __init__(self, message: str, kind: str = "MailDeliveryError") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class Mailer:
@@ -83,7 +88,8 @@ class Mailer:
             )
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
             raise MailDeliveryError(
-                f"SMTP delivery to {config.host}:{config.port} failed: {type(error).__name__}"
+                f"SMTP delivery to {config.host}:{config.port} failed: {type(error).__name__}",
+                kind=type(error).__name__,
             ) from None
 
 

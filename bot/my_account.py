@@ -26,9 +26,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import ClassVar
 
-from bot import texts
 from bot.activation import ActivationService, Outcome, Result
-from bot.mail import MailDeliveryError, OutgoingMail, mask_email, validate_email_address
+from bot.mail import mask_email, validate_email_address
+from bot.outbox import senders as outbox_templates
 from storage.accounts import Account, AccountStatus
 from storage.sessions import ConversationSession
 
@@ -65,6 +65,7 @@ class MyAccountService(ActivationService):
     email_step: ClassVar[str] = MyAccountStep.EMAIL
     email_confirm_step: ClassVar[str] = MyAccountStep.EMAIL_CONFIRM
     code_step: ClassVar[str] = MyAccountStep.CODE
+    mail_template: ClassVar[str] = outbox_templates.EMAIL_CHANGE
     question_steps: ClassVar[tuple[str, str, str, str]] = (
         MyAccountStep.QUESTION1,
         MyAccountStep.ANSWER1,
@@ -170,7 +171,7 @@ class MyAccountService(ActivationService):
             return await self._not_linked(session)
         now = self.clock()
         result = await super().send_verification(session, bot_username, resend=resend)
-        if result.outcome == Outcome.SENT and not resend and session.email:
+        if result.outcome in (Outcome.SENT, Outcome.QUEUED) and not resend and session.email:
             await self.records.audit(
                 "email_change_requested",
                 account.id,
@@ -179,16 +180,6 @@ class MyAccountService(ActivationService):
                 f"nouvelle={mask_email(session.email)}",
             )
         return result
-
-    def _verification_mail(
-        self, to: str, prenom: str, code: str, link: str, hours: int
-    ) -> OutgoingMail:
-        return OutgoingMail(
-            to=to,
-            subject=texts.email_change_subject(self.school),
-            text=texts.email_change_text(self.school, prenom, code, link, hours),
-            html=texts.email_change_html(self.school, prenom, code, link, hours),
-        )
 
     async def _restart_credentials(
         self, session: ConversationSession, *, keep_identifiant: bool = False
@@ -219,27 +210,25 @@ class MyAccountService(ActivationService):
             now,
             f"moncompte; nouvelle={mask_email(new)}",
         )
-        await self.sessions.delete(session.telegram_user_id)
-        if not replaced:
-            return Result(Outcome.REFUSED)
+        # The old address is told, through the outbox, with the end of the procedure.
         old = account.email if account.email_verified else None
-        if old and old.casefold() != new.casefold():
-            await self._send_notice(
-                OutgoingMail(
-                    to=old,
-                    subject=texts.email_changed_subject(self.school),
-                    text=texts.email_changed_text(self.school, account.prenom, mask_email(new)),
-                    html=texts.email_changed_html(self.school, account.prenom, mask_email(new)),
+        notices = []
+        if replaced and old and old.casefold() != new.casefold():
+            notices.append(
+                self._notice_mail(
+                    outbox_templates.EMAIL_CHANGED,
+                    old,
+                    account.id,
+                    prenom=account.prenom,
+                    masked_new=mask_email(new),
                 )
             )
+        await self.sessions.delete(session.telegram_user_id, outbox=notices)
+        for notice in notices:
+            self._outbox().kick(notice)
+        if not replaced:
+            return Result(Outcome.REFUSED)
         return Result(Outcome.CHANGED, account=account, email=new)
-
-    async def _send_notice(self, mail: OutgoingMail) -> None:
-        """A notice that cannot leave never undoes the change; it is logged (without address)."""
-        try:
-            await self.mailer.send(mail)
-        except MailDeliveryError as error:
-            logger.warning("address-change notice not sent: %s", error)
 
     # --- new secret questions --------------------------------------------------------------
 

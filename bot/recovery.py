@@ -9,7 +9,6 @@ Wrong codes and answers count in the activation's throttle (same keys).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from dataclasses import dataclass
@@ -17,10 +16,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
 
-from bot import texts
 from bot.activation import ActivationService, Outcome, Result
-from bot.mail import MailDeliveryError, OutgoingMail
-from bot.security import normalise_answer
+from bot.outbox import senders as outbox_templates
+from bot.outbox.seeds import new_seed
+from bot.security import normalise_answer, normalise_identifiant
 from storage.accounts import Account, AccountStatus
 from storage.sessions import ConversationSession
 
@@ -47,9 +46,7 @@ class RecoveryService(ActivationService):
 
     flow: ClassVar[str] = FLOW_RECOVERY
     code_step: ClassVar[str] = RecoveryStep.CODE
-
-    def __post_init__(self) -> None:
-        self._background: set[asyncio.Task[None]] = set()
+    mail_template: ClassVar[str] = outbox_templates.RECOVERY
 
     async def start(self, telegram_user_id: int, chat_id: int) -> ConversationSession:
         """/motdepasse: ask the identifier."""
@@ -98,24 +95,42 @@ class RecoveryService(ActivationService):
         account, refusal = await self._candidate(session)
         if refusal is not None:
             return refusal
-        code, token = self._new_code(session)
+        # The same work for all: a seed and its hashes, the limits' look-up (on a stand-in
+        # address without one); the e-mail is only written to the outbox, sent by its worker.
+        previous_hashes = (session.code_hash, session.token_hash)
+        seed = self._new_code_from_seed(session, new_seed())
+        address = account.email if account and account.email and account.email_verified else None
+        refusal = await self._mail_refusal(
+            account.id if account else None,
+            address or f"none:{normalise_identifiant(session.identifiant or '')}",
+            now,
+        )
         session.account_id = account.id if account else None
         session.code_sent_at = now
+        previous_expiry = session.code_expires_at
         session.code_expires_at = now + self.settings.verification_ttl
-        if account is None or not account.email or not account.email_verified:
+        mail = self._code_mail(
+            self.mail_template,
+            address or "",
+            account.prenom if account else "",
+            seed,
+            account.id if account else None,
+            bot_username,
+            session.code_expires_at,
+        )
+        if account is None or address is None:
             session.code_hash = session.token_hash = None
-        await self._go(session, RecoveryStep.CODE)
-        if session.code_hash is not None and account is not None and account.email:
-            hours = round(self.settings.verification_ttl.total_seconds() / 3600)
-            link = f"https://t.me/{bot_username}?start={token}"
-            self._send_later(
-                OutgoingMail(
-                    to=account.email,
-                    subject=texts.recovery_email_subject(self.school),
-                    text=texts.recovery_email_text(self.school, account.prenom, code, link, hours),
-                    html=texts.recovery_email_html(self.school, account.prenom, code, link, hours),
-                )
-            )
+            mail.decoy = True
+        elif refusal is not None:
+            # Too many e-mails to this address or account: the last code (if any) stays the
+            # valid one, and nothing is told (the answer is the same).
+            session.code_hash, session.token_hash = previous_hashes
+            session.code_expires_at = previous_expiry or session.code_expires_at
+            mail.decoy = True
+        # A decoy costs the same statement in the same transaction and writes nothing.
+        await self._go(session, RecoveryStep.CODE, outbox=[mail])
+        outbox = self._outbox()
+        outbox.defer(mail, outbox.settings.off_reply_delay)
         return Result(Outcome.SENT)
 
     async def choose_questions_method(self, session: ConversationSession) -> Result:
@@ -233,33 +248,22 @@ class RecoveryService(ActivationService):
         changed = await self.directory.set_password(
             account.id, password, f"telegram:{session.telegram_user_id}", now
         )
-        await self.sessions.delete(session.telegram_user_id)
+        # The « mot de passe changé » notice is written with the end of the procedure.
+        notices = []
+        if changed and account.email and account.email_verified:
+            notices.append(
+                self._notice_mail(
+                    outbox_templates.PASSWORD_CHANGED, account.email, account.id,
+                    prenom=account.prenom,
+                )
+            )
+        await self.sessions.delete(session.telegram_user_id, outbox=notices)
+        for notice in notices:
+            self._outbox().kick(notice)
         if not changed:
             return Result(Outcome.INVALID)
         await self.throttle.unlock(self._key(account.identifiant))
         await self.records.audit(
             "recovery", account.id, f"telegram:{session.telegram_user_id}", now
         )
-        if account.email and account.email_verified:
-            self._send_later(
-                OutgoingMail(
-                    to=account.email,
-                    subject=texts.password_changed_subject(self.school),
-                    text=texts.password_changed_text(self.school, account.prenom),
-                    html=texts.password_changed_html(self.school, account.prenom),
-                )
-            )
         return Result(Outcome.ACTIVATED, account=account)
-
-    def _send_later(self, mail: OutgoingMail) -> None:
-        """Send in the background (same answer time whether a mail leaves or not)."""
-
-        async def send() -> None:
-            try:
-                await self.mailer.send(mail)
-            except MailDeliveryError as error:
-                logger.warning("recovery e-mail not sent: %s", error)
-
-        task = asyncio.get_running_loop().create_task(send())
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)

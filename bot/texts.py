@@ -183,6 +183,18 @@ def email_sent(address: str, code_length: int, hours: int) -> str:
     )
 
 
+def email_queued(address: str, code_length: int, hours: int) -> str:
+    """The verification e-mail is written but its first attempt failed or is slow: the outbox
+    sends it as soon as it can (the code is valid already)."""
+    return (
+        f"📨 L'e-mail partira dans quelques instants vers <b>{escape(address)}</b> : le serveur "
+        "d'envoi est lent en ce moment, il est réessayé tout seul. Inutile de le redemander.\n\n"
+        f"Dans cet e-mail, vous trouverez un <b>code à {code_length} chiffres</b> : tapez-le ici. "
+        "Vous pouvez aussi toucher le lien de l'e-mail.\n\n"
+        f"⏱ Le code est valable {hours} heures."
+    )
+
+
 EMAIL_SEND_FAILED = (
     "😕 L'e-mail n'a pas pu partir pour le moment. Réessayez dans quelques minutes, ou "
     "choisissez les questions secrètes."
@@ -549,7 +561,44 @@ CLI_HELP = {
     "profil": "seulement ce profil (apprenti, eleve, parent…)",
     "etablissement": "seulement cet établissement",
     "yes": "ne pas demander de confirmation",
+    "outbox": "la file d'envoi (e-mails, effacements de messages) : en attente, plus ancien, échecs, dernière erreur",
 }
+OUTBOX_NO_DATABASE = "Base introuvable : {path} (le bot n'a encore jamais tourné ici ?)"
+OUTBOX_KINDS = {
+    "code_mail": "e-mails de code",
+    "notice_mail": "e-mails d'avis",
+    "telegram_delete": "messages à effacer",
+}
+
+
+def outbox_report_text(
+    pending: int,
+    oldest_pending_at: datetime | None,
+    retrying: int,
+    given_up: int,
+    sent_last_day: int,
+    last_error: str | None,
+    last_error_at: datetime | None,
+    pending_by_kind: dict[str, int],
+) -> str:
+    """The outbox for the terminal (never a secret nor an address)."""
+    fields = [
+        ("En attente", str(pending)),
+        *(
+            (f"  dont {OUTBOX_KINDS.get(kind, kind)}", str(count))
+            for kind, count in sorted(pending_by_kind.items())
+        ),
+        ("Plus ancien en attente", _when(oldest_pending_at)),
+        ("En échec, nouvel essai prévu", str(retrying)),
+        ("Abandonnés (délai dépassé)", str(given_up)),
+        ("Envoyés (24 h)", str(sent_last_day)),
+        (
+            "Dernière erreur",
+            f"{last_error} ({_when(last_error_at)})" if last_error else "aucune",
+        ),
+    ]
+    width = max(len(label) for label, _ in fields)
+    return "File d'envoi\n" + "\n".join(f"{label.ljust(width)} : {value}" for label, value in fields)
 RUN_NEEDS_TOKEN = (
     "TELEGRAM_BOT_TOKEN n'est pas renseigné : voir le README (« Mise en service avec Telegram »)."
 )
@@ -887,8 +936,9 @@ def recovery_code_sent(code_length: int, hours: int) -> str:
     """Same answer whether an e-mail left or not."""
     return (
         "📨 <b>Si un compte activé correspond à cet identifiant</b> et qu'une adresse e-mail "
-        f"vérifiée y est liée, un e-mail vient d'y partir avec un <b>code à {code_length} "
-        "chiffres</b> : tapez-le ici (ou touchez le lien de l'e-mail).\n\n"
+        f"vérifiée y est liée, un e-mail va y partir avec un <b>code à {code_length} "
+        "chiffres</b> : tapez-le ici (ou touchez le lien de l'e-mail). Il peut mettre quelques "
+        "minutes à arriver, et un seul part par minute vers une même adresse.\n\n"
         "Rien reçu ? Regardez dans les courriers indésirables (spam), vérifiez l'identifiant, "
         "ou essayez vos questions secrètes si vous aviez choisi cette solution.\n\n"
         f"⏱ Le code est valable {hours} heures."
@@ -1078,6 +1128,17 @@ def my_email_sent(address: str, code_length: int, hours: int) -> str:
         f"Tapez ici le <b>code à {code_length} chiffres</b> de cet e-mail, ou touchez son lien. "
         "D'ici là, votre ancienne adresse reste en place.\n\n"
         "Rien reçu ? Regardez dans les <b>courriers indésirables (spam)</b>.\n\n"
+        f"⏱ Le code est valable {hours} heures."
+    )
+
+
+def my_email_queued(address: str, code_length: int, hours: int) -> str:
+    """The e-mail to the new address is written but not gone yet: the outbox retries it."""
+    return (
+        f"📨 L'e-mail partira dans quelques instants vers <b>{escape(address)}</b> : le serveur "
+        "d'envoi est lent en ce moment, il est réessayé tout seul. Inutile de le redemander.\n\n"
+        f"Tapez ici le <b>code à {code_length} chiffres</b> de cet e-mail, ou touchez son lien. "
+        "D'ici là, votre ancienne adresse reste en place.\n\n"
         f"⏱ Le code est valable {hours} heures."
     )
 

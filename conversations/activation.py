@@ -399,10 +399,12 @@ async def _render_sending(
     result: Result,
     progress: Message | None,
 ) -> State | None:
-    if result.outcome == Outcome.SENT:
-        await edit_or_send(
-            update, progress, _email_sent_text(svc, session), _code_keyboard(session.prompt_nonce)
-        )
+    if result.outcome in (Outcome.SENT, Outcome.QUEUED):
+        text = _email_sent_text(svc, session)
+        if result.outcome == Outcome.QUEUED:
+            hours = round(svc.settings.verification_ttl.total_seconds() / 3600)
+            text = texts.email_queued(session.email or "", svc.settings.code_length, hours)
+        await edit_or_send(update, progress, text, _code_keyboard(session.prompt_nonce))
         return Step.CODE
     if result.outcome == Outcome.SEND_FAILED:
         await edit_or_send(update, progress, texts.EMAIL_SEND_FAILED)

@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Conver
 
 from bot import texts
 from bot.activation import ActivationService, Outcome, Result
+from bot.outbox.worker import outbox_of
 from bot.recovery import RecoveryService
 from conversations.buttons import parse_button
 from storage.sessions import ConversationSession
@@ -302,7 +303,11 @@ async def remove_secret_message(update: Update) -> None:
     try:
         await message.delete()
     except TelegramError:
-        logger.warning("a sensitive message could not be removed (chat %s)", message.chat_id)
+        # Owed: the outbox retries the deletion while Telegram allows it (48 hours).
+        logger.warning("a sensitive message could not be removed yet (chat %s)", message.chat_id)
+        outbox = outbox_of(message.get_bot())
+        if outbox is not None:
+            await outbox.owe_deletion(message.chat_id, message.message_id, message.date)
         return
     try:
         await send(update, texts.SECRET_DELETED)

@@ -260,9 +260,12 @@ async def _render_sending(
     result: Result,
     progress: Message | None,
 ) -> State:
-    if result.outcome == Outcome.SENT:
+    if result.outcome in (Outcome.SENT, Outcome.QUEUED):
         markup = _code_keyboard(session.prompt_nonce)
-        await edit_or_send(update, progress, _email_sent_text(svc, session), markup)
+        text = _email_sent_text(svc, session)
+        if result.outcome == Outcome.QUEUED:
+            text = texts.my_email_queued(session.email or "", svc.settings.code_length, svc.hours())
+        await edit_or_send(update, progress, text, markup)
         return session.step
     if result.outcome == Outcome.REFUSED:
         await edit_or_send(update, progress, texts.ACCOUNT_NOT_LINKED)

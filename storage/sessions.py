@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import aiosqlite
 
 from storage.db import Database, from_db_time, to_db_time
+from storage.outbox import NewOutboxItem, insert_items
 
 _TIME_FIELDS = {
     "cgu_accepted_at",
@@ -88,8 +90,11 @@ class SessionRepository:
         )
         return _from_row(row) if row else None
 
-    async def save(self, session: ConversationSession) -> None:
-        """Insert or replace the session (committed when this returns)."""
+    async def save(
+        self, session: ConversationSession, *, outbox: Sequence[NewOutboxItem] = ()
+    ) -> None:
+        """Insert or replace the session (committed when this returns), with the outbox items
+        this step causes in the same transaction."""
         values = [
             to_db_time(v) if name in _TIME_FIELDS and v is not None else v
             for name, v in ((name, getattr(session, name)) for name in _FIELDS)
@@ -101,13 +106,17 @@ class SessionRepository:
                 f"VALUES ({placeholders})",
                 values,
             )
+            await insert_items(connection, outbox)
 
-    async def delete(self, telegram_user_id: int) -> None:
-        """Forget the user's session."""
+    async def delete(
+        self, telegram_user_id: int, *, outbox: Sequence[NewOutboxItem] = ()
+    ) -> None:
+        """Forget the user's session (with the outbox items its end causes, same transaction)."""
         async with self.db.transaction() as connection:
             await connection.execute(
                 "DELETE FROM conversation_sessions WHERE telegram_user_id = ?", (telegram_user_id,)
             )
+            await insert_items(connection, outbox)
 
     async def steps(self) -> dict[tuple[int, int], str]:
         """``{(chat_id, user_id): step}`` of every open session (steps are unique across

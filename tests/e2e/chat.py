@@ -143,6 +143,8 @@ class Chat:
         await self.walk_to_recovery(identifiant, password)
         await self.press("questions secrètes")
 
-    async def walk_to_password(self, identifiant: str, password: str) -> None:
-        await self.walk_to_email_sent(identifiant, password, "x@example.org")
+    async def walk_to_password(
+        self, identifiant: str, password: str, address: str = "x@example.org"
+    ) -> None:
+        await self.walk_to_email_sent(identifiant, password, address)
         await self.say_secret(last_code(self.harness.mailbox))

@@ -118,6 +118,10 @@ def harness_settings(tmp_path: Path, server: LocalBotApi, smtp_port: int) -> Set
         smtp_port=smtp_port,
         mail_from="ENT Test <no-reply@example.org>",
         log_level="DEBUG",
+        # The outbox retries fast in tests (the rhythm comes from the settings).
+        outbox_retry_first_seconds=0.05,
+        outbox_retry_max_seconds=0.5,
+        outbox_reply_wait_seconds=1.0,
         **CHEAP_ARGON2,
     )
 

@@ -14,6 +14,7 @@ from bot.accounts_import import import_accounts
 from bot.activation import ActivationService, Outcome, Step
 from bot.directory.sqlite import SqliteDirectory
 from bot.mail import MailDeliveryError, OutgoingMail
+from bot.outbox import OutboxSettings
 from bot.password_policy import PasswordPolicy, PasswordRule
 from bot.school import SchoolConfig
 from bot.security import KeyedHasher, SecretHasher
@@ -33,11 +34,13 @@ class RecordingMailer:
     def __init__(self) -> None:
         self.sent: list[OutgoingMail] = []
         self.fail = False
+        self.arrived = asyncio.Event()
 
     async def send(self, mail: OutgoingMail) -> None:
         if self.fail:
             raise MailDeliveryError("refused")
         self.sent.append(mail)
+        self.arrived.set()
 
     def last_code(self) -> str:
         match = re.search(r"\b(\d{8})\b", self.sent[-1].text)
@@ -118,7 +121,8 @@ async def at_step(
     if step == Step.RECOVERY:
         return session
     await svc.choose_email(session)
-    await svc.submit_email(session, "lea@example.org")
+    # One address per user: an address gets one code e-mail a minute, whoever asks.
+    await svc.submit_email(session, "lea@example.org" if user == 1 else f"lea{user}@example.org")
     if step == Step.EMAIL_CONFIRM:
         return session
     assert (await svc.send_verification(session, "test_bot")).outcome == Outcome.SENT
@@ -228,14 +232,29 @@ async def test_a_corrected_address_goes_at_once_but_every_mail_counts(
     assert len(mailer.sent) == 1 + service.settings.max_resends
 
 
-async def test_a_failed_send_does_not_count(service: ActivationService) -> None:
+async def test_a_failed_send_is_queued_then_sent_by_the_outbox(
+    service: ActivationService,
+) -> None:
+    """The first attempt fails: the code is valid at once, the user is told the e-mail will
+    leave shortly, and the outbox sends it when the server is back (the same code)."""
     mailer: RecordingMailer = service.mailer  # type: ignore[assignment]
+    outbox = service.outbox
+    assert outbox is not None
+    outbox.settings = OutboxSettings(retry_first=0.01, retry_max=0.05)
     session = await at_step(service, 1, Step.EMAIL_CONFIRM)
     mailer.fail = True
-    assert (await service.send_verification(session, "b")).outcome == Outcome.SEND_FAILED
-    assert session.code_sent_at is None and session.resend_count == 0
-    mailer.fail = False
-    assert (await service.send_verification(session, "b")).outcome == Outcome.SENT
+    assert (await service.send_verification(session, "b")).outcome == Outcome.QUEUED
+    assert session.step == Step.CODE and session.code_hash is not None
+    assert mailer.sent == []
+    outbox.start()
+    try:
+        await asyncio.sleep(0.1)
+        mailer.fail = False
+        await asyncio.wait_for(mailer.arrived.wait(), 5)
+    finally:
+        await outbox.stop()
+    assert len(mailer.sent) == 1
+    assert (await service.submit_code(session, mailer.last_code())).outcome == Outcome.OK
 
 
 async def test_expired_code_restarts_from_the_provisional_password(
@@ -257,12 +276,27 @@ async def test_wrong_codes_count_in_the_identifier_throttle(service: ActivationS
     assert outcomes[5] == Outcome.THROTTLED
 
 
-async def test_mail_failure_keeps_the_address_step(service: ActivationService) -> None:
+async def test_the_outbox_never_holds_the_code_or_the_token(
+    service: ActivationService, database: Database
+) -> None:
     mailer: RecordingMailer = service.mailer  # type: ignore[assignment]
     session = await at_step(service, 1, Step.EMAIL_CONFIRM)
     mailer.fail = True
-    assert (await service.send_verification(session, "b")).outcome == Outcome.SEND_FAILED
-    assert session.step == Step.EMAIL_CONFIRM and session.code_hash is None
+    assert (await service.send_verification(session, "b")).outcome == Outcome.QUEUED
+    mailer.fail = False
+    outbox = service.outbox
+    assert outbox is not None
+    (pending,) = await outbox.repository.pending()
+    rendered = outbox.mail.render(pending)
+    code = re.search(r"\b(\d{8})\b", rendered.text)
+    token = re.search(r"start=([A-Za-z0-9_-]+)", rendered.text)
+    assert code and token
+    async with database.connection.execute("SELECT * FROM outbox") as cursor:
+        dump = repr([tuple(row) for row in await cursor.fetchall()])
+    assert code.group(1) not in dump and token.group(1) not in dump
+    assert await outbox.attempt(pending.id, 5)
+    async with database.connection.execute("SELECT seed, params FROM outbox") as cursor:
+        assert [tuple(row) for row in await cursor.fetchall()] == [(None, "{}")]
 
 
 async def test_password_rules_and_confirmation(service: ActivationService) -> None:

@@ -108,6 +108,8 @@ async def test_new_email_replaces_the_old_one_only_once_proven(svc: MyAccountSer
     result = await svc.submit_code(session, mailer(svc).last_code())
     assert result.outcome == Outcome.CHANGED and result.email == "lea.new@example.org"
     assert await email_of(svc, lea) == "lea.new@example.org"
+    assert svc.outbox is not None
+    await svc.outbox.drain()  # the notice leaves through the outbox, after the answer
     notice = mailer(svc).sent[-1]
     assert notice.to == "lea@example.org" and "l*****w@example.org" in notice.text
     assert await svc.sessions.get(1) is None

@@ -1,0 +1,143 @@
+"""How outbox items leave: e-mails through the SMTP :class:`~bot.mail.Mailer`, Telegram calls
+through one :class:`TelegramSender`."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from telegram import Bot
+from telegram.error import BadRequest, RetryAfter, TelegramError
+
+from bot import texts
+from bot.mail import MailDeliveryError, Mailer, OutgoingMail
+from bot.outbox.seeds import code_from_seed, token_from_seed
+from bot.school import SchoolConfig
+from bot.security import KeyedHasher
+from storage.outbox import OutboxItem, OutboxKind
+
+logger = logging.getLogger(__name__)
+
+# Templates of outbox e-mails (the ``template`` column).
+VERIFICATION = "verification"
+RECOVERY = "recovery"
+EMAIL_CHANGE = "email_change"
+PASSWORD_CHANGED = "password_changed"
+EMAIL_CHANGED = "email_changed"
+DELETE_MESSAGE = "delete_message"
+
+
+class DeliveryError(Exception):
+    """One attempt failed. ``kind`` names the cause without any secret or address;
+    ``permanent`` means that retrying cannot help; ``retry_after`` is a wait asked for."""
+
+    def __init__(
+        self, kind: str, *, permanent: bool = False, retry_after: float | None = None
+    ) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+@dataclass
+class MailSender:
+    """Writes an outbox e-mail from its template and parameters, then sends it."""
+
+    mailer: Mailer
+    school: SchoolConfig
+    keyed: KeyedHasher
+
+    def render(self, item: OutboxItem) -> OutgoingMail:
+        """The e-mail of ``item`` (the code and the link are derived from its seed)."""
+        params = item.params
+        to = str(params["to"])
+        prenom = str(params.get("prenom") or "")
+        school = self.school
+        if item.kind == OutboxKind.CODE_MAIL:
+            if item.seed is None:
+                raise DeliveryError("NoSeed", permanent=True)
+            code = code_from_seed(self.keyed, item.seed, int(params["code_length"]))
+            token = token_from_seed(self.keyed, item.seed)
+            link = f"https://t.me/{params['bot_username']}?start={token}"
+            hours = int(params["hours"])
+            writers = {
+                VERIFICATION: (
+                    texts.verification_email_subject,
+                    texts.verification_email_text,
+                    texts.verification_email_html,
+                ),
+                RECOVERY: (
+                    texts.recovery_email_subject,
+                    texts.recovery_email_text,
+                    texts.recovery_email_html,
+                ),
+                EMAIL_CHANGE: (
+                    texts.email_change_subject,
+                    texts.email_change_text,
+                    texts.email_change_html,
+                ),
+            }
+            if item.template not in writers:
+                raise DeliveryError("UnknownTemplate", permanent=True)
+            subject, text, html = writers[item.template]
+            return OutgoingMail(
+                to=to,
+                subject=subject(school),
+                text=text(school, prenom, code, link, hours),
+                html=html(school, prenom, code, link, hours),
+            )
+        if item.template == PASSWORD_CHANGED:
+            return OutgoingMail(
+                to=to,
+                subject=texts.password_changed_subject(school),
+                text=texts.password_changed_text(school, prenom),
+                html=texts.password_changed_html(school, prenom),
+            )
+        if item.template == EMAIL_CHANGED:
+            masked = str(params.get("masked_new") or "")
+            return OutgoingMail(
+                to=to,
+                subject=texts.email_changed_subject(school),
+                text=texts.email_changed_text(school, prenom, masked),
+                html=texts.email_changed_html(school, prenom, masked),
+            )
+        raise DeliveryError("UnknownTemplate", permanent=True)
+
+    async def send(self, item: OutboxItem) -> None:
+        """Render and send; :class:`DeliveryError` on failure."""
+        mail = self.render(item)
+        try:
+            await self.mailer.send(mail)
+        except MailDeliveryError as error:
+            raise DeliveryError(error.kind) from None
+
+
+class TelegramSender:
+    """Every Telegram call the outbox makes goes through here (one place to give background
+    traffic its priority in the rate limiter)."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def delete_message(self, chat_id: int, message_id: int) -> None:
+        """Delete a message; gone already counts as done; :class:`DeliveryError` otherwise."""
+        try:
+            await self.bot.delete_message(chat_id=chat_id, message_id=message_id)
+        except BadRequest as error:
+            if "not found" in str(error).lower():
+                return
+            raise DeliveryError(type(error).__name__, permanent=True) from None
+        except RetryAfter as error:
+            wait = error.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            raise DeliveryError(type(error).__name__, retry_after=seconds) from None
+        except TelegramError as error:
+            raise DeliveryError(type(error).__name__) from None
+
+    async def send(self, item: OutboxItem) -> None:
+        """Carry out a Telegram item."""
+        if item.template != DELETE_MESSAGE:
+            raise DeliveryError("UnknownTemplate", permanent=True)
+        await self.delete_message(int(item.params["chat_id"]), int(item.params["message_id"]))
