@@ -9,12 +9,14 @@ from datetime import timedelta
 
 from telegram import Bot
 from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.ext import ExtBot
 
 from bot import texts
 from bot.mail import MailDeliveryError, Mailer, OutgoingMail
 from bot.outbox.seeds import code_from_seed, token_from_seed
 from bot.school import SchoolConfig
 from bot.security import KeyedHasher
+from bot.telegram_limiter import BACKGROUND
 from storage.outbox import OutboxItem, OutboxKind
 
 logger = logging.getLogger(__name__)
@@ -120,11 +122,19 @@ class TelegramSender:
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
+        # Background priority in the bot's limiter (slower lane than the replies), where the
+        # bot has one (python-telegram-bot refuses rate_limit_args without a rate limiter).
+        self._priority = BACKGROUND if isinstance(bot, ExtBot) and bot.rate_limiter else None
 
     async def delete_message(self, chat_id: int, message_id: int) -> None:
         """Delete a message; gone already counts as done; :class:`DeliveryError` otherwise."""
         try:
-            await self.bot.delete_message(chat_id=chat_id, message_id=message_id)
+            if self._priority is None:
+                await self.bot.delete_message(chat_id=chat_id, message_id=message_id)
+            else:
+                await self.bot.delete_message(  # type: ignore[call-arg]
+                    chat_id=chat_id, message_id=message_id, rate_limit_args=self._priority
+                )
         except BadRequest as error:
             if "not found" in str(error).lower():
                 return
