@@ -39,6 +39,7 @@ from bot.telegram_limiter import StartupRetry, TelegramLimiter, retry_startup
 from bot.throttle import ThrottlePolicy
 from conversations import common
 from conversations.account import account_handlers, add_account_handlers
+from conversations.context import REGISTRY_KEY, SERVICES_KEY, BotContext
 from conversations.flows import build_router
 from conversations.router import Procedure
 from conversations.staff import staff_handlers
@@ -242,13 +243,14 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
+        .context_types(ContextTypes(context=BotContext))
         .concurrent_updates(PerChatUpdateProcessor(settings.concurrent_updates))
         .rate_limiter(TelegramLimiter())
         .read_timeout(settings.telegram_timeout_seconds)
         .write_timeout(settings.telegram_timeout_seconds)
         .build()
     )
-    application.bot_data[common.SERVICES_KEY] = services
+    application.bot_data[SERVICES_KEY] = services
     add_handlers(application, extra_procedures)
     return application
 
@@ -263,17 +265,17 @@ def add_handlers(application: Application, extra_procedures: Sequence[Procedure]
     add_account_handlers(application)
     for handler in account_handlers():
         application.add_handler(handler)
-    staff_ids = application.bot_data[common.SERVICES_KEY].settings.staff_telegram_ids
+    staff_ids = application.bot_data[SERVICES_KEY].settings.staff_telegram_ids
     application.add_handlers(staff_handlers(staff_ids))
     router = build_router(extra_procedures)
-    application.bot_data[common.REGISTRY_KEY] = router.registry
+    application.bot_data[REGISTRY_KEY] = router.registry
     application.add_handler(router)
     application.add_error_handler(_on_error)
 
 
 def services_of(application: Application) -> BotServices:
     """The services of an application built by :func:`build_application`."""
-    return application.bot_data[common.SERVICES_KEY]
+    return application.bot_data[SERVICES_KEY]
 
 
 async def start_bot(
@@ -321,7 +323,7 @@ async def stop_bot(application: Application) -> None:
     await services_of(application).close()
 
 
-async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _on_error(update: object, context: BotContext) -> None:
     """Log the error (never the update's content, which may hold a secret) and tell the user."""
     error = context.error
     logger.error(

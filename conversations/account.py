@@ -16,7 +16,6 @@ from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     TypeHandler,
     filters,
 )
@@ -26,7 +25,8 @@ from bot.account import AccountService
 from bot.mail import mask_email
 from bot.my_account import Change
 from conversations.buttons import button_data, parse_button
-from conversations.common import SERVICES_KEY, mark_choice, send
+from conversations.common import mark_choice, send
+from conversations.context import BotContext
 from conversations.my_account import change_button_data
 from storage.accounts import Account
 from storage.menus import MenuPrompt
@@ -34,9 +34,9 @@ from storage.menus import MenuPrompt
 logger = logging.getLogger(__name__)
 
 
-def account_service(context: ContextTypes.DEFAULT_TYPE) -> AccountService:
+def account_service(context: BotContext) -> AccountService:
     """The « Mon compte » service of this application."""
-    return context.application.bot_data[SERVICES_KEY].account
+    return context.services.account
 
 
 def _buttons(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
@@ -63,7 +63,7 @@ async def _answer_stale(update: Update) -> None:
     await send(update, texts.MENU_STALE)
 
 
-async def cgu_gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cgu_gate(update: Update, context: BotContext) -> None:
     """Before anything else: a user whose linked account accepted older CGU accepts the new."""
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None or chat.type != chat.PRIVATE:
@@ -163,7 +163,7 @@ def _actions(account: Account, nonce: str) -> InlineKeyboardMarkup:
     )
 
 
-async def on_my_account(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_my_account(update: Update, context: BotContext) -> None:
     """/moncompte: the linked accounts; with one, what can be done about it; with several,
     a button to pick one first."""
     svc = account_service(context)
@@ -187,7 +187,7 @@ async def on_my_account(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await send(update, texts.my_accounts([_summary(account) for account in accounts]), markup)
 
 
-async def on_account_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_account_button(update: Update, context: BotContext) -> None:
     """The buttons of « Mon compte » (``acct:<action>[.<account id>]:<nonce>``): only those
     of the last menu shown to this user count, and an account id is acted on only if that
     account is linked to this user."""

@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import BaseHandler, MessageHandler, filters
 
 from bot import texts
 from bot.activation import (
@@ -37,7 +37,6 @@ from conversations.common import (
     on_email_button,
     on_stale_button,
     read_secret,
-    registry,
     render_link_failure,
     send,
     service,
@@ -45,6 +44,7 @@ from conversations.common import (
     text_of,
     with_session,
 )
+from conversations.context import BotContext
 from conversations.router import Procedure
 from storage.sessions import ConversationSession
 
@@ -178,7 +178,7 @@ async def show_step(
 
 async def show_current(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     session: ConversationSession,
     intro: str,
     full: bool,
@@ -190,7 +190,7 @@ async def show_current(
 # --- entry points ---------------------------------------------------------------------------
 
 
-async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State | None:
+async def on_start(update: Update, context: BotContext) -> State | None:
     """/start: welcome and profiles; in the middle of a procedure, offer to resume."""
     svc = service(context)
     user, chat = update.effective_user, update.effective_chat
@@ -207,20 +207,20 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State 
     return await show_step(update, svc, session)
 
 
-async def on_start_with_payload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State | None:
+async def on_start_with_payload(update: Update, context: BotContext) -> State | None:
     """/start <token>: the link of an e-mail, handled by the procedure whose session sent it;
     ``/start activer`` (the link of staff letters) is /activer."""
     token = (context.args or [""])[0]
     if token == START_PAYLOAD_ACTIVATE:
         return await on_activer(update, context)
     flow = await service(context).flow_of_link(token)
-    procedure = registry(context).get(flow) if flow else None
+    procedure = context.procedures.get(flow) if flow else None
     if procedure is None or procedure.on_link is None:
         return await render_link_failure(update, context, Result(Outcome.INVALID))
     return await procedure.on_link(update, context, token)
 
 
-async def on_link(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> State | None:
+async def on_link(update: Update, context: BotContext, token: str) -> State | None:
     """The link of the activation's e-mail: the address is verified."""
     svc = service(context)
     user = update.effective_user
@@ -232,7 +232,7 @@ async def on_link(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str
     return await render_link_failure(update, context, result)
 
 
-async def on_activer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State | None:
+async def on_activer(update: Update, context: BotContext) -> State | None:
     """/activer: straight to the identifier question (a new procedure)."""
     svc = service(context)
     user, chat = update.effective_user, update.effective_chat
@@ -241,7 +241,7 @@ async def on_activer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Stat
     return await show_step(update, svc, session)
 
 
-async def on_resume_or_restart(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State | None:
+async def on_resume_or_restart(update: Update, context: BotContext) -> State | None:
     """The buttons of the « resume or restart » question (any procedure)."""
     query = update.callback_query
     assert query is not None
@@ -264,7 +264,7 @@ async def on_resume_or_restart(update: Update, context: ContextTypes.DEFAULT_TYP
 
 async def _on_profile(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     svc: ActivationService,
     session: ConversationSession,
     profil: str,
@@ -288,7 +288,7 @@ async def _on_profile(
 @with_session(service)
 async def on_identifiant(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     svc: ActivationService,
     session: ConversationSession,
 ) -> State | None:
@@ -304,7 +304,7 @@ async def on_identifiant(
 @with_session(service)
 async def on_provisional(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     svc: ActivationService,
     session: ConversationSession,
 ) -> State | None:
@@ -323,7 +323,7 @@ async def on_provisional(
 
 async def _on_cgu(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     svc: ActivationService,
     session: ConversationSession,
     choice: str,
@@ -342,7 +342,7 @@ async def _on_cgu(
 
 async def _on_recovery(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     svc: ActivationService,
     session: ConversationSession,
     choice: str,
@@ -358,7 +358,7 @@ async def _on_recovery(
 @with_session(service)
 async def on_email(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     svc: ActivationService,
     session: ConversationSession,
 ) -> State | None:
@@ -372,7 +372,7 @@ async def on_email(
 
 async def _on_email_button(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     svc: ActivationService,
     session: ConversationSession,
     action: str,
@@ -424,7 +424,7 @@ async def _render_sending(
 @with_session(service)
 async def on_code(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     svc: ActivationService,
     session: ConversationSession,
 ) -> State | None:
@@ -448,7 +448,7 @@ async def on_code(
 
 async def _on_question(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     svc: ActivationService,
     session: ConversationSession,
     index: str,
@@ -462,7 +462,7 @@ async def _on_question(
 @with_session(service)
 async def on_answer(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     svc: ActivationService,
     session: ConversationSession,
 ) -> State | None:
@@ -482,7 +482,7 @@ async def on_answer(
 @with_session(service)
 async def on_password(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     svc: ActivationService,
     session: ConversationSession,
 ) -> State | None:
@@ -498,7 +498,7 @@ async def on_password(
 @with_session(service)
 async def on_password_confirmation(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     svc: ActivationService,
     session: ConversationSession,
 ) -> State | None:

@@ -8,35 +8,33 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes, ConversationHandler
+from telegram.ext import Application, CallbackQueryHandler, ConversationHandler
 
 from bot import texts
 from bot.activation import ActivationService, Outcome, Result
 from bot.outbox.worker import outbox_of
 from bot.recovery import RecoveryService
 from conversations.buttons import parse_button
+from conversations.context import SERVICES_KEY, BotContext
 from storage.sessions import ConversationSession
 
 if TYPE_CHECKING:
     from bot.app import BotServices
-    from conversations.router import ProcedureRegistry
 
 logger = logging.getLogger(__name__)
 
-SERVICES_KEY = "services"
-REGISTRY_KEY = "procedures"
 
 
 END = ConversationHandler.END
 State = str | int
 Service = TypeVar("Service", bound=ActivationService)
 SessionHandler = Callable[
-    [Update, ContextTypes.DEFAULT_TYPE, Any, ConversationSession], Awaitable[State | None]
+    [Update, BotContext, Any, ConversationSession], Awaitable[State | None]
 ]
 ButtonHandler = Callable[
-    [Update, ContextTypes.DEFAULT_TYPE, Any, ConversationSession, str], Awaitable[State | None]
+    [Update, BotContext, Any, ConversationSession, str], Awaitable[State | None]
 ]
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, State | None]]
+Handler = Callable[[Update, BotContext], Coroutine[Any, Any, State | None]]
 
 
 def services(application: Application[Any, Any, Any, Any, Any, Any]) -> BotServices:
@@ -44,19 +42,14 @@ def services(application: Application[Any, Any, Any, Any, Any, Any]) -> BotServi
     return application.bot_data[SERVICES_KEY]
 
 
-def registry(context: ContextTypes.DEFAULT_TYPE) -> ProcedureRegistry:
-    """The procedures of this application (see :mod:`conversations.flows`)."""
-    return context.application.bot_data[REGISTRY_KEY]
-
-
-def service(context: ContextTypes.DEFAULT_TYPE) -> ActivationService:
+def service(context: BotContext) -> ActivationService:
     """The activation service of this application (opened at start-up)."""
-    return context.application.bot_data[SERVICES_KEY].activation
+    return context.services.activation
 
 
-def recovery_service(context: ContextTypes.DEFAULT_TYPE) -> RecoveryService:
+def recovery_service(context: BotContext) -> RecoveryService:
     """The password-recovery service of this application."""
-    return context.application.bot_data[SERVICES_KEY].recovery
+    return context.services.recovery
 
 
 def button(label: str, action: str, nonce: str) -> InlineKeyboardButton:
@@ -76,13 +69,13 @@ def text_of(update: Update) -> str:
 
 
 def with_session(
-    get_service: Callable[[ContextTypes.DEFAULT_TYPE], ActivationService],
+    get_service: Callable[[BotContext], ActivationService],
 ) -> Callable[[SessionHandler], Handler]:
     """Give the handler the user's session of the service's procedure; without one (purged,
     cancelled, another procedure begun), the conversation ends with a word of explanation."""
 
     def decorate(handler: SessionHandler) -> Handler:
-        async def wrapped(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State | None:
+        async def wrapped(update: Update, context: BotContext) -> State | None:
             svc = get_service(context)
             user = update.effective_user
             session = await svc.session_of(user.id) if user else None
@@ -100,14 +93,14 @@ def with_session(
 
 def button_handler(
     prefix: str,
-    get_service: Callable[[ContextTypes.DEFAULT_TYPE], ActivationService],
+    get_service: Callable[[BotContext], ActivationService],
     handler: ButtonHandler,
 ) -> CallbackQueryHandler:
     """Buttons ``prefix:arg:nonce`` of the current prompt only; others get the stale answer."""
 
     async def guarded(
         update: Update,
-        context: ContextTypes.DEFAULT_TYPE,
+        context: BotContext,
         svc: Any,
         session: ConversationSession,
     ) -> State | None:
@@ -126,7 +119,7 @@ def button_handler(
 
 
 async def current_session(
-    update: Update, context: ContextTypes.DEFAULT_TYPE
+    update: Update, context: BotContext
 ) -> ConversationSession | None:
     """The user's open session, whatever the procedure."""
     user = update.effective_user
@@ -135,14 +128,14 @@ async def current_session(
 
 async def show_current_step(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     session: ConversationSession,
     intro: str = "",
     *,
     full: bool = False,
 ) -> State:
     """Show the step the user is at again (through its procedure in the registry)."""
-    procedure = registry(context).get(session.flow)
+    procedure = context.procedures.get(session.flow)
     if procedure is None:  # a procedure this version of the bot no longer has
         await send(update, intro + texts.OUTSIDE_FLOW)
         return END
@@ -150,7 +143,7 @@ async def show_current_step(
 
 
 async def render_link_failure(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, result: Result
+    update: Update, context: BotContext, result: Result
 ) -> State | None:
     """What every procedure says of a link it could not accept: expired (its step again),
     opened from another Telegram account, or unknown; then the current step, if any."""
@@ -166,7 +159,7 @@ async def render_link_failure(
     return END
 
 
-async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State | None:
+async def on_help(update: Update, context: BotContext) -> State | None:
     """/aide: the contacts, then the current step again."""
     await send(update, texts.help_text(service(context).school))
     session = await current_session(update, context)
@@ -175,7 +168,7 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State |
     return await show_current_step(update, context, session, texts.HELP_RESUME + "\n\n")
 
 
-async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State | None:
+async def on_cancel(update: Update, context: BotContext) -> State | None:
     """/annuler: leave the procedure, whatever the step."""
     user = update.effective_user
     assert user
@@ -184,7 +177,7 @@ async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State
     return END
 
 
-async def on_stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State | None:
+async def on_stale_button(update: Update, context: BotContext) -> State | None:
     """A button of an earlier message, or forged data: nothing happens but the current step."""
     query = update.callback_query
     if query is not None:
@@ -201,7 +194,7 @@ async def on_stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def on_email_button(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     svc: ActivationService,
     session: ConversationSession,
     action: str,
@@ -225,7 +218,7 @@ async def on_email_button(
     return await render_sending(result, progress)
 
 
-async def on_unexpected(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State | None:
+async def on_unexpected(update: Update, context: BotContext) -> State | None:
     """A sticker, a photo, a text where a button is expected, an unknown command…"""
     session = await current_session(update, context)
     message = update.effective_message
@@ -315,17 +308,17 @@ async def remove_secret_message(update: Update) -> None:
         logger.warning("the removal notice could not be sent (chat %s)", message.chat_id)
 
 
-async def on_help_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_help_outside(update: Update, context: BotContext) -> None:
     """/aide when no procedure is open."""
     await send(update, texts.help_text(service(context).school))
 
 
-async def on_cancel_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_cancel_outside(update: Update, context: BotContext) -> None:
     """/annuler when no procedure is open."""
     await send(update, texts.NOTHING_TO_CANCEL)
 
 
-async def on_outside_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_outside_flow(update: Update, context: BotContext) -> None:
     """Anything else when no procedure is open: say what the bot is for."""
     if update.callback_query is not None:
         try:
@@ -335,7 +328,7 @@ async def on_outside_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await send(update, texts.OUTSIDE_FLOW)
 
 
-async def on_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_group_message(update: Update, context: BotContext) -> None:
     """Commands in a group: the bot only works in private chats."""
     message = update.effective_message
     if message is not None:

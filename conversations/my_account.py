@@ -13,7 +13,6 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
@@ -25,7 +24,6 @@ from bot.my_account import FLOW_MY_ACCOUNT, Change, MyAccountService, MyAccountS
 from conversations.buttons import button_data, parse_button, small_int
 from conversations.common import (
     END,
-    SERVICES_KEY,
     State,
     button_handler,
     edit_or_send,
@@ -38,13 +36,14 @@ from conversations.common import (
     text_of,
     with_session,
 )
+from conversations.context import BotContext
 from conversations.router import Procedure
 from storage.sessions import ConversationSession
 
 
-def my_account_service(context: ContextTypes.DEFAULT_TYPE) -> MyAccountService:
+def my_account_service(context: BotContext) -> MyAccountService:
     """The « Mon compte » changes service of this application."""
-    return context.application.bot_data[SERVICES_KEY].my_account
+    return context.services.my_account
 
 
 def change_button_data(change: Change, account_id: int, nonce: str) -> str:
@@ -109,7 +108,7 @@ async def show_step(
 
 async def show_current(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     session: ConversationSession,
     intro: str,
     full: bool,
@@ -126,7 +125,7 @@ async def _not_linked(update: Update) -> State:
 # --- entry: a button of /moncompte ----------------------------------------------------------
 
 
-async def on_change_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State | None:
+async def on_change_button(update: Update, context: BotContext) -> State | None:
     """« Changer d'adresse e-mail » / « Changer mes questions secrètes » for one account; the
     account in the data must be linked to this user, or nothing starts."""
     svc = my_account_service(context)
@@ -134,7 +133,7 @@ async def on_change_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     user, chat = update.effective_user, update.effective_chat
     assert query is not None and user is not None and chat is not None
     data = parse_button(query.data, "mc")
-    menus = context.application.bot_data[SERVICES_KEY].account
+    menus = context.services.account
     menu = await menus.menu(user.id, data.nonce) if data else None
     if data is None or menu is None or menu.cgu_version is not None:
         await query.answer(texts.STALE_BUTTON)
@@ -154,7 +153,7 @@ async def on_change_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 async def render_link(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, result: Result
+    update: Update, context: BotContext, result: Result
 ) -> State | None:
     """The e-mail's link (``/start <token>``) was this procedure's: say what it did; None if
     there is nothing of this procedure to say (the caller answers)."""
@@ -179,7 +178,7 @@ async def render_link(
 @with_session(my_account_service)
 async def on_password(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     svc: MyAccountService,
     session: ConversationSession,
 ) -> State:
@@ -218,7 +217,7 @@ async def _refusal(
 @with_session(my_account_service)
 async def on_email(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     svc: MyAccountService,
     session: ConversationSession,
 ) -> State:
@@ -237,7 +236,7 @@ async def on_email(
 
 async def _on_email_button(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     svc: MyAccountService,
     session: ConversationSession,
     action: str,
@@ -289,7 +288,7 @@ async def _render_sending(
 @with_session(my_account_service)
 async def on_code(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     svc: MyAccountService,
     session: ConversationSession,
 ) -> State:
@@ -312,7 +311,7 @@ async def on_code(
 
 async def _on_question(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     svc: MyAccountService,
     session: ConversationSession,
     index: str,
@@ -326,7 +325,7 @@ async def _on_question(
 @with_session(my_account_service)
 async def on_answer(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     svc: MyAccountService,
     session: ConversationSession,
 ) -> State:
@@ -347,7 +346,7 @@ async def on_answer(
     return await show_step(update, svc, session)
 
 
-async def on_link(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> State | None:
+async def on_link(update: Update, context: BotContext, token: str) -> State | None:
     """The link of the new address's e-mail."""
     user = update.effective_user
     assert user

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from bot import texts
 from bot.activation import Outcome
@@ -25,6 +25,7 @@ from conversations.common import (
     send,
     with_session,
 )
+from conversations.context import BotContext
 from conversations.router import Procedure
 from storage.sessions import ConversationSession
 
@@ -73,7 +74,7 @@ async def show_step(
 
 async def show_current(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     session: ConversationSession,
     intro: str,
     full: bool,
@@ -82,7 +83,7 @@ async def show_current(
     return await show_step(update, recovery_service(context), session, intro, full=full)
 
 
-async def start_recovery(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
+async def start_recovery(update: Update, context: BotContext) -> State:
     """/motdepasse or the button of /start."""
     svc = recovery_service(context)
     user, chat = update.effective_user, update.effective_chat
@@ -94,7 +95,7 @@ async def start_recovery(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 @with_session(recovery_service)
 async def on_identifiant(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     svc: RecoveryService,
     session: ConversationSession,
 ) -> State:
@@ -109,7 +110,7 @@ async def on_identifiant(
 
 async def _on_method(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     svc: RecoveryService,
     session: ConversationSession,
     choice: str,
@@ -134,7 +135,7 @@ async def _on_method(
 @with_session(recovery_service)
 async def on_code(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     svc: RecoveryService,
     session: ConversationSession,
 ) -> State:
@@ -160,7 +161,7 @@ async def on_code(
 @with_session(recovery_service)
 async def on_answer(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     svc: RecoveryService,
     session: ConversationSession,
 ) -> State:
@@ -177,7 +178,7 @@ async def on_answer(
 @with_session(recovery_service)
 async def on_password(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     svc: RecoveryService,
     session: ConversationSession,
 ) -> State:
@@ -196,7 +197,7 @@ async def on_password(
 @with_session(recovery_service)
 async def on_password_confirmation(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     svc: RecoveryService,
     session: ConversationSession,
 ) -> State:
@@ -213,7 +214,7 @@ async def on_password_confirmation(
     return END
 
 
-async def on_link(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> State | None:
+async def on_link(update: Update, context: BotContext, token: str) -> State | None:
     """The link of the recovery e-mail: the code is proven, on to the new password."""
     svc = recovery_service(context)
     user = update.effective_user

@@ -17,15 +17,16 @@ from typing import Any
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import Application, BaseHandler, ContextTypes
+from telegram.ext import Application, BaseHandler
 
+from conversations.context import BotContext
 from storage.sessions import ConversationSession
 
 State = str | int | None
 StepShower = Callable[
-    [Update, ContextTypes.DEFAULT_TYPE, ConversationSession, str, bool], Awaitable[Any]
+    [Update, BotContext, ConversationSession, str, bool], Awaitable[Any]
 ]
-LinkHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE, str], Awaitable[Any]]
+LinkHandler = Callable[[Update, BotContext, str], Awaitable[Any]]
 SessionLoader = Callable[
     [Application[Any, Any, Any, Any, Any, Any], int], Awaitable[ConversationSession | None]
 ]

@@ -13,20 +13,21 @@ from collections.abc import Iterable
 
 from telegram import Update
 from telegram.constants import ChatAction
-from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot import texts
 from bot.staff import StaffService
 from bot.staff_chart import funnel_chart_png
-from conversations.common import SERVICES_KEY, send
+from conversations.common import send
+from conversations.context import BotContext
 
 
-def staff_service(context: ContextTypes.DEFAULT_TYPE) -> StaffService:
+def staff_service(context: BotContext) -> StaffService:
     """The staff service of the running bot."""
-    return context.application.bot_data[SERVICES_KEY].staff
+    return context.services.staff
 
 
-async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_stats(update: Update, context: BotContext) -> None:
     """/stats: the funnel as text, then as a chart."""
     funnel = await staff_service(context).funnel()
     await send(update, texts.staff_funnel_html(funnel))
@@ -38,7 +39,7 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await chat.send_photo(png, caption=texts.STAFF_CHART_CAPTION)
 
 
-async def on_compte(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_compte(update: Update, context: BotContext) -> None:
     """/compte ID: what ``accounts show ID`` prints."""
     if not context.args:
         await send(update, texts.STAFF_COMPTE_USAGE)
