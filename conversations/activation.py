@@ -42,6 +42,7 @@ from conversations.common import (
     service,
     show_current_step,
     text_of,
+    verify_link_then_show,
     with_session,
 )
 from conversations.context import BotContext
@@ -222,14 +223,9 @@ async def on_start_with_payload(update: Update, context: BotContext) -> State | 
 
 async def on_link(update: Update, context: BotContext, token: str) -> State | None:
     """The link of the activation's e-mail: the address is verified."""
-    svc = service(context)
-    user = update.effective_user
-    assert user
-    result = await svc.verify_link(user.id, token)
-    session = await svc.session_of(user.id)
-    if result.outcome == Outcome.OK and session:
-        return await show_step(update, svc, session, texts.EMAIL_VERIFIED)
-    return await render_link_failure(update, context, result)
+    return await verify_link_then_show(
+        update, context, service(context), token, texts.EMAIL_VERIFIED
+    )
 
 
 async def on_activer(update: Update, context: BotContext) -> State | None:

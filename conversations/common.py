@@ -24,13 +24,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-
 END = ConversationHandler.END
 State = str | int
 Service = TypeVar("Service", bound=ActivationService)
-SessionHandler = Callable[
-    [Update, BotContext, Any, ConversationSession], Awaitable[State | None]
-]
+SessionHandler = Callable[[Update, BotContext, Any, ConversationSession], Awaitable[State | None]]
 ButtonHandler = Callable[
     [Update, BotContext, Any, ConversationSession, str], Awaitable[State | None]
 ]
@@ -118,9 +115,7 @@ def button_handler(
 # --- the current step of any procedure --------------------------------------------------------
 
 
-async def current_session(
-    update: Update, context: BotContext
-) -> ConversationSession | None:
+async def current_session(update: Update, context: BotContext) -> ConversationSession | None:
     """The user's open session, whatever the procedure."""
     user = update.effective_user
     return await service(context).sessions.get(user.id) if user else None
@@ -142,9 +137,21 @@ async def show_current_step(
     return await procedure.show_current(update, context, session, intro, full)
 
 
-async def render_link_failure(
-    update: Update, context: BotContext, result: Result
+async def verify_link_then_show(
+    update: Update, context: BotContext, svc: ActivationService, token: str, intro: str
 ) -> State | None:
+    """A link that proves an address (``/start <token>``) for ``svc``'s procedure: proven, the
+    procedure's next step is shown after ``intro``; otherwise what every procedure says."""
+    user = update.effective_user
+    assert user
+    result = await svc.verify_link(user.id, token)
+    session = await svc.session_of(user.id)
+    if result.outcome == Outcome.OK and session:
+        return await show_current_step(update, context, session, intro, full=True)
+    return await render_link_failure(update, context, result)
+
+
+async def render_link_failure(update: Update, context: BotContext, result: Result) -> State | None:
     """What every procedure says of a link it could not accept: expired (its step again),
     opened from another Telegram account, or unknown; then the current step, if any."""
     session = await current_session(update, context)

@@ -21,8 +21,8 @@ from conversations.common import (
     mark_choice,
     read_secret,
     recovery_service,
-    render_link_failure,
     send,
+    verify_link_then_show,
     with_session,
 )
 from conversations.context import BotContext
@@ -216,14 +216,9 @@ async def on_password_confirmation(
 
 async def on_link(update: Update, context: BotContext, token: str) -> State | None:
     """The link of the recovery e-mail: the code is proven, on to the new password."""
-    svc = recovery_service(context)
-    user = update.effective_user
-    assert user
-    result = await svc.verify_link(user.id, token)
-    session = await svc.session_of(user.id)
-    if result.outcome == Outcome.OK and session:
-        return await show_step(update, svc, session, texts.RECOVERY_VERIFIED)
-    return await render_link_failure(update, context, result)
+    return await verify_link_then_show(
+        update, context, recovery_service(context), token, texts.RECOVERY_VERIFIED
+    )
 
 
 def procedure() -> Procedure:
