@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import ClassVar
 
+from bot import texts
 from bot.directory.port import Directory
 from bot.mail import Mailer, validate_email_address
 from bot.outbox import senders as outbox_templates
@@ -135,6 +136,8 @@ class ActivationSettings:
     max_mails_per_account: int = 10
     mail_window: timedelta = timedelta(hours=24)
     mail_reply_wait: float = 3.0
+    # Told (in Telegram, through the outbox) when an identifier reaches the staff-only lock.
+    staff_telegram_ids: tuple[int, ...] = ()
 
 
 @dataclass
@@ -304,6 +307,8 @@ class ActivationService:
             now,
             lambda: self.directory.check_provisional(candidate, password),
         )
+        if attempt.newly_locked:
+            await self._tell_staff_locked(candidate)
         account = await self.directory.get(candidate) if attempt.accepted and candidate else None
         if account is not None:
             session.account_id = account.id
@@ -550,13 +555,20 @@ class ActivationService:
         async def check() -> bool:
             return code_hash is not None and self.keyed.matches(code, code_hash, purpose="code")
 
-        return await self._judge_attempt(self._session_key(session), check, now)
+        return await self._judge_attempt(
+            self._session_key(session), check, now, account_id=session.account_id
+        )
 
-    async def _judge_attempt(self, key: str, check: Check, now: datetime) -> Result:
+    async def _judge_attempt(
+        self, key: str, check: Check, now: datetime, *, account_id: int | None
+    ) -> Result:
         """The throttle's verdict on a guess of a secret bound to the identifier of throttle key
         ``key``: OK, WRONG, THROTTLED or LOCKED. The attempt is reserved before ``check`` runs
-        (:func:`bot.throttle.guarded_check`); wrong guesses count even while refused."""
+        (:func:`bot.throttle.guarded_check`); wrong guesses count even while refused. Staff are
+        told when this guess locks ``account_id``'s identifier."""
         attempt = await guarded_check(self.throttle, self.throttle_policy, key, now, check)
+        if attempt.newly_locked:
+            await self._tell_staff_locked(account_id)
         if attempt.accepted:
             return Result(Outcome.OK)
         if attempt.locked:
@@ -564,6 +576,16 @@ class ActivationService:
         if attempt.retry_after is not None:
             return Result(Outcome.THROTTLED, retry_after=attempt.retry_after)
         return Result(Outcome.WRONG)
+
+    async def _tell_staff_locked(self, account_id: int | None) -> None:
+        """An identifier just reached the staff-only lock: tell staff in Telegram (the
+        identifier if it names an account; never what was typed)."""
+        account = await self.directory.get(account_id) if account_id is not None else None
+        text = texts.staff_account_locked(
+            account.identifiant if account else None, self.throttle_policy.failures_before_lock
+        )
+        if self.outbox is not None:
+            await self.outbox.tell_staff(self.settings.staff_telegram_ids, text)
 
     async def flow_of_link(self, token: str) -> str | None:
         """The procedure whose session sent the link ``token`` (None if no session did)."""

@@ -78,6 +78,7 @@ def activation_settings(settings: Settings) -> ActivationSettings:
         max_mails_per_address=settings.max_mails_per_address_per_day,
         max_mails_per_account=settings.max_mails_per_account_per_day,
         mail_reply_wait=settings.outbox_reply_wait_seconds,
+        staff_telegram_ids=tuple(settings.staff_telegram_ids),
     )
 
 

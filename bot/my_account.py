@@ -139,6 +139,7 @@ class MyAccountService(ActivationService):
             self._key(account.identifiant),
             lambda: self.directory.check_password(account.id, password),
             self.clock(),
+            account_id=account.id,
         )
         if result.outcome != Outcome.OK:
             return result

@@ -180,7 +180,9 @@ class RecoveryService(ActivationService):
             return bool(data.get("a1")) and second and account is not None
 
         # The pair is judged under the throttle, reserved before the second answer's check.
-        result = await self._judge_attempt(self._session_key(session), both_right, self.clock())
+        result = await self._judge_attempt(
+            self._session_key(session), both_right, self.clock(), account_id=session.account_id
+        )
         session.flow_data = "{}"
         if result.outcome == Outcome.OK:
             await self._go(session, RecoveryStep.PASSWORD)
@@ -202,6 +204,20 @@ class RecoveryService(ActivationService):
             session.code_hash = session.token_hash = None
             await self._go(session, RecoveryStep.PASSWORD)
         return result
+
+    async def _check_code(self, session: ConversationSession, code: str, now: datetime) -> Result:
+        """A recovery code is throttled on its own key, not the identifier's: the code was sent
+        to the account's verified address, which an attacker lacks, so the owner still gets in
+        when someone locked the identifier by guessing (issue 12, « locking as a weapon »).
+        Each code gets the throttle's delays and lock; a new one needs a new e-mail, itself
+        limited per address and per day."""
+        code_hash = session.code_hash
+
+        async def check() -> bool:
+            return code_hash is not None and self.keyed.matches(code, code_hash, purpose="code")
+
+        key = self.keyed.digest(code_hash or "none", purpose="recovery-code")
+        return await self._judge_attempt(key, check, now, account_id=None)
 
     async def _email_verified(self, session: ConversationSession, now: datetime) -> Result:
         """The link of the recovery e-mail (through :meth:`verify_link`)."""

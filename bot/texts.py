@@ -734,6 +734,22 @@ def staff_report_html(report: AccountReport) -> str:
     )
 
 
+def staff_account_locked(identifiant: str | None, failures: int) -> str:
+    """Told to staff in Telegram when an identifier reaches the staff-only lock."""
+    who = f"Le compte <b>{escape(identifiant)}</b>" if identifiant else "Un identifiant inconnu"
+    unlock = (
+        f"\nPour le débloquer : <code>run_bot.py accounts unlock {escape(identifiant)}</code> "
+        "(ou /compte dans Telegram pour voir son état)."
+        if identifiant
+        else ""
+    )
+    return (
+        f"🔒 {who} est bloqué après {failures} essais faux en 24 heures.\n"
+        "Son propriétaire peut encore retrouver l'accès par « Mot de passe oublié » avec le code "
+        f"envoyé à son adresse vérifiée.{unlock}"
+    )
+
+
 def staff_unknown_account(identifiant: str) -> str:
     """No account has this identifier (staff only: users are never told)."""
     return f"Aucun compte n'a l'identifiant « {identifiant} »."

@@ -82,6 +82,8 @@ class Attempt:
     accepted: bool
     locked: bool = False
     retry_after: timedelta | None = None
+    # This very guess reached the staff-only lock (staff are told once).
+    newly_locked: bool = False
 
 
 async def guarded_check(
@@ -102,8 +104,9 @@ async def guarded_check(
     failure_id = await repository.reserve(key, now, policy.cutoffs(now))
     right = await check()
     window_start = now - policy.window
+    newly_locked = False
     if failure_id is not None:
-        await repository.settle(
+        newly_locked = await repository.settle(
             key,
             failure_id,
             right,
@@ -114,7 +117,7 @@ async def guarded_check(
         if right:
             return Attempt(accepted=True)
     elif not right:
-        await repository.count_failure(
+        newly_locked = await repository.count_failure(
             key, now, window_start=window_start, failures_before_lock=policy.failures_before_lock
         )
     after = await repository.counters(key, window_start)
@@ -122,4 +125,5 @@ async def guarded_check(
         accepted=False,
         locked=after.locked_at is not None,
         retry_after=policy.retry_after(after, now),
+        newly_locked=newly_locked,
     )

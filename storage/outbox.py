@@ -21,6 +21,7 @@ class OutboxKind(StrEnum):
     CODE_MAIL = "code_mail"
     NOTICE_MAIL = "notice_mail"
     TELEGRAM_DELETE = "telegram_delete"
+    TELEGRAM_MESSAGE = "telegram_message"
 
 
 class OutboxStatus(StrEnum):

@@ -85,26 +85,27 @@ class ThrottleRepository:
         *,
         window_start: datetime,
         failures_before_lock: int,
-    ) -> None:
+    ) -> bool:
         """The verdict of a reserved attempt: a correct secret turns its pending failure back
         into a success (the consecutive count starts again); a wrong one stays counted and
-        locks ``key`` once it has ``failures_before_lock`` failures since ``window_start``."""
+        locks ``key`` once it has ``failures_before_lock`` failures since ``window_start``.
+        True if this attempt locked ``key``."""
         async with self.db.transaction() as connection:
             if correct:
                 await connection.execute("DELETE FROM auth_failures WHERE id = ?", (failure_id,))
                 await connection.execute(
                     "UPDATE throttle SET consecutive_failures = 0 WHERE key = ?", (key,)
                 )
-                return
-            await self._lock_if_due(
+                return False
+            return await self._lock_if_due(
                 connection, key, now, window_start=window_start, limit=failures_before_lock
             )
 
     async def count_failure(
         self, key: str, now: datetime, *, window_start: datetime, failures_before_lock: int
-    ) -> None:
+    ) -> bool:
         """Count a wrong secret tried while attempts were refused (so that hammering reaches
-        the staff-only lock), locking ``key`` as :meth:`settle` does."""
+        the staff-only lock), locking ``key`` as :meth:`settle` does (True if it did)."""
         stamp = to_db_time(now)
         async with self.db.transaction() as connection:
             await connection.execute(
@@ -119,7 +120,7 @@ class ThrottleRepository:
                 "INSERT INTO auth_failures (key, at, while_refused) VALUES (?, ?, 1)",
                 (key, stamp),
             )
-            await self._lock_if_due(
+            return await self._lock_if_due(
                 connection, key, now, window_start=window_start, limit=failures_before_lock
             )
 
@@ -142,12 +143,15 @@ class ThrottleRepository:
         *,
         window_start: datetime,
         limit: int,
-    ) -> None:
-        await connection.execute(
+    ) -> bool:
+        """Lock ``key`` if it has ``limit`` failures since ``window_start``; True if it was
+        locked just now."""
+        cursor = await connection.execute(
             """UPDATE throttle SET locked_at = ? WHERE key = ? AND locked_at IS NULL
                AND (SELECT COUNT(*) FROM auth_failures WHERE key = ? AND at >= ?) >= ?""",
             (to_db_time(now), key, key, to_db_time(window_start), limit),
         )
+        return cursor.rowcount == 1
 
     async def record_failure(self, key: str, now: datetime, *, lock: bool) -> None:
         """Count one failure; ``lock`` sets the staff-only lock."""

@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from telegram import Bot
-from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
 from bot import texts
@@ -28,6 +29,8 @@ EMAIL_CHANGE = "email_change"
 PASSWORD_CHANGED = "password_changed"
 EMAIL_CHANGED = "email_changed"
 DELETE_MESSAGE = "delete_message"
+# Telegram messages to staff (e.g. an account just locked).
+STAFF_NOTICE = "staff_notice"
 
 
 class DeliveryError(Exception):
@@ -126,28 +129,47 @@ class TelegramSender:
         # bot has one (python-telegram-bot refuses rate_limit_args without a rate limiter).
         self._priority = BACKGROUND if isinstance(bot, ExtBot) and bot.rate_limiter else None
 
+    def _rate_limit(self) -> dict[str, Any]:
+        """The background priority, where the bot has a limiter."""
+        return {} if self._priority is None else {"rate_limit_args": self._priority}
+
     async def delete_message(self, chat_id: int, message_id: int) -> None:
         """Delete a message; gone already counts as done; :class:`DeliveryError` otherwise."""
         try:
-            if self._priority is None:
-                await self.bot.delete_message(chat_id=chat_id, message_id=message_id)
-            else:
-                await self.bot.delete_message(  # type: ignore[call-arg]
-                    chat_id=chat_id, message_id=message_id, rate_limit_args=self._priority
-                )
+            await self.bot.delete_message(
+                chat_id=chat_id, message_id=message_id, **self._rate_limit()
+            )
         except BadRequest as error:
             if "not found" in str(error).lower():
                 return
             raise DeliveryError(type(error).__name__, permanent=True) from None
-        except RetryAfter as error:
-            wait = error.retry_after
-            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            raise DeliveryError(type(error).__name__, retry_after=seconds) from None
         except TelegramError as error:
-            raise DeliveryError(type(error).__name__) from None
+            raise _delivery_error(error) from None
+
+    async def send_message(self, chat_id: int, text: str) -> None:
+        """Send a text (HTML) to a chat; :class:`DeliveryError` if it cannot go."""
+        try:
+            await self.bot.send_message(chat_id=chat_id, text=text, **self._rate_limit())
+        except (BadRequest, Forbidden) as error:  # a chat the bot cannot write to
+            raise DeliveryError(type(error).__name__, permanent=True) from None
+        except TelegramError as error:
+            raise _delivery_error(error) from None
 
     async def send(self, item: OutboxItem) -> None:
         """Carry out a Telegram item."""
-        if item.template != DELETE_MESSAGE:
+        chat_id = int(item.params["chat_id"])
+        if item.template == DELETE_MESSAGE:
+            await self.delete_message(chat_id, int(item.params["message_id"]))
+        elif item.template == STAFF_NOTICE:
+            await self.send_message(chat_id, str(item.params["text"]))
+        else:
             raise DeliveryError("UnknownTemplate", permanent=True)
-        await self.delete_message(int(item.params["chat_id"]), int(item.params["message_id"]))
+
+
+def _delivery_error(error: TelegramError) -> DeliveryError:
+    """A Telegram error as an attempt's failure (a 429 says how long to wait)."""
+    if isinstance(error, RetryAfter):
+        wait = error.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        return DeliveryError(type(error).__name__, retry_after=seconds)
+    return DeliveryError(type(error).__name__)

@@ -7,13 +7,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from telegram import Bot
 
-from bot.outbox.senders import DELETE_MESSAGE, DeliveryError, MailSender, TelegramSender
+from bot.outbox.senders import (
+    DELETE_MESSAGE,
+    STAFF_NOTICE,
+    DeliveryError,
+    MailSender,
+    TelegramSender,
+)
 from storage.outbox import NewOutboxItem, OutboxItem, OutboxKind, OutboxRepository, OutboxStatus
 
 logger = logging.getLogger(__name__)
@@ -22,6 +28,8 @@ Clock = Callable[[], datetime]
 
 # Telegram lets a bot delete a message for 48 hours.
 DELETABLE_FOR = timedelta(hours=48)
+# A staff notice not delivered in a week is given up (its news is stale).
+STAFF_NOTICE_FOR = timedelta(days=7)
 
 # The running outbox of each bot (by identity), for code that only has an update at hand.
 _RUNNING: dict[int, Outbox] = {}
@@ -129,6 +137,26 @@ class Outbox:
         assert item.id is not None
         self._retry_at[item.id] = asyncio.get_running_loop().time() + self.settings.retry_first
         self._wake.set()
+
+    async def tell_staff(self, chat_ids: Sequence[int], text: str) -> None:
+        """A Telegram message to each staff chat (never a secret in ``text``), written before
+        it is sent and retried like the rest for a week."""
+        now = self.clock()
+        items = [
+            NewOutboxItem(
+                kind=OutboxKind.TELEGRAM_MESSAGE,
+                template=STAFF_NOTICE,
+                params={"chat_id": chat_id, "text": text},
+                created_at=now,
+                expires_at=now + STAFF_NOTICE_FOR,
+            )
+            for chat_id in chat_ids
+        ]
+        if not items:
+            return
+        await self.repository.add(items)
+        for item in items:
+            self.kick(item)
 
     def defer(self, item: NewOutboxItem, delay: float) -> None:
         """A committed item whose first attempt waits ``delay`` seconds (so that it runs after
@@ -248,7 +276,7 @@ class Outbox:
         )
 
     async def _deliver(self, item: OutboxItem) -> None:
-        if item.kind == OutboxKind.TELEGRAM_DELETE:
+        if item.kind in (OutboxKind.TELEGRAM_DELETE, OutboxKind.TELEGRAM_MESSAGE):
             if self.telegram is None:
                 raise DeliveryError("NoTelegram")
             await self.telegram.send(item)
