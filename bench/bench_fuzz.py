@@ -40,7 +40,7 @@ def main() -> None:
     print(f"unhandled exceptions: {len(rig.errors.unhandled)}")
     for line, count in collections.Counter(rig.errors.unhandled).most_common(10):
         print(f"  {count:5d}  {line}")
-    print(f"inputs answered by the error message: {len(crashes)}")
+    print(f"inputs that got the error message: {len(crashes)}")
     print(f"silent inputs: {len(silent)}")
     for finding in silent[:10]:
         print(f"  from {finding.state}: {' → '.join(finding.history[-3:])}")

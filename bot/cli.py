@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatabaseMissing as error:
         print(texts.no_database(str(error.path)), file=sys.stderr)
     except ServerSecretMissing as error:
-        print(texts.no_server_secret(str(error.path)), file=sys.stderr)
+        print(texts.no_server_key(str(error.path)), file=sys.stderr)
     return 2
 
 

@@ -1369,7 +1369,7 @@ def no_database(path: str) -> str:
     )
 
 
-def no_server_secret(path: str) -> str:
+def no_server_key(path: str) -> str:
     """The database is there but not the server key (a new key would void every code sent)."""
     return (
         f"Aucune clé serveur à {path}, alors que la base de données existe : cette commande "
