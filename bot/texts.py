@@ -643,8 +643,9 @@ if TYPE_CHECKING:
     from storage.staff import AuditEvent
 
 STAFF_STATUS = {"a_activer": "à activer", "active": "actif"}
-STAFF_STEPS = {
-    "pas_commence": "pas commencée",
+# What staff read for each step, one dict a procedure (each registers its own: see
+# conversations.flows; a step without a label is refused at start-up).
+STAFF_STEPS_ACTIVATION = {
     "profil": "choix du profil",
     "identifiant": "identifiant",
     "mot_de_passe_provisoire": "mot de passe provisoire",
@@ -659,6 +660,31 @@ STAFF_STEPS = {
     "reponse2": "questions secrètes",
     "mot_de_passe": "nouveau mot de passe",
     "confirmation": "confirmation du mot de passe",
+}
+STAFF_STEPS_RECOVERY = {
+    "mdp_identifiant": "mot de passe oublié : identifiant",
+    "mdp_methode": "mot de passe oublié : choix e-mail ou questions",
+    "mdp_code": "mot de passe oublié : code e-mail attendu",
+    "mdp_reponse1": "mot de passe oublié : questions secrètes",
+    "mdp_reponse2": "mot de passe oublié : questions secrètes",
+    "mdp_nouveau": "mot de passe oublié : nouveau mot de passe",
+    "mdp_confirmation": "mot de passe oublié : confirmation",
+}
+STAFF_STEPS_MY_ACCOUNT = {
+    "mc_mot_de_passe": "mon compte : mot de passe actuel",
+    "mc_email": "mon compte : nouvelle adresse e-mail",
+    "mc_email_confirmation": "mon compte : confirmation de l'adresse",
+    "mc_code": "mon compte : code e-mail attendu",
+    "mc_question1": "mon compte : questions secrètes",
+    "mc_reponse1": "mon compte : questions secrètes",
+    "mc_question2": "mon compte : questions secrètes",
+    "mc_reponse2": "mon compte : questions secrètes",
+}
+STAFF_STEPS = {
+    "pas_commence": "pas commencée",
+    **STAFF_STEPS_ACTIVATION,
+    **STAFF_STEPS_RECOVERY,
+    **STAFF_STEPS_MY_ACCOUNT,
     "active": "compte activé",
 }
 STAFF_RECOVERY = {"email": "e-mail vérifié", "questions": "questions secrètes"}

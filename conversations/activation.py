@@ -517,7 +517,13 @@ async def on_password_confirmation(
 
 def procedure() -> Procedure:
     """The activation, for the registry of :mod:`conversations.flows`."""
-    return Procedure(FLOW_ACTIVATION, states(), show_current, on_link=on_link)
+    return Procedure(
+        FLOW_ACTIVATION,
+        states(),
+        show_current,
+        on_link=on_link,
+        staff_labels=texts.STAFF_STEPS_ACTIVATION,
+    )
 
 
 def states() -> dict[str, list[BaseHandler[Any, Any, Any]]]:

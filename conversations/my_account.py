@@ -360,7 +360,12 @@ async def on_link(update: Update, context: BotContext, token: str) -> State | No
 def procedure() -> Procedure:
     """« Mon compte » changes, for the registry of :mod:`conversations.flows`."""
     return Procedure(
-        FLOW_MY_ACCOUNT, states(), show_current, entry_points=entry_points(), on_link=on_link
+        FLOW_MY_ACCOUNT,
+        states(),
+        show_current,
+        entry_points=entry_points(),
+        on_link=on_link,
+        staff_labels=texts.STAFF_STEPS_MY_ACCOUNT,
     )
 
 

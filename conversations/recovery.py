@@ -223,7 +223,13 @@ async def on_link(update: Update, context: BotContext, token: str) -> State | No
 
 def procedure() -> Procedure:
     """« Mot de passe oublié », for the registry of :mod:`conversations.flows`."""
-    return Procedure(FLOW_RECOVERY, states(), show_current, on_link=on_link)
+    return Procedure(
+        FLOW_RECOVERY,
+        states(),
+        show_current,
+        on_link=on_link,
+        staff_labels=texts.STAFF_STEPS_RECOVERY,
+    )
 
 
 def states() -> dict[str, list[BaseHandler[Any, Any, Any]]]:

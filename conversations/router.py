@@ -33,7 +33,8 @@ SessionLoader = Callable[
 
 
 class DuplicateStepError(ValueError):
-    """Two procedures (or one, twice) declare the same step or name: refused at start-up."""
+    """Two procedures (or one, twice) declare the same step or name, or a step has no staff
+    label: refused at start-up."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,12 @@ class ProcedureRegistry:
             if procedure.name in self._by_name:
                 raise DuplicateStepError(f"procedure {procedure.name!r} is registered twice")
             self._by_name[procedure.name] = procedure
+            unlabelled = set(procedure.states) - set(procedure.staff_labels)
+            if unlabelled:
+                raise DuplicateStepError(
+                    f"steps {sorted(unlabelled)} of procedure {procedure.name!r} "
+                    "have no staff label"
+                )
             for step in procedure.states:
                 other = self._by_step.get(step)
                 if other is not None:
