@@ -88,7 +88,6 @@ class Outcome(StrEnum):
     SENT = "sent"
     # Written to the outbox, but its first attempt failed or is slow: it leaves shortly.
     QUEUED = "queued"
-    SEND_FAILED = "send_failed"
     TOO_SOON = "too_soon"
     RESEND_LIMIT = "resend_limit"
     WRONG = "wrong"

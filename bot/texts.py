@@ -195,10 +195,6 @@ def email_queued(address: str, code_length: int, hours: int) -> str:
     )
 
 
-EMAIL_SEND_FAILED = (
-    "😕 L'e-mail n'a pas pu partir pour le moment. Réessayez dans quelques minutes, ou "
-    "choisissez les questions secrètes."
-)
 CODE_FORMAT = "Le code se compose de {length} chiffres, sans lettres. Tapez-le tel qu'il est écrit dans l'e-mail."
 CODE_WRONG = (
     "❌ Ce code n'est pas le bon. Vérifiez l'e-mail le plus récent et tapez le code à nouveau."
@@ -1185,10 +1181,6 @@ def my_email_queued(address: str, code_length: int, hours: int) -> str:
     )
 
 
-MY_EMAIL_SEND_FAILED = (
-    "😕 L'e-mail n'a pas pu partir pour le moment. Votre adresse n'a pas changé. "
-    "Réessayez dans quelques minutes."
-)
 MY_RESEND_LIMIT = (
     "Vous avez demandé beaucoup d'e-mails. Vérifiez l'adresse et les indésirables. "
     "Besoin d'aide ? /aide"

@@ -402,9 +402,6 @@ async def _render_sending(
             text = texts.email_queued(session.email or "", svc.settings.code_length, hours)
         await edit_or_send(update, progress, text, _code_keyboard(session.prompt_nonce))
         return Step.CODE
-    if result.outcome == Outcome.SEND_FAILED:
-        await edit_or_send(update, progress, texts.EMAIL_SEND_FAILED)
-        return await show_step(update, svc, session)
     if result.outcome == Outcome.EXPIRED:
         await edit_or_send(update, progress, texts.VERIFICATION_EXPIRED.strip())
         return await show_step(update, svc, session)

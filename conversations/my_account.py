@@ -152,9 +152,7 @@ async def on_change_button(update: Update, context: BotContext) -> State | None:
     return await show_step(update, svc, session)
 
 
-async def render_link(
-    update: Update, context: BotContext, result: Result
-) -> State | None:
+async def render_link(update: Update, context: BotContext, result: Result) -> State | None:
     """The e-mail's link (``/start <token>``) was this procedure's: say what it did; None if
     there is nothing of this procedure to say (the caller answers)."""
     svc = my_account_service(context)
@@ -277,10 +275,9 @@ async def _render_sending(
         if session.step != MyAccountStep.CODE:  # not sent: show the address's buttons again
             return await show_step(update, svc, session)
         return session.step
-    intro = {
-        Outcome.SEND_FAILED: texts.MY_EMAIL_SEND_FAILED,
-        Outcome.EXPIRED: texts.MY_EMAIL_EXPIRED.strip(),
-    }.get(result.outcome, texts.EMAIL_INVALID)
+    intro = (
+        texts.MY_EMAIL_EXPIRED.strip() if result.outcome == Outcome.EXPIRED else texts.EMAIL_INVALID
+    )
     await edit_or_send(update, progress, intro)
     return await show_step(update, svc, session)
 
