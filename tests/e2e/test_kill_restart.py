@@ -52,12 +52,12 @@ class BotProcess:
         return stderr
 
 
-@pytest_asyncio.fixture
-async def bot_process(
-    tmp_path: Path, bot_api: LocalBotApi, mailbox: Mailbox
-) -> AsyncIterator[BotProcess]:
+async def real_bot_env(
+    tmp_path: Path, bot_api: LocalBotApi, mailbox: Mailbox, **extra: str
+) -> dict[str, str]:
+    """The environment of a real ``run_bot.py`` (cheap argon2id, the test servers, ``extra``
+    variables), with the test accounts imported through the real command line."""
     settings = harness_settings(tmp_path, bot_api, mailbox.port)
-    csv_path = write_accounts_csv(tmp_path / "accounts.csv")
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SMTP_"))},
         "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
@@ -70,19 +70,28 @@ async def bot_process(
         "ARGON2_TIME_COST": "1",
         "ARGON2_MEMORY_COST": "1024",
         "ARGON2_PARALLELISM": "1",
+        **extra,
     }
     importer = await asyncio.create_subprocess_exec(
         sys.executable,
         "run_bot.py",
         "accounts",
         "import",
-        str(csv_path),
+        str(write_accounts_csv(tmp_path / "accounts.csv")),
         cwd=PROJECT,
         env=env,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
     assert await importer.wait() == 0
+    return env
+
+
+@pytest_asyncio.fixture
+async def bot_process(
+    tmp_path: Path, bot_api: LocalBotApi, mailbox: Mailbox
+) -> AsyncIterator[BotProcess]:
+    env = await real_bot_env(tmp_path, bot_api, mailbox)
     process = BotProcess(env)
     await process.start()
     yield process

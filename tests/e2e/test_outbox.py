@@ -18,9 +18,9 @@ from bot.sandbox.bot_api_server import BotApiError, LocalBotApi
 from bot.sandbox.mailbox import Mailbox
 
 from chat import Chat
-from conftest import BOT_TOKEN, BotHarness, harness_settings, last_code
-from support import GOOD_PASSWORD, write_accounts_csv
-from test_kill_restart import PROJECT, BotProcess, turn
+from conftest import BotHarness, last_code
+from test_kill_restart import PROJECT, BotProcess, real_bot_env, turn
+from test_recovery import activate_by_email
 
 QUEUED = "partira dans quelques instants"
 NEW_PASSWORD = "Train-Bleu-Montagne-7"
@@ -46,15 +46,6 @@ class HungSmtpServer:
         if self.server is not None:
             self.server.close()
             await self.server.wait_closed()
-
-
-async def activate_by_email(harness: BotHarness, user: int, who: str, password: str) -> None:
-    chat = Chat(harness, user)
-    await chat.walk_to_password(who, password)
-    await chat.say_secret(GOOD_PASSWORD)
-    await chat.say_secret(GOOD_PASSWORD)
-    assert "Compte activé" in (await chat.last()).text
-    harness.clock.advance(seconds=61)
 
 
 async def outbox_cli(harness: BotHarness, *args: str) -> tuple[int, str]:
@@ -226,36 +217,14 @@ async def test_a_failed_delete_of_a_secret_is_retried(
 @pytest_asyncio.fixture
 async def bot_env(tmp_path: Path, bot_api: LocalBotApi, mailbox: Mailbox) -> dict[str, str]:
     """The environment of a real ``run_bot.py`` with the test accounts imported."""
-    settings = harness_settings(tmp_path, bot_api, mailbox.port)
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SMTP_"))},
-        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
-        "TELEGRAM_API_URL": bot_api.root_url,
-        "DATABASE_PATH": str(settings.database_path),
-        "SERVER_SECRET_FILE": str(settings.server_secret_file),
-        "SCHOOL_CONFIG": str(settings.school_config),
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(mailbox.port),
-        "ARGON2_TIME_COST": "1",
-        "ARGON2_MEMORY_COST": "1024",
-        "ARGON2_PARALLELISM": "1",
-        "OUTBOX_REPLY_WAIT_SECONDS": "0.5",
-        "OUTBOX_RETRY_FIRST_SECONDS": "0.1",
-        "OUTBOX_RETRY_MAX_SECONDS": "0.5",
-    }
-    importer = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "run_bot.py",
-        "accounts",
-        "import",
-        str(write_accounts_csv(tmp_path / "accounts.csv")),
-        cwd=PROJECT,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
+    return await real_bot_env(
+        tmp_path,
+        bot_api,
+        mailbox,
+        OUTBOX_REPLY_WAIT_SECONDS="0.5",
+        OUTBOX_RETRY_FIRST_SECONDS="0.1",
+        OUTBOX_RETRY_MAX_SECONDS="0.5",
     )
-    assert await importer.wait() == 0
-    return env
 
 
 @pytest_asyncio.fixture

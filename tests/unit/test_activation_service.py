@@ -5,99 +5,16 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import TypeVar
 
-import pytest
-
-from bot.accounts_import import import_accounts
 from bot.activation import ActivationService, Outcome, Step
-from bot.directory.sqlite import SqliteDirectory
-from bot.mail import MailDeliveryError, OutgoingMail
 from bot.outbox import OutboxSettings
-from bot.password_policy import PasswordPolicy, PasswordRule
-from bot.school import SchoolConfig
-from bot.security import KeyedHasher, SecretHasher
-from bot.throttle import ThrottlePolicy
-from storage.accounts import AccountStatus, SqliteAccountDirectory
+from bot.password_policy import PasswordRule
+from storage.accounts import AccountStatus
 from storage.db import Database
-from storage.records import RecordRepository
-from storage.sessions import ConversationSession, SessionRepository
-from storage.throttle import ThrottleRepository
+from storage.sessions import ConversationSession
 
-from support import GOOD_PASSWORD, MutableClock, write_accounts_csv
-
-
-class RecordingMailer:
-    """Keeps the mails instead of sending them; can be told to fail."""
-
-    def __init__(self) -> None:
-        self.sent: list[OutgoingMail] = []
-        self.fail = False
-        self.arrived = asyncio.Event()
-
-    async def send(self, mail: OutgoingMail) -> None:
-        if self.fail:
-            raise MailDeliveryError("refused")
-        self.sent.append(mail)
-        self.arrived.set()
-
-    def last_code(self) -> str:
-        match = re.search(r"\b(\d{8})\b", self.sent[-1].text)
-        assert match
-        return match.group(1)
-
-    def last_token(self) -> str:
-        match = re.search(r"start=([A-Za-z0-9_-]+)", self.sent[-1].text)
-        assert match
-        return match.group(1)
-
-
-S = TypeVar("S", bound=ActivationService)
-
-
-async def build_service(
-    cls: type[S],
-    database: Database,
-    hasher: SecretHasher,
-    keyed: KeyedHasher,
-    school: SchoolConfig,
-    clock: MutableClock,
-    tmp_path: Path,
-) -> S:
-    """A service of class ``cls`` over a real database with the test accounts imported."""
-    directory = SqliteAccountDirectory(database)
-    await import_accounts(
-        write_accounts_csv(tmp_path / "accounts.csv"), directory, hasher, keyed, clock()
-    )
-    return cls(
-        directory=SqliteDirectory(database, hasher),
-        accounts=directory,
-        sessions=SessionRepository(database),
-        throttle=ThrottleRepository(database),
-        records=RecordRepository(database),
-        hasher=hasher,
-        keyed=keyed,
-        mailer=RecordingMailer(),  # type: ignore[arg-type]
-        school=school,
-        password_policy=PasswordPolicy(),
-        throttle_policy=ThrottlePolicy(),
-        clock=clock,
-    )
-
-
-@pytest.fixture
-async def service(
-    database: Database,
-    hasher: SecretHasher,
-    keyed: KeyedHasher,
-    school: SchoolConfig,
-    clock: MutableClock,
-    tmp_path: Path,
-) -> ActivationService:
-    return await build_service(
-        ActivationService, database, hasher, keyed, school, clock, tmp_path
-    )
+from service_factory import RecordingMailer
+from support import GOOD_PASSWORD, MutableClock
 
 
 async def at_step(

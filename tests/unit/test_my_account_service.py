@@ -4,33 +4,25 @@ mailer."""
 from __future__ import annotations
 
 from dataclasses import fields
-from pathlib import Path
 
 import pytest
-from test_activation_service import RecordingMailer, at_step, build_service
 
 from bot.activation import ActivationService, Outcome, Step
 from bot.my_account import Change, MyAccountService, MyAccountStep
-from bot.school import SchoolConfig
-from bot.security import KeyedHasher, SecretHasher
 from storage.accounts import Account
-from storage.db import Database
 from storage.sessions import ConversationSession
 
+from conftest import ServiceFactory
+from service_factory import RecordingMailer
 from support import GOOD_PASSWORD, MutableClock
+from test_activation_service import at_step
 
 
 @pytest.fixture
-async def svc(
-    database: Database,
-    hasher: SecretHasher,
-    keyed: KeyedHasher,
-    school: SchoolConfig,
-    clock: MutableClock,
-    tmp_path: Path,
-) -> MyAccountService:
+async def svc(make_service: ServiceFactory) -> MyAccountService:
     """The « Mon compte » service over a real database with the test accounts."""
-    return await build_service(MyAccountService, database, hasher, keyed, school, clock, tmp_path)
+    svc: MyAccountService = await make_service(MyAccountService)
+    return svc
 
 
 async def activate(svc: MyAccountService, user: int, who: str = "lea.martin") -> Account:

@@ -6,9 +6,6 @@ import asyncio
 import dataclasses
 import re
 from datetime import timedelta
-from pathlib import Path
-
-from test_activation_service import at_step, build_service
 
 from bot.activation import ActivationService, Outcome, Step
 from bot.mail import MailDeliveryError, OutgoingMail
@@ -16,11 +13,13 @@ from bot.outbox import MailSender, Outbox, OutboxSettings
 from bot.outbox.seeds import code_from_seed, new_seed, token_from_seed
 from bot.outbox.senders import VERIFICATION
 from bot.school import SchoolConfig
-from bot.security import KeyedHasher, SecretHasher
+from bot.security import KeyedHasher
 from storage.db import Database
 from storage.outbox import NewOutboxItem, OutboxKind, OutboxRepository, OutboxStatus
 
+from conftest import ServiceFactory
 from support import MutableClock
+from test_activation_service import at_step
 
 FAST = OutboxSettings(retry_first=0.01, retry_max=0.05, stop_grace=0.2)
 
@@ -155,16 +154,9 @@ async def test_stop_does_not_hang_on_a_hung_server_and_the_item_stays_pending(
 
 
 async def test_an_account_gets_at_most_its_cap_whatever_the_address(
-    database: Database,
-    hasher: SecretHasher,
-    keyed: KeyedHasher,
-    school: SchoolConfig,
-    clock: MutableClock,
-    tmp_path: Path,
+    make_service: ServiceFactory,
 ) -> None:
-    service = await build_service(
-        ActivationService, database, hasher, keyed, school, clock, tmp_path
-    )
+    service: ActivationService = await make_service(ActivationService)
     service.settings = dataclasses.replace(service.settings, max_mails_per_account=3)
     outcomes = []
     for user in range(1, 6):  # five procedures, five addresses, one account

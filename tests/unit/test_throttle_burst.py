@@ -5,38 +5,20 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
-from test_activation_service import at_step, build_service
-from test_my_account_service import activate
 
 from bot.activation import ActivationService, Outcome, Step
 from bot.my_account import Change, MyAccountService
 from bot.recovery import RecoveryService, RecoveryStep
-from bot.school import SchoolConfig
-from bot.security import KeyedHasher, SecretHasher
 from bot.throttle import ThrottlePolicy
 from storage.db import Database, to_db_time
 from storage.throttle import ThrottleRepository
 
+from conftest import ServiceFactory
 from support import MutableClock
+from test_activation_service import at_step
+from test_my_account_service import activate
 
 BURST = 40
-
-
-@pytest.fixture
-async def service(
-    database: Database,
-    hasher: SecretHasher,
-    keyed: KeyedHasher,
-    school: SchoolConfig,
-    clock: MutableClock,
-    tmp_path: Path,
-) -> ActivationService:
-    return await build_service(
-        ActivationService, database, hasher, keyed, school, clock, tmp_path
-    )
 
 
 async def test_reserve_gives_the_verdict_of_the_policy(
@@ -98,9 +80,7 @@ async def test_a_burst_of_wrong_guesses_is_evaluated_at_most_five_times_then_loc
     service: ActivationService,
 ) -> None:
     """40 Telegram users guess the same identifier's provisional password at once."""
-    sessions = [
-        await at_step(service, user, Step.PROVISIONAL) for user in range(1, BURST + 1)
-    ]
+    sessions = [await at_step(service, user, Step.PROVISIONAL) for user in range(1, BURST + 1)]
     outcomes = await asyncio.gather(
         *(
             service.submit_provisional(session, f"wrong-{index}")
@@ -135,14 +115,9 @@ async def test_a_burst_of_wrong_codes_is_evaluated_at_most_five_times(
 
 
 async def test_a_burst_of_current_passwords_is_evaluated_at_most_five_times(
-    database: Database,
-    hasher: SecretHasher,
-    keyed: KeyedHasher,
-    school: SchoolConfig,
-    clock: MutableClock,
-    tmp_path: Path,
+    make_service: ServiceFactory, clock: MutableClock
 ) -> None:
-    svc = await build_service(MyAccountService, database, hasher, keyed, school, clock, tmp_path)
+    svc: MyAccountService = await make_service(MyAccountService)
     lea = await activate(svc, 1)
     session = await svc.start_change(1, 1, lea.id, Change.EMAIL)
     assert session is not None
@@ -157,14 +132,9 @@ async def test_a_burst_of_current_passwords_is_evaluated_at_most_five_times(
 
 
 async def test_a_burst_of_secret_answers_is_evaluated_at_most_five_times(
-    database: Database,
-    hasher: SecretHasher,
-    keyed: KeyedHasher,
-    school: SchoolConfig,
-    clock: MutableClock,
-    tmp_path: Path,
+    make_service: ServiceFactory, clock: MutableClock
 ) -> None:
-    svc = await build_service(RecoveryService, database, hasher, keyed, school, clock, tmp_path)
+    svc: RecoveryService = await make_service(RecoveryService)
     sessions = []
     for user in range(1, BURST + 1):
         session = await svc.start(user, user)
