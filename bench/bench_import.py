@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.accounts_import import import_accounts
 from bot.security import Argon2Params, KeyedHasher, SecretHasher
+from bot.staff.accounts_import import import_accounts
 from storage.accounts import SqliteAccountDirectory
 from storage.db import Database
 

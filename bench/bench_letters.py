@@ -22,12 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench_import import write_file  # type: ignore[import-not-found]
 
-from bot.accounts_import import import_accounts
-from bot.letters import render_letters
 from bot.school import load_school_config
 from bot.security import Argon2Params, KeyedHasher, SecretHasher
 from bot.settings import PROJECT_ROOT
-from bot.staff import StaffService, bot_link
+from bot.staff.accounts_import import import_accounts
+from bot.staff.letters import render_letters
+from bot.staff.service import StaffService, bot_link
 from storage.accounts import SqliteAccountDirectory
 from storage.db import Database
 from storage.records import RecordRepository

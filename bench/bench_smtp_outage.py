@@ -23,13 +23,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.accounts_import import import_accounts
 from bot.app import build_application, start_bot, stop_bot
 from bot.cli import configure_logging
 from bot.sandbox.bot_api_server import LocalBotApi, SandboxUser
 from bot.sandbox.mailbox import Mailbox
 from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
 from bot.settings import PROJECT_ROOT, Settings
+from bot.staff.accounts_import import import_accounts
 from storage.accounts import SqliteAccountDirectory
 from storage.db import Database
 

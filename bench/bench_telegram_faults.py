@@ -35,10 +35,10 @@ from telegram.ext import AIORateLimiter, Application, BaseUpdateProcessor
 from bot import texts
 from bot.app import build_application, start_bot, stop_bot
 from bot.cli import quiet_noisy_loggers
-from bot.concurrency import _chat_id
 from bot.sandbox.bot_api_server import ApiEvent, Fault, LocalBotApi
 from bot.settings import Settings
-from bot.telegram_limiter import StartupRetry
+from bot.telegram_api.concurrency import _chat_id
+from bot.telegram_api.limiter import StartupRetry
 
 TOKEN = "123456789:AAE2eBenchTokenForTheLocalBotApiServer"
 ANSWERS = ("sendMessage", "editMessageText", "editMessageReplyMarkup")

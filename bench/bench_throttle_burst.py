@@ -22,13 +22,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.accounts_import import import_accounts
-from bot.activation import Outcome, Step
 from bot.app import BotServices
+from bot.procedures.activation import Outcome, Step
 from bot.sandbox.run import demo_accounts_file
 from bot.school import load_school_config
 from bot.security import Argon2Params
 from bot.settings import PROJECT_ROOT, Settings
+from bot.staff.accounts_import import import_accounts
 from storage.accounts import SqliteAccountDirectory
 
 IDENTIFIANT, PROVISIONAL = "lea.demo", "Demo-Lea-2026"

@@ -23,20 +23,20 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.account import AccountService
-from bot.activation import ActivationService, ActivationSettings, Clock, utc_now
-from bot.concurrency import PerChatUpdateProcessor
 from bot.directory.sqlite import SqliteDirectory
-from bot.mail import Mailer
-from bot.my_account import MyAccountService
 from bot.outbox import MailSender, Outbox, OutboxSettings, TelegramSender
-from bot.recovery import RecoveryService
+from bot.outbox.mail import Mailer
+from bot.procedures.activation import ActivationService, ActivationSettings, Clock, utc_now
+from bot.procedures.linked_accounts import AccountService
+from bot.procedures.my_account import MyAccountService
+from bot.procedures.recovery import RecoveryService
+from bot.procedures.throttle import ThrottlePolicy
 from bot.school import SchoolConfig, load_school_config
 from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
 from bot.settings import Settings
-from bot.staff import StaffService
-from bot.telegram_limiter import StartupRetry, TelegramLimiter, retry_startup
-from bot.throttle import ThrottlePolicy
+from bot.staff.service import StaffService
+from bot.telegram_api.concurrency import PerChatUpdateProcessor
+from bot.telegram_api.limiter import StartupRetry, TelegramLimiter, retry_startup
 from conversations import common
 from conversations.account import account_handlers, add_account_handlers
 from conversations.context import REGISTRY_KEY, SERVICES_KEY, BotContext

@@ -1,5 +1,5 @@
 """Command line: ``python run_bot.py [sandbox | outbox | accounts import|show|reset|unlock|history|
-export|stats|letters …]`` (staff sub-commands in :mod:`bot.staff_cli`)."""
+export|stats|letters …]`` (staff sub-commands in :mod:`bot.staff.cli`)."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     outbox = commands.add_parser("outbox", help=texts.CLI_HELP["outbox"])
     outbox.add_argument("--json", action="store_true", help=texts.CLI_HELP["json"])
-    from bot.staff_cli import add_staff_parsers
+    from bot.staff.cli import add_staff_parsers
 
     add_staff_parsers(accounts_commands)
     return parser
@@ -81,7 +81,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
     settings = load_settings()
     configure_logging(settings.log_level)
     if args.command == "accounts" and args.accounts_command != "import":
-        from bot.staff_cli import staff_command
+        from bot.staff.cli import staff_command
 
         return asyncio.run(staff_command(settings, args))
     if args.command == "outbox":
@@ -133,8 +133,8 @@ async def import_command(settings: Settings, path: Path, *, dry_run: bool) -> in
 
     from tqdm import tqdm
 
-    from bot.accounts_import import ImportFileError, import_accounts
     from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
+    from bot.staff.accounts_import import ImportFileError, import_accounts
     from storage.accounts import SqliteAccountDirectory
     from storage.db import Database
 

@@ -13,8 +13,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.mail import SmtpConfig, SmtpSecurity
-from bot.password_policy import PasswordPolicy
+from bot.outbox.mail import SmtpConfig, SmtpSecurity
+from bot.procedures.password_policy import PasswordPolicy
 from bot.security import Argon2Params
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -21,9 +21,9 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.account import AccountService
-from bot.mail import mask_email
-from bot.my_account import Change
+from bot.outbox.mail import mask_email
+from bot.procedures.linked_accounts import AccountService
+from bot.procedures.my_account import Change
 from conversations.buttons import button_data, parse_button
 from conversations.common import mark_choice, send
 from conversations.context import BotContext

@@ -1,9 +1,10 @@
-"""The activation conversation: its states (:class:`bot.activation.Step`) and handlers.
+"""The activation conversation: its states (:class:`bot.procedures.activation.Step`) and handlers.
 
-Handlers are thin: they read the update, call :class:`bot.activation.ActivationService`, which
-saves the new step before anything is sent, and render a text of :mod:`bot.texts`. The states
-are registered in :mod:`conversations.flows`; the router sends each update to the handlers of
-the step saved in the database, so a restarted bot resumes every chat.
+Handlers are thin: they read the update, call
+:class:`bot.procedures.activation.ActivationService`, which saves the new step before anything
+is sent, and render a text of :mod:`bot.texts`. The states are registered in
+:mod:`conversations.flows`; the router sends each update to the handlers of the step saved in
+the database, so a restarted bot resumes every chat.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, MessageHandler, filters
 
 from bot import texts
-from bot.activation import (
+from bot.outbox.mail import mask_email
+from bot.procedures.activation import (
     FLOW_ACTIVATION,
     START_PAYLOAD_ACTIVATE,
     ActivationService,
@@ -23,7 +25,6 @@ from bot.activation import (
     Result,
     Step,
 )
-from bot.mail import mask_email
 from conversations import recovery
 from conversations.buttons import parse_button, small_int
 from conversations.common import (

@@ -11,9 +11,9 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ConversationHandler
 
 from bot import texts
-from bot.activation import ActivationService, Outcome, Result
 from bot.outbox.worker import outbox_of
-from bot.recovery import RecoveryService
+from bot.procedures.activation import ActivationService, Outcome, Result
+from bot.procedures.recovery import RecoveryService
 from conversations.buttons import parse_button
 from conversations.context import SERVICES_KEY, BotContext
 from storage.sessions import ConversationSession

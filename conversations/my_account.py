@@ -1,8 +1,8 @@
 """« Mon compte » changes: a new recovery e-mail, new secret questions (buttons of /moncompte).
 
 Registered in :mod:`conversations.flows`; the rules live in
-:class:`bot.my_account.MyAccountService`. Every change first asks the current ENT password;
-the stored e-mail changes only once the new one is proven.
+:class:`bot.procedures.my_account.MyAccountService`. Every change first asks the current ENT
+password; the stored e-mail changes only once the new one is proven.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.activation import Outcome, Result
-from bot.mail import mask_email
-from bot.my_account import FLOW_MY_ACCOUNT, Change, MyAccountService, MyAccountStep
+from bot.outbox.mail import mask_email
+from bot.procedures.activation import Outcome, Result
+from bot.procedures.my_account import FLOW_MY_ACCOUNT, Change, MyAccountService, MyAccountStep
 from conversations.buttons import button_data, parse_button, small_int
 from conversations.common import (
     END,

@@ -1,6 +1,7 @@
 """« Mot de passe oublié » (/motdepasse, or the button of /start): its states and handlers.
 
-Registered in :mod:`conversations.flows`; the rules live in :class:`bot.recovery.RecoveryService`.
+Registered in :mod:`conversations.flows`; the rules live in
+:class:`bot.procedures.recovery.RecoveryService`.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from bot import texts
-from bot.activation import Outcome
-from bot.recovery import FLOW_RECOVERY, RecoveryService, RecoveryStep
+from bot.procedures.activation import Outcome
+from bot.procedures.recovery import FLOW_RECOVERY, RecoveryService, RecoveryStep
 from conversations.common import (
     END,
     State,

@@ -16,8 +16,8 @@ from telegram.constants import ChatAction
 from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot import texts
-from bot.staff import StaffService
-from bot.staff_chart import funnel_chart_png
+from bot.staff.chart import funnel_chart_png
+from bot.staff.service import StaffService
 from conversations.common import send
 from conversations.context import BotContext
 

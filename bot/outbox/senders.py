@@ -1,4 +1,4 @@
-"""How outbox items leave: e-mails through the SMTP :class:`~bot.mail.Mailer`, Telegram calls
+"""How outbox items leave: e-mails through the SMTP :class:`~bot.outbox.mail.Mailer`, Telegram calls
 through one :class:`TelegramSender`."""
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
 from bot import texts
-from bot.mail import MailDeliveryError, Mailer, OutgoingMail
+from bot.outbox.mail import MailDeliveryError, Mailer, OutgoingMail
 from bot.outbox.seeds import code_from_seed, token_from_seed
 from bot.school import SchoolConfig
 from bot.security import KeyedHasher
-from bot.telegram_limiter import BACKGROUND
+from bot.telegram_api.limiter import BACKGROUND
 from storage.outbox import OutboxItem, OutboxKind
 
 logger = logging.getLogger(__name__)

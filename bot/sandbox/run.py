@@ -17,13 +17,13 @@ from pydantic import SecretStr
 from telegram.ext import Application
 
 from bot import texts
-from bot.accounts_import import import_accounts
 from bot.app import build_application, start_bot, stop_bot
 from bot.sandbox.bot_api_server import LocalBotApi
 from bot.sandbox.mailbox import Mailbox
 from bot.sandbox.web import SandboxWeb
 from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
 from bot.settings import Settings
+from bot.staff.accounts_import import import_accounts
 from storage.accounts import SqliteAccountDirectory
 from storage.db import Database
 

@@ -18,9 +18,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import VerifyMismatchError
 
 from bot.cli import main
+from bot.procedures.throttle import identifiant_key
 from bot.security import KeyedHasher, load_or_create_server_secret, normalise_identifiant
-from bot.staff import spreadsheet_cell
-from bot.throttle import identifiant_key
+from bot.staff.service import spreadsheet_cell
 from storage.accounts import ActivationRecord, SqliteAccountDirectory
 from storage.db import Database
 from storage.sessions import ConversationSession, SessionRepository

@@ -14,13 +14,13 @@ from typing import Any
 import pytest_asyncio
 from telegram.ext import Application
 
-from bot.accounts_import import import_accounts
 from bot.app import build_application, services_of, start_bot, stop_bot
 from bot.cli import quiet_noisy_loggers
 from bot.sandbox.bot_api_server import LocalBotApi
 from bot.sandbox.mailbox import Mailbox
 from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
 from bot.settings import Settings
+from bot.staff.accounts_import import import_accounts
 from storage.accounts import SqliteAccountDirectory
 
 from support import ACCOUNTS, CHEAP_ARGON2, DATA, MutableClock, write_accounts_csv

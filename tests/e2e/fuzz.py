@@ -23,10 +23,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from bot import texts
-from bot.activation import Step
 from bot.cli import quiet_noisy_loggers
-from bot.my_account import MyAccountStep
-from bot.recovery import RecoveryStep
+from bot.procedures.activation import Step
+from bot.procedures.my_account import MyAccountStep
+from bot.procedures.recovery import RecoveryStep
 from bot.sandbox.bot_api_server import LocalBotApi
 from bot.sandbox.mailbox import Mailbox
 from bot.security import normalise_answer

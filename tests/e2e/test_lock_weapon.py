@@ -5,7 +5,7 @@ that the account locked."""
 
 from __future__ import annotations
 
-from bot.throttle import identifiant_key
+from bot.procedures.throttle import identifiant_key
 
 from chat import Chat
 from conftest import BotHarness, last_code

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.activation import Step
+from bot.procedures.activation import Step
 from bot.sandbox.bot_api_server import Fault
 from storage.accounts import AccountStatus
 

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest_asyncio
 
 from bot import texts
-from bot.staff import StaffService
+from bot.staff.service import StaffService
 from storage.accounts import AccountStatus
 
 from chat import Chat

@@ -17,7 +17,7 @@ from bot.app import build_application, start_bot
 from bot.cli import quiet_noisy_loggers
 from bot.sandbox.bot_api_server import ApiEvent, Fault, LocalBotApi
 from bot.sandbox.mailbox import Mailbox
-from bot.telegram_limiter import BACKGROUND, StartupRetry
+from bot.telegram_api.limiter import BACKGROUND, StartupRetry
 
 from chat import Chat
 from conftest import BOT_TOKEN, BotHarness, harness_settings

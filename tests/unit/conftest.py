@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.activation import ActivationService
+from bot.procedures.activation import ActivationService
 from bot.school import SchoolConfig
 from bot.security import KeyedHasher, SecretHasher
 from storage.db import Database

@@ -7,14 +7,14 @@ import re
 from pathlib import Path
 from typing import TypeVar
 
-from bot.accounts_import import import_accounts
-from bot.activation import ActivationService
 from bot.directory.sqlite import SqliteDirectory
-from bot.mail import MailDeliveryError, OutgoingMail
-from bot.password_policy import PasswordPolicy
+from bot.outbox.mail import MailDeliveryError, OutgoingMail
+from bot.procedures.activation import ActivationService
+from bot.procedures.password_policy import PasswordPolicy
+from bot.procedures.throttle import ThrottlePolicy
 from bot.school import SchoolConfig
 from bot.security import KeyedHasher, SecretHasher
-from bot.throttle import ThrottlePolicy
+from bot.staff.accounts_import import import_accounts
 from storage.accounts import SqliteAccountDirectory
 from storage.db import Database
 from storage.records import RecordRepository

@@ -6,9 +6,9 @@ import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 
-from bot.activation import ActivationService, Outcome, Step
 from bot.outbox import OutboxSettings
-from bot.password_policy import PasswordRule
+from bot.procedures.activation import ActivationService, Outcome, Step
+from bot.procedures.password_policy import PasswordRule
 from storage.accounts import AccountStatus
 from storage.db import Database
 from storage.sessions import ConversationSession

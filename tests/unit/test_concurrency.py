@@ -6,7 +6,7 @@ import asyncio
 
 from telegram import Chat, Message, Update
 
-from bot.concurrency import PerChatUpdateProcessor
+from bot.telegram_api.concurrency import PerChatUpdateProcessor
 
 
 def update(update_id: int, chat_id: int) -> Update:

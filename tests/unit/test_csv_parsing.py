@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.accounts_import import ImportFileError, check_line, parse_profil, read_csv
+from bot.staff.accounts_import import ImportFileError, check_line, parse_profil, read_csv
 from storage.accounts import Profil
 
 HEADER = "identifiant;mot_de_passe_provisoire;profil;prenom;nom;etablissement\n"

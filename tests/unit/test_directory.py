@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.accounts_import import import_accounts
 from bot.directory.sqlite import SqliteDirectory
 from bot.security import KeyedHasher, SecretHasher
 from bot.settings import Settings
+from bot.staff.accounts_import import import_accounts
 from storage.accounts import ActivationRecord, SqliteAccountDirectory
 from storage.db import Database
 

@@ -8,7 +8,7 @@ import pytest
 import pytest_asyncio
 
 from bot import texts
-from bot.mail import (
+from bot.outbox.mail import (
     MailDeliveryError,
     Mailer,
     OutgoingMail,

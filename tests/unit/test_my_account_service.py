@@ -7,8 +7,8 @@ from dataclasses import fields
 
 import pytest
 
-from bot.activation import ActivationService, Outcome, Step
-from bot.my_account import Change, MyAccountService, MyAccountStep
+from bot.procedures.activation import ActivationService, Outcome, Step
+from bot.procedures.my_account import Change, MyAccountService, MyAccountStep
 from storage.accounts import Account
 from storage.sessions import ConversationSession
 

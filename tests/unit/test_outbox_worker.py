@@ -7,11 +7,11 @@ import dataclasses
 import re
 from datetime import timedelta
 
-from bot.activation import ActivationService, Outcome, Step
-from bot.mail import MailDeliveryError, OutgoingMail
 from bot.outbox import MailSender, Outbox, OutboxSettings
+from bot.outbox.mail import MailDeliveryError, OutgoingMail
 from bot.outbox.seeds import code_from_seed, new_seed, token_from_seed
 from bot.outbox.senders import VERIFICATION
+from bot.procedures.activation import ActivationService, Outcome, Step
 from bot.school import SchoolConfig
 from bot.security import KeyedHasher
 from storage.db import Database

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.accounts_import import import_accounts
 from bot.directory.sqlite import SqliteDirectory
 from bot.security import KeyedHasher, SecretHasher
-from bot.staff import STEP_ACTIVE, STEP_NOT_STARTED, StaffService, bot_link, step_reached
+from bot.staff.accounts_import import import_accounts
+from bot.staff.service import STEP_ACTIVE, STEP_NOT_STARTED, StaffService, bot_link, step_reached
 from storage.accounts import SqliteAccountDirectory
 from storage.db import Database
 from storage.records import RecordRepository

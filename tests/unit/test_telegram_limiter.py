@@ -17,7 +17,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.telegram_limiter import (
+from bot.telegram_api.limiter import (
     BACKGROUND,
     RateLimitArgs,
     RetryPolicy,

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from bot.throttle import ThrottlePolicy
+from bot.procedures.throttle import ThrottlePolicy
 from storage.throttle import ThrottleCounters
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

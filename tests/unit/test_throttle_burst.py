@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from bot.activation import ActivationService, Outcome, Step
-from bot.my_account import Change, MyAccountService
-from bot.recovery import RecoveryService, RecoveryStep
-from bot.throttle import ThrottlePolicy
+from bot.procedures.activation import ActivationService, Outcome, Step
+from bot.procedures.my_account import Change, MyAccountService
+from bot.procedures.recovery import RecoveryService, RecoveryStep
+from bot.procedures.throttle import ThrottlePolicy
 from storage.db import Database, to_db_time
 from storage.throttle import ThrottleRepository
 

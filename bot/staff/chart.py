@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 from bot import texts
-from bot.staff import FUNNEL_STAGES, Funnel
+from bot.staff.service import FUNNEL_STAGES, Funnel
 
 
 def funnel_chart_png(funnel: Funnel) -> bytes:

@@ -16,9 +16,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
 
-from bot.activation import ActivationService, Outcome, Result
 from bot.outbox import senders as outbox_templates
 from bot.outbox.seeds import new_seed
+from bot.procedures.activation import ActivationService, Outcome, Result
 from bot.security import normalise_answer, normalise_identifiant
 from storage.accounts import Account, AccountStatus
 from storage.sessions import ConversationSession

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.activation import ActivationService
+from bot.procedures.activation import ActivationService
 from storage.accounts import Account
 from storage.menus import MenuPrompt, MenuRepository
 

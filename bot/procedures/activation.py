@@ -17,12 +17,13 @@ from typing import ClassVar
 
 from bot import texts
 from bot.directory.port import Directory
-from bot.mail import Mailer, validate_email_address
 from bot.outbox import senders as outbox_templates
+from bot.outbox.mail import Mailer, validate_email_address
 from bot.outbox.seeds import code_from_seed, new_seed, token_from_seed
 from bot.outbox.senders import MailSender
 from bot.outbox.worker import Outbox
-from bot.password_policy import PasswordPolicy, PasswordRule
+from bot.procedures.password_policy import PasswordPolicy, PasswordRule
+from bot.procedures.throttle import ThrottlePolicy, guarded_check, identifiant_key
 from bot.school import SchoolConfig
 from bot.security import (
     KeyedHasher,
@@ -31,7 +32,6 @@ from bot.security import (
     generate_token,
     normalise_answer,
 )
-from bot.throttle import ThrottlePolicy, guarded_check, identifiant_key
 from storage.accounts import (
     Account,
     AccountStatus,
@@ -167,7 +167,7 @@ class ActivationService:
     flow: ClassVar[str] = FLOW_ACTIVATION
     mail_template: ClassVar[str] = outbox_templates.VERIFICATION
     # Steps of the e-mail and question machinery; a procedure that reuses it (see
-    # :mod:`bot.my_account`) names its own steps (steps are unique across procedures).
+    # :mod:`bot.procedures.my_account`) names its own steps (steps are unique across procedures).
     email_step: ClassVar[str] = Step.EMAIL
     email_confirm_step: ClassVar[str] = Step.EMAIL_CONFIRM
     code_step: ClassVar[str] = Step.CODE
@@ -297,8 +297,9 @@ class ActivationService:
             return Result(Outcome.TOO_MANY_IDENTIFIANTS)
         await self.throttle.record_identifiant_attempt(session.telegram_user_id, key, now)
         candidate = session.candidate_account_id
-        # The attempt is reserved before the check (see bot.throttle.guarded_check): a burst of
-        # guesses sent at once cannot all be evaluated.
+        # The attempt is reserved before the check (see
+        # bot.procedures.throttle.guarded_check): a burst of guesses sent at once cannot all be
+        # evaluated.
         attempt = await guarded_check(
             self.throttle,
             self.throttle_policy,
@@ -563,8 +564,8 @@ class ActivationService:
     ) -> Result:
         """The throttle's verdict on a guess of a secret bound to the identifier of throttle key
         ``key``: OK, WRONG, THROTTLED or LOCKED. The attempt is reserved before ``check`` runs
-        (:func:`bot.throttle.guarded_check`); wrong guesses count even while refused. Staff are
-        told when this guess locks ``account_id``'s identifier."""
+        (:func:`bot.procedures.throttle.guarded_check`); wrong guesses count even while refused.
+        Staff are told when this guess locks ``account_id``'s identifier."""
         attempt = await guarded_check(self.throttle, self.throttle_policy, key, now, check)
         if attempt.newly_locked:
             await self._tell_staff_locked(account_id)

@@ -26,9 +26,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import ClassVar
 
-from bot.activation import ActivationService, Outcome, Result
-from bot.mail import mask_email, validate_email_address
 from bot.outbox import senders as outbox_templates
+from bot.outbox.mail import mask_email, validate_email_address
+from bot.procedures.activation import ActivationService, Outcome, Result
 from storage.accounts import Account, AccountStatus
 from storage.sessions import ConversationSession
 

@@ -12,17 +12,17 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.activation import START_PAYLOAD_ACTIVATE, Clock, Step, utc_now
 from bot.directory.port import Directory
 from bot.directory.sqlite import SqliteDirectory
-from bot.mail import mask_email
+from bot.outbox.mail import mask_email
+from bot.procedures.activation import START_PAYLOAD_ACTIVATE, Clock, Step, utc_now
+from bot.procedures.throttle import ThrottlePolicy, identifiant_key
 from bot.security import (
     KeyedHasher,
     SecretHasher,
     generate_provisional_password,
     normalise_identifiant,
 )
-from bot.throttle import ThrottlePolicy, identifiant_key
 from storage.records import RecordRepository
 from storage.staff import (
     CGU_EVENTS,
@@ -35,7 +35,7 @@ from storage.staff import (
 )
 from storage.throttle import ThrottleRepository
 
-# Steps staff see. An open procedure gives its own step (see bot.activation.Step).
+# Steps staff see. An open procedure gives its own step (see bot.procedures.activation.Step).
 STEP_NOT_STARTED = "pas_commence"
 STEP_ACTIVE = "active"
 FUNNEL_STAGES = ("imported", "started", "cgu_accepted", "recovery_set", "active")

@@ -1,6 +1,6 @@
 """``run_bot.py accounts show|reset|unlock|history|export|stats|letters``: thin command-line
-front of :mod:`bot.staff` (parsing and printing only). Exit codes: 0 done, 1 unknown account or
-refused, 2 usage or file error.
+front of :mod:`bot.staff.service` (parsing and printing only). Exit codes: 0 done, 1 unknown
+account or refused, 2 usage or file error.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bot import texts
 from bot.settings import Settings
-from bot.staff import (
+from bot.staff.service import (
     EXPORT_COLUMNS,
     PasswordRefused,
     StaffService,
@@ -179,7 +179,7 @@ async def staff_command(settings: Settings, args: argparse.Namespace) -> int:
 def write_export(path: Path, rows: list[dict[str, str]]) -> None:
     """The export CSV: ``;`` separated, UTF-8 with BOM (opens as is in a spreadsheet), every
     cell quoted and no cell read as a formula (OWASP « CSV Injection », see
-    :func:`bot.staff.spreadsheet_cell`)."""
+    :func:`bot.staff.service.spreadsheet_cell`)."""
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.DictWriter(
             handle, fieldnames=EXPORT_COLUMNS, delimiter=";", quoting=csv.QUOTE_ALL
@@ -223,9 +223,9 @@ async def letters_command(settings: Settings, staff: StaffService, args: argpars
 
     from tqdm import tqdm
 
-    from bot.accounts_import import parse_profil
-    from bot.letters import render_letters
     from bot.school import load_school_config
+    from bot.staff.accounts_import import parse_profil
+    from bot.staff.letters import render_letters
 
     path: Path = args.file
     if not path.parent.is_dir():

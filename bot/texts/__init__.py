@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from html import escape
 
-from bot.password_policy import PasswordPolicy, PasswordRule
+from bot.procedures.password_policy import PasswordPolicy, PasswordRule
 from bot.school import Contact, SchoolConfig
 
 TELEGRAM_TEXT_LIMIT = 4096
@@ -635,7 +635,7 @@ from datetime import datetime  # noqa: E402
 from typing import TYPE_CHECKING  # noqa: E402
 
 if TYPE_CHECKING:
-    from bot.staff import AccountReport, Funnel
+    from bot.staff.service import AccountReport, Funnel
     from storage.staff import AuditEvent
 
 STAFF_STATUS = {"a_activer": "à activer", "active": "actif"}

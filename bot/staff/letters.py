@@ -21,7 +21,7 @@ from fpdf.enums import MethodReturnValue, XPos, YPos
 
 from bot import texts
 from bot.school import SchoolConfig
-from bot.staff import Letter
+from bot.staff.service import Letter
 
 FONT = "DejaVu"
 MONO = "DejaVuMono"

@@ -1,0 +1,1 @@
+"""The procedures: plain typed services, no Telegram (activation, recovery, « Mon compte »)."""

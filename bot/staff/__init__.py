@@ -1,0 +1,1 @@
+"""What the school's staff use: services, command line, letters, charts, imports."""

@@ -1,0 +1,1 @@
+"""How the bot talks to the Bot API: one rate limiter, per-chat ordering of updates."""
