@@ -87,7 +87,7 @@ async def _show_new_cgu(update: Update, svc: AccountService, intro: str = "") ->
     assert update.effective_user is not None
     nonce = await svc.show_menu(update.effective_user.id, cgu=True)
     await send(update, intro or texts.CGU_CHANGED_INTRO)
-    for chunk in texts.cgu_chunks(svc.base.school):
+    for chunk in texts.cgu_chunks(svc.ports.school):
         await send(update, chunk)
     await send(
         update,

@@ -21,10 +21,9 @@ from bot.procedures.activation import (
     FLOW_ACTIVATION,
     START_PAYLOAD_ACTIVATE,
     ActivationService,
-    Outcome,
-    Result,
     Step,
 )
+from bot.procedures.kernel import Outcome, Result
 from conversations import recovery
 from conversations.buttons import parse_button, small_int
 from conversations.common import (
@@ -65,7 +64,7 @@ EXTERNAL_PROFILES = {
 def ent_button(svc: ActivationService) -> InlineKeyboardMarkup:
     """A URL button that opens the ENT."""
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(texts.BUTTON_OPEN_ENT, url=svc.school.ent_url)]]
+        [[InlineKeyboardButton(texts.BUTTON_OPEN_ENT, url=svc.ports.school.ent_url)]]
     )
 
 
@@ -85,7 +84,7 @@ def prompt(
     nonce = session.prompt_nonce
     step = session.step
     if step == Step.PROFILE:
-        return [(texts.welcome(svc.school), profile_keyboard(nonce))]
+        return [(texts.welcome(svc.ports.school), profile_keyboard(nonce))]
     if step == Step.IDENTIFIANT:
         return [(texts.ASK_IDENTIFIANT, None)]
     if step == Step.PROVISIONAL:
@@ -102,7 +101,7 @@ def prompt(
         return [(texts.CGU_QUESTION, buttons)]
     if step == Step.CGU:
         messages: list[tuple[str, InlineKeyboardMarkup | None]] = [(texts.CGU_INTRO, None)]
-        messages += [(chunk, None) for chunk in texts.cgu_chunks(svc.school)]
+        messages += [(chunk, None) for chunk in texts.cgu_chunks(svc.ports.school)]
         buttons = keyboard(
             [[(texts.BUTTON_CGU_ACCEPT, "cgu:ok")], [(texts.BUTTON_CGU_REFUSE, "cgu:no")]], nonce
         )
@@ -131,7 +130,7 @@ def prompt(
         question = session.question1 if step == Step.ANSWER1 else session.question2
         return [(texts.ask_answer(question or ""), None)]
     if step == Step.PASSWORD:
-        return [(texts.password_rules(svc.password_policy), None)]
+        return [(texts.password_rules(svc.ports.password_policy), None)]
     if step == Step.PASSWORD_CONFIRM:
         return [(texts.ASK_PASSWORD_CONFIRMATION, None)]
     return [(texts.OUTSIDE_FLOW, None)]
@@ -156,8 +155,8 @@ def _code_keyboard(nonce: str) -> InlineKeyboardMarkup:
 
 
 def _email_sent_text(svc: ActivationService, session: ConversationSession) -> str:
-    hours = round(svc.settings.verification_ttl.total_seconds() / 3600)
-    return texts.email_sent(session.email or "", svc.settings.code_length, hours)
+    hours = round(svc.ports.settings.verification_ttl.total_seconds() / 3600)
+    return texts.email_sent(session.email or "", svc.ports.settings.code_length, hours)
 
 
 async def show_step(
@@ -269,10 +268,10 @@ async def _on_profile(
     await mark_choice(update.callback_query)
     if profil in EXTERNAL_PROFILES:
         await svc.cancel(session.telegram_user_id)
-        instructions = svc.school.connexion_externe.get(
+        instructions = svc.ports.school.connexion_externe.get(
             EXTERNAL_PROFILES[profil], texts.EXTERNAL_PROFILE_DEFAULT
         )
-        await send(update, texts.external_profile(svc.school, instructions), ent_button(svc))
+        await send(update, texts.external_profile(svc.ports.school, instructions), ent_button(svc))
         return END
     if profil == "forgot":
         return await recovery.start_recovery(update, context)
@@ -399,8 +398,8 @@ async def _render_sending(
     if result.outcome in (Outcome.SENT, Outcome.QUEUED):
         text = _email_sent_text(svc, session)
         if result.outcome == Outcome.QUEUED:
-            hours = round(svc.settings.verification_ttl.total_seconds() / 3600)
-            text = texts.email_queued(session.email or "", svc.settings.code_length, hours)
+            hours = round(svc.ports.settings.verification_ttl.total_seconds() / 3600)
+            text = texts.email_queued(session.email or "", svc.ports.settings.code_length, hours)
         await edit_or_send(update, progress, text, _code_keyboard(session.prompt_nonce))
         return Step.CODE
     if result.outcome == Outcome.EXPIRED:
@@ -430,7 +429,7 @@ async def on_code(
     if result.outcome == Outcome.EXPIRED:
         return await show_step(update, svc, session, texts.VERIFICATION_EXPIRED)
     if result.outcome == Outcome.INVALID:
-        await send(update, texts.CODE_FORMAT.format(length=svc.settings.code_length))
+        await send(update, texts.CODE_FORMAT.format(length=svc.ports.settings.code_length))
     elif result.outcome == Outcome.LOCKED:
         await send(update, texts.CODE_LOCKED)
     elif result.retry_after is not None:
@@ -484,7 +483,7 @@ async def on_password(
     password = await read_secret(update)
     result = await svc.submit_password(session, password)
     if result.outcome == Outcome.REFUSED:
-        await send(update, texts.password_refused(result.rules, svc.password_policy))
+        await send(update, texts.password_refused(result.rules, svc.ports.password_policy))
         return Step.PASSWORD
     return await show_step(update, svc, session)
 
@@ -504,7 +503,7 @@ async def on_password_confirmation(
         return Step.PASSWORD
     if result.outcome == Outcome.ACTIVATED and result.account:
         masked = mask_email(result.email) if result.email else None
-        text = texts.activated(svc.school, result.account.identifiant, masked)
+        text = texts.activated(svc.ports.school, result.account.identifiant, masked)
         await send(update, text, ent_button(svc))
         return END
     if result.outcome == Outcome.TAKEN:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
@@ -12,7 +12,8 @@ from telegram.ext import Application, CallbackQueryHandler, ConversationHandler
 
 from bot import texts
 from bot.outbox.worker import outbox_of
-from bot.procedures.activation import ActivationService, Outcome, Result
+from bot.procedures.activation import ActivationService
+from bot.procedures.kernel import EmailProcedure, Outcome, ProcedureService, Result
 from bot.procedures.recovery import RecoveryService
 from conversations.buttons import parse_button
 from conversations.context import SERVICES_KEY, BotContext
@@ -26,7 +27,6 @@ logger = logging.getLogger(__name__)
 
 END = ConversationHandler.END
 State = str | int
-Service = TypeVar("Service", bound=ActivationService)
 SessionHandler = Callable[[Update, BotContext, Any, ConversationSession], Awaitable[State | None]]
 ButtonHandler = Callable[
     [Update, BotContext, Any, ConversationSession, str], Awaitable[State | None]
@@ -66,7 +66,7 @@ def text_of(update: Update) -> str:
 
 
 def with_session(
-    get_service: Callable[[BotContext], ActivationService],
+    get_service: Callable[[BotContext], ProcedureService],
 ) -> Callable[[SessionHandler], Handler]:
     """Give the handler the user's session of the service's procedure; without one (purged,
     cancelled, another procedure begun), the conversation ends with a word of explanation."""
@@ -90,7 +90,7 @@ def with_session(
 
 def button_handler(
     prefix: str,
-    get_service: Callable[[BotContext], ActivationService],
+    get_service: Callable[[BotContext], ProcedureService],
     handler: ButtonHandler,
 ) -> CallbackQueryHandler:
     """Buttons ``prefix:arg:nonce`` of the current prompt only; others get the stale answer."""
@@ -118,7 +118,7 @@ def button_handler(
 async def current_session(update: Update, context: BotContext) -> ConversationSession | None:
     """The user's open session, whatever the procedure."""
     user = update.effective_user
-    return await service(context).sessions.get(user.id) if user else None
+    return await service(context).ports.sessions.get(user.id) if user else None
 
 
 async def show_current_step(
@@ -138,7 +138,7 @@ async def show_current_step(
 
 
 async def verify_link_then_show(
-    update: Update, context: BotContext, svc: ActivationService, token: str, intro: str
+    update: Update, context: BotContext, svc: ProcedureService, token: str, intro: str
 ) -> State | None:
     """A link that proves an address (``/start <token>``) for ``svc``'s procedure: proven, the
     procedure's next step is shown after ``intro``; otherwise what every procedure says."""
@@ -168,7 +168,7 @@ async def render_link_failure(update: Update, context: BotContext, result: Resul
 
 async def on_help(update: Update, context: BotContext) -> State | None:
     """/aide: the contacts, then the current step again."""
-    await send(update, texts.help_text(service(context).school))
+    await send(update, texts.help_text(service(context).ports.school))
     session = await current_session(update, context)
     if session is None:
         return END
@@ -202,7 +202,7 @@ async def on_stale_button(update: Update, context: BotContext) -> State | None:
 async def on_email_button(
     update: Update,
     context: BotContext,
-    svc: ActivationService,
+    svc: EmailProcedure,
     session: ConversationSession,
     action: str,
     show_step: Callable[[], Awaitable[State | None]],
@@ -317,7 +317,7 @@ async def remove_secret_message(update: Update) -> None:
 
 async def on_help_outside(update: Update, context: BotContext) -> None:
     """/aide when no procedure is open."""
-    await send(update, texts.help_text(service(context).school))
+    await send(update, texts.help_text(service(context).ports.school))
 
 
 async def on_cancel_outside(update: Update, context: BotContext) -> None:

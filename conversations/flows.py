@@ -42,7 +42,7 @@ def procedures() -> list[Procedure]:
 async def _load_session(
     application: Application[Any, Any, Any, Any, Any, Any], telegram_user_id: int
 ) -> ConversationSession | None:
-    return await services(application).activation.sessions.get(telegram_user_id)
+    return await services(application).activation.ports.sessions.get(telegram_user_id)
 
 
 def build_router(extra: Sequence[Procedure] = ()) -> StepRouter:

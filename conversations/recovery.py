@@ -12,7 +12,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from bot import texts
-from bot.procedures.activation import Outcome
+from bot.procedures.kernel import Outcome
 from bot.procedures.recovery import FLOW_RECOVERY, RecoveryService, RecoveryStep
 from conversations.common import (
     END,
@@ -45,14 +45,14 @@ def prompt(
         ]
         return [(texts.RECOVERY_CHOOSE_METHOD, keyboard(buttons, nonce))]
     if step == RecoveryStep.CODE:
-        hours = round(svc.settings.verification_ttl.total_seconds() / 3600)
+        hours = round(svc.ports.settings.verification_ttl.total_seconds() / 3600)
         resend = keyboard([[(texts.BUTTON_EMAIL_RESEND, "mdp:email")]], nonce)
-        return [(texts.recovery_code_sent(svc.settings.code_length, hours), resend)]
+        return [(texts.recovery_code_sent(svc.ports.settings.code_length, hours), resend)]
     if step in (RecoveryStep.ANSWER1, RecoveryStep.ANSWER2):
         question = session.question1 if step == RecoveryStep.ANSWER1 else session.question2
         return [(texts.ask_answer(question or ""), None)]
     if step == RecoveryStep.PASSWORD:
-        return [(texts.recovery_password_rules(svc.password_policy), None)]
+        return [(texts.recovery_password_rules(svc.ports.password_policy), None)]
     return [(texts.ASK_PASSWORD_CONFIRMATION, None)]
 
 
@@ -149,7 +149,7 @@ async def on_code(
         await send(update, texts.RECOVERY_CODE_EXPIRED)
         return await show_step(update, svc, session)
     if result.outcome == Outcome.INVALID:
-        await send(update, texts.CODE_FORMAT.format(length=svc.settings.code_length))
+        await send(update, texts.CODE_FORMAT.format(length=svc.ports.settings.code_length))
     elif result.outcome == Outcome.LOCKED:
         await send(update, texts.CODE_LOCKED)
     elif result.retry_after is not None:
@@ -187,7 +187,7 @@ async def on_password(
     password = await read_secret(update)
     result = await svc.submit_recovery_password(session, password)
     if result.outcome == Outcome.REFUSED:
-        await send(update, texts.password_refused(result.rules, svc.password_policy))
+        await send(update, texts.password_refused(result.rules, svc.ports.password_policy))
         return session.step
     if result.outcome == Outcome.INVALID:
         await send(update, texts.RECOVERY_FAILED)

@@ -57,7 +57,7 @@ async def test_full_activation_by_email_code(harness: BotHarness) -> None:
     assert "l********n@example.org" in done.text or "@example.org" in done.text
     assert chat.url_buttons(done) == ["https://ent.example.org/test"]
 
-    account = await harness.services.activation.directory.find("lea.martin")
+    account = await harness.services.activation.ports.directory.find("lea.martin")
     assert account.status == AccountStatus.ACTIVE and account.telegram_user_id == 1001
     chat.assert_secrets_deleted()
 
