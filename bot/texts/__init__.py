@@ -287,6 +287,8 @@ _RULE_TEXTS: dict[str, str] = {
     ),
     "contains_identifiant": "il contient votre identifiant",
     "contains_name": "il contient votre nom ou votre prénom",
+    "contains_first_name": "il contient votre prénom",
+    "contains_last_name": "il contient votre nom de famille",
     "same_as_provisional": "c'est le mot de passe provisoire du courrier",
     "common_password": "c'est un mot de passe trop courant, facile à deviner",
     "invalid_characters": "il contient des caractères invisibles ou de contrôle",
