@@ -29,6 +29,7 @@ from conversations.buttons import parse_button, small_int
 from conversations.common import (
     END,
     State,
+    ask_before_replacing,
     button_handler,
     current_session,
     edit_or_send,
@@ -76,6 +77,11 @@ def profile_keyboard(nonce: str) -> InlineKeyboardMarkup:
     return keyboard(rows, nonce)
 
 
+def change_identifiant_keyboard(nonce: str) -> InlineKeyboardMarkup:
+    """The way back from the provisional password to the identifier."""
+    return keyboard([[(texts.BUTTON_CHANGE_IDENTIFIANT, "id:change")]], nonce)
+
+
 def prompt(
     svc: ActivationService, session: ConversationSession, *, full: bool = True
 ) -> list[tuple[str, InlineKeyboardMarkup | None]]:
@@ -88,7 +94,7 @@ def prompt(
     if step == Step.IDENTIFIANT:
         return [(texts.ASK_IDENTIFIANT, None)]
     if step == Step.PROVISIONAL:
-        return [(texts.ASK_PROVISIONAL, None)]
+        return [(texts.ASK_PROVISIONAL, change_identifiant_keyboard(nonce))]
     if step == Step.CGU and not full:
         buttons = keyboard(
             [
@@ -98,7 +104,7 @@ def prompt(
             ],
             nonce,
         )
-        return [(texts.CGU_QUESTION, buttons)]
+        return [(texts.CGU_QUESTION_AGAIN, buttons)]
     if step == Step.CGU:
         messages: list[tuple[str, InlineKeyboardMarkup | None]] = [(texts.CGU_INTRO, None)]
         messages += [(chunk, None) for chunk in texts.cgu_chunks(svc.ports.school)]
@@ -193,18 +199,18 @@ async def show_current(
 
 async def on_start(update: Update, context: BotContext) -> State | None:
     """/start: welcome and profiles; in the middle of a procedure, offer to resume."""
+    kept = await ask_before_replacing(update, context, "profil")
+    if kept is not None:
+        return kept
+    return await _begin(update, context, Step.PROFILE)
+
+
+async def _begin(update: Update, context: BotContext, step: Step) -> State | None:
+    """A new activation at ``step`` (replacing any open procedure)."""
     svc = service(context)
     user, chat = update.effective_user, update.effective_chat
     assert user and chat
-    session = await current_session(update, context)
-    if session is not None and session.step != Step.PROFILE:
-        choices = keyboard(
-            [[(texts.BUTTON_RESUME, "resume:go")], [(texts.BUTTON_RESTART, "restart:go")]],
-            session.prompt_nonce,
-        )
-        await send(update, texts.RESUME_OR_RESTART, choices)
-        return session.step
-    session = await svc.begin(user.id, chat.id, Step.PROFILE)
+    session = await svc.begin(user.id, chat.id, step)
     return await show_step(update, svc, session)
 
 
@@ -229,12 +235,12 @@ async def on_link(update: Update, context: BotContext, token: str) -> State | No
 
 
 async def on_activer(update: Update, context: BotContext) -> State | None:
-    """/activer: straight to the identifier question (a new procedure)."""
-    svc = service(context)
-    user, chat = update.effective_user, update.effective_chat
-    assert user and chat
-    session = await svc.begin(user.id, chat.id, Step.IDENTIFIANT)
-    return await show_step(update, svc, session)
+    """/activer: straight to the identifier question (a new procedure; over one in progress,
+    the user is asked first)."""
+    kept = await ask_before_replacing(update, context, "activer")
+    if kept is not None:
+        return kept
+    return await _begin(update, context, Step.IDENTIFIANT)
 
 
 async def on_resume_or_restart(update: Update, context: BotContext) -> State | None:
@@ -245,13 +251,14 @@ async def on_resume_or_restart(update: Update, context: BotContext) -> State | N
     data = parse_button(query.data)
     if session is None or data is None or data.nonce != session.prompt_nonce:
         return await on_stale_button(update, context)
-    action = data.prefix
     await query.answer()
     await mark_choice(query)
-    if action == "restart":
-        svc = service(context)
-        session = await svc.begin(session.telegram_user_id, session.chat_id, Step.PROFILE)
-        return await show_step(update, svc, session)
+    if data.prefix == "restart":
+        if data.arg == "motdepasse":
+            return await recovery.begin_recovery(update, context)
+        return await _begin(
+            update, context, Step.IDENTIFIANT if data.arg == "activer" else Step.PROFILE
+        )
     return await show_current_step(update, context, session, full=True)
 
 
@@ -274,7 +281,7 @@ async def _on_profile(
         await send(update, texts.external_profile(svc.ports.school, instructions), ent_button(svc))
         return END
     if profil == "forgot":
-        return await recovery.start_recovery(update, context)
+        return await recovery.begin_recovery(update, context)
     if profil not in texts.BUTTON_PROFILES:
         return await show_step(update, svc, session)
     await svc.choose_profile(session, profil)
@@ -312,8 +319,28 @@ async def on_provisional(
         await svc.cancel(session.telegram_user_id)
         return END
     if result.outcome == Outcome.REFUSED:
-        await send(update, texts.CREDENTIALS_REFUSED)
-        return Step.IDENTIFIANT
+        await send(
+            update, texts.CREDENTIALS_REFUSED, change_identifiant_keyboard(session.prompt_nonce)
+        )
+        return Step.PROVISIONAL
+    if result.outcome == Outcome.ALREADY_ACTIVE and result.account:
+        text = texts.already_active(svc.ports.school, result.account.identifiant)
+        await send(update, text, ent_button(svc))
+        return END
+    return await show_step(update, svc, session)
+
+
+async def _on_change_identifiant(
+    update: Update,
+    context: BotContext,
+    svc: ActivationService,
+    session: ConversationSession,
+    action: str,
+) -> State | None:
+    await mark_choice(update.callback_query)
+    if action != "change":
+        return await show_step(update, svc, session)
+    await svc.change_identifiant(session)
     return await show_step(update, svc, session)
 
 
@@ -520,6 +547,7 @@ def procedure() -> Procedure:
         show_current,
         on_link=on_link,
         staff_labels=texts.STAFF_STEPS_ACTIVATION,
+        fresh_steps=frozenset({Step.PROFILE, Step.IDENTIFIANT}),
     )
 
 
@@ -531,7 +559,10 @@ def states() -> dict[str, list[BaseHandler[Any, Any, Any]]]:
     return {
         Step.PROFILE: [button_handler("p", service, _on_profile)],
         Step.IDENTIFIANT: [MessageHandler(text, on_identifiant)],
-        Step.PROVISIONAL: [MessageHandler(text, on_provisional)],
+        Step.PROVISIONAL: [
+            MessageHandler(text, on_provisional),
+            button_handler("id", service, _on_change_identifiant),
+        ],
         Step.CGU: [button_handler("cgu", service, _on_cgu)],
         Step.RECOVERY: [button_handler("rec", service, _on_recovery)],
         Step.EMAIL: [MessageHandler(text, on_email), email_buttons],

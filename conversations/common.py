@@ -137,6 +137,26 @@ async def show_current_step(
     return await procedure.show_current(update, context, session, intro, full)
 
 
+async def ask_before_replacing(
+    update: Update, context: BotContext, restart: str
+) -> State | None:
+    """A command that would start another procedure over one in progress asks first:
+    « Reprendre » or « Tout recommencer » (which starts ``restart``: ``profil``, ``activer`` or
+    ``motdepasse``). Returns the step kept, or None when nothing would be lost."""
+    session = await current_session(update, context)
+    if session is None:
+        return None
+    procedure = context.procedures.get(session.flow)
+    if procedure is None or session.step in procedure.fresh_steps:
+        return None
+    choices = keyboard(
+        [[(texts.BUTTON_RESUME, "resume:go")], [(texts.BUTTON_RESTART, f"restart:{restart}")]],
+        session.prompt_nonce,
+    )
+    await send(update, texts.RESUME_OR_RESTART, choices)
+    return session.step
+
+
 async def verify_link_then_show(
     update: Update, context: BotContext, svc: ProcedureService, token: str, intro: str
 ) -> State | None:

@@ -63,7 +63,9 @@ def build_router(extra: Sequence[Procedure] = ()) -> StepRouter:
         fallbacks=[
             CommandHandler("aide", on_help, filters=private),
             CommandHandler("annuler", on_cancel, filters=private),
-            CallbackQueryHandler(activation.on_resume_or_restart, pattern=r"^(resume|restart):go:"),
+            CallbackQueryHandler(
+                activation.on_resume_or_restart, pattern=r"^(resume|restart):[a-z]+:"
+            ),
             CallbackQueryHandler(on_stale_button),
             MessageHandler(private, on_unexpected),
         ],

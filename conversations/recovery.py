@@ -17,6 +17,7 @@ from bot.procedures.recovery import FLOW_RECOVERY, RecoveryService, RecoveryStep
 from conversations.common import (
     END,
     State,
+    ask_before_replacing,
     button_handler,
     keyboard,
     mark_choice,
@@ -85,7 +86,15 @@ async def show_current(
 
 
 async def start_recovery(update: Update, context: BotContext) -> State:
-    """/motdepasse or the button of /start."""
+    """/motdepasse (over a procedure in progress, the user is asked first)."""
+    kept = await ask_before_replacing(update, context, "motdepasse")
+    if kept is not None:
+        return kept
+    return await begin_recovery(update, context)
+
+
+async def begin_recovery(update: Update, context: BotContext) -> State:
+    """A new recovery at the identifier (replacing any open procedure)."""
     svc = recovery_service(context)
     user, chat = update.effective_user, update.effective_chat
     assert user and chat
@@ -230,6 +239,7 @@ def procedure() -> Procedure:
         show_current,
         on_link=on_link,
         staff_labels=texts.STAFF_STEPS_RECOVERY,
+        fresh_steps=frozenset({RecoveryStep.IDENTIFIANT}),
     )
 
 

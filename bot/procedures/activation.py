@@ -157,9 +157,24 @@ class ActivationService:
             await self.steps.go(session, Step.CGU)
             await ports.records.audit("activation_started", account.id, ports.actor(session), now)
             return Result(Outcome.OK, account=account)
+        # Refused, whatever the reason: the same look-up for all (no id is -1). An account
+        # already active and linked to this very Telegram user is theirs: they are told so.
+        known = await ports.directory.get(-1 if candidate is None else candidate)
+        if (
+            known is not None
+            and known.status == AccountStatus.ACTIVE
+            and known.telegram_user_id == session.telegram_user_id
+        ):
+            await ports.sessions.delete(session.telegram_user_id)
+            return Result(Outcome.ALREADY_ACTIVE, account=known)
+        # The identifier's reference is kept: only the password is asked again.
+        await self.steps.go(session, Step.PROVISIONAL)
+        return Result(Outcome.REFUSED)
+
+    async def change_identifiant(self, session: ConversationSession) -> None:
+        """« Changer d'identifiant » at the provisional password: ask the identifier again."""
         self.identifier.forget(session)
         await self.steps.go(session, Step.IDENTIFIANT)
-        return Result(Outcome.REFUSED)
 
     # --- step 2: CGU ----------------------------------------------------------------------
 

@@ -63,6 +63,8 @@ class Outcome(StrEnum):
     TAKEN = "taken"
     CHANGED = "changed"
     SAME = "same"
+    # The account is already active and linked to this very Telegram user.
+    ALREADY_ACTIVE = "already_active"
 
 
 @dataclass(frozen=True)

@@ -101,8 +101,9 @@ CREDENTIALS_REFUSED = (
     "(majuscules, chiffre 0 et lettre O, chiffre 1 et lettre l).\n"
     "• Après plusieurs essais, attendez quelques minutes avant de recommencer.\n"
     "• Toujours bloqué ? Tapez /aide pour contacter l'établissement.\n\n"
-    "Tapez à nouveau votre <b>identifiant</b>."
+    "Retapez le <b>mot de passe provisoire</b>, ou touchez « Changer d'identifiant »."
 )
+BUTTON_CHANGE_IDENTIFIANT = "✏️ Changer d'identifiant"
 TOO_MANY_IDENTIFIANTS = (
     "⛔ Vous avez essayé trop d'identifiants différents aujourd'hui. Réessayez demain, ou "
     "tapez /aide pour contacter l'établissement."
@@ -115,6 +116,12 @@ CGU_INTRO = (
     "Lisez ces règles d'utilisation de l'ENT. Vous devez les accepter pour activer votre compte."
 )
 CGU_QUESTION = "Acceptez-vous les Conditions Générales d'Utilisation ci-dessus ?"
+# The question asked again away from the text (after /aide, a stale button…): it must read right
+# wherever it lands.
+CGU_QUESTION_AGAIN = (
+    "Acceptez-vous les Conditions Générales d'Utilisation (CGU) de l'ENT ? "
+    "Pour les relire, touchez « Relire les CGU »."
+)
 CGU_REFUSED = (
     "Sans votre accord sur les CGU, votre compte ne peut pas être activé.\n\n"
     "Vous pouvez les relire et changer d'avis quand vous voulez, ou tapez /annuler pour arrêter. "
@@ -341,6 +348,17 @@ def activated(school: SchoolConfig, identifiant: str, masked_email: str | None) 
         f"{recovery}\n"
         "Connectez-vous avec cet identifiant et votre nouveau mot de passe. "
         "Ne le donnez à personne."
+    )
+
+
+def already_active(school: SchoolConfig, identifiant: str) -> str:
+    """Someone whose account is already active (and linked to this very Telegram account) tries
+    to activate it again."""
+    return (
+        f"✅ Votre compte <code>{escape(identifiant)}</code> est <b>déjà activé</b> : "
+        f"connectez-vous à {escape(school.ent_nom)} avec votre mot de passe.\n\n"
+        "• Mot de passe oublié ? /motdepasse\n"
+        "• Changer votre e-mail ou vos questions secrètes ? /moncompte"
     )
 
 
@@ -1090,6 +1108,10 @@ BUTTON_UNLINK = "🔓 Délier ce compte Telegram"
 BUTTON_DELETE_DATA = "🗑 Supprimer mes données"
 BUTTON_CONFIRM_DELETE = "Oui, supprimer"
 BUTTON_KEEP = "Non, garder"
+MY_ACCOUNT_FINISH_FIRST = (
+    "Aucun compte n'est encore lié ici : terminez d'abord la démarche en cours "
+    "(ou /annuler).\n\n"
+)
 NO_LINKED_ACCOUNT = (
     "Aucun compte ENT n'est lié à ce compte Telegram.\n\n"
     "Un compte est lié quand vous l'activez ici : tapez /activer. Mot de passe oublié ? "

@@ -36,9 +36,11 @@ async def test_delete_my_data_keeps_the_identifier_cap_and_its_button_cannot_be_
 ) -> None:
     chat = await activate(harness, 3101, "lea.martin")  # one identifier tried
     for n in range(4):  # four more: the cap of five is reached
-        await chat.walk_to_provisional(f"inconnu.{n}")
+        await chat.restart("/activer")
+        await chat.say(f"inconnu.{n}")
         await chat.say_secret("Mauvais-Mot-1")
-    await chat.walk_to_provisional("inconnu.9")
+    await chat.restart("/activer")
+    await chat.say("inconnu.9")
     assert "trop d'identifiants" in (await chat.say_secret("Mauvais-Mot-1")).text
     # a forged confirmation (no nonce, an empty or a made-up one) deletes nothing
     shown = await chat.last()

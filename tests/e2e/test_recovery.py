@@ -103,7 +103,7 @@ async def test_same_answers_for_unknown_and_existing_identifiers(harness: BotHar
         await chat.say("/motdepasse")
         await chat.say(identifiant)
         by_email = (await chat.press("adresse e-mail")).text
-        await chat.say("/motdepasse")
+        await chat.restart("/motdepasse")
         await chat.say(identifiant)
         question = (await chat.press("questions secrètes")).text
         seen.append((by_email, question.startswith("❓")))

@@ -58,9 +58,30 @@ async def test_refusals_look_the_same_whatever_the_reason(service: ActivationSer
         [("inconnu.x", "whatever"), ("lea.martin", "wrong"), ("LEA.MARTIN", "wrong")], start=1
     ):
         session = await at_step(service, user, Step.PROVISIONAL, identifiant, password)
+        nonce = session.prompt_nonce
         outcomes.append((await service.submit_provisional(session, password)).outcome)
-        assert session.step == Step.IDENTIFIANT
+        # The identifier is kept (only the password is asked again), with a new prompt.
+        assert session.step == Step.PROVISIONAL and session.prompt_nonce != nonce
+        assert session.identifiant_key is not None
     assert outcomes == [Outcome.REFUSED] * 3
+
+
+async def test_a_wrong_provisional_password_keeps_the_identifier(
+    service: ActivationService,
+) -> None:
+    session = await at_step(service, 1, Step.PROVISIONAL)
+    assert (await service.submit_provisional(session, "wrong")).outcome == Outcome.REFUSED
+    assert (await service.submit_provisional(session, "Xq7-Tb4k-Wpz")).outcome == Outcome.OK
+    assert session.step == Step.CGU
+
+
+async def test_change_identifiant_forgets_the_reference(service: ActivationService) -> None:
+    session = await at_step(service, 1, Step.PROVISIONAL, "inconnu.x")
+    await service.submit_provisional(session, "wrong")
+    await service.change_identifiant(session)
+    assert session.step == Step.IDENTIFIANT and session.identifiant_key is None
+    await service.submit_identifiant(session, "lea.martin")
+    assert (await service.submit_provisional(session, "Xq7-Tb4k-Wpz")).outcome == Outcome.OK
 
 
 async def test_identifier_is_case_insensitive(service: ActivationService) -> None:
