@@ -39,6 +39,7 @@ from conversations.common import (
     on_stale_button,
     read_secret,
     render_link_failure,
+    screened,
     send,
     service,
     show_current_step,
@@ -304,6 +305,7 @@ async def on_identifiant(
     return await show_step(update, svc, session)
 
 
+@screened(service)
 @with_session(service)
 async def on_provisional(
     update: Update,
@@ -479,6 +481,7 @@ async def _on_question(
     return await show_step(update, svc, session)
 
 
+@screened(service)
 @with_session(service)
 async def on_answer(
     update: Update,
@@ -499,6 +502,7 @@ async def on_answer(
     return await show_step(update, svc, session, intro)
 
 
+@screened(service)
 @with_session(service)
 async def on_password(
     update: Update,

@@ -13,7 +13,8 @@ from telegram.ext import Application, CallbackQueryHandler, ConversationHandler
 from bot import texts
 from bot.outbox.worker import outbox_of
 from bot.procedures.activation import ActivationService
-from bot.procedures.kernel import EmailProcedure, Outcome, ProcedureService, Result
+from bot.procedures.kernel import EmailProcedure, Outcome, ProcedureService, Result, Steps
+from bot.procedures.parts.secret_screen import SecretScreen
 from bot.procedures.recovery import RecoveryService
 from conversations.buttons import parse_button
 from conversations.context import SERVICES_KEY, BotContext
@@ -110,6 +111,56 @@ def button_handler(
         return await handler(update, context, svc, session, data.arg)
 
     return CallbackQueryHandler(with_session(get_service)(guarded), pattern=rf"^{prefix}:")
+
+
+def screened(
+    get_service: Callable[[BotContext], ProcedureService],
+) -> Callable[[Handler], Handler]:
+    """For a step that takes a secret: a message that reads like a question or a call for help
+    is deleted and not taken as the secret; the user says whether it really was it
+    (:class:`bot.procedures.parts.secret_screen.SecretScreen`)."""
+
+    def decorate(handler: Handler) -> Handler:
+        async def wrapped(update: Update, context: BotContext) -> State | None:
+            svc = get_service(context)
+            user = update.effective_user
+            session = await svc.session_of(user.id) if user else None
+            if session is not None and await SecretScreen(svc.steps).holds_back(
+                session, text_of(update)
+            ):
+                await remove_secret_message(update)
+                buttons = keyboard(
+                    [
+                        [(texts.BUTTON_SECRET_IT_WAS, "sec:yes")],
+                        [(texts.BUTTON_SECRET_HELP, "sec:help")],
+                    ],
+                    session.prompt_nonce,
+                )
+                await send(update, texts.SECRET_LOOKS_LIKE_A_QUESTION, buttons)
+                return session.step
+            return await handler(update, context)
+
+        return wrapped
+
+    return decorate
+
+
+async def on_secret_check(update: Update, context: BotContext) -> State | None:
+    """The buttons of :func:`screened`: it really was the secret (type it again, it will be
+    taken as it is), or help."""
+    query = update.callback_query
+    assert query is not None
+    session = await current_session(update, context)
+    data = parse_button(query.data)
+    if session is None or data is None or data.nonce != session.prompt_nonce:
+        return await on_stale_button(update, context)
+    await query.answer()
+    await mark_choice(query)
+    if data.arg == "help":
+        return await on_help(update, context)
+    await SecretScreen(Steps(context.services.ports, session.flow)).take_next(session)
+    await send(update, texts.SECRET_TYPE_AGAIN)
+    return session.step
 
 
 # --- the current step of any procedure --------------------------------------------------------

@@ -26,6 +26,7 @@ from conversations.common import (
     on_help,
     on_help_outside,
     on_outside_flow,
+    on_secret_check,
     on_stale_button,
     on_unexpected,
     services,
@@ -66,6 +67,7 @@ def build_router(extra: Sequence[Procedure] = ()) -> StepRouter:
             CallbackQueryHandler(
                 activation.on_resume_or_restart, pattern=r"^(resume|restart):[a-z]+:"
             ),
+            CallbackQueryHandler(on_secret_check, pattern=r"^sec:[a-z]+:"),
             CallbackQueryHandler(on_stale_button),
             MessageHandler(private, on_unexpected),
         ],

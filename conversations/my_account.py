@@ -32,6 +32,7 @@ from conversations.common import (
     on_email_button,
     read_secret,
     render_link_failure,
+    screened,
     send,
     text_of,
     with_session,
@@ -173,6 +174,7 @@ async def render_link(update: Update, context: BotContext, result: Result) -> St
 # --- proof of identity ------------------------------------------------------------------------
 
 
+@screened(my_account_service)
 @with_session(my_account_service)
 async def on_password(
     update: Update,
@@ -321,6 +323,7 @@ async def _on_question(
     return await show_step(update, svc, session)
 
 
+@screened(my_account_service)
 @with_session(my_account_service)
 async def on_answer(
     update: Update,

@@ -23,6 +23,7 @@ from conversations.common import (
     mark_choice,
     read_secret,
     recovery_service,
+    screened,
     send,
     verify_link_then_show,
     with_session,
@@ -168,6 +169,7 @@ async def on_code(
     return session.step
 
 
+@screened(recovery_service)
 @with_session(recovery_service)
 async def on_answer(
     update: Update,
@@ -185,6 +187,7 @@ async def on_answer(
     return await show_step(update, svc, session, intro)
 
 
+@screened(recovery_service)
 @with_session(recovery_service)
 async def on_password(
     update: Update,

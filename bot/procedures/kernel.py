@@ -221,6 +221,7 @@ class ProcedureService(Protocol):
     """What the handlers may ask of any procedure's service."""
 
     ports: ProcedurePorts
+    steps: Steps
 
     async def session_of(self, telegram_user_id: int) -> ConversationSession | None:
         """The user's session of this procedure, if one is open."""

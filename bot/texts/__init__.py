@@ -394,6 +394,13 @@ def _contact(contact: Contact) -> str:
     return "\n".join(parts)
 
 
+SECRET_LOOKS_LIKE_A_QUESTION = (
+    "🤔 On dirait une question plutôt qu'une réponse : je ne l'ai <b>pas</b> enregistrée "
+    "(et je l'ai effacée).\n\nC'était bien ce que vous vouliez taper ?"
+)
+BUTTON_SECRET_IT_WAS = "✅ Oui, c'était bien ça"
+BUTTON_SECRET_HELP = "🆘 J'ai besoin d'aide"
+SECRET_TYPE_AGAIN = "D'accord. Retapez-le : cette fois, je le prends tel quel."
 HELP_RESUME = "Reprenons là où vous en étiez 👇"
 CANCELLED = (
     "D'accord, j'ai arrêté la démarche. Votre compte n'a pas été modifié.\n\n"

@@ -111,3 +111,36 @@ async def test_a_refused_password_names_the_first_name_only(harness: BotHarness)
     assert "il contient votre identifiant" not in refused.text
     assert "il contient votre nom" not in refused.text
     assert (await chat.say_secret(GOOD_PASSWORD)).text
+
+
+async def test_a_question_at_an_answer_step_is_not_taken_as_the_answer(
+    harness: BotHarness,
+) -> None:
+    chat = Chat(harness, 1410)
+    await chat.walk_to_questions(LEA, LEA_PROVISIONAL)
+    await chat.press("Question A")
+    held = await chat.say_secret("je comprends pas")
+    assert "pas enregistrée" in held.text
+    session = await harness.services.ports.sessions.get(1410)
+    assert session is not None and session.step == Step.ANSWER1
+    assert session.answer1_hash is None
+    # It really was the answer: typed again, it is taken as it is.
+    await chat.press("c'était bien ça")
+    await chat.say_secret("je comprends pas")
+    assert await _step(harness, 1410) == Step.QUESTION2
+    chat.assert_secrets_deleted()
+
+
+async def test_help_from_a_password_step_keeps_the_step(harness: BotHarness) -> None:
+    chat = Chat(harness, 1411)
+    await chat.walk_to_password(LEA, LEA_PROVISIONAL)
+    await chat.say_secret("comment on fait ?")
+    await chat.press("besoin d'aide")
+    replies = await chat.replies()
+    assert any("Besoin d'aide" in m.text for m in replies)
+    assert await _step(harness, 1411) == Step.PASSWORD
+    session = await harness.services.ports.sessions.get(1411)
+    assert session is not None and session.new_password_hash is None
+    await chat.say_secret(GOOD_PASSWORD)
+    assert await _step(harness, 1411) == Step.PASSWORD_CONFIRM
+    chat.assert_secrets_deleted()
