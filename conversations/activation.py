@@ -136,6 +136,9 @@ def prompt(
     if step in (Step.ANSWER1, Step.ANSWER2):
         question = session.question1 if step == Step.ANSWER1 else session.question2
         return [(texts.ask_answer(question or ""), None)]
+    if step in (Step.ANSWER1_CONFIRM, Step.ANSWER2_CONFIRM):
+        question = session.question1 if step == Step.ANSWER1_CONFIRM else session.question2
+        return [(texts.ask_answer_again(question or ""), None)]
     if step == Step.PASSWORD:
         return [(texts.password_rules(svc.ports.password_policy), None)]
     if step == Step.PASSWORD_CONFIRM:
@@ -489,6 +492,16 @@ async def on_answer(
     svc: ActivationService,
     session: ConversationSession,
 ) -> State | None:
+    """An answer to a secret question (held back if it reads like a question)."""
+    return await _answer(update, context, svc, session)
+
+
+async def _answer(
+    update: Update,
+    context: BotContext,
+    svc: ActivationService,
+    session: ConversationSession,
+) -> State | None:
     """The answer to a secret question: deleted, normalised, hashed."""
     text = await read_secret(update)
     result = await svc.submit_answer(session, text)
@@ -498,8 +511,22 @@ async def on_answer(
     if result.outcome == Outcome.TOO_LONG:
         await send(update, texts.ANSWER_TOO_LONG)
         return Step(session.step)
+    if result.outcome == Outcome.MISMATCH:
+        return await show_step(update, svc, session, texts.ANSWERS_DIFFER)
     intro = texts.QUESTIONS_DONE if session.step == Step.PASSWORD else ""
     return await show_step(update, svc, session, intro)
+
+
+@with_session(service)
+async def on_answer_confirmation(
+    update: Update,
+    context: BotContext,
+    svc: ActivationService,
+    session: ConversationSession,
+) -> State | None:
+    """The answer typed a second time: compared with the first (a question typed here is not
+    held back: nothing is stored from it)."""
+    return await _answer(update, context, svc, session)
 
 
 @screened(service)
@@ -574,8 +601,10 @@ def states() -> dict[str, list[BaseHandler[Any, Any, Any]]]:
         Step.CODE: [MessageHandler(text, on_code), email_buttons],
         Step.QUESTION1: [question_buttons],
         Step.ANSWER1: [MessageHandler(text, on_answer)],
+        Step.ANSWER1_CONFIRM: [MessageHandler(text, on_answer_confirmation)],
         Step.QUESTION2: [question_buttons],
         Step.ANSWER2: [MessageHandler(text, on_answer)],
+        Step.ANSWER2_CONFIRM: [MessageHandler(text, on_answer_confirmation)],
         Step.PASSWORD: [MessageHandler(text, on_password)],
         Step.PASSWORD_CONFIRM: [MessageHandler(text, on_password_confirmation)],
     }

@@ -94,6 +94,11 @@ def prompt(
         first = step == MyAccountStep.QUESTION1
         title = texts.CHOOSE_QUESTION_1 if first else texts.CHOOSE_QUESTION_2
         return title, keyboard(rows, nonce)
+    if step in (MyAccountStep.ANSWER1_CONFIRM, MyAccountStep.ANSWER2_CONFIRM):
+        first = step == MyAccountStep.ANSWER1_CONFIRM
+        return texts.ask_answer_again(
+            (session.question1 if first else session.question2) or ""
+        ), None
     question = session.question1 if step == MyAccountStep.ANSWER1 else session.question2
     return texts.ask_answer(question or ""), None
 
@@ -330,6 +335,16 @@ async def on_answer(
     context: BotContext,
     svc: MyAccountService,
     session: ConversationSession,
+) -> State | None:
+    """An answer to a secret question (held back if it reads like a question)."""
+    return await _answer(update, context, svc, session)
+
+
+async def _answer(
+    update: Update,
+    context: BotContext,
+    svc: MyAccountService,
+    session: ConversationSession,
 ) -> State:
     """An answer: deleted, normalised, hashed; after the second, both questions are replaced."""
     text = await read_secret(update)
@@ -340,12 +355,26 @@ async def on_answer(
     if result.outcome == Outcome.TOO_LONG:
         await send(update, texts.ANSWER_TOO_LONG)
         return session.step
+    if result.outcome == Outcome.MISMATCH:
+        return await show_step(update, svc, session, texts.ANSWERS_DIFFER)
     if result.outcome == Outcome.CHANGED:
         await send(update, texts.MY_QUESTIONS_CHANGED)
         return END
     if result.outcome == Outcome.REFUSED:
         return await _not_linked(update)
     return await show_step(update, svc, session)
+
+
+@with_session(my_account_service)
+async def on_answer_confirmation(
+    update: Update,
+    context: BotContext,
+    svc: MyAccountService,
+    session: ConversationSession,
+) -> State | None:
+    """The answer typed a second time: compared with the first (a question typed here is not
+    held back: nothing is stored from it)."""
+    return await _answer(update, context, svc, session)
 
 
 async def on_link(update: Update, context: BotContext, token: str) -> State | None:
@@ -388,6 +417,8 @@ def states() -> dict[str, list[BaseHandler[Any, Any, Any]]]:
         MyAccountStep.CODE: [MessageHandler(text, on_code), email_buttons],
         MyAccountStep.QUESTION1: [question_buttons],
         MyAccountStep.ANSWER1: [MessageHandler(text, on_answer)],
+        MyAccountStep.ANSWER1_CONFIRM: [MessageHandler(text, on_answer_confirmation)],
         MyAccountStep.QUESTION2: [question_buttons],
         MyAccountStep.ANSWER2: [MessageHandler(text, on_answer)],
+        MyAccountStep.ANSWER2_CONFIRM: [MessageHandler(text, on_answer_confirmation)],
     }

@@ -42,8 +42,10 @@ class Step(StrEnum):
     CODE = "code"
     QUESTION1 = "question1"
     ANSWER1 = "reponse1"
+    ANSWER1_CONFIRM = "reponse1_confirmation"
     QUESTION2 = "question2"
     ANSWER2 = "reponse2"
+    ANSWER2_CONFIRM = "reponse2_confirmation"
     PASSWORD = "mot_de_passe"
     PASSWORD_CONFIRM = "confirmation"
 
@@ -88,7 +90,14 @@ class ActivationService:
         self.questions = QuestionPair(
             ports,
             self.steps,
-            QuestionSteps(Step.QUESTION1, Step.ANSWER1, Step.QUESTION2, Step.ANSWER2),
+            QuestionSteps(
+                Step.QUESTION1,
+                Step.ANSWER1,
+                Step.ANSWER1_CONFIRM,
+                Step.QUESTION2,
+                Step.ANSWER2,
+                Step.ANSWER2_CONFIRM,
+            ),
             on_chosen=self._questions_chosen,
         )
 

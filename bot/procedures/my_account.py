@@ -49,8 +49,10 @@ class MyAccountStep(StrEnum):
     CODE = "mc_code"
     QUESTION1 = "mc_question1"
     ANSWER1 = "mc_reponse1"
+    ANSWER1_CONFIRM = "mc_reponse1_confirmation"
     QUESTION2 = "mc_question2"
     ANSWER2 = "mc_reponse2"
+    ANSWER2_CONFIRM = "mc_reponse2_confirmation"
 
 
 class Change(StrEnum):
@@ -103,8 +105,10 @@ class MyAccountService:
             QuestionSteps(
                 MyAccountStep.QUESTION1,
                 MyAccountStep.ANSWER1,
+                MyAccountStep.ANSWER1_CONFIRM,
                 MyAccountStep.QUESTION2,
                 MyAccountStep.ANSWER2,
+                MyAccountStep.ANSWER2_CONFIRM,
             ),
             on_chosen=self._questions_chosen,
         )

@@ -259,6 +259,15 @@ def ask_answer(question: str) -> str:
     )
 
 
+def ask_answer_again(question: str) -> str:
+    """Ask the same answer a second time (a typo would lock its owner out later)."""
+    return (
+        f"❓ <b>{escape(question)}</b>\n\nRetapez la <b>même réponse</b>, pour éviter une faute "
+        "de frappe. 🔒 J'efface votre message."
+    )
+
+
+ANSWERS_DIFFER = "❌ Les deux réponses ne sont pas identiques. Reprenons cette question.\n\n"
 ANSWER_TOO_SHORT = "Cette réponse est trop courte (3 caractères au moins). Tapez une autre réponse."
 ANSWER_TOO_LONG = (
     "Cette réponse est trop longue (100 caractères au plus). Tapez une réponse plus courte."
@@ -679,8 +688,10 @@ STAFF_STEPS_ACTIVATION = {
     "code": "code e-mail attendu",
     "question1": "questions secrètes",
     "reponse1": "questions secrètes",
+    "reponse1_confirmation": "questions secrètes",
     "question2": "questions secrètes",
     "reponse2": "questions secrètes",
+    "reponse2_confirmation": "questions secrètes",
     "mot_de_passe": "nouveau mot de passe",
     "confirmation": "confirmation du mot de passe",
 }
@@ -700,8 +711,10 @@ STAFF_STEPS_MY_ACCOUNT = {
     "mc_code": "mon compte : code e-mail attendu",
     "mc_question1": "mon compte : questions secrètes",
     "mc_reponse1": "mon compte : questions secrètes",
+    "mc_reponse1_confirmation": "mon compte : questions secrètes",
     "mc_question2": "mon compte : questions secrètes",
     "mc_reponse2": "mon compte : questions secrètes",
+    "mc_reponse2_confirmation": "mon compte : questions secrètes",
 }
 STAFF_STEPS = {
     "pas_commence": "pas commencée",

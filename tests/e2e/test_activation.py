@@ -82,8 +82,10 @@ async def test_full_activation_by_secret_questions(harness: BotHarness) -> None:
     await chat.walk_to_recovery("nora.petit", "Gd5-Js3y-Fex")
     await chat.press("questions secrètes")
     await chat.press("Question A")
+    await chat.say_secret("Mon Éléphant")  # typed twice
     await chat.say_secret("Mon Éléphant")
     await chat.press("Question B")
+    await chat.say_secret("Tours")  # typed twice
     await chat.say_secret("Tours")
     assert "Étape 4" in "".join(m.text for m in await chat.replies())
     await chat.say_secret(GOOD_PASSWORD)
@@ -98,6 +100,7 @@ async def test_second_question_list_excludes_the_first(harness: BotHarness) -> N
     await chat.walk_to_recovery("nora.petit", "Gd5-Js3y-Fex")
     await chat.press("questions secrètes")
     await chat.press("Question A")
+    await chat.say_secret("Mon Éléphant")  # typed twice
     await chat.say_secret("Mon Éléphant")
     question2 = await chat.last()
     assert not any("Question A" in label for label in chat.labels(question2))
@@ -298,8 +301,10 @@ async def test_two_users_interleaved(harness: BotHarness) -> None:
     await lea.press("questions")
     for chat in (lea, paul):
         await chat.press("Question C")
+        await chat.say_secret("Réponse de " + str(chat.user_id))  # typed twice
         await chat.say_secret("Réponse de " + str(chat.user_id))
         await chat.press("Question A")
+        await chat.say_secret("Autre réponse")  # typed twice
         await chat.say_secret("Autre réponse")
     await paul.say_secret(GOOD_PASSWORD)
     await lea.say_secret(GOOD_PASSWORD + "L")
@@ -332,6 +337,7 @@ async def test_no_secret_in_the_database_file_or_the_logs(harness: BotHarness) -
     other = Chat(harness, 1801)
     await other.walk_to_questions("nora.petit", "Gd5-Js3y-Fex")
     await other.press("Question A")
+    await other.say_secret("Ma Réponse Secrète")  # typed twice
     await other.say_secret("Ma Réponse Secrète")
     await harness.stop()
     secrets = [

@@ -127,7 +127,25 @@ async def test_a_question_at_an_answer_step_is_not_taken_as_the_answer(
     # It really was the answer: typed again, it is taken as it is.
     await chat.press("c'était bien ça")
     await chat.say_secret("je comprends pas")
+    assert await _step(harness, 1410) == Step.ANSWER1_CONFIRM
+    # The second typing is only compared with the first: it is not held back.
+    await chat.say_secret("je comprends pas")
     assert await _step(harness, 1410) == Step.QUESTION2
+
+
+async def test_a_typo_in_the_second_typing_asks_the_answer_again(harness: BotHarness) -> None:
+    chat = Chat(harness, 1412)
+    await chat.walk_to_questions(LEA, LEA_PROVISIONAL)
+    await chat.press("Question A")
+    again = await chat.say_secret("Mon Éléphant")
+    assert "même réponse" in again.text
+    differ = await chat.say_secret("Mon Éléphan")
+    assert "pas identiques" in differ.text
+    assert await _step(harness, 1412) == Step.ANSWER1
+    await chat.say_secret("Mon Éléphant")
+    await chat.say_secret("mon elephant")
+    assert await _step(harness, 1412) == Step.QUESTION2
+    chat.assert_secrets_deleted()
     chat.assert_secrets_deleted()
 
 

@@ -21,8 +21,10 @@ async def activate(harness: BotHarness, user: int, who: str, *, questions: bool 
     if questions:
         await chat.walk_to_questions(who, PROVISIONAL[who])
         await chat.press("Question A")
+        await chat.say_secret("Mon Éléphant")  # typed twice
         await chat.say_secret("Mon Éléphant")
         await chat.press("Question B")
+        await chat.say_secret("Tours")  # typed twice
         await chat.say_secret("Tours")
     else:
         await chat.walk_to_password(who, PROVISIONAL[who])
@@ -159,10 +161,12 @@ async def test_replace_questions_then_recover_with_the_new_answers(harness: BotH
     first = await chat.say_secret(GOOD_PASSWORD)
     assert "Questions secrètes (1 sur 2)" in first.text
     await chat.press("Question C")
+    await chat.say_secret("Le Chat Botté")  # typed twice
     await chat.say_secret("Le Chat Botté")
     second = await chat.last()
     assert "Question C" not in "".join(Chat.labels(second))
     await chat.press("Question A")
+    await chat.say_secret("Paris")  # typed twice
     done = await chat.say_secret("Paris")
     assert "Questions secrètes changées" in done.text
     chat.assert_secrets_deleted()
@@ -277,8 +281,10 @@ async def test_delete_my_data_is_audited_and_no_secret_is_stored(harness: BotHar
     await chat.press("Choisir des questions secrètes")
     await chat.say_secret(GOOD_PASSWORD)
     await chat.press("Question B")
+    await chat.say_secret("Ma Réponse Secrète")  # typed twice
     await chat.say_secret("Ma Réponse Secrète")
     await chat.press("Question C")
+    await chat.say_secret("Une Autre Réponse")  # typed twice
     await chat.say_secret("Une Autre Réponse")
     await chat.say("/moncompte")
     await chat.press("Supprimer mes données")

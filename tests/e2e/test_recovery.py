@@ -22,8 +22,10 @@ async def activate_by_questions(harness: BotHarness, user: int, who: str, passwo
     chat = Chat(harness, user)
     await chat.walk_to_questions(who, password)
     await chat.press("Question A")
+    await chat.say_secret("Mon Éléphant")  # typed twice
     await chat.say_secret("Mon Éléphant")
     await chat.press("Question B")
+    await chat.say_secret("Tours")  # typed twice
     await chat.say_secret("Tours")
     await chat.say_secret(GOOD_PASSWORD)
     await chat.say_secret(GOOD_PASSWORD)

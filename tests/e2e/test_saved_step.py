@@ -55,8 +55,9 @@ async def _act(harness: BotHarness, chat: Chat, step: str, by_email: bool) -> No
         assert session is not None
         index, _ = harness.services.activation.available_questions(session)[0]
         await _press(harness, chat, f"q:{index}")
-    elif step in (Step.ANSWER1, Step.ANSWER2):
-        answer = ANSWERS[0] if step == Step.ANSWER1 else ANSWERS[1]
+    elif step in (Step.ANSWER1, Step.ANSWER2, Step.ANSWER1_CONFIRM, Step.ANSWER2_CONFIRM):
+        first = step in (Step.ANSWER1, Step.ANSWER1_CONFIRM)
+        answer = ANSWERS[0] if first else ANSWERS[1]
         chat.secret_message_ids.append(await chat.send(answer))
     elif step in (Step.PASSWORD, Step.PASSWORD_CONFIRM):
         chat.secret_message_ids.append(await chat.send(GOOD_PASSWORD))
@@ -97,7 +98,14 @@ async def test_a_failed_answer_at_every_step_never_misroutes_the_next_input(
     expected |= (
         {Step.EMAIL, Step.EMAIL_CONFIRM, Step.CODE}
         if by_email
-        else {Step.QUESTION1, Step.ANSWER1, Step.QUESTION2, Step.ANSWER2}
+        else {
+            Step.QUESTION1,
+            Step.ANSWER1,
+            Step.ANSWER1_CONFIRM,
+            Step.QUESTION2,
+            Step.ANSWER2,
+            Step.ANSWER2_CONFIRM,
+        }
     )
     assert expected <= failed_at
     chat.assert_secrets_deleted()

@@ -86,8 +86,10 @@ async def test_reactivation_after_a_staff_reset(staff_harness: BotHarness) -> No
     await user.walk_to_recovery("sam.roux", "Nt9-Bw6q-Kyv")
     await user.press("questions secrètes")
     await user.press("Question A")
+    await user.say_secret("Mon Éléphant")  # typed twice
     await user.say_secret("Mon Éléphant")
     await user.press("Question B")
+    await user.say_secret("Tours")  # typed twice
     await user.say_secret("Tours")
     await user.say_secret(GOOD_PASSWORD)
     assert "activé" in (await user.say_secret(GOOD_PASSWORD)).text

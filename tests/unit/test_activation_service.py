@@ -265,9 +265,16 @@ async def test_secret_questions_path(service: ActivationService) -> None:
     assert (await service.choose_question(session, 0)).outcome == Outcome.OK
     assert (await service.submit_answer(session, "ab")).outcome == Outcome.TOO_SHORT
     assert (await service.submit_answer(session, "  Éléphant ROSE ")).outcome == Outcome.OK
+    assert session.step == Step.ANSWER1_CONFIRM
+    # Typed twice: a typo is caught now, not when the answer is needed to recover.
+    assert (await service.submit_answer(session, "Elephant rise")).outcome == Outcome.MISMATCH
+    assert session.step == Step.ANSWER1 and session.answer1_hash is None
+    await service.submit_answer(session, "  Éléphant ROSE ")
+    assert (await service.submit_answer(session, "éléphant rose")).outcome == Outcome.OK
     assert session.step == Step.QUESTION2
     assert (await service.choose_question(session, 0)).outcome == Outcome.INVALID
     assert (await service.choose_question(session, 1)).outcome == Outcome.OK
+    await service.submit_answer(session, "Paris")
     await service.submit_answer(session, "Paris")
     assert session.step == Step.PASSWORD
     assert await service.ports.hasher.verify(session.answer1_hash, "elephant rose")

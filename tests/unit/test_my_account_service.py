@@ -175,11 +175,16 @@ async def test_questions_are_replaced_together_and_the_email_stays(svc: MyAccoun
     assert session.step == MyAccountStep.ANSWER1
     assert (await svc.submit_answer(session, "ab")).outcome == Outcome.TOO_SHORT
     assert (await svc.submit_answer(session, "  Le Chat BOTTÉ ")).outcome == Outcome.OK
+    assert session.step == MyAccountStep.ANSWER1_CONFIRM
+    assert (await svc.submit_answer(session, "le chat botté")).outcome == Outcome.OK
     assert session.step == MyAccountStep.QUESTION2
     assert (await svc.choose_question(session, 2)).outcome == Outcome.INVALID
     await svc.choose_question(session, 0)
     stored = await svc.ports.directory.get(lea.id)
     assert stored and stored.secret_question1 is None, "stored before the second answer"
+    assert (await svc.submit_answer(session, "Paris")).outcome == Outcome.OK
+    stored = await svc.ports.directory.get(lea.id)
+    assert stored and stored.secret_question1 is None, "stored before the confirmation"
     result = await svc.submit_answer(session, "Paris")
     assert result.outcome == Outcome.CHANGED
     stored = await svc.ports.directory.get(lea.id)

@@ -1,5 +1,7 @@
 """Two secret questions, picked from the school's list, and their answers, normalised (case,
-accents, spaces) and argon2id-hashed; the procedure says what happens once both are set."""
+accents, spaces) and argon2id-hashed. Each answer is typed twice, so that a typo cannot lock
+its owner out of the forgotten-password procedure later; the procedure says what happens once
+both are set."""
 
 from __future__ import annotations
 
@@ -17,8 +19,10 @@ class QuestionSteps:
 
     question1: str
     answer1: str
+    answer1_confirm: str
     question2: str
     answer2: str
+    answer2_confirm: str
 
 
 @dataclass
@@ -58,7 +62,12 @@ class QuestionPair:
         return Result(Outcome.OK)
 
     async def submit_answer(self, session: ConversationSession, text: str) -> Result:
-        """Normalise and hash the answer; after the second, the procedure's ``on_chosen``."""
+        """An answer (normalised, hashed, then asked again) or its second typing (checked
+        against the hash: MISMATCH asks the answer again); after the second answer's
+        confirmation, the procedure's ``on_chosen``."""
+        names = self.names
+        if session.step in (names.answer1_confirm, names.answer2_confirm):
+            return await self._confirm(session, text)
         answer = normalise_answer(text)
         settings = self.ports.settings
         if len(answer) < settings.min_answer_length:
@@ -66,9 +75,26 @@ class QuestionPair:
         if len(answer) > settings.max_answer_length:
             return Result(Outcome.TOO_LONG)
         hashed = await self.ports.hasher.hash(answer)
-        if session.step == self.names.answer1:
+        if session.step == names.answer1:
             session.answer1_hash = hashed
-            await self.steps.go(session, self.names.question2)
+            await self.steps.go(session, names.answer1_confirm)
+        else:
+            session.answer2_hash = hashed
+            await self.steps.go(session, names.answer2_confirm)
+        return Result(Outcome.OK)
+
+    async def _confirm(self, session: ConversationSession, text: str) -> Result:
+        names = self.names
+        first = session.step == names.answer1_confirm
+        stored = session.answer1_hash if first else session.answer2_hash
+        if stored is None or not await self.ports.hasher.verify(stored, normalise_answer(text)):
+            if first:
+                session.answer1_hash = None
+            else:
+                session.answer2_hash = None
+            await self.steps.go(session, names.answer1 if first else names.answer2)
+            return Result(Outcome.MISMATCH)
+        if first:
+            await self.steps.go(session, names.question2)
             return Result(Outcome.OK)
-        session.answer2_hash = hashed
         return await self.on_chosen(session)
