@@ -301,7 +301,7 @@ async def on_identifiant(
 ) -> State | None:
     """The identifier from the letter: deleted from the chat like a secret (a password typed
     here by mistake must not stay), then only its reference is kept."""
-    result = await svc.submit_identifiant(session, await read_secret(update))
+    result = await svc.submit_identifiant(session, await read_secret(update, tell=True))
     if result.outcome == Outcome.INVALID:
         await send(update, texts.IDENTIFIANT_INVALID)
         return Step.IDENTIFIANT

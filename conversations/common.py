@@ -358,16 +358,17 @@ async def mark_choice(query: CallbackQuery | None) -> None:
         logger.debug("choice could not be marked on the message")
 
 
-async def read_secret(update: Update) -> str:
+async def read_secret(update: Update, *, tell: bool = False) -> str:
     """The text of a message that holds a secret (password, answer, code); the message is
-    deleted from the chat before anything else happens."""
+    deleted from the chat before anything else happens. ``tell``: say so (once a procedure,
+    at its first secret; the prompts say it too)."""
     secret = text_of(update)
-    await remove_secret_message(update)
+    await remove_secret_message(update, tell=tell)
     return secret
 
 
-async def remove_secret_message(update: Update) -> None:
-    """Delete the user's message that holds a secret, and say so."""
+async def remove_secret_message(update: Update, *, tell: bool = False) -> None:
+    """Delete the user's message that holds a secret; with ``tell``, say so."""
     message = update.effective_message
     if message is None:
         return
@@ -379,6 +380,8 @@ async def remove_secret_message(update: Update) -> None:
         outbox = outbox_of(message.get_bot())
         if outbox is not None:
             await outbox.owe_deletion(message.chat_id, message.message_id, message.date)
+        return
+    if not tell:
         return
     try:
         await send(update, texts.SECRET_DELETED)

@@ -188,7 +188,7 @@ async def on_password(
     session: ConversationSession,
 ) -> State:
     """The current ENT password: deleted, then checked (throttled)."""
-    password = await read_secret(update)
+    password = await read_secret(update, tell=True)
     result = await svc.submit_current_password(session, password)
     if result.outcome == Outcome.OK:
         return await show_step(update, svc, session, texts.MY_VERIFIED)

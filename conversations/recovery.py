@@ -112,7 +112,7 @@ async def on_identifiant(
 ) -> State:
     """The identifier."""
     # Deleted like a secret (a password typed here by mistake must not stay).
-    result = await svc.submit_recovery_identifiant(session, await read_secret(update))
+    result = await svc.submit_recovery_identifiant(session, await read_secret(update, tell=True))
     if result.outcome == Outcome.INVALID:
         await send(update, texts.IDENTIFIANT_INVALID)
         return session.step

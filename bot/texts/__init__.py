@@ -338,7 +338,10 @@ PASSWORD_MISMATCH = (
     "❌ Les deux mots de passe ne sont pas identiques. Recommençons : tapez votre nouveau mot "
     "de passe."
 )
-SECRET_DELETED = "🔒 (message effacé pour votre sécurité)"
+SECRET_DELETED = (
+    "🔒 Message effacé pour votre sécurité : j'efface de même chaque mot de passe, code ou "
+    "réponse que vous tapez ici."
+)
 
 # --- Step 5: done ----------------------------------------------------------------------------
 
@@ -1145,7 +1148,7 @@ def _account_block(account: tuple[str, str, str, str | None, bool, str]) -> str:
         f"👤 <code>{escape(identifiant)}</code>\n"
         f"• Profil : {escape(profil)}\n"
         f"• Établissement : {escape(etablissement)}\n"
-        f"• E-mail de secours : {escape(email) if email else 'aucune'}\n"
+        f"• E-mail de secours : {escape(email) if email else 'aucun'}\n"
         f"• Questions secrètes : {'enregistrées' if questions else 'aucune'}\n"
         f"• Activé le {escape(activated)}"
     )
