@@ -15,6 +15,7 @@ from telegram import Update
 from telegram.constants import ChatAction
 from telegram.ext import BaseHandler, CommandHandler, filters
 
+from bot.staff import report as report_layout
 from bot.staff.chart import funnel_chart_png
 from bot.staff.service import StaffService
 from bot.texts import staff as staff_texts
@@ -30,7 +31,7 @@ def staff_service(context: BotContext) -> StaffService:
 async def on_stats(update: Update, context: BotContext) -> None:
     """/stats: the funnel as text, then as a chart."""
     funnel = await staff_service(context).funnel()
-    await send(update, staff_texts.staff_funnel_html(funnel))
+    await send(update, report_layout.funnel_html(funnel))
     chat = update.effective_chat
     if chat is None:
         return
@@ -49,7 +50,7 @@ async def on_compte(update: Update, context: BotContext) -> None:
     if report is None:
         await send(update, staff_texts.staff_unknown_account_html(identifiant))
         return
-    await send(update, staff_texts.staff_report_html(report))
+    await send(update, report_layout.account_html(report))
 
 
 def staff_handlers(staff_ids: Iterable[int]) -> list[BaseHandler]:

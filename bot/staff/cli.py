@@ -17,6 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from bot.settings import Settings
+from bot.staff import report as report_layout
 from bot.staff.service import (
     EXPORT_COLUMNS,
     PasswordRefused,
@@ -119,7 +120,7 @@ async def staff_command(settings: Settings, args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
             else:
-                print(staff_texts.staff_report_text(report))
+                print(report_layout.account_text(report))
             return EXIT_OK
         if command == "reset":
             try:
@@ -159,7 +160,7 @@ async def staff_command(settings: Settings, args: argparse.Namespace) -> int:
                 rows = [{**asdict(e), "at": e.at.strftime("%Y-%m-%dT%H:%M:%SZ")} for e in events]
                 print(json.dumps(rows, ensure_ascii=False, indent=2))
             else:
-                print(staff_texts.staff_history_text(args.identifiant, events))
+                print(report_layout.history_text(args.identifiant, events))
             return EXIT_OK
         if command == "export":
             rows = await staff.export_rows()
@@ -171,7 +172,7 @@ async def staff_command(settings: Settings, args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps(funnel.to_json(), ensure_ascii=False, indent=2))
             else:
-                print(staff_texts.staff_funnel_text(funnel))
+                print(report_layout.funnel_text(funnel))
             return EXIT_OK
         if command == "letters":
             return await letters_command(settings, staff, args)

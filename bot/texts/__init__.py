@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
+from enum import Enum
 from html import escape
+from typing import Protocol
 
-from bot.procedures.password_policy import PasswordPolicy, PasswordRule
 from bot.school import Contact, SchoolConfig
 from bot.texts.formatting import TELEGRAM_TEXT_LIMIT as TELEGRAM_TEXT_LIMIT
 from bot.texts.formatting import duration as duration
@@ -22,6 +23,21 @@ from bot.texts.staff import STAFF_STEPS_ACTIVATION as STAFF_STEPS_ACTIVATION
 from bot.texts.staff import STAFF_STEPS_MY_ACCOUNT as STAFF_STEPS_MY_ACCOUNT
 from bot.texts.staff import STAFF_STEPS_RECOVERY as STAFF_STEPS_RECOVERY
 from bot.texts.staff import staff_account_locked as staff_account_locked
+
+
+class PasswordLimits(Protocol):
+    """What the texts say of the password policy (``bot.procedures.password_policy``'s
+    PasswordPolicy has these: the catalogue imports nothing from the procedures)."""
+
+    @property
+    def min_length(self) -> int: ...
+    @property
+    def max_length(self) -> int: ...
+    @property
+    def min_kinds(self) -> int: ...
+    @property
+    def long_length(self) -> int: ...
+
 
 # --- Commands (menu of the chat, setMyCommands) ---------------------------------------------
 
@@ -253,7 +269,7 @@ QUESTIONS_DONE = "✅ Vos deux questions secrètes sont enregistrées.\n\n"
 # --- Step 4: password ------------------------------------------------------------------------
 
 
-def password_rules(policy: PasswordPolicy) -> str:
+def password_rules(policy: PasswordLimits) -> str:
     """The password rule, stated before the user types anything."""
     return (
         "<b>Étape 4 sur 5 — Votre mot de passe</b>\n\n"
@@ -285,7 +301,7 @@ _RULE_TEXTS: dict[str, str] = {
 }
 
 
-def password_refused(rules: Iterable[PasswordRule], policy: PasswordPolicy) -> str:
+def password_refused(rules: Iterable[Enum], policy: PasswordLimits) -> str:
     """Say exactly which rules the password broke."""
     values = {
         "min_length": policy.min_length,
@@ -450,7 +466,7 @@ RECOVERY_FAILED = (
 )
 
 
-def recovery_password_rules(policy: PasswordPolicy) -> str:
+def recovery_password_rules(policy: PasswordLimits) -> str:
     """The rule, before the new password of a recovery."""
     return password_rules(policy).replace("Étape 4 sur 5 — Votre mot de passe", "Nouveau mot de passe")
 

@@ -24,6 +24,12 @@ def when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
 
 
+def aligned(fields: list[tuple[str, str]]) -> str:
+    """« label : value » lines, the colons aligned (for a terminal or a <pre>)."""
+    width = max(len(label) for label, _ in fields)
+    return "\n".join(f"{label.ljust(width)} : {value}" for label, value in fields)
+
+
 def split_for_telegram(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
     """Cut ``text`` into pieces of at most ``limit`` characters, at the best boundary."""
     pieces: list[str] = []

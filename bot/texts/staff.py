@@ -5,19 +5,11 @@ and the labels staff read for steps, events and funnel stages. Plain text for th
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import escape
-from typing import TYPE_CHECKING
 
 from bot.school import SchoolConfig
-from bot.texts.formatting import TELEGRAM_TEXT_LIMIT, duration, when
-
-if TYPE_CHECKING:
-    from bot.staff.service import AccountReport, Funnel
-    from storage.staff import AuditEvent
-
-
-# --- Staff: command line and staff chat -----------------------------------------------------
+from bot.texts.formatting import aligned, duration, when
 
 # Import of the school's CSV file (``run_bot.py accounts import``): plain text for a terminal.
 
@@ -91,8 +83,9 @@ def outbox_report_text(
             f"{last_error} ({when(last_error_at)})" if last_error else "aucune",
         ),
     ]
-    width = max(len(label) for label, _ in fields)
-    return "File d'envoi\n" + "\n".join(f"{label.ljust(width)} : {value}" for label, value in fields)
+    return "File d'envoi\n" + aligned(fields)
+
+
 RUN_NEEDS_TOKEN = (
     "TELEGRAM_BOT_TOKEN n'est pas renseigné : voir le README (« Mise en service avec Telegram »)."
 )
@@ -198,49 +191,49 @@ STAFF_EVENTS = {
 }
 
 
-def staff_report_fields(report: AccountReport) -> list[tuple[str, str]]:
-    """(label, value) of an account for staff; never a secret."""
-    lock = report.lock
-    if lock.locked:
-        lock_text = f"BLOQUÉ depuis {when(lock.locked_at)} (run_bot.py accounts unlock)"
-    elif lock.retry_after is not None:
-        lock_text = f"essais suspendus encore {duration(lock.retry_after)}"
-    else:
-        lock_text = "non"
-    return [
-        ("Identifiant", report.identifiant),
-        ("Nom", f"{report.prenom} {report.nom}".strip() or "—"),
-        ("Profil", report.profil),
-        ("Établissement", report.etablissement or "—"),
-        ("Statut", STAFF_STATUS.get(report.status, report.status)),
-        ("Étape atteinte", STAFF_STEPS.get(report.step, report.step)),
-        ("Secours", STAFF_RECOVERY.get(report.recovery or "", "aucun")),
-        ("E-mail", report.email_masked or "—"),
-        ("Telegram", f"lié (id {report.telegram_user_id})" if report.telegram_user_id else "non lié"),
-        ("Importé le", when(report.imported_at)),
-        ("Modifié le", when(report.updated_at)),
-        ("CGU acceptées le", when(report.cgu_accepted_at)),
-        ("Activé le", when(report.activated_at)),
-        ("Démarche en cours", when(report.procedure_updated_at)),
-        ("Dernier courrier", when(report.last_letter_at)),
-        ("Dernière réinitialisation", when(report.last_reset_at)),
-        ("Blocage", lock_text),
-        ("Échecs (consécutifs / 24 h)", f"{lock.consecutive_failures} / {lock.failures_last_24h}"),
-    ]
+# An account for staff (bot.staff.report lays it out): the label of each field, in order.
+STAFF_REPORT_LABELS = {
+    "identifiant": "Identifiant",
+    "nom": "Nom",
+    "profil": "Profil",
+    "etablissement": "Établissement",
+    "status": "Statut",
+    "step": "Étape atteinte",
+    "recovery": "Secours",
+    "email": "E-mail",
+    "telegram": "Telegram",
+    "imported_at": "Importé le",
+    "updated_at": "Modifié le",
+    "cgu_accepted_at": "CGU acceptées le",
+    "activated_at": "Activé le",
+    "procedure_updated_at": "Démarche en cours",
+    "last_letter_at": "Dernier courrier",
+    "last_reset_at": "Dernière réinitialisation",
+    "lock": "Blocage",
+    "failures": "Échecs (consécutifs / 24 h)",
+}
+STAFF_REPORT_TITLE_HTML = "👤 <b>Compte</b>"
+STAFF_NONE = "—"
+STAFF_NO_RECOVERY = "aucun"
 
 
-def staff_report_text(report: AccountReport) -> str:
-    """An account for the terminal."""
-    fields = staff_report_fields(report)
-    width = max(len(label) for label, _ in fields)
-    return "\n".join(f"{label.ljust(width)} : {value}" for label, value in fields)
+def staff_telegram(user_id: int | None) -> str:
+    """Whether a Telegram account is linked."""
+    return f"lié (id {user_id})" if user_id else "non lié"
 
 
-def staff_report_html(report: AccountReport) -> str:
-    """An account for a staff chat."""
-    return "👤 <b>Compte</b>\n" + "\n".join(
-        f"<b>{escape(label)}</b> : {escape(value)}" for label, value in staff_report_fields(report)
-    )
+def staff_lock(locked: bool, locked_at: datetime | None, retry_after: timedelta | None) -> str:
+    """The lock of an identifier: locked (by staff only), tries suspended for a while, or none."""
+    if locked:
+        return f"BLOQUÉ depuis {when(locked_at)} (run_bot.py accounts unlock)"
+    if retry_after is not None:
+        return f"essais suspendus encore {duration(retry_after)}"
+    return "non"
+
+
+def staff_failures(consecutive: int, last_24h: int) -> str:
+    """Failed tries of an identifier."""
+    return f"{consecutive} / {last_24h}"
 
 
 def staff_account_locked(identifiant: str | None, failures: int) -> str:
@@ -301,16 +294,14 @@ def staff_unlock_done(identifiant: str, was_locked: bool, failures: int) -> str:
     )
 
 
-def staff_history_text(identifiant: str, events: list[AuditEvent]) -> str:
-    """The audit trail of an account, oldest first."""
-    if not events:
-        return f"Aucun événement pour « {identifiant} »."
-    lines = [f"Journal de « {identifiant} » (heures UTC) :"]
-    for event in events:
-        label = STAFF_EVENTS.get(event.event, event.event)
-        extra = f" [{event.details}]" if event.details else ""
-        lines.append(f"{when(event.at)}  {label} — {event.actor}{extra}")
-    return "\n".join(lines)
+STAFF_HISTORY_EMPTY = "Aucun événement pour « {identifiant} »."
+STAFF_HISTORY_TITLE = "Journal de « {identifiant} » (heures UTC) :"
+
+
+def staff_history_line(at: datetime, event: str, actor: str, details: str | None) -> str:
+    """One event of an audit trail."""
+    extra = f" [{details}]" if details else ""
+    return f"{when(at)}  {STAFF_EVENTS.get(event, event)} — {actor}{extra}"
 
 
 def staff_export_done(count: int, path: str) -> str:
@@ -318,35 +309,18 @@ def staff_export_done(count: int, path: str) -> str:
     return f"{count} compte(s) exporté(s) dans {path}."
 
 
-def staff_funnel_text(funnel: Funnel) -> str:
-    """The activation funnel as a fixed-width table (terminal, or <pre> in Telegram)."""
-    stages = list(STAFF_FUNNEL_STAGES)
-    heads = ["Importés", "Commencés", "CGU", "Secours", "Actifs"]
-
-    def table(title: str, groups: dict[str, dict[str, int]]) -> list[str]:
-        width = max([len(title), *(len(name) for name in groups)])
-        out = [title.ljust(width) + "".join(h.rjust(11) for h in heads)]
-        for name, counts in groups.items():
-            out.append(name.ljust(width) + "".join(str(counts[s]).rjust(11) for s in stages))
-        return out
-
-    total = funnel.total
-    lines = ["Activation des comptes", ""]
-    for stage, label in STAFF_FUNNEL_STAGES.items():
-        count = getattr(total, stage)
-        share = f" ({100 * count / total.imported:.0f} %)" if total.imported else ""
-        lines.append(f"{label} : {count}{share}")
-    lines += ["", *table("Profil", funnel.by("profil"))]
-    lines += ["", *table("Établissement", funnel.by("etablissement"))]
-    return "\n".join(lines)
+STAFF_FUNNEL_TITLE = "Activation des comptes"
+STAFF_FUNNEL_TITLE_HTML = "📊 <b>Activation des comptes</b>"
+# Column heads of the funnel's tables, one per stage of STAFF_FUNNEL_STAGES, and the groupings.
+STAFF_FUNNEL_HEADS = ("Importés", "Commencés", "CGU", "Secours", "Actifs")
+STAFF_FUNNEL_GROUPS = {"profil": "Profil", "etablissement": "Établissement"}
+STAFF_FUNNEL_CUT = "\n… (la suite : run_bot.py accounts stats)"
 
 
-def staff_funnel_html(funnel: Funnel) -> str:
-    """The funnel for a staff chat."""
-    table = staff_funnel_text(funnel)
-    if len(table) > TELEGRAM_TEXT_LIMIT - 200:
-        table = table[: TELEGRAM_TEXT_LIMIT - 200] + "\n… (la suite : run_bot.py accounts stats)"
-    return f"📊 <b>Activation des comptes</b>\n<pre>{escape(table)}</pre>"
+def staff_funnel_stage(label: str, count: int, imported: int) -> str:
+    """One stage of the funnel, with its share of the imported accounts."""
+    share = f" ({100 * count / imported:.0f} %)" if imported else ""
+    return f"{label} : {count}{share}"
 
 
 STAFF_CHART_TITLE = "Activation des comptes"
