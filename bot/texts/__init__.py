@@ -1,7 +1,9 @@
-"""Every text users read, in French, in one place (Telegram HTML parse mode).
+"""The French chat catalogue: every text the bot writes in a chat (Telegram HTML parse mode).
 
 Values that come from users or from the school's configuration are escaped here, with
 :func:`html.escape`, never by the callers. Texts are short: most users read them on a phone.
+Other languages: :mod:`bot.texts.languages`; staff and command line: :mod:`bot.texts.staff`;
+e-mails: :mod:`bot.texts.mail`.
 """
 
 from __future__ import annotations
