@@ -19,7 +19,7 @@ from telegram.ext import (
 
 from bot import texts
 from bot.outbox.mail import mask_email
-from bot.procedures.activation import Outcome, Result
+from bot.procedures.kernel import Outcome, Result
 from bot.procedures.my_account import FLOW_MY_ACCOUNT, Change, MyAccountService, MyAccountStep
 from conversations.buttons import button_data, parse_button, small_int
 from conversations.common import (
@@ -32,6 +32,7 @@ from conversations.common import (
     on_email_button,
     read_secret,
     render_link_failure,
+    screened,
     send,
     text_of,
     with_session,
@@ -70,7 +71,7 @@ def _code_keyboard(nonce: str) -> InlineKeyboardMarkup:
 
 
 def _email_sent_text(svc: MyAccountService, session: ConversationSession) -> str:
-    return texts.my_email_sent(session.email or "", svc.settings.code_length, svc.hours())
+    return texts.my_email_sent(session.email or "", svc.ports.settings.code_length, svc.hours())
 
 
 def prompt(
@@ -173,6 +174,7 @@ async def render_link(update: Update, context: BotContext, result: Result) -> St
 # --- proof of identity ------------------------------------------------------------------------
 
 
+@screened(my_account_service)
 @with_session(my_account_service)
 async def on_password(
     update: Update,
@@ -261,7 +263,9 @@ async def _render_sending(
         markup = _code_keyboard(session.prompt_nonce)
         text = _email_sent_text(svc, session)
         if result.outcome == Outcome.QUEUED:
-            text = texts.my_email_queued(session.email or "", svc.settings.code_length, svc.hours())
+            text = texts.my_email_queued(
+                session.email or "", svc.ports.settings.code_length, svc.hours()
+            )
         await edit_or_send(update, progress, text, markup)
         return session.step
     if result.outcome == Outcome.REFUSED:
@@ -298,7 +302,7 @@ async def on_code(
     if result.outcome == Outcome.EXPIRED:
         return await show_step(update, svc, session, texts.MY_EMAIL_EXPIRED)
     if result.outcome == Outcome.INVALID:
-        await send(update, texts.CODE_FORMAT.format(length=svc.settings.code_length))
+        await send(update, texts.CODE_FORMAT.format(length=svc.ports.settings.code_length))
         return session.step
     return await _refusal(update, svc, session, result, texts.CODE_WRONG)
 
@@ -319,6 +323,7 @@ async def _on_question(
     return await show_step(update, svc, session)
 
 
+@screened(my_account_service)
 @with_session(my_account_service)
 async def on_answer(
     update: Update,

@@ -127,8 +127,9 @@ CREDENTIALS_REFUSED = (
     "(majuscules, chiffre 0 et lettre O, chiffre 1 et lettre l).\n"
     "• Après plusieurs essais, attendez quelques minutes avant de recommencer.\n"
     "• Toujours bloqué ? Tapez /aide pour contacter l'établissement.\n\n"
-    "Tapez à nouveau votre <b>identifiant</b>."
+    "Retapez le <b>mot de passe provisoire</b>, ou touchez « Changer d'identifiant »."
 )
+BUTTON_CHANGE_IDENTIFIANT = "✏️ Changer d'identifiant"
 TOO_MANY_IDENTIFIANTS = (
     "⛔ Vous avez essayé trop d'identifiants différents aujourd'hui. Réessayez demain, ou "
     "tapez /aide pour contacter l'établissement."
@@ -141,6 +142,12 @@ CGU_INTRO = (
     "Lisez ces règles d'utilisation de l'ENT. Vous devez les accepter pour activer votre compte."
 )
 CGU_QUESTION = "Acceptez-vous les Conditions Générales d'Utilisation ci-dessus ?"
+# The question asked again away from the text (after /aide, a stale button…): it must read right
+# wherever it lands.
+CGU_QUESTION_AGAIN = (
+    "Acceptez-vous les Conditions Générales d'Utilisation (CGU) de l'ENT ? "
+    "Pour les relire, touchez « Relire les CGU »."
+)
 CGU_REFUSED = (
     "Sans votre accord sur les CGU, votre compte ne peut pas être activé.\n\n"
     "Vous pouvez les relire et changer d'avis quand vous voulez, ou tapez /annuler pour arrêter. "
@@ -297,6 +304,8 @@ _RULE_TEXTS: dict[str, str] = {
     ),
     "contains_identifiant": "il contient votre identifiant",
     "contains_name": "il contient votre nom ou votre prénom",
+    "contains_first_name": "il contient votre prénom",
+    "contains_last_name": "il contient votre nom de famille",
     "same_as_provisional": "c'est le mot de passe provisoire du courrier",
     "common_password": "c'est un mot de passe trop courant, facile à deviner",
     "invalid_characters": "il contient des caractères invisibles ou de contrôle",
@@ -352,6 +361,17 @@ def activated(school: SchoolConfig, identifiant: str, masked_email: str | None) 
     )
 
 
+def already_active(school: SchoolConfig, identifiant: str) -> str:
+    """Someone whose account is already active (and linked to this very Telegram account) tries
+    to activate it again."""
+    return (
+        f"✅ Votre compte <code>{escape(identifiant)}</code> est <b>déjà activé</b> : "
+        f"connectez-vous à {escape(school.ent_nom)} avec votre mot de passe.\n\n"
+        "• Mot de passe oublié ? /motdepasse\n"
+        "• Changer votre e-mail ou vos questions secrètes ? /moncompte"
+    )
+
+
 ALREADY_ACTIVATED_ELSEWHERE = (
     "Ce compte vient d'être activé depuis une autre conversation. Si ce n'est pas vous, tapez "
     "/aide tout de suite pour prévenir l'établissement."
@@ -384,6 +404,13 @@ def _contact(contact: Contact) -> str:
     return "\n".join(parts)
 
 
+SECRET_LOOKS_LIKE_A_QUESTION = (
+    "🤔 On dirait une question plutôt qu'une réponse : je ne l'ai <b>pas</b> enregistrée "
+    "(et je l'ai effacée).\n\nC'était bien ce que vous vouliez taper ?"
+)
+BUTTON_SECRET_IT_WAS = "✅ Oui, c'était bien ça"
+BUTTON_SECRET_HELP = "🆘 J'ai besoin d'aide"
+SECRET_TYPE_AGAIN = "D'accord. Retapez-le : cette fois, je le prends tel quel."
 HELP_RESUME = "Reprenons là où vous en étiez 👇"
 CANCELLED = (
     "D'accord, j'ai arrêté la démarche. Votre compte n'a pas été modifié.\n\n"
@@ -492,6 +519,10 @@ BUTTON_UNLINK = "🔓 Délier ce compte Telegram"
 BUTTON_DELETE_DATA = "🗑 Supprimer mes données"
 BUTTON_CONFIRM_DELETE = "Oui, supprimer"
 BUTTON_KEEP = "Non, garder"
+MY_ACCOUNT_FINISH_FIRST = (
+    "Aucun compte n'est encore lié ici : terminez d'abord la démarche en cours "
+    "(ou /annuler).\n\n"
+)
 NO_LINKED_ACCOUNT = (
     "Aucun compte ENT n'est lié à ce compte Telegram.\n\n"
     "Un compte est lié quand vous l'activez ici : tapez /activer. Mot de passe oublié ? "

@@ -279,23 +279,23 @@ class FuzzRig:
         identifiant, _ = self._fresh()
         services = self.harness.services
         svc = services.activation
-        account = await svc.directory.find(identifiant)
+        account = await svc.ports.directory.find(identifiant)
         assert account is not None
         now = datetime.now(UTC)
-        questions = svc.school.secret_questions
+        questions = svc.ports.school.secret_questions
         record = ActivationRecord(
             email=f"fuzz{n}@example.org",
             email_verified_at=now,
             secret_question1=questions[0],
-            secret_answer1_hash=await svc.hasher.hash(normalise_answer(ANSWERS[0])),
+            secret_answer1_hash=await svc.ports.hasher.hash(normalise_answer(ANSWERS[0])),
             secret_question2=questions[1],
-            secret_answer2_hash=await svc.hasher.hash(normalise_answer(ANSWERS[1])),
+            secret_answer2_hash=await svc.ports.hasher.hash(normalise_answer(ANSWERS[1])),
             telegram_user_id=user_id,
-            cgu_version=cgu or svc.school.cgu_version,
+            cgu_version=cgu or svc.ports.school.cgu_version,
             cgu_accepted_at=now,
             activated_at=now,
         )
-        assert await svc.directory.activate(account.id, GOOD_PASSWORD, record)
+        assert await svc.ports.directory.activate(account.id, GOOD_PASSWORD, record)
         return identifiant
 
     async def code_for(self, address: str) -> str:
@@ -327,7 +327,7 @@ class FuzzRig:
         return list(parks)
 
     async def _check_reached(self, park: Park) -> None:
-        session = await self.harness.services.activation.sessions.get(park.chat.user_id)
+        session = await self.harness.services.activation.ports.sessions.get(park.chat.user_id)
         step = session.step if session else None
         expected = STATES[park.state][0]
         if step != expected:

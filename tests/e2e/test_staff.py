@@ -98,9 +98,9 @@ async def test_reactivation_after_a_staff_reset(staff_harness: BotHarness) -> No
     staff = staff_service(harness)
     result = await staff.reset("Sam.Roux", "cli:test-staff")
     assert result is not None and result.generated
-    account = await harness.services.activation.directory.find("sam.roux")
+    account = await harness.services.activation.ports.directory.find("sam.roux")
     assert account.status == AccountStatus.TO_ACTIVATE and account.telegram_user_id == 2001
-    stored = await harness.services.activation.directory.store.password_hashes(account.id)
+    stored = await harness.services.activation.ports.directory.store.password_hashes(account.id)
     assert stored.password_hash is None and account.cgu_version is None
     assert "à activer" in (await Chat(harness, STAFF_ID).say("/compte sam.roux")).text
 
@@ -123,7 +123,7 @@ async def test_reactivation_after_a_staff_reset(staff_harness: BotHarness) -> No
     assert "activé" in (await user.say_secret(GOOD_PASSWORD)).text
     user.assert_secrets_deleted()
 
-    account = await harness.services.activation.directory.find("sam.roux")
+    account = await harness.services.activation.ports.directory.find("sam.roux")
     assert account.status == AccountStatus.ACTIVE and account.email == "sam@example.org"
     events = [event.event for event in await staff.history("sam.roux") or []]
     assert events == [
