@@ -10,6 +10,7 @@ import pytest_asyncio
 
 from bot import texts
 from bot.staff.service import StaffService
+from bot.texts import staff as staff_texts
 from storage.accounts import AccountStatus
 
 from chat import Chat
@@ -45,7 +46,7 @@ async def test_stats_shows_the_funnel_as_text_and_chart(staff_harness: BotHarnes
     assert "Actifs : 0 (0 %)" in text.text
     photo = next(m for m in replies if m.kind == "photo")
     assert photo.photo_bytes is not None and photo.photo_bytes.startswith(PNG_MAGIC)
-    assert photo.text == texts.STAFF_CHART_CAPTION
+    assert photo.text == staff_texts.STAFF_CHART_CAPTION
 
 
 async def test_compte_shows_an_account_like_show(staff_harness: BotHarness) -> None:

@@ -1,4 +1,5 @@
-"""Imports run one way: handlers → procedures → ports → storage (docs/architecture.md)."""
+"""Imports run one way: handlers → procedures → ports → storage, the texts a leaf
+(docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,16 @@ FORBIDDEN = {
         "telegram",
     ),
     "bot/outbox": ("bot.procedures", "bot.staff", "bot.app", "conversations"),
+    "bot/texts": (
+        "bot.procedures",
+        "bot.staff",
+        "bot.outbox",
+        "bot.app",
+        "bot.cli",
+        "bot.sandbox",
+        "conversations",
+        "telegram",
+    ),
 }
 
 
