@@ -140,7 +140,8 @@ def prompt(
         question = session.question1 if step == Step.ANSWER1_CONFIRM else session.question2
         return [(texts.ask_answer_again(question or ""), None)]
     if step == Step.PASSWORD:
-        return [(texts.password_rules(svc.ports.password_policy), None)]
+        rule = keyboard([[(texts.BUTTON_FULL_PASSWORD_RULE, "pw:rule")]], nonce)
+        return [(texts.password_rules(svc.ports.password_policy), rule)]
     if step == Step.PASSWORD_CONFIRM:
         return [(texts.ASK_PASSWORD_CONFIRMATION, None)]
     return [(texts.OUTSIDE_FLOW, None)]
@@ -333,6 +334,18 @@ async def on_provisional(
         await send(update, text, ent_button(svc))
         return END
     return await show_step(update, svc, session)
+
+
+async def _on_full_rule(
+    update: Update,
+    context: BotContext,
+    svc: ActivationService,
+    session: ConversationSession,
+    action: str,
+) -> State | None:
+    """« Voir la règle complète » at the password step (the step stays)."""
+    await send(update, texts.password_rule_full(svc.ports.password_policy))
+    return session.step
 
 
 async def _on_change_identifiant(
@@ -605,6 +618,9 @@ def states() -> dict[str, list[BaseHandler[Any, Any, Any]]]:
         Step.QUESTION2: [question_buttons],
         Step.ANSWER2: [MessageHandler(text, on_answer)],
         Step.ANSWER2_CONFIRM: [MessageHandler(text, on_answer_confirmation)],
-        Step.PASSWORD: [MessageHandler(text, on_password)],
+        Step.PASSWORD: [
+            MessageHandler(text, on_password),
+            button_handler("pw", service, _on_full_rule),
+        ],
         Step.PASSWORD_CONFIRM: [MessageHandler(text, on_password_confirmation)],
     }

@@ -54,7 +54,8 @@ def prompt(
         question = session.question1 if step == RecoveryStep.ANSWER1 else session.question2
         return [(texts.ask_answer(question or ""), None)]
     if step == RecoveryStep.PASSWORD:
-        return [(texts.recovery_password_rules(svc.ports.password_policy), None)]
+        rule = keyboard([[(texts.BUTTON_FULL_PASSWORD_RULE, "pw:rule")]], session.prompt_nonce)
+        return [(texts.recovery_password_rules(svc.ports.password_policy), rule)]
     return [(texts.ASK_PASSWORD_CONFIRMATION, None)]
 
 
@@ -256,6 +257,22 @@ def states() -> dict[str, list[BaseHandler[Any, Any, Any]]]:
         RecoveryStep.CODE: [MessageHandler(text, on_code), method_buttons],
         RecoveryStep.ANSWER1: [MessageHandler(text, on_answer)],
         RecoveryStep.ANSWER2: [MessageHandler(text, on_answer)],
-        RecoveryStep.PASSWORD: [MessageHandler(text, on_password)],
+        RecoveryStep.PASSWORD: [
+            MessageHandler(text, on_password),
+            button_handler("pw", recovery_service, _on_full_rule),
+        ],
         RecoveryStep.PASSWORD_CONFIRM: [MessageHandler(text, on_password_confirmation)],
     }
+
+
+async def _on_full_rule(
+    update: Update,
+    context: BotContext,
+    svc: RecoveryService,
+    session: ConversationSession,
+    action: str,
+) -> State | None:
+    """« Voir la règle complète » at the new password (the step stays)."""
+    rule = texts.password_rule_full(svc.ports.password_policy, after_provisional=False)
+    await send(update, rule)
+    return session.step

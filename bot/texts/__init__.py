@@ -287,19 +287,40 @@ QUESTIONS_DONE = "✅ Vos deux questions secrètes sont enregistrées.\n\n"
 # --- Step 4: password ------------------------------------------------------------------------
 
 
-def password_rules(policy: PasswordLimits) -> str:
-    """The password rule, stated before the user types anything."""
+def password_rules(policy: PasswordLimits, title: str = "Étape 4 sur 5 — Votre mot de passe") -> str:
+    """The password rule in one sentence and an example, before the user types anything (the
+    details are behind « Voir la règle complète »)."""
     return (
-        "<b>Étape 4 sur 5 — Votre mot de passe</b>\n\n"
-        "Choisissez un mot de passe que personne ne peut deviner, même un ami :\n"
+        f"<b>{escape(title)}</b>\n\n"
+        f"Au moins <b>{policy.min_length} caractères</b>, avec {policy.min_kinds} sortes parmi "
+        "minuscules, MAJUSCULES, chiffres et symboles — ou une phrase de "
+        f"{policy.long_length} caractères et plus.\n\n"
+        "💡 Par exemple : <code>Mon chat dort 2 fois !</code>\n\n"
+        "Tapez votre nouveau mot de passe. 🔒 Je l'efface dès que je l'ai lu."
+    )
+
+
+BUTTON_FULL_PASSWORD_RULE = "📏 Voir la règle complète"
+
+
+def password_rule_full(policy: PasswordLimits, *, after_provisional: bool = True) -> str:
+    """Every point of the rule (``after_provisional``: at activation, it must differ from the
+    letter's provisional password)."""
+    last = (
+        "• différent du mot de passe provisoire, et pas un mot de passe trop courant."
+        if after_provisional
+        else "• pas un mot de passe trop courant."
+    )
+    return (
+        "📏 <b>La règle complète</b>\n\n"
+        "Un mot de passe que personne ne peut deviner, même un ami :\n"
         f"• au moins <b>{policy.min_length} caractères</b> ;\n"
-        f"• avec au moins {policy.min_kinds} sortes de caractères parmi : minuscules, "
-        "MAJUSCULES, chiffres, symboles (! ? # …) — sauf s'il fait "
-        f"{policy.long_length} caractères ou plus ;\n"
+        f"• au moins {policy.min_kinds} sortes de caractères parmi : minuscules, MAJUSCULES, "
+        f"chiffres, symboles (! ? # …) — sauf s'il fait {policy.long_length} caractères ou "
+        "plus ;\n"
         "• sans votre identifiant, ni votre nom ou prénom ;\n"
-        "• différent du mot de passe provisoire, et pas un mot de passe trop courant.\n\n"
-        "💡 Une phrase courte est facile à retenir : <code>Mon chat dort 2 fois !</code>\n\n"
-        "Tapez votre nouveau mot de passe. 🔒 J'efface votre message dès que je l'ai lu."
+        f"{last}\n\n"
+        "Tapez votre nouveau mot de passe."
     )
 
 
@@ -477,14 +498,13 @@ RECOVERY_CHOOSE_METHOD = (
 
 
 def recovery_code_sent(code_length: int, hours: int) -> str:
-    """Same answer whether an e-mail left or not."""
+    """Same answer whether an e-mail left or not: plain, and telling nothing of the account."""
     return (
-        "📨 <b>Si un compte activé correspond à cet identifiant</b> et qu'une adresse e-mail "
-        f"vérifiée y est liée, un e-mail va y partir avec un <b>code à {code_length} "
-        "chiffres</b> : tapez-le ici (ou touchez le lien de l'e-mail). Il peut mettre quelques "
-        "minutes à arriver, et un seul part par minute vers une même adresse.\n\n"
-        "Rien reçu ? Regardez dans les courriers indésirables (spam), vérifiez l'identifiant, "
-        "ou essayez vos questions secrètes si vous aviez choisi cette solution.\n\n"
+        "📨 <b>C'est parti.</b> Si ce compte a une adresse e-mail de secours vérifiée, un "
+        f"e-mail y arrive avec un <b>code à {code_length} chiffres</b>. Tapez le code ici, ou "
+        "touchez le lien de l'e-mail.\n\n"
+        "Rien après quelques minutes ? Regardez dans les indésirables (spam), vérifiez "
+        "l'identifiant, ou essayez vos questions secrètes.\n\n"
         f"⏱ Le code est valable {hours} heures."
     )
 
@@ -509,7 +529,7 @@ RECOVERY_FAILED = (
 
 def recovery_password_rules(policy: PasswordLimits) -> str:
     """The rule, before the new password of a recovery."""
-    return password_rules(policy).replace("Étape 4 sur 5 — Votre mot de passe", "Nouveau mot de passe")
+    return password_rules(policy, "Nouveau mot de passe")
 
 
 # --- Changed CGU ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from bot.procedures.activation import Step
 from bot.procedures.recovery import RecoveryStep
 
 from chat import Chat
-from conftest import BotHarness
+from conftest import BotHarness, last_code
 from support import GOOD_PASSWORD
 from test_recovery import activate_by_email
 
@@ -162,3 +162,48 @@ async def test_help_from_a_password_step_keeps_the_step(harness: BotHarness) -> 
     await chat.say_secret(GOOD_PASSWORD)
     assert await _step(harness, 1411) == Step.PASSWORD_CONFIRM
     chat.assert_secrets_deleted()
+
+
+async def test_every_message_but_the_cgu_fits_a_phone_screen(harness: BotHarness) -> None:
+    """Every bot message except the CGU text stays under 600 characters, on both paths of the
+    activation, the forgotten password, « Mon compte », the help and the refusals."""
+    by_email = Chat(harness, 1420)
+    await by_email.say("/start")
+    await by_email.press("Apprenti")
+    await by_email.say(LEA)
+    await by_email.say_secret("Mauvais-1")
+    await by_email.say_secret(LEA_PROVISIONAL)
+    await by_email.say("/aide")
+    await by_email.press("J'accepte")
+    await by_email.press("e-mail")
+    await by_email.say("lea@example.org")
+    await by_email.press("Oui, envoyer")
+    await harness.mailbox.wait_for(1)
+    await by_email.say_secret(last_code(harness.mailbox))
+    await by_email.press("Voir la règle complète")
+    await by_email.say_secret("a")  # every rule broken at once
+    await by_email.say_secret("Léa Martin 1 !")
+    await by_email.say_secret(GOOD_PASSWORD)
+    await by_email.say_secret(GOOD_PASSWORD)
+    await by_email.say("/moncompte")
+    await by_email.say("/motdepasse")
+    await by_email.say(LEA)
+    await by_email.press("adresse e-mail")
+    by_questions = Chat(harness, 1421)
+    await by_questions.walk_to_questions("nora.petit", "Gd5-Js3y-Fex")
+    await by_questions.press("Question A")
+    await by_questions.say_secret("Mon Éléphant")
+    await by_questions.say_secret("Mon Elefant")  # a typo: asked again
+    said = [m.text for chat in (by_email, by_questions) for m in chat.user.messages if m.from_bot]
+    assert any("Compte activé" in text for text in said)
+    assert any("La règle complète" in text for text in said)
+    assert any("C'est parti" in text for text in said)
+    assert any("pas identiques" in text for text in said)
+    cgu = set(texts.cgu_chunks(harness.services.school))
+    long = [
+        (len(m.text), m.text[:60])
+        for chat in (by_email, by_questions)
+        for m in chat.user.messages
+        if m.from_bot and len(m.text) >= 600 and m.html not in cgu
+    ]
+    assert not long, long

@@ -47,7 +47,7 @@ async def test_recovery_by_email_code(harness: BotHarness) -> None:
     await chat.press("Mot de passe oublié")
     await chat.say("lea.martin")
     sent = await chat.press("adresse e-mail")
-    assert "Si un compte activé correspond" in sent.text
+    assert "Si ce compte a une adresse e-mail de secours" in sent.text
     await harness.mailbox.wait_for(mails_before + 1)
     assert harness.mailbox.mails[-1].recipients == ("x@example.org",)
     assert await stored_password_is(harness, "lea.martin", GOOD_PASSWORD), "changed too early"
