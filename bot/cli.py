@@ -7,10 +7,12 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import re
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 from bot.settings import Settings, load_settings
 from bot.texts import staff as staff_texts
@@ -34,17 +36,45 @@ def quiet_noisy_loggers() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+class FrenchArgumentParser(argparse.ArgumentParser):
+    """argparse, speaking French: headings, the help option, and its error messages (a usage
+    error is one French line and how to get help, exit code 2)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("add_help", False)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = staff_texts.CLI_ARGUMENTS
+        self._optionals.title = staff_texts.CLI_OPTIONS
+        self.add_argument("-h", "--help", action="help", help=staff_texts.CLI_HELP_OPTION)
+
+    def format_usage(self) -> str:
+        return super().format_usage().replace("usage: ", staff_texts.CLI_USAGE, 1)
+
+    def format_help(self) -> str:
+        return super().format_help().replace("usage: ", staff_texts.CLI_USAGE, 1)
+
+    def error(self, message: str) -> NoReturn:
+        for pattern, french in staff_texts.CLI_ERRORS:
+            match = re.fullmatch(pattern, message)
+            if match:
+                message = french.format(*match.groups())
+                break
+        self.exit(2, staff_texts.cli_error(self.prog.split()[0], message) + "\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
-    parser = argparse.ArgumentParser(
+    parser = FrenchArgumentParser(
         prog="run_bot.py",
         description=staff_texts.CLI_HELP["description"],
     )
-    commands = parser.add_subparsers(dest="command")
+    commands = parser.add_subparsers(dest="command", metavar="COMMANDE")
     commands.add_parser("run", help=staff_texts.CLI_HELP["run"])
     commands.add_parser("sandbox", help=staff_texts.CLI_HELP["sandbox"])
     accounts = commands.add_parser("accounts", help=staff_texts.CLI_HELP["accounts"])
-    accounts_commands = accounts.add_subparsers(dest="accounts_command", required=True)
+    accounts_commands = accounts.add_subparsers(
+        dest="accounts_command", required=True, metavar="COMMANDE"
+    )
     importer = accounts_commands.add_parser("import", help=staff_texts.CLI_HELP["import"])
     importer.add_argument("file", type=Path, help=staff_texts.CLI_HELP["import_file"])
     importer.add_argument(
@@ -61,12 +91,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``run_bot.py``: a private file others can read and whose mode cannot be
     changed, or a missing database or key a staff command needs, gets a French message (2)."""
+    from telegram.error import InvalidToken
+
     from bot.security import ServerSecretMissing
     from storage.db import DatabaseMissing
     from storage.files import UnsafePermissions
 
     try:
         return _main(argv)
+    except InvalidToken:
+        # PTB's own message holds the token: never printed.
+        print(staff_texts.TOKEN_REFUSED, file=sys.stderr)
     except UnsafePermissions as error:
         print(staff_texts.file_permissions_refused(str(error.path), error.mode), file=sys.stderr)
     except DatabaseMissing as error:

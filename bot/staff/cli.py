@@ -109,7 +109,7 @@ async def staff_command(settings: Settings, args: argparse.Namespace) -> int:
     """Run one staff sub-command."""
     command = args.accounts_command
     if command == "export" and not args.file.parent.is_dir():
-        _err(f"No such folder: {args.file.parent}")
+        _err(staff_texts.export_no_folder(str(args.file.parent)))
         return EXIT_USAGE
     async with open_staff_service(settings) as staff:
         if command == "show":
@@ -229,6 +229,7 @@ async def letters_command(settings: Settings, staff: StaffService, args: argpars
     from bot.school import load_school_config
     from bot.staff.accounts_import import parse_profil
     from bot.staff.letters import render_letters
+    from storage.accounts import Profil
 
     path: Path = args.file
     if not path.parent.is_dir():
@@ -238,7 +239,7 @@ async def letters_command(settings: Settings, staff: StaffService, args: argpars
     if args.profil:
         parsed = parse_profil(args.profil)
         if parsed is None:
-            _err(f"Unknown profil: {args.profil}")
+            _err(staff_texts.unknown_profil(args.profil, [p.value for p in Profil]))
             return EXIT_USAGE
         profil = parsed.value
     username = await bot_username(settings)

@@ -98,13 +98,16 @@ class _Layout:
     footer: Paragraph
 
 
-def _layout(pdf: FPDF, school: SchoolConfig, link: str, printed_on: datetime) -> _Layout:
+def _layout(
+    pdf: FPDF, school: SchoolConfig, etablissement: str, link: str, printed_on: datetime
+) -> _Layout:
+    """What the letters of one establishment share (its name heads the letter)."""
     width = pdf.w - 2 * MARGIN
     side = width - QR_SIZE - 6
     return _Layout(
-        header=_wrap(pdf, school.etablissement, 11, "B", 6, width),
+        header=_wrap(pdf, etablissement, 11, "B", 6, width),
         title=_wrap(pdf, staff_texts.letter_title(school), 18, "B", 9, width),
-        intro=_wrap(pdf, staff_texts.letter_intro(school), 11, "", 6, width),
+        intro=_wrap(pdf, staff_texts.letter_intro(school, etablissement), 11, "", 6, width),
         qr_caption=_wrap(pdf, staff_texts.LETTER_QR_CAPTION, 11, "B", 6, side),
         steps_title=_wrap(pdf, staff_texts.LETTER_STEPS_TITLE, 13, "B", 8, width),
         steps=[
@@ -191,13 +194,20 @@ def render_letters(
     printed_on: datetime,
     progress: Callable[[int], None] | None = None,
 ) -> None:
-    """Write the letters to the PDF file ``path``, one page each (``progress(1)`` per page)."""
+    """Write the letters to the PDF file ``path``, one page each (``progress(1)`` per page).
+    Each letter is headed by its account's establishment (the school's name when the account
+    has none)."""
     pdf = _new_pdf(school)
     qr = qr_png(link)
-    layout: _Layout | None = None
+    layouts: dict[str, _Layout] = {}
     for letter in letters:
         pdf.add_page()
-        layout = layout or _layout(pdf, school, link, printed_on)  # needs a page
+        etablissement = letter.account.etablissement or school.etablissement
+        layout = layouts.get(etablissement)
+        if layout is None:  # laid out once per establishment; needs a page
+            layout = layouts[etablissement] = _layout(
+                pdf, school, etablissement, link, printed_on
+            )
         _page(pdf, letter, layout, link, qr)
         if progress:
             progress(1)

@@ -330,6 +330,8 @@ class StaffService:
         if account is None:
             return None
         before = await self.lock_state(account)
+        if not before.locked and before.failures_last_24h == 0:
+            return before  # nothing to lift: nothing written to the history
         await self.throttle.unlock(self._key(account.identifiant_norm))
         details = "was=locked" if before.locked else f"failures={before.failures_last_24h}"
         await self.records.audit("unlock", account.id, actor, self.clock(), details)

@@ -292,10 +292,52 @@ def staff_unlock_done(identifiant: str, was_locked: bool, failures: int) -> str:
     """After an unlock."""
     if was_locked:
         return f"Identifiant « {identifiant} » débloqué ; ses échecs sont oubliés."
+    if failures == 0:
+        return f"L'identifiant « {identifiant} » n'est pas bloqué : rien à faire."
+    if failures == 1:
+        return (
+            f"L'identifiant « {identifiant} » n'était pas bloqué ; son échec des dernières "
+            "24 h est oublié."
+        )
     return (
-        f"L'identifiant « {identifiant} » n'était pas bloqué ; ses {failures} échec(s) "
-        "des dernières 24 h sont oubliés."
+        f"L'identifiant « {identifiant} » n'était pas bloqué ; ses {failures} échecs des "
+        "dernières 24 h sont oubliés."
     )
+
+
+def export_no_folder(folder: str) -> str:
+    """``accounts export`` into a folder that does not exist."""
+    return f"Dossier introuvable : {folder}. Créez-le, ou indiquez un autre chemin."
+
+
+def unknown_profil(value: str, allowed: list[str]) -> str:
+    """``--profil`` with a value that is not a profile."""
+    return f"Profil inconnu : « {value} ». Profils possibles : {', '.join(allowed)}."
+
+
+TOKEN_REFUSED = (
+    "Telegram refuse le jeton du bot (TELEGRAM_BOT_TOKEN) : vérifiez-le auprès de @BotFather "
+    "(/token), puis relancez. Le jeton n'est jamais affiché."
+)
+CLI_USAGE = "usage : "
+CLI_ARGUMENTS = "arguments"
+CLI_OPTIONS = "options"
+CLI_HELP_OPTION = "afficher cette aide et quitter"
+
+
+def cli_error(program: str, message: str) -> str:
+    """A command line that cannot be understood: the error in French, and how to get help."""
+    return f"{program} : {message}\nPour l'aide : python {program} --help"
+
+
+# argparse's own messages (English), said in French.
+CLI_ERRORS = (
+    (r"the following arguments are required: (.*)", "il manque : {0}"),
+    (r"argument (.*?): invalid choice: (.*?) \(choose from (.*)\)", "{0} : choix inconnu {1} (possibles : {2})"),
+    (r"unrecognized arguments: (.*)", "arguments inconnus : {0}"),
+    (r"argument (.*?): expected one argument", "{0} : une valeur est attendue"),
+    (r"argument (.*?): invalid (.*?) value: (.*)", "{0} : valeur invalide {2}"),
+)
 
 
 STAFF_HISTORY_EMPTY = "Aucun événement pour « {identifiant} »."
@@ -367,10 +409,12 @@ def letter_greeting(prenom: str, nom: str) -> str:
     return f"Bonjour {name}," if name else "Bonjour,"
 
 
-def letter_intro(school: SchoolConfig) -> str:
-    """Why the user gets this letter."""
+def letter_intro(school: SchoolConfig, etablissement: str | None = None) -> str:
+    """Why the user gets this letter (``etablissement``: the account's, by default the
+    school's)."""
     return (
-        f"Voici vos codes pour activer votre compte {school.ent_nom} de {school.etablissement}. "
+        f"Voici vos codes pour activer votre compte {school.ent_nom} de "
+        f"{etablissement or school.etablissement}. "
         "Un assistant Telegram vous guide pas à pas, depuis votre téléphone. Cela prend "
         "environ 5 minutes."
     )
