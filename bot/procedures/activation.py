@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import ClassVar
 
 from bot import texts
-from bot.directory.port import Directory
+from bot.directory.port import Directory, DirectoryRule, PasswordRejected
 from bot.outbox import senders as outbox_templates
 from bot.outbox.mail import Mailer, validate_email_address
 from bot.outbox.seeds import code_from_seed, new_seed, token_from_seed
@@ -102,6 +102,8 @@ class Outcome(StrEnum):
     TAKEN = "taken"
     CHANGED = "changed"
     SAME = "same"
+    # The directory's own password policy refused the new password (``Result.directory_rule``).
+    DIRECTORY_REFUSED = "directory_refused"
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ class Result:
     rules: tuple[PasswordRule, ...] = ()
     account: Account | None = None
     email: str | None = None
+    directory_rule: DirectoryRule | None = None
 
 
 @dataclass(frozen=True)
@@ -714,7 +717,13 @@ class ActivationService:
         if record.email is None and record.secret_answer2_hash is None:
             await self._go(session, Step.RECOVERY)
             return Result(Outcome.INVALID)
-        won = await self.directory.activate(session.account_id, password, record)
+        try:
+            won = await self.directory.activate(session.account_id, password, record)
+        except PasswordRejected as refusal:
+            # The directory's own policy (LDAP): the user chooses another password.
+            session.new_password_hash = None
+            await self._go(session, Step.PASSWORD)
+            return Result(Outcome.DIRECTORY_REFUSED, directory_rule=refusal.rule)
         account = await self.directory.get(session.account_id)
         await self.sessions.delete(session.telegram_user_id)
         if not won:

@@ -16,6 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
 
+from bot.directory.port import PasswordRejected
 from bot.outbox import senders as outbox_templates
 from bot.outbox.seeds import new_seed
 from bot.procedures.activation import ActivationService, Outcome, Result
@@ -261,9 +262,15 @@ class RecoveryService(ActivationService):
             await self.sessions.delete(session.telegram_user_id)
             return Result(Outcome.INVALID)
         now = self.clock()
-        changed = await self.directory.set_password(
-            account.id, password, f"telegram:{session.telegram_user_id}", now
-        )
+        try:
+            changed = await self.directory.set_password(
+                account.id, password, f"telegram:{session.telegram_user_id}", now
+            )
+        except PasswordRejected as refusal:
+            # The directory's own policy (LDAP): the user chooses another password.
+            session.new_password_hash = None
+            await self._go(session, RecoveryStep.PASSWORD)
+            return Result(Outcome.DIRECTORY_REFUSED, directory_rule=refusal.rule)
         # The « mot de passe changé » notice is written with the end of the procedure.
         notices = []
         if changed and account.email and account.email_verified:

@@ -1,0 +1,27 @@
+"""French texts of the LDAP directory (issue 10): unavailability, the directory's password policy."""
+
+from __future__ import annotations
+
+from bot.directory.port import DirectoryRule
+
+DIRECTORY_UNAVAILABLE = (
+    "⏳ Le service est momentanément indisponible. Réessayez dans quelques minutes : "
+    "vous reprendrez exactement là où vous en étiez, rien n'est perdu."
+)
+
+_DIRECTORY_RULE_TEXTS = {
+    DirectoryRule.TOO_SHORT: "il est trop court pour les règles de l'ENT : choisissez-en un plus long",
+    DirectoryRule.QUALITY: "il est trop simple pour les règles de l'ENT",
+    DirectoryRule.IN_HISTORY: "vous l'avez déjà utilisé : l'ENT demande un mot de passe nouveau",
+    DirectoryRule.TOO_YOUNG: "il a été changé il y a trop peu de temps : réessayez plus tard",
+    DirectoryRule.OTHER: "il ne respecte pas les règles de l'ENT",
+}
+
+
+def directory_password_refused(rule: DirectoryRule) -> str:
+    """The directory refused the new password: say which rule when it said so, ask another."""
+    return (
+        "❌ L'ENT refuse ce mot de passe : "
+        + _DIRECTORY_RULE_TEXTS.get(rule, _DIRECTORY_RULE_TEXTS[DirectoryRule.OTHER])
+        + ".\n\nTapez un autre mot de passe."
+    )
