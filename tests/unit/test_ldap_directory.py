@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.directory.port import DirectoryRule, DirectoryUnavailable, PasswordRejected
+from bot.outbox.senders import DeliveryError
 from bot.procedures.throttle import ThrottlePolicy, guarded_check
 from storage.accounts import AccountStatus, ActivationRecord
 from storage.db import Database
+from storage.outbox import OutboxKind, OutboxRepository
 from storage.throttle import ThrottleRepository
 
 from ldap_server import (
@@ -26,7 +28,7 @@ from ldap_server import (
 
 pytest.importorskip("ldap", reason="python-ldap is not installed (pip install -e '.[ldap]')")
 
-from bot.directory.ldap import LdapDirectory, user_filter
+from bot.directory.ldap import DirectoryWriter, LdapDirectory, user_filter
 from bot.directory.ldap_config import LdapConfig
 
 NEW = "Velo-Rouge-Soleil-42"
@@ -153,5 +155,32 @@ async def test_unreachable_directory_counts_no_attempt(
             lambda: directory.check_provisional(account.id, "Rm2-Hv8n-Zcw"),
         )
         assert attempt.accepted
+    finally:
+        directory.close()
+
+
+async def test_owed_writes_wait_in_the_outbox_until_the_directory_answers(
+    ldap_server: LdapServer, database: Database
+) -> None:
+    directory = LdapDirectory(config(ldap_server), database)  # no outbox: nothing is kicked
+    try:
+        account = await directory.find("lea.martin")
+        assert account is not None
+        assert await directory.activate(account.id, NEW, record())
+        [item] = await OutboxRepository(database).pending()
+        assert item.kind == OutboxKind.DIRECTORY_WRITE and item.account_id == account.id
+        assert item.params["changes"] == {STATUS_ATTR: STATUS_ACTIVE, "mail": "lea@example.org"}
+        # The directory still says « to activate »: the local row stays active meanwhile.
+        again = await directory.find("lea.martin")
+        assert again is not None and again.status == AccountStatus.ACTIVE
+        writer = DirectoryWriter(directory)
+        ldap_server.stop_for_now()
+        with pytest.raises(DeliveryError) as failed:
+            await writer.send(item)
+        assert not failed.value.permanent
+        ldap_server.resume()
+        await writer.send(item)
+        entry = ldap_server.entry(user_dn("lea.martin"))
+        assert entry[STATUS_ATTR] == [STATUS_ACTIVE] and entry["mail"] == ["lea@example.org"]
     finally:
         directory.close()
