@@ -25,3 +25,14 @@ def directory_password_refused(rule: DirectoryRule) -> str:
         + _DIRECTORY_RULE_TEXTS.get(rule, _DIRECTORY_RULE_TEXTS[DirectoryRule.OTHER])
         + ".\n\nTapez un autre mot de passe."
     )
+
+# --- staff command line in LDAP mode -------------------------------------------------------------
+
+IMPORT_REFUSED = (
+    "L'import est refusé : le bot utilise l'annuaire LDAP (DIRECTORY=ldap), qui est la source "
+    "des comptes. Créez ou modifiez les comptes dans l'annuaire."
+)
+PROVISIONAL_WRITE_REFUSED = (
+    "Commande pas encore disponible avec l'annuaire LDAP (DIRECTORY=ldap) : donnez le mot de "
+    "passe provisoire et l'état « à activer » dans l'annuaire lui-même."
+)

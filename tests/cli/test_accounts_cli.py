@@ -473,3 +473,19 @@ def test_letters_one_page_per_account_to_activate_with_a_working_password(
         ["accounts", "letters", str(target), "--yes", "--etablissement", "ailleurs"], capsys
     )
     assert code == 0 and "Aucun compte" in out
+
+
+@pytest.mark.parametrize(
+    "command", [["import", "x.csv"], ["reset", "lea.martin"], ["letters", "out.pdf"]]
+)
+def test_ldap_mode_refuses_writing_provisional_passwords(
+    env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+) -> None:
+    monkeypatch.setenv("DIRECTORY", "ldap")
+    assert main(["accounts", *command]) == 2
+    error = capsys.readouterr().err
+    assert "annuaire LDAP" in error
+    assert not (env / "data" / "bot.sqlite3").exists()
