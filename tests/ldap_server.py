@@ -53,10 +53,21 @@ objectClass: olcModuleList
 cn: module
 olcModuleLoad: back_%(database)s
 olcModuleLoad: ppolicy
+%(extra_modules)s
 """
 
 # Added once the schemas are in (an ACL names DNs, which the schema must parse).
-DATABASE = r"""dn: olcDatabase={1}%(database)s,cn=config
+DATABASE = r"""dn: olcDatabase={-1}frontend,cn=config
+objectClass: olcDatabaseConfig
+objectClass: olcFrontendConfig
+olcDatabase: {-1}frontend
+olcPasswordHash: %(password_hash)s
+
+dn: olcDatabase={0}config,cn=config
+objectClass: olcDatabaseConfig
+olcDatabase: {0}config
+
+dn: olcDatabase={1}%(database)s,cn=config
 objectClass: olcDatabaseConfig
 objectClass: olcMdbConfig
 olcDatabase: {1}%(database)s
@@ -91,8 +102,9 @@ def _make_server_class() -> Any:
         slapd_loglevel = "0"
         openldap_schema_files = ("core.ldif", "cosine.ldif", "inetorgperson.ldif")
 
-        def __init__(self, folder: Path) -> None:
+        def __init__(self, folder: Path, password_hash: str) -> None:
             self.TMPDIR = str(folder)
+            self.password_hash = password_hash
             super().__init__()
 
         def _write_config(self) -> None:
@@ -102,7 +114,10 @@ def _make_server_class() -> Any:
             self.slapadd(DATABASE % self._values(), ["-n0"])
 
         def _values(self) -> dict[str, Any]:
+            argon2 = self.password_hash == "{ARGON2}"
             return {
+                "password_hash": self.password_hash,
+                "extra_modules": "olcModuleLoad: argon2\n" if argon2 else "",
                 "serverid": hex(self.server_id),
                 "database": self.database,
                 "directory": self._db_directory,
@@ -174,9 +189,9 @@ def user_ldif(
 class LdapServer:
     """A running slapd (start, stop, restart with the same data) and a few checks."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, password_hash: str = "{SSHA}") -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        self.server = _make_server_class()(folder)
+        self.server = _make_server_class()(folder, password_hash)
 
     def start(self, users: list[tuple[str, ...]] = LDAP_USERS) -> None:
         """Start slapd and add the tree (as the root through ldapi; ppolicy hashes the
