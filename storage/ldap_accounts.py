@@ -107,6 +107,31 @@ class LdapAccountStore:
                 )
             return account_id
 
+    async def claim(
+        self, account_id: int, telegram_user_id: int, now: datetime, stale_before: datetime
+    ) -> bool:
+        """Reserve the account's activation for this Telegram user before its password is
+        written to the directory: False if it is not to activate, or another user holds a
+        claim newer than ``stale_before`` (a claim left by a crash goes stale)."""
+        async with self.db.transaction() as connection:
+            cursor = await connection.execute(
+                "UPDATE accounts SET directory_claim_by = ?, directory_claim_at = ? "
+                "WHERE id = ? AND status = 'a_activer' AND (directory_claim_by IS NULL "
+                "OR directory_claim_by = ? OR directory_claim_at < ?)",
+                (telegram_user_id, to_db_time(now), account_id, telegram_user_id,
+                 to_db_time(stale_before)),
+            )
+            return cursor.rowcount == 1
+
+    async def release(self, account_id: int, telegram_user_id: int) -> None:
+        """Give up this user's claim (the directory refused the password or was unreachable)."""
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                "UPDATE accounts SET directory_claim_by = NULL, directory_claim_at = NULL "
+                "WHERE id = ? AND directory_claim_by = ?",
+                (account_id, telegram_user_id),
+            )
+
     async def ref(self, account_id: int) -> DirectoryRef | None:
         """The DN and status of the account, if there is one."""
         row = await self.db.fetch_one(

@@ -55,6 +55,10 @@ DIRECTORY_WRITE = "directory_write"
 # A directory write owed after activation is retried for this long (then staff see it given up).
 DIRECTORY_WRITE_KEPT_FOR = timedelta(days=365)
 
+# How long one chat's activation holds the account while its password is written (a claim left
+# by a crash is then taken over).
+ACTIVATION_CLAIM_FOR = timedelta(minutes=2)
+
 # Errors that mean « not reachable now », not « no ».
 _UNAVAILABLE: tuple[type[Exception], ...] = (
     ldap.SERVER_DOWN,
@@ -331,12 +335,21 @@ class LdapDirectory:
                 self.outbox.kick(item)
 
     async def activate(self, account_id: int, password: str, record: ActivationRecord) -> bool:
-        """Password Modify, then the local activation with the directory writes it owes (status,
-        address) in one transaction; the writes leave through the outbox."""
+        """Claim the account locally (exactly one chat writes its password), Password Modify,
+        then the local activation with the directory writes it owes (status, address) in one
+        transaction; the writes leave through the outbox."""
         ref = await self.mirror.ref(account_id)
         if ref is None or ref.dn is None or ref.status != AccountStatus.TO_ACTIVATE:
             return False
-        await self._call(self.connector.set_password, ref.dn, password)
+        now = datetime.now(UTC)
+        user = record.telegram_user_id
+        if not await self.mirror.claim(account_id, user, now, now - ACTIVATION_CLAIM_FOR):
+            return False  # another chat is writing its password right now
+        try:
+            await self._call(self.connector.set_password, ref.dn, password)
+        except BaseException:
+            await self.mirror.release(account_id, user)
+            raise
         changes: dict[str, str] = {}
         if self.config.attr_status and self.config.status_active:
             changes[self.config.attr_status] = self.config.status_active

@@ -2,6 +2,10 @@
 -- (its id is the account id everywhere in the bot) that remembers the entry's DN; its password
 -- columns stay empty in LDAP mode.
 ALTER TABLE accounts ADD COLUMN directory_dn TEXT;
+-- Which Telegram user is setting the password in the directory right now (and since when): two
+-- chats that both proved the provisional password cannot both write it; exactly one wins.
+ALTER TABLE accounts ADD COLUMN directory_claim_by INTEGER;
+ALTER TABLE accounts ADD COLUMN directory_claim_at TEXT;
 CREATE UNIQUE INDEX accounts_directory_dn ON accounts (directory_dn) WHERE directory_dn IS NOT NULL;
 
 -- The outbox also carries the directory writes still owed after a password was set (status and

@@ -3,6 +3,7 @@ Password Modify, the server's policy, escaping, unavailability, the throttle lef
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -51,7 +52,7 @@ def config(server: LdapServer, **overrides: object) -> LdapConfig:
     return LdapConfig(**values)  # type: ignore[arg-type]
 
 
-def record() -> ActivationRecord:
+def record(telegram_user_id: int = 42) -> ActivationRecord:
     now = datetime.now(UTC)
     return ActivationRecord(
         email="lea@example.org",
@@ -60,7 +61,7 @@ def record() -> ActivationRecord:
         secret_answer1_hash=None,
         secret_question2=None,
         secret_answer2_hash=None,
-        telegram_user_id=42,
+        telegram_user_id=telegram_user_id,
         cgu_version="v1",
         cgu_accepted_at=now,
         activated_at=now,
@@ -182,5 +183,32 @@ async def test_owed_writes_wait_in_the_outbox_until_the_directory_answers(
         await writer.send(item)
         entry = ldap_server.entry(user_dn("lea.martin"))
         assert entry[STATUS_ATTR] == [STATUS_ACTIVE] and entry["mail"] == ["lea@example.org"]
+    finally:
+        directory.close()
+
+
+async def test_two_chats_activating_at_once_exactly_one_writes(
+    ldap_server: LdapServer, database: Database
+) -> None:
+    directory = LdapDirectory(config(ldap_server), database)
+    try:
+        account = await directory.find("nora.petit")
+        assert account is not None
+        first, second = "Premier-Choix-Long-1", "Second-Choix-Long-2"
+        won = await asyncio.gather(
+            directory.activate(account.id, first, record(1)),
+            directory.activate(account.id, second, record(2)),
+        )
+        assert sorted(won) == [False, True]
+        winner = first if won[0] else second
+        loser = second if won[0] else first
+        dn = user_dn("nora.petit")
+        assert ldap_server.can_bind(dn, winner) and not ldap_server.can_bind(dn, loser)
+        # A refusal releases the claim: the same user (or another) may try again.
+        other = await directory.find("paul.durand")
+        assert other is not None
+        with pytest.raises(PasswordRejected):
+            await directory.activate(other.id, "Lune-Vert7", record(3))
+        assert await directory.activate(other.id, first, record(4))
     finally:
         directory.close()
