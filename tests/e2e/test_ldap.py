@@ -3,6 +3,8 @@ local Bot API server, a real SMTP server, a real SQLite file and Debian's slapd 
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +16,7 @@ from bot.cli import quiet_noisy_loggers
 from bot.sandbox.bot_api_server import LocalBotApi
 from bot.sandbox.mailbox import Mailbox
 from bot.texts import ldap as ldap_texts
+from storage.outbox import OutboxKind
 
 from chat import Chat
 from conftest import BotHarness, _ListHandler, harness_settings, last_code
@@ -77,8 +80,13 @@ async def ldap_harness(
 async def assert_written(
     harness: BotHarness, server: LdapServer, dn: str, name: str, value: str
 ) -> None:
-    """The outbox wrote ``name: value`` to ``dn`` (once its attempts in flight are done)."""
-    await harness.services.outbox.drain()
+    """The outbox wrote ``name: value`` to ``dn`` (once no directory write is pending)."""
+    async with asyncio.timeout(20):
+        for _ in itertools.count():
+            pending = await harness.services.outbox.repository.pending()
+            if not any(item.kind == OutboxKind.DIRECTORY_WRITE for item in pending):
+                break
+            await asyncio.sleep(0.02)
     assert server.entry(dn).get(name) == [value]
 
 
@@ -222,3 +230,59 @@ async def test_injection_attempts_are_refused_like_unknown_identifiers(
     await accented.walk_to_provisional("élodie")
     await accented.say_secret(PROVISIONAL["élodie"])
     assert "Conditions" in "".join(m.text for m in await accented.replies())
+
+
+async def test_my_account_checks_the_directory_password_and_writes_the_new_address(
+    ldap_harness: tuple[BotHarness, LdapServer],
+) -> None:
+    harness, server = ldap_harness
+    chat = Chat(harness, 3061)
+    await activate_by_email(chat, "lea.martin", "lea@example.org")
+    dn = user_dn("lea.martin")
+    await assert_written(harness, server, dn, "mail", "lea@example.org")
+    harness.clock.advance(seconds=61)
+    await chat.say("/moncompte")
+    await chat.press("Changer d'adresse e-mail")
+    assert "pas le bon mot de passe" in (await chat.say_secret(PROVISIONAL["lea.martin"])).text
+    assert "nouvelle adresse" in (await chat.say_secret(GOOD_PASSWORD)).text
+    await chat.say("lea.new@example.org")
+    count = len(harness.mailbox.mails)
+    await chat.press("Oui, envoyer")
+    await harness.mailbox.wait_for(count + 1)
+    done = await chat.say_secret(last_code(harness.mailbox))
+    assert "Adresse e-mail changée" in done.text
+    await assert_written(harness, server, dn, "mail", "lea.new@example.org")
+
+
+async def test_owed_directory_writes_survive_a_restart(
+    ldap_harness: tuple[BotHarness, LdapServer],
+) -> None:
+    """Password set, then the bot died before the status and address writes: they are in the
+    outbox, and the restarted bot writes them."""
+    from datetime import UTC, datetime
+
+    from bot.directory.ldap import LdapDirectory
+    from storage.accounts import ActivationRecord
+    from storage.db import Database
+
+    harness, server = ldap_harness
+    await harness.stop()
+    database = await Database.open(harness.settings.database_path)
+    directory = LdapDirectory(harness.settings.ldap, database)  # no outbox: nothing leaves
+    now = datetime.now(UTC)
+    try:
+        account = await directory.find("paul.durand")
+        assert account is not None
+        record = ActivationRecord(
+            "paul@example.org", now, None, None, None, None, 3071, "v1", now, now
+        )
+        assert await directory.activate(account.id, GOOD_PASSWORD, record)
+    finally:
+        directory.close()
+        await database.close()
+    dn = user_dn("paul.durand")
+    assert server.entry(dn)[STATUS_ATTR] == [STATUS_TO_ACTIVATE]
+    await harness.start()
+    await harness.settle()
+    await assert_written(harness, server, dn, STATUS_ATTR, STATUS_ACTIVE)
+    await assert_written(harness, server, dn, "mail", "paul@example.org")
