@@ -8,8 +8,11 @@ status; its password columns stay empty (the directory keeps the passwords).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+
+import aiosqlite
 
 from storage.accounts import AccountStatus
 from storage.db import Database, to_db_time
@@ -49,63 +52,17 @@ class LdapAccountStore:
 
         The directory's status replaces the local one, except that an account activated here
         stays active while its status write is still owed (pending in the outbox)."""
-        stamp = to_db_time(now)
         async with self.db.transaction() as connection:
-            async with connection.execute(
-                "SELECT id, identifiant, identifiant_norm, profil, prenom, nom, etablissement, "
-                "status, directory_dn FROM accounts WHERE directory_dn = ? "
-                "OR identifiant_norm = ? ORDER BY directory_dn = ? DESC LIMIT 1",
-                (entry.dn, entry.identifiant_norm, entry.dn),
-            ) as cursor:
-                row = await cursor.fetchone()
-            if row is None:
-                cursor = await connection.execute(
-                    """INSERT INTO accounts (identifiant, identifiant_norm, profil, prenom, nom,
-                           etablissement, status, directory_dn, imported_at, updated_at)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    (
-                        entry.identifiant,
-                        entry.identifiant_norm,
-                        entry.profil,
-                        entry.prenom,
-                        entry.nom,
-                        entry.etablissement,
-                        (entry.status or AccountStatus.TO_ACTIVATE).value,
-                        entry.dn,
-                        stamp,
-                        stamp,
-                    ),
-                )
-                assert cursor.lastrowid is not None
-                return cursor.lastrowid
-            account_id: int = row["id"]
-            status = entry.status.value if entry.status else row["status"]
-            if status == AccountStatus.TO_ACTIVATE and row["status"] == AccountStatus.ACTIVE:
-                async with connection.execute(
-                    "SELECT 1 FROM outbox WHERE kind = 'directory_write' AND account_id = ? "
-                    "AND status = 'pending' LIMIT 1",
-                    (account_id,),
-                ) as cursor:
-                    if await cursor.fetchone() is not None:
-                        status = AccountStatus.ACTIVE.value
-            new = (
-                entry.identifiant,
-                entry.identifiant_norm,
-                entry.profil,
-                entry.prenom,
-                entry.nom,
-                entry.etablissement,
-                status,
-                entry.dn,
-            )
-            if tuple(row)[1:] != new:
-                await connection.execute(
-                    """UPDATE accounts SET identifiant = ?, identifiant_norm = ?, profil = ?,
-                           prenom = ?, nom = ?, etablissement = ?, status = ?, directory_dn = ?,
-                           updated_at = ? WHERE id = ?""",
-                    (*new, stamp, account_id),
-                )
-            return account_id
+            return await _upsert(connection, entry, to_db_time(now))
+
+    async def upsert_many(self, entries: Sequence[DirectoryEntry], now: datetime) -> int:
+        """:meth:`upsert` every entry (a whole directory: one transaction per thousand)."""
+        stamp = to_db_time(now)
+        for start in range(0, len(entries), 1000):
+            async with self.db.transaction() as connection:
+                for entry in entries[start : start + 1000]:
+                    await _upsert(connection, entry, stamp)
+        return len(entries)
 
     async def claim(
         self, account_id: int, telegram_user_id: int, now: datetime, stale_before: datetime
@@ -138,3 +95,62 @@ class LdapAccountStore:
             "SELECT directory_dn, status FROM accounts WHERE id = ?", (account_id,)
         )
         return DirectoryRef(row["directory_dn"], AccountStatus(row["status"])) if row else None
+
+
+async def _upsert(connection: aiosqlite.Connection, entry: DirectoryEntry, stamp: str) -> int:
+    async with connection.execute(
+        "SELECT id, identifiant, identifiant_norm, profil, prenom, nom, etablissement, "
+        "status, directory_dn FROM accounts WHERE directory_dn = ? "
+        "OR identifiant_norm = ? ORDER BY directory_dn = ? DESC LIMIT 1",
+        (entry.dn, entry.identifiant_norm, entry.dn),
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        cursor = await connection.execute(
+            """INSERT INTO accounts (identifiant, identifiant_norm, profil, prenom, nom,
+                   etablissement, status, directory_dn, imported_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                entry.identifiant,
+                entry.identifiant_norm,
+                entry.profil,
+                entry.prenom,
+                entry.nom,
+                entry.etablissement,
+                (entry.status or AccountStatus.TO_ACTIVATE).value,
+                entry.dn,
+                stamp,
+                stamp,
+            ),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+    account_id: int = row["id"]
+    status = entry.status.value if entry.status else row["status"]
+    if status == AccountStatus.TO_ACTIVATE and row["status"] == AccountStatus.ACTIVE:
+        async with connection.execute(
+            "SELECT 1 FROM outbox WHERE kind = 'directory_write' AND account_id = ? "
+            "AND status = 'pending' LIMIT 1",
+            (account_id,),
+        ) as cursor:
+            if await cursor.fetchone() is not None:
+                status = AccountStatus.ACTIVE.value
+    new = (
+        entry.identifiant,
+        entry.identifiant_norm,
+        entry.profil,
+        entry.prenom,
+        entry.nom,
+        entry.etablissement,
+        status,
+        entry.dn,
+    )
+    if tuple(row)[1:] != new:
+        await connection.execute(
+            """UPDATE accounts SET identifiant = ?, identifiant_norm = ?, profil = ?,
+                   prenom = ?, nom = ?, etablissement = ?, status = ?, directory_dn = ?,
+                   updated_at = ? WHERE id = ?""",
+            (*new, stamp, account_id),
+        )
+    return account_id
+

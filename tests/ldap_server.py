@@ -75,6 +75,7 @@ olcSuffix: %(suffix)s
 olcRootDN: %(rootdn)s
 olcRootPW: %(rootpw)s
 olcDbDirectory: %(directory)s
+olcLimits: {0}dn.exact="%(service)s" size.prtotal=unlimited
 olcAccess: {0}to attrs=userPassword by dn.exact="%(service)s" write by anonymous auth by * none
 olcAccess: {1}to attrs=mail,employeeType by dn.exact="%(service)s" write by self read by * none
 olcAccess: {2}to dn.subtree="%(people)s" by dn.exact="%(service)s" read by self read by * none

@@ -15,7 +15,8 @@ def open_directory(
     settings: Settings, database: Database, hasher: SecretHasher, outbox: Any
 ) -> Directory:
     """``DIRECTORY=sqlite`` or ``ldap`` (python-ldap is imported only then: ``.[ldap]``). An
-    LDAP directory's owed writes leave through ``outbox``."""
+    LDAP directory's owed writes leave through ``outbox`` (None: the staff tools, which owe
+    none)."""
     if settings.directory != "ldap":
         return SqliteDirectory(database, hasher)
     try:
@@ -25,6 +26,7 @@ def open_directory(
             "DIRECTORY=ldap needs python-ldap: pip install -e '.[ldap]'"
         ) from error
     directory = LdapDirectory(settings.ldap, database)
-    directory.outbox = outbox
-    outbox.directory = DirectoryWriter(directory)
+    if outbox is not None:
+        directory.outbox = outbox
+        outbox.directory = DirectoryWriter(directory)
     return directory

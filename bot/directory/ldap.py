@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import ldap
-from ldap.controls import DecodeControlTuples
+from ldap.controls import DecodeControlTuples, SimplePagedResultsControl
 from ldap.controls.ppolicy import PasswordPolicyControl
 from ldap.filter import escape_filter_chars
 
@@ -161,6 +161,48 @@ class LdapConnector:
 
         return self._run(work)
 
+    def all_users(self, page_size: int = 500) -> list[tuple[str, dict[str, list[bytes]]]]:
+        """Every entry the filter finds with any identifier, by pages (RFC 2696), so that a
+        directory of 100,000 entries is read without reaching the server's size limit per
+        search (the service account needs ``size.prtotal=unlimited``, see the README)."""
+        every = self.config.user_filter.replace("{identifiant}", "*")
+
+        def work() -> list[tuple[str, dict[str, list[bytes]]]]:
+            connection = self._service()
+            try:
+                paging = SimplePagedResultsControl(True, size=page_size, cookie="")
+                found: list[tuple[str, dict[str, list[bytes]]]] = []
+                while True:
+                    message = connection.search_ext(
+                        self.config.user_base,
+                        ldap.SCOPE_SUBTREE,
+                        every,
+                        attrlist=self.config.read_attributes(),
+                        serverctrls=[paging],
+                    )
+                    try:
+                        _, data, _, controls = connection.result3(
+                            message, timeout=self.config.timeout_seconds
+                        )
+                    except ldap.SIZELIMIT_EXCEEDED:
+                        raise RuntimeError(
+                            "the directory's size limit stops the paged search: give the "
+                            "service account size.prtotal=unlimited (README, « Annuaire LDAP »)"
+                        ) from None
+                    found.extend((dn, attributes) for dn, attributes in data if dn)
+                    cookies = [
+                        control.cookie
+                        for control in controls
+                        if control.controlType == SimplePagedResultsControl.controlType
+                    ]
+                    if not cookies or not cookies[0]:
+                        return found
+                    paging.cookie = cookies[0]
+            finally:
+                connection.unbind_s()
+
+        return self._run(work)
+
     def bind(self, dn: str, password: str) -> bool:
         """Whether a simple bind as ``dn`` with ``password`` succeeds. An empty password would
         be an unauthenticated bind (RFC 4513), which succeeds: it is replaced by a random one."""
@@ -285,18 +327,30 @@ class LdapDirectory:
         """Active accounts linked to this Telegram user."""
         return await self.store.linked_to(telegram_user_id)
 
+    async def refresh_all(self) -> int:
+        """Read every entry (paged search) and refresh the local rows; how many entries."""
+        found = await self._call(self.connector.all_users)
+        entries = [self.entry_of(dn, attributes, "") for dn, attributes in found]
+        return await self.mirror.upsert_many(
+            [entry for entry in entries if entry.identifiant], datetime.now(UTC)
+        )
+
     async def staff_find(self, identifiant_norm: str) -> StaffAccount | None:
-        """The account as staff see it (the local rows of entries met so far)."""
+        """The entry of this identifier as staff see it (its local row, refreshed first)."""
+        if await self.find(identifiant_norm) is None:
+            return None
         return await self.staff.find(identifiant_norm)
 
     async def staff_accounts(self) -> list[StaffAccount]:
-        """The local rows of entries met so far."""
+        """Every entry of the directory (read by pages), with what the bot knows of it."""
+        await self.refresh_all()
         return await self.staff.all_accounts()
 
     async def staff_to_activate(
         self, profil: str | None = None, etablissement: str | None = None
     ) -> list[StaffAccount]:
-        """Local rows of entries met so far still to activate."""
+        """Entries still to activate (the directory read by pages first)."""
+        await self.refresh_all()
         return await self.staff.to_activate(profil, etablissement)
 
     # --- checking secrets ----------------------------------------------------------------

@@ -36,3 +36,7 @@ PROVISIONAL_WRITE_REFUSED = (
     "Commande pas encore disponible avec l'annuaire LDAP (DIRECTORY=ldap) : donnez le mot de "
     "passe provisoire et l'état « à activer » dans l'annuaire lui-même."
 )
+STAFF_DIRECTORY_UNAVAILABLE = (
+    "L'annuaire LDAP ne répond pas (LDAP_URL) : rien n'a été lu ni modifié. Réessayez dans "
+    "quelques minutes."
+)
