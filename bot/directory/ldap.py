@@ -425,6 +425,19 @@ class LdapDirectory:
         await self._call(self.connector.set_password, ref.dn, password)
         return await self.store.set_password(account_id, None, actor, now)
 
+    async def set_provisional(self, account_id: int, password: str) -> bool:
+        """Staff reset: a new provisional password by Password Modify (under the server's
+        policy: :class:`PasswordRejected`), and the status attribute back to « to activate »
+        (if there is one). False if the account has no entry."""
+        ref = await self.mirror.ref(account_id)
+        if ref is None or ref.dn is None:
+            return False
+        await self._call(self.connector.set_password, ref.dn, password)
+        if self.config.attr_status and self.config.status_to_activate:
+            changes = {self.config.attr_status: self.config.status_to_activate}
+            await self._call(self.connector.replace, ref.dn, changes)
+        return True
+
     async def replace_email(
         self, account_id: int, telegram_user_id: int, email: str, now: datetime, details: str
     ) -> bool:

@@ -17,6 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from bot import texts
+from bot.directory.port import PasswordRejected
 from bot.settings import Settings
 from bot.staff.service import (
     EXPORT_COLUMNS,
@@ -147,6 +148,11 @@ async def _staff_command(settings: Settings, args: argparse.Namespace) -> int:
                 result = await staff.reset(args.identifiant, actor(), args.password)
             except PasswordRefused:
                 _err(texts.STAFF_PASSWORD_REFUSED)
+                return EXIT_USAGE
+            except PasswordRejected as refusal:  # the LDAP directory's own policy
+                from bot.texts import ldap as ldap_texts
+
+                _err(ldap_texts.staff_provisional_refused(refusal.rule))
                 return EXIT_USAGE
             if result is None:
                 _err(texts.staff_unknown_account(args.identifiant))

@@ -33,9 +33,19 @@ IMPORT_REFUSED = (
     "des comptes. Créez ou modifiez les comptes dans l'annuaire."
 )
 PROVISIONAL_WRITE_REFUSED = (
-    "Commande pas encore disponible avec l'annuaire LDAP (DIRECTORY=ldap) : donnez le mot de "
-    "passe provisoire et l'état « à activer » dans l'annuaire lui-même."
+    "Les courriers ne sont pas encore disponibles avec l'annuaire LDAP (DIRECTORY=ldap) : "
+    "utilisez « accounts reset IDENTIFIANT » compte par compte, ou donnez le mot de passe "
+    "provisoire et l'état « à activer » dans l'annuaire lui-même."
 )
+
+
+def staff_provisional_refused(rule: DirectoryRule) -> str:
+    """The directory's policy refused the provisional password staff gave or drew."""
+    return (
+        "L'annuaire LDAP refuse ce mot de passe provisoire ("
+        + _DIRECTORY_RULE_TEXTS.get(rule, _DIRECTORY_RULE_TEXTS[DirectoryRule.OTHER])
+        + ") : rien n'a changé. Donnez-en un autre avec --mot-de-passe."
+    )
 STAFF_DIRECTORY_UNAVAILABLE = (
     "L'annuaire LDAP ne répond pas (LDAP_URL) : rien n'a été lu ni modifié. Réessayez dans "
     "quelques minutes."

@@ -476,7 +476,7 @@ def test_letters_one_page_per_account_to_activate_with_a_working_password(
 
 
 @pytest.mark.parametrize(
-    "command", [["import", "x.csv"], ["reset", "lea.martin"], ["letters", "out.pdf"]]
+    "command", [["import", "x.csv"], ["letters", "out.pdf"]]
 )
 def test_ldap_mode_refuses_writing_provisional_passwords(
     env: Path,

@@ -22,6 +22,7 @@ from ldap_server import (
     STATUS_ATTR,
     STATUS_TO_ACTIVATE,
     LdapServer,
+    user_dn,
     user_ldif,
 )
 from support import DATA
@@ -88,3 +89,44 @@ def test_show_stats_and_export_read_the_directory(
     assert main(["accounts", "show", "lea.martin"]) == 2
     assert "annuaire LDAP ne répond pas" in capsys.readouterr().err
     ldap_server.resume()
+
+
+def test_reset_writes_a_new_provisional_password_to_the_directory(
+    ldap_env: Path, capsys: pytest.CaptureFixture[str], ldap_server: LdapServer
+) -> None:
+    from datetime import UTC, datetime
+
+    from bot.directory.ldap import LdapDirectory
+    from bot.settings import load_settings
+    from storage.accounts import AccountStatus, ActivationRecord
+
+    dn = user_dn("lea.martin")
+    settings = load_settings()
+
+    async def activate(password: str, provisional: str) -> tuple[bool, bool]:
+        database = await Database.open(settings.database_path)
+        directory = LdapDirectory(settings.ldap, database)
+        try:
+            account = await directory.find("lea.martin")
+            assert account is not None and account.status == AccountStatus.TO_ACTIVATE
+            checked = await directory.check_provisional(account.id, provisional)
+            now = datetime.now(UTC)
+            record = ActivationRecord(None, None, "q1", "h1", "q2", "h2", 7, "v1", now, now)
+            return checked, await directory.activate(account.id, password, record)
+        finally:
+            directory.close()
+            await database.close()
+
+    assert asyncio.run(activate("Velo-Rouge-Soleil-42", "Xq7-Tb4k-Wpz")) == (True, True)
+    assert main(["accounts", "reset", "lea.martin", "--mot-de-passe", "Court-123"]) == 2
+    assert "refuse ce mot de passe provisoire" in capsys.readouterr().err
+    assert main(["accounts", "reset", "lea.martin"]) == 0
+    out = capsys.readouterr().out
+    provisional = next(
+        word for word in out.split() if len(word) >= 12 and ldap_server.can_bind(dn, word)
+    )
+    assert not ldap_server.can_bind(dn, "Velo-Rouge-Soleil-42")
+    assert ldap_server.entry(dn)[STATUS_ATTR] == [STATUS_TO_ACTIVATE]
+    # and the user activates again with the new provisional password
+    assert asyncio.run(activate("Nouveau-Velo-Bleu-7", provisional)) == (True, True)
+    assert ldap_server.can_bind(dn, "Nouveau-Velo-Bleu-7")
