@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,6 +45,7 @@ from ldap_server import (  # type: ignore[import-not-found]  # noqa: E402
     SERVICE_PASSWORD,
     LdapServer,
     missing,
+    user_dn,
 )
 
 PROVISIONAL = "Xq7-Tb4k-Wpz"
@@ -82,19 +84,16 @@ def line(label: str, values: list[float]) -> str:
 async def run(users: int, folder: Path, password_hash: str) -> None:
     names = [f"user{n:04d}" for n in range(users)]
     server = LdapServer(folder / "slapd", password_hash)
-    server.start([(name, PROVISIONAL, "eleve", "Prénom", "Nom", "Lycée") for name in names])
+    entries = [(name, PROVISIONAL, "eleve", "Prénom", "Nom", "Lycée") for name in names]
+    server.start([*entries, ("leurre", "Leurre-Aleatoire-Long-9", "autre", "L", "x", "x")])
     try:
         ldap_db = await Database.open(folder / "ldap.sqlite3")
         sqlite_db = await Database.open(folder / "sqlite.sqlite3")
-        ldap_dir = LdapDirectory(
-            LdapConfig(
-                url=server.url,
-                bind_dn=SERVICE_DN,
-                bind_password=SERVICE_PASSWORD,
-                user_base=PEOPLE,
-            ),
-            ldap_db,
+        ldap_config = LdapConfig(
+            url=server.url, bind_dn=SERVICE_DN, bind_password=SERVICE_PASSWORD, user_base=PEOPLE
         )
+        ldap_dir = LdapDirectory(ldap_config, ldap_db)
+        decoyed = LdapDirectory(replace(ldap_config, decoy_dn=user_dn("leurre")), ldap_db)
         hasher = SecretHasher(Argon2Params())  # production parameters
         sqlite_dir = SqliteDirectory(sqlite_db, hasher)
         provisional_hash = await hasher.hash(PROVISIONAL)
@@ -107,7 +106,14 @@ async def run(users: int, folder: Path, password_hash: str) -> None:
                 datetime.now(UTC),
                 "bench",
             )
-        results: dict[str, list[float]] = {}
+        results: dict[str, list[float]] = {
+            "LDAP: check, unknown identifier": [
+                await timed(ldap_dir.check_provisional(None, PROVISIONAL)) for _ in names
+            ],
+            "LDAP: same, with LDAP_DECOY_DN": [
+                await timed(decoyed.check_provisional(None, PROVISIONAL)) for _ in names
+            ],
+        }
         for label, directory in (("LDAP", ldap_dir), ("SQLite", sqlite_dir)):
             checks, writes = [], []
             for name in names:
@@ -123,6 +129,7 @@ async def run(users: int, folder: Path, password_hash: str) -> None:
         for label, values in results.items():
             print(line(label, values))
         ldap_dir.close()
+        decoyed.close()
         await ldap_db.close()
         await sqlite_db.close()
     finally:

@@ -145,6 +145,7 @@ class Settings(BaseSettings):
     ldap_attr_status: str = ""
     ldap_status_to_activate: str = ""
     ldap_status_active: str = ""
+    ldap_decoy_dn: str = ""
 
     # Data retention
     abandoned_session_days: int = 30
@@ -229,6 +230,7 @@ class Settings(BaseSettings):
             attr_status=self.ldap_attr_status,
             status_to_activate=self.ldap_status_to_activate,
             status_active=self.ldap_status_active,
+            decoy_dn=self.ldap_decoy_dn,
         )
 
     def school_config_path(self) -> Path:

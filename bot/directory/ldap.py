@@ -358,7 +358,9 @@ class LdapDirectory:
     async def _check(self, account_id: int | None, password: str, status: AccountStatus) -> bool:
         ref = await self.mirror.ref(-1 if account_id is None else account_id)
         usable = ref is not None and ref.dn is not None and ref.status == status
-        dn = ref.dn if usable and ref is not None and ref.dn else self._dummy_dn
+        # Always one bind: the account's own DN if there is one (its answer only counts when
+        # the status fits), else the decoy entry (or a DN that does not exist).
+        dn = ref.dn if ref is not None and ref.dn else self.config.decoy_dn or self._dummy_dn
         bound = await self._call(self.connector.bind, dn, password)
         return bound and usable
 

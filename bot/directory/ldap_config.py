@@ -27,6 +27,9 @@ class LdapConfig:
     attr_status: str = ""
     status_to_activate: str = ""
     status_active: str = ""
+    # An entry the bot binds as for unknown identifiers, so that the server does the same
+    # password hashing as for a real one (none: a DN that does not exist, which costs less).
+    decoy_dn: str = ""
     # Directory calls at once (each in a thread of its own).
     max_connections: int = 4
 

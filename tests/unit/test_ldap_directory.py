@@ -212,3 +212,19 @@ async def test_two_chats_activating_at_once_exactly_one_writes(
         assert await directory.activate(other.id, first, record(4))
     finally:
         directory.close()
+
+
+async def test_unknown_identifiers_bind_as_the_decoy_and_never_succeed(
+    ldap_server: LdapServer, database: Database
+) -> None:
+    # The decoy here is a real user, with its own password typed: still no success.
+    decoy = user_dn("élodie")
+    directory = LdapDirectory(config(ldap_server, decoy_dn=decoy), database)
+    try:
+        assert not await directory.check_provisional(None, "Pz4-Kc8m-Tqs")
+        assert not await directory.check_password(None, "Pz4-Kc8m-Tqs")
+        account = await directory.find("lea.martin")
+        assert account is not None
+        assert not await directory.check_password(account.id, "Xq7-Tb4k-Wpz"), "not active"
+    finally:
+        directory.close()
