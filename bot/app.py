@@ -27,7 +27,8 @@ from bot.directory.factory import open_directory
 from bot.directory.port import DirectoryUnavailable
 from bot.outbox import MailSender, Outbox, OutboxSettings, TelegramSender
 from bot.outbox.mail import Mailer
-from bot.procedures.activation import ActivationService, ActivationSettings, Clock, utc_now
+from bot.procedures.activation import ActivationService
+from bot.procedures.kernel import ActivationSettings, Clock, ProcedurePorts, utc_now
 from bot.procedures.linked_accounts import AccountService
 from bot.procedures.my_account import MyAccountService
 from bot.procedures.recovery import RecoveryService
@@ -92,24 +93,6 @@ def outbox_settings(settings: Settings) -> OutboxSettings:
     )
 
 
-_SERVICE_FIELDS = (
-    "directory",
-    "accounts",
-    "sessions",
-    "throttle",
-    "records",
-    "hasher",
-    "keyed",
-    "mailer",
-    "school",
-    "password_policy",
-    "throttle_policy",
-    "settings",
-    "clock",
-    "outbox",
-)
-
-
 @dataclass
 class BotServices:
     """Everything the handlers use, opened once in the application's event loop."""
@@ -119,6 +102,7 @@ class BotServices:
     clock: Clock = utc_now
     mailer: Mailer | None = None
     database: Database | None = None
+    ports: ProcedurePorts = field(init=False)
     activation: ActivationService = field(init=False)
     recovery: RecoveryService = field(init=False)
     account: AccountService = field(init=False)
@@ -143,7 +127,7 @@ class BotServices:
                 self.clock,
                 outbox_settings(self.settings),
             )
-            self.activation = ActivationService(
+            self.ports = ProcedurePorts(
                 directory=open_directory(self.settings, self.database, hasher, self.outbox),
                 accounts=SqliteAccountDirectory(self.database),
                 sessions=SessionRepository(self.database),
@@ -159,22 +143,19 @@ class BotServices:
                 clock=self.clock,
                 outbox=self.outbox,
             )
-            self.recovery = RecoveryService(
-                **{name: getattr(self.activation, name) for name in _SERVICE_FIELDS}
-            )
-            self.account = AccountService(self.activation, MenuRepository(self.database))
+            self.activation = ActivationService(self.ports)
+            self.recovery = RecoveryService(self.ports)
+            self.my_account = MyAccountService(self.ports)
+            self.account = AccountService(self.ports, MenuRepository(self.database))
             self.staff = StaffService(
                 repository=StaffRepository(self.database),
-                throttle=self.activation.throttle,
-                records=self.activation.records,
-                hasher=self.activation.hasher,
-                keyed=self.activation.keyed,
-                throttle_policy=self.activation.throttle_policy,
+                throttle=self.ports.throttle,
+                records=self.ports.records,
+                hasher=hasher,
+                keyed=self.ports.keyed,
+                throttle_policy=self.ports.throttle_policy,
                 clock=self.clock,
-                directory=self.activation.directory,
-            )
-            self.my_account = MyAccountService(
-                **{name: getattr(self.activation, name) for name in _SERVICE_FIELDS}
+                directory=self.ports.directory,
             )
 
     async def purge(self) -> PurgeReport:
@@ -216,7 +197,7 @@ class BotServices:
                 await self._purger
             self._purger = None
         if self.database is not None:
-            close_directory = getattr(self.activation.directory, "close", None)
+            close_directory = getattr(self.ports.directory, "close", None)
             if close_directory is not None:
                 close_directory()
             await self.database.close()

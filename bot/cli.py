@@ -12,8 +12,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import texts
 from bot.settings import Settings, load_settings
+from bot.texts import staff as staff_texts
 
 logger = logging.getLogger("bot")
 
@@ -38,20 +38,20 @@ def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(
         prog="run_bot.py",
-        description=texts.CLI_HELP["description"],
+        description=staff_texts.CLI_HELP["description"],
     )
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("run", help=texts.CLI_HELP["run"])
-    commands.add_parser("sandbox", help=texts.CLI_HELP["sandbox"])
-    accounts = commands.add_parser("accounts", help=texts.CLI_HELP["accounts"])
+    commands.add_parser("run", help=staff_texts.CLI_HELP["run"])
+    commands.add_parser("sandbox", help=staff_texts.CLI_HELP["sandbox"])
+    accounts = commands.add_parser("accounts", help=staff_texts.CLI_HELP["accounts"])
     accounts_commands = accounts.add_subparsers(dest="accounts_command", required=True)
-    importer = accounts_commands.add_parser("import", help=texts.CLI_HELP["import"])
-    importer.add_argument("file", type=Path, help=texts.CLI_HELP["import_file"])
+    importer = accounts_commands.add_parser("import", help=staff_texts.CLI_HELP["import"])
+    importer.add_argument("file", type=Path, help=staff_texts.CLI_HELP["import_file"])
     importer.add_argument(
-        "--dry-run", action="store_true", help=texts.CLI_HELP["dry_run"]
+        "--dry-run", action="store_true", help=staff_texts.CLI_HELP["dry_run"]
     )
-    outbox = commands.add_parser("outbox", help=texts.CLI_HELP["outbox"])
-    outbox.add_argument("--json", action="store_true", help=texts.CLI_HELP["json"])
+    outbox = commands.add_parser("outbox", help=staff_texts.CLI_HELP["outbox"])
+    outbox.add_argument("--json", action="store_true", help=staff_texts.CLI_HELP["json"])
     from bot.staff.cli import add_staff_parsers
 
     add_staff_parsers(accounts_commands)
@@ -68,11 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _main(argv)
     except UnsafePermissions as error:
-        print(texts.file_permissions_refused(str(error.path), error.mode), file=sys.stderr)
+        print(staff_texts.file_permissions_refused(str(error.path), error.mode), file=sys.stderr)
     except DatabaseMissing as error:
-        print(texts.no_database(str(error.path)), file=sys.stderr)
+        print(staff_texts.no_database(str(error.path)), file=sys.stderr)
     except ServerSecretMissing as error:
-        print(texts.no_server_key(str(error.path)), file=sys.stderr)
+        print(staff_texts.no_server_key(str(error.path)), file=sys.stderr)
     return 2
 
 
@@ -100,7 +100,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
 
         return asyncio.run(run_sandbox(settings))
     if settings.telegram_bot_token is None:
-        print(texts.RUN_NEEDS_TOKEN, file=sys.stderr)
+        print(staff_texts.RUN_NEEDS_TOKEN, file=sys.stderr)
         return 2
     return asyncio.run(run_polling(settings))
 
@@ -155,7 +155,7 @@ async def import_command(settings: Settings, path: Path, *, dry_run: bool) -> in
     from storage.db import Database
 
     if not path.is_file():
-        print(texts.IMPORT_NO_SUCH_FILE.format(path=path), file=sys.stderr)
+        print(staff_texts.IMPORT_NO_SUCH_FILE.format(path=path), file=sys.stderr)
         return 2
     database = await Database.open(settings.database_path)
     keyed = KeyedHasher(load_or_create_server_secret(settings.server_secret_file))
@@ -179,13 +179,13 @@ async def import_command(settings: Settings, path: Path, *, dry_run: bool) -> in
         )
     except ImportFileError as error:
         bar.close()
-        print(texts.IMPORT_CANNOT_READ.format(path=path, error=error), file=sys.stderr)
+        print(staff_texts.IMPORT_CANNOT_READ.format(path=path, error=error), file=sys.stderr)
         return 2
     finally:
         await database.close()
     bar.close()
     print(
-        texts.import_summary(
+        staff_texts.import_summary(
             str(path),
             report.total,
             report.added,

@@ -15,7 +15,8 @@ from typing import Any
 from bot.directory.port import Directory
 from bot.directory.sqlite import SqliteDirectory
 from bot.outbox.mail import mask_email
-from bot.procedures.activation import START_PAYLOAD_ACTIVATE, Clock, Step, utc_now
+from bot.procedures.activation import START_PAYLOAD_ACTIVATE, Step
+from bot.procedures.kernel import Clock, utc_now
 from bot.procedures.throttle import ThrottlePolicy, identifiant_key
 from bot.security import (
     KeyedHasher,

@@ -127,8 +127,10 @@ async def test_activation_by_questions_then_recovery_by_questions(
     chat = Chat(harness, 3011)
     await chat.walk_to_questions("nora.petit", PROVISIONAL["nora.petit"])
     await chat.press("Question A")
+    await chat.say_secret("Mon Éléphant")  # typed twice
     await chat.say_secret("Mon Éléphant")
     await chat.press("Question B")
+    await chat.say_secret("Tours")  # typed twice
     await chat.say_secret("Tours")
     await chat.say_secret(GOOD_PASSWORD)
     await chat.say_secret(GOOD_PASSWORD)
