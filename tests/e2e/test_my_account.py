@@ -153,7 +153,7 @@ async def test_change_survives_a_restart(harness: BotHarness) -> None:
 async def test_replace_questions_then_recover_with_the_new_answers(harness: BotHarness) -> None:
     chat = await activate(harness, 3041, "nora.petit", questions=True)
     shown = await chat.say("/moncompte")
-    assert "E-mail de secours : aucune" in shown.text
+    assert "E-mail de secours : aucun\n" in shown.text
     assert "Questions secrètes : enregistrées" in shown.text
     await chat.press("Changer mes questions secrètes")
     await chat.say("/aide")
