@@ -23,7 +23,8 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.directory.sqlite import SqliteDirectory
+from bot.directory.factory import open_directory
+from bot.directory.port import DirectoryUnavailable
 from bot.outbox import MailSender, Outbox, OutboxSettings, TelegramSender
 from bot.outbox.mail import Mailer
 from bot.procedures.activation import ActivationService
@@ -38,6 +39,7 @@ from bot.settings import Settings
 from bot.staff.service import StaffService
 from bot.telegram_api.concurrency import PerChatUpdateProcessor
 from bot.telegram_api.limiter import StartupRetry, TelegramLimiter, retry_startup
+from bot.texts import ldap as ldap_texts
 from conversations import common
 from conversations.account import account_handlers, add_account_handlers
 from conversations.context import REGISTRY_KEY, SERVICES_KEY, BotContext
@@ -126,7 +128,7 @@ class BotServices:
                 outbox_settings(self.settings),
             )
             self.ports = ProcedurePorts(
-                directory=SqliteDirectory(self.database, hasher),
+                directory=open_directory(self.settings, self.database, hasher, self.outbox),
                 accounts=SqliteAccountDirectory(self.database),
                 sessions=SessionRepository(self.database),
                 throttle=ThrottleRepository(self.database),
@@ -195,6 +197,9 @@ class BotServices:
                 await self._purger
             self._purger = None
         if self.database is not None:
+            close_directory = getattr(self.ports.directory, "close", None)
+            if close_directory is not None:
+                close_directory()
             await self.database.close()
             self.database = None
 
@@ -308,6 +313,13 @@ async def stop_bot(application: Application) -> None:
 async def _on_error(update: object, context: BotContext) -> None:
     """Log the error (never the update's content, which may hold a secret) and tell the user."""
     error = context.error
+    if isinstance(error, DirectoryUnavailable):
+        # Nothing was checked nor counted, the step is kept: the user tries again later.
+        logger.warning("directory unavailable: %s", error)
+        if isinstance(update, Update) and update.effective_chat is not None:
+            with contextlib.suppress(TelegramError):
+                await update.effective_chat.send_message(ldap_texts.DIRECTORY_UNAVAILABLE)
+        return
     logger.error(
         "error while handling an update: %s",
         type(error).__name__,

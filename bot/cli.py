@@ -115,6 +115,11 @@ def _main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = load_settings()
     configure_logging(settings.log_level)
+    if settings.directory == "ldap" and args.command == "accounts":
+        refused = _refused_with_ldap(args.accounts_command)
+        if refused:
+            print(refused, file=sys.stderr)
+            return 2
     if args.command == "accounts" and args.accounts_command != "import":
         from bot.staff.cli import staff_command
 
@@ -133,6 +138,17 @@ def _main(argv: Sequence[str] | None = None) -> int:
         print(staff_texts.RUN_NEEDS_TOKEN, file=sys.stderr)
         return 2
     return asyncio.run(run_polling(settings))
+
+
+def _refused_with_ldap(accounts_command: str) -> str | None:
+    """Why a staff command cannot run with DIRECTORY=ldap (None if it can)."""
+    from bot.texts import ldap as ldap_texts
+
+    if accounts_command == "import":
+        return ldap_texts.IMPORT_REFUSED
+    if accounts_command == "letters":
+        return ldap_texts.PROVISIONAL_WRITE_REFUSED
+    return None
 
 
 async def run_polling(settings: Settings) -> int:

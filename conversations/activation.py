@@ -24,6 +24,7 @@ from bot.procedures.activation import (
     Step,
 )
 from bot.procedures.kernel import Outcome, Result
+from bot.texts import ldap as ldap_texts
 from conversations import recovery
 from conversations.buttons import parse_button, small_int
 from conversations.common import (
@@ -580,6 +581,9 @@ async def on_password_confirmation(
     if result.outcome == Outcome.TAKEN:
         await send(update, texts.ALREADY_ACTIVATED_ELSEWHERE)
         return END
+    if result.outcome == Outcome.DIRECTORY_REFUSED and result.directory_rule:
+        await send(update, ldap_texts.directory_password_refused(result.directory_rule))
+        return Step.PASSWORD
     return await show_step(update, svc, session)
 
 

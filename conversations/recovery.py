@@ -14,6 +14,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filt
 from bot import texts
 from bot.procedures.kernel import Outcome
 from bot.procedures.recovery import FLOW_RECOVERY, RecoveryService, RecoveryStep
+from bot.texts import ldap as ldap_texts
 from conversations.common import (
     END,
     State,
@@ -224,6 +225,9 @@ async def on_password_confirmation(
     if result.outcome == Outcome.ACTIVATED:
         await send(update, texts.RECOVERY_DONE)
         return END
+    if result.outcome == Outcome.DIRECTORY_REFUSED and result.directory_rule:
+        await send(update, ldap_texts.directory_password_refused(result.directory_rule))
+        return session.step
     await send(update, texts.RECOVERY_FAILED)
     return END
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot.directory.port import PasswordRejected
 from bot.outbox import senders as outbox_templates
 from bot.procedures.kernel import Outcome, ProcedurePorts, Result, Steps
 from bot.procedures.parts.checked_secret import CheckedSecret
@@ -343,7 +344,13 @@ class ActivationService:
         if record.email is None and record.secret_answer2_hash is None:
             await self.steps.go(session, Step.RECOVERY)
             return Result(Outcome.INVALID)
-        won = await ports.directory.activate(session.account_id, password, record)
+        try:
+            won = await ports.directory.activate(session.account_id, password, record)
+        except PasswordRejected as refusal:
+            # The directory's own policy (LDAP): the user chooses another password.
+            session.new_password_hash = None
+            await self.steps.go(session, Step.PASSWORD)
+            return Result(Outcome.DIRECTORY_REFUSED, directory_rule=refusal.rule)
         account = await ports.directory.get(session.account_id)
         await ports.sessions.delete(session.telegram_user_id)
         if not won:

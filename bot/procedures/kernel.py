@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from bot.directory.port import Directory
+from bot.directory.port import Directory, DirectoryRule
 from bot.outbox.mail import Mailer
 from bot.outbox.senders import MailSender
 from bot.outbox.worker import Outbox
@@ -65,6 +65,8 @@ class Outcome(StrEnum):
     SAME = "same"
     # The account is already active and linked to this very Telegram user.
     ALREADY_ACTIVE = "already_active"
+    # The directory's own password policy refused the new password (``Result.directory_rule``).
+    DIRECTORY_REFUSED = "directory_refused"
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class Result:
     rules: tuple[PasswordRule, ...] = ()
     account: Account | None = None
     email: str | None = None
+    directory_rule: DirectoryRule | None = None
 
 
 @dataclass(frozen=True)

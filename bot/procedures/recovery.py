@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot.directory.port import PasswordRejected
 from bot.outbox import senders as outbox_templates
 from bot.outbox.seeds import new_seed
 from bot.procedures.kernel import Outcome, ProcedurePorts, Result, Steps
@@ -281,9 +282,15 @@ class RecoveryService:
             await ports.sessions.delete(session.telegram_user_id)
             return Result(Outcome.INVALID)
         now = ports.clock()
-        changed = await ports.directory.set_password(
-            account.id, password, ports.actor(session), now
-        )
+        try:
+            changed = await ports.directory.set_password(
+                account.id, password, ports.actor(session), now
+            )
+        except PasswordRejected as refusal:
+            # The directory's own policy (LDAP): the user chooses another password.
+            session.new_password_hash = None
+            await self.steps.go(session, RecoveryStep.PASSWORD)
+            return Result(Outcome.DIRECTORY_REFUSED, directory_rule=refusal.rule)
         # The « mot de passe changé » notice is written with the end of the procedure.
         notices = []
         if changed and account.email and account.email_verified:

@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict
 from pathlib import Path
 
+from bot.directory.port import PasswordRejected
 from bot.settings import Settings
 from bot.staff import report as report_layout
 from bot.staff.service import (
@@ -87,8 +88,13 @@ async def open_staff_service(settings: Settings) -> AsyncIterator[StaffService]:
     from storage.throttle import ThrottleRepository
 
     database = await Database.open(settings.database_path, create=False)
+    directory = None
     try:
         key = load_or_create_server_secret(settings.server_secret_file, create=False)
+        if settings.directory == "ldap":
+            from bot.directory.factory import open_directory
+
+            directory = open_directory(settings, database, SecretHasher(settings.argon2), None)
         yield StaffService(
             repository=StaffRepository(database),
             throttle=ThrottleRepository(database),
@@ -96,8 +102,12 @@ async def open_staff_service(settings: Settings) -> AsyncIterator[StaffService]:
             hasher=SecretHasher(settings.argon2),
             keyed=KeyedHasher(key),
             throttle_policy=throttle_policy(settings),
+            directory=directory,
         )
     finally:
+        close_directory = getattr(directory, "close", None)
+        if close_directory is not None:
+            close_directory()
         await database.close()
 
 
@@ -106,7 +116,19 @@ def _err(text: str) -> None:
 
 
 async def staff_command(settings: Settings, args: argparse.Namespace) -> int:
-    """Run one staff sub-command."""
+    """Run one staff sub-command (the LDAP directory unreachable: a French message, exit 2)."""
+    from bot.directory.port import DirectoryUnavailable
+
+    try:
+        return await _staff_command(settings, args)
+    except DirectoryUnavailable:
+        from bot.texts import ldap as ldap_texts
+
+        _err(ldap_texts.STAFF_DIRECTORY_UNAVAILABLE)
+        return EXIT_USAGE
+
+
+async def _staff_command(settings: Settings, args: argparse.Namespace) -> int:
     command = args.accounts_command
     if command == "export" and not args.file.parent.is_dir():
         _err(staff_texts.export_no_folder(str(args.file.parent)))
@@ -127,6 +149,11 @@ async def staff_command(settings: Settings, args: argparse.Namespace) -> int:
                 result = await staff.reset(args.identifiant, actor(), args.password)
             except PasswordRefused:
                 _err(staff_texts.STAFF_PASSWORD_REFUSED)
+                return EXIT_USAGE
+            except PasswordRejected as refusal:  # the LDAP directory's own policy
+                from bot.texts import ldap as ldap_texts
+
+                _err(ldap_texts.staff_provisional_refused(refusal.rule))
                 return EXIT_USAGE
             if result is None:
                 _err(staff_texts.staff_unknown_account(args.identifiant))
@@ -168,6 +195,9 @@ async def staff_command(settings: Settings, args: argparse.Namespace) -> int:
             print(staff_texts.staff_export_done(len(rows), str(args.file)))
             return EXIT_OK
         if command == "stats":
+            refresh = getattr(staff.directory, "refresh_all", None)
+            if refresh is not None:  # LDAP: the funnel counts every entry of the directory
+                await refresh()
             funnel = await staff.funnel()
             if args.json:
                 print(json.dumps(funnel.to_json(), ensure_ascii=False, indent=2))

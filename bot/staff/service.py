@@ -305,12 +305,20 @@ class StaffService:
         if account is None:
             return None
         generated = password is None
+        # An LDAP directory takes the password itself (its policy may refuse it: raised before
+        # anything changes here; a drawn one is longer, for policies stricter than the bot's);
+        # the SQLite one keeps its argon2id hash.
+        write_provisional = getattr(self._directory, "set_provisional", None)
         provisional = (
-            generate_provisional_password()
+            generate_provisional_password(16 if write_provisional else 10)
             if password is None
             else self.check_given_password(password)
         )
-        hashed = await self.hasher.hash(provisional)
+        hashed: str | None = None
+        if write_provisional is not None:
+            await write_provisional(account.id, provisional)
+        else:
+            hashed = await self.hasher.hash(provisional)
         lock = await self.lock_state(account)
         had_failures = lock.locked or lock.consecutive_failures > 0 or lock.failures_last_24h > 0
         if had_failures:

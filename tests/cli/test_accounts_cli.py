@@ -537,3 +537,19 @@ def test_letters_are_headed_by_the_account_s_establishment(
     assert "Lycée Exemple" in texts_by_account["ines.roy"]
     assert "Lycée de Test" not in texts_by_account["ines.roy"]
     assert "Lycée de Test" in texts_by_account["tom.gris"]  # none in the CSV: the school's
+
+
+@pytest.mark.parametrize(
+    "command", [["import", "x.csv"], ["letters", "out.pdf"]]
+)
+def test_ldap_mode_refuses_writing_provisional_passwords(
+    env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+) -> None:
+    monkeypatch.setenv("DIRECTORY", "ldap")
+    assert main(["accounts", *command]) == 2
+    error = capsys.readouterr().err
+    assert "annuaire LDAP" in error
+    assert not (env / "data" / "bot.sqlite3").exists()
