@@ -211,8 +211,9 @@ async def test_reset_forgets_chats_mails_and_steps_and_reseeds_accounts(
     confirm = api.last_bot(state, paul)
     assert confirm is not None
     await api.press(paul, confirm["message_id"], api.button(confirm, "Oui, envoyer"))
-    await api.wait(lambda s: len(s["mails"]) == 1)
-    assert (await api.state())["mails"][0]["deep_link_payload"]
+    # The e-mail's link is Paul's: the page continues his chat with it, whoever is selected.
+    state = await api.wait(lambda s: len(s["mails"]) == 1 and s["mails"][0]["user_id"] is not None)
+    assert state["mails"][0]["deep_link_payload"] and state["mails"][0]["user_id"] == paul
 
     reset = await api.http.post("/sandbox/api/reset", json={})
     assert reset.status_code == 200 and reset.json()["message"] == texts.SANDBOX_RESET_DONE
