@@ -240,6 +240,7 @@ async def test_deep_link_in_the_mail_continues_the_recipients_chat(
     # The button of the HTML view (a sandboxed iframe): the page sends /start <payload>.
     await page.get_by_role("button", name="HTML", exact=True).click()
     await page.frame_locator("#mail-html").get_by_role("link", name="Confirmer mon adresse").click()
+    await notice_clear_of_the_chat(page, "discussion de Paul")
     # The page shows Paul's chat, which goes on; Léa's got nothing.
     await expect(page.locator("#person-select")).to_have_value(paul)
     await expect(page.get_by_role("tab", name="Discussion")).to_have_attribute(
@@ -254,7 +255,6 @@ async def test_deep_link_in_the_mail_continues_the_recipients_chat(
     await expect(opened).to_contain_text("🔗 Lien de l'e-mail ouvert")
     raw = chat(page).locator("li.msg.user", has_text=re.compile(r"/start \S"))
     await expect(raw).to_have_count(0)
-    await notice_clear_of_the_chat(page, "Paul")
     await finish_with_password(page)
     state = sandbox.web.state()
     lea = next(u for u in state["users"] if u["first_name"] == "Léa")
@@ -311,6 +311,15 @@ async def test_the_chat_comes_first(
     assert small == []
     assert await page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     if not wide:
+        # The tabs follow the arrow keys; the skip link leads back to the message box.
+        await page.get_by_role("tab", name="Comptes").focus()
+        await page.keyboard.press("ArrowLeft")
+        await expect(page.get_by_role("tab", name="Boîte mail")).to_be_focused()
+        await expect(page.locator("#mail-title")).to_be_visible()
+        await page.locator(".skip-link").focus()
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_label("Votre message")).to_be_focused()
+        assert await in_view(page, "#message-input")
         await show(page, "Discussion")
         shot = tmp_path / "sandbox-phone.png"
         await page.screenshot(path=str(shot))

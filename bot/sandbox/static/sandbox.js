@@ -648,6 +648,11 @@ function wire() {
     tab.addEventListener("click", () => showTab(tab.dataset.tab));
   }
   document.querySelector("[role=tablist]").addEventListener("keydown", tabKeys);
+  document.querySelector(".skip-link").addEventListener("click", (event) => {
+    event.preventDefault();
+    showTab("chat");
+    $("message-input").focus();
+  });
   WIDE.addEventListener("change", renderTabs);
   $("person-select").addEventListener("change", (event) => selectUser(Number(event.target.value)));
   $("show-text").addEventListener("click", () => { state.mailMode = "text"; renderMailView(); });
