@@ -181,13 +181,13 @@ async def finish_with_password(page: Page) -> None:
 
 
 async def in_view(page: Page, selector: str) -> bool:
-    """Whether the element is entirely inside the window."""
+    """Whether the element is entirely inside the window (to the pixel)."""
     return bool(
         await page.eval_on_selector(
             selector,
             """(e) => { const r = e.getBoundingClientRect();
-              return r.height > 0 && r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight
-                && r.right <= innerWidth; }""",
+              return r.height > 0 && r.top >= -1 && r.left >= -1 && r.bottom <= innerHeight + 1
+                && r.right <= innerWidth + 1; }""",
         )
     )
 
@@ -292,6 +292,11 @@ async def test_the_chat_comes_first(
         assert await in_view(page, selector), f"{selector} is not on the first screen"
     chat_top = await page.eval_on_selector(".chat-frame", "e => e.getBoundingClientRect().top")
     assert chat_top < 200
+    # A notice, even a long one, covers the title only: the chat does not move.
+    await page.evaluate("notice('Nouvel e-mail : ' + 'un objet très long '.repeat(8))")
+    await notice_clear_of_the_chat(page, "objet très long")
+    moved = await page.eval_on_selector(".chat-frame", "e => e.getBoundingClientRect().top")
+    assert moved == chat_top
     wide = viewport is LAPTOP
     await page.get_by_role("tab", name="Boîte mail").click()
     await expect(page.locator("#mail-title")).to_be_visible()
@@ -321,6 +326,7 @@ async def test_the_chat_comes_first(
         await expect(page.get_by_label("Votre message")).to_be_focused()
         assert await in_view(page, "#message-input")
         await show(page, "Discussion")
+        await page.evaluate("document.getElementById('notice').hidden = true")
         shot = tmp_path / "sandbox-phone.png"
         await page.screenshot(path=str(shot))
         if target := os.environ.get("SANDBOX_PHONE_SCREENSHOT"):
