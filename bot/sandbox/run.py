@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from telegram.ext import Application
 
 from bot import texts
-from bot.app import build_application, start_bot, stop_bot
+from bot.app import build_application, services_of, start_bot, stop_bot
 from bot.sandbox.bot_api_server import LocalBotApi
 from bot.sandbox.mailbox import Mailbox
 from bot.sandbox.web import SandboxWeb
@@ -140,6 +140,7 @@ class Sandbox:
             demo_accounts(),
             reset=self.reset,
             resetting=lambda: self._resetting,
+            link_owner=self.link_owner,
         )
         self.web.install(self.server.app)
         self.application: Application | None = None
@@ -160,6 +161,16 @@ class Sandbox:
         self.web.seed_users()
         await self._start_bot()
         return self.url
+
+    async def link_owner(self, payload: str) -> int | None:
+        """The Telegram user whose open procedure sent the e-mail link ``payload``, if any."""
+        if self.application is None:
+            return None
+        ports = services_of(self.application).ports
+        session = await ports.sessions.find_by_token_hash(
+            ports.keyed.digest(payload, purpose="token")
+        )
+        return session.telegram_user_id if session else None
 
     async def _start_bot(self) -> None:
         assert self.local_settings is not None

@@ -4,7 +4,8 @@ server's own aiohttp application.
 Routes (all under the server's root URL):
 
 - ``GET /``: the page (``static/index.html``); ``GET /static/…``: its CSS and JavaScript.
-- ``GET /sandbox/api/state``: bot, commands menu, demo accounts, users with their chats, e-mails.
+- ``GET /sandbox/api/state``: bot, commands menu, demo accounts, users with their chats, e-mails
+  (each with ``user_id``: the person whose chat its link continues, or null).
 - ``POST /sandbox/api/users``: ``{"first_name": …}`` → a new person chatting with the bot.
 - ``POST /sandbox/api/users/{id}/messages``: ``{"text": …}`` → the user types and sends it.
 - ``POST /sandbox/api/users/{id}/press``: ``{"message_id": …, "data": …}`` → presses a button.
@@ -84,6 +85,8 @@ class SandboxWeb:
 
     ``reset`` is the sandbox's own reset (stop the bot, forget everything, re-seed, restart);
     ``resetting()`` tells whether one is running, during which user actions are refused.
+    ``link_owner(payload)`` names the Telegram user whose procedure an e-mail's link continues
+    (asked when the e-mail arrives, while that procedure still waits for it).
     """
 
     def __init__(
@@ -93,6 +96,7 @@ class SandboxWeb:
         demo_accounts: list[dict[str, str]],
         reset: Callable[[], Awaitable[None]],
         resetting: Callable[[], bool] = lambda: False,
+        link_owner: Callable[[str], Awaitable[int | None]] | None = None,
     ) -> None:
         self.server = server
         self.mailbox = mailbox
@@ -100,6 +104,9 @@ class SandboxWeb:
         self.page_users: list[PageUser] = []
         self._reset = reset
         self._resetting = resetting
+        self._link_owner = link_owner
+        self._mail_users: dict[int, int] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
         self._streams: set[asyncio.Queue[dict[str, Any] | None]] = set()
         server.add_listener(self.broadcast)
         mailbox.add_listener(self._on_mail)
@@ -121,6 +128,7 @@ class SandboxWeb:
     def seed_users(self) -> None:
         """One person per demo account (after a start or a reset the chats are empty)."""
         self.page_users = []
+        self._mail_users = {}
         for number, row in enumerate(self.demo_accounts):
             profil = texts.PROFIL_LABELS.get(row["profil"], row["profil"])
             self._add_user(
@@ -141,7 +149,26 @@ class SandboxWeb:
             queue.put_nowait(event)
 
     def _on_mail(self, mail: CaughtMail) -> None:
-        self.broadcast({"type": "mail", "mail": mail.as_json()})
+        task = asyncio.get_running_loop().create_task(self._announce_mail(mail))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _announce_mail(self, mail: CaughtMail) -> None:
+        """Find whose chat the e-mail's link continues, then tell the pages."""
+        payload = mail.deep_link_payload()
+        if payload is not None and self._link_owner is not None:
+            try:
+                owner = await self._link_owner(payload)
+            except Exception:  # the sandbox still shows the e-mail
+                logger.exception("could not find whose chat an e-mail's link continues")
+                owner = None
+            if owner is not None:
+                self._mail_users[mail.id] = owner
+        self.broadcast({"type": "mail", "mail": self.mail_json(mail)})
+
+    def mail_json(self, mail: CaughtMail) -> dict[str, Any]:
+        """An e-mail for the page, with ``user_id``: the person whose chat its link continues."""
+        return {**mail.as_json(), "user_id": self._mail_users.get(mail.id)}
 
     def close_streams(self) -> None:
         """End every event stream (before the server stops)."""
@@ -192,7 +219,7 @@ class SandboxWeb:
                 }
                 for page_user in self.page_users
             ],
-            "mails": [mail.as_json() for mail in self.mailbox.mails],
+            "mails": [self.mail_json(mail) for mail in self.mailbox.mails],
             "resetting": self._resetting(),
         }
 

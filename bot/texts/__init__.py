@@ -300,7 +300,7 @@ def password_rules(policy: PasswordLimits, title: str = "Étape 4 sur 5 — Votr
     )
 
 
-BUTTON_FULL_PASSWORD_RULE = "📏 Voir la règle complète"
+BUTTON_FULL_PASSWORD_RULE = "🔍 Voir la règle complète"
 
 
 def password_rule_full(policy: PasswordLimits, *, after_provisional: bool = True) -> str:
@@ -312,7 +312,7 @@ def password_rule_full(policy: PasswordLimits, *, after_provisional: bool = True
         else "• pas un mot de passe trop courant."
     )
     return (
-        "📏 <b>La règle complète</b>\n\n"
+        "🔍 <b>La règle complète</b>\n\n"
         "Un mot de passe que personne ne peut deviner, même un ami :\n"
         f"• au moins <b>{policy.min_length} caractères</b> ;\n"
         f"• au moins {policy.min_kinds} sortes de caractères parmi : minuscules, MAJUSCULES, "

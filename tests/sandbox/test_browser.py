@@ -1,8 +1,10 @@
 """The sandbox page in headless Chromium (Debian's ``/usr/bin/chromium`` driven by Playwright):
-a complete activation by e-mail, by clicks and typing, reading the code in the mail panel.
+a complete activation by e-mail, by clicks and typing, reading the code in the mail panel, and
+the page's layout on a phone (360 × 740) and a laptop (1280 × 800).
 
-``SANDBOX_SCREENSHOT=docs/sandbox.png pytest tests/sandbox/test_browser.py`` also writes the
-README's screenshot (the same picture the test saves under its temporary folder).
+``SANDBOX_SCREENSHOT=docs/sandbox.png SANDBOX_PHONE_SCREENSHOT=docs/sandbox-phone.png pytest
+tests/sandbox/test_browser.py`` also writes the README's screenshots (the same pictures the tests
+save under their temporary folders).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+PHONE = {"width": 360, "height": 740}
+LAPTOP = {"width": 1280, "height": 800}
 CODE = re.compile(r"\b(\d{8})\b")
 NEW_PASSWORD = "Velo-Rouge-Soleil-42"
 
@@ -59,6 +63,20 @@ def chat(page: Page) -> Locator:
     return page.locator("#chat-log")
 
 
+async def show(page: Page, tab: str) -> None:
+    """Touch the tab ``tab`` (Discussion, Boîte mail, Comptes) if it is shown (on a wide screen
+    the chat needs no tab)."""
+    button = page.get_by_role("tab", name=tab)
+    if await button.is_visible():
+        await button.click()
+
+
+async def choose_person(page: Page, label: str) -> None:
+    """Pick the person chatting with the bot."""
+    await show(page, "Discussion")
+    await page.get_by_label("Vous êtes").select_option(label=label)
+
+
 async def last_bot_says(page: Page, fragment: str) -> None:
     """Wait until the bot's newest message contains ``fragment``."""
     await expect(chat(page).locator("li.msg.bot").last).to_contain_text(fragment, timeout=10_000)
@@ -66,35 +84,49 @@ async def last_bot_says(page: Page, fragment: str) -> None:
 
 async def press(page: Page, label: str) -> None:
     """Press the newest inline button whose label contains ``label``."""
+    await show(page, "Discussion")
     await chat(page).locator(".keyboard button", has_text=label).last.click()
 
 
 async def type_and_send(page: Page, text: str) -> None:
     """Type in the message box and press Enter."""
+    await show(page, "Discussion")
     box = page.get_by_label("Votre message")
     await box.fill(text)
     await box.press("Enter")
     await expect(box).to_have_value("")
 
 
-async def walk_to_code_mail(page: Page, url: str, person: str, account: str, password: str) -> str:
-    """From the page's opening to the verification e-mail, opened in the mail panel; its code."""
+async def start(page: Page, url: str, person: str) -> None:
+    """Open the page as ``person`` and send /start from the Menu."""
     await page.goto(url)
-    await page.get_by_role("button", name=person).click()
-    await expect(page.get_by_role("button", name=person)).to_have_attribute("aria-pressed", "true")
+    await expect(page.locator("#person-select option")).not_to_have_count(0)
+    await choose_person(page, person)
     await page.get_by_role("button", name="Menu").click()
     await page.locator("#commands-menu button[data-command='start']").click()
     await last_bot_says(page, "Qui êtes-vous")
+
+
+async def walk_to_cgu(page: Page, url: str, person: str, account: str, password: str) -> None:
+    """From the page's opening to the CGU, the values written by the demo accounts panel."""
+    await start(page, url, person)
     await press(page, "Apprenti·e")
     await last_bot_says(page, "identifiant")
-    # The demo accounts panel writes the values into the message box.
+    # The demo accounts panel writes the values into the message box (and shows the chat).
+    await show(page, "Comptes")
     await page.get_by_role("button", name=f"Écrire l'identifiant {account}").click()
     await page.get_by_label("Votre message").press("Enter")
     await last_bot_says(page, "provisoire")
+    await show(page, "Comptes")
     await page.get_by_role("button", name=f"Écrire le mot de passe provisoire {password}").click()
     await page.get_by_label("Votre message").press("Enter")
     await expect(chat(page)).to_contain_text("Conditions Générales", timeout=10_000)
     await expect(chat(page).locator("li.msg.user", has_text=password)).to_have_count(0)
+
+
+async def walk_to_code_mail(page: Page, url: str, person: str, account: str, password: str) -> str:
+    """From the page's opening to the verification e-mail, opened in the mail panel; its code."""
+    await walk_to_cgu(page, url, person, account, password)
     await press(page, "J'accepte")
     await last_bot_says(page, "Étape 3")
     await press(page, "Par e-mail")
@@ -103,14 +135,38 @@ async def walk_to_code_mail(page: Page, url: str, person: str, account: str, pas
     await last_bot_says(page, f"{account}@example.org")
     await press(page, "Oui, envoyer")
     await last_bot_says(page, "indésirables")
-    mail = page.locator("#mail-list button").first
-    await expect(mail).to_contain_text(f"{account}@example.org", timeout=10_000)
+    await notice_clear_of_the_chat(page, "Nouvel e-mail")
+    await show(page, "Boîte mail")
+    mail = page.locator("#mail-list button", has_text=f"{account}@example.org").first
+    await expect(mail).to_be_visible(timeout=10_000)
     await mail.click()
     text = page.locator("#mail-text")
     await expect(text).to_contain_text("code de confirmation")
     found = CODE.search(await text.inner_text())
     assert found, "no code in the e-mail shown by the page"
     return found.group(1)
+
+
+async def notice_clear_of_the_chat(page: Page, fragment: str) -> None:
+    """The notice saying ``fragment`` shows inside the window, over neither the chat nor the
+    message box."""
+    await page.wait_for_function(
+        """(fragment) => {
+          const box = document.getElementById("notice");
+          if (box.hidden || !box.textContent.includes(fragment)) return false;
+          const r = box.getBoundingClientRect();
+          const inside = r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight
+            && r.right <= innerWidth && r.height > 0;
+          const apart = (s) => {
+            const o = document.querySelector(s).getBoundingClientRect();
+            return o.height === 0 || r.bottom <= o.top || o.bottom <= r.top
+              || r.right <= o.left || o.right <= r.left;
+          };
+          return inside && apart("#chat-log") && apart("#composer");
+        }""",
+        arg=fragment,
+        timeout=10_000,
+    )
 
 
 async def finish_with_password(page: Page) -> None:
@@ -124,15 +180,29 @@ async def finish_with_password(page: Page) -> None:
     await expect(chat(page).locator("a.url-button")).to_have_attribute("target", "_blank")
 
 
+async def in_view(page: Page, selector: str) -> bool:
+    """Whether the element is entirely inside the window (to the pixel)."""
+    return bool(
+        await page.eval_on_selector(
+            selector,
+            """(e) => { const r = e.getBoundingClientRect();
+              return r.height > 0 && r.top >= -1 && r.left >= -1 && r.bottom <= innerHeight + 1
+                && r.right <= innerWidth + 1; }""",
+        )
+    )
+
+
 async def test_activation_by_email_code_in_the_browser(
     sandbox: Sandbox, browser: Browser, tmp_path: Path
 ) -> None:
-    page = await browser.new_page(viewport={"width": 1280, "height": 1000}, locale="fr-FR")
+    page = await browser.new_page(viewport=LAPTOP, locale="fr-FR")
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     code = await walk_to_code_mail(
         page, sandbox.url, "Léa (apprenti·e)", "lea.demo", "Demo-Lea-2026"
     )
+    # Side by side: the chat stays on screen while the mail is read.
+    assert await in_view(page, "#message-input")
     await type_and_send(page, code)
     await expect(chat(page)).to_contain_text("Adresse e-mail confirmée", timeout=10_000)
     await finish_with_password(page)
@@ -147,7 +217,7 @@ async def test_activation_by_email_code_in_the_browser(
     await expect(frame.get_by_role("link", name="Confirmer mon adresse")).to_be_visible()
     await page.get_by_role("button", name="Texte", exact=True).click()
     shot = tmp_path / "sandbox.png"
-    await page.evaluate("document.getElementById('toast').hidden = true; window.scrollTo(0, 0)")
+    await page.evaluate("document.getElementById('notice').hidden = true")
     await page.screenshot(path=str(shot))
     assert shot.stat().st_size > 10_000
     if target := os.environ.get("SANDBOX_SCREENSHOT"):
@@ -156,29 +226,175 @@ async def test_activation_by_email_code_in_the_browser(
     assert errors == []
 
 
-async def test_deep_link_in_the_mail_continues_the_chat(
+async def test_deep_link_in_the_mail_continues_the_recipients_chat(
     sandbox: Sandbox, browser: Browser, tmp_path: Path
 ) -> None:
-    page = await browser.new_page(viewport={"width": 360, "height": 740}, locale="fr-FR")
+    page = await browser.new_page(viewport=PHONE, locale="fr-FR")
     await walk_to_code_mail(
         page, sandbox.url, "Paul (maître d'apprentissage)", "paul.demo", "Demo-Paul-2026"
     )
+    paul = await page.locator("#person-select").input_value()
+    # Someone else is selected when Paul's e-mail link is opened.
+    await choose_person(page, "Léa (apprenti·e)")
+    await show(page, "Boîte mail")
     # The button of the HTML view (a sandboxed iframe): the page sends /start <payload>.
     await page.get_by_role("button", name="HTML", exact=True).click()
     await page.frame_locator("#mail-html").get_by_role("link", name="Confirmer mon adresse").click()
-    await expect(chat(page).locator("li.msg.user").last).to_contain_text("/start ")
+    await notice_clear_of_the_chat(page, "discussion de Paul")
+    # The page shows Paul's chat, which goes on; Léa's got nothing.
+    await expect(page.locator("#person-select")).to_have_value(paul)
+    await expect(page.get_by_role("tab", name="Discussion")).to_have_attribute(
+        "aria-selected", "true"
+    )
+    await expect(chat(page)).to_be_visible()
+    assert await in_view(page, "#message-input")
     await expect(chat(page)).to_contain_text("Adresse e-mail confirmée", timeout=10_000)
+    # The /start <token> the page sent reads as what it is.
+    opened = chat(page).locator("li.msg.user", has_text="Lien de l'e-mail ouvert")
+    await expect(opened).to_have_count(1)
+    await expect(opened).to_contain_text("🔗 Lien de l'e-mail ouvert")
+    raw = chat(page).locator("li.msg.user", has_text=re.compile(r"/start \S"))
+    await expect(raw).to_have_count(0)
     await finish_with_password(page)
+    state = sandbox.web.state()
+    lea = next(u for u in state["users"] if u["first_name"] == "Léa")
+    assert lea["messages"] == []
     await page.screenshot(path=str(tmp_path / "sandbox-phone.png"), full_page=True)
     # Nothing overflows a phone-width screen.
     width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 360
+    assert width <= PHONE["width"]
 
-    # Reset: chats and mails are gone, the bot answers again.
-    page.once("dialog", lambda dialog: dialog.accept())
+    # Reset: the question and then the answer show on screen; chats and mails are gone.
+    await show(page, "Comptes")
     await page.get_by_role("button", name="Réinitialiser le bac à sable").click()
-    await expect(page.locator("#toast")).to_contain_text("réinitialisé", timeout=10_000)
+    await expect(page.locator("#reset-confirm")).to_be_visible()
+    assert await in_view(page, "#reset-confirm")
+    await expect(page.get_by_role("button", name="Oui, tout effacer")).to_be_focused()
+    await page.get_by_role("button", name="Oui, tout effacer").click()
+    await expect(page.locator("#notice")).to_contain_text("réinitialisé", timeout=10_000)
+    assert await in_view(page, "#notice")
     await expect(chat(page).locator("li")).to_have_count(0)
     await expect(page.locator("#mail-list li")).to_have_count(0)
     await type_and_send(page, "/aide")
     await expect(chat(page).locator("li.msg.bot")).to_have_count(1, timeout=10_000)
+
+
+@pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["phone", "laptop"])
+async def test_the_chat_comes_first(
+    sandbox: Sandbox, browser: Browser, tmp_path: Path, viewport: dict[str, int]
+) -> None:
+    """The message box and the Menu are on the first screen; the mail and the accounts are a
+    tap away (beside the chat on a laptop); every control is at least 44 px high."""
+    page = await browser.new_page(viewport=viewport, locale="fr-FR")
+    await page.goto(sandbox.url)
+    await expect(page.locator("#person-select option")).not_to_have_count(0)
+    for selector in ("#message-input", "#menu-button", "#send-button", "#person-select"):
+        assert await in_view(page, selector), f"{selector} is not on the first screen"
+    chat_top = await page.eval_on_selector(".chat-frame", "e => e.getBoundingClientRect().top")
+    assert chat_top < 200
+    # A notice, even a long one, covers the title only: the chat does not move.
+    await page.evaluate("notice('Nouvel e-mail : ' + 'un objet très long '.repeat(8))")
+    await notice_clear_of_the_chat(page, "objet très long")
+    moved = await page.eval_on_selector(".chat-frame", "e => e.getBoundingClientRect().top")
+    assert moved == chat_top
+    wide = viewport is LAPTOP
+    await page.get_by_role("tab", name="Boîte mail").click()
+    await expect(page.locator("#mail-title")).to_be_visible()
+    if wide:
+        await expect(chat(page)).to_be_visible()
+    else:
+        await expect(chat(page)).to_be_hidden()
+    await page.get_by_role("tab", name="Comptes").click()
+    await expect(page.locator("#accounts-title")).to_be_visible()
+    await expect(page.locator("#mail-title")).to_be_hidden()
+    small = await page.evaluate(
+        """() => [...document.querySelectorAll("button, select, input, textarea, [role=tab]")]
+          .filter((e) => e.offsetParent !== null)
+          .filter((e) => e.getBoundingClientRect().height < 44)
+          .map((e) => e.id || e.textContent.trim())"""
+    )
+    assert small == []
+    assert await page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    if not wide:
+        # The tabs follow the arrow keys; the skip link leads back to the message box.
+        await page.get_by_role("tab", name="Comptes").focus()
+        await page.keyboard.press("ArrowLeft")
+        await expect(page.get_by_role("tab", name="Boîte mail")).to_be_focused()
+        await expect(page.locator("#mail-title")).to_be_visible()
+        await page.locator(".skip-link").focus()
+        await page.keyboard.press("Enter")
+        await expect(page.get_by_label("Votre message")).to_be_focused()
+        assert await in_view(page, "#message-input")
+        await show(page, "Discussion")
+        await page.evaluate("document.getElementById('notice').hidden = true")
+        shot = tmp_path / "sandbox-phone.png"
+        await page.screenshot(path=str(shot))
+        if target := os.environ.get("SANDBOX_PHONE_SCREENSHOT"):
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(shot, target)
+
+
+async def test_demo_values_never_break_mid_word(sandbox: Sandbox, browser: Browser) -> None:
+    page = await browser.new_page(viewport=PHONE, locale="fr-FR")
+    await page.goto(sandbox.url)
+    await page.get_by_role("tab", name="Comptes").click()
+    values = page.locator(".demo-value")
+    await expect(values).to_have_count(2 * len(sandbox.web.demo_accounts))
+    lines = await values.evaluate_all(
+        """(nodes) => nodes.map((node) => {
+          const range = document.createRange();
+          range.selectNodeContents(node);
+          const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+          return [node.textContent, tops.size, getComputedStyle(node).whiteSpace,
+                  getComputedStyle(node).overflowWrap];
+        })"""
+    )
+    for text, line_count, white_space, overflow_wrap in lines:
+        assert line_count == 1, f"{text} is on {line_count} lines"
+        assert (white_space, overflow_wrap) == ("nowrap", "normal"), text
+
+
+async def test_a_long_message_opens_at_its_start(sandbox: Sandbox, browser: Browser) -> None:
+    """The welcome and its seven buttons are taller than a phone's chat: it opens at its start
+    (not at its last button)."""
+    page = await browser.new_page(viewport=PHONE, locale="fr-FR")
+    await start(page, sandbox.url, "Léa (apprenti·e)")
+    welcome = chat(page).locator("li.msg.bot", has_text="Qui êtes-vous").last
+    await expect(welcome.locator(".keyboard button")).not_to_have_count(0)
+    geometry = await page.evaluate(
+        """(item) => { const log = document.getElementById("chat-log").getBoundingClientRect();
+          const r = item.getBoundingClientRect();
+          return {log_top: log.top, log_height: log.height, top: r.top, height: r.height}; }""",
+        await welcome.element_handle(),
+    )
+    assert geometry["height"] > geometry["log_height"], "the welcome should be taller than the view"
+    # Its first line is in view, under the top of the chat.
+    assert geometry["log_top"] - 1 <= geometry["top"] <= geometry["log_top"] + 24
+
+
+async def test_emoji_without_an_emoji_font(sandbox: Sandbox, browser: Browser) -> None:
+    """The machine has no emoji font: the page's own (Noto Color Emoji, cut down) draws them
+    in colour instead of boxes."""
+    page = await browser.new_page(viewport=PHONE, locale="fr-FR")
+    await page.goto(sandbox.url)
+    drawn = await page.evaluate(
+        """async () => {
+          const faces = await document.fonts.load('32px "Sandbox Emoji"', "🔒");
+          const canvas = document.createElement("canvas");
+          canvas.width = canvas.height = 48;
+          const context = canvas.getContext("2d");
+          context.font = '32px "Sandbox Emoji"';
+          context.fillText("🔒", 4, 38);
+          const data = context.getImageData(0, 0, 48, 48).data;
+          let coloured = 0;
+          for (let i = 0; i < data.length; i += 4) {
+            const [r, g, b, a] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
+            if (a > 0 && Math.max(r, g, b) - Math.min(r, g, b) > 40) coloured++;
+          }
+          return { faces: faces.length, coloured,
+                   family: getComputedStyle(document.body).fontFamily };
+        }"""
+    )
+    assert drawn["faces"] >= 1
+    assert drawn["coloured"] > 50
+    assert "Sandbox Emoji" in drawn["family"]

@@ -32,10 +32,35 @@ async def test_page_and_static_files_are_served_with_their_types(api: SandboxCli
         response = await api.http.get(f"/static/{name}")
         assert response.status_code == 200 and kind in response.headers["content-type"]
     assert (await api.http.get("/static/nope.js")).status_code == 404
+    font = await api.http.get("/static/fonts/sandbox-emoji.woff")
+    assert font.status_code == 200 and font.content[:4] == b"wOFF"
+
+
+def test_the_bundled_emoji_font_has_every_emoji_of_the_bot() -> None:
+    """Each emoji (U+1F000 and up) of the bot's texts and of the page is in the page's own
+    font, drawn where the machine has no emoji font. A new one: rebuild the font with
+    scripts/sandbox-emoji-font.py (its docstring says how)."""
+    from fontTools.ttLib import TTFont
+
+    covered = set(TTFont(static_dir() / "fonts" / "sandbox-emoji.woff").getBestCmap())
+    root = static_dir().parent.parent
+    sources = [*root.glob("**/*.py"), *static_dir().glob("*.*")]
+    used = {
+        (char, path.name)
+        for path in sources
+        for char in path.read_text(encoding="utf-8")
+        if ord(char) >= 0x1F000
+    }
+    missing = sorted(
+        f"{char} (U+{ord(char):X}, {name})" for char, name in used if ord(char) not in covered
+    )
+    assert missing == [], "not in the sandbox's emoji font: " + ", ".join(missing)
+    licence = (static_dir() / "fonts" / "OFL.txt").read_text(encoding="utf-8")
+    assert "SIL Open Font License" in licence
 
 
 def test_page_fetches_nothing_from_the_internet() -> None:
-    for path in static_dir().iterdir():
+    for path in static_dir().glob("*.*"):
         source = path.read_text(encoding="utf-8")
         assert not re.search(r"https?://[\w-]", source), f"{path.name} names an external URL"
         assert "@import" not in source and "//cdn" not in source
@@ -211,8 +236,9 @@ async def test_reset_forgets_chats_mails_and_steps_and_reseeds_accounts(
     confirm = api.last_bot(state, paul)
     assert confirm is not None
     await api.press(paul, confirm["message_id"], api.button(confirm, "Oui, envoyer"))
-    await api.wait(lambda s: len(s["mails"]) == 1)
-    assert (await api.state())["mails"][0]["deep_link_payload"]
+    # The e-mail's link is Paul's: the page continues his chat with it, whoever is selected.
+    state = await api.wait(lambda s: len(s["mails"]) == 1 and s["mails"][0]["user_id"] is not None)
+    assert state["mails"][0]["deep_link_payload"] and state["mails"][0]["user_id"] == paul
 
     reset = await api.http.post("/sandbox/api/reset", json={})
     assert reset.status_code == 200 and reset.json()["message"] == texts.SANDBOX_RESET_DONE

@@ -13,7 +13,13 @@ const state = {
   openMail: null,       // id of the e-mail shown
   mailMode: "text",
   unread: new Set(),
+  unreadMail: false,
+  tab: "chat",          // the panel shown on a narrow screen: chat, mail or accounts
+  side: "mail",         // the panel beside the chat on a wide screen: mail or accounts
+  anchor: null,         // first bot message since the user's last one (see scrollChat)
 };
+const WIDE = window.matchMedia("(min-width: 900px)");
+const LINK_OPENED = "🔗 Lien de l'e-mail ouvert";
 
 const $ = (id) => document.getElementById(id);
 
@@ -43,7 +49,7 @@ async function api(path, body) {
   const response = await fetch(API + path, options);
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
-    toast(data.message || "Erreur du bac à sable.");
+    notice(data.message || "Erreur du bac à sable.");
     throw new Error(data.error || String(response.status));
   }
   return data;
@@ -153,21 +159,55 @@ function deepLinkPayload(href) {
   return payload && /^[A-Za-z0-9_-]{1,64}$/.test(payload) ? payload : null;
 }
 
-function handleLinkClick(event) {
+// A link in the chat continues that chat; a link in an e-mail, the chat of the person who
+// asked for the e-mail (named by the server), whoever is selected.
+function chatLinkClick(event) {
   const anchor = event.target.closest && event.target.closest("a[href]");
   if (!anchor) return;
   const payload = deepLinkPayload(anchor.getAttribute("href"));
   if (payload) {
     event.preventDefault();
-    continueInChat(payload);
+    continueInChat(payload, state.current);
   }
 }
 
-async function continueInChat(payload) {
-  await sendText("/start " + payload);
-  toast("Lien ouvert dans la discussion de " + (currentUser()?.first_name || "") + ".");
-  $("chat-title").scrollIntoView({ block: "start" });
+function mailLinkClick(event) {
+  const anchor = event.target.closest && event.target.closest("a[href]");
+  if (!anchor) return;
+  const payload = deepLinkPayload(anchor.getAttribute("href"));
+  if (payload) {
+    event.preventDefault();
+    continueInChat(payload, mailOwner(openedMail()));
+  }
+}
+
+function openedMail() {
+  return state.mails.find((m) => m.id === state.openMail) || null;
+}
+
+// The person whose chat an e-mail's link continues: the server's answer, else the one who
+// typed its address, else the person shown.
+function mailOwner(mail) {
+  if (!mail) return state.current;
+  if (userById(mail.user_id)) return mail.user_id;
+  const typed = state.users.find((u) => u.messages.some((m) => !m.from_bot
+    && mail.to.some((address) => (m.text || "").toLowerCase().includes(address.toLowerCase()))));
+  return typed ? typed.id : state.current;
+}
+
+async function continueInChat(payload, userId) {
+  const user = userById(userId) || currentUser();
+  if (!user) return;
+  if (user.id !== state.current) selectUser(user.id);
+  showTab("chat");
+  await sendTextAs(user, "/start " + payload);
+  notice("Lien de l'e-mail ouvert dans la discussion de " + user.first_name + ".");
   $("message-input").focus({ preventScroll: true });
+}
+
+function isLinkOpened(message) {
+  const match = !message.from_bot && /^\/start ([A-Za-z0-9_-]{1,64})$/.exec(message.text || "");
+  return Boolean(match) && state.mails.some((m) => m.deep_link_payload === match[1]);
 }
 
 // --- chat ----------------------------------------------------------------------------------
@@ -179,7 +219,9 @@ function formatTime(seconds) {
 function messageNode(message) {
   const who = message.from_bot ? "bot" : "user";
   const bubble = el("div", { class: "bubble" });
-  if (message.kind === "text" || message.text) {
+  if (isLinkOpened(message)) {
+    bubble.append(LINK_OPENED);
+  } else if (message.kind === "text" || message.text) {
     bubble.append(renderEntities(message.text, message.entities));
   }
   if (message.kind !== "text") {
@@ -219,6 +261,7 @@ function renderChat() {
   const user = currentUser();
   log.replaceChildren(...(user ? user.messages.map(messageNode) : []));
   $("empty-chat").hidden = Boolean(user && user.messages.length);
+  state.anchor = null;
   scrollChat();
 }
 
@@ -227,29 +270,88 @@ function nearBottom() {
   return log.scrollHeight - log.scrollTop - log.clientHeight < 80;
 }
 
+// To the end, unless the bot's messages since the user's last one are taller than the view:
+// then to the start of the first of them, so that a long message is read from its beginning.
 function scrollChat() {
   const log = $("chat-log");
+  const anchor = state.anchor && state.anchor.isConnected ? state.anchor : null;
+  if (anchor) {
+    const top = anchor.getBoundingClientRect().top - log.getBoundingClientRect().top
+      + log.scrollTop - 8;
+    if (log.scrollHeight - top > log.clientHeight) {
+      log.scrollTop = top;
+      return;
+    }
+  }
   log.scrollTop = log.scrollHeight;
 }
 
-function renderTabs() {
-  const tabs = $("user-tabs");
-  tabs.replaceChildren(...state.users.map((user) => el("button", {
-    type: "button",
-    class: state.unread.has(user.id) ? "unread" : null,
-    "aria-pressed": user.id === state.current ? "true" : "false",
-    "data-user-id": user.id,
-    text: user.label,
-    "aria-label": user.label + (state.unread.has(user.id) ? ", nouveaux messages" : ""),
-    onclick: () => selectUser(user.id),
+function appendMessage(message) {
+  const node = messageNode(message);
+  $("chat-log").append(node);
+  $("empty-chat").hidden = true;
+  if (!message.from_bot) state.anchor = null;
+  else if (!state.anchor) state.anchor = node;
+  scrollChat();
+}
+
+function renderPeople() {
+  const select = $("person-select");
+  select.replaceChildren(...state.users.map((user) => el("option", {
+    value: String(user.id),
+    selected: user.id === state.current,
+    text: user.label + (state.unread.has(user.id) ? " • nouveau message" : ""),
   })));
+  if (state.current !== null) select.value = String(state.current);
 }
 
 function selectUser(id) {
   state.current = id;
   state.unread.delete(id);
-  renderTabs();
+  renderPeople();
   renderChat();
+}
+
+// --- tabs: on a narrow screen one panel at a time; on a wide one the chat and a side panel ---
+
+function showTab(tab) {
+  state.tab = tab;
+  if (tab !== "chat") state.side = tab;
+  if (tab === "mail") state.unreadMail = false;
+  renderTabs();
+}
+
+function renderTabs() {
+  const layout = $("layout");
+  layout.dataset.tab = state.tab;
+  layout.dataset.side = state.side;
+  const shown = WIDE.matches && state.tab === "chat" ? state.side : state.tab;
+  for (const tab of document.querySelectorAll("[role=tab]")) {
+    const selected = tab.dataset.tab === shown;
+    tab.setAttribute("aria-selected", String(selected));
+    tab.tabIndex = selected ? 0 : -1;
+  }
+  const mailTab = $("tab-mail");
+  mailTab.classList.toggle("unread", state.unreadMail);
+  const count = state.mails.length;
+  $("mail-count").textContent = String(count);
+  mailTab.setAttribute("aria-label", "Boîte mail, " + count + " e-mail" + (count > 1 ? "s" : "")
+    + (state.unreadMail ? ", dont un nouveau" : ""));
+}
+
+function tabKeys(event) {
+  const tabs = [...document.querySelectorAll("[role=tab]")].filter((t) => t.offsetParent !== null);
+  const at = tabs.indexOf(document.activeElement);
+  if (at < 0) return;
+  let next = null;
+  if (event.key === "ArrowRight") next = tabs[(at + 1) % tabs.length];
+  else if (event.key === "ArrowLeft") next = tabs[(at - 1 + tabs.length) % tabs.length];
+  else if (event.key === "Home") next = tabs[0];
+  else if (event.key === "End") next = tabs[tabs.length - 1];
+  if (!next) return;
+  event.preventDefault();
+  showTab(next.dataset.tab);
+  next.focus();
 }
 
 function renderCommands() {
@@ -274,7 +376,10 @@ function closeMenu(focusButton = false) {
 }
 
 async function sendText(text) {
-  const user = currentUser();
+  await sendTextAs(currentUser(), text);
+}
+
+async function sendTextAs(user, text) {
   if (!user || !text.trim()) return;
   await api(`/users/${user.id}/messages`, { text });
 }
@@ -290,13 +395,14 @@ async function press(messageId, data, button) {
   }
 }
 
-let toastTimer = null;
-function toast(text) {
-  const box = $("toast");
+// A short notice over the page's title: always on screen, never over the chat.
+let noticeTimer = null;
+function notice(text) {
+  const box = $("notice");
   box.textContent = text;
   box.hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { box.hidden = true; box.textContent = ""; }, 4000);
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => { box.hidden = true; box.textContent = ""; }, 5000);
 }
 
 // --- mails ---------------------------------------------------------------------------------
@@ -306,7 +412,7 @@ function formatDate(iso) {
 }
 
 function renderMails() {
-  $("mail-count").textContent = `(${state.mails.length})`;
+  renderTabs();
   $("mail-empty").hidden = state.mails.length > 0;
   const list = $("mail-list");
   list.replaceChildren(...[...state.mails].reverse().map((mail) => el("li", {},
@@ -321,8 +427,8 @@ function renderMails() {
 function openMail(id) {
   state.openMail = id;
   renderMails();
-  $("mail-subject").focus?.();
-  $("mail-view").scrollIntoView({ block: "nearest" });
+  $("mail-subject").focus({ preventScroll: true });
+  $("mail-view").scrollIntoView({ block: "start" });
 }
 
 // Plain text with its URLs as links (built as DOM nodes).
@@ -354,7 +460,7 @@ function renderMailView() {
   $("mail-date").textContent = formatDate(mail.received_at);
   const cont = $("mail-continue");
   cont.hidden = !mail.deep_link_payload;
-  cont.onclick = () => continueInChat(mail.deep_link_payload);
+  cont.onclick = () => continueInChat(mail.deep_link_payload, mailOwner(mail));
   $("mail-text").replaceChildren(linkifiedText(mail.text || "(pas de version texte)"));
   const frame = $("mail-html");
   const html = mail.html || "<p>(pas de version HTML)</p>";
@@ -384,7 +490,7 @@ function wireMailFrame() {
       event.preventDefault();
       const href = anchor.getAttribute("href");
       const payload = deepLinkPayload(href);
-      if (payload) continueInChat(payload);
+      if (payload) continueInChat(payload, mailOwner(openedMail()));
       else if (SAFE_URL.test(href)) window.open(href, "_blank", "noopener");
     });
   });
@@ -392,21 +498,28 @@ function wireMailFrame() {
 
 // --- demo accounts -------------------------------------------------------------------------
 
+// Touching a value writes it in the message box and shows the chat.
 function renderAccounts() {
-  const insert = (value, what) => el("button", { type: "button", text: value,
+  const insert = (value, label, what) => el("button", { type: "button",
     "aria-label": `Écrire ${what} ${value} dans la zone de saisie`,
-    onclick: () => { const input = $("message-input"); input.value = value; input.focus(); } });
-  $("accounts-body").replaceChildren(...state.accounts.map((a) => el("tr", {},
-    el("td", {}, el("strong", { text: a.prenom + " " + a.nom }), el("br"), a.profil),
-    el("td", {}, insert(a.identifiant, "l'identifiant")),
-    el("td", {}, insert(a.mot_de_passe_provisoire, "le mot de passe provisoire")))));
+    onclick: () => {
+      const input = $("message-input");
+      input.value = value;
+      showTab("chat");
+      input.focus({ preventScroll: true });
+    } },
+  el("span", { class: "what", text: label }), el("span", { class: "demo-value", text: value }));
+  $("accounts-list").replaceChildren(...state.accounts.map((a) => el("li", { class: "account" },
+    el("p", { class: "who" }, el("strong", { text: a.prenom + " " + a.nom }), " ",
+      el("small", { text: a.profil })),
+    el("div", { class: "values" },
+      insert(a.identifiant, "Identifiant", "l'identifiant"),
+      insert(a.mot_de_passe_provisoire, "Mot de passe provisoire", "le mot de passe provisoire")))));
 }
 
 function renderAll() {
   $("bot-name").textContent = state.bot.first_name;
-  $("bot-title").textContent = state.bot.first_name;
-  $("bot-username").textContent = "@" + state.bot.username;
-  renderTabs();
+  renderPeople();
   renderChat();
   renderCommands();
   renderMails();
@@ -422,12 +535,10 @@ function onEvent(event) {
       if (!user || user.messages.some((m) => m.message_id === event.message.message_id)) return;
       user.messages.push(event.message);
       if (user.id === state.current) {
-        $("chat-log").append(messageNode(event.message));
-        $("empty-chat").hidden = true;
-        scrollChat();
+        appendMessage(event.message);
       } else if (event.message.from_bot) {
         state.unread.add(user.id);
-        renderTabs();
+        renderPeople();
       }
       return;
     }
@@ -439,7 +550,11 @@ function onEvent(event) {
       if (user.id === state.current) {
         const atBottom = nearBottom();
         const old = $("chat-log").querySelector(`[data-message-id="${event.message.message_id}"]`);
-        if (old) old.replaceWith(messageNode(event.message));
+        if (old) {
+          const node = messageNode(event.message);
+          if (state.anchor === old) state.anchor = node;
+          old.replaceWith(node);
+        }
         if (atBottom) scrollChat();
       }
       return;
@@ -459,18 +574,20 @@ function onEvent(event) {
       renderCommands();
       return;
     case "callback_answer":
-      if (user && user.id === state.current && event.text) toast(event.text);
+      if (user && user.id === state.current && event.text) notice(event.text);
       return;
     case "mail":
       if (state.mails.some((m) => m.id === event.mail.id)) return;
       state.mails.push(event.mail);
+      state.unreadMail = state.tab !== "mail" && !(WIDE.matches && state.side === "mail");
       renderMails();
-      toast("Nouvel e-mail : " + (event.mail.subject || "(sans objet)"));
+      notice("📨 Nouvel e-mail : " + (event.mail.subject || "(sans objet)"));
       return;
     case "reset":
       for (const u of state.users) u.messages = [];
       state.mails = [];
       state.openMail = null;
+      state.unreadMail = false;
       renderChat();
       renderMails();
       return;
@@ -503,7 +620,7 @@ function wire() {
     try {
       await sendText(text);
       input.value = "";
-    } catch { /* the toast says why */ }
+    } catch { /* the notice says why */ }
     input.focus();
   });
   $("message-input").addEventListener("keydown", (event) => {
@@ -525,23 +642,45 @@ function wire() {
   document.addEventListener("click", (event) => {
     if (!event.target.closest(".menu-wrap")) closeMenu();
   });
-  $("chat-log").addEventListener("click", handleLinkClick);
-  $("mail-text").addEventListener("click", handleLinkClick);
+  $("chat-log").addEventListener("click", chatLinkClick);
+  $("mail-text").addEventListener("click", mailLinkClick);
+  for (const tab of document.querySelectorAll("[role=tab]")) {
+    tab.addEventListener("click", () => showTab(tab.dataset.tab));
+  }
+  document.querySelector("[role=tablist]").addEventListener("keydown", tabKeys);
+  document.querySelector(".skip-link").addEventListener("click", (event) => {
+    event.preventDefault();
+    showTab("chat");
+    $("message-input").focus();
+  });
+  WIDE.addEventListener("change", renderTabs);
+  $("person-select").addEventListener("change", (event) => selectUser(Number(event.target.value)));
   $("show-text").addEventListener("click", () => { state.mailMode = "text"; renderMailView(); });
   $("show-html").addEventListener("click", () => { state.mailMode = "html"; renderMailView(); });
-  $("reset-button").addEventListener("click", async (event) => {
-    if (!window.confirm("Effacer toutes les discussions et les e-mails, et recréer les comptes de démonstration ?")) return;
-    const button = event.currentTarget;
+  // The question is asked right under the button (in view), the answer in the notice.
+  $("reset-button").addEventListener("click", () => {
+    $("reset-confirm").hidden = false;
+    $("reset-confirm").scrollIntoView({ block: "nearest" });
+    $("reset-yes").focus({ preventScroll: true });
+  });
+  $("reset-no").addEventListener("click", () => {
+    $("reset-confirm").hidden = true;
+    $("reset-button").focus();
+  });
+  $("reset-yes").addEventListener("click", async () => {
+    const button = $("reset-button");
+    $("reset-confirm").hidden = true;
     button.disabled = true;
     button.textContent = "Réinitialisation…";
     try {
       const answer = await api("/reset", {});
       state.unread.clear();
       await loadState();
-      toast(answer.message);
+      notice(answer.message);
     } finally {
       button.disabled = false;
       button.textContent = "Réinitialiser le bac à sable";
+      button.focus();
     }
   });
   $("new-user-form").addEventListener("submit", async (event) => {
@@ -552,6 +691,7 @@ function wire() {
     input.value = "";
     await loadState();
     selectUser(user.id);
+    showTab("chat");
   });
   wireMailFrame();
 }
