@@ -146,8 +146,6 @@ def _refused_with_ldap(accounts_command: str) -> str | None:
 
     if accounts_command == "import":
         return ldap_texts.IMPORT_REFUSED
-    if accounts_command == "letters":
-        return ldap_texts.PROVISIONAL_WRITE_REFUSED
     return None
 
 

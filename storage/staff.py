@@ -217,10 +217,11 @@ class StaffRepository:
             return True
 
     async def set_provisional_passwords(
-        self, hashes: Sequence[tuple[int, str]], actor: str, now: datetime, details: str
+        self, hashes: Sequence[tuple[int, str | None]], actor: str, now: datetime, details: str
     ) -> int:
         """New provisional passwords for accounts still to activate (printed letters), in one
-        transaction; an account activated meanwhile is left alone. How many were set."""
+        transaction; an account activated meanwhile is left alone. How many were set. A hash
+        of None: the directory holds the password (LDAP), none is kept here."""
         stamp = to_db_time(now)
         done = 0
         async with self.db.transaction() as connection:

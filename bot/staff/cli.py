@@ -263,7 +263,7 @@ async def letters_command(settings: Settings, staff: StaffService, args: argpars
 
     path: Path = args.file
     if not path.parent.is_dir():
-        _err(f"No such folder: {path.parent}")
+        _err(staff_texts.export_no_folder(str(path.parent)))
         return EXIT_USAGE
     profil = None
     if args.profil:

@@ -7,12 +7,12 @@ to be printed, and only its argon2id hash is kept.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.directory.port import Directory
+from bot.directory.port import Directory, PasswordRejected
 from bot.directory.sqlite import SqliteDirectory
 from bot.outbox.mail import mask_email
 from bot.procedures.activation import START_PAYLOAD_ACTIVATE, Step
@@ -165,7 +165,9 @@ class Letter:
 
     account: StaffAccount
     provisional_password: str
-    provisional_hash: str = field(repr=False)
+    # Its argon2id hash (SQLite directory); None when the directory already took the password
+    # itself (LDAP: nothing of it is kept here).
+    provisional_hash: str | None = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -395,19 +397,45 @@ class StaffService:
         progress: Callable[[int], None] | None = None,
         concurrency: int = 4,
     ) -> list[Letter]:
-        """A new provisional password for each account, hashed in the thread pool with at most
-        ``concurrency`` hashes waiting; nothing is stored yet (see :meth:`commit_letters`)."""
-        semaphore = asyncio.Semaphore(concurrency)
+        """A new provisional password for each account, at most ``concurrency`` at a time.
 
-        async def one(account: StaffAccount) -> Letter:
+        SQLite directory: hashed in the thread pool, nothing stored yet (see
+        :meth:`commit_letters`, after the PDF is written). LDAP directory: written to the
+        directory now (Password Modify, under its policy: a drawn password it refuses is drawn
+        again once, then the account gets no letter), since only a password the directory took
+        may be printed; nothing of it is kept here."""
+        semaphore = asyncio.Semaphore(concurrency)
+        write = getattr(self._directory, "set_provisional", None)
+
+        async def one(account: StaffAccount) -> Letter | None:
+            letter: Letter | None
             async with semaphore:
-                password = generate_provisional_password()
-                hashed = await self.hasher.hash(password)
+                if write is None:
+                    password = generate_provisional_password()
+                    letter = Letter(account, password, await self.hasher.hash(password))
+                else:
+                    letter = await self._written_letter(write, account)
             if progress:
                 progress(1)
-            return Letter(account, password, hashed)
+            return letter
 
-        return list(await asyncio.gather(*(one(account) for account in accounts)))
+        letters = await asyncio.gather(*(one(account) for account in accounts))
+        return [letter for letter in letters if letter is not None]
+
+    @staticmethod
+    async def _written_letter(
+        write: Callable[[int, str], Awaitable[bool]], account: StaffAccount
+    ) -> Letter | None:
+        """A provisional password the directory took (two draws at most), or None."""
+        for _ in range(2):
+            password = generate_provisional_password(16)
+            try:
+                if not await write(account.id, password):
+                    return None
+            except PasswordRejected:
+                continue
+            return Letter(account, password, None)
+        return None
 
     async def commit_letters(self, letters: list[Letter], actor: str, details: str) -> int:
         """Store the letters' provisional passwords (hashes) in one transaction, audited

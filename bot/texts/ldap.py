@@ -32,11 +32,6 @@ IMPORT_REFUSED = (
     "L'import est refusé : le bot utilise l'annuaire LDAP (DIRECTORY=ldap), qui est la source "
     "des comptes. Créez ou modifiez les comptes dans l'annuaire."
 )
-PROVISIONAL_WRITE_REFUSED = (
-    "Les courriers ne sont pas encore disponibles avec l'annuaire LDAP (DIRECTORY=ldap) : "
-    "utilisez « accounts reset IDENTIFIANT » compte par compte, ou donnez le mot de passe "
-    "provisoire et l'état « à activer » dans l'annuaire lui-même."
-)
 
 
 def staff_provisional_refused(rule: DirectoryRule) -> str:

@@ -130,3 +130,48 @@ def test_reset_writes_a_new_provisional_password_to_the_directory(
     # and the user activates again with the new provisional password
     assert asyncio.run(activate("Nouveau-Velo-Bleu-7", provisional)) == (True, True)
     assert ldap_server.can_bind(dn, "Nouveau-Velo-Bleu-7")
+
+
+def test_letters_write_their_provisional_passwords_to_the_directory(
+    ldap_env: Path,
+    capsys: pytest.CaptureFixture[str],
+    ldap_server: LdapServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import re
+
+    from test_accounts_cli import pdf_pages
+
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "ent_cli_test_bot")
+    target = ldap_env / "courriers.pdf"
+    args = ["accounts", "letters", str(target), "--yes", "--etablissement", "Lycée de Test"]
+    assert main(args) == 0, capsys.readouterr().err
+    pages = pdf_pages(target)
+    assert len(pages) == 4
+    for text, _ in pages:
+        identifiant = re.search(r"Identifiant\s*\n(\S+)", text)
+        password = re.search(r"Mot de passe provisoire\s*\n(\S+)", text)
+        assert identifiant and password
+        # The directory took the printed password (its policy is stricter than the bot's)...
+        assert ldap_server.can_bind(user_dn(identifiant.group(1)), password.group(1))
+        assert ldap_server.entry(user_dn(identifiant.group(1)))[STATUS_ATTR] == [
+            STATUS_TO_ACTIVATE
+        ]
+    # ... and nothing of it is kept here.
+    async def local() -> list[tuple[object, ...]]:
+        database = await Database.open(ldap_env / "data" / "bot.sqlite3")
+        try:
+            rows = await database.fetch_all(
+                "SELECT provisional_password_hash FROM accounts WHERE etablissement = ?",
+                ("Lycée de Test",),
+            )
+            letters = await database.fetch_all(
+                "SELECT COUNT(*) FROM audit_events WHERE event = 'letter'"
+            )
+            return [tuple(row) for row in rows] + [tuple(letters[0])]
+        finally:
+            await database.close()
+
+    rows = asyncio.run(local())
+    assert rows[:-1] == [(None,)] * 4 and rows[-1] == (4,)
+    assert not ldap_server.can_bind(user_dn("lea.martin"), "Xq7-Tb4k-Wpz")
