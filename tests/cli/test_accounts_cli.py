@@ -539,9 +539,7 @@ def test_letters_are_headed_by_the_account_s_establishment(
     assert "Lycée de Test" in texts_by_account["tom.gris"]  # none in the CSV: the school's
 
 
-@pytest.mark.parametrize(
-    "command", [["import", "x.csv"], ["letters", "out.pdf"]]
-)
+@pytest.mark.parametrize("command", [["import", "x.csv"]])
 def test_ldap_mode_refuses_writing_provisional_passwords(
     env: Path,
     monkeypatch: pytest.MonkeyPatch,
