@@ -106,6 +106,21 @@ async def test_activation_by_email_writes_the_directory(
     dn = user_dn("lea.martin")
     assert server.can_bind(dn, GOOD_PASSWORD)
     assert not server.can_bind(dn, PROVISIONAL["lea.martin"])
+    # What the README tells the school's IT staff to check: ldapwhoami accepts the new password.
+    whoami = await asyncio.create_subprocess_exec(
+        "ldapwhoami",
+        "-x",
+        "-H",
+        server.url,
+        "-D",
+        dn,
+        "-w",
+        GOOD_PASSWORD,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(whoami.communicate(), timeout=10)
+    assert whoami.returncode == 0 and dn.casefold() in out.decode().casefold(), err
     await assert_written(harness, server, dn, "mail", "lea@example.org")
     await assert_written(harness, server, dn, STATUS_ATTR, STATUS_ACTIVE)
     assert server.entry(dn)["userPassword"][0].startswith("{SSHA}")
