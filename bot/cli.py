@@ -93,12 +93,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     changed, or a missing database or key a staff command needs, gets a French message (2)."""
     from telegram.error import InvalidToken
 
+    from bot.directory.ldap_config import LdapSetupError
     from bot.security import ServerSecretMissing
     from storage.db import DatabaseMissing
     from storage.files import UnsafePermissions
 
     try:
         return _main(argv)
+    except LdapSetupError as error:
+        print(error, file=sys.stderr)
     except InvalidToken:
         # PTB's own message holds the token: never printed.
         print(staff_texts.TOKEN_REFUSED, file=sys.stderr)

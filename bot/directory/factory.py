@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.directory.ldap_config import LdapSetupError, sends_passwords_in_clear
 from bot.directory.port import Directory
 from bot.directory.sqlite import SqliteDirectory
 from bot.security import SecretHasher
@@ -19,12 +20,15 @@ def open_directory(
     none)."""
     if settings.directory != "ldap":
         return SqliteDirectory(database, hasher)
+    from bot.texts import ldap as ldap_texts
+
+    if sends_passwords_in_clear(settings.ldap.url, settings.ldap.starttls):
+        # Password Modify carries the new password: only over TLS or a local socket.
+        raise LdapSetupError(ldap_texts.cleartext_refused(settings.ldap.url))
     try:
         from bot.directory.ldap import DirectoryWriter, LdapDirectory
     except ImportError as error:  # pragma: no cover - depends on the installation
-        raise RuntimeError(
-            "DIRECTORY=ldap needs python-ldap: pip install -e '.[ldap]'"
-        ) from error
+        raise LdapSetupError(ldap_texts.LIBRARY_MISSING) from error
     directory = LdapDirectory(settings.ldap, database)
     if outbox is not None:
         directory.outbox = outbox

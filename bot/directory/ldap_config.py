@@ -4,6 +4,22 @@ LDAP library here, so that the settings load without it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+class LdapSetupError(Exception):
+    """``DIRECTORY=ldap`` cannot work as configured; the message says what to do (French)."""
+
+
+def sends_passwords_in_clear(url: str, starttls: bool) -> bool:
+    """Whether passwords would cross a network unencrypted: ``ldap://`` to another machine
+    without StartTLS (``ldaps://``, ``ldapi://`` and the loopback are fine)."""
+    address = url.strip()
+    if starttls or address.lower().startswith(("ldaps://", "ldapi://")):
+        return False
+    return (urlsplit(address).hostname or "") not in LOCAL_HOSTS
 
 
 @dataclass(frozen=True)

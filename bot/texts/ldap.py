@@ -45,3 +45,18 @@ STAFF_DIRECTORY_UNAVAILABLE = (
     "L'annuaire LDAP ne répond pas (LDAP_URL) : rien n'a été lu ni modifié. Réessayez dans "
     "quelques minutes."
 )
+
+
+def cleartext_refused(url: str) -> str:
+    """``ldap://`` to another machine without StartTLS: passwords would cross the network in
+    clear."""
+    return (
+        f"LDAP_URL={url} enverrait les mots de passe en clair sur le réseau : utilisez "
+        "ldaps://…, ou LDAP_STARTTLS=true, ou ldapi:// sur le serveur lui-même."
+    )
+
+
+LIBRARY_MISSING = (
+    "DIRECTORY=ldap a besoin de python-ldap : .venv/bin/pip install -e '.[ldap]' (paquets "
+    "Debian gcc, libldap2-dev et libsasl2-dev)."
+)

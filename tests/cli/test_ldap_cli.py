@@ -154,9 +154,8 @@ def test_letters_write_their_provisional_passwords_to_the_directory(
         assert identifiant and password
         # The directory took the printed password (its policy is stricter than the bot's)...
         assert ldap_server.can_bind(user_dn(identifiant.group(1)), password.group(1))
-        assert ldap_server.entry(user_dn(identifiant.group(1)))[STATUS_ATTR] == [
-            STATUS_TO_ACTIVATE
-        ]
+        assert ldap_server.entry(user_dn(identifiant.group(1)))[STATUS_ATTR] == [STATUS_TO_ACTIVATE]
+
     # ... and nothing of it is kept here.
     async def local() -> list[tuple[object, ...]]:
         database = await Database.open(ldap_env / "data" / "bot.sqlite3")
@@ -175,3 +174,28 @@ def test_letters_write_their_provisional_passwords_to_the_directory(
     rows = asyncio.run(local())
     assert rows[:-1] == [(None,)] * 4 and rows[-1] == (4,)
     assert not ldap_server.can_bind(user_dn("lea.martin"), "Xq7-Tb4k-Wpz")
+
+
+@pytest.mark.parametrize(
+    ("url", "starttls", "refused"),
+    [
+        ("ldap://annuaire.example.org:389", False, True),
+        ("ldap://annuaire.example.org:389", True, False),
+        ("ldaps://annuaire.example.org:636", False, False),
+        ("ldapi://%2Fvar%2Frun%2Fslapd%2Fldapi", False, False),
+        ("ldap://127.0.0.1:3890", False, False),
+    ],
+)
+def test_passwords_never_cross_a_network_in_clear(url: str, starttls: bool, refused: bool) -> None:
+    from bot.directory.ldap_config import sends_passwords_in_clear
+
+    assert sends_passwords_in_clear(url, starttls) is refused
+
+
+def test_a_clear_text_directory_is_refused_with_a_french_line(
+    ldap_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LDAP_URL", "ldap://annuaire.example.org:389")
+    assert main(["accounts", "show", "lea.martin"]) == 2
+    err = capsys.readouterr().err
+    assert "en clair" in err and "LDAP_STARTTLS=true" in err and "Traceback" not in err
