@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from bot.directory.ldap_config import LdapSetupError, sends_passwords_in_clear
@@ -10,6 +11,8 @@ from bot.directory.sqlite import SqliteDirectory
 from bot.security import SecretHasher
 from bot.settings import Settings
 from storage.db import Database
+
+logger = logging.getLogger(__name__)
 
 
 def open_directory(
@@ -25,6 +28,9 @@ def open_directory(
     if sends_passwords_in_clear(settings.ldap.url, settings.ldap.starttls):
         # Password Modify carries the new password: only over TLS or a local socket.
         raise LdapSetupError(ldap_texts.cleartext_refused(settings.ldap.url))
+    if not settings.ldap.decoy_dn:
+        # Without a decoy entry, an unknown identifier's bind fails faster than a real one's.
+        logger.warning(ldap_texts.NO_DECOY_WARNING)
     try:
         from bot.directory.ldap import DirectoryWriter, LdapDirectory
     except ImportError as error:  # pragma: no cover - depends on the installation

@@ -60,3 +60,7 @@ LIBRARY_MISSING = (
     "DIRECTORY=ldap a besoin de python-ldap : .venv/bin/pip install -e '.[ldap]' (paquets "
     "Debian gcc, libldap2-dev et libsasl2-dev)."
 )
+NO_DECOY_WARNING = (
+    "LDAP_DECOY_DN n'est pas défini : un identifiant inconnu répond plus vite qu'un vrai, ce "
+    "qui peut trahir qu'il n'existe pas. Créez une entrée leurre (voir le README)."
+)
