@@ -23,6 +23,7 @@ from telegram.ext import (
 )
 
 from bot import texts
+from bot.broadcast.worker import BroadcastSettings, BroadcastWorker
 from bot.directory.sqlite import SqliteDirectory
 from bot.outbox import MailSender, Outbox, OutboxSettings, TelegramSender
 from bot.outbox.mail import Mailer
@@ -39,11 +40,13 @@ from bot.telegram_api.concurrency import PerChatUpdateProcessor
 from bot.telegram_api.limiter import StartupRetry, TelegramLimiter, retry_startup
 from conversations import common
 from conversations.account import account_handlers, add_account_handlers
+from conversations.broadcast import add_broadcast_handlers
 from conversations.context import REGISTRY_KEY, SERVICES_KEY, BotContext
 from conversations.flows import build_router
 from conversations.router import Procedure
 from conversations.staff import staff_handlers
 from storage.accounts import SqliteAccountDirectory
+from storage.broadcasts import BroadcastRepository
 from storage.db import Database
 from storage.maintenance import PurgeReport, purge
 from storage.menus import MenuRepository
@@ -79,6 +82,17 @@ def activation_settings(settings: Settings) -> ActivationSettings:
         max_mails_per_account=settings.max_mails_per_account_per_day,
         mail_reply_wait=settings.outbox_reply_wait_seconds,
         staff_telegram_ids=tuple(settings.staff_telegram_ids),
+    )
+
+
+def broadcast_settings(settings: Settings) -> BroadcastSettings:
+    """The broadcast worker's rhythm from the settings."""
+    return BroadcastSettings(
+        rate_per_second=settings.broadcast_rate_per_second,
+        poll_seconds=settings.broadcast_poll_seconds,
+        heartbeat_seconds=settings.broadcast_heartbeat_seconds,
+        max_attempts=settings.broadcast_max_attempts,
+        retry_first=settings.broadcast_retry_first_seconds,
     )
 
 
@@ -123,6 +137,7 @@ class BotServices:
     staff: StaffService = field(init=False)
     my_account: MyAccountService = field(init=False)
     outbox: Outbox = field(init=False)
+    broadcast: BroadcastWorker = field(init=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
     _purger: asyncio.Task[None] | None = field(default=None, init=False)
 
@@ -140,6 +155,9 @@ class BotServices:
                 MailSender(mailer, self.school, KeyedHasher(key)),
                 self.clock,
                 outbox_settings(self.settings),
+            )
+            self.broadcast = BroadcastWorker(
+                BroadcastRepository(self.database), self.clock, broadcast_settings(self.settings)
             )
             self.activation = ActivationService(
                 directory=SqliteDirectory(self.database, hasher),
@@ -205,6 +223,7 @@ class BotServices:
     async def close(self) -> None:
         """Stop the outbox worker, close the database."""
         if self.database is not None:
+            await self.broadcast.stop()
             await self.outbox.stop()
         if self._purger is not None:
             # Wait for it before closing the database: a purge cancelled mid-transaction must
@@ -246,7 +265,7 @@ def build_application(
         )
         .context_types(ContextTypes(context=BotContext))
         .concurrent_updates(PerChatUpdateProcessor(settings.concurrent_updates))
-        .rate_limiter(TelegramLimiter())
+        .rate_limiter(TelegramLimiter(background_rate=settings.broadcast_rate_per_second))
         .read_timeout(settings.telegram_timeout_seconds)
         .write_timeout(settings.telegram_timeout_seconds)
         .build()
@@ -268,6 +287,7 @@ def add_handlers(application: Application, extra_procedures: Sequence[Procedure]
         application.add_handler(handler)
     staff_ids = application.bot_data[SERVICES_KEY].settings.staff_telegram_ids
     application.add_handlers(staff_handlers(staff_ids))
+    add_broadcast_handlers(application)
     router = build_router(extra_procedures)
     application.bot_data[REGISTRY_KEY] = router.registry
     application.add_handler(router)
@@ -299,6 +319,7 @@ async def start_bot(
     services = services_of(application)
     services._purger = asyncio.get_running_loop().create_task(services.purge_forever())
     services.outbox.start(TelegramSender(application.bot))
+    services.broadcast.start(application.bot)
     await application.start()
     assert application.updater is not None
     updater = application.updater
@@ -319,6 +340,7 @@ async def stop_bot(application: Application) -> None:
     if application.running:
         await application.stop()
     if services_of(application).database is not None:  # the outbox stops before its bot
+        await services_of(application).broadcast.stop()
         await services_of(application).outbox.stop()
     await application.shutdown()
     await services_of(application).close()

@@ -111,6 +111,15 @@ class Settings(BaseSettings):
     outbox_retry_first_seconds: float = 2.0
     outbox_retry_max_seconds: float = 30.0
 
+    # Staff broadcasts (issue 11): messages a second at most (the limiter's background lane,
+    # Telegram allows about 30 in all), how often the bot looks for a campaign and writes its
+    # heartbeat, tries of a send that fails for another reason than a block
+    broadcast_rate_per_second: float = Field(default=25.0, gt=0, le=30)
+    broadcast_poll_seconds: float = Field(default=1.0, gt=0)
+    broadcast_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    broadcast_max_attempts: int = Field(default=3, ge=1)
+    broadcast_retry_first_seconds: float = Field(default=2.0, ge=0)
+
     # Throttling of guessable secrets
     failures_before_delay: int = 5
     first_delay_seconds: int = 60

@@ -1,0 +1,257 @@
+"""The broadcast worker: sends the recorded campaigns, row by row of their ledger, through the
+bot's one Telegram limiter (background lane, so replies never wait behind it). Owned by the
+application: :meth:`BroadcastWorker.start` in start-up, :meth:`BroadcastWorker.stop` on shutdown.
+
+Each row is marked ``in_flight`` before its send and given its outcome after; one found
+``in_flight`` at start-up (the bot died meanwhile) becomes ``uncertain`` and is never sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import ExtBot
+
+from bot.broadcast.message import render_html
+from bot.telegram_api.limiter import BACKGROUND, retry_after_seconds
+from bot.texts import broadcast as texts
+from storage.broadcasts import (
+    BroadcastRepository,
+    Campaign,
+    CampaignState,
+    Channel,
+    Delivery,
+    DeliveryStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+OPT_OUT_PREFIX = "rappels"
+
+
+@dataclass(frozen=True)
+class BroadcastSettings:
+    """The worker's rhythm. ``rate_per_second`` is also the background lane of the limiter."""
+
+    rate_per_second: float = 25.0
+    poll_seconds: float = 1.0
+    heartbeat_seconds: float = 5.0
+    max_attempts: int = 3
+    retry_first: float = 2.0
+    concurrency: int = 4
+    batch: int = 100
+    stop_grace: float = 5.0
+
+
+def opt_out_keyboard(campaign_id: int) -> InlineKeyboardMarkup:
+    """The « Ne plus recevoir de rappels » button of every reminder."""
+    data = f"{OPT_OUT_PREFIX}:stop.{campaign_id}:0"
+    return InlineKeyboardMarkup([[InlineKeyboardButton(texts.OPT_OUT_BUTTON, callback_data=data)]])
+
+
+class BroadcastWorker:
+    """Sends the campaigns; keeps the set of users who blocked the bot."""
+
+    def __init__(
+        self,
+        repository: BroadcastRepository,
+        clock: Clock,
+        settings: BroadcastSettings | None = None,
+    ) -> None:
+        self.repository = repository
+        self.clock = clock
+        self.settings = settings or BroadcastSettings()
+        self.bot: Bot | None = None
+        self.blocked: set[int] = set()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._retry_at: dict[int, float] = {}
+        self._failures: collections.Counter[int] = collections.Counter()
+        self._sent_times: collections.deque[float] = collections.deque()
+        self._slots = asyncio.Semaphore(self.settings.concurrency)
+        self._rate_limit: dict[str, Any] = {}
+
+    # --- life cycle ---------------------------------------------------------------------------
+
+    def start(self, bot: Bot) -> None:
+        """Start sending (rows in flight when an earlier run died become ``uncertain``)."""
+        self.bot = bot
+        self._stopping = False
+        has_limiter = isinstance(bot, ExtBot) and bot.rate_limiter is not None
+        self._rate_limit = {"rate_limit_args": BACKGROUND} if has_limiter else {}
+        if not self._tasks:
+            loop = asyncio.get_running_loop()
+            self._tasks = [
+                loop.create_task(self._run(), name="broadcast"),
+                loop.create_task(self._beat_forever(), name="broadcast-heartbeat"),
+            ]
+
+    async def stop(self) -> None:
+        """Stop: no new send starts; those in flight get ``stop_grace`` seconds, then are
+        cancelled (their rows are found ``in_flight``, hence ``uncertain``, at the next start)."""
+        self._stopping = True
+        self._wake.set()
+        if not self._tasks:
+            return
+        runner, beater = self._tasks
+        beater.cancel()
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(runner, self.settings.stop_grace)
+        with contextlib.suppress(asyncio.CancelledError):
+            await beater
+        self._tasks = []
+
+    def wake(self) -> None:
+        """Look for work now (a campaign was just recorded in this process)."""
+        self._wake.set()
+
+    @property
+    def rate_per_s(self) -> float:
+        """Messages sent a second, over the last 10 seconds."""
+        now = asyncio.get_running_loop().time()
+        while self._sent_times and self._sent_times[0] < now - 10:
+            self._sent_times.popleft()
+        return round(len(self._sent_times) / 10, 1)
+
+    # --- what users do ------------------------------------------------------------------------
+
+    async def seen(self, telegram_user_id: int) -> None:
+        """The user wrote to the bot: they no longer block it."""
+        if telegram_user_id in self.blocked:
+            self.blocked.discard(telegram_user_id)
+            await self.repository.unblock(telegram_user_id)
+
+    async def blocked_by(self, telegram_user_id: int) -> None:
+        """The user blocked the bot (``my_chat_member`` or a 403)."""
+        self.blocked.add(telegram_user_id)
+        await self.repository.block(telegram_user_id, self.clock())
+
+    async def opt_out(self, telegram_user_id: int) -> None:
+        """« Ne plus recevoir de rappels »."""
+        await self.repository.opt_out(Channel.TELEGRAM, str(telegram_user_id), self.clock())
+
+    # --- the worker ---------------------------------------------------------------------------
+
+    async def _beat_forever(self) -> None:
+        while True:
+            try:
+                await self.repository.beat(self.clock(), os.getpid(), self.rate_per_s)
+            except Exception:  # the heartbeat never stops the bot
+                logger.exception("broadcast: heartbeat failed")
+            await asyncio.sleep(self.settings.heartbeat_seconds)
+
+    async def _run(self) -> None:
+        recovered = await self.repository.recover_in_flight(self.clock())
+        if recovered:
+            logger.warning("broadcast: %d send(s) interrupted, counted as uncertain", recovered)
+        self.blocked = await self.repository.blocked_ids()
+        while not self._stopping:
+            self._wake.clear()
+            wait: float | None = self.settings.poll_seconds
+            try:
+                campaign = await self.repository.next_campaign()
+                if campaign is not None:
+                    wait = await self._send_some(campaign)
+            except Exception:  # the worker never dies; it looks again shortly
+                logger.exception("broadcast: sending failed")
+            if wait is None or wait > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), wait)
+
+    async def _send_some(self, campaign: Campaign) -> float | None:
+        """Send a batch of ``campaign``; how long to wait before the next one (0: at once)."""
+        if campaign.state == CampaignState.EN_ATTENTE:
+            await self.repository.mark_started(campaign.id, self.clock())
+            logger.info("broadcast: campaign %d started", campaign.id)
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        waiting = [row for row, due in self._retry_at.items() if due > now]
+        rows = await self.repository.pending(campaign.id, self.settings.batch, exclude=waiting)
+        if not rows:
+            if waiting:
+                return min(self._retry_at[row] for row in waiting) - now
+            if await self.repository.finish_if_done(campaign.id, self.clock()):
+                logger.info("broadcast: campaign %d finished", campaign.id)
+            return 0
+        batch: list[asyncio.Task[None]] = []
+        for index, row in enumerate(rows):
+            if self._stopping:
+                break
+            if index % 20 == 19 and (
+                await self.repository.state(campaign.id) != CampaignState.EN_COURS
+            ):
+                break  # cancelled meanwhile
+            await self._slots.acquire()
+            task = loop.create_task(self._deliver(campaign, row))
+            task.add_done_callback(lambda _: self._slots.release())
+            batch.append(task)
+        await asyncio.gather(*batch, return_exceptions=True)
+        return 0
+
+    async def _deliver(self, campaign: Campaign, row: Delivery) -> None:
+        user_id = int(row.recipient)
+        if user_id in self.blocked:
+            await self.repository.mark_done(row.id, DeliveryStatus.BLOCKED, self.clock(), "bloque")
+            return
+        if await self.repository.opted_out(Channel.TELEGRAM, row.recipient):
+            await self.repository.mark_done(
+                row.id, DeliveryStatus.FAILED, self.clock(), "desinscrit"
+            )
+            return
+        if not await self.repository.mark_in_flight(row.id):
+            return
+        assert self.bot is not None
+        try:
+            await self.bot.send_message(
+                chat_id=user_id,
+                text=render_html(campaign.message, row.prenom, row.etablissement),
+                reply_markup=opt_out_keyboard(campaign.id),
+                **self._rate_limit,
+            )
+        except Forbidden:
+            await self.repository.mark_done(
+                row.id, DeliveryStatus.BLOCKED, self.clock(), "Forbidden"
+            )
+            await self.blocked_by(user_id)
+            return
+        except RetryAfter as error:  # the limiter's own retries were not enough: later
+            self._retry_at[row.id] = asyncio.get_running_loop().time() + retry_after_seconds(error)
+            await self.repository.mark_done(row.id, DeliveryStatus.PENDING, self.clock(), "429")
+            return
+        except BadRequest as error:  # « chat not found »…: retrying cannot help
+            await self.repository.mark_done(
+                row.id, DeliveryStatus.FAILED, self.clock(), error.message[:200]
+            )
+            return
+        except (TelegramError, OSError) as error:
+            await self._failed(row, type(error).__name__)
+            return
+        self._retry_at.pop(row.id, None)
+        self._failures.pop(row.id, None)
+        self._sent_times.append(asyncio.get_running_loop().time())
+        await self.repository.mark_done(row.id, DeliveryStatus.SENT, self.clock())
+
+    async def _failed(self, row: Delivery, reason: str) -> None:
+        self._failures[row.id] += 1
+        failures = self._failures[row.id]
+        if failures >= self.settings.max_attempts:
+            self._retry_at.pop(row.id, None)
+            self._failures.pop(row.id, None)
+            await self.repository.mark_done(row.id, DeliveryStatus.FAILED, self.clock(), reason)
+            logger.warning("broadcast: row %d failed: %s", row.id, reason)
+            return
+        delay = self.settings.retry_first * 2 ** (failures - 1)
+        self._retry_at[row.id] = asyncio.get_running_loop().time() + delay
+        await self.repository.mark_done(row.id, DeliveryStatus.PENDING, self.clock(), reason)

@@ -1,0 +1,113 @@
+"""French texts of the staff broadcasts: the reminders' button, the command line's help and
+messages (``run_bot.py broadcast …``)."""
+
+from __future__ import annotations
+
+from bot.broadcast.message import PLACEHOLDERS
+
+OPT_OUT_BUTTON = "🔕 Ne plus recevoir de rappels"
+OPT_OUT_DONE = (
+    "C'est noté : vous ne recevrez plus de rappels de l'établissement.\n"
+    "Les messages de sécurité de votre compte, eux, continueront d'arriver."
+)
+
+CLI_HELP = {
+    "broadcast": "Rappels envoyés par le bot (campagnes)",
+    "new": "Préparer une campagne, la montrer, puis l'enregistrer",
+    "message": "Fichier texte du message ({prenom} et {etablissement} sont remplacés)",
+    "segment": (
+        "Destinataires : a_activer (jamais commencé), en_cours (commencé, pas fini), "
+        "actives, tous (par défaut)"
+    ),
+    "profil": "Seulement ce profil (plusieurs possibles)",
+    "etablissement": "Seulement cet établissement",
+    "canal": "Canal : telegram (par défaut), email ou tous",
+    "objet": "Objet des e-mails",
+    "yes": "Enregistrer sans demander de confirmation",
+    "wait": "Attendre la fin de l'envoi, avec une barre de progression",
+    "json": "Sortie JSON",
+    "list": "Lister les campagnes",
+    "status": "Où en est une campagne",
+    "cancel": "Annuler une campagne",
+    "number": "Numéro de la campagne",
+}
+
+CANAL_NOT_YET = (
+    "Le canal e-mail n'est pas encore disponible : utilisez --canal telegram."
+)
+NO_SUCH_FILE = "Fichier introuvable : {path}"
+EMPTY_MESSAGE = "Le message est vide : écrivez-le dans le fichier {path}."
+MESSAGE_TOO_LONG = "Le message est trop long ({length} caractères, 4000 au plus)."
+NO_SUCH_CAMPAIGN = "Aucune campagne n° {number}."
+CONFIRM = "Enregistrer et envoyer cette campagne ? [o/N] "
+NOT_RECORDED = "Campagne non enregistrée."
+NO_RECIPIENT = "Personne ne correspond à ces critères : aucune campagne enregistrée."
+CANCELLED = "Campagne n° {number} annulée (les messages déjà partis ne sont pas repris)."
+CANNOT_CANCEL = "La campagne n° {number} est déjà {state} : rien à annuler."
+NO_CAMPAIGN = "Aucune campagne pour l'instant."
+WAIT_DESC = "Envoi"
+STATES = {
+    "en_attente": "en attente",
+    "en_cours": "en cours",
+    "terminee": "terminée",
+    "annulee": "annulée",
+}
+
+
+def unknown_placeholders(words: list[str]) -> str:
+    """A message with ``{word}`` that are not placeholders."""
+    allowed = ", ".join("{" + name + "}" for name in PLACEHOLDERS)
+    found = ", ".join("{" + word + "}" for word in words)
+    return f"Le message contient {found} : seuls {allowed} sont remplacés. Corrigez le fichier."
+
+
+def preview(number: int, counts: dict[str, int], sample: str) -> str:
+    """What staff see before confirming."""
+    lines = [f"Campagne n° {number}"]
+    lines += [f"  {channel} : {count} destinataire(s)" for channel, count in counts.items()]
+    lines += ["", "Message tel qu'un destinataire le lira :", "─" * 40, sample]
+    lines += [f"[{OPT_OUT_BUTTON}]", "─" * 40]
+    return "\n".join(lines)
+
+
+def recorded(number: int, total: int) -> str:
+    """After recording."""
+    return (
+        f"Campagne n° {number} enregistrée : {total} destinataire(s). "
+        "Le bot en cours d'exécution l'envoie."
+    )
+
+
+def no_bot_running(seconds: float | None) -> str:
+    """The heartbeat is old or missing."""
+    if seconds is None:
+        return "Attention : aucun bot n'a encore tourné sur cette base ; rien ne partira sans lui."
+    return (
+        f"Attention : aucun bot ne tourne (dernier signe de vie il y a {seconds:.0f} s) ; "
+        "l'envoi reprendra à son démarrage."
+    )
+
+
+def status_text(values: dict[str, object]) -> str:
+    """``broadcast status N``."""
+    state = STATES.get(str(values["state"]), str(values["state"]))
+    return (
+        f"Campagne n° {values['id']} : {state}\n"
+        f"  destinataires : {values['recipients']}\n"
+        f"  envoyés : {values['sent']}\n"
+        f"  bloqués : {values['blocked']}\n"
+        f"  échecs : {values['failed']}\n"
+        f"  incertains : {values['uncertain']}\n"
+        f"  en attente : {values['pending']}\n"
+        f"  débit : {values['rate_per_s']} message(s)/s"
+    )
+
+
+def list_line(values: dict[str, object]) -> str:
+    """One line of ``broadcast list``."""
+    state = STATES.get(str(values["state"]), str(values["state"]))
+    return (
+        f"n° {values['id']} · {state} · {values['sent']}/{values['recipients']} envoyés · "
+        f"{values['blocked']} bloqués · {values['failed']} échecs · "
+        f"{values['uncertain']} incertains"
+    )

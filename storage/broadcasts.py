@@ -1,0 +1,460 @@
+"""Staff broadcasts: campaigns, their ledger (one row per campaign × recipient × channel), the
+recipient segments (computed in SQL), opt-outs, blocked users and the running bot's heartbeat."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import aiosqlite
+
+from storage.db import Database, from_db_time, to_db_time
+
+
+class Segment(StrEnum):
+    """Who a campaign is for."""
+
+    A_ACTIVER = "a_activer"  # never started the activation
+    EN_COURS = "en_cours"  # started, not finished (waiting for the e-mail code included)
+    ACTIVES = "actives"
+    TOUS = "tous"
+
+
+class Channel(StrEnum):
+    """How a reminder reaches someone."""
+
+    TELEGRAM = "telegram"
+    EMAIL = "email"
+
+
+class CampaignState(StrEnum):
+    """Where a campaign is."""
+
+    EN_ATTENTE = "en_attente"
+    EN_COURS = "en_cours"
+    TERMINEE = "terminee"
+    ANNULEE = "annulee"
+
+
+class DeliveryStatus(StrEnum):
+    """Where one ledger row is. ``in_flight``: its send was started; found so at start-up, it
+    becomes ``uncertain`` (sent or not, nobody knows) and is never sent again."""
+
+    PENDING = "pending"
+    IN_FLIGHT = "in_flight"
+    SENT = "sent"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"
+
+
+@dataclass(frozen=True)
+class Audience:
+    """A segment, its filters and the channels."""
+
+    segment: Segment = Segment.TOUS
+    profils: tuple[str, ...] = ()
+    etablissement: str | None = None
+    channels: tuple[Channel, ...] = (Channel.TELEGRAM,)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One person reached on one channel, with what the placeholders need."""
+
+    channel: Channel
+    recipient: str
+    account_id: int
+    prenom: str
+    etablissement: str
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A stored campaign."""
+
+    id: int
+    state: CampaignState
+    message: str
+    subject: str
+    segment: str
+    channel: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A ledger row to send, with the placeholders' values read from its account."""
+
+    id: int
+    campaign_id: int
+    channel: Channel
+    recipient: str
+    attempts: int
+    prenom: str
+    etablissement: str
+
+
+@dataclass(frozen=True)
+class CampaignStats:
+    """What staff see of a campaign (the keys of ``broadcast status --json``)."""
+
+    id: int
+    state: str
+    recipients: int
+    sent: int
+    blocked: int
+    failed: int
+    uncertain: int
+    pending: int
+    rate_per_s: float
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """The last sign of life of a running bot."""
+
+    at: datetime
+    pid: int
+    rate_per_s: float
+
+
+_SEGMENT_WHERE = {
+    Segment.A_ACTIVER: "a.status = 'a_activer' AND NOT EXISTS (SELECT 1 FROM conversation_sessions"
+    " s WHERE s.account_id = a.id AND s.flow = 'activation')",
+    Segment.EN_COURS: "a.status = 'a_activer' AND EXISTS (SELECT 1 FROM conversation_sessions s"
+    " WHERE s.account_id = a.id AND s.flow = 'activation')",
+    Segment.ACTIVES: "a.status = 'active'",
+    Segment.TOUS: "1",
+}
+
+
+def recipients_query(audience: Audience) -> tuple[str, tuple[object, ...]]:
+    """SQL (and its parameters) of the Telegram recipients of ``audience``: users linked to an
+    account of the segment or with an open procedure on one, each once (their first account),
+    without those who opted out or blocked the bot. Columns: channel, recipient, account_id,
+    prenom, etablissement."""
+    where = [_SEGMENT_WHERE[audience.segment]]
+    params: list[object] = []
+    if audience.profils:
+        where.append(f"a.profil IN ({', '.join('?' for _ in audience.profils)})")
+        params.extend(audience.profils)
+    if audience.etablissement:
+        where.append("a.etablissement = ? COLLATE NOCASE")
+        params.append(audience.etablissement)
+    sql = (
+        "WITH reach (account_id, user_id) AS ("
+        " SELECT id, telegram_user_id FROM accounts WHERE telegram_user_id IS NOT NULL"
+        " UNION SELECT account_id, telegram_user_id FROM conversation_sessions"
+        " WHERE account_id IS NOT NULL),"
+        " chosen AS ("
+        " SELECT CAST(r.user_id AS TEXT) AS recipient, MIN(a.id) AS account_id"
+        " FROM accounts a JOIN reach r ON r.account_id = a.id"
+        f" WHERE {' AND '.join(where)}"
+        " AND NOT EXISTS (SELECT 1 FROM reminder_opt_outs o WHERE o.channel = 'telegram'"
+        " AND o.recipient = CAST(r.user_id AS TEXT))"
+        " AND NOT EXISTS (SELECT 1 FROM telegram_blocked b WHERE b.telegram_user_id = r.user_id)"
+        " GROUP BY r.user_id)"
+        " SELECT 'telegram' AS channel, c.recipient, c.account_id, a.prenom, a.etablissement"
+        " FROM chosen c JOIN accounts a ON a.id = c.account_id ORDER BY c.account_id"
+    )
+    return sql, tuple(params)
+
+
+def _campaign(row: aiosqlite.Row) -> Campaign:
+    created = from_db_time(row["created_at"])
+    assert created is not None
+    return Campaign(
+        id=row["id"],
+        state=CampaignState(row["state"]),
+        message=row["message"],
+        subject=row["subject"],
+        segment=row["segment"],
+        channel=row["channel"],
+        created_at=created,
+    )
+
+
+_STATS_SQL = (
+    "SELECT c.id, c.state, COUNT(d.id) AS recipients,"
+    " COALESCE(SUM(d.status = 'sent'), 0) AS sent,"
+    " COALESCE(SUM(d.status = 'blocked'), 0) AS blocked,"
+    " COALESCE(SUM(d.status = 'failed'), 0) AS failed,"
+    " COALESCE(SUM(d.status = 'uncertain'), 0) AS uncertain,"
+    " COALESCE(SUM(d.status IN ('pending', 'in_flight')), 0) AS pending,"
+    " COALESCE(SUM(d.status = 'sent' AND d.done_at >= ?), 0) AS recent"
+    " FROM broadcast_campaigns c LEFT JOIN broadcast_deliveries d ON d.campaign_id = c.id"
+)
+# The rate shown is that of the last RATE_WINDOW.
+RATE_WINDOW = timedelta(seconds=10)
+
+
+def _stats(row: aiosqlite.Row) -> CampaignStats:
+    return CampaignStats(
+        id=row["id"],
+        state=row["state"],
+        recipients=row["recipients"],
+        sent=row["sent"],
+        blocked=row["blocked"],
+        failed=row["failed"],
+        uncertain=row["uncertain"],
+        pending=row["pending"],
+        rate_per_s=round(row["recent"] / RATE_WINDOW.total_seconds(), 1)
+        if row["state"] == CampaignState.EN_COURS
+        else 0.0,
+    )
+
+
+class BroadcastRepository:
+    """SQL of the broadcasts."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    # --- staff ----------------------------------------------------------------------------
+
+    async def recipients(self, audience: Audience) -> list[Recipient]:
+        """Who ``audience`` reaches now (Telegram only so far)."""
+        if Channel.TELEGRAM not in audience.channels:
+            return []
+        sql, params = recipients_query(audience)
+        rows = await self.database.fetch_all(sql, params)
+        return [
+            Recipient(
+                Channel(row["channel"]),
+                row["recipient"],
+                row["account_id"],
+                row["prenom"],
+                row["etablissement"],
+            )
+            for row in rows
+        ]
+
+    async def next_id(self) -> int:
+        """The number the next campaign will most likely get (for the preview)."""
+        row = await self.database.fetch_one(
+            "SELECT COALESCE(MAX(id), 0) + 1 FROM broadcast_campaigns"
+        )
+        return int(row[0]) if row else 1
+
+    async def create(
+        self, audience: Audience, message: str, subject: str, created_by: str, now: datetime
+    ) -> int:
+        """Record a campaign and its ledger in one transaction (recipients computed again,
+        inside it); return its number."""
+        sql, params = recipients_query(audience)
+        async with self.database.transaction() as connection:
+            cursor = await connection.execute(
+                "INSERT INTO broadcast_campaigns (message, subject, segment, profils, "
+                "etablissement, channel, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    message,
+                    subject,
+                    audience.segment.value,
+                    json.dumps(list(audience.profils), ensure_ascii=False),
+                    audience.etablissement,
+                    ",".join(channel.value for channel in audience.channels),
+                    created_by,
+                    to_db_time(now),
+                ),
+            )
+            campaign_id = cursor.lastrowid
+            assert campaign_id is not None
+            if Channel.TELEGRAM in audience.channels:
+                await connection.execute(
+                    "INSERT OR IGNORE INTO broadcast_deliveries (campaign_id, channel, recipient, "
+                    f"account_id) SELECT ?, channel, recipient, account_id FROM ({sql})",
+                    (campaign_id, *params),
+                )
+        return campaign_id
+
+    async def stats(self, campaign_id: int, now: datetime) -> CampaignStats | None:
+        """The figures of one campaign."""
+        row = await self.database.fetch_one(
+            _STATS_SQL + " WHERE c.id = ? GROUP BY c.id",
+            (to_db_time(now - RATE_WINDOW), campaign_id),
+        )
+        return _stats(row) if row else None
+
+    async def all_stats(self, now: datetime) -> list[CampaignStats]:
+        """The figures of every campaign, newest first."""
+        rows = await self.database.fetch_all(
+            _STATS_SQL + " GROUP BY c.id ORDER BY c.id DESC", (to_db_time(now - RATE_WINDOW),)
+        )
+        return [_stats(row) for row in rows]
+
+    async def cancel(self, campaign_id: int, now: datetime) -> bool:
+        """Cancel a campaign not finished yet (rows not sent stay ``pending``)."""
+        async with self.database.transaction() as connection:
+            cursor = await connection.execute(
+                "UPDATE broadcast_campaigns SET state = 'annulee', finished_at = ? "
+                "WHERE id = ? AND state IN ('en_attente', 'en_cours')",
+                (to_db_time(now), campaign_id),
+            )
+            return cursor.rowcount > 0
+
+    async def campaign(self, campaign_id: int) -> Campaign | None:
+        """One campaign."""
+        row = await self.database.fetch_one(
+            "SELECT * FROM broadcast_campaigns WHERE id = ?", (campaign_id,)
+        )
+        return _campaign(row) if row else None
+
+    # --- the worker -----------------------------------------------------------------------
+
+    async def recover_in_flight(self, now: datetime) -> int:
+        """Rows whose send was under way when the bot died become ``uncertain``."""
+        async with self.database.transaction() as connection:
+            cursor = await connection.execute(
+                "UPDATE broadcast_deliveries SET status = 'uncertain', done_at = ?, "
+                "last_error = 'interrompu' WHERE status = 'in_flight'",
+                (to_db_time(now),),
+            )
+            return cursor.rowcount
+
+    async def next_campaign(self) -> Campaign | None:
+        """The oldest campaign to send."""
+        row = await self.database.fetch_one(
+            "SELECT * FROM broadcast_campaigns WHERE state IN ('en_attente', 'en_cours') "
+            "ORDER BY id LIMIT 1"
+        )
+        return _campaign(row) if row else None
+
+    async def mark_started(self, campaign_id: int, now: datetime) -> None:
+        """``en_attente`` → ``en_cours``."""
+        async with self.database.transaction() as connection:
+            await connection.execute(
+                "UPDATE broadcast_campaigns SET state = 'en_cours', started_at = ? "
+                "WHERE id = ? AND state = 'en_attente'",
+                (to_db_time(now), campaign_id),
+            )
+
+    async def pending(
+        self, campaign_id: int, limit: int, exclude: Sequence[int] = ()
+    ) -> list[Delivery]:
+        """Rows still to send, oldest first (``exclude``: rows waiting for a retry)."""
+        skip = f" AND d.id NOT IN ({', '.join(str(int(i)) for i in exclude)})" if exclude else ""
+        rows = await self.database.fetch_all(
+            "SELECT d.id, d.campaign_id, d.channel, d.recipient, d.attempts, "
+            "COALESCE(a.prenom, '') AS prenom, COALESCE(a.etablissement, '') AS etablissement "
+            "FROM broadcast_deliveries d LEFT JOIN accounts a ON a.id = d.account_id "
+            f"WHERE d.campaign_id = ? AND d.status = 'pending'{skip} ORDER BY d.id LIMIT ?",
+            (campaign_id, limit),
+        )
+        return [
+            Delivery(
+                row["id"],
+                row["campaign_id"],
+                Channel(row["channel"]),
+                row["recipient"],
+                row["attempts"],
+                row["prenom"],
+                row["etablissement"],
+            )
+            for row in rows
+        ]
+
+    async def mark_in_flight(self, delivery_id: int) -> bool:
+        """Written before the send; False if the row is no longer pending."""
+        async with self.database.transaction() as connection:
+            cursor = await connection.execute(
+                "UPDATE broadcast_deliveries SET status = 'in_flight', attempts = attempts + 1 "
+                "WHERE id = ? AND status = 'pending'",
+                (delivery_id,),
+            )
+            return cursor.rowcount > 0
+
+    async def mark_done(
+        self, delivery_id: int, status: DeliveryStatus, now: datetime, error: str | None = None
+    ) -> None:
+        """The outcome of a send (``pending`` again: it will be retried)."""
+        async with self.database.transaction() as connection:
+            await connection.execute(
+                "UPDATE broadcast_deliveries SET status = ?, last_error = ?, done_at = ? "
+                "WHERE id = ?",
+                (
+                    status.value,
+                    error,
+                    None if status == DeliveryStatus.PENDING else to_db_time(now),
+                    delivery_id,
+                ),
+            )
+
+    async def finish_if_done(self, campaign_id: int, now: datetime) -> bool:
+        """``en_cours`` → ``terminee`` once no row is pending or in flight."""
+        async with self.database.transaction() as connection:
+            cursor = await connection.execute(
+                "UPDATE broadcast_campaigns SET state = 'terminee', finished_at = ? "
+                "WHERE id = ? AND state IN ('en_attente', 'en_cours') AND NOT EXISTS ("
+                "SELECT 1 FROM broadcast_deliveries WHERE campaign_id = ? "
+                "AND status IN ('pending', 'in_flight'))",
+                (to_db_time(now), campaign_id, campaign_id),
+            )
+            return cursor.rowcount > 0
+
+    async def state(self, campaign_id: int) -> CampaignState | None:
+        """The campaign's state now."""
+        row = await self.database.fetch_one(
+            "SELECT state FROM broadcast_campaigns WHERE id = ?", (campaign_id,)
+        )
+        return CampaignState(row[0]) if row else None
+
+    # --- opt-outs, blocked users, heartbeat ------------------------------------------------
+
+    async def opt_out(self, channel: Channel, recipient: str, now: datetime) -> None:
+        """No more reminders for this person on this channel."""
+        async with self.database.transaction() as connection:
+            await connection.execute(
+                "INSERT OR IGNORE INTO reminder_opt_outs (channel, recipient, at) VALUES (?, ?, ?)",
+                (channel.value, recipient, to_db_time(now)),
+            )
+
+    async def opted_out(self, channel: Channel, recipient: str) -> bool:
+        """Whether this person asked for no more reminders."""
+        row = await self.database.fetch_one(
+            "SELECT 1 FROM reminder_opt_outs WHERE channel = ? AND recipient = ?",
+            (channel.value, recipient),
+        )
+        return row is not None
+
+    async def block(self, telegram_user_id: int, now: datetime) -> None:
+        """The user blocked the bot (403 or ``my_chat_member``)."""
+        async with self.database.transaction() as connection:
+            await connection.execute(
+                "INSERT OR IGNORE INTO telegram_blocked (telegram_user_id, at) VALUES (?, ?)",
+                (telegram_user_id, to_db_time(now)),
+            )
+
+    async def unblock(self, telegram_user_id: int) -> None:
+        """The user writes to the bot again."""
+        async with self.database.transaction() as connection:
+            await connection.execute(
+                "DELETE FROM telegram_blocked WHERE telegram_user_id = ?", (telegram_user_id,)
+            )
+
+    async def blocked_ids(self) -> set[int]:
+        """Every user known to have blocked the bot."""
+        rows = await self.database.fetch_all("SELECT telegram_user_id FROM telegram_blocked")
+        return {int(row[0]) for row in rows}
+
+    async def beat(self, now: datetime, pid: int, rate_per_s: float) -> None:
+        """The running bot says it is alive."""
+        async with self.database.transaction() as connection:
+            await connection.execute(
+                "INSERT INTO bot_heartbeat (id, at, pid, rate_per_s) VALUES (1, ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET at = excluded.at, pid = excluded.pid, "
+                "rate_per_s = excluded.rate_per_s",
+                (to_db_time(now), pid, rate_per_s),
+            )
+
+    async def heartbeat(self) -> Heartbeat | None:
+        """The last heartbeat, if a bot ever ran."""
+        row = await self.database.fetch_one("SELECT at, pid, rate_per_s FROM bot_heartbeat")
+        if row is None:
+            return None
+        at = from_db_time(row["at"])
+        assert at is not None
+        return Heartbeat(at, row["pid"], row["rate_per_s"])
