@@ -9,6 +9,7 @@ from telegram import ChatMember, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     ChatMemberHandler,
     TypeHandler,
@@ -44,25 +45,29 @@ async def on_my_chat_member(update: Update, context: BotContext) -> None:
 
 
 async def on_opt_out(update: Update, context: BotContext) -> None:
-    """« Ne plus recevoir de rappels »: kept, respected by every later campaign."""
+    """« Ne plus recevoir de rappels »: kept, respected by every later campaign. Handled before
+    the CGU gate (saying no to reminders needs no consent) and nothing else sees it."""
     query = update.callback_query
     if query is None:
         return
+    await context.services.broadcast.seen(query.from_user.id)
     await query.answer()
-    if parse_button(query.data, OPT_OUT_PREFIX) is None:
-        return
-    await context.services.broadcast.opt_out(query.from_user.id)
-    with contextlib.suppress(TelegramError):
-        await query.edit_message_reply_markup(reply_markup=None)
-    if query.message is not None:
-        await context.bot.send_message(chat_id=query.message.chat.id, text=texts.OPT_OUT_DONE)
+    if parse_button(query.data, OPT_OUT_PREFIX) is not None:
+        await context.services.broadcast.opt_out(query.from_user.id)
+        with contextlib.suppress(TelegramError):
+            await query.edit_message_reply_markup(reply_markup=None)
+        if query.message is not None:
+            await context.bot.send_message(chat_id=query.message.chat.id, text=texts.OPT_OUT_DONE)
+    raise ApplicationHandlerStop
 
 
 def add_broadcast_handlers(application: Application) -> None:
-    """The handlers above (the button's before the procedures' router). In a group only the
-    first matching handler runs: ``my_chat_member`` first, then every other update."""
+    """The handlers above, in one group before all others. In a group only the first matching
+    handler runs: ``my_chat_member``, the opt-out button, then every other update."""
     application.add_handler(
         ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER), group=SEEN_GROUP
     )
+    application.add_handler(
+        CallbackQueryHandler(on_opt_out, pattern=f"^{OPT_OUT_PREFIX}:"), group=SEEN_GROUP
+    )
     application.add_handler(TypeHandler(Update, on_any_update), group=SEEN_GROUP)
-    application.add_handler(CallbackQueryHandler(on_opt_out, pattern=f"^{OPT_OUT_PREFIX}:"))

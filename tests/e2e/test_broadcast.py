@@ -1,0 +1,266 @@
+"""Staff broadcasts end to end: campaigns recorded by the real command line (or the repository),
+sent by the running bot through the local Bot API server — to exactly the segment, with the
+opt-out button, 403 marking « bloqué », injected 429s losing nothing, and a SIGKILL of the real
+``run_bot.py`` mid-campaign giving no duplicate and skipping nobody."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import sqlite3
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.sandbox.bot_api_server import Fault, FloodLimits, LocalBotApi, SandboxUser
+from bot.sandbox.mailbox import Mailbox
+from bot.school import load_school_config
+from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
+from bot.settings import Settings
+from bot.staff.accounts_import import import_accounts
+from bot.texts import broadcast as texts
+from storage.accounts import SqliteAccountDirectory
+from storage.broadcasts import Audience, BroadcastRepository, CampaignStats, Segment
+from storage.db import Database
+
+from chat import Chat
+from conftest import BotHarness, harness_settings
+from support import ACCOUNTS, DATA, write_accounts_csv
+from test_kill_restart import PROJECT, BotProcess, real_bot_env
+from test_recovery import activate_by_email
+
+JSON_KEYS = {"id", "state", "recipients", "sent", "blocked", "failed", "uncertain", "pending",
+             "rate_per_s"}
+
+
+async def broadcast_cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    """``python run_bot.py broadcast …`` as staff run it."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "run_bot.py",
+        "broadcast",
+        *args,
+        cwd=PROJECT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 30)
+    return process.returncode or 0, out.decode(), err.decode()
+
+
+def cli_env(settings: Settings) -> dict[str, str]:
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SMTP_"))},
+        "DATABASE_PATH": str(settings.database_path),
+        "SERVER_SECRET_FILE": str(settings.server_secret_file),
+    }
+
+
+async def link(database_path: Path, users: dict[str, int]) -> None:
+    """Accounts already activated (current CGU accepted) and linked to these Telegram users (in
+    a thread: the bot may be running in this event loop)."""
+    await asyncio.to_thread(_link, database_path, users)
+
+
+def _link(database_path: Path, users: dict[str, int]) -> None:
+    cgu = load_school_config(DATA / "school.toml").cgu_version
+    with contextlib.closing(sqlite3.connect(database_path)) as connection:
+        connection.executemany(
+            "UPDATE accounts SET status = 'active', telegram_user_id = ?, cgu_version = ? "
+            "WHERE identifiant = ?",
+            [(user, cgu, identifiant) for identifiant, user in users.items()],
+        )
+        connection.commit()
+
+
+async def campaign(harness: BotHarness, text: str, **audience: object) -> int:
+    """Record a campaign as the command line does, and wake the running bot."""
+    worker = harness.services.broadcast
+    number: int = await worker.repository.create(
+        Audience(**audience), text, "", "test", datetime.now(UTC)  # type: ignore[arg-type]
+    )
+    worker.wake()
+    return number
+
+
+async def finished(
+    repository: BroadcastRepository, number: int, timeout: float = 20
+) -> CampaignStats:
+    async with asyncio.timeout(timeout):
+        while True:
+            stats = await repository.stats(number, datetime.now(UTC))
+            assert stats is not None
+            if stats.state in ("terminee", "annulee"):
+                return stats
+            await asyncio.sleep(0.05)
+
+
+def reminders(user: SandboxUser) -> list[str]:
+    """The reminders a user received (every test campaign's text starts with « Rappel »)."""
+    return [m.text for m in user.messages if m.from_bot and m.text.startswith("Rappel")]
+
+
+def has_opt_out_button(user: SandboxUser) -> bool:
+    return any(
+        texts.OPT_OUT_BUTTON in button.get("text", "")
+        for message in user.messages
+        for row in message.buttons
+        for button in row
+    )
+
+
+async def test_a_campaign_reaches_exactly_its_segment(harness: BotHarness, tmp_path: Path) -> None:
+    await activate_by_email(harness, 6001, "paul.durand", "Rm2-Hv8n-Zcw")  # actives
+    lea = Chat(harness, 6002)
+    await lea.walk_to_email_sent("lea.martin", "Xq7-Tb4k-Wpz", "lea@example.org")  # en_cours
+    stranger = Chat(harness, 6003)
+    await stranger.say("/activer")
+    await stranger.say("sam.roux")  # typed an identifier, proved nothing: not « started »
+
+    message = tmp_path / "rappel.txt"
+    message.write_text("Rappel : {prenom} ({etablissement}), finissez votre activation {0} !")
+    code, out, err = await broadcast_cli(
+        cli_env(harness.settings), "new", "--message", str(message), "--segment", "en_cours",
+        "--yes", "--json",
+    )
+    assert code == 0, err
+    stats = json.loads(out)
+    assert set(stats) == JSON_KEYS
+    assert (stats["state"], stats["recipients"]) == ("en_attente", 1)
+    assert "Rappel : Léa (Lycée de Test), finissez votre activation {0} !" in err  # the preview
+    repository = harness.services.broadcast.repository
+    await finished(repository, stats["id"])
+    assert reminders(lea.user) == ["Rappel : Léa (Lycée de Test), finissez votre activation {0} !"]
+    assert has_opt_out_button(lea.user)
+    assert reminders(harness.server.user(6001)) == reminders(stranger.user) == []
+
+    number = await campaign(harness, "Rappel aux comptes actifs, {prenom}", segment=Segment.ACTIVES)
+    await finished(repository, number)
+    assert reminders(harness.server.user(6001)) == ["Rappel aux comptes actifs, Paul"]
+    assert len(reminders(lea.user)) == 1
+
+    code, out, err = await broadcast_cli(cli_env(harness.settings), "status", str(number), "--json")
+    assert code == 0, err
+    final = json.loads(out)
+    assert set(final) == JSON_KEYS
+    assert (final["state"], final["sent"], final["pending"]) == ("terminee", 1, 0)
+    code, out, _ = await broadcast_cli(cli_env(harness.settings), "list", "--json")
+    assert [c["id"] for c in json.loads(out)] == [number, stats["id"]]
+    code, _, err = await broadcast_cli(
+        cli_env(harness.settings), "new", "--message", str(message), "--profil", "inconnu", "--yes"
+    )
+    assert code == 1 and texts.NO_RECIPIENT in err
+    message.write_text("Bonjour {nom}")
+    code, _, err = await broadcast_cli(cli_env(harness.settings), "new", "--message", str(message))
+    assert code == 2 and "{nom}" in err
+
+
+async def test_blocked_opt_out_and_429(harness: BotHarness, bot_api: LocalBotApi) -> None:
+    await link(
+        harness.settings.database_path,
+        {"paul.durand": 7001, "sam.roux": 7002, "nora.petit": 7003},
+    )
+    paul, sam, nora = (bot_api.user(i) for i in (7001, 7002, 7003))
+    sam.blocked = True  # blocked the bot without the bot being told: its send gets 403
+    bot_api.inject(Fault("retry_after", chat_id=7001, methods=frozenset({"sendmessage"}), times=2))
+    repository = harness.services.broadcast.repository
+
+    stats = await finished(repository, await campaign(harness, "Rappel 1 {prenom}"))
+    assert (stats.sent, stats.blocked, stats.failed, stats.uncertain) == (2, 1, 0, 0)
+    assert reminders(paul) == ["Rappel 1 Paul"]  # two 429s, one message
+    assert [e.outcome for e in bot_api.events_of(7001, "sendMessage")] == ["429", "429", "ok"]
+    assert reminders(nora) == ["Rappel 1 Nora"]
+
+    chat = Chat(harness, 7003)
+    answer = await chat.press("Ne plus recevoir")
+    assert answer.text == texts.OPT_OUT_DONE
+    assert not has_opt_out_button(nora)  # the button is gone once used
+    stats = await finished(repository, await campaign(harness, "Rappel 2 {prenom}"))
+    assert stats.recipients == 1  # sam blocked, nora opted out
+    assert reminders(paul)[-1] == "Rappel 2 Paul" and len(reminders(nora)) == 1
+
+    sam.blocked = False
+    await Chat(harness, 7002).say("/start")  # writes again: no longer blocked
+    paul.block_bot()  # told by my_chat_member
+    await harness.settle()
+    stats = await finished(repository, await campaign(harness, "Rappel 3 {prenom}"))
+    assert stats.recipients == 1
+    assert reminders(sam) == ["Rappel 3 Sam"] and len(reminders(paul)) == 2
+    assert await repository.blocked_ids() == {7001}
+
+
+EXTRA = [
+    (f"eleve.{i:03d}", "Xq7-Tb4k-Wpz", "eleve", f"Élève{i}", "Test", "Lycée de Test")
+    for i in range(60)
+]
+
+
+async def test_sigkill_mid_campaign_no_duplicate_nobody_skipped(
+    tmp_path: Path, bot_api: LocalBotApi, mailbox: Mailbox
+) -> None:
+    env = await real_bot_env(
+        tmp_path, bot_api, mailbox,
+        BROADCAST_RATE_PER_SECOND="20",
+        BROADCAST_POLL_SECONDS="0.1",
+        BROADCAST_HEARTBEAT_SECONDS="0.3",
+    )
+    settings = harness_settings(tmp_path, bot_api, mailbox.port)
+    database = await Database.open(settings.database_path)
+    try:
+        await import_accounts(
+            write_accounts_csv(tmp_path / "extra.csv", ACCOUNTS + EXTRA),
+            SqliteAccountDirectory(database),
+            SecretHasher(settings.argon2),
+            KeyedHasher(load_or_create_server_secret(settings.server_secret_file)),
+            datetime.now(UTC),
+        )
+    finally:
+        await database.close()
+    ids = {f"eleve.{i:03d}": 8000 + i for i in range(60)}
+    await link(settings.database_path, ids)
+    users = [bot_api.user(user_id) for user_id in ids.values()]
+    bot_api.enforce_limits(FloodLimits())
+    message = tmp_path / "rappel.txt"
+    message.write_text("Rappel {prenom}")
+
+    process = BotProcess(env)
+    await process.start()
+    try:
+        code, out, err = await broadcast_cli(
+            env, "new", "--message", str(message), "--segment", "actives", "--yes", "--json"
+        )
+        assert code == 0, err
+        number = json.loads(out)["id"]
+        await bot_api.wait_for_event(
+            lambda e: len(bot_api.events_of(method="sendMessage")) >= 15, timeout=20
+        )
+        await process.kill()
+        await asyncio.sleep(1.0)  # the heartbeat gets old
+        code, out, err = await broadcast_cli(env, "status", str(number), "--json")
+        assert code == 0 and "aucun bot ne tourne" in err
+        assert json.loads(out)["pending"] > 0
+
+        await process.start()
+        code, out, err = await broadcast_cli(env, "status", str(number), "--wait", "--json")
+        assert code == 0, err
+    finally:
+        await process.stop()
+    stats = json.loads(out)
+    assert stats["state"] == "terminee" and stats["recipients"] == 60
+    assert stats["sent"] + stats["uncertain"] == 60 and stats["failed"] == stats["pending"] == 0
+    assert stats["uncertain"] <= 4  # at most the sends in flight at the kill
+    with contextlib.closing(sqlite3.connect(settings.database_path)) as connection:
+        ledger = dict(
+            connection.execute(
+                "SELECT recipient, status FROM broadcast_deliveries WHERE campaign_id = ?",
+                (number,),
+            ).fetchall()
+        )
+    for user in users:
+        got = len(reminders(user))
+        assert got <= 1, f"user {user.id} got the reminder {got} times"
+        if ledger[str(user.id)] == "sent":
+            assert got == 1, f"user {user.id} skipped"
