@@ -208,7 +208,15 @@ class BotServices:
         done = await self.outbox.repository.purge(
             now - timedelta(days=self.settings.abandoned_session_days)
         )
-        logger.info("purge: %s; outbox items forgotten: %s", report, done)
+        campaigns = await self.broadcast.repository.purge(
+            now - timedelta(days=self.settings.abandoned_session_days)
+        )
+        logger.info(
+            "purge: %s; outbox items forgotten: %s; campaigns forgotten: %s",
+            report,
+            done,
+            campaigns,
+        )
         return report
 
     async def purge_forever(self) -> None:

@@ -296,6 +296,22 @@ class BroadcastRepository:
             )
             return cursor.rowcount > 0
 
+    async def purge(self, finished_before: datetime) -> int:
+        """Forget campaigns (and their ledgers) finished or cancelled before ``finished_before``;
+        opt-outs and blocked users stay."""
+        async with self.database.transaction() as connection:
+            await connection.execute(
+                "DELETE FROM broadcast_deliveries WHERE campaign_id IN (SELECT id FROM "
+                "broadcast_campaigns WHERE state IN ('terminee', 'annulee') AND finished_at < ?)",
+                (to_db_time(finished_before),),
+            )
+            cursor = await connection.execute(
+                "DELETE FROM broadcast_campaigns WHERE state IN ('terminee', 'annulee') "
+                "AND finished_at < ?",
+                (to_db_time(finished_before),),
+            )
+            return cursor.rowcount
+
     async def campaign(self, campaign_id: int) -> Campaign | None:
         """One campaign."""
         row = await self.database.fetch_one(

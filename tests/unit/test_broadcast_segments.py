@@ -4,6 +4,7 @@ written with the campaign, and the placeholders' safety."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -110,6 +111,12 @@ async def test_ledger_written_with_the_campaign(
     assert await repository.cancel(number, clock())
     assert not await repository.cancel(number, clock())
     assert await repository.next_campaign() is None
+    assert await repository.purge(clock()) == 0  # finished now: kept
+    clock.advance(days=31)
+    assert await repository.purge(clock() - timedelta(days=30)) == 1
+    assert await repository.stats(number, clock()) is None
+    assert await repository.pending(number, 10) == []
+    assert await repository.opted_out(Channel.TELEGRAM, "104")  # opt-outs stay
 
 
 def test_placeholders() -> None:
