@@ -138,7 +138,7 @@ async def main(recipients: int, rate: float, kill_at: float) -> None:
         repository = BroadcastRepository(database)
         number = await repository.create(
             Audience(segment=Segment.ACTIVES), "Bonjour {prenom}, un rappel.", "", "bench",
-            datetime.now(UTC),
+            datetime.now(UTC), send_now=True,
         )
         running = asyncio.Event()
         replies: list[float] = []

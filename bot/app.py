@@ -93,6 +93,7 @@ def broadcast_settings(settings: Settings) -> BroadcastSettings:
         heartbeat_seconds=settings.broadcast_heartbeat_seconds,
         max_attempts=settings.broadcast_max_attempts,
         retry_first=settings.broadcast_retry_first_seconds,
+        quiet=settings.quiet_hours_window,
     )
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.broadcast.quiet import QuietHours, QuietHoursError, parse_quiet_hours
 from bot.outbox.mail import SmtpConfig, SmtpSecurity
 from bot.procedures.password_policy import PasswordPolicy
 from bot.security import Argon2Params
@@ -119,6 +121,10 @@ class Settings(BaseSettings):
     broadcast_heartbeat_seconds: float = Field(default=5.0, gt=0)
     broadcast_max_attempts: int = Field(default=3, ge=1)
     broadcast_retry_first_seconds: float = Field(default=2.0, ge=0)
+    # No reminder leaves in these hours (HH:MM-HH:MM, local time; empty: none), unless staff
+    # say « maintenant »: many users are minors.
+    quiet_hours: str = "20:00-08:00"
+    quiet_hours_timezone: str = "Europe/Paris"
 
     # Throttling of guessable secrets
     failures_before_delay: int = 5
@@ -152,6 +158,19 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _check_quiet_hours(self) -> Settings:
+        self.quiet_hours_window  # noqa: B018 (raises on a bad value, at start-up)
+        return self
+
+    @property
+    def quiet_hours_window(self) -> QuietHours | None:
+        """The quiet hours, or None."""
+        try:
+            return parse_quiet_hours(self.quiet_hours, self.quiet_hours_timezone)
+        except (QuietHoursError, ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"QUIET_HOURS: {self.quiet_hours!r} ({error})") from None
 
     @model_validator(mode="after")
     def _resolve_from_home(self) -> Settings:

@@ -83,6 +83,7 @@ class Campaign:
     segment: str
     channel: str
     created_at: datetime
+    send_now: bool = False
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,7 @@ def _campaign(row: aiosqlite.Row) -> Campaign:
         segment=row["segment"],
         channel=row["channel"],
         created_at=created,
+        send_now=bool(row["send_now"]),
     )
 
 
@@ -241,15 +243,23 @@ class BroadcastRepository:
         return int(row[0]) if row else 1
 
     async def create(
-        self, audience: Audience, message: str, subject: str, created_by: str, now: datetime
+        self,
+        audience: Audience,
+        message: str,
+        subject: str,
+        created_by: str,
+        now: datetime,
+        *,
+        send_now: bool = False,
     ) -> int:
         """Record a campaign and its ledger in one transaction (recipients computed again,
-        inside it); return its number."""
+        inside it); return its number. ``send_now``: the quiet hours do not hold it."""
         sql, params = recipients_query(audience)
         async with self.database.transaction() as connection:
             cursor = await connection.execute(
                 "INSERT INTO broadcast_campaigns (message, subject, segment, profils, "
-                "etablissement, channel, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "etablissement, channel, created_by, created_at, send_now) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     message,
                     subject,
@@ -259,6 +269,7 @@ class BroadcastRepository:
                     ",".join(channel.value for channel in audience.channels),
                     created_by,
                     to_db_time(now),
+                    send_now,
                 ),
             )
             campaign_id = cursor.lastrowid
@@ -333,11 +344,16 @@ class BroadcastRepository:
 
     async def next_campaign(self) -> Campaign | None:
         """The oldest campaign to send."""
-        row = await self.database.fetch_one(
+        campaigns = await self.open_campaigns()
+        return campaigns[0] if campaigns else None
+
+    async def open_campaigns(self) -> list[Campaign]:
+        """The campaigns to send, oldest first."""
+        rows = await self.database.fetch_all(
             "SELECT * FROM broadcast_campaigns WHERE state IN ('en_attente', 'en_cours') "
-            "ORDER BY id LIMIT 1"
+            "ORDER BY id"
         )
-        return _campaign(row) if row else None
+        return [_campaign(row) for row in rows]
 
     async def mark_started(self, campaign_id: int, now: datetime) -> None:
         """``en_attente`` → ``en_cours``."""

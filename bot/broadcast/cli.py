@@ -47,6 +47,7 @@ def add_broadcast_parser(commands: argparse._SubParsersAction) -> None:
         "--canal", choices=("telegram", "email", "tous"), default="telegram", help=help_["canal"]
     )
     new.add_argument("--objet", default="", help=help_["objet"])
+    new.add_argument("--maintenant", action="store_true", help=help_["maintenant"])
     new.add_argument("--yes", action="store_true", help=help_["yes"])
     new.add_argument("--wait", action="store_true", help=help_["wait"])
     new.add_argument("--json", action="store_true", help=help_["json"])
@@ -120,6 +121,10 @@ async def _new(
     for recipient in recipients:
         counts[recipient.channel.value] += 1
     print(texts.preview(await repository.next_id(), counts, sample), file=out)
+    quiet = settings.quiet_hours_window
+    now = datetime.now(UTC)
+    if quiet is not None and not args.maintenant and quiet.contains(now):
+        print(texts.quiet_hours_wait(quiet.ends(now).astimezone(quiet.zone)), file=out)
     if not args.yes:
         try:
             answer = await asyncio.to_thread(input, texts.CONFIRM)
@@ -129,7 +134,9 @@ async def _new(
             print(texts.NOT_RECORDED, file=out)
             return EXIT_REFUSED
     now = datetime.now(UTC)
-    number = await repository.create(audience, message, args.objet, actor(), now)
+    number = await repository.create(
+        audience, message, args.objet, actor(), now, send_now=args.maintenant
+    )
     stats = await repository.stats(number, now)
     assert stats is not None
     print(texts.recorded(number, stats.recipients), file=out)

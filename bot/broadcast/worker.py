@@ -23,6 +23,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
 from bot.broadcast.message import render_html
+from bot.broadcast.quiet import QuietHours
 from bot.telegram_api.limiter import BACKGROUND, retry_after_seconds
 from bot.texts import broadcast as texts
 from storage.broadcasts import (
@@ -52,6 +53,7 @@ class BroadcastSettings:
     concurrency: int = 4
     batch: int = 100
     stop_grace: float = 5.0
+    quiet: QuietHours | None = None
 
 
 def opt_out_keyboard(campaign_id: int) -> InlineKeyboardMarkup:
@@ -161,7 +163,7 @@ class BroadcastWorker:
             self._wake.clear()
             wait: float | None = self.settings.poll_seconds
             try:
-                campaign = await self.repository.next_campaign()
+                campaign = await self._next_campaign()
                 if campaign is not None:
                     wait = await self._send_some(campaign)
             except Exception:  # the worker never dies; it looks again shortly
@@ -169,6 +171,15 @@ class BroadcastWorker:
             if wait is None or wait > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), wait)
+
+    async def _next_campaign(self) -> Campaign | None:
+        """The oldest campaign that may be sent now (quiet hours hold all but « maintenant »)."""
+        quiet = self.settings.quiet
+        held = quiet is not None and quiet.contains(self.clock())
+        for campaign in await self.repository.open_campaigns():
+            if campaign.send_now or not held:
+                return campaign
+        return None
 
     async def _send_some(self, campaign: Campaign) -> float | None:
         """Send a batch of ``campaign``; how long to wait before the next one (0: at once)."""
@@ -186,9 +197,12 @@ class BroadcastWorker:
                 logger.info("broadcast: campaign %d finished", campaign.id)
             return 0
         batch: list[asyncio.Task[None]] = []
+        quiet = self.settings.quiet
         for index, row in enumerate(rows):
             if self._stopping:
                 break
+            if not campaign.send_now and quiet is not None and quiet.contains(self.clock()):
+                break  # the quiet hours began
             if index % 20 == 19 and (
                 await self.repository.state(campaign.id) != CampaignState.EN_COURS
             ):

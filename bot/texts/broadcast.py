@@ -3,6 +3,8 @@ messages (``run_bot.py broadcast …``)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.broadcast.message import PLACEHOLDERS
 
 OPT_OUT_BUTTON = "🔕 Ne plus recevoir de rappels"
@@ -23,6 +25,7 @@ CLI_HELP = {
     "etablissement": "Seulement cet établissement",
     "canal": "Canal : telegram (par défaut), email ou tous",
     "objet": "Objet des e-mails",
+    "maintenant": "Envoyer tout de suite, même pendant les heures calmes (QUIET_HOURS)",
     "yes": "Enregistrer sans demander de confirmation",
     "wait": "Attendre la fin de l'envoi, avec une barre de progression",
     "json": "Sortie JSON",
@@ -68,6 +71,14 @@ def preview(number: int, counts: dict[str, int], sample: str) -> str:
     lines += ["", "Message tel qu'un destinataire le lira :", "─" * 40, sample]
     lines += [f"[{OPT_OUT_BUTTON}]", "─" * 40]
     return "\n".join(lines)
+
+
+def quiet_hours_wait(ends: datetime) -> str:
+    """The campaign is recorded during the quiet hours."""
+    return (
+        f"Heures calmes : l'envoi commencera à {ends:%H:%M} (le {ends:%d/%m}). "
+        "Pour envoyer tout de suite : --maintenant."
+    )
 
 
 def recorded(number: int, total: int) -> str:

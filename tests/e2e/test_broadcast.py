@@ -80,7 +80,12 @@ async def campaign(harness: BotHarness, text: str, **audience: object) -> int:
     """Record a campaign as the command line does, and wake the running bot."""
     worker = harness.services.broadcast
     number: int = await worker.repository.create(
-        Audience(**audience), text, "", "test", datetime.now(UTC)  # type: ignore[arg-type]
+        Audience(**audience),  # type: ignore[arg-type]
+        text,
+        "",
+        "test",
+        datetime.now(UTC),
+        send_now=True,
     )
     worker.wake()
     return number
@@ -124,7 +129,7 @@ async def test_a_campaign_reaches_exactly_its_segment(harness: BotHarness, tmp_p
     message.write_text("Rappel : {prenom} ({etablissement}), finissez votre activation {0} !")
     code, out, err = await broadcast_cli(
         cli_env(harness.settings), "new", "--message", str(message), "--segment", "en_cours",
-        "--yes", "--json",
+        "--yes", "--json", "--maintenant",
     )
     assert code == 0, err
     stats = json.loads(out)
@@ -230,7 +235,8 @@ async def test_sigkill_mid_campaign_no_duplicate_nobody_skipped(
     await process.start()
     try:
         code, out, err = await broadcast_cli(
-            env, "new", "--message", str(message), "--segment", "actives", "--yes", "--json"
+            env, "new", "--message", str(message), "--segment", "actives", "--yes", "--json",
+            "--maintenant",
         )
         assert code == 0, err
         number = json.loads(out)["id"]
@@ -264,3 +270,25 @@ async def test_sigkill_mid_campaign_no_duplicate_nobody_skipped(
         assert got <= 1, f"user {user.id} got the reminder {got} times"
         if ledger[str(user.id)] == "sent":
             assert got == 1, f"user {user.id} skipped"
+
+
+async def test_quiet_hours_hold_a_campaign_until_the_morning(
+    harness: BotHarness, bot_api: LocalBotApi
+) -> None:
+    await link(harness.settings.database_path, {"paul.durand": 7101})
+    bot_api.user(7101, first_name="Paul")
+    harness.clock.now = datetime(2026, 12, 1, 20, 30, tzinfo=UTC)  # 21:30 in Paris
+    worker = harness.services.broadcast
+    repository = worker.repository
+    held = await repository.create(Audience(), "Rappel du soir", "", "test", harness.clock())
+    worker.wake()
+    now = await campaign(harness, "Rappel maintenant")  # --maintenant
+    done = await finished(repository, now)
+    assert reminders(bot_api.user(7101)) == ["Rappel maintenant"], done
+    stats = await repository.stats(held, harness.clock())
+    assert stats is not None and (stats.state, stats.pending) == ("en_attente", 1)
+
+    harness.clock.now = datetime(2026, 12, 2, 7, 0, tzinfo=UTC)  # 08:00 in Paris
+    worker.wake()
+    await finished(repository, held)
+    assert reminders(bot_api.user(7101)) == ["Rappel maintenant", "Rappel du soir"]
