@@ -23,7 +23,9 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.broadcast.worker import BroadcastSettings, BroadcastWorker
+from bot.broadcast.email import BulkMailer
+from bot.broadcast.unsubscribe import UnsubscribeServer
+from bot.broadcast.worker import BroadcastSettings, BroadcastWorker, EmailChannel
 from bot.directory.sqlite import SqliteDirectory
 from bot.outbox import MailSender, Outbox, OutboxSettings, TelegramSender
 from bot.outbox.mail import Mailer
@@ -139,6 +141,7 @@ class BotServices:
     my_account: MyAccountService = field(init=False)
     outbox: Outbox = field(init=False)
     broadcast: BroadcastWorker = field(init=False)
+    unsubscribe: UnsubscribeServer | None = field(default=None, init=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
     _purger: asyncio.Task[None] | None = field(default=None, init=False)
 
@@ -157,8 +160,17 @@ class BotServices:
                 self.clock,
                 outbox_settings(self.settings),
             )
+            broadcasts = BroadcastRepository(self.database)
+            email = None
+            if self.settings.broadcast_unsubscribe_url:
+                email = EmailChannel(
+                    BulkMailer(self.settings.smtp, self.settings.broadcast_email_rate_per_second),
+                    KeyedHasher(key),
+                    self.settings.broadcast_unsubscribe_url,
+                )
+                self.unsubscribe = UnsubscribeServer(broadcasts, KeyedHasher(key), self.clock)
             self.broadcast = BroadcastWorker(
-                BroadcastRepository(self.database), self.clock, broadcast_settings(self.settings)
+                broadcasts, self.clock, broadcast_settings(self.settings), email
             )
             self.activation = ActivationService(
                 directory=SqliteDirectory(self.database, hasher),
@@ -234,6 +246,8 @@ class BotServices:
         if self.database is not None:
             await self.broadcast.stop()
             await self.outbox.stop()
+        if self.unsubscribe is not None:
+            await self.unsubscribe.stop()
         if self._purger is not None:
             # Wait for it before closing the database: a purge cancelled mid-transaction must
             # roll back on an open connection, or it would swallow the cancellation and live on.
@@ -329,6 +343,11 @@ async def start_bot(
     services._purger = asyncio.get_running_loop().create_task(services.purge_forever())
     services.outbox.start(TelegramSender(application.bot))
     services.broadcast.start(application.bot)
+    if services.unsubscribe is not None:
+        await services.unsubscribe.start(
+            services.settings.broadcast_unsubscribe_host,
+            services.settings.broadcast_unsubscribe_port,
+        )
     await application.start()
     assert application.updater is not None
     updater = application.updater

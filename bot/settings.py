@@ -121,6 +121,13 @@ class Settings(BaseSettings):
     broadcast_heartbeat_seconds: float = Field(default=5.0, gt=0)
     broadcast_max_attempts: int = Field(default=3, ge=1)
     broadcast_retry_first_seconds: float = Field(default=2.0, ge=0)
+    # Reminders by e-mail: one SMTP connection at this rate; the public base of the one-click
+    # unsubscribe links (required for the e-mail channel; HTTPS, behind a reverse proxy) and
+    # where the bot listens for them
+    broadcast_email_rate_per_second: float = Field(default=5.0, gt=0)
+    broadcast_unsubscribe_url: str | None = None
+    broadcast_unsubscribe_host: str = "127.0.0.1"
+    broadcast_unsubscribe_port: int = Field(default=8081, ge=0, le=65535)
     # No reminder leaves in these hours (HH:MM-HH:MM, local time; empty: none), unless staff
     # say « maintenant »: many users are minors.
     quiet_hours: str = "20:00-08:00"

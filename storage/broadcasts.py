@@ -133,11 +133,7 @@ _SEGMENT_WHERE = {
 }
 
 
-def recipients_query(audience: Audience) -> tuple[str, tuple[object, ...]]:
-    """SQL (and its parameters) of the Telegram recipients of ``audience``: users linked to an
-    account of the segment or with an open procedure on one, each once (their first account),
-    without those who opted out or blocked the bot. Columns: channel, recipient, account_id,
-    prenom, etablissement."""
+def _audience_where(audience: Audience) -> tuple[str, list[object]]:
     where = [_SEGMENT_WHERE[audience.segment]]
     params: list[object] = []
     if audience.profils:
@@ -146,21 +142,56 @@ def recipients_query(audience: Audience) -> tuple[str, tuple[object, ...]]:
     if audience.etablissement:
         where.append("a.etablissement = ? COLLATE NOCASE")
         params.append(audience.etablissement)
+    return " AND ".join(where), params
+
+
+def recipients_query(audience: Audience) -> tuple[str, tuple[object, ...]]:
+    """SQL (and its parameters) of the recipients of ``audience``, each once a channel (with
+    their first account), without those who opted out or blocked the bot. Telegram: users
+    linked to an account of the segment or with an open procedure on one. E-mail: verified
+    recovery addresses and the staff's ``email_contact`` addresses. Columns: channel,
+    recipient, account_id, prenom, etablissement."""
+    where, where_params = _audience_where(audience)
+    parts: list[str] = []
+    params: list[object] = []
+    if Channel.TELEGRAM in audience.channels:
+        parts.append(
+            "SELECT 'telegram' AS channel, CAST(r.user_id AS TEXT) AS recipient,"
+            " MIN(a.id) AS account_id"
+            " FROM accounts a JOIN ("
+            " SELECT id AS account_id, telegram_user_id AS user_id FROM accounts"
+            " WHERE telegram_user_id IS NOT NULL"
+            " UNION SELECT account_id, telegram_user_id FROM conversation_sessions"
+            " WHERE account_id IS NOT NULL) r ON r.account_id = a.id"
+            f" WHERE {where}"
+            " AND NOT EXISTS (SELECT 1 FROM reminder_opt_outs o WHERE o.channel = 'telegram'"
+            " AND o.recipient = CAST(r.user_id AS TEXT))"
+            " AND NOT EXISTS (SELECT 1 FROM telegram_blocked b"
+            " WHERE b.telegram_user_id = r.user_id)"
+            " GROUP BY r.user_id"
+        )
+        params.extend(where_params)
+    if Channel.EMAIL in audience.channels:
+        parts.append(
+            "SELECT 'email' AS channel, r.address AS recipient, MIN(a.id) AS account_id"
+            " FROM accounts a JOIN ("
+            " SELECT id AS account_id, lower(email) AS address FROM accounts"
+            " WHERE email IS NOT NULL AND email_verified_at IS NOT NULL"
+            " UNION SELECT account_id, lower(email) FROM reminder_contacts) r"
+            " ON r.account_id = a.id"
+            f" WHERE {where}"
+            " AND NOT EXISTS (SELECT 1 FROM reminder_opt_outs o WHERE o.channel = 'email'"
+            " AND o.recipient = r.address)"
+            " GROUP BY r.address"
+        )
+        params.extend(where_params)
+    if not parts:
+        parts.append("SELECT 'telegram' AS channel, '' AS recipient, 0 AS account_id WHERE 0")
     sql = (
-        "WITH reach (account_id, user_id) AS ("
-        " SELECT id, telegram_user_id FROM accounts WHERE telegram_user_id IS NOT NULL"
-        " UNION SELECT account_id, telegram_user_id FROM conversation_sessions"
-        " WHERE account_id IS NOT NULL),"
-        " chosen AS ("
-        " SELECT CAST(r.user_id AS TEXT) AS recipient, MIN(a.id) AS account_id"
-        " FROM accounts a JOIN reach r ON r.account_id = a.id"
-        f" WHERE {' AND '.join(where)}"
-        " AND NOT EXISTS (SELECT 1 FROM reminder_opt_outs o WHERE o.channel = 'telegram'"
-        " AND o.recipient = CAST(r.user_id AS TEXT))"
-        " AND NOT EXISTS (SELECT 1 FROM telegram_blocked b WHERE b.telegram_user_id = r.user_id)"
-        " GROUP BY r.user_id)"
-        " SELECT 'telegram' AS channel, c.recipient, c.account_id, a.prenom, a.etablissement"
-        " FROM chosen c JOIN accounts a ON a.id = c.account_id ORDER BY c.account_id"
+        f"WITH chosen AS ({' UNION ALL '.join(parts)})"
+        " SELECT c.channel, c.recipient, c.account_id, a.prenom, a.etablissement"
+        " FROM chosen c JOIN accounts a ON a.id = c.account_id"
+        " ORDER BY c.channel DESC, c.account_id"
     )
     return sql, tuple(params)
 
@@ -219,9 +250,7 @@ class BroadcastRepository:
     # --- staff ----------------------------------------------------------------------------
 
     async def recipients(self, audience: Audience) -> list[Recipient]:
-        """Who ``audience`` reaches now (Telegram only so far)."""
-        if Channel.TELEGRAM not in audience.channels:
-            return []
+        """Who ``audience`` reaches now."""
         sql, params = recipients_query(audience)
         rows = await self.database.fetch_all(sql, params)
         return [
@@ -274,12 +303,11 @@ class BroadcastRepository:
             )
             campaign_id = cursor.lastrowid
             assert campaign_id is not None
-            if Channel.TELEGRAM in audience.channels:
-                await connection.execute(
-                    "INSERT OR IGNORE INTO broadcast_deliveries (campaign_id, channel, recipient, "
-                    f"account_id) SELECT ?, channel, recipient, account_id FROM ({sql})",
-                    (campaign_id, *params),
-                )
+            await connection.execute(
+                "INSERT OR IGNORE INTO broadcast_deliveries (campaign_id, channel, recipient, "
+                f"account_id) SELECT ?, channel, recipient, account_id FROM ({sql})",
+                (campaign_id, *params),
+            )
         return campaign_id
 
     async def stats(self, campaign_id: int, now: datetime) -> CampaignStats | None:
@@ -365,16 +393,22 @@ class BroadcastRepository:
             )
 
     async def pending(
-        self, campaign_id: int, limit: int, exclude: Sequence[int] = ()
+        self,
+        campaign_id: int,
+        limit: int,
+        exclude: Sequence[int] = (),
+        channel: Channel = Channel.TELEGRAM,
     ) -> list[Delivery]:
-        """Rows still to send, oldest first (``exclude``: rows waiting for a retry)."""
+        """Rows of ``channel`` still to send, oldest first (``exclude``: rows waiting for a
+        retry)."""
         skip = f" AND d.id NOT IN ({', '.join(str(int(i)) for i in exclude)})" if exclude else ""
         rows = await self.database.fetch_all(
             "SELECT d.id, d.campaign_id, d.channel, d.recipient, d.attempts, "
             "COALESCE(a.prenom, '') AS prenom, COALESCE(a.etablissement, '') AS etablissement "
             "FROM broadcast_deliveries d LEFT JOIN accounts a ON a.id = d.account_id "
-            f"WHERE d.campaign_id = ? AND d.status = 'pending'{skip} ORDER BY d.id LIMIT ?",
-            (campaign_id, limit),
+            f"WHERE d.campaign_id = ? AND d.channel = ? AND d.status = 'pending'{skip} "
+            "ORDER BY d.id LIMIT ?",
+            (campaign_id, channel.value, limit),
         )
         return [
             Delivery(
@@ -451,6 +485,35 @@ class BroadcastRepository:
             (channel.value, recipient),
         )
         return row is not None
+
+    async def email_of_delivery(self, delivery_id: int) -> str | None:
+        """The address of an e-mail ledger row (for its unsubscribe link)."""
+        row = await self.database.fetch_one(
+            "SELECT recipient FROM broadcast_deliveries WHERE id = ? AND channel = 'email'",
+            (delivery_id,),
+        )
+        return str(row[0]) if row else None
+
+    async def set_contacts(self, contacts: Sequence[tuple[str, str | None]], now: datetime) -> None:
+        """The ``email_contact`` of imported accounts: (normalised identifier, address or None
+        to forget it), in one transaction."""
+        stamp = to_db_time(now)
+        async with self.database.transaction() as connection:
+            for identifiant_norm, address in contacts:
+                if address is None:
+                    await connection.execute(
+                        "DELETE FROM reminder_contacts WHERE account_id = "
+                        "(SELECT id FROM accounts WHERE identifiant_norm = ?)",
+                        (identifiant_norm,),
+                    )
+                else:
+                    await connection.execute(
+                        "INSERT INTO reminder_contacts (account_id, email, updated_at) "
+                        "SELECT id, ?, ? FROM accounts WHERE identifiant_norm = ? "
+                        "ON CONFLICT (account_id) DO UPDATE SET email = excluded.email, "
+                        "updated_at = excluded.updated_at",
+                        (address, stamp, identifiant_norm),
+                    )
 
     async def block(self, telegram_user_id: int, now: datetime) -> None:
         """The user blocked the bot (403 or ``my_chat_member``)."""

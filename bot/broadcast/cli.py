@@ -26,6 +26,11 @@ from storage.broadcasts import (
 from storage.db import Database
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+CHANNELS = {
+    "telegram": (Channel.TELEGRAM,),
+    "email": (Channel.EMAIL,),
+    "tous": (Channel.TELEGRAM, Channel.EMAIL),
+}
 MESSAGE_LIMIT = 4000
 # A heartbeat older than this many heartbeat intervals: no bot is running.
 STALE_BEATS = 3
@@ -91,7 +96,7 @@ async def _new(
     if not path.is_file():
         print(texts.NO_SUCH_FILE.format(path=path), file=sys.stderr)
         return EXIT_USAGE
-    if args.canal != "telegram":
+    if args.canal != "telegram" and not settings.broadcast_unsubscribe_url:
         print(texts.CANAL_NOT_YET, file=sys.stderr)
         return EXIT_USAGE
     message = path.read_text(encoding="utf-8").strip()
@@ -109,7 +114,7 @@ async def _new(
         segment=Segment(args.segment),
         profils=tuple(args.profil),
         etablissement=args.etablissement,
-        channels=(Channel.TELEGRAM,),
+        channels=CHANNELS[args.canal],
     )
     recipients = await repository.recipients(audience)
     if not recipients:
@@ -120,7 +125,10 @@ async def _new(
     counts = {channel.value: 0 for channel in audience.channels}
     for recipient in recipients:
         counts[recipient.channel.value] += 1
-    print(texts.preview(await repository.next_id(), counts, sample), file=out)
+    subject = None
+    if Channel.EMAIL in audience.channels:
+        subject = args.objet or texts.email_subject(recipients[0].etablissement)
+    print(texts.preview(await repository.next_id(), counts, sample, subject), file=out)
     quiet = settings.quiet_hours_window
     now = datetime.now(UTC)
     if quiet is not None and not args.maintenant and quiet.contains(now):

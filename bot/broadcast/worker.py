@@ -22,8 +22,11 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
-from bot.broadcast.message import render_html
+from bot.broadcast.email import BulkMailer, ReminderMail, unsubscribe_url
+from bot.broadcast.message import render, render_html
 from bot.broadcast.quiet import QuietHours
+from bot.outbox.mail import MailDeliveryError, OutgoingMail
+from bot.security import KeyedHasher
 from bot.telegram_api.limiter import BACKGROUND, retry_after_seconds
 from bot.texts import broadcast as texts
 from storage.broadcasts import (
@@ -56,6 +59,15 @@ class BroadcastSettings:
     quiet: QuietHours | None = None
 
 
+@dataclass(frozen=True)
+class EmailChannel:
+    """What e-mail reminders need: the SMTP connection, the key and base of the links."""
+
+    mailer: BulkMailer
+    keyed: KeyedHasher
+    base_url: str
+
+
 def opt_out_keyboard(campaign_id: int) -> InlineKeyboardMarkup:
     """The « Ne plus recevoir de rappels » button of every reminder."""
     data = f"{OPT_OUT_PREFIX}:stop.{campaign_id}:0"
@@ -70,6 +82,7 @@ class BroadcastWorker:
         repository: BroadcastRepository,
         clock: Clock,
         settings: BroadcastSettings | None = None,
+        email: EmailChannel | None = None,
     ) -> None:
         self.repository = repository
         self.clock = clock
@@ -82,7 +95,11 @@ class BroadcastWorker:
         self._retry_at: dict[int, float] = {}
         self._failures: collections.Counter[int] = collections.Counter()
         self._sent_times: collections.deque[float] = collections.deque()
-        self._slots = asyncio.Semaphore(self.settings.concurrency)
+        self._slots = {
+            Channel.TELEGRAM: asyncio.Semaphore(self.settings.concurrency),
+            Channel.EMAIL: asyncio.Semaphore(1),  # one SMTP connection
+        }
+        self.email = email
         self._rate_limit: dict[str, Any] = {}
 
     # --- life cycle ---------------------------------------------------------------------------
@@ -114,6 +131,8 @@ class BroadcastWorker:
         with contextlib.suppress(asyncio.CancelledError):
             await beater
         self._tasks = []
+        if self.email is not None:
+            await self.email.mailer.close()
 
     def wake(self) -> None:
         """Look for work now (a campaign was just recorded in this process)."""
@@ -182,20 +201,33 @@ class BroadcastWorker:
         return None
 
     async def _send_some(self, campaign: Campaign) -> float | None:
-        """Send a batch of ``campaign``; how long to wait before the next one (0: at once)."""
+        """Send a batch of ``campaign`` on each channel at once (each at its own pace); how
+        long to wait before the next one (0: at once)."""
         if campaign.state == CampaignState.EN_ATTENTE:
             await self.repository.mark_started(campaign.id, self.clock())
             logger.info("broadcast: campaign %d started", campaign.id)
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        waiting = [row for row, due in self._retry_at.items() if due > now]
-        rows = await self.repository.pending(campaign.id, self.settings.batch, exclude=waiting)
-        if not rows:
-            if waiting:
-                return min(self._retry_at[row] for row in waiting) - now
+        waits = await asyncio.gather(
+            *(self._send_channel(campaign, channel) for channel in Channel)
+        )
+        if all(wait is None for wait in waits):  # nothing left on any channel
             if await self.repository.finish_if_done(campaign.id, self.clock()):
                 logger.info("broadcast: campaign %d finished", campaign.id)
             return 0
+        pending = [wait for wait in waits if wait is not None]
+        return min(pending)
+
+    async def _send_channel(self, campaign: Campaign, channel: Channel) -> float | None:
+        """One batch of one channel; None if nothing is left on it, else the wait."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        waiting = [row for row, due in self._retry_at.items() if due > now]
+        rows = await self.repository.pending(
+            campaign.id, self.settings.batch, exclude=waiting, channel=channel
+        )
+        if not rows:
+            due = [self._retry_at[row] for row in waiting if row in self._retry_at]
+            return max(0.0, min(due) - now) if due else None
+        slots = self._slots[channel]
         batch: list[asyncio.Task[None]] = []
         quiet = self.settings.quiet
         for index, row in enumerate(rows):
@@ -207,14 +239,17 @@ class BroadcastWorker:
                 await self.repository.state(campaign.id) != CampaignState.EN_COURS
             ):
                 break  # cancelled meanwhile
-            await self._slots.acquire()
+            await slots.acquire()
             task = loop.create_task(self._deliver(campaign, row))
-            task.add_done_callback(lambda _: self._slots.release())
+            task.add_done_callback(lambda _: slots.release())
             batch.append(task)
         await asyncio.gather(*batch, return_exceptions=True)
         return 0
 
     async def _deliver(self, campaign: Campaign, row: Delivery) -> None:
+        if row.channel == Channel.EMAIL:
+            await self._deliver_mail(campaign, row)
+            return
         user_id = int(row.recipient)
         if user_id in self.blocked:
             await self.repository.mark_done(row.id, DeliveryStatus.BLOCKED, self.clock(), "bloque")
@@ -255,6 +290,42 @@ class BroadcastWorker:
         self._retry_at.pop(row.id, None)
         self._failures.pop(row.id, None)
         self._sent_times.append(asyncio.get_running_loop().time())
+        await self.repository.mark_done(row.id, DeliveryStatus.SENT, self.clock())
+
+    async def _deliver_mail(self, campaign: Campaign, row: Delivery) -> None:
+        if await self.repository.opted_out(Channel.EMAIL, row.recipient):
+            await self.repository.mark_done(
+                row.id, DeliveryStatus.FAILED, self.clock(), "desinscrit"
+            )
+            return
+        email = self.email
+        if email is None:
+            await self.repository.mark_done(
+                row.id, DeliveryStatus.FAILED, self.clock(), "canal e-mail non configure"
+            )
+            return
+        if not await self.repository.mark_in_flight(row.id):
+            return
+        link = unsubscribe_url(email.base_url, email.keyed, row.id, row.recipient)
+        text = render(campaign.message, row.prenom, row.etablissement)
+        mail = OutgoingMail(
+            to=row.recipient,
+            subject=campaign.subject or texts.email_subject(row.etablissement),
+            text=texts.email_text(text, link),
+            html=texts.email_html(text, link),
+        )
+        try:
+            await email.mailer.send(ReminderMail(mail, link))
+        except MailDeliveryError as error:
+            if error.kind == "SMTPRecipientsRefused":
+                await self.repository.mark_done(
+                    row.id, DeliveryStatus.FAILED, self.clock(), error.kind
+                )
+            else:
+                await self._failed(row, error.kind)
+            return
+        self._retry_at.pop(row.id, None)
+        self._failures.pop(row.id, None)
         await self.repository.mark_done(row.id, DeliveryStatus.SENT, self.clock())
 
     async def _failed(self, row: Delivery, reason: str) -> None:

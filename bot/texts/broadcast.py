@@ -4,6 +4,7 @@ messages (``run_bot.py broadcast …``)."""
 from __future__ import annotations
 
 from datetime import datetime
+from html import escape
 
 from bot.broadcast.message import PLACEHOLDERS
 
@@ -12,6 +13,39 @@ OPT_OUT_DONE = (
     "C'est noté : vous ne recevrez plus de rappels de l'établissement.\n"
     "Les messages de sécurité de votre compte, eux, continueront d'arriver."
 )
+
+# --- Reminder e-mails and their unsubscribe page ------------------------------------------------
+
+UNSUBSCRIBE_LINE = "Ne plus recevoir ces rappels par e-mail :"
+UNSUBSCRIBE_PAGE_TITLE = "Rappels par e-mail"
+UNSUBSCRIBE_PAGE_CONFIRM = "Vous ne voulez plus recevoir les rappels de l'établissement par e-mail ?"
+UNSUBSCRIBE_PAGE_BUTTON = "Ne plus recevoir de rappels"
+UNSUBSCRIBE_PAGE_DONE = (
+    "C'est noté : cette adresse ne recevra plus de rappels. Les messages de sécurité de votre "
+    "compte, eux, continueront d'arriver."
+)
+
+
+def email_subject(etablissement: str) -> str:
+    """Subject of a reminder e-mail when staff gave none."""
+    return f"Rappel : {etablissement}" if etablissement else "Rappel de votre établissement"
+
+
+def email_text(message: str, unsubscribe: str) -> str:
+    """Text part: the message, then the way out."""
+    return f"{message}\n\n--\n{UNSUBSCRIBE_LINE}\n{unsubscribe}\n"
+
+
+def email_html(message: str, unsubscribe: str) -> str:
+    """HTML part (the message escaped, its lines kept)."""
+    body = "<br>".join(escape(line) for line in message.splitlines())
+    return (
+        f'<!doctype html><html lang="fr"><body><p>{body}</p><hr>'
+        f'<p style="font-size:small">{escape(UNSUBSCRIBE_LINE)} '
+        f'<a href="{escape(unsubscribe)}">{escape(UNSUBSCRIBE_PAGE_BUTTON)}</a></p>'
+        "</body></html>"
+    )
+
 
 CLI_HELP = {
     "broadcast": "Rappels envoyés par le bot (campagnes)",
@@ -36,8 +70,10 @@ CLI_HELP = {
 }
 
 CANAL_NOT_YET = (
-    "Le canal e-mail n'est pas encore disponible : utilisez --canal telegram."
+    "Le canal e-mail demande un lien de désinscription : réglez BROADCAST_UNSUBSCRIBE_URL "
+    "(voir le README), ou utilisez --canal telegram."
 )
+EMAIL_CONTACT_INVALID = "email_contact n'est pas une adresse e-mail valable"
 NO_SUCH_FILE = "Fichier introuvable : {path}"
 EMPTY_MESSAGE = "Le message est vide : écrivez-le dans le fichier {path}."
 MESSAGE_TOO_LONG = "Le message est trop long ({length} caractères, 4000 au plus)."
@@ -64,12 +100,14 @@ def unknown_placeholders(words: list[str]) -> str:
     return f"Le message contient {found} : seuls {allowed} sont remplacés. Corrigez le fichier."
 
 
-def preview(number: int, counts: dict[str, int], sample: str) -> str:
-    """What staff see before confirming."""
+def preview(number: int, counts: dict[str, int], sample: str, subject: str | None = None) -> str:
+    """What staff see before confirming (``subject``: with the e-mail channel)."""
     lines = [f"Campagne n° {number}"]
     lines += [f"  {channel} : {count} destinataire(s)" for channel, count in counts.items()]
-    lines += ["", "Message tel qu'un destinataire le lira :", "─" * 40, sample]
-    lines += [f"[{OPT_OUT_BUTTON}]", "─" * 40]
+    lines += ["", "Message tel qu'un destinataire le lira :", "─" * 40]
+    if subject is not None:
+        lines += [f"Objet de l'e-mail : {subject}", ""]
+    lines += [sample, f"[{OPT_OUT_BUTTON}]", "─" * 40]
     return "\n".join(lines)
 
 

@@ -158,6 +158,10 @@ async def test_a_campaign_reaches_exactly_its_segment(harness: BotHarness, tmp_p
         cli_env(harness.settings), "new", "--message", str(message), "--profil", "inconnu", "--yes"
     )
     assert code == 1 and texts.NO_RECIPIENT in err
+    code, _, err = await broadcast_cli(
+        cli_env(harness.settings), "new", "--message", str(message), "--canal", "email", "--yes"
+    )
+    assert code == 2 and "BROADCAST_UNSUBSCRIBE_URL" in err  # no unsubscribe link: no e-mail
     message.write_text("Bonjour {nom}")
     code, _, err = await broadcast_cli(cli_env(harness.settings), "new", "--message", str(message))
     assert code == 2 and "{nom}" in err
@@ -292,3 +296,77 @@ async def test_quiet_hours_hold_a_campaign_until_the_morning(
     worker.wake()
     await finished(repository, held)
     assert reminders(bot_api.user(7101)) == ["Rappel maintenant", "Rappel du soir"]
+
+
+async def test_email_channel_one_connection_and_one_click_unsubscribe(
+    harness: BotHarness, tmp_path: Path
+) -> None:
+    import email
+    import email.policy
+
+    import httpx
+
+    from bot.sandbox.mailbox import free_port
+    from storage.broadcasts import Channel
+
+    await activate_by_email(harness, 7201, "paul.durand", "Rm2-Hv8n-Zcw")  # verified address
+    path = tmp_path / "contacts.csv"
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(
+            "identifiant;mot_de_passe_provisoire;profil;prenom;nom;etablissement;email_contact\n"
+            "nora.petit;Gd5-Js3y-Fex;parent;Nora;Petit;Lycée de Test;Parent.Petit@Example.org\n"
+            "sam.roux;Nt9-Bw6q-Kyv;eleve;Sam;Roux;Lycée de Test;pas-une-adresse\n"
+        )
+    database = harness.services.database
+    report = await import_accounts(
+        path,
+        SqliteAccountDirectory(database),
+        SecretHasher(harness.settings.argon2),
+        harness.services.activation.keyed,
+        datetime.now(UTC),
+    )
+    assert [reason for _, reason in report.rejected] == [texts.EMAIL_CONTACT_INVALID]
+
+    port = free_port()
+    await harness.stop()
+    harness.settings = harness.settings.model_copy(
+        update={
+            "broadcast_unsubscribe_url": f"http://127.0.0.1:{port}/desinscription",
+            "broadcast_unsubscribe_port": port,
+        }
+    )
+    await harness.start()
+    mails_before = len(harness.mailbox.mails)
+    repository = harness.services.broadcast.repository
+    emails = (Channel.EMAIL,)
+    number = await campaign(harness, "Rappel : bonjour {prenom}", channels=emails)
+    stats = await finished(repository, number)
+    assert (stats.recipients, stats.sent) == (2, 2)
+    await harness.mailbox.wait_for(mails_before + 2)
+    mails = harness.mailbox.mails[mails_before:]
+    assert sorted(m.recipients[0] for m in mails) == ["parent.petit@example.org", "x@example.org"]
+    assert len(set(harness.mailbox.peers[mails_before:])) == 1  # one SMTP connection
+    nora = next(i for i, m in enumerate(mails) if m.recipients[0].startswith("parent"))
+    assert "Rappel : bonjour Nora" in mails[nora].text
+    raw = email.message_from_bytes(
+        harness.mailbox.raw[mails_before + nora], policy=email.policy.default
+    )
+    assert raw["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = str(raw["List-Unsubscribe"]).strip().strip("<>")
+    assert link.startswith(f"http://127.0.0.1:{port}/desinscription/") and link in mails[nora].text
+
+    async with httpx.AsyncClient() as client:
+        page = await client.get(link)  # a link scanner: nothing happens
+        assert page.status_code == 200 and texts.UNSUBSCRIBE_PAGE_BUTTON in page.text
+        assert not await repository.opted_out(Channel.EMAIL, "parent.petit@example.org")
+        forged = await client.post(link[:-4] + "0000", data={"List-Unsubscribe": "One-Click"})
+        assert forged.status_code == 200  # the same page: it tells nothing
+        assert not await repository.opted_out(Channel.EMAIL, "parent.petit@example.org")
+        done = await client.post(link, data={"List-Unsubscribe": "One-Click"})  # RFC 8058
+        assert done.status_code == 200 and "C'est noté" in done.text
+    assert await repository.opted_out(Channel.EMAIL, "parent.petit@example.org")
+
+    stats = await finished(repository, await campaign(harness, "Rappel 2", channels=emails))
+    assert stats.recipients == 1
+    await harness.mailbox.wait_for(mails_before + 3)
+    assert harness.mailbox.mails[-1].recipients == ("x@example.org",)
