@@ -96,6 +96,13 @@ def broadcast_settings(settings: Settings) -> BroadcastSettings:
         max_attempts=settings.broadcast_max_attempts,
         retry_first=settings.broadcast_retry_first_seconds,
         quiet=settings.quiet_hours_window,
+        link_expiring_within=timedelta(hours=settings.reminder_link_expiring_hours)
+        if settings.reminder_link_expiring
+        else None,
+        unfinished_for=timedelta(days=settings.reminder_after_days)
+        if settings.reminder_unfinished
+        else None,
+        auto_scan_seconds=settings.reminder_scan_seconds,
     )
 
 

@@ -128,6 +128,14 @@ class Settings(BaseSettings):
     broadcast_unsubscribe_url: str | None = None
     broadcast_unsubscribe_host: str = "127.0.0.1"
     broadcast_unsubscribe_port: int = Field(default=8081, ge=0, le=65535)
+    # Automatic reminders, each at most once per procedure: the e-mail link expires within
+    # REMINDER_LINK_EXPIRING_HOURS; an activation left REMINDER_AFTER_DAYS days; how often the bot
+    # looks for due ones
+    reminder_link_expiring: bool = True
+    reminder_link_expiring_hours: float = Field(default=24, gt=0)
+    reminder_unfinished: bool = True
+    reminder_after_days: float = Field(default=3, gt=0)
+    reminder_scan_seconds: float = Field(default=60, gt=0)
     # No reminder leaves in these hours (HH:MM-HH:MM, local time; empty: none), unless staff
     # say « maintenant »: many users are minors.
     quiet_hours: str = "20:00-08:00"

@@ -1,5 +1,6 @@
-"""What users do about reminders: the « Ne plus recevoir de rappels » button, and who blocked
-the bot (``my_chat_member``) or writes to it again (any update: they no longer block it)."""
+"""What users do about reminders: the « Ne plus recevoir de rappels » and « Reprendre »
+buttons, and who blocked the bot (``my_chat_member``) or writes to it again (any update: they
+no longer block it)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot.broadcast.worker import OPT_OUT_PREFIX
+from bot.broadcast.worker import OPT_OUT_DATA, OPT_OUT_PREFIX, RESUME_DATA
 from bot.texts import broadcast as texts
 from conversations.buttons import parse_button
+from conversations.common import current_session, send, show_current_step
 from conversations.context import BotContext
 
 # Before the CGU gate (-2) and the group commands (-1): every update counts.
@@ -61,13 +63,31 @@ async def on_opt_out(update: Update, context: BotContext) -> None:
     raise ApplicationHandlerStop
 
 
+async def on_resume(update: Update, context: BotContext) -> None:
+    """« Reprendre » of an automatic reminder: the step where the user stopped."""
+    query = update.callback_query
+    if query is None:
+        return
+    await context.services.broadcast.seen(query.from_user.id)
+    await query.answer()
+    session = await current_session(update, context)
+    if session is None:
+        await send(update, texts.NOTHING_TO_RESUME)
+    else:
+        await show_current_step(update, context, session, "")
+    raise ApplicationHandlerStop
+
+
 def add_broadcast_handlers(application: Application) -> None:
     """The handlers above, in one group before all others. In a group only the first matching
-    handler runs: ``my_chat_member``, the opt-out button, then every other update."""
+    handler runs: ``my_chat_member``, the reminders' buttons, then every other update."""
     application.add_handler(
         ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER), group=SEEN_GROUP
     )
     application.add_handler(
-        CallbackQueryHandler(on_opt_out, pattern=f"^{OPT_OUT_PREFIX}:"), group=SEEN_GROUP
+        CallbackQueryHandler(on_opt_out, pattern=f"^{OPT_OUT_DATA}"), group=SEEN_GROUP
+    )
+    application.add_handler(
+        CallbackQueryHandler(on_resume, pattern=f"^{RESUME_DATA}$"), group=SEEN_GROUP
     )
     application.add_handler(TypeHandler(Update, on_any_update), group=SEEN_GROUP)

@@ -114,6 +114,28 @@ class CampaignStats:
     rate_per_s: float
 
 
+# A link reminder never comes within this time of its e-mail (a short VERIFICATION_TTL_HOURS).
+LINK_REMINDER_NOT_BEFORE = timedelta(hours=1)
+
+
+class AutoKind(StrEnum):
+    """The automatic reminders."""
+
+    LINK_EXPIRING = "lien_expire"  # the e-mail link expires within a day
+    UNFINISHED = "inacheve"  # an activation left for days
+
+
+@dataclass(frozen=True)
+class AutoReminder:
+    """A due automatic reminder, with what its buttons need (None: no longer relevant)."""
+
+    id: int
+    kind: AutoKind
+    telegram_user_id: int
+    chat_id: int
+    prompt_nonce: str | None
+
+
 @dataclass(frozen=True)
 class Heartbeat:
     """The last sign of life of a running bot."""
@@ -362,13 +384,100 @@ class BroadcastRepository:
 
     async def recover_in_flight(self, now: datetime) -> int:
         """Rows whose send was under way when the bot died become ``uncertain``."""
+        count = 0
         async with self.database.transaction() as connection:
-            cursor = await connection.execute(
-                "UPDATE broadcast_deliveries SET status = 'uncertain', done_at = ?, "
-                "last_error = 'interrompu' WHERE status = 'in_flight'",
-                (to_db_time(now),),
+            for table in ("broadcast_deliveries", "auto_reminders"):
+                cursor = await connection.execute(
+                    f"UPDATE {table} SET status = 'uncertain', done_at = ?, "
+                    "last_error = 'interrompu' WHERE status = 'in_flight'",
+                    (to_db_time(now),),
+                )
+                count += cursor.rowcount
+        return count
+
+    # --- automatic reminders --------------------------------------------------------------
+
+    async def schedule_auto(
+        self,
+        now: datetime,
+        *,
+        link_expiring_within: timedelta | None,
+        unfinished_for: timedelta | None,
+    ) -> int:
+        """Write the automatic reminders now due (each once per procedure); how many."""
+        stamp = to_db_time(now)
+        count = 0
+        async with self.database.transaction() as connection:
+            if link_expiring_within is not None:
+                cursor = await connection.execute(
+                    "INSERT OR IGNORE INTO auto_reminders (kind, telegram_user_id, chat_id, "
+                    "procedure_started_at, created_at) SELECT 'lien_expire', telegram_user_id, "
+                    "chat_id, started_at, ? FROM conversation_sessions WHERE flow = 'activation' "
+                    "AND code_hash IS NOT NULL AND email_verified_at IS NULL "
+                    "AND code_expires_at > ? AND code_expires_at <= ? AND code_sent_at <= ?",
+                    (
+                        stamp,
+                        stamp,
+                        to_db_time(now + link_expiring_within),
+                        to_db_time(now - LINK_REMINDER_NOT_BEFORE),
+                    ),
+                )
+                count += cursor.rowcount
+            if unfinished_for is not None:
+                cursor = await connection.execute(
+                    "INSERT OR IGNORE INTO auto_reminders (kind, telegram_user_id, chat_id, "
+                    "procedure_started_at, created_at) SELECT 'inacheve', telegram_user_id, "
+                    "chat_id, started_at, ? FROM conversation_sessions WHERE flow = 'activation' "
+                    "AND updated_at <= ?",
+                    (stamp, to_db_time(now - unfinished_for)),
+                )
+                count += cursor.rowcount
+        return count
+
+    async def pending_auto(self, now: datetime, limit: int = 100) -> list[AutoReminder]:
+        """Due automatic reminders; ``prompt_nonce`` None when the procedure is over or moved
+        on (the link no longer waiting)."""
+        rows = await self.database.fetch_all(
+            "SELECT r.id, r.kind, r.telegram_user_id, r.chat_id, s.prompt_nonce, s.step, "
+            "s.code_hash, s.code_expires_at FROM auto_reminders r "
+            "LEFT JOIN conversation_sessions s ON s.telegram_user_id = r.telegram_user_id "
+            "AND s.started_at = r.procedure_started_at AND s.flow = 'activation' "
+            "WHERE r.status = 'pending' ORDER BY r.id LIMIT ?",
+            (limit,),
+        )
+        stamp = to_db_time(now)
+        due = []
+        for row in rows:
+            nonce = row["prompt_nonce"]
+            if row["kind"] == AutoKind.LINK_EXPIRING and (
+                row["code_hash"] is None or (row["code_expires_at"] or "") <= stamp
+            ):
+                nonce = None
+            due.append(
+                AutoReminder(
+                    row["id"], AutoKind(row["kind"]), row["telegram_user_id"], row["chat_id"], nonce
+                )
             )
-            return cursor.rowcount
+        return due
+
+    async def mark_auto(
+        self, reminder_id: int, status: DeliveryStatus, now: datetime, error: str | None = None
+    ) -> bool:
+        """The state of an automatic reminder (``in_flight``: only from ``pending``)."""
+        async with self.database.transaction() as connection:
+            if status == DeliveryStatus.IN_FLIGHT:
+                cursor = await connection.execute(
+                    "UPDATE auto_reminders SET status = 'in_flight' "
+                    "WHERE id = ? AND status = 'pending'",
+                    (reminder_id,),
+                )
+            else:
+                cursor = await connection.execute(
+                    "UPDATE auto_reminders SET status = ?, done_at = ?, last_error = ? "
+                    "WHERE id = ?",
+                    (status.value, to_db_time(now), error, reminder_id),
+                )
+            return cursor.rowcount > 0
 
     async def next_campaign(self) -> Campaign | None:
         """The oldest campaign to send."""

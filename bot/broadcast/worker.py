@@ -15,7 +15,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -30,6 +30,8 @@ from bot.security import KeyedHasher
 from bot.telegram_api.limiter import BACKGROUND, retry_after_seconds
 from bot.texts import broadcast as texts
 from storage.broadcasts import (
+    AutoKind,
+    AutoReminder,
     BroadcastRepository,
     Campaign,
     CampaignState,
@@ -42,6 +44,8 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 OPT_OUT_PREFIX = "rappels"
+OPT_OUT_DATA = f"{OPT_OUT_PREFIX}:stop"
+RESUME_DATA = f"{OPT_OUT_PREFIX}:reprendre:0"
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,10 @@ class BroadcastSettings:
     batch: int = 100
     stop_grace: float = 5.0
     quiet: QuietHours | None = None
+    # Automatic reminders (None: off) and how often the bot looks for due ones.
+    link_expiring_within: timedelta | None = timedelta(hours=24)
+    unfinished_for: timedelta | None = timedelta(days=3)
+    auto_scan_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -68,10 +76,27 @@ class EmailChannel:
     base_url: str
 
 
-def opt_out_keyboard(campaign_id: int) -> InlineKeyboardMarkup:
+def opt_out_button(campaign_id: int) -> InlineKeyboardButton:
     """The « Ne plus recevoir de rappels » button of every reminder."""
-    data = f"{OPT_OUT_PREFIX}:stop.{campaign_id}:0"
-    return InlineKeyboardMarkup([[InlineKeyboardButton(texts.OPT_OUT_BUTTON, callback_data=data)]])
+    data = f"{OPT_OUT_DATA}.{campaign_id}:0"
+    return InlineKeyboardButton(texts.OPT_OUT_BUTTON, callback_data=data)
+
+
+def opt_out_keyboard(campaign_id: int) -> InlineKeyboardMarkup:
+    """A staff reminder's keyboard: the way out only."""
+    return InlineKeyboardMarkup([[opt_out_button(campaign_id)]])
+
+
+def auto_keyboard(reminder: AutoReminder) -> InlineKeyboardMarkup:
+    """An automatic reminder's keyboard: the action (the procedure's own button, with the
+    nonce of its saved prompt, or « Reprendre »), then the way out."""
+    if reminder.kind == AutoKind.LINK_EXPIRING:
+        action = InlineKeyboardButton(
+            texts.BUTTON_RESEND, callback_data=f"em:resend:{reminder.prompt_nonce}"
+        )
+    else:
+        action = InlineKeyboardButton(texts.BUTTON_RESUME, callback_data=RESUME_DATA)
+    return InlineKeyboardMarkup([[action], [opt_out_button(0)]])
 
 
 class BroadcastWorker:
@@ -90,6 +115,8 @@ class BroadcastWorker:
         self.bot: Bot | None = None
         self.blocked: set[int] = set()
         self._wake = asyncio.Event()
+        self._auto_wake = asyncio.Event()
+        self._auto_done = asyncio.Event()
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self._retry_at: dict[int, float] = {}
@@ -115,6 +142,7 @@ class BroadcastWorker:
             self._tasks = [
                 loop.create_task(self._run(), name="broadcast"),
                 loop.create_task(self._beat_forever(), name="broadcast-heartbeat"),
+                loop.create_task(self._auto_forever(), name="broadcast-auto"),
             ]
 
     async def stop(self) -> None:
@@ -124,10 +152,13 @@ class BroadcastWorker:
         self._wake.set()
         if not self._tasks:
             return
-        runner, beater = self._tasks
+        runner, beater, auto = self._tasks
         beater.cancel()
+        self._auto_wake.set()
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
             await asyncio.wait_for(runner, self.settings.stop_grace)
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(auto, self.settings.stop_grace)
         with contextlib.suppress(asyncio.CancelledError):
             await beater
         self._tasks = []
@@ -137,6 +168,12 @@ class BroadcastWorker:
     def wake(self) -> None:
         """Look for work now (a campaign was just recorded in this process)."""
         self._wake.set()
+
+    async def scan_now(self, timeout: float = 10) -> None:
+        """Look for due automatic reminders now and wait for that round (tools and tests)."""
+        self._auto_done.clear()
+        self._auto_wake.set()
+        await asyncio.wait_for(self._auto_done.wait(), timeout)
 
     @property
     def rate_per_s(self) -> float:
@@ -327,6 +364,85 @@ class BroadcastWorker:
         self._retry_at.pop(row.id, None)
         self._failures.pop(row.id, None)
         await self.repository.mark_done(row.id, DeliveryStatus.SENT, self.clock())
+
+    async def _auto_forever(self) -> None:
+        """Schedule the due automatic reminders from the database and send them, every
+        ``auto_scan_seconds`` (quiet hours hold them)."""
+        while not self._stopping:
+            self._auto_wake.clear()
+            try:
+                await self._auto_round()
+            except Exception:  # the worker never dies; it looks again later
+                logger.exception("broadcast: automatic reminders failed")
+            self._auto_done.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._auto_wake.wait(), self.settings.auto_scan_seconds)
+
+    async def _auto_round(self) -> None:
+        settings = self.settings
+        if settings.link_expiring_within is None and settings.unfinished_for is None:
+            return
+        now = self.clock()
+        await self.repository.schedule_auto(
+            now,
+            link_expiring_within=settings.link_expiring_within,
+            unfinished_for=settings.unfinished_for,
+        )
+        if settings.quiet is not None and settings.quiet.contains(now):
+            return
+        slots = self._slots[Channel.TELEGRAM]
+        tasks = []
+        for reminder in await self.repository.pending_auto(now):
+            if self._stopping:
+                break
+            await slots.acquire()
+            task = asyncio.get_running_loop().create_task(self._send_auto(reminder))
+            task.add_done_callback(lambda _: slots.release())
+            tasks.append(task)
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _send_auto(self, reminder: AutoReminder) -> None:
+        repository, now = self.repository, self.clock()
+        if reminder.prompt_nonce is None:
+            await repository.mark_auto(reminder.id, DeliveryStatus.FAILED, now, "obsolete")
+            return
+        if reminder.telegram_user_id in self.blocked:
+            await repository.mark_auto(reminder.id, DeliveryStatus.BLOCKED, now, "bloque")
+            return
+        if await repository.opted_out(Channel.TELEGRAM, str(reminder.telegram_user_id)):
+            await repository.mark_auto(reminder.id, DeliveryStatus.FAILED, now, "desinscrit")
+            return
+        if not await repository.mark_auto(reminder.id, DeliveryStatus.IN_FLIGHT, now):
+            return
+        text = (
+            texts.AUTO_LINK_EXPIRING
+            if reminder.kind == AutoKind.LINK_EXPIRING
+            else texts.AUTO_UNFINISHED
+        )
+        assert self.bot is not None
+        try:
+            await self.bot.send_message(
+                chat_id=reminder.chat_id,
+                text=text,
+                reply_markup=auto_keyboard(reminder),
+                **self._rate_limit,
+            )
+        except Forbidden:
+            await repository.mark_auto(reminder.id, DeliveryStatus.BLOCKED, self.clock(), "403")
+            await self.blocked_by(reminder.telegram_user_id)
+            return
+        except BadRequest as error:
+            await repository.mark_auto(
+                reminder.id, DeliveryStatus.FAILED, self.clock(), error.message[:200]
+            )
+            return
+        except (TelegramError, OSError) as error:  # tried again at the next round
+            await repository.mark_auto(
+                reminder.id, DeliveryStatus.PENDING, self.clock(), type(error).__name__
+            )
+            return
+        await repository.mark_auto(reminder.id, DeliveryStatus.SENT, self.clock())
+        logger.info("broadcast: automatic reminder %s sent", reminder.kind.value)
 
     async def _failed(self, row: Delivery, reason: str) -> None:
         self._failures[row.id] += 1

@@ -14,6 +14,21 @@ OPT_OUT_DONE = (
     "Les messages de sécurité de votre compte, eux, continueront d'arriver."
 )
 
+# --- Automatic reminders ---------------------------------------------------------------------
+
+AUTO_LINK_EXPIRING = (
+    "⏳ Le lien de vérification envoyé à votre adresse e-mail expire bientôt "
+    "(dans moins de 24 heures).\n"
+    "Vous ne l'avez pas reçu ? Demandez un nouvel e-mail :"
+)
+AUTO_UNFINISHED = (
+    "👋 Votre activation de compte ENT n'est pas terminée.\n"
+    "Reprenez là où vous vous étiez arrêté :"
+)
+BUTTON_RESEND = "🔁 Renvoyer l'e-mail"
+BUTTON_RESUME = "▶️ Reprendre"
+NOTHING_TO_RESUME = "Vous n'avez pas de démarche en cours. Tapez /activer pour commencer."
+
 # --- Reminder e-mails and their unsubscribe page ------------------------------------------------
 
 UNSUBSCRIBE_LINE = "Ne plus recevoir ces rappels par e-mail :"

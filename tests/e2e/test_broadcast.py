@@ -13,6 +13,7 @@ import sqlite3
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bot.sandbox.bot_api_server import Fault, FloodLimits, LocalBotApi, SandboxUser
 from bot.sandbox.mailbox import Mailbox
@@ -370,3 +371,53 @@ async def test_email_channel_one_connection_and_one_click_unsubscribe(
     assert stats.recipients == 1
     await harness.mailbox.wait_for(mails_before + 3)
     assert harness.mailbox.mails[-1].recipients == ("x@example.org",)
+
+
+async def test_automatic_reminders_once_per_procedure(harness: BotHarness) -> None:
+    harness.clock.now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # 10:00 in Paris
+    worker = harness.services.broadcast
+    lea = Chat(harness, 7301)
+    await lea.walk_to_email_sent("lea.martin", "Xq7-Tb4k-Wpz", "lea@example.org")
+    sam = Chat(harness, 7302)
+    await sam.walk_to_cgu("sam.roux", "Nt9-Bw6q-Kyv")  # stops at the CGU
+    link_text = texts.AUTO_LINK_EXPIRING.split("\n")[0]
+    unfinished_text = texts.AUTO_UNFINISHED.split("\n")[0]
+
+    harness.clock.advance(hours=23)  # lea's link: 25 hours left; nothing due yet
+    await worker.scan_now()
+    await harness.settle()
+    assert _texts(lea.user, link_text) == []
+
+    harness.clock.advance(hours=2)  # 23 hours left
+    await worker.scan_now()
+    await harness.settle()
+    [reminder] = _texts(lea.user, link_text)
+    assert Chat.labels(reminder) == [texts.BUTTON_RESEND, texts.OPT_OUT_BUTTON]
+    mails = len(harness.mailbox.mails)
+    await lea.user.press(texts.BUTTON_RESEND, reminder.message_id)  # the procedure's button
+    await harness.mailbox.wait_for(mails + 1)
+
+    harness.clock.advance(days=3)  # 10:00 in Paris: both left for 3 days
+    await worker.scan_now()
+    await harness.settle()
+    [reminder] = _texts(sam.user, unfinished_text)
+    assert Chat.labels(reminder) == [texts.BUTTON_RESUME, texts.OPT_OUT_BUTTON]
+    answer = await sam.press("Reprendre")
+    assert "Acceptez-vous" in answer.text  # the step where sam stopped
+
+    await worker.scan_now()
+    await harness.settle()
+    repository = harness.services.broadcast.repository
+    rows = await repository.database.fetch_all(
+        "SELECT kind, telegram_user_id, status FROM auto_reminders"
+    )
+    assert sorted(tuple(r) for r in rows) == [
+        ("inacheve", 7301, "sent"), ("inacheve", 7302, "sent"), ("lien_expire", 7301, "sent"),
+    ]
+    assert len(_texts(lea.user, link_text)) == 1  # once per procedure
+    assert len(_texts(lea.user, unfinished_text)) == len(_texts(sam.user, unfinished_text)) == 1
+
+
+def _texts(user: SandboxUser, start: str) -> list[Any]:
+    """The bot's messages that start with ``start``."""
+    return [m for m in user.messages if m.from_bot and m.text.startswith(start)]
