@@ -358,8 +358,9 @@ class BroadcastRepository:
             return cursor.rowcount > 0
 
     async def purge(self, finished_before: datetime) -> int:
-        """Forget campaigns (and their ledgers) finished or cancelled before ``finished_before``;
-        opt-outs and blocked users stay."""
+        """Forget campaigns (and their ledgers) finished or cancelled before ``finished_before``,
+        and automatic reminders of procedures now over; opt-outs and blocked users stay. Returns
+        the number of campaigns forgotten."""
         async with self.database.transaction() as connection:
             await connection.execute(
                 "DELETE FROM broadcast_deliveries WHERE campaign_id IN (SELECT id FROM "
@@ -369,6 +370,14 @@ class BroadcastRepository:
             cursor = await connection.execute(
                 "DELETE FROM broadcast_campaigns WHERE state IN ('terminee', 'annulee') "
                 "AND finished_at < ?",
+                (to_db_time(finished_before),),
+            )
+            # An automatic reminder is kept while its procedure is open (so it never comes
+            # twice), then for the same time.
+            await connection.execute(
+                "DELETE FROM auto_reminders WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM "
+                "conversation_sessions s WHERE s.telegram_user_id = auto_reminders.telegram_user_id"
+                " AND s.started_at = auto_reminders.procedure_started_at)",
                 (to_db_time(finished_before),),
             )
             return cursor.rowcount
