@@ -137,6 +137,28 @@ class AutoReminder:
 
 
 @dataclass(frozen=True)
+class Draft:
+    """A campaign a staff member is writing in Telegram (``/diffusion``)."""
+
+    telegram_user_id: int
+    step: str
+    nonce: str
+    segment: str | None
+    channel: str | None
+    message: str | None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A campaign whose progress message the bot edits."""
+
+    stats: CampaignStats
+    chat_id: int
+    message_id: int
+    paused: bool
+
+
+@dataclass(frozen=True)
 class Heartbeat:
     """The last sign of life of a running bot."""
 
@@ -494,10 +516,10 @@ class BroadcastRepository:
         return campaigns[0] if campaigns else None
 
     async def open_campaigns(self) -> list[Campaign]:
-        """The campaigns to send, oldest first."""
+        """The campaigns to send (not paused), oldest first."""
         rows = await self.database.fetch_all(
             "SELECT * FROM broadcast_campaigns WHERE state IN ('en_attente', 'en_cours') "
-            "ORDER BY id"
+            "AND paused = 0 ORDER BY id"
         )
         return [_campaign(row) for row in rows]
 
@@ -585,6 +607,89 @@ class BroadcastRepository:
             "SELECT state FROM broadcast_campaigns WHERE id = ?", (campaign_id,)
         )
         return CampaignState(row[0]) if row else None
+
+    # --- /diffusion -----------------------------------------------------------------------
+
+    async def save_draft(self, draft: Draft, now: datetime) -> None:
+        """Write (or replace) a staff member's draft."""
+        async with self.database.transaction() as connection:
+            await connection.execute(
+                "INSERT OR REPLACE INTO broadcast_drafts (telegram_user_id, step, nonce, segment, "
+                "channel, message, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    draft.telegram_user_id,
+                    draft.step,
+                    draft.nonce,
+                    draft.segment,
+                    draft.channel,
+                    draft.message,
+                    to_db_time(now),
+                ),
+            )
+
+    async def draft(self, telegram_user_id: int) -> Draft | None:
+        """A staff member's draft, if any."""
+        row = await self.database.fetch_one(
+            "SELECT * FROM broadcast_drafts WHERE telegram_user_id = ?", (telegram_user_id,)
+        )
+        if row is None:
+            return None
+        return Draft(
+            row["telegram_user_id"],
+            row["step"],
+            row["nonce"],
+            row["segment"],
+            row["channel"],
+            row["message"],
+        )
+
+    async def drop_draft(self, telegram_user_id: int) -> None:
+        """Forget a draft (sent or abandoned)."""
+        async with self.database.transaction() as connection:
+            await connection.execute(
+                "DELETE FROM broadcast_drafts WHERE telegram_user_id = ?", (telegram_user_id,)
+            )
+
+    async def set_progress(self, campaign_id: int, chat_id: int, message_id: int) -> None:
+        """The message the bot edits with the campaign's progress."""
+        async with self.database.transaction() as connection:
+            await connection.execute(
+                "UPDATE broadcast_campaigns SET progress_chat_id = ?, progress_message_id = ? "
+                "WHERE id = ?",
+                (chat_id, message_id, campaign_id),
+            )
+
+    async def set_paused(self, campaign_id: int, paused: bool) -> bool:
+        """Pause or resume a campaign not finished; False if it is."""
+        async with self.database.transaction() as connection:
+            cursor = await connection.execute(
+                "UPDATE broadcast_campaigns SET paused = ? "
+                "WHERE id = ? AND state IN ('en_attente', 'en_cours')",
+                (paused, campaign_id),
+            )
+            return cursor.rowcount > 0
+
+    async def progress_to_show(self, now: datetime) -> list[Progress]:
+        """Campaigns with a progress message not yet given its final report."""
+        rows = await self.database.fetch_all(
+            "SELECT id, progress_chat_id, progress_message_id, paused FROM broadcast_campaigns "
+            "WHERE progress_message_id IS NOT NULL AND progress_reported = 0"
+        )
+        found = []
+        for row in rows:
+            stats = await self.stats(row["id"], now)
+            if stats is not None:
+                chat, message = row["progress_chat_id"], row["progress_message_id"]
+                found.append(Progress(stats, chat, message, bool(row["paused"])))
+        return found
+
+    async def mark_reported(self, campaign_id: int) -> None:
+        """The final report is shown: stop editing."""
+        async with self.database.transaction() as connection:
+            await connection.execute(
+                "UPDATE broadcast_campaigns SET progress_reported = 1 WHERE id = ?",
+                (campaign_id,),
+            )
 
     # --- opt-outs, blocked users, heartbeat ------------------------------------------------
 

@@ -38,6 +38,7 @@ from storage.broadcasts import (
     Channel,
     Delivery,
     DeliveryStatus,
+    Progress,
 )
 
 logger = logging.getLogger(__name__)
@@ -65,6 +66,8 @@ class BroadcastSettings:
     link_expiring_within: timedelta | None = timedelta(hours=24)
     unfinished_for: timedelta | None = timedelta(days=3)
     auto_scan_seconds: float = 60.0
+    # A /diffusion progress message is edited at most this often.
+    progress_seconds: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,7 @@ class BroadcastWorker:
                 loop.create_task(self._run(), name="broadcast"),
                 loop.create_task(self._beat_forever(), name="broadcast-heartbeat"),
                 loop.create_task(self._auto_forever(), name="broadcast-auto"),
+                loop.create_task(self._progress_forever(), name="broadcast-progress"),
             ]
 
     async def stop(self) -> None:
@@ -152,15 +156,17 @@ class BroadcastWorker:
         self._wake.set()
         if not self._tasks:
             return
-        runner, beater, auto = self._tasks
+        runner, beater, auto, progress = self._tasks
         beater.cancel()
+        progress.cancel()
         self._auto_wake.set()
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
             await asyncio.wait_for(runner, self.settings.stop_grace)
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
             await asyncio.wait_for(auto, self.settings.stop_grace)
-        with contextlib.suppress(asyncio.CancelledError):
-            await beater
+        for task in (beater, progress):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         self._tasks = []
         if self.email is not None:
             await self.email.mailer.close()
@@ -364,6 +370,58 @@ class BroadcastWorker:
         self._retry_at.pop(row.id, None)
         self._failures.pop(row.id, None)
         await self.repository.mark_done(row.id, DeliveryStatus.SENT, self.clock())
+
+    async def _progress_forever(self) -> None:
+        """Edit the progress message of each /diffusion campaign, then its final report."""
+        while True:
+            try:
+                for progress in await self.repository.progress_to_show(self.clock()):
+                    await self._show_progress(progress)
+            except Exception:  # never stops the bot
+                logger.exception("broadcast: progress message failed")
+            await asyncio.sleep(self.settings.progress_seconds)
+
+    async def _show_progress(self, progress: Progress) -> None:
+        stats = progress.stats
+        final = stats.state in (CampaignState.TERMINEE, CampaignState.ANNULEE)
+        markup: InlineKeyboardMarkup | None = None
+        if final:
+            text = texts.diff_report(
+                stats.id, stats.state, stats.sent, stats.blocked, stats.failed, stats.uncertain
+            )
+        else:
+            done = stats.recipients - stats.pending
+            eta = stats.pending / stats.rate_per_s if stats.rate_per_s else None
+            text = texts.diff_progress(
+                stats.id, done, stats.recipients, stats.rate_per_s, eta, progress.paused
+            )
+            toggle = (
+                (texts.BUTTON_RESUME_CAMPAIGN, "resume")
+                if progress.paused
+                else (texts.BUTTON_PAUSE, "pause")
+            )
+            cancel = (texts.BUTTON_CANCEL_CAMPAIGN, "cancel")
+            markup = InlineKeyboardMarkup(
+                [
+                    [InlineKeyboardButton(label, callback_data=f"diff:{arg}.{stats.id}:0")]
+                    for label, arg in (toggle, cancel)
+                ]
+            )
+        assert self.bot is not None
+        try:
+            await self.bot.edit_message_text(
+                text,
+                chat_id=progress.chat_id,
+                message_id=progress.message_id,
+                reply_markup=markup,
+                **self._rate_limit,
+            )
+        except BadRequest as error:
+            if "not modified" not in error.message.lower():
+                logger.warning("broadcast: progress message not edited: %s", error.message)
+                final = True  # gone: stop trying
+        if final:
+            await self.repository.mark_reported(stats.id)
 
     async def _auto_forever(self) -> None:
         """Schedule the due automatic reminders from the database and send them, every

@@ -175,3 +175,68 @@ def list_line(values: dict[str, object]) -> str:
         f"{values['blocked']} bloqués · {values['failed']} échecs · "
         f"{values['uncertain']} incertains"
     )
+
+
+# --- /diffusion (staff, in Telegram) ------------------------------------------------------------
+
+SEGMENT_LABELS = {
+    "a_activer": "Jamais commencé",
+    "en_cours": "Activation en cours",
+    "actives": "Comptes activés",
+    "tous": "Tout le monde",
+}
+CANAL_LABELS = {"telegram": "Telegram", "email": "E-mail", "tous": "Telegram et e-mail"}
+DIFF_CHOOSE_SEGMENT = "📣 <b>Nouvelle diffusion</b>\nÀ qui envoyer le rappel ?"
+DIFF_CHOOSE_CANAL = "Par quel canal ?"
+DIFF_WRITE = (
+    "Écrivez le message dans votre prochain envoi.\n"
+    "{prenom} et {etablissement} seront remplacés pour chacun."
+)
+DIFF_EMPTY = "Le message est vide : écrivez-le en texte."
+DIFF_NOBODY = "Personne ne correspond à ce choix : diffusion abandonnée. /diffusion pour recommencer."
+DIFF_ABANDONED = "Diffusion abandonnée."
+DIFF_STALE = "Ce bouton n'est plus valable : /diffusion pour recommencer."
+BUTTON_SEND = "✅ Envoyer"
+BUTTON_SEND_NOW = "⚡ Envoyer maintenant"
+BUTTON_ABANDON = "✖️ Abandonner"
+BUTTON_PAUSE = "⏸ Pause"
+BUTTON_RESUME_CAMPAIGN = "▶️ Reprendre l'envoi"
+BUTTON_CANCEL_CAMPAIGN = "✖️ Annuler la campagne"
+
+
+def diff_unknown_placeholders(words: list[str]) -> str:
+    """The typed message has ``{word}`` that are not placeholders."""
+    allowed = " et ".join("{" + name + "}" for name in PLACEHOLDERS)
+    found = ", ".join("{" + word + "}" for word in words)
+    return f"{escape(found)} ne sera pas remplacé : seuls {allowed} le sont. Écrivez le message à nouveau."
+
+
+def diff_preview(sample: str, counts: dict[str, int], quiet_until: datetime | None) -> str:
+    """The preview before confirming (``sample``: as the first recipient reads it)."""
+    lines = ["<b>Aperçu</b> (tel qu'un destinataire le lira) :", "", escape(sample), ""]
+    lines += [f"{CANAL_LABELS.get(c, c)} : {n} destinataire(s)" for c, n in counts.items()]
+    if quiet_until is not None:
+        lines += ["", f"🌙 Heures calmes : « Envoyer » attendra {quiet_until:%H:%M}."]
+    return "\n".join(lines)
+
+
+def diff_progress(
+    number: int, done: int, total: int, rate: float, eta: float | None, paused: bool
+) -> str:
+    """The progress message, edited in place."""
+    state = "⏸ en pause" if paused else "en cours"
+    lines = [f"📣 Campagne n° {number} : {state}", f"{done} / {total} traités"]
+    if rate:
+        lines.append(f"{rate:g} message(s)/s")
+    if eta is not None and not paused:
+        minutes, seconds = divmod(int(eta), 60)
+        lines.append(f"fin dans {minutes} min {seconds:02d} s environ")
+    return "\n".join(lines)
+
+
+def diff_report(number: int, state: str, sent: int, blocked: int, failed: int, uncertain: int) -> str:
+    """The final report."""
+    return (
+        f"📣 Campagne n° {number} {STATES.get(state, state)}\n"
+        f"envoyés : {sent}\nbloqués : {blocked}\néchecs : {failed}\nincertains : {uncertain}"
+    )

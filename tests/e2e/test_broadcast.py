@@ -421,3 +421,35 @@ async def test_automatic_reminders_once_per_procedure(harness: BotHarness) -> No
 def _texts(user: SandboxUser, start: str) -> list[Any]:
     """The bot's messages that start with ``start``."""
     return [m for m in user.messages if m.from_bot and m.text.startswith(start)]
+
+
+async def test_diffusion_for_staff_only(harness: BotHarness, bot_api: LocalBotApi) -> None:
+    await harness.stop()
+    harness.settings = harness.settings.model_copy(update={"staff_telegram_ids": [9001]})
+    await harness.start()
+    await link(harness.settings.database_path, {"paul.durand": 7401})
+    paul = Chat(harness, 7401, first_name="Paul")
+    answer = await paul.say("/diffusion")
+    assert texts.DIFF_CHOOSE_SEGMENT.split("\n")[0] not in answer.text  # unknown to others
+
+    staff = Chat(harness, 9001, first_name="Équipe")
+    menu = await staff.say("/diffusion")
+    assert "Nouvelle diffusion" in menu.text
+    forged = Chat.data_of(menu, "Comptes activés")
+    await paul.press_data(answer.message_id, forged)  # forged by someone else: nothing happens
+    await harness.settle()
+    assert await harness.services.broadcast.repository.draft(7401) is None
+
+    assert (await staff.press("Comptes activés")).text.startswith("Écrivez le message")
+    refused = await staff.say("Rappel {prenom} {nom}")
+    assert "{nom}" in refused.text
+    preview = await staff.say("Rappel de l'équipe, {prenom}")
+    assert "Rappel de l'équipe, Paul" in preview.text and "Telegram : 1" in preview.text
+    await staff.press("Envoyer maintenant")
+    progress = staff.user.last_bot_message()
+    assert progress is not None and "Campagne n° 1" in progress.text
+    async with asyncio.timeout(15):
+        while "terminée" not in progress.text:  # edited in place, then the final report
+            await bot_api._changed_wait(1)
+    assert "envoyés : 1" in progress.text
+    assert reminders(paul.user) == ["Rappel de l'équipe, Paul"]

@@ -134,3 +134,32 @@ def test_placeholders() -> None:
 @given(st.text().filter(lambda t: "{prenom}" not in t and "{etablissement}" not in t))
 def test_text_without_placeholders_is_unchanged(text: str) -> None:
     assert render(text, "{etablissement}", "{prenom}") == text
+
+
+async def test_diffusion_draft_steps_and_stale_nonces(
+    repository: BroadcastRepository, clock: MutableClock
+) -> None:
+    from bot.broadcast.diffusion import DiffusionService, Preview, Refused
+
+    service = DiffusionService(repository, clock, email_enabled=True, quiet=None)
+    draft = await service.start(9001)
+    assert await service.choose_segment(9001, "wrong", 2) is None  # stale or forged
+    assert await service.choose_segment(9001, draft.nonce, 99) is None
+    draft2 = await service.choose_segment(9001, draft.nonce, 2)  # actives
+    assert draft2 is not None and draft2.step == "canal"
+    assert await service.choose_segment(9001, draft.nonce, 2) is None  # used once
+    assert not await service.waiting_for_text(9001)
+    assert await service.choose_channel(9001, draft2.nonce, 0) is not None  # telegram
+    assert await service.waiting_for_text(9001)
+    assert await service.write(9001, "Bonjour {nom}") == Refused(["nom"])
+    preview = await service.write(9001, "Bonjour {prenom}")
+    assert isinstance(preview, Preview) and preview.counts == {"telegram": 2}
+    assert preview.sample == "Bonjour Paul"
+    assert await service.confirm(9001, "wrong", now=False) is None
+    number = await service.confirm(9001, preview.draft.nonce, now=True)
+    assert number is not None and await repository.draft(9001) is None
+    assert [c.id for c in await repository.open_campaigns()] == [number]
+    assert await repository.set_paused(number, True)
+    assert await repository.open_campaigns() == []  # a paused campaign waits
+    assert await repository.set_paused(number, False)
+    assert [c.id for c in await repository.open_campaigns()] == [number]
