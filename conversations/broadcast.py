@@ -5,6 +5,8 @@ no longer block it)."""
 from __future__ import annotations
 
 import contextlib
+import re
+from typing import Any
 
 from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
@@ -31,6 +33,24 @@ from conversations.common import (
     text_of,
 )
 from conversations.context import SERVICES_KEY, BotContext
+
+
+class PrefixButtonHandler(CallbackQueryHandler[Any, Any]):
+    """A button whose data starts with ``prefix``. (PTB's pattern lets a callback query with
+    empty data reach every pattern handler; this one does not take it.)"""
+
+    def __init__(self, callback: Any, prefix: str) -> None:
+        super().__init__(callback, pattern=f"^{re.escape(prefix)}")
+        self.prefix = prefix
+
+    def check_update(self, update: object) -> bool | object | None:
+        """Only data that starts with the prefix."""
+        if not isinstance(update, Update) or update.callback_query is None:
+            return None
+        if not (update.callback_query.data or "").startswith(self.prefix):
+            return None
+        return super().check_update(update)
+
 
 # Before the CGU gate (-2) and the group commands (-1): every update counts.
 SEEN_GROUP = -3
@@ -224,10 +244,10 @@ def add_broadcast_handlers(application: Application) -> None:
         ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER), group=SEEN_GROUP
     )
     application.add_handler(
-        CallbackQueryHandler(on_opt_out, pattern=f"^{OPT_OUT_DATA}"), group=SEEN_GROUP
+        PrefixButtonHandler(on_opt_out, OPT_OUT_DATA), group=SEEN_GROUP
     )
     application.add_handler(
-        CallbackQueryHandler(on_resume, pattern=f"^{RESUME_DATA}$"), group=SEEN_GROUP
+        PrefixButtonHandler(on_resume, RESUME_DATA), group=SEEN_GROUP
     )
     application.add_handler(TypeHandler(Update, on_any_update), group=SEEN_GROUP)
     staff = filters.User(application.bot_data[SERVICES_KEY].settings.staff_telegram_ids)
@@ -239,4 +259,4 @@ def add_broadcast_handlers(application: Application) -> None:
     application.add_handler(
         CommandHandler("diffusion", on_diffusion, filters=staff & filters.ChatType.PRIVATE)
     )
-    application.add_handler(CallbackQueryHandler(on_diffusion_button, pattern=f"^{DIFF_PREFIX}:"))
+    application.add_handler(PrefixButtonHandler(on_diffusion_button, f"{DIFF_PREFIX}:"))

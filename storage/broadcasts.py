@@ -601,6 +601,14 @@ class BroadcastRepository:
             )
             return cursor.rowcount > 0
 
+    async def sending(self, campaign_id: int) -> bool:
+        """Whether the campaign is still to be sent now (not cancelled, not paused)."""
+        row = await self.database.fetch_one(
+            "SELECT 1 FROM broadcast_campaigns WHERE id = ? AND state = 'en_cours' AND paused = 0",
+            (campaign_id,),
+        )
+        return row is not None
+
     async def state(self, campaign_id: int) -> CampaignState | None:
         """The campaign's state now."""
         row = await self.database.fetch_one(

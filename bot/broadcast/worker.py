@@ -278,10 +278,8 @@ class BroadcastWorker:
                 break
             if not campaign.send_now and quiet is not None and quiet.contains(self.clock()):
                 break  # the quiet hours began
-            if index % 20 == 19 and (
-                await self.repository.state(campaign.id) != CampaignState.EN_COURS
-            ):
-                break  # cancelled meanwhile
+            if index % 20 == 19 and not await self.repository.sending(campaign.id):
+                break  # cancelled or paused meanwhile
             await slots.acquire()
             task = loop.create_task(self._deliver(campaign, row))
             task.add_done_callback(lambda _: slots.release())
