@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from aiolimiter import AsyncLimiter
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
@@ -27,7 +28,7 @@ from bot.broadcast.message import render, render_html
 from bot.broadcast.quiet import QuietHours
 from bot.outbox.mail import MailDeliveryError, OutgoingMail
 from bot.security import KeyedHasher
-from bot.telegram_api.limiter import BACKGROUND, retry_after_seconds
+from bot.telegram_api.limiter import BACKGROUND, BACKGROUND_BURST, retry_after_seconds
 from bot.texts import broadcast as texts
 from storage.broadcasts import (
     AutoKind,
@@ -131,6 +132,11 @@ class BroadcastWorker:
         }
         self.email = email
         self._rate_limit: dict[str, Any] = {}
+        # The lane's pace, taken before a row is marked in flight: the row then waits in the
+        # limiter for next to nothing, so a kill leaves few rows « incertain » that never left.
+        self._pace = AsyncLimiter(
+            BACKGROUND_BURST, BACKGROUND_BURST / self.settings.rate_per_second
+        )
 
     # --- life cycle ---------------------------------------------------------------------------
 
@@ -300,6 +306,7 @@ class BroadcastWorker:
                 row.id, DeliveryStatus.FAILED, self.clock(), "desinscrit"
             )
             return
+        await self._pace.acquire()
         if not await self.repository.mark_in_flight(row.id):
             return
         assert self.bot is not None
