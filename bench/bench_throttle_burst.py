@@ -23,7 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app import BotServices
-from bot.procedures.activation import Outcome, Step
+from bot.procedures.activation import Step
+from bot.procedures.kernel import Outcome
 from bot.sandbox.run import demo_accounts_file
 from bot.school import load_school_config
 from bot.security import Argon2Params
@@ -61,12 +62,13 @@ async def main() -> None:
         await services.open()
         assert services.database is not None
         svc = services.activation
+        policy = svc.ports.throttle_policy
         await import_accounts(
             demo_accounts_file(),
             SqliteAccountDirectory(services.database),
-            svc.hasher,
-            svc.keyed,
-            svc.clock(),
+            svc.ports.hasher,
+            svc.ports.keyed,
+            svc.ports.clock(),
         )
         sessions = []
         for user in range(1, args.users + 1):
@@ -82,16 +84,16 @@ async def main() -> None:
             *(svc.submit_provisional(s, g) for s, g in zip(sessions, guesses, strict=True))
         )
         elapsed = time.perf_counter() - start
-        key = svc._key(IDENTIFIANT)
-        window = svc.clock() - svc.throttle_policy.window
-        checked, refused = await svc.throttle.failure_counts(key, window)
+        key = svc.ports.identifiant_key(IDENTIFIANT)
+        window = svc.ports.clock() - svc.ports.throttle_policy.window
+        checked, refused = await svc.ports.throttle.failure_counts(key, window)
         accepted = sum(result.outcome == Outcome.OK for result in results)
-        locked = (await svc.throttle.counters(key, window)).locked_at is not None
+        locked = (await svc.ports.throttle.counters(key, window)).locked_at is not None
         print(
             f"burst of {args.users} guesses on one identifier "
             f"(argon2id {'cheap' if params else 'default'}, {elapsed:.2f} s): "
             f"{checked + accepted} evaluated before the delay started "
-            f"(limit {svc.throttle_policy.failures_before_delay}), {refused} refused and counted; "
+            f"(limit {policy.failures_before_delay}), {refused} refused and counted; "
             f"right guess at position {args.right_at} "
             f"{'ACCEPTED' if accepted else 'refused'}; identifier "
             f"{'locked' if locked else 'not locked'}"

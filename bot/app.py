@@ -26,10 +26,12 @@ from bot import texts
 from bot.broadcast.email import BulkMailer
 from bot.broadcast.unsubscribe import UnsubscribeServer
 from bot.broadcast.worker import BroadcastSettings, BroadcastWorker, EmailChannel
-from bot.directory.sqlite import SqliteDirectory
+from bot.directory.factory import open_directory
+from bot.directory.port import DirectoryUnavailable
 from bot.outbox import MailSender, Outbox, OutboxSettings, TelegramSender
 from bot.outbox.mail import Mailer
-from bot.procedures.activation import ActivationService, ActivationSettings, Clock, utc_now
+from bot.procedures.activation import ActivationService
+from bot.procedures.kernel import ActivationSettings, Clock, ProcedurePorts, utc_now
 from bot.procedures.linked_accounts import AccountService
 from bot.procedures.my_account import MyAccountService
 from bot.procedures.recovery import RecoveryService
@@ -40,6 +42,7 @@ from bot.settings import Settings
 from bot.staff.service import StaffService
 from bot.telegram_api.concurrency import PerChatUpdateProcessor
 from bot.telegram_api.limiter import StartupRetry, TelegramLimiter, retry_startup
+from bot.texts import ldap as ldap_texts
 from conversations import common
 from conversations.account import account_handlers, add_account_handlers
 from conversations.broadcast import add_broadcast_handlers
@@ -114,24 +117,6 @@ def outbox_settings(settings: Settings) -> OutboxSettings:
     )
 
 
-_SERVICE_FIELDS = (
-    "directory",
-    "accounts",
-    "sessions",
-    "throttle",
-    "records",
-    "hasher",
-    "keyed",
-    "mailer",
-    "school",
-    "password_policy",
-    "throttle_policy",
-    "settings",
-    "clock",
-    "outbox",
-)
-
-
 @dataclass
 class BotServices:
     """Everything the handlers use, opened once in the application's event loop."""
@@ -141,6 +126,7 @@ class BotServices:
     clock: Clock = utc_now
     mailer: Mailer | None = None
     database: Database | None = None
+    ports: ProcedurePorts = field(init=False)
     activation: ActivationService = field(init=False)
     recovery: RecoveryService = field(init=False)
     account: AccountService = field(init=False)
@@ -179,8 +165,8 @@ class BotServices:
             self.broadcast = BroadcastWorker(
                 broadcasts, self.clock, broadcast_settings(self.settings), email
             )
-            self.activation = ActivationService(
-                directory=SqliteDirectory(self.database, hasher),
+            self.ports = ProcedurePorts(
+                directory=open_directory(self.settings, self.database, hasher, self.outbox),
                 accounts=SqliteAccountDirectory(self.database),
                 sessions=SessionRepository(self.database),
                 throttle=ThrottleRepository(self.database),
@@ -195,22 +181,19 @@ class BotServices:
                 clock=self.clock,
                 outbox=self.outbox,
             )
-            self.recovery = RecoveryService(
-                **{name: getattr(self.activation, name) for name in _SERVICE_FIELDS}
-            )
-            self.account = AccountService(self.activation, MenuRepository(self.database))
+            self.activation = ActivationService(self.ports)
+            self.recovery = RecoveryService(self.ports)
+            self.my_account = MyAccountService(self.ports)
+            self.account = AccountService(self.ports, MenuRepository(self.database))
             self.staff = StaffService(
                 repository=StaffRepository(self.database),
-                throttle=self.activation.throttle,
-                records=self.activation.records,
-                hasher=self.activation.hasher,
-                keyed=self.activation.keyed,
-                throttle_policy=self.activation.throttle_policy,
+                throttle=self.ports.throttle,
+                records=self.ports.records,
+                hasher=hasher,
+                keyed=self.ports.keyed,
+                throttle_policy=self.ports.throttle_policy,
                 clock=self.clock,
-                directory=self.activation.directory,
-            )
-            self.my_account = MyAccountService(
-                **{name: getattr(self.activation, name) for name in _SERVICE_FIELDS}
+                directory=self.ports.directory,
             )
 
     async def purge(self) -> PurgeReport:
@@ -263,6 +246,9 @@ class BotServices:
                 await self._purger
             self._purger = None
         if self.database is not None:
+            close_directory = getattr(self.ports.directory, "close", None)
+            if close_directory is not None:
+                close_directory()
             await self.database.close()
             self.database = None
 
@@ -384,6 +370,13 @@ async def stop_bot(application: Application) -> None:
 async def _on_error(update: object, context: BotContext) -> None:
     """Log the error (never the update's content, which may hold a secret) and tell the user."""
     error = context.error
+    if isinstance(error, DirectoryUnavailable):
+        # Nothing was checked nor counted, the step is kept: the user tries again later.
+        logger.warning("directory unavailable: %s", error)
+        if isinstance(update, Update) and update.effective_chat is not None:
+            with contextlib.suppress(TelegramError):
+                await update.effective_chat.send_message(ldap_texts.DIRECTORY_UNAVAILABLE)
+        return
     logger.error(
         "error while handling an update: %s",
         type(error).__name__,

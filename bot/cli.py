@@ -8,13 +8,15 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import re
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
-from bot import texts
 from bot.settings import Settings, load_settings
+from bot.texts import staff as staff_texts
 
 logger = logging.getLogger("bot")
 
@@ -35,24 +37,52 @@ def quiet_noisy_loggers() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+class FrenchArgumentParser(argparse.ArgumentParser):
+    """argparse, speaking French: headings, the help option, and its error messages (a usage
+    error is one French line and how to get help, exit code 2)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("add_help", False)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = staff_texts.CLI_ARGUMENTS
+        self._optionals.title = staff_texts.CLI_OPTIONS
+        self.add_argument("-h", "--help", action="help", help=staff_texts.CLI_HELP_OPTION)
+
+    def format_usage(self) -> str:
+        return super().format_usage().replace("usage: ", staff_texts.CLI_USAGE, 1)
+
+    def format_help(self) -> str:
+        return super().format_help().replace("usage: ", staff_texts.CLI_USAGE, 1)
+
+    def error(self, message: str) -> NoReturn:
+        for pattern, french in staff_texts.CLI_ERRORS:
+            match = re.fullmatch(pattern, message)
+            if match:
+                message = french.format(*match.groups())
+                break
+        self.exit(2, staff_texts.cli_error(self.prog.split()[0], message) + "\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
-    parser = argparse.ArgumentParser(
+    parser = FrenchArgumentParser(
         prog="run_bot.py",
-        description=texts.CLI_HELP["description"],
+        description=staff_texts.CLI_HELP["description"],
     )
-    commands = parser.add_subparsers(dest="command")
-    commands.add_parser("run", help=texts.CLI_HELP["run"])
-    commands.add_parser("sandbox", help=texts.CLI_HELP["sandbox"])
-    accounts = commands.add_parser("accounts", help=texts.CLI_HELP["accounts"])
-    accounts_commands = accounts.add_subparsers(dest="accounts_command", required=True)
-    importer = accounts_commands.add_parser("import", help=texts.CLI_HELP["import"])
-    importer.add_argument("file", type=Path, help=texts.CLI_HELP["import_file"])
+    commands = parser.add_subparsers(dest="command", metavar="COMMANDE")
+    commands.add_parser("run", help=staff_texts.CLI_HELP["run"])
+    commands.add_parser("sandbox", help=staff_texts.CLI_HELP["sandbox"])
+    accounts = commands.add_parser("accounts", help=staff_texts.CLI_HELP["accounts"])
+    accounts_commands = accounts.add_subparsers(
+        dest="accounts_command", required=True, metavar="COMMANDE"
+    )
+    importer = accounts_commands.add_parser("import", help=staff_texts.CLI_HELP["import"])
+    importer.add_argument("file", type=Path, help=staff_texts.CLI_HELP["import_file"])
     importer.add_argument(
-        "--dry-run", action="store_true", help=texts.CLI_HELP["dry_run"]
+        "--dry-run", action="store_true", help=staff_texts.CLI_HELP["dry_run"]
     )
-    outbox = commands.add_parser("outbox", help=texts.CLI_HELP["outbox"])
-    outbox.add_argument("--json", action="store_true", help=texts.CLI_HELP["json"])
+    outbox = commands.add_parser("outbox", help=staff_texts.CLI_HELP["outbox"])
+    outbox.add_argument("--json", action="store_true", help=staff_texts.CLI_HELP["json"])
     from bot.broadcast.cli import add_broadcast_parser
     from bot.staff.cli import add_staff_parsers
 
@@ -64,18 +94,23 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``run_bot.py``: a private file others can read and whose mode cannot be
     changed, or a missing database or key a staff command needs, gets a French message (2)."""
+    from telegram.error import InvalidToken
+
     from bot.security import ServerSecretMissing
     from storage.db import DatabaseMissing
     from storage.files import UnsafePermissions
 
     try:
         return _main(argv)
+    except InvalidToken:
+        # PTB's own message holds the token: never printed.
+        print(staff_texts.TOKEN_REFUSED, file=sys.stderr)
     except UnsafePermissions as error:
-        print(texts.file_permissions_refused(str(error.path), error.mode), file=sys.stderr)
+        print(staff_texts.file_permissions_refused(str(error.path), error.mode), file=sys.stderr)
     except DatabaseMissing as error:
-        print(texts.no_database(str(error.path)), file=sys.stderr)
+        print(staff_texts.no_database(str(error.path)), file=sys.stderr)
     except ServerSecretMissing as error:
-        print(texts.no_server_key(str(error.path)), file=sys.stderr)
+        print(staff_texts.no_server_key(str(error.path)), file=sys.stderr)
     return 2
 
 
@@ -83,6 +118,11 @@ def _main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = load_settings()
     configure_logging(settings.log_level)
+    if settings.directory == "ldap" and args.command == "accounts":
+        refused = _refused_with_ldap(args.accounts_command)
+        if refused:
+            print(refused, file=sys.stderr)
+            return 2
     if args.command == "accounts" and args.accounts_command != "import":
         from bot.staff.cli import staff_command
 
@@ -102,9 +142,20 @@ def _main(argv: Sequence[str] | None = None) -> int:
 
         return asyncio.run(run_sandbox(settings))
     if settings.telegram_bot_token is None:
-        print(texts.RUN_NEEDS_TOKEN, file=sys.stderr)
+        print(staff_texts.RUN_NEEDS_TOKEN, file=sys.stderr)
         return 2
     return asyncio.run(run_polling(settings))
+
+
+def _refused_with_ldap(accounts_command: str) -> str | None:
+    """Why a staff command cannot run with DIRECTORY=ldap (None if it can)."""
+    from bot.texts import ldap as ldap_texts
+
+    if accounts_command == "import":
+        return ldap_texts.IMPORT_REFUSED
+    if accounts_command == "letters":
+        return ldap_texts.PROVISIONAL_WRITE_REFUSED
+    return None
 
 
 async def run_polling(settings: Settings) -> int:
@@ -146,7 +197,7 @@ async def import_command(settings: Settings, path: Path, *, dry_run: bool) -> in
     from storage.db import Database
 
     if not path.is_file():
-        print(texts.IMPORT_NO_SUCH_FILE.format(path=path), file=sys.stderr)
+        print(staff_texts.IMPORT_NO_SUCH_FILE.format(path=path), file=sys.stderr)
         return 2
     database = await Database.open(settings.database_path)
     keyed = KeyedHasher(load_or_create_server_secret(settings.server_secret_file))
@@ -170,13 +221,13 @@ async def import_command(settings: Settings, path: Path, *, dry_run: bool) -> in
         )
     except ImportFileError as error:
         bar.close()
-        print(texts.IMPORT_CANNOT_READ.format(path=path, error=error), file=sys.stderr)
+        print(staff_texts.IMPORT_CANNOT_READ.format(path=path, error=error), file=sys.stderr)
         return 2
     finally:
         await database.close()
     bar.close()
     print(
-        texts.import_summary(
+        staff_texts.import_summary(
             str(path),
             report.total,
             report.added,

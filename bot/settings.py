@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.broadcast.quiet import QuietHours, QuietHoursError, parse_quiet_hours
+from bot.directory.ldap_config import LdapConfig
 from bot.outbox.mail import SmtpConfig, SmtpSecurity
 from bot.procedures.password_policy import PasswordPolicy
 from bot.security import Argon2Params
@@ -154,6 +155,28 @@ class Settings(BaseSettings):
     password_min_kinds: int = 3
     password_max_length: int = 128
 
+    # Directory of the accounts: the bot's SQLite file, or the school's LDAP (README « Annuaire
+    # LDAP »). LDAP_BIND_DN is a service account, never the root DN (it bypasses ppolicy).
+    directory: Literal["sqlite", "ldap"] = "sqlite"
+    ldap_url: str = "ldap://localhost:389"
+    ldap_starttls: bool = False
+    ldap_ca_file: str | None = None
+    ldap_timeout_seconds: float = Field(default=5.0, gt=0)
+    ldap_bind_dn: str = ""
+    ldap_bind_password: SecretStr | None = None
+    ldap_user_base: str = "ou=people,dc=example,dc=org"
+    ldap_user_filter: str = "(uid={identifiant})"
+    ldap_attr_identifiant: str = "uid"
+    ldap_attr_first_name: str = "givenName"
+    ldap_attr_last_name: str = "sn"
+    ldap_attr_mail: str = "mail"
+    ldap_attr_profile: str = ""
+    ldap_attr_establishment: str = ""
+    ldap_attr_status: str = ""
+    ldap_status_to_activate: str = ""
+    ldap_status_active: str = ""
+    ldap_decoy_dn: str = ""
+
     # Data retention
     abandoned_session_days: int = 30
     purge_interval_minutes: int = 60
@@ -225,6 +248,32 @@ class Settings(BaseSettings):
             long_length=self.password_long_length,
             min_kinds=self.password_min_kinds,
             max_length=self.password_max_length,
+        )
+
+    @property
+    def ldap(self) -> LdapConfig:
+        """Connection and attributes of the LDAP directory (DIRECTORY=ldap)."""
+        return LdapConfig(
+            url=self.ldap_url,
+            bind_dn=self.ldap_bind_dn,
+            bind_password=(
+                self.ldap_bind_password.get_secret_value() if self.ldap_bind_password else ""
+            ),
+            user_base=self.ldap_user_base,
+            user_filter=self.ldap_user_filter,
+            starttls=self.ldap_starttls,
+            ca_file=self.ldap_ca_file,
+            timeout_seconds=self.ldap_timeout_seconds,
+            attr_identifiant=self.ldap_attr_identifiant,
+            attr_first_name=self.ldap_attr_first_name,
+            attr_last_name=self.ldap_attr_last_name,
+            attr_mail=self.ldap_attr_mail,
+            attr_profile=self.ldap_attr_profile,
+            attr_establishment=self.ldap_attr_establishment,
+            attr_status=self.ldap_attr_status,
+            status_to_activate=self.ldap_status_to_activate,
+            status_active=self.ldap_status_active,
+            decoy_dn=self.ldap_decoy_dn,
         )
 
     def school_config_path(self) -> Path:

@@ -25,7 +25,7 @@ from bot.outbox.mail import mask_email
 from bot.procedures.linked_accounts import AccountService
 from bot.procedures.my_account import Change
 from conversations.buttons import button_data, parse_button
-from conversations.common import mark_choice, send
+from conversations.common import current_session, mark_choice, send, show_current_step
 from conversations.context import BotContext
 from conversations.my_account import change_button_data
 from storage.accounts import Account
@@ -87,7 +87,7 @@ async def _show_new_cgu(update: Update, svc: AccountService, intro: str = "") ->
     assert update.effective_user is not None
     nonce = await svc.show_menu(update.effective_user.id, cgu=True)
     await send(update, intro or texts.CGU_CHANGED_INTRO)
-    for chunk in texts.cgu_chunks(svc.base.school):
+    for chunk in texts.cgu_chunks(svc.ports.school):
         await send(update, chunk)
     await send(
         update,
@@ -171,6 +171,17 @@ async def on_my_account(update: Update, context: BotContext) -> None:
     assert user is not None
     accounts = await svc.linked_accounts(user.id)
     if not accounts:
+        session = await current_session(update, context)
+        procedure = context.procedures.get(session.flow) if session else None
+        if (
+            session is not None
+            and procedure is not None
+            and session.step not in procedure.fresh_steps
+        ):
+            # In the middle of a procedure: its step again (advice to type /activer would
+            # throw the progress away).
+            await show_current_step(update, context, session, texts.MY_ACCOUNT_FINISH_FIRST)
+            return
         await send(update, texts.NO_LINKED_ACCOUNT)
         return
     nonce = await svc.show_menu(user.id)

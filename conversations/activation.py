@@ -21,15 +21,16 @@ from bot.procedures.activation import (
     FLOW_ACTIVATION,
     START_PAYLOAD_ACTIVATE,
     ActivationService,
-    Outcome,
-    Result,
     Step,
 )
+from bot.procedures.kernel import Outcome, Result
+from bot.texts import ldap as ldap_texts
 from conversations import recovery
 from conversations.buttons import parse_button, small_int
 from conversations.common import (
     END,
     State,
+    ask_before_replacing,
     button_handler,
     current_session,
     edit_or_send,
@@ -39,6 +40,7 @@ from conversations.common import (
     on_stale_button,
     read_secret,
     render_link_failure,
+    screened,
     send,
     service,
     show_current_step,
@@ -65,7 +67,7 @@ EXTERNAL_PROFILES = {
 def ent_button(svc: ActivationService) -> InlineKeyboardMarkup:
     """A URL button that opens the ENT."""
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(texts.BUTTON_OPEN_ENT, url=svc.school.ent_url)]]
+        [[InlineKeyboardButton(texts.BUTTON_OPEN_ENT, url=svc.ports.school.ent_url)]]
     )
 
 
@@ -77,6 +79,11 @@ def profile_keyboard(nonce: str) -> InlineKeyboardMarkup:
     return keyboard(rows, nonce)
 
 
+def change_identifiant_keyboard(nonce: str) -> InlineKeyboardMarkup:
+    """The way back from the provisional password to the identifier."""
+    return keyboard([[(texts.BUTTON_CHANGE_IDENTIFIANT, "id:change")]], nonce)
+
+
 def prompt(
     svc: ActivationService, session: ConversationSession, *, full: bool = True
 ) -> list[tuple[str, InlineKeyboardMarkup | None]]:
@@ -85,11 +92,11 @@ def prompt(
     nonce = session.prompt_nonce
     step = session.step
     if step == Step.PROFILE:
-        return [(texts.welcome(svc.school), profile_keyboard(nonce))]
+        return [(texts.welcome(svc.ports.school), profile_keyboard(nonce))]
     if step == Step.IDENTIFIANT:
         return [(texts.ASK_IDENTIFIANT, None)]
     if step == Step.PROVISIONAL:
-        return [(texts.ASK_PROVISIONAL, None)]
+        return [(texts.ASK_PROVISIONAL, change_identifiant_keyboard(nonce))]
     if step == Step.CGU and not full:
         buttons = keyboard(
             [
@@ -99,10 +106,10 @@ def prompt(
             ],
             nonce,
         )
-        return [(texts.CGU_QUESTION, buttons)]
+        return [(texts.CGU_QUESTION_AGAIN, buttons)]
     if step == Step.CGU:
         messages: list[tuple[str, InlineKeyboardMarkup | None]] = [(texts.CGU_INTRO, None)]
-        messages += [(chunk, None) for chunk in texts.cgu_chunks(svc.school)]
+        messages += [(chunk, None) for chunk in texts.cgu_chunks(svc.ports.school)]
         buttons = keyboard(
             [[(texts.BUTTON_CGU_ACCEPT, "cgu:ok")], [(texts.BUTTON_CGU_REFUSE, "cgu:no")]], nonce
         )
@@ -130,8 +137,12 @@ def prompt(
     if step in (Step.ANSWER1, Step.ANSWER2):
         question = session.question1 if step == Step.ANSWER1 else session.question2
         return [(texts.ask_answer(question or ""), None)]
+    if step in (Step.ANSWER1_CONFIRM, Step.ANSWER2_CONFIRM):
+        question = session.question1 if step == Step.ANSWER1_CONFIRM else session.question2
+        return [(texts.ask_answer_again(question or ""), None)]
     if step == Step.PASSWORD:
-        return [(texts.password_rules(svc.password_policy), None)]
+        rule = keyboard([[(texts.BUTTON_FULL_PASSWORD_RULE, "pw:rule")]], nonce)
+        return [(texts.password_rules(svc.ports.password_policy), rule)]
     if step == Step.PASSWORD_CONFIRM:
         return [(texts.ASK_PASSWORD_CONFIRMATION, None)]
     return [(texts.OUTSIDE_FLOW, None)]
@@ -156,8 +167,8 @@ def _code_keyboard(nonce: str) -> InlineKeyboardMarkup:
 
 
 def _email_sent_text(svc: ActivationService, session: ConversationSession) -> str:
-    hours = round(svc.settings.verification_ttl.total_seconds() / 3600)
-    return texts.email_sent(session.email or "", svc.settings.code_length, hours)
+    hours = round(svc.ports.settings.verification_ttl.total_seconds() / 3600)
+    return texts.email_sent(session.email or "", svc.ports.settings.code_length, hours)
 
 
 async def show_step(
@@ -194,18 +205,18 @@ async def show_current(
 
 async def on_start(update: Update, context: BotContext) -> State | None:
     """/start: welcome and profiles; in the middle of a procedure, offer to resume."""
+    kept = await ask_before_replacing(update, context, "profil")
+    if kept is not None:
+        return kept
+    return await _begin(update, context, Step.PROFILE)
+
+
+async def _begin(update: Update, context: BotContext, step: Step) -> State | None:
+    """A new activation at ``step`` (replacing any open procedure)."""
     svc = service(context)
     user, chat = update.effective_user, update.effective_chat
     assert user and chat
-    session = await current_session(update, context)
-    if session is not None and session.step != Step.PROFILE:
-        choices = keyboard(
-            [[(texts.BUTTON_RESUME, "resume:go")], [(texts.BUTTON_RESTART, "restart:go")]],
-            session.prompt_nonce,
-        )
-        await send(update, texts.RESUME_OR_RESTART, choices)
-        return session.step
-    session = await svc.begin(user.id, chat.id, Step.PROFILE)
+    session = await svc.begin(user.id, chat.id, step)
     return await show_step(update, svc, session)
 
 
@@ -230,12 +241,12 @@ async def on_link(update: Update, context: BotContext, token: str) -> State | No
 
 
 async def on_activer(update: Update, context: BotContext) -> State | None:
-    """/activer: straight to the identifier question (a new procedure)."""
-    svc = service(context)
-    user, chat = update.effective_user, update.effective_chat
-    assert user and chat
-    session = await svc.begin(user.id, chat.id, Step.IDENTIFIANT)
-    return await show_step(update, svc, session)
+    """/activer: straight to the identifier question (a new procedure; over one in progress,
+    the user is asked first)."""
+    kept = await ask_before_replacing(update, context, "activer")
+    if kept is not None:
+        return kept
+    return await _begin(update, context, Step.IDENTIFIANT)
 
 
 async def on_resume_or_restart(update: Update, context: BotContext) -> State | None:
@@ -246,13 +257,14 @@ async def on_resume_or_restart(update: Update, context: BotContext) -> State | N
     data = parse_button(query.data)
     if session is None or data is None or data.nonce != session.prompt_nonce:
         return await on_stale_button(update, context)
-    action = data.prefix
     await query.answer()
     await mark_choice(query)
-    if action == "restart":
-        svc = service(context)
-        session = await svc.begin(session.telegram_user_id, session.chat_id, Step.PROFILE)
-        return await show_step(update, svc, session)
+    if data.prefix == "restart":
+        if data.arg == "motdepasse":
+            return await recovery.begin_recovery(update, context)
+        return await _begin(
+            update, context, Step.IDENTIFIANT if data.arg == "activer" else Step.PROFILE
+        )
     return await show_current_step(update, context, session, full=True)
 
 
@@ -269,13 +281,13 @@ async def _on_profile(
     await mark_choice(update.callback_query)
     if profil in EXTERNAL_PROFILES:
         await svc.cancel(session.telegram_user_id)
-        instructions = svc.school.connexion_externe.get(
+        instructions = svc.ports.school.connexion_externe.get(
             EXTERNAL_PROFILES[profil], texts.EXTERNAL_PROFILE_DEFAULT
         )
-        await send(update, texts.external_profile(svc.school, instructions), ent_button(svc))
+        await send(update, texts.external_profile(svc.ports.school, instructions), ent_button(svc))
         return END
     if profil == "forgot":
-        return await recovery.start_recovery(update, context)
+        return await recovery.begin_recovery(update, context)
     if profil not in texts.BUTTON_PROFILES:
         return await show_step(update, svc, session)
     await svc.choose_profile(session, profil)
@@ -291,13 +303,14 @@ async def on_identifiant(
 ) -> State | None:
     """The identifier from the letter: deleted from the chat like a secret (a password typed
     here by mistake must not stay), then only its reference is kept."""
-    result = await svc.submit_identifiant(session, await read_secret(update))
+    result = await svc.submit_identifiant(session, await read_secret(update, tell=True))
     if result.outcome == Outcome.INVALID:
         await send(update, texts.IDENTIFIANT_INVALID)
         return Step.IDENTIFIANT
     return await show_step(update, svc, session)
 
 
+@screened(service)
 @with_session(service)
 async def on_provisional(
     update: Update,
@@ -313,8 +326,40 @@ async def on_provisional(
         await svc.cancel(session.telegram_user_id)
         return END
     if result.outcome == Outcome.REFUSED:
-        await send(update, texts.CREDENTIALS_REFUSED)
-        return Step.IDENTIFIANT
+        await send(
+            update, texts.CREDENTIALS_REFUSED, change_identifiant_keyboard(session.prompt_nonce)
+        )
+        return Step.PROVISIONAL
+    if result.outcome == Outcome.ALREADY_ACTIVE and result.account:
+        text = texts.already_active(svc.ports.school, result.account.identifiant)
+        await send(update, text, ent_button(svc))
+        return END
+    return await show_step(update, svc, session)
+
+
+async def _on_full_rule(
+    update: Update,
+    context: BotContext,
+    svc: ActivationService,
+    session: ConversationSession,
+    action: str,
+) -> State | None:
+    """« Voir la règle complète » at the password step (the step stays)."""
+    await send(update, texts.password_rule_full(svc.ports.password_policy))
+    return session.step
+
+
+async def _on_change_identifiant(
+    update: Update,
+    context: BotContext,
+    svc: ActivationService,
+    session: ConversationSession,
+    action: str,
+) -> State | None:
+    await mark_choice(update.callback_query)
+    if action != "change":
+        return await show_step(update, svc, session)
+    await svc.change_identifiant(session)
     return await show_step(update, svc, session)
 
 
@@ -399,8 +444,8 @@ async def _render_sending(
     if result.outcome in (Outcome.SENT, Outcome.QUEUED):
         text = _email_sent_text(svc, session)
         if result.outcome == Outcome.QUEUED:
-            hours = round(svc.settings.verification_ttl.total_seconds() / 3600)
-            text = texts.email_queued(session.email or "", svc.settings.code_length, hours)
+            hours = round(svc.ports.settings.verification_ttl.total_seconds() / 3600)
+            text = texts.email_queued(session.email or "", svc.ports.settings.code_length, hours)
         await edit_or_send(update, progress, text, _code_keyboard(session.prompt_nonce))
         return Step.CODE
     if result.outcome == Outcome.EXPIRED:
@@ -430,7 +475,7 @@ async def on_code(
     if result.outcome == Outcome.EXPIRED:
         return await show_step(update, svc, session, texts.VERIFICATION_EXPIRED)
     if result.outcome == Outcome.INVALID:
-        await send(update, texts.CODE_FORMAT.format(length=svc.settings.code_length))
+        await send(update, texts.CODE_FORMAT.format(length=svc.ports.settings.code_length))
     elif result.outcome == Outcome.LOCKED:
         await send(update, texts.CODE_LOCKED)
     elif result.retry_after is not None:
@@ -453,8 +498,19 @@ async def _on_question(
     return await show_step(update, svc, session)
 
 
+@screened(service)
 @with_session(service)
 async def on_answer(
+    update: Update,
+    context: BotContext,
+    svc: ActivationService,
+    session: ConversationSession,
+) -> State | None:
+    """An answer to a secret question (held back if it reads like a question)."""
+    return await _answer(update, context, svc, session)
+
+
+async def _answer(
     update: Update,
     context: BotContext,
     svc: ActivationService,
@@ -469,10 +525,25 @@ async def on_answer(
     if result.outcome == Outcome.TOO_LONG:
         await send(update, texts.ANSWER_TOO_LONG)
         return Step(session.step)
+    if result.outcome == Outcome.MISMATCH:
+        return await show_step(update, svc, session, texts.ANSWERS_DIFFER)
     intro = texts.QUESTIONS_DONE if session.step == Step.PASSWORD else ""
     return await show_step(update, svc, session, intro)
 
 
+@with_session(service)
+async def on_answer_confirmation(
+    update: Update,
+    context: BotContext,
+    svc: ActivationService,
+    session: ConversationSession,
+) -> State | None:
+    """The answer typed a second time: compared with the first (a question typed here is not
+    held back: nothing is stored from it)."""
+    return await _answer(update, context, svc, session)
+
+
+@screened(service)
 @with_session(service)
 async def on_password(
     update: Update,
@@ -484,7 +555,7 @@ async def on_password(
     password = await read_secret(update)
     result = await svc.submit_password(session, password)
     if result.outcome == Outcome.REFUSED:
-        await send(update, texts.password_refused(result.rules, svc.password_policy))
+        await send(update, texts.password_refused(result.rules, svc.ports.password_policy))
         return Step.PASSWORD
     return await show_step(update, svc, session)
 
@@ -504,12 +575,15 @@ async def on_password_confirmation(
         return Step.PASSWORD
     if result.outcome == Outcome.ACTIVATED and result.account:
         masked = mask_email(result.email) if result.email else None
-        text = texts.activated(svc.school, result.account.identifiant, masked)
+        text = texts.activated(svc.ports.school, result.account.identifiant, masked)
         await send(update, text, ent_button(svc))
         return END
     if result.outcome == Outcome.TAKEN:
         await send(update, texts.ALREADY_ACTIVATED_ELSEWHERE)
         return END
+    if result.outcome == Outcome.DIRECTORY_REFUSED and result.directory_rule:
+        await send(update, ldap_texts.directory_password_refused(result.directory_rule))
+        return Step.PASSWORD
     return await show_step(update, svc, session)
 
 
@@ -521,6 +595,7 @@ def procedure() -> Procedure:
         show_current,
         on_link=on_link,
         staff_labels=texts.STAFF_STEPS_ACTIVATION,
+        fresh_steps=frozenset({Step.PROFILE, Step.IDENTIFIANT}),
     )
 
 
@@ -532,7 +607,10 @@ def states() -> dict[str, list[BaseHandler[Any, Any, Any]]]:
     return {
         Step.PROFILE: [button_handler("p", service, _on_profile)],
         Step.IDENTIFIANT: [MessageHandler(text, on_identifiant)],
-        Step.PROVISIONAL: [MessageHandler(text, on_provisional)],
+        Step.PROVISIONAL: [
+            MessageHandler(text, on_provisional),
+            button_handler("id", service, _on_change_identifiant),
+        ],
         Step.CGU: [button_handler("cgu", service, _on_cgu)],
         Step.RECOVERY: [button_handler("rec", service, _on_recovery)],
         Step.EMAIL: [MessageHandler(text, on_email), email_buttons],
@@ -540,8 +618,13 @@ def states() -> dict[str, list[BaseHandler[Any, Any, Any]]]:
         Step.CODE: [MessageHandler(text, on_code), email_buttons],
         Step.QUESTION1: [question_buttons],
         Step.ANSWER1: [MessageHandler(text, on_answer)],
+        Step.ANSWER1_CONFIRM: [MessageHandler(text, on_answer_confirmation)],
         Step.QUESTION2: [question_buttons],
         Step.ANSWER2: [MessageHandler(text, on_answer)],
-        Step.PASSWORD: [MessageHandler(text, on_password)],
+        Step.ANSWER2_CONFIRM: [MessageHandler(text, on_answer_confirmation)],
+        Step.PASSWORD: [
+            MessageHandler(text, on_password),
+            button_handler("pw", service, _on_full_rule),
+        ],
         Step.PASSWORD_CONFIRM: [MessageHandler(text, on_password_confirmation)],
     }

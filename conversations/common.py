@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
@@ -12,7 +12,9 @@ from telegram.ext import Application, CallbackQueryHandler, ConversationHandler
 
 from bot import texts
 from bot.outbox.worker import outbox_of
-from bot.procedures.activation import ActivationService, Outcome, Result
+from bot.procedures.activation import ActivationService
+from bot.procedures.kernel import EmailProcedure, Outcome, ProcedureService, Result, Steps
+from bot.procedures.parts.secret_screen import SecretScreen
 from bot.procedures.recovery import RecoveryService
 from conversations.buttons import parse_button
 from conversations.context import SERVICES_KEY, BotContext
@@ -26,7 +28,6 @@ logger = logging.getLogger(__name__)
 
 END = ConversationHandler.END
 State = str | int
-Service = TypeVar("Service", bound=ActivationService)
 SessionHandler = Callable[[Update, BotContext, Any, ConversationSession], Awaitable[State | None]]
 ButtonHandler = Callable[
     [Update, BotContext, Any, ConversationSession, str], Awaitable[State | None]
@@ -66,7 +67,7 @@ def text_of(update: Update) -> str:
 
 
 def with_session(
-    get_service: Callable[[BotContext], ActivationService],
+    get_service: Callable[[BotContext], ProcedureService],
 ) -> Callable[[SessionHandler], Handler]:
     """Give the handler the user's session of the service's procedure; without one (purged,
     cancelled, another procedure begun), the conversation ends with a word of explanation."""
@@ -90,7 +91,7 @@ def with_session(
 
 def button_handler(
     prefix: str,
-    get_service: Callable[[BotContext], ActivationService],
+    get_service: Callable[[BotContext], ProcedureService],
     handler: ButtonHandler,
 ) -> CallbackQueryHandler:
     """Buttons ``prefix:arg:nonce`` of the current prompt only; others get the stale answer."""
@@ -112,13 +113,63 @@ def button_handler(
     return CallbackQueryHandler(with_session(get_service)(guarded), pattern=rf"^{prefix}:")
 
 
+def screened(
+    get_service: Callable[[BotContext], ProcedureService],
+) -> Callable[[Handler], Handler]:
+    """For a step that takes a secret: a message that reads like a question or a call for help
+    is deleted and not taken as the secret; the user says whether it really was it
+    (:class:`bot.procedures.parts.secret_screen.SecretScreen`)."""
+
+    def decorate(handler: Handler) -> Handler:
+        async def wrapped(update: Update, context: BotContext) -> State | None:
+            svc = get_service(context)
+            user = update.effective_user
+            session = await svc.session_of(user.id) if user else None
+            if session is not None and await SecretScreen(svc.steps).holds_back(
+                session, text_of(update)
+            ):
+                await remove_secret_message(update)
+                buttons = keyboard(
+                    [
+                        [(texts.BUTTON_SECRET_IT_WAS, "sec:yes")],
+                        [(texts.BUTTON_SECRET_HELP, "sec:help")],
+                    ],
+                    session.prompt_nonce,
+                )
+                await send(update, texts.SECRET_LOOKS_LIKE_A_QUESTION, buttons)
+                return session.step
+            return await handler(update, context)
+
+        return wrapped
+
+    return decorate
+
+
+async def on_secret_check(update: Update, context: BotContext) -> State | None:
+    """The buttons of :func:`screened`: it really was the secret (type it again, it will be
+    taken as it is), or help."""
+    query = update.callback_query
+    assert query is not None
+    session = await current_session(update, context)
+    data = parse_button(query.data)
+    if session is None or data is None or data.nonce != session.prompt_nonce:
+        return await on_stale_button(update, context)
+    await query.answer()
+    await mark_choice(query)
+    if data.arg == "help":
+        return await on_help(update, context)
+    await SecretScreen(Steps(context.services.ports, session.flow)).take_next(session)
+    await send(update, texts.SECRET_TYPE_AGAIN)
+    return session.step
+
+
 # --- the current step of any procedure --------------------------------------------------------
 
 
 async def current_session(update: Update, context: BotContext) -> ConversationSession | None:
     """The user's open session, whatever the procedure."""
     user = update.effective_user
-    return await service(context).sessions.get(user.id) if user else None
+    return await service(context).ports.sessions.get(user.id) if user else None
 
 
 async def show_current_step(
@@ -137,8 +188,28 @@ async def show_current_step(
     return await procedure.show_current(update, context, session, intro, full)
 
 
+async def ask_before_replacing(
+    update: Update, context: BotContext, restart: str
+) -> State | None:
+    """A command that would start another procedure over one in progress asks first:
+    « Reprendre » or « Tout recommencer » (which starts ``restart``: ``profil``, ``activer`` or
+    ``motdepasse``). Returns the step kept, or None when nothing would be lost."""
+    session = await current_session(update, context)
+    if session is None:
+        return None
+    procedure = context.procedures.get(session.flow)
+    if procedure is None or session.step in procedure.fresh_steps:
+        return None
+    choices = keyboard(
+        [[(texts.BUTTON_RESUME, "resume:go")], [(texts.BUTTON_RESTART, f"restart:{restart}")]],
+        session.prompt_nonce,
+    )
+    await send(update, texts.RESUME_OR_RESTART, choices)
+    return session.step
+
+
 async def verify_link_then_show(
-    update: Update, context: BotContext, svc: ActivationService, token: str, intro: str
+    update: Update, context: BotContext, svc: ProcedureService, token: str, intro: str
 ) -> State | None:
     """A link that proves an address (``/start <token>``) for ``svc``'s procedure: proven, the
     procedure's next step is shown after ``intro``; otherwise what every procedure says."""
@@ -168,7 +239,7 @@ async def render_link_failure(update: Update, context: BotContext, result: Resul
 
 async def on_help(update: Update, context: BotContext) -> State | None:
     """/aide: the contacts, then the current step again."""
-    await send(update, texts.help_text(service(context).school))
+    await send(update, texts.help_text(service(context).ports.school))
     session = await current_session(update, context)
     if session is None:
         return END
@@ -202,7 +273,7 @@ async def on_stale_button(update: Update, context: BotContext) -> State | None:
 async def on_email_button(
     update: Update,
     context: BotContext,
-    svc: ActivationService,
+    svc: EmailProcedure,
     session: ConversationSession,
     action: str,
     show_step: Callable[[], Awaitable[State | None]],
@@ -287,16 +358,17 @@ async def mark_choice(query: CallbackQuery | None) -> None:
         logger.debug("choice could not be marked on the message")
 
 
-async def read_secret(update: Update) -> str:
+async def read_secret(update: Update, *, tell: bool = False) -> str:
     """The text of a message that holds a secret (password, answer, code); the message is
-    deleted from the chat before anything else happens."""
+    deleted from the chat before anything else happens. ``tell``: say so (once a procedure,
+    at its first secret; the prompts say it too)."""
     secret = text_of(update)
-    await remove_secret_message(update)
+    await remove_secret_message(update, tell=tell)
     return secret
 
 
-async def remove_secret_message(update: Update) -> None:
-    """Delete the user's message that holds a secret, and say so."""
+async def remove_secret_message(update: Update, *, tell: bool = False) -> None:
+    """Delete the user's message that holds a secret; with ``tell``, say so."""
     message = update.effective_message
     if message is None:
         return
@@ -309,6 +381,8 @@ async def remove_secret_message(update: Update) -> None:
         if outbox is not None:
             await outbox.owe_deletion(message.chat_id, message.message_id, message.date)
         return
+    if not tell:
+        return
     try:
         await send(update, texts.SECRET_DELETED)
     except TelegramError:  # only a courtesy: what the user typed is still handled
@@ -317,7 +391,7 @@ async def remove_secret_message(update: Update) -> None:
 
 async def on_help_outside(update: Update, context: BotContext) -> None:
     """/aide when no procedure is open."""
-    await send(update, texts.help_text(service(context).school))
+    await send(update, texts.help_text(service(context).ports.school))
 
 
 async def on_cancel_outside(update: Update, context: BotContext) -> None:

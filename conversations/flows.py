@@ -26,6 +26,7 @@ from conversations.common import (
     on_help,
     on_help_outside,
     on_outside_flow,
+    on_secret_check,
     on_stale_button,
     on_unexpected,
     services,
@@ -42,7 +43,7 @@ def procedures() -> list[Procedure]:
 async def _load_session(
     application: Application[Any, Any, Any, Any, Any, Any], telegram_user_id: int
 ) -> ConversationSession | None:
-    return await services(application).activation.sessions.get(telegram_user_id)
+    return await services(application).activation.ports.sessions.get(telegram_user_id)
 
 
 def build_router(extra: Sequence[Procedure] = ()) -> StepRouter:
@@ -63,7 +64,10 @@ def build_router(extra: Sequence[Procedure] = ()) -> StepRouter:
         fallbacks=[
             CommandHandler("aide", on_help, filters=private),
             CommandHandler("annuler", on_cancel, filters=private),
-            CallbackQueryHandler(activation.on_resume_or_restart, pattern=r"^(resume|restart):go:"),
+            CallbackQueryHandler(
+                activation.on_resume_or_restart, pattern=r"^(resume|restart):[a-z]+:"
+            ),
+            CallbackQueryHandler(on_secret_check, pattern=r"^sec:[a-z]+:"),
             CallbackQueryHandler(on_stale_button),
             MessageHandler(private, on_unexpected),
         ],

@@ -19,7 +19,7 @@ from telegram.ext import (
 
 from bot import texts
 from bot.outbox.mail import mask_email
-from bot.procedures.activation import Outcome, Result
+from bot.procedures.kernel import Outcome, Result
 from bot.procedures.my_account import FLOW_MY_ACCOUNT, Change, MyAccountService, MyAccountStep
 from conversations.buttons import button_data, parse_button, small_int
 from conversations.common import (
@@ -32,6 +32,7 @@ from conversations.common import (
     on_email_button,
     read_secret,
     render_link_failure,
+    screened,
     send,
     text_of,
     with_session,
@@ -70,7 +71,7 @@ def _code_keyboard(nonce: str) -> InlineKeyboardMarkup:
 
 
 def _email_sent_text(svc: MyAccountService, session: ConversationSession) -> str:
-    return texts.my_email_sent(session.email or "", svc.settings.code_length, svc.hours())
+    return texts.my_email_sent(session.email or "", svc.ports.settings.code_length, svc.hours())
 
 
 def prompt(
@@ -93,6 +94,11 @@ def prompt(
         first = step == MyAccountStep.QUESTION1
         title = texts.CHOOSE_QUESTION_1 if first else texts.CHOOSE_QUESTION_2
         return title, keyboard(rows, nonce)
+    if step in (MyAccountStep.ANSWER1_CONFIRM, MyAccountStep.ANSWER2_CONFIRM):
+        first = step == MyAccountStep.ANSWER1_CONFIRM
+        return texts.ask_answer_again(
+            (session.question1 if first else session.question2) or ""
+        ), None
     question = session.question1 if step == MyAccountStep.ANSWER1 else session.question2
     return texts.ask_answer(question or ""), None
 
@@ -173,6 +179,7 @@ async def render_link(update: Update, context: BotContext, result: Result) -> St
 # --- proof of identity ------------------------------------------------------------------------
 
 
+@screened(my_account_service)
 @with_session(my_account_service)
 async def on_password(
     update: Update,
@@ -181,7 +188,7 @@ async def on_password(
     session: ConversationSession,
 ) -> State:
     """The current ENT password: deleted, then checked (throttled)."""
-    password = await read_secret(update)
+    password = await read_secret(update, tell=True)
     result = await svc.submit_current_password(session, password)
     if result.outcome == Outcome.OK:
         return await show_step(update, svc, session, texts.MY_VERIFIED)
@@ -261,7 +268,9 @@ async def _render_sending(
         markup = _code_keyboard(session.prompt_nonce)
         text = _email_sent_text(svc, session)
         if result.outcome == Outcome.QUEUED:
-            text = texts.my_email_queued(session.email or "", svc.settings.code_length, svc.hours())
+            text = texts.my_email_queued(
+                session.email or "", svc.ports.settings.code_length, svc.hours()
+            )
         await edit_or_send(update, progress, text, markup)
         return session.step
     if result.outcome == Outcome.REFUSED:
@@ -298,7 +307,7 @@ async def on_code(
     if result.outcome == Outcome.EXPIRED:
         return await show_step(update, svc, session, texts.MY_EMAIL_EXPIRED)
     if result.outcome == Outcome.INVALID:
-        await send(update, texts.CODE_FORMAT.format(length=svc.settings.code_length))
+        await send(update, texts.CODE_FORMAT.format(length=svc.ports.settings.code_length))
         return session.step
     return await _refusal(update, svc, session, result, texts.CODE_WRONG)
 
@@ -319,8 +328,19 @@ async def _on_question(
     return await show_step(update, svc, session)
 
 
+@screened(my_account_service)
 @with_session(my_account_service)
 async def on_answer(
+    update: Update,
+    context: BotContext,
+    svc: MyAccountService,
+    session: ConversationSession,
+) -> State | None:
+    """An answer to a secret question (held back if it reads like a question)."""
+    return await _answer(update, context, svc, session)
+
+
+async def _answer(
     update: Update,
     context: BotContext,
     svc: MyAccountService,
@@ -335,12 +355,26 @@ async def on_answer(
     if result.outcome == Outcome.TOO_LONG:
         await send(update, texts.ANSWER_TOO_LONG)
         return session.step
+    if result.outcome == Outcome.MISMATCH:
+        return await show_step(update, svc, session, texts.ANSWERS_DIFFER)
     if result.outcome == Outcome.CHANGED:
         await send(update, texts.MY_QUESTIONS_CHANGED)
         return END
     if result.outcome == Outcome.REFUSED:
         return await _not_linked(update)
     return await show_step(update, svc, session)
+
+
+@with_session(my_account_service)
+async def on_answer_confirmation(
+    update: Update,
+    context: BotContext,
+    svc: MyAccountService,
+    session: ConversationSession,
+) -> State | None:
+    """The answer typed a second time: compared with the first (a question typed here is not
+    held back: nothing is stored from it)."""
+    return await _answer(update, context, svc, session)
 
 
 async def on_link(update: Update, context: BotContext, token: str) -> State | None:
@@ -383,6 +417,8 @@ def states() -> dict[str, list[BaseHandler[Any, Any, Any]]]:
         MyAccountStep.CODE: [MessageHandler(text, on_code), email_buttons],
         MyAccountStep.QUESTION1: [question_buttons],
         MyAccountStep.ANSWER1: [MessageHandler(text, on_answer)],
+        MyAccountStep.ANSWER1_CONFIRM: [MessageHandler(text, on_answer_confirmation)],
         MyAccountStep.QUESTION2: [question_buttons],
         MyAccountStep.ANSWER2: [MessageHandler(text, on_answer)],
+        MyAccountStep.ANSWER2_CONFIRM: [MessageHandler(text, on_answer_confirmation)],
     }

@@ -12,16 +12,19 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from bot import texts
-from bot.procedures.activation import Outcome
+from bot.procedures.kernel import Outcome
 from bot.procedures.recovery import FLOW_RECOVERY, RecoveryService, RecoveryStep
+from bot.texts import ldap as ldap_texts
 from conversations.common import (
     END,
     State,
+    ask_before_replacing,
     button_handler,
     keyboard,
     mark_choice,
     read_secret,
     recovery_service,
+    screened,
     send,
     verify_link_then_show,
     with_session,
@@ -45,14 +48,15 @@ def prompt(
         ]
         return [(texts.RECOVERY_CHOOSE_METHOD, keyboard(buttons, nonce))]
     if step == RecoveryStep.CODE:
-        hours = round(svc.settings.verification_ttl.total_seconds() / 3600)
+        hours = round(svc.ports.settings.verification_ttl.total_seconds() / 3600)
         resend = keyboard([[(texts.BUTTON_EMAIL_RESEND, "mdp:email")]], nonce)
-        return [(texts.recovery_code_sent(svc.settings.code_length, hours), resend)]
+        return [(texts.recovery_code_sent(svc.ports.settings.code_length, hours), resend)]
     if step in (RecoveryStep.ANSWER1, RecoveryStep.ANSWER2):
         question = session.question1 if step == RecoveryStep.ANSWER1 else session.question2
         return [(texts.ask_answer(question or ""), None)]
     if step == RecoveryStep.PASSWORD:
-        return [(texts.recovery_password_rules(svc.password_policy), None)]
+        rule = keyboard([[(texts.BUTTON_FULL_PASSWORD_RULE, "pw:rule")]], session.prompt_nonce)
+        return [(texts.recovery_password_rules(svc.ports.password_policy), rule)]
     return [(texts.ASK_PASSWORD_CONFIRMATION, None)]
 
 
@@ -85,7 +89,15 @@ async def show_current(
 
 
 async def start_recovery(update: Update, context: BotContext) -> State:
-    """/motdepasse or the button of /start."""
+    """/motdepasse (over a procedure in progress, the user is asked first)."""
+    kept = await ask_before_replacing(update, context, "motdepasse")
+    if kept is not None:
+        return kept
+    return await begin_recovery(update, context)
+
+
+async def begin_recovery(update: Update, context: BotContext) -> State:
+    """A new recovery at the identifier (replacing any open procedure)."""
     svc = recovery_service(context)
     user, chat = update.effective_user, update.effective_chat
     assert user and chat
@@ -102,7 +114,7 @@ async def on_identifiant(
 ) -> State:
     """The identifier."""
     # Deleted like a secret (a password typed here by mistake must not stay).
-    result = await svc.submit_recovery_identifiant(session, await read_secret(update))
+    result = await svc.submit_recovery_identifiant(session, await read_secret(update, tell=True))
     if result.outcome == Outcome.INVALID:
         await send(update, texts.IDENTIFIANT_INVALID)
         return session.step
@@ -149,7 +161,7 @@ async def on_code(
         await send(update, texts.RECOVERY_CODE_EXPIRED)
         return await show_step(update, svc, session)
     if result.outcome == Outcome.INVALID:
-        await send(update, texts.CODE_FORMAT.format(length=svc.settings.code_length))
+        await send(update, texts.CODE_FORMAT.format(length=svc.ports.settings.code_length))
     elif result.outcome == Outcome.LOCKED:
         await send(update, texts.CODE_LOCKED)
     elif result.retry_after is not None:
@@ -159,6 +171,7 @@ async def on_code(
     return session.step
 
 
+@screened(recovery_service)
 @with_session(recovery_service)
 async def on_answer(
     update: Update,
@@ -176,6 +189,7 @@ async def on_answer(
     return await show_step(update, svc, session, intro)
 
 
+@screened(recovery_service)
 @with_session(recovery_service)
 async def on_password(
     update: Update,
@@ -187,7 +201,7 @@ async def on_password(
     password = await read_secret(update)
     result = await svc.submit_recovery_password(session, password)
     if result.outcome == Outcome.REFUSED:
-        await send(update, texts.password_refused(result.rules, svc.password_policy))
+        await send(update, texts.password_refused(result.rules, svc.ports.password_policy))
         return session.step
     if result.outcome == Outcome.INVALID:
         await send(update, texts.RECOVERY_FAILED)
@@ -211,6 +225,9 @@ async def on_password_confirmation(
     if result.outcome == Outcome.ACTIVATED:
         await send(update, texts.RECOVERY_DONE)
         return END
+    if result.outcome == Outcome.DIRECTORY_REFUSED and result.directory_rule:
+        await send(update, ldap_texts.directory_password_refused(result.directory_rule))
+        return session.step
     await send(update, texts.RECOVERY_FAILED)
     return END
 
@@ -230,6 +247,7 @@ def procedure() -> Procedure:
         show_current,
         on_link=on_link,
         staff_labels=texts.STAFF_STEPS_RECOVERY,
+        fresh_steps=frozenset({RecoveryStep.IDENTIFIANT}),
     )
 
 
@@ -243,6 +261,22 @@ def states() -> dict[str, list[BaseHandler[Any, Any, Any]]]:
         RecoveryStep.CODE: [MessageHandler(text, on_code), method_buttons],
         RecoveryStep.ANSWER1: [MessageHandler(text, on_answer)],
         RecoveryStep.ANSWER2: [MessageHandler(text, on_answer)],
-        RecoveryStep.PASSWORD: [MessageHandler(text, on_password)],
+        RecoveryStep.PASSWORD: [
+            MessageHandler(text, on_password),
+            button_handler("pw", recovery_service, _on_full_rule),
+        ],
         RecoveryStep.PASSWORD_CONFIRM: [MessageHandler(text, on_password_confirmation)],
     }
+
+
+async def _on_full_rule(
+    update: Update,
+    context: BotContext,
+    svc: RecoveryService,
+    session: ConversationSession,
+    action: str,
+) -> State | None:
+    """« Voir la règle complète » at the new password (the step stays)."""
+    rule = texts.password_rule_full(svc.ports.password_policy, after_provisional=False)
+    await send(update, rule)
+    return session.step

@@ -49,6 +49,9 @@ class Procedure:
     entry_points: Sequence[BaseHandler[Any, Any, Any]] = ()
     on_link: LinkHandler | None = None
     staff_labels: Mapping[str, str] = field(default_factory=dict)
+    # Steps at which nothing the user did would be lost: a command starting another procedure
+    # replaces this one without asking « Reprendre / Tout recommencer ».
+    fresh_steps: frozenset[str] = frozenset()
 
 
 class ProcedureRegistry:

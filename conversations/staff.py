@@ -15,9 +15,10 @@ from telegram import Update
 from telegram.constants import ChatAction
 from telegram.ext import BaseHandler, CommandHandler, filters
 
-from bot import texts
+from bot.staff import report as report_layout
 from bot.staff.chart import funnel_chart_png
 from bot.staff.service import StaffService
+from bot.texts import staff as staff_texts
 from conversations.common import send
 from conversations.context import BotContext
 
@@ -30,26 +31,26 @@ def staff_service(context: BotContext) -> StaffService:
 async def on_stats(update: Update, context: BotContext) -> None:
     """/stats: the funnel as text, then as a chart."""
     funnel = await staff_service(context).funnel()
-    await send(update, texts.staff_funnel_html(funnel))
+    await send(update, report_layout.funnel_html(funnel))
     chat = update.effective_chat
     if chat is None:
         return
     await chat.send_action(ChatAction.UPLOAD_PHOTO)
     png = await asyncio.to_thread(funnel_chart_png, funnel)
-    await chat.send_photo(png, caption=texts.STAFF_CHART_CAPTION)
+    await chat.send_photo(png, caption=staff_texts.STAFF_CHART_CAPTION)
 
 
 async def on_compte(update: Update, context: BotContext) -> None:
     """/compte ID: what ``accounts show ID`` prints."""
     if not context.args:
-        await send(update, texts.STAFF_COMPTE_USAGE)
+        await send(update, staff_texts.STAFF_COMPTE_USAGE)
         return
     identifiant = context.args[0]
     report = await staff_service(context).report(identifiant)
     if report is None:
-        await send(update, texts.staff_unknown_account_html(identifiant))
+        await send(update, staff_texts.staff_unknown_account_html(identifiant))
         return
-    await send(update, texts.staff_report_html(report))
+    await send(update, report_layout.account_html(report))
 
 
 def staff_handlers(staff_ids: Iterable[int]) -> list[BaseHandler]:

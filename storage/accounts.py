@@ -8,6 +8,7 @@ directory.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -16,6 +17,7 @@ from typing import Literal
 import aiosqlite
 
 from storage.db import Database, from_db_time, to_db_time
+from storage.outbox import NewOutboxItem, insert_items
 
 # ``import_fingerprint`` of an account whose provisional password staff set (reset, letters):
 # an import never replaces it; only the names, profile and establishment of the line count.
@@ -186,9 +188,15 @@ class SqliteAccountDirectory:
             return cursor.rowcount == 1
 
     async def complete_activation(
-        self, account_id: int, record: ActivationRecord, password_hash: str
+        self,
+        account_id: int,
+        record: ActivationRecord,
+        password_hash: str | None,
+        outbox: Sequence[NewOutboxItem] = (),
     ) -> bool:
-        """Activate the account if it is still to activate; False if somebody else did first."""
+        """Activate the account if it is still to activate; False if somebody else did first.
+        ``password_hash`` is None when the directory keeps the password (LDAP); ``outbox``
+        items are written in the same transaction, only if the activation wins."""
         async with self.db.transaction() as connection:
             cursor = await connection.execute(
                 """UPDATE accounts SET status = 'active', password_hash = ?, email = ?,
@@ -225,10 +233,11 @@ class SqliteAccountDirectory:
                     f"telegram:{record.telegram_user_id}",
                 ),
             )
+            await insert_items(connection, outbox)
             return True
 
     async def set_password(
-        self, account_id: int, password_hash: str, actor: str, now: datetime
+        self, account_id: int, password_hash: str | None, actor: str, now: datetime
     ) -> bool:
         """Replace the password of an active account (recovery); False if it is not active."""
         async with self.db.transaction() as connection:
@@ -398,10 +407,17 @@ class SqliteAccountDirectory:
             return outcome
 
     async def replace_email(
-        self, account_id: int, telegram_user_id: int, email: str, now: datetime, details: str
+        self,
+        account_id: int,
+        telegram_user_id: int,
+        email: str,
+        now: datetime,
+        details: str,
+        outbox: Sequence[NewOutboxItem] = (),
     ) -> bool:
         """Replace the verified recovery address of an active account linked to this Telegram
-        user (audited ``email_verified``); False if it is not linked to them any more."""
+        user (audited ``email_verified``, with ``outbox`` items); False if it is not linked to
+        them any more."""
         stamp = to_db_time(now)
         async with self.db.transaction() as connection:
             cursor = await connection.execute(
@@ -416,6 +432,7 @@ class SqliteAccountDirectory:
                 "VALUES (?, 'email_verified', ?, ?, ?)",
                 (stamp, account_id, f"telegram:{telegram_user_id}", details),
             )
+            await insert_items(connection, outbox)
             return True
 
     async def replace_secret_questions(

@@ -22,6 +22,8 @@ class OutboxKind(StrEnum):
     NOTICE_MAIL = "notice_mail"
     TELEGRAM_DELETE = "telegram_delete"
     TELEGRAM_MESSAGE = "telegram_message"
+    # Attributes still owed to the LDAP directory (status, recovery address) after activation.
+    DIRECTORY_WRITE = "directory_write"
 
 
 class OutboxStatus(StrEnum):

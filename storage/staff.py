@@ -181,12 +181,13 @@ class StaffRepository:
     async def reset(
         self,
         account_id: int,
-        provisional_hash: str,
+        provisional_hash: str | None,
         actor: str,
         now: datetime,
         details: str = "",
     ) -> bool:
-        """Back to « to activate » with a new provisional password: the password, recovery
+        """Back to « to activate » with a new provisional password (its hash; None when the
+        LDAP directory keeps it): the password, recovery
         means and CGU acceptance go (the user activates again), the Telegram link stays, open
         procedures on the account end. False if there is no such account."""
         stamp = to_db_time(now)

@@ -101,6 +101,18 @@ class ThrottleRepository:
                 connection, key, now, window_start=window_start, limit=failures_before_lock
             )
 
+    async def release(self, key: str, failure_id: int) -> None:
+        """Undo a reservation whose check could not run (the directory was unreachable): the
+        attempt is not counted, and the last failure is that of the failures left."""
+        async with self.db.transaction() as connection:
+            await connection.execute("DELETE FROM auth_failures WHERE id = ?", (failure_id,))
+            await connection.execute(
+                "UPDATE throttle SET consecutive_failures = MAX(consecutive_failures - 1, 0), "
+                "last_failure_at = (SELECT MAX(at) FROM auth_failures WHERE key = ?) "
+                "WHERE key = ?",
+                (key, key),
+            )
+
     async def count_failure(
         self, key: str, now: datetime, *, window_start: datetime, failures_before_lock: int
     ) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,8 @@ from bot.school import SchoolConfig, load_school_config
 from bot.security import Argon2Params, KeyedHasher, SecretHasher
 from storage.db import Database
 
+from ldap_server import LdapServer
+from ldap_server import missing as ldap_missing
 from support import DATA, MutableClock
 
 
@@ -45,3 +47,16 @@ async def database(tmp_path: Path) -> AsyncIterator[Database]:
     db = await Database.open(tmp_path / "db" / "bot.sqlite3")
     yield db
     await db.close()
+
+
+@pytest.fixture
+def ldap_server(tmp_path: Path) -> Iterator[LdapServer]:
+    """A real slapd (Debian's) with ppolicy, seeded with users to activate; skips with the
+    reason when slapd or python-ldap is missing."""
+    reason = ldap_missing()
+    if reason is not None:
+        pytest.skip(reason)
+    server = LdapServer(tmp_path / "slapd")
+    server.start()
+    yield server
+    server.close()

@@ -9,15 +9,43 @@ acceptance, audit trail, throttle — stays in SQLite whatever the directory
 Callers never hold the SQLite write lock (:meth:`storage.db.Database.transaction`) while they
 call a directory: a remote directory may be slow, and the SQLite one takes the lock itself.
 An account is named by its id in the bot's database (the LDAP directory maps it to a DN).
+
+Any method may raise :class:`DirectoryUnavailable`; :meth:`Directory.activate` and
+:meth:`Directory.set_password` may raise :class:`PasswordRejected`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
 from storage.accounts import Account, ActivationRecord
 from storage.staff import StaffAccount
+
+
+class DirectoryUnavailable(Exception):
+    """The directory cannot be reached or did not answer in time (nothing was checked nor
+    written): the user is asked to try again in a few minutes, no attempt is counted."""
+
+
+class DirectoryRule(StrEnum):
+    """Why the directory's own password policy refused a new password (ppolicy error codes)."""
+
+    TOO_SHORT = "too_short"
+    QUALITY = "quality"
+    IN_HISTORY = "in_history"
+    TOO_YOUNG = "too_young"
+    OTHER = "other"
+
+
+class PasswordRejected(Exception):
+    """The directory refused the new password under its own policy (nothing changed): the user
+    chooses another."""
+
+    def __init__(self, rule: DirectoryRule) -> None:
+        super().__init__(rule.value)
+        self.rule = rule
 
 
 class Directory(Protocol):

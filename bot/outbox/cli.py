@@ -7,8 +7,8 @@ import sys
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
-from bot import texts
 from bot.settings import Settings
+from bot.texts import staff as staff_texts
 from storage.db import Database
 from storage.outbox import OutboxRepository, OutboxStats
 
@@ -25,7 +25,7 @@ def stats_json(stats: OutboxStats) -> dict[str, object]:
 async def outbox_command(settings: Settings, *, as_json: bool) -> int:
     """Print the outbox's figures; 2 if there is no database (none is created)."""
     if not settings.database_path.exists():
-        print(texts.OUTBOX_NO_DATABASE.format(path=settings.database_path), file=sys.stderr)
+        print(staff_texts.OUTBOX_NO_DATABASE.format(path=settings.database_path), file=sys.stderr)
         return 2
     database = await Database.open(settings.database_path)
     try:
@@ -36,5 +36,5 @@ async def outbox_command(settings: Settings, *, as_json: bool) -> int:
     if as_json:
         print(json.dumps(stats_json(stats), ensure_ascii=False, indent=2))
     else:
-        print(texts.outbox_report_text(**asdict(stats)))
+        print(staff_texts.outbox_report_text(**asdict(stats)))
     return 0

@@ -12,12 +12,12 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
-from bot import texts
 from bot.outbox.mail import MailDeliveryError, Mailer, OutgoingMail
 from bot.outbox.seeds import code_from_seed, token_from_seed
 from bot.school import SchoolConfig
 from bot.security import KeyedHasher
 from bot.telegram_api.limiter import BACKGROUND
+from bot.texts import mail as mail_templates
 from storage.outbox import OutboxItem, OutboxKind
 
 logger = logging.getLogger(__name__)
@@ -55,60 +55,28 @@ class MailSender:
     keyed: KeyedHasher
 
     def render(self, item: OutboxItem) -> OutgoingMail:
-        """The e-mail of ``item`` (the code and the link are derived from its seed)."""
+        """The e-mail of ``item`` from its template (the code and the link are derived from
+        its seed)."""
         params = item.params
-        to = str(params["to"])
-        prenom = str(params.get("prenom") or "")
-        school = self.school
-        if item.kind == OutboxKind.CODE_MAIL:
+        values: dict[str, object] = {
+            "school": self.school,
+            "prenom": str(params.get("prenom") or ""),
+        }
+        if item.kind == OutboxKind.CODE_MAIL and item.template in mail_templates.CODE_MAILS:
             if item.seed is None:
                 raise DeliveryError("NoSeed", permanent=True)
-            code = code_from_seed(self.keyed, item.seed, int(params["code_length"]))
             token = token_from_seed(self.keyed, item.seed)
-            link = f"https://t.me/{params['bot_username']}?start={token}"
-            hours = int(params["hours"])
-            writers = {
-                VERIFICATION: (
-                    texts.verification_email_subject,
-                    texts.verification_email_text,
-                    texts.verification_email_html,
-                ),
-                RECOVERY: (
-                    texts.recovery_email_subject,
-                    texts.recovery_email_text,
-                    texts.recovery_email_html,
-                ),
-                EMAIL_CHANGE: (
-                    texts.email_change_subject,
-                    texts.email_change_text,
-                    texts.email_change_html,
-                ),
-            }
-            if item.template not in writers:
-                raise DeliveryError("UnknownTemplate", permanent=True)
-            subject, text, html = writers[item.template]
-            return OutgoingMail(
-                to=to,
-                subject=subject(school),
-                text=text(school, prenom, code, link, hours),
-                html=html(school, prenom, code, link, hours),
-            )
-        if item.template == PASSWORD_CHANGED:
-            return OutgoingMail(
-                to=to,
-                subject=texts.password_changed_subject(school),
-                text=texts.password_changed_text(school, prenom),
-                html=texts.password_changed_html(school, prenom),
-            )
-        if item.template == EMAIL_CHANGED:
-            masked = str(params.get("masked_new") or "")
-            return OutgoingMail(
-                to=to,
-                subject=texts.email_changed_subject(school),
-                text=texts.email_changed_text(school, prenom, masked),
-                html=texts.email_changed_html(school, prenom, masked),
-            )
-        raise DeliveryError("UnknownTemplate", permanent=True)
+            values["code"] = code_from_seed(self.keyed, item.seed, int(params["code_length"]))
+            values["link"] = f"https://t.me/{params['bot_username']}?start={token}"
+            values["hours"] = int(params["hours"])
+        elif item.kind != OutboxKind.CODE_MAIL and item.template in mail_templates.NOTICES:
+            values["masked_new"] = str(params.get("masked_new") or "")
+        else:
+            raise DeliveryError("UnknownTemplate", permanent=True)
+        rendered = mail_templates.render(item.template, **values)
+        return OutgoingMail(
+            to=str(params["to"]), subject=rendered.subject, text=rendered.text, html=rendered.html
+        )
 
     async def send(self, item: OutboxItem) -> None:
         """Render and send; :class:`DeliveryError` on failure."""

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from telegram import Bot
 
@@ -38,6 +39,14 @@ _RUNNING: dict[int, Outbox] = {}
 def outbox_of(bot: Bot) -> Outbox | None:
     """The running outbox of the application that owns ``bot``."""
     return _RUNNING.get(id(bot))
+
+
+class ItemSender(Protocol):
+    """Sends one kind of item (e.g. :class:`bot.directory.ldap.DirectoryWriter`)."""
+
+    async def send(self, item: OutboxItem) -> None:
+        """Deliver ``item`` or raise :class:`DeliveryError`."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,8 @@ class Outbox:
         self.clock = clock
         self.settings = settings or OutboxSettings()
         self.telegram: TelegramSender | None = None
+        # Writes owed to an LDAP directory (set when the bot uses one).
+        self.directory: ItemSender | None = None
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -280,5 +291,9 @@ class Outbox:
             if self.telegram is None:
                 raise DeliveryError("NoTelegram")
             await self.telegram.send(item)
+        elif item.kind == OutboxKind.DIRECTORY_WRITE:
+            if self.directory is None:
+                raise DeliveryError("NoDirectory")
+            await self.directory.send(item)
         else:
             await self.mail.send(item)

@@ -7,25 +7,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.procedures.activation import ActivationService
+from bot.procedures.kernel import ProcedurePorts
 from storage.accounts import Account
 from storage.menus import MenuPrompt, MenuRepository
 
 
 @dataclass
 class AccountService:
-    """« Mon compte » and re-acceptance of changed CGU, over the activation's repositories."""
+    """« Mon compte » and re-acceptance of changed CGU, over the procedures' ports."""
 
-    base: ActivationService
+    ports: ProcedurePorts
     menus: MenuRepository
 
     async def linked_accounts(self, telegram_user_id: int) -> list[Account]:
         """Active accounts linked to this Telegram user."""
-        return await self.base.directory.linked_to(telegram_user_id)
+        return await self.ports.directory.linked_to(telegram_user_id)
 
     async def outdated_cgu(self, telegram_user_id: int) -> list[Account]:
         """Linked accounts whose accepted CGU are not the current text."""
-        current = self.base.school.cgu_version
+        current = self.ports.school.cgu_version
         return [
             account
             for account in await self.linked_accounts(telegram_user_id)
@@ -35,8 +35,8 @@ class AccountService:
     async def show_menu(self, telegram_user_id: int, *, cgu: bool = False) -> str:
         """The nonce of a menu about to be shown (the previous menu's buttons go stale); for
         the changed CGU (``cgu``), the exact version shown is kept with it."""
-        version = self.base.school.cgu_version if cgu else None
-        return await self.menus.show(telegram_user_id, self.base.clock(), cgu_version=version)
+        version = self.ports.school.cgu_version if cgu else None
+        return await self.menus.show(telegram_user_id, self.ports.clock(), cgu_version=version)
 
     async def menu(self, telegram_user_id: int, nonce: str) -> MenuPrompt | None:
         """The menu a button belongs to, if it is the last one shown to this user."""
@@ -45,17 +45,17 @@ class AccountService:
     async def accept_current_cgu(self, telegram_user_id: int, shown_version: str | None) -> bool:
         """Accept the current CGU for every linked account; False if the text shown to the user
         (``shown_version``, kept with the menu) is not exactly the current one."""
-        current = self.base.school.cgu_version
+        current = self.ports.school.cgu_version
         if shown_version != current:
             return False
-        now = self.base.clock()
+        now = self.ports.clock()
         for account in await self.outdated_cgu(telegram_user_id):
-            await self.base.accounts.accept_cgu(account.id, current, telegram_user_id, now)
+            await self.ports.accounts.accept_cgu(account.id, current, telegram_user_id, now)
         return True
 
     async def unlink(self, telegram_user_id: int) -> int:
         """Forget the link between this Telegram user and their accounts."""
-        return await self.base.accounts.unlink(telegram_user_id, self.base.clock())
+        return await self.ports.accounts.unlink(telegram_user_id, self.ports.clock())
 
     async def linked_account(self, telegram_user_id: int, account_id: int) -> Account | None:
         """The account of a button, if it is linked to this user (the data is never trusted)."""
@@ -66,12 +66,12 @@ class AccountService:
 
     async def unlink_account(self, telegram_user_id: int, account_id: int) -> bool:
         """Unlink one account from this Telegram user; a change to it in progress ends."""
-        done = await self.base.accounts.unlink_account(
-            account_id, telegram_user_id, self.base.clock()
+        done = await self.ports.accounts.unlink_account(
+            account_id, telegram_user_id, self.ports.clock()
         )
-        session = await self.base.sessions.get(telegram_user_id)
+        session = await self.ports.sessions.get(telegram_user_id)
         if done and session is not None and session.account_id == account_id:
-            await self.base.sessions.delete(telegram_user_id)
+            await self.ports.sessions.delete(telegram_user_id)
         return done
 
     async def delete_my_data(self, telegram_user_id: int) -> None:
@@ -79,8 +79,8 @@ class AccountService:
         The throttle's records (identifiers tried, failures) are security records: they stay
         for their time (24 hours), or the cap on identifiers could be reset at will."""
         await self.unlink(telegram_user_id)
-        await self.base.sessions.delete(telegram_user_id)
+        await self.ports.sessions.delete(telegram_user_id)
         await self.menus.forget(telegram_user_id)
-        await self.base.records.audit(
-            "data_deleted", None, f"telegram:{telegram_user_id}", self.base.clock()
+        await self.ports.records.audit(
+            "data_deleted", None, f"telegram:{telegram_user_id}", self.ports.clock()
         )

@@ -21,14 +21,17 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import ClassVar
 
 from bot.outbox import senders as outbox_templates
 from bot.outbox.mail import mask_email, validate_email_address
-from bot.procedures.activation import ActivationService, Outcome, Result
+from bot.procedures.kernel import Outcome, ProcedurePorts, Result, Steps
+from bot.procedures.parts.checked_secret import CheckedSecret
+from bot.procedures.parts.email_proof import CodeProof, EmailProof
+from bot.procedures.parts.mails import OwedMails
+from bot.procedures.parts.question_pair import QuestionPair, QuestionSteps
 from storage.accounts import Account, AccountStatus
 from storage.sessions import ConversationSession
 
@@ -46,8 +49,10 @@ class MyAccountStep(StrEnum):
     CODE = "mc_code"
     QUESTION1 = "mc_question1"
     ANSWER1 = "mc_reponse1"
+    ANSWER1_CONFIRM = "mc_reponse1_confirmation"
     QUESTION2 = "mc_question2"
     ANSWER2 = "mc_reponse2"
+    ANSWER2_CONFIRM = "mc_reponse2_confirmation"
 
 
 class Change(StrEnum):
@@ -58,29 +63,68 @@ class Change(StrEnum):
 
 
 @dataclass
-class MyAccountService(ActivationService):
-    """Changes to a linked account, over the activation's repositories, hashers and throttle."""
+class MyAccountService:
+    """Changes to a linked account: the current password as a checked secret, then an e-mail
+    proof or a question pair."""
 
-    flow: ClassVar[str] = FLOW_MY_ACCOUNT
-    email_step: ClassVar[str] = MyAccountStep.EMAIL
-    email_confirm_step: ClassVar[str] = MyAccountStep.EMAIL_CONFIRM
-    code_step: ClassVar[str] = MyAccountStep.CODE
-    mail_template: ClassVar[str] = outbox_templates.EMAIL_CHANGE
-    question_steps: ClassVar[tuple[str, str, str, str]] = (
-        MyAccountStep.QUESTION1,
-        MyAccountStep.ANSWER1,
-        MyAccountStep.QUESTION2,
-        MyAccountStep.ANSWER2,
-    )
+    ports: ProcedurePorts
+    steps: Steps = field(init=False)
+    secret: CheckedSecret = field(init=False)
+    mails: OwedMails = field(init=False)
+    code: CodeProof = field(init=False)
+    email: EmailProof = field(init=False)
+    questions: QuestionPair = field(init=False)
 
-    @staticmethod
-    def _actor(session: ConversationSession) -> str:
-        return f"telegram:{session.telegram_user_id}"
+    def __post_init__(self) -> None:
+        ports = self.ports
+        self.steps = Steps(ports, FLOW_MY_ACCOUNT)
+        self.secret = CheckedSecret(ports)
+        self.mails = OwedMails(ports)
+        self.code = CodeProof(
+            ports,
+            self.steps,
+            MyAccountStep.CODE,
+            self.secret,
+            code_key=lambda session: (ports.session_key(session), session.account_id),
+            on_verified=self._email_verified,
+            on_expired=self._expire,
+        )
+        self.email = EmailProof(
+            ports,
+            self.steps,
+            MyAccountStep.EMAIL,
+            MyAccountStep.EMAIL_CONFIRM,
+            outbox_templates.EMAIL_CHANGE,
+            self.code,
+            self.mails,
+            on_nothing_pending=self._ask_address_again,
+        )
+        self.questions = QuestionPair(
+            ports,
+            self.steps,
+            QuestionSteps(
+                MyAccountStep.QUESTION1,
+                MyAccountStep.ANSWER1,
+                MyAccountStep.ANSWER1_CONFIRM,
+                MyAccountStep.QUESTION2,
+                MyAccountStep.ANSWER2,
+                MyAccountStep.ANSWER2_CONFIRM,
+            ),
+            on_chosen=self._questions_chosen,
+        )
+
+    async def session_of(self, telegram_user_id: int) -> ConversationSession | None:
+        """The user's « Mon compte » session, if one is open."""
+        return await self.steps.session_of(telegram_user_id)
+
+    async def cancel(self, telegram_user_id: int) -> bool:
+        """Leave the procedure (any); True if there was one."""
+        return await self.steps.cancel(telegram_user_id)
 
     async def linked_account(self, telegram_user_id: int, account_id: int) -> Account | None:
         """The account, if it is active and linked to this Telegram user (button data is never
         trusted: it may be stale or forged)."""
-        account = await self.directory.get(account_id)
+        account = await self.ports.directory.get(account_id)
         if (
             account is None
             or account.status != AccountStatus.ACTIVE
@@ -96,7 +140,7 @@ class MyAccountService(ActivationService):
 
     async def _not_linked(self, session: ConversationSession) -> Result:
         """The account was unlinked meanwhile: the procedure ends, nothing changed."""
-        await self.sessions.delete(session.telegram_user_id)
+        await self.ports.sessions.delete(session.telegram_user_id)
         return Result(Outcome.REFUSED)
 
     def change_of(self, session: ConversationSession) -> Change:
@@ -112,19 +156,11 @@ class MyAccountService(ActivationService):
         account = await self.linked_account(telegram_user_id, account_id)
         if account is None:
             return None
-        now = self.clock()
-        session = ConversationSession(
-            telegram_user_id=telegram_user_id,
-            chat_id=chat_id,
-            flow=self.flow,
-            step=MyAccountStep.PASSWORD,
-            started_at=now,
-            updated_at=now,
-            identifiant=account.identifiant,
-            account_id=account.id,
-            flow_data=json.dumps({"change": change.value}),
-        )
-        await self._go(session, MyAccountStep.PASSWORD)
+        session = self.steps.new_session(telegram_user_id, chat_id, MyAccountStep.PASSWORD)
+        session.identifiant = account.identifiant
+        session.account_id = account.id
+        session.flow_data = json.dumps({"change": change.value})
+        await self.steps.go(session, MyAccountStep.PASSWORD)
         return session
 
     # --- proof of identity ---------------------------------------------------------------
@@ -132,23 +168,22 @@ class MyAccountService(ActivationService):
     async def submit_current_password(self, session: ConversationSession, password: str) -> Result:
         """The account's current ENT password: OK (on to the change), WRONG, THROTTLED, LOCKED,
         or REFUSED if the account is no longer linked."""
+        ports = self.ports
         account = await self._account(session)
         if account is None:
             return await self._not_linked(session)
-        result = await self._judge_attempt(
-            self._key(account.identifiant),
-            lambda: self.directory.check_password(account.id, password),
-            self.clock(),
+        result = await self.secret.judge(
+            ports.identifiant_key(account.identifiant),
+            lambda: ports.directory.check_password(account.id, password),
+            ports.clock(),
             account_id=account.id,
         )
         if result.outcome != Outcome.OK:
             return result
         if self.change_of(session) == Change.QUESTIONS:
-            session.question1 = session.answer1_hash = None
-            session.question2 = session.answer2_hash = None
-            await self._go(session, MyAccountStep.QUESTION1)
+            await self.questions.start(session)
         else:
-            await self._go(session, MyAccountStep.EMAIL)
+            await self.steps.go(session, MyAccountStep.EMAIL)
         return result
 
     # --- new e-mail ------------------------------------------------------------------------
@@ -161,7 +196,7 @@ class MyAccountService(ActivationService):
         address = validate_email_address(text.strip())
         if address is not None and account.email and address.casefold() == account.email.casefold():
             return Result(Outcome.SAME, email=address)
-        return await super().submit_email(session, text)
+        return await self.email.submit_email(session, text)
 
     async def send_verification(
         self, session: ConversationSession, bot_username: str, *, resend: bool = False
@@ -170,31 +205,41 @@ class MyAccountService(ActivationService):
         account = await self._account(session)
         if account is None:
             return await self._not_linked(session)
-        now = self.clock()
-        result = await super().send_verification(session, bot_username, resend=resend)
+        now = self.ports.clock()
+        result = await self.email.send_verification(session, bot_username, resend=resend)
         if result.outcome in (Outcome.SENT, Outcome.QUEUED) and not resend and session.email:
-            await self.records.audit(
+            await self.ports.records.audit(
                 "email_change_requested",
                 account.id,
-                self._actor(session),
+                self.ports.actor(session),
                 now,
                 f"nouvelle={mask_email(session.email)}",
             )
         return result
 
-    async def _restart_credentials(
-        self, session: ConversationSession, *, keep_identifiant: bool = False
-    ) -> Result:
+    async def change_email(self, session: ConversationSession) -> None:
+        """Type another address."""
+        await self.email.change_email(session)
+
+    async def submit_code(self, session: ConversationSession, text: str) -> Result:
+        """A code typed in the chat (wrong codes count in the identifier's throttle)."""
+        return await self.code.submit_code(session, text)
+
+    async def verify_link(self, telegram_user_id: int, token: str) -> Result:
+        """The deep link of the e-mail sent to the new address."""
+        return await self.code.verify_link(telegram_user_id, token)
+
+    async def _ask_address_again(self, session: ConversationSession) -> Result:
         """No pending address: ask it again (the password was already proven)."""
         session.code_hash = session.token_hash = None
-        await self._go(session, MyAccountStep.EMAIL)
+        await self.steps.go(session, MyAccountStep.EMAIL)
         return Result(Outcome.INVALID)
 
     async def _expire(self, session: ConversationSession) -> Result:
         """48 hours passed: the address did not change; a new code may be sent."""
         session.code_hash = session.token_hash = None
         session.code_sent_at = None
-        await self._go(session, MyAccountStep.EMAIL_CONFIRM)
+        await self.steps.go(session, MyAccountStep.EMAIL_CONFIRM)
         return Result(Outcome.EXPIRED)
 
     async def _email_verified(self, session: ConversationSession, now: datetime) -> Result:
@@ -204,7 +249,7 @@ class MyAccountService(ActivationService):
         new = session.email
         if account is None or new is None:
             return await self._not_linked(session)
-        replaced = await self.directory.replace_email(
+        replaced = await self.ports.directory.replace_email(
             account.id,
             session.telegram_user_id,
             new,
@@ -216,7 +261,7 @@ class MyAccountService(ActivationService):
         notices = []
         if replaced and old and old.casefold() != new.casefold():
             notices.append(
-                self._notice_mail(
+                self.mails.notice_mail(
                     outbox_templates.EMAIL_CHANGED,
                     old,
                     account.id,
@@ -224,14 +269,24 @@ class MyAccountService(ActivationService):
                     masked_new=mask_email(new),
                 )
             )
-        await self.sessions.delete(session.telegram_user_id, outbox=notices)
-        for notice in notices:
-            self._outbox().kick(notice)
+        await self.steps.end(session, outbox=notices)
         if not replaced:
             return Result(Outcome.REFUSED)
         return Result(Outcome.CHANGED, account=account, email=new)
 
     # --- new secret questions --------------------------------------------------------------
+
+    def available_questions(self, session: ConversationSession) -> list[tuple[int, str]]:
+        """(index, question) the user may still choose."""
+        return self.questions.available_questions(session)
+
+    async def choose_question(self, session: ConversationSession, index: int) -> Result:
+        """Pick question 1 or 2."""
+        return await self.questions.choose_question(session, index)
+
+    async def submit_answer(self, session: ConversationSession, text: str) -> Result:
+        """An answer to a new secret question."""
+        return await self.questions.submit_answer(session, text)
 
     async def _questions_chosen(self, session: ConversationSession) -> Result:
         """Both answers are hashed: the stored questions are replaced at once."""
@@ -244,16 +299,16 @@ class MyAccountService(ActivationService):
             or session.answer2_hash is None
         ):
             return await self._not_linked(session)
-        replaced = await self.accounts.replace_secret_questions(
+        replaced = await self.ports.accounts.replace_secret_questions(
             account.id,
             session.telegram_user_id,
             (session.question1, session.question2),
             (session.answer1_hash, session.answer2_hash),
-            self.clock(),
+            self.ports.clock(),
         )
-        await self.sessions.delete(session.telegram_user_id)
+        await self.ports.sessions.delete(session.telegram_user_id)
         return Result(Outcome.CHANGED if replaced else Outcome.REFUSED, account=account)
 
     def hours(self) -> int:
         """Validity of a code, in hours."""
-        return round(self.settings.verification_ttl / timedelta(hours=1))
+        return round(self.ports.settings.verification_ttl / timedelta(hours=1))

@@ -27,7 +27,10 @@ class PasswordRule(StrEnum):
     TOO_LONG = "too_long"
     NOT_ENOUGH_KINDS = "not_enough_kinds"
     CONTAINS_IDENTIFIANT = "contains_identifiant"
+    # Kept for rows and callers of earlier versions; the check names the part now.
     CONTAINS_NAME = "contains_name"
+    CONTAINS_FIRST_NAME = "contains_first_name"
+    CONTAINS_LAST_NAME = "contains_last_name"
     SAME_AS_PROVISIONAL = "same_as_provisional"
     COMMON_PASSWORD = "common_password"
 
@@ -85,6 +88,27 @@ def _personal_parts(value: str) -> list[str]:
     ]
 
 
+def _personal_rules(
+    password: str, identifiant: str, first_name: str, last_name: str
+) -> list[PasswordRule]:
+    """Which personal part the password contains, named exactly: a part of the identifier that
+    is the first or last name (« paul » of « paul.durand ») is said as the first or last name,
+    and the identifier only when the password holds the rest of it or all of it."""
+    folded = _fold(password)
+    first = _personal_parts(first_name)
+    last = _personal_parts(last_name)
+    rules: list[PasswordRule] = []
+    ident = _fold(identifiant.strip())
+    own_parts = [p for p in _personal_parts(identifiant) if p not in first and p not in last]
+    if ident and (ident in folded or any(part in folded for part in own_parts)):
+        rules.append(PasswordRule.CONTAINS_IDENTIFIANT)
+    if any(part in folded for part in first):
+        rules.append(PasswordRule.CONTAINS_FIRST_NAME)
+    if any(part in folded for part in last):
+        rules.append(PasswordRule.CONTAINS_LAST_NAME)
+    return rules
+
+
 @dataclass(frozen=True)
 class PasswordPolicy:
     """The configurable password rule."""
@@ -125,13 +149,7 @@ class PasswordPolicy:
             broken.append(PasswordRule.TOO_LONG)
         if length < self.long_length and len(self.kinds(password)) < self.min_kinds:
             broken.append(PasswordRule.NOT_ENOUGH_KINDS)
-        folded = _fold(password)
-        ident = _fold(identifiant.strip())
-        if ident and (ident in folded or any(p in folded for p in _personal_parts(identifiant))):
-            broken.append(PasswordRule.CONTAINS_IDENTIFIANT)
-        names = _personal_parts(first_name) + _personal_parts(last_name)
-        if any(name in folded for name in names):
-            broken.append(PasswordRule.CONTAINS_NAME)
+        broken.extend(_personal_rules(password, identifiant, first_name, last_name))
         if is_common(password):
             broken.append(PasswordRule.COMMON_PASSWORD)
         return broken

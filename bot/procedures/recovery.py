@@ -4,21 +4,25 @@ identifier → the user says how they chose to recover (e-mail or secret questio
 link by e-mail, or both answers → new password, confirmed. The bot answers the same way, doing
 the same work, whether the identifier exists, is active, has an e-mail or questions: nothing
 about the account is told before the code or both answers are proven, and nothing changes.
-Wrong codes and answers count in the activation's throttle (same keys).
+Wrong answers count in the activation's throttle (same keys); a code on its own key.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar
 
+from bot.directory.port import PasswordRejected
 from bot.outbox import senders as outbox_templates
 from bot.outbox.seeds import new_seed
-from bot.procedures.activation import ActivationService, Outcome, Result
+from bot.procedures.kernel import Outcome, ProcedurePorts, Result, Steps
+from bot.procedures.parts.checked_secret import CheckedSecret
+from bot.procedures.parts.email_proof import CodeProof
+from bot.procedures.parts.identifier import IdentifierPrompt
+from bot.procedures.parts.mails import OwedMails
 from bot.security import normalise_answer, normalise_identifiant
 from storage.accounts import Account, AccountStatus
 from storage.sessions import ConversationSession
@@ -41,42 +45,68 @@ class RecoveryStep(StrEnum):
 
 
 @dataclass
-class RecoveryService(ActivationService):
-    """Password recovery, over the same repositories, hashers and throttle as activation."""
+class RecoveryService:
+    """Password recovery: identifier prompt, code proof or the account's two questions (checked
+    secrets), new password."""
 
-    flow: ClassVar[str] = FLOW_RECOVERY
-    code_step: ClassVar[str] = RecoveryStep.CODE
-    mail_template: ClassVar[str] = outbox_templates.RECOVERY
+    ports: ProcedurePorts
+    steps: Steps = field(init=False)
+    identifier: IdentifierPrompt = field(init=False)
+    secret: CheckedSecret = field(init=False)
+    mails: OwedMails = field(init=False)
+    code: CodeProof = field(init=False)
+
+    def __post_init__(self) -> None:
+        ports = self.ports
+        self.steps = Steps(ports, FLOW_RECOVERY)
+        self.identifier = IdentifierPrompt(ports)
+        self.secret = CheckedSecret(ports)
+        self.mails = OwedMails(ports)
+        self.code = CodeProof(
+            ports,
+            self.steps,
+            RecoveryStep.CODE,
+            self.secret,
+            code_key=self._code_key,
+            on_verified=self._code_proven,
+            on_expired=self._expire,
+        )
+
+    async def session_of(self, telegram_user_id: int) -> ConversationSession | None:
+        """The user's recovery session, if one is open."""
+        return await self.steps.session_of(telegram_user_id)
+
+    async def cancel(self, telegram_user_id: int) -> bool:
+        """Leave the procedure (any); True if there was one."""
+        return await self.steps.cancel(telegram_user_id)
 
     async def start(self, telegram_user_id: int, chat_id: int) -> ConversationSession:
         """/motdepasse: ask the identifier."""
-        return await self.begin(telegram_user_id, chat_id, RecoveryStep.IDENTIFIANT)
+        return await self.steps.begin(telegram_user_id, chat_id, RecoveryStep.IDENTIFIANT)
+
+    async def verify_link(self, telegram_user_id: int, token: str) -> Result:
+        """The deep link of the recovery e-mail."""
+        return await self.code.verify_link(telegram_user_id, token)
 
     async def submit_recovery_identifiant(self, session: ConversationSession, text: str) -> Result:
         """Keep the identifier's reference, not the typed text; nothing is told yet."""
-        identifiant = self.valid_identifiant(text)
+        identifiant = self.identifier.valid(text)
         if identifiant is None:
             return Result(Outcome.INVALID)
-        await self._remember_identifiant(session, identifiant)
-        await self._go(session, RecoveryStep.METHOD)
+        await self.identifier.remember(session, identifiant)
+        await self.steps.go(session, RecoveryStep.METHOD)
         return Result(Outcome.OK)
 
     async def _candidate(
         self, session: ConversationSession
     ) -> tuple[Account | None, Result | None]:
         """The active account behind the identifier, once the per-user cap allows the try."""
-        now = self.clock()
-        key = self._session_key(session)
-        tried = await self.throttle.identifiants_tried(
-            session.telegram_user_id, now - self.throttle_policy.window
-        )
-        if not self.throttle_policy.may_try_identifiant(tried, key):
-            await self.sessions.delete(session.telegram_user_id)
+        if not await self.identifier.may_try(session):
+            await self.ports.sessions.delete(session.telegram_user_id)
             return None, Result(Outcome.TOO_MANY_IDENTIFIANTS)
-        await self.throttle.record_identifiant_attempt(session.telegram_user_id, key, now)
         # The same look-up whether the identifier named an account or not (no id is -1).
         candidate = session.candidate_account_id
-        account = await self.directory.get(-1 if candidate is None else candidate)
+        account = await self.ports.directory.get(-1 if candidate is None else candidate)
         if account is None or account.status != AccountStatus.ACTIVE:
             return None, None
         return account, None
@@ -84,12 +114,14 @@ class RecoveryService(ActivationService):
     async def choose_email_method(self, session: ConversationSession, bot_username: str) -> Result:
         """Send a code and link if the account has a verified address; say the same either way.
         The e-mail leaves in the background, so the answer takes the same time."""
-        now = self.clock()
+        ports = self.ports
+        settings = ports.settings
+        now = ports.clock()
         if session.step == RecoveryStep.CODE and session.code_sent_at is not None:
-            if now < session.code_sent_at + self.settings.resend_cooldown:
-                wait = session.code_sent_at + self.settings.resend_cooldown - now
+            if now < session.code_sent_at + settings.resend_cooldown:
+                wait = session.code_sent_at + settings.resend_cooldown - now
                 return Result(Outcome.TOO_SOON, retry_after=wait)
-            if session.resend_count >= self.settings.max_resends:
+            if session.resend_count >= settings.max_resends:
                 return Result(Outcome.RESEND_LIMIT)
             session.resend_count += 1
         account, refusal = await self._candidate(session)
@@ -98,9 +130,10 @@ class RecoveryService(ActivationService):
         # The same work for all: a seed and its hashes, the limits' look-up (on a stand-in
         # address without one); the e-mail is only written to the outbox, sent by its worker.
         previous_hashes = (session.code_hash, session.token_hash)
-        seed = self._new_code_from_seed(session, new_seed())
+        seed = new_seed()
+        self.code.new_code_from_seed(session, seed)
         address = account.email if account and account.email and account.email_verified else None
-        refusal = await self._mail_refusal(
+        refusal = await self.mails.refusal(
             account.id if account else None,
             address or f"none:{normalise_identifiant(session.identifiant or '')}",
             now,
@@ -108,9 +141,9 @@ class RecoveryService(ActivationService):
         session.account_id = account.id if account else None
         session.code_sent_at = now
         previous_expiry = session.code_expires_at
-        session.code_expires_at = now + self.settings.verification_ttl
-        mail = self._code_mail(
-            self.mail_template,
+        session.code_expires_at = now + settings.verification_ttl
+        mail = self.mails.code_mail(
+            outbox_templates.RECOVERY,
             address or "",
             account.prenom if account else "",
             seed,
@@ -128,9 +161,8 @@ class RecoveryService(ActivationService):
             session.code_expires_at = previous_expiry or session.code_expires_at
             mail.decoy = True
         # A decoy costs the same statement in the same transaction and writes nothing.
-        await self._go(session, RecoveryStep.CODE, outbox=[mail])
-        outbox = self._outbox()
-        outbox.defer(mail, outbox.settings.off_reply_delay)
+        await self.steps.go(session, RecoveryStep.CODE, outbox=[mail])
+        ports.outbox.defer(mail, ports.outbox.settings.off_reply_delay)
         return Result(Outcome.SENT)
 
     async def choose_questions_method(self, session: ConversationSession) -> Result:
@@ -146,15 +178,17 @@ class RecoveryService(ActivationService):
                 account.secret_question2,
             )
         else:
-            session.question1, session.question2 = self._decoy_questions(self._session_key(session))
+            session.question1, session.question2 = self._decoy_questions(
+                self.ports.session_key(session)
+            )
         session.flow_data = json.dumps({})
-        await self._go(session, RecoveryStep.ANSWER1)
+        await self.steps.go(session, RecoveryStep.ANSWER1)
         return Result(Outcome.OK)
 
     def _decoy_questions(self, key: str) -> tuple[str, str]:
         """Two questions drawn from the identifier's throttle key (always the same ones)."""
-        questions = self.school.secret_questions
-        digest = int(self.keyed.digest(key, purpose="decoy"), 16)
+        questions = self.ports.school.secret_questions
+        digest = int(self.ports.keyed.digest(key, purpose="decoy"), 16)
         first = digest % len(questions)
         second = (first + 1 + (digest // len(questions)) % (len(questions) - 1)) % len(questions)
         return questions[first], questions[second]
@@ -162,7 +196,8 @@ class RecoveryService(ActivationService):
     async def submit_recovery_answer(self, session: ConversationSession, text: str) -> Result:
         """Check an answer against its argon2id hash (a dummy one if there is none); the
         verdict is told only after both answers, and wrong pairs count in the throttle."""
-        account = await self.directory.get(session.account_id) if session.account_id else None
+        ports = self.ports
+        account = await ports.directory.get(session.account_id) if session.account_id else None
         first = session.step == RecoveryStep.ANSWER1
         stored = None
         if account is not None:
@@ -170,73 +205,58 @@ class RecoveryService(ActivationService):
         answer = normalise_answer(text)
         data = json.loads(session.flow_data or "{}")
         if first:
-            data["a1"] = await self.hasher.verify(stored, answer)
+            data["a1"] = await ports.hasher.verify(stored, answer)
             session.flow_data = json.dumps(data)
-            await self._go(session, RecoveryStep.ANSWER2)
+            await self.steps.go(session, RecoveryStep.ANSWER2)
             return Result(Outcome.OK)
 
         async def both_right() -> bool:
-            second = await self.hasher.verify(stored, answer)
+            second = await ports.hasher.verify(stored, answer)
             return bool(data.get("a1")) and second and account is not None
 
         # The pair is judged under the throttle, reserved before the second answer's check.
-        result = await self._judge_attempt(
-            self._session_key(session), both_right, self.clock(), account_id=session.account_id
+        result = await self.secret.judge(
+            ports.session_key(session), both_right, ports.clock(), account_id=session.account_id
         )
         session.flow_data = "{}"
         if result.outcome == Outcome.OK:
-            await self._go(session, RecoveryStep.PASSWORD)
+            await self.steps.go(session, RecoveryStep.PASSWORD)
             return Result(Outcome.OK)
-        await self._go(session, RecoveryStep.METHOD)
+        await self.steps.go(session, RecoveryStep.METHOD)
         return Result(Outcome.WRONG)
 
     async def submit_recovery_code(self, session: ConversationSession, text: str) -> Result:
         """A code typed in the chat."""
-        now = self.clock()
-        code = "".join(text.split())
-        if not code.isdigit() or len(code) != self.settings.code_length:
-            return Result(Outcome.INVALID)
-        if self._expired(session, now):
-            await self._go(session, RecoveryStep.METHOD)
-            return Result(Outcome.EXPIRED)
-        result = await self._check_code(session, code, now)
-        if result.outcome == Outcome.OK:
-            session.code_hash = session.token_hash = None
-            await self._go(session, RecoveryStep.PASSWORD)
-        return result
+        return await self.code.submit_code(session, text)
 
-    async def _check_code(self, session: ConversationSession, code: str, now: datetime) -> Result:
+    def _code_key(self, session: ConversationSession) -> tuple[str, int | None]:
         """A recovery code is throttled on its own key, not the identifier's: the code was sent
         to the account's verified address, which an attacker lacks, so the owner still gets in
-        when someone locked the identifier by guessing (issue 12, « locking as a weapon »).
-        Each code gets the throttle's delays and lock; a new one needs a new e-mail, itself
-        limited per address and per day."""
-        code_hash = session.code_hash
+        when someone locked the identifier by guessing (« locking as a weapon »). Each code gets
+        the throttle's delays and lock; a new one needs a new e-mail, itself limited per
+        address and per day."""
+        key = self.ports.keyed.digest(session.code_hash or "none", purpose="recovery-code")
+        return key, None
 
-        async def check() -> bool:
-            return code_hash is not None and self.keyed.matches(code, code_hash, purpose="code")
-
-        key = self.keyed.digest(code_hash or "none", purpose="recovery-code")
-        return await self._judge_attempt(key, check, now, account_id=None)
-
-    async def _email_verified(self, session: ConversationSession, now: datetime) -> Result:
-        """The link of the recovery e-mail (through :meth:`verify_link`)."""
+    async def _code_proven(self, session: ConversationSession, now: datetime) -> Result:
+        """The code typed or the link opened: on to the new password."""
         session.code_hash = session.token_hash = None
-        await self._go(session, RecoveryStep.PASSWORD)
+        await self.steps.go(session, RecoveryStep.PASSWORD)
         return Result(Outcome.OK)
 
     async def _expire(self, session: ConversationSession) -> Result:
         session.code_hash = session.token_hash = None
-        await self._go(session, RecoveryStep.METHOD)
+        await self.steps.go(session, RecoveryStep.METHOD)
         return Result(Outcome.EXPIRED)
 
     async def submit_recovery_password(self, session: ConversationSession, password: str) -> Result:
         """The new password against the rule; only its hash is kept until the confirmation."""
-        account = await self.directory.get(session.account_id) if session.account_id else None
+        ports = self.ports
+        account = await ports.directory.get(session.account_id) if session.account_id else None
         if account is None:
-            await self.sessions.delete(session.telegram_user_id)
+            await ports.sessions.delete(session.telegram_user_id)
             return Result(Outcome.INVALID)
-        rules = self.password_policy.check(
+        rules = ports.password_policy.check(
             password,
             identifiant=account.identifiant,
             first_name=account.prenom,
@@ -244,42 +264,47 @@ class RecoveryService(ActivationService):
         )
         if rules:
             return Result(Outcome.REFUSED, rules=tuple(rules))
-        session.new_password_hash = await self.hasher.hash(password)
-        await self._go(session, RecoveryStep.PASSWORD_CONFIRM)
+        session.new_password_hash = await ports.hasher.hash(password)
+        await self.steps.go(session, RecoveryStep.PASSWORD_CONFIRM)
         return Result(Outcome.OK)
 
     async def confirm_recovery_password(
         self, session: ConversationSession, password: str
     ) -> Result:
         """Second typing: the password changes, the lockout is cleared, an e-mail says so."""
-        if not await self.hasher.verify(session.new_password_hash, password):
+        ports = self.ports
+        if not await ports.hasher.verify(session.new_password_hash, password):
             session.new_password_hash = None
-            await self._go(session, RecoveryStep.PASSWORD)
+            await self.steps.go(session, RecoveryStep.PASSWORD)
             return Result(Outcome.MISMATCH)
-        account = await self.directory.get(session.account_id) if session.account_id else None
+        account = await ports.directory.get(session.account_id) if session.account_id else None
         if account is None or session.new_password_hash is None:
-            await self.sessions.delete(session.telegram_user_id)
+            await ports.sessions.delete(session.telegram_user_id)
             return Result(Outcome.INVALID)
-        now = self.clock()
-        changed = await self.directory.set_password(
-            account.id, password, f"telegram:{session.telegram_user_id}", now
-        )
+        now = ports.clock()
+        try:
+            changed = await ports.directory.set_password(
+                account.id, password, ports.actor(session), now
+            )
+        except PasswordRejected as refusal:
+            # The directory's own policy (LDAP): the user chooses another password.
+            session.new_password_hash = None
+            await self.steps.go(session, RecoveryStep.PASSWORD)
+            return Result(Outcome.DIRECTORY_REFUSED, directory_rule=refusal.rule)
         # The « mot de passe changé » notice is written with the end of the procedure.
         notices = []
         if changed and account.email and account.email_verified:
             notices.append(
-                self._notice_mail(
-                    outbox_templates.PASSWORD_CHANGED, account.email, account.id,
+                self.mails.notice_mail(
+                    outbox_templates.PASSWORD_CHANGED,
+                    account.email,
+                    account.id,
                     prenom=account.prenom,
                 )
             )
-        await self.sessions.delete(session.telegram_user_id, outbox=notices)
-        for notice in notices:
-            self._outbox().kick(notice)
+        await self.steps.end(session, outbox=notices)
         if not changed:
             return Result(Outcome.INVALID)
-        await self.throttle.unlock(self._key(account.identifiant))
-        await self.records.audit(
-            "recovery", account.id, f"telegram:{session.telegram_user_id}", now
-        )
+        await ports.throttle.unlock(ports.identifiant_key(account.identifiant))
+        await ports.records.audit("recovery", account.id, ports.actor(session), now)
         return Result(Outcome.ACTIVATED, account=account)

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.directory.port import DirectoryUnavailable
 from bot.security import KeyedHasher, normalise_identifiant
 from storage.throttle import ThrottleCounters, ThrottleRepository
 
@@ -100,9 +101,16 @@ async def guarded_check(
     attempt costs the same work — and a right guess turns the reservation back into a success.
     A right guess without a reservation is refused and not counted; a wrong one counts anyway,
     so that hammering reaches the staff-only lock. No database lock is held during ``check``.
+    A check that could not run (:class:`DirectoryUnavailable`) releases its reservation: it
+    counts for nothing.
     """
     failure_id = await repository.reserve(key, now, policy.cutoffs(now))
-    right = await check()
+    try:
+        right = await check()
+    except DirectoryUnavailable:
+        if failure_id is not None:
+            await repository.release(key, failure_id)
+        raise
     window_start = now - policy.window
     newly_locked = False
     if failure_id is not None:

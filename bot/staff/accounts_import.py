@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from bot import texts
 from bot.outbox.mail import validate_email_address
 from bot.security import KeyedHasher, SecretHasher, normalise_identifiant
 from bot.texts import broadcast as broadcast_texts
+from bot.texts import staff as staff_texts
 from storage.accounts import ImportedAccount, ImportOutcome, Profil, SqliteAccountDirectory
 from storage.broadcasts import BroadcastRepository
 
@@ -97,17 +97,17 @@ def read_csv(data: bytes) -> Iterator[CsvLine]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ImportFileError(texts.IMPORT_NOT_UTF8.format(position=error.start)) from error
+        raise ImportFileError(staff_texts.IMPORT_NOT_UTF8.format(position=error.start)) from error
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = [_fold(name) for name in next(reader)]
     except StopIteration as error:
-        raise ImportFileError(texts.IMPORT_EMPTY_FILE) from error
+        raise ImportFileError(staff_texts.IMPORT_EMPTY_FILE) from error
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if missing:
-        raise ImportFileError(texts.IMPORT_MISSING_COLUMNS.format(columns=", ".join(missing)))
+        raise ImportFileError(staff_texts.IMPORT_MISSING_COLUMNS.format(columns=", ".join(missing)))
     for row in reader:
         if not any(cell.strip() for cell in row):
             continue
@@ -122,20 +122,22 @@ def check_line(line: CsvLine) -> str | None:
     """Why the line cannot be imported (for staff, in French), or None."""
     values = line.values
     if "__extra__" in values:
-        return texts.IMPORT_EXTRA_CELLS
+        return staff_texts.IMPORT_EXTRA_CELLS
     identifiant = values.get("identifiant", "")
     if not identifiant:
-        return texts.IMPORT_NO_IDENTIFIANT
+        return staff_texts.IMPORT_NO_IDENTIFIANT
     if any(ch.isspace() for ch in identifiant):
-        return texts.IMPORT_SPACE_IN_IDENTIFIANT
+        return staff_texts.IMPORT_SPACE_IN_IDENTIFIANT
     if not values.get("mot_de_passe_provisoire"):
-        return texts.IMPORT_NO_PROVISIONAL
+        return staff_texts.IMPORT_NO_PROVISIONAL
     if parse_profil(values.get("profil", "")) is None:
         allowed = ", ".join(p.value for p in Profil)
-        return texts.IMPORT_UNKNOWN_PROFIL.format(value=values.get("profil", ""), allowed=allowed)
+        return staff_texts.IMPORT_UNKNOWN_PROFIL.format(
+            value=values.get("profil", ""), allowed=allowed
+        )
     for name, value in values.items():
         if len(value) > MAX_FIELD_LENGTH:
-            return texts.IMPORT_TOO_LONG.format(column=name, limit=MAX_FIELD_LENGTH)
+            return staff_texts.IMPORT_TOO_LONG.format(column=name, limit=MAX_FIELD_LENGTH)
     contact = values.get(EMAIL_CONTACT, "")
     if contact and validate_email_address(contact) is None:
         return broadcast_texts.EMAIL_CONTACT_INVALID
@@ -169,7 +171,7 @@ async def import_accounts(
         reason = check_line(line)
         norm = normalise_identifiant(line.values.get("identifiant", ""))
         if reason is None and norm in seen:
-            reason = texts.IMPORT_DUPLICATE.format(line=seen[norm])
+            reason = staff_texts.IMPORT_DUPLICATE.format(line=seen[norm])
         if reason is not None:
             report.rejected.append((line.number, reason))
         else:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import io
 
-from bot import texts
 from bot.staff.service import FUNNEL_STAGES, Funnel
+from bot.texts import staff as staff_texts
 
 
 def funnel_chart_png(funnel: Funnel) -> bytes:
@@ -14,7 +14,7 @@ def funnel_chart_png(funnel: Funnel) -> bytes:
     from matplotlib.figure import Figure
 
     total = funnel.total
-    labels = [texts.STAFF_FUNNEL_STAGES[stage] for stage in FUNNEL_STAGES][::-1]
+    labels = [staff_texts.STAFF_FUNNEL_STAGES[stage] for stage in FUNNEL_STAGES][::-1]
     values = [getattr(total, stage) for stage in FUNNEL_STAGES][::-1]
     figure = Figure(figsize=(8, 4.5), dpi=100)
     axes = figure.add_subplot()
@@ -25,7 +25,7 @@ def funnel_chart_png(funnel: Funnel) -> bytes:
     ]
     axes.bar_label(bars, labels=shares, padding=4)
     axes.set_xlim(0, max([*values, 1]) * 1.25)
-    axes.set_title(texts.STAFF_CHART_TITLE)
+    axes.set_title(staff_texts.STAFF_CHART_TITLE)
     axes.spines[["top", "right"]].set_visible(False)
     figure.tight_layout()
     buffer = io.BytesIO()

@@ -16,8 +16,9 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict
 from pathlib import Path
 
-from bot import texts
+from bot.directory.port import PasswordRejected
 from bot.settings import Settings
+from bot.staff import report as report_layout
 from bot.staff.service import (
     EXPORT_COLUMNS,
     PasswordRefused,
@@ -25,6 +26,7 @@ from bot.staff.service import (
     bot_link,
     spreadsheet_cell,
 )
+from bot.texts import staff as staff_texts
 
 STAFF_COMMANDS = ("show", "reset", "unlock", "history", "export", "stats", "letters")
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -32,37 +34,37 @@ EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
 def add_staff_parsers(accounts: argparse._SubParsersAction) -> None:
     """The staff sub-commands of ``accounts``."""
-    show = accounts.add_parser("show", help=texts.CLI_HELP["show"])
+    show = accounts.add_parser("show", help=staff_texts.CLI_HELP["show"])
     show.add_argument("identifiant")
-    show.add_argument("--json", action="store_true", help=texts.CLI_HELP["json"])
+    show.add_argument("--json", action="store_true", help=staff_texts.CLI_HELP["json"])
     reset = accounts.add_parser(
         "reset",
-        help=texts.CLI_HELP["reset"],
+        help=staff_texts.CLI_HELP["reset"],
     )
     reset.add_argument("identifiant")
     reset.add_argument(
         "--mot-de-passe",
         dest="password",
-        help=texts.CLI_HELP["password"],
+        help=staff_texts.CLI_HELP["password"],
     )
-    unlock = accounts.add_parser("unlock", help=texts.CLI_HELP["unlock"])
+    unlock = accounts.add_parser("unlock", help=staff_texts.CLI_HELP["unlock"])
     unlock.add_argument("identifiant")
-    history = accounts.add_parser("history", help=texts.CLI_HELP["history"])
+    history = accounts.add_parser("history", help=staff_texts.CLI_HELP["history"])
     history.add_argument("identifiant")
-    history.add_argument("--json", action="store_true", help=texts.CLI_HELP["json"])
-    export = accounts.add_parser("export", help=texts.CLI_HELP["export"])
-    export.add_argument("file", type=Path, help=texts.CLI_HELP["export_file"])
-    stats = accounts.add_parser("stats", help=texts.CLI_HELP["stats"])
-    stats.add_argument("--json", action="store_true", help=texts.CLI_HELP["json"])
+    history.add_argument("--json", action="store_true", help=staff_texts.CLI_HELP["json"])
+    export = accounts.add_parser("export", help=staff_texts.CLI_HELP["export"])
+    export.add_argument("file", type=Path, help=staff_texts.CLI_HELP["export_file"])
+    stats = accounts.add_parser("stats", help=staff_texts.CLI_HELP["stats"])
+    stats.add_argument("--json", action="store_true", help=staff_texts.CLI_HELP["json"])
     letters = accounts.add_parser(
         "letters",
-        help=texts.CLI_HELP["letters"],
-        description=texts.CLI_HELP["letters_description"],
+        help=staff_texts.CLI_HELP["letters"],
+        description=staff_texts.CLI_HELP["letters_description"],
     )
-    letters.add_argument("file", type=Path, help=texts.CLI_HELP["letters_file"])
-    letters.add_argument("--profil", help=texts.CLI_HELP["profil"])
-    letters.add_argument("--etablissement", help=texts.CLI_HELP["etablissement"])
-    letters.add_argument("--yes", action="store_true", help=texts.CLI_HELP["yes"])
+    letters.add_argument("file", type=Path, help=staff_texts.CLI_HELP["letters_file"])
+    letters.add_argument("--profil", help=staff_texts.CLI_HELP["profil"])
+    letters.add_argument("--etablissement", help=staff_texts.CLI_HELP["etablissement"])
+    letters.add_argument("--yes", action="store_true", help=staff_texts.CLI_HELP["yes"])
 
 
 def actor() -> str:
@@ -86,8 +88,13 @@ async def open_staff_service(settings: Settings) -> AsyncIterator[StaffService]:
     from storage.throttle import ThrottleRepository
 
     database = await Database.open(settings.database_path, create=False)
+    directory = None
     try:
         key = load_or_create_server_secret(settings.server_secret_file, create=False)
+        if settings.directory == "ldap":
+            from bot.directory.factory import open_directory
+
+            directory = open_directory(settings, database, SecretHasher(settings.argon2), None)
         yield StaffService(
             repository=StaffRepository(database),
             throttle=ThrottleRepository(database),
@@ -95,8 +102,12 @@ async def open_staff_service(settings: Settings) -> AsyncIterator[StaffService]:
             hasher=SecretHasher(settings.argon2),
             keyed=KeyedHasher(key),
             throttle_policy=throttle_policy(settings),
+            directory=directory,
         )
     finally:
+        close_directory = getattr(directory, "close", None)
+        if close_directory is not None:
+            close_directory()
         await database.close()
 
 
@@ -105,33 +116,50 @@ def _err(text: str) -> None:
 
 
 async def staff_command(settings: Settings, args: argparse.Namespace) -> int:
-    """Run one staff sub-command."""
+    """Run one staff sub-command (the LDAP directory unreachable: a French message, exit 2)."""
+    from bot.directory.port import DirectoryUnavailable
+
+    try:
+        return await _staff_command(settings, args)
+    except DirectoryUnavailable:
+        from bot.texts import ldap as ldap_texts
+
+        _err(ldap_texts.STAFF_DIRECTORY_UNAVAILABLE)
+        return EXIT_USAGE
+
+
+async def _staff_command(settings: Settings, args: argparse.Namespace) -> int:
     command = args.accounts_command
     if command == "export" and not args.file.parent.is_dir():
-        _err(f"No such folder: {args.file.parent}")
+        _err(staff_texts.export_no_folder(str(args.file.parent)))
         return EXIT_USAGE
     async with open_staff_service(settings) as staff:
         if command == "show":
             report = await staff.report(args.identifiant)
             if report is None:
-                _err(texts.staff_unknown_account(args.identifiant))
+                _err(staff_texts.staff_unknown_account(args.identifiant))
                 return EXIT_REFUSED
             if args.json:
                 print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
             else:
-                print(texts.staff_report_text(report))
+                print(report_layout.account_text(report))
             return EXIT_OK
         if command == "reset":
             try:
                 result = await staff.reset(args.identifiant, actor(), args.password)
             except PasswordRefused:
-                _err(texts.STAFF_PASSWORD_REFUSED)
+                _err(staff_texts.STAFF_PASSWORD_REFUSED)
+                return EXIT_USAGE
+            except PasswordRejected as refusal:  # the LDAP directory's own policy
+                from bot.texts import ldap as ldap_texts
+
+                _err(ldap_texts.staff_provisional_refused(refusal.rule))
                 return EXIT_USAGE
             if result is None:
-                _err(texts.staff_unknown_account(args.identifiant))
+                _err(staff_texts.staff_unknown_account(args.identifiant))
                 return EXIT_REFUSED
             print(
-                texts.staff_reset_done(
+                staff_texts.staff_reset_done(
                     result.report.identifiant,
                     result.provisional_password,
                     result.generated,
@@ -142,34 +170,39 @@ async def staff_command(settings: Settings, args: argparse.Namespace) -> int:
         if command == "unlock":
             before = await staff.unlock(args.identifiant, actor())
             if before is None:
-                _err(texts.staff_unknown_account(args.identifiant))
+                _err(staff_texts.staff_unknown_account(args.identifiant))
                 return EXIT_REFUSED
             print(
-                texts.staff_unlock_done(args.identifiant, before.locked, before.failures_last_24h)
+                staff_texts.staff_unlock_done(
+                    args.identifiant, before.locked, before.failures_last_24h
+                )
             )
             return EXIT_OK
         if command == "history":
             events = await staff.history(args.identifiant)
             if events is None:
-                _err(texts.staff_unknown_account(args.identifiant))
+                _err(staff_texts.staff_unknown_account(args.identifiant))
                 return EXIT_REFUSED
             if args.json:
                 rows = [{**asdict(e), "at": e.at.strftime("%Y-%m-%dT%H:%M:%SZ")} for e in events]
                 print(json.dumps(rows, ensure_ascii=False, indent=2))
             else:
-                print(texts.staff_history_text(args.identifiant, events))
+                print(report_layout.history_text(args.identifiant, events))
             return EXIT_OK
         if command == "export":
             rows = await staff.export_rows()
             write_export(args.file, rows)
-            print(texts.staff_export_done(len(rows), str(args.file)))
+            print(staff_texts.staff_export_done(len(rows), str(args.file)))
             return EXIT_OK
         if command == "stats":
+            refresh = getattr(staff.directory, "refresh_all", None)
+            if refresh is not None:  # LDAP: the funnel counts every entry of the directory
+                await refresh()
             funnel = await staff.funnel()
             if args.json:
                 print(json.dumps(funnel.to_json(), ensure_ascii=False, indent=2))
             else:
-                print(texts.staff_funnel_text(funnel))
+                print(report_layout.funnel_text(funnel))
             return EXIT_OK
         if command == "letters":
             return await letters_command(settings, staff, args)
@@ -226,6 +259,7 @@ async def letters_command(settings: Settings, staff: StaffService, args: argpars
     from bot.school import load_school_config
     from bot.staff.accounts_import import parse_profil
     from bot.staff.letters import render_letters
+    from storage.accounts import Profil
 
     path: Path = args.file
     if not path.parent.is_dir():
@@ -235,19 +269,19 @@ async def letters_command(settings: Settings, staff: StaffService, args: argpars
     if args.profil:
         parsed = parse_profil(args.profil)
         if parsed is None:
-            _err(f"Unknown profil: {args.profil}")
+            _err(staff_texts.unknown_profil(args.profil, [p.value for p in Profil]))
             return EXIT_USAGE
         profil = parsed.value
     username = await bot_username(settings)
     if not username:
-        _err(texts.STAFF_BOT_USERNAME_MISSING)
+        _err(staff_texts.STAFF_BOT_USERNAME_MISSING)
         return EXIT_USAGE
     accounts = await staff.accounts_for_letters(profil, args.etablissement)
     if not accounts:
-        print(texts.STAFF_LETTERS_NONE)
+        print(staff_texts.STAFF_LETTERS_NONE)
         return EXIT_OK
-    if not args.yes and not confirm(texts.staff_letters_confirm(len(accounts), str(path))):
-        print(texts.STAFF_LETTERS_CANCELLED)
+    if not args.yes and not confirm(staff_texts.staff_letters_confirm(len(accounts), str(path))):
+        print(staff_texts.STAFF_LETTERS_CANCELLED)
         return EXIT_REFUSED
     school = load_school_config(settings.school_config_path())
     bar = tqdm(total=2 * len(accounts), unit="étape", desc="Courriers", disable=None)
@@ -267,5 +301,5 @@ async def letters_command(settings: Settings, staff: StaffService, args: argpars
     finally:
         bar.close()
         partial.unlink(missing_ok=True)
-    print(texts.staff_letters_done(stored, str(path)))
+    print(staff_texts.staff_letters_done(stored, str(path)))
     return EXIT_OK

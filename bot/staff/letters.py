@@ -19,9 +19,9 @@ import segno
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
 
-from bot import texts
 from bot.school import SchoolConfig
 from bot.staff.service import Letter
+from bot.texts import staff as staff_texts
 
 FONT = "DejaVu"
 MONO = "DejaVuMono"
@@ -54,7 +54,7 @@ def _new_pdf(school: SchoolConfig) -> FPDF:
     pdf.add_font(FONT, "", str(fonts / "DejaVuSans.ttf"))
     pdf.add_font(FONT, "B", str(fonts / "DejaVuSans-Bold.ttf"))
     pdf.add_font(MONO, "B", str(fonts / "DejaVuSansMono-Bold.ttf"))
-    pdf.set_title(texts.letter_title(school))
+    pdf.set_title(staff_texts.letter_title(school))
     pdf.set_author(school.etablissement)
     pdf.set_creator("ent-activation-bot")
     return pdf
@@ -98,23 +98,28 @@ class _Layout:
     footer: Paragraph
 
 
-def _layout(pdf: FPDF, school: SchoolConfig, link: str, printed_on: datetime) -> _Layout:
+def _layout(
+    pdf: FPDF, school: SchoolConfig, etablissement: str, link: str, printed_on: datetime
+) -> _Layout:
+    """What the letters of one establishment share (its name heads the letter)."""
     width = pdf.w - 2 * MARGIN
     side = width - QR_SIZE - 6
     return _Layout(
-        header=_wrap(pdf, school.etablissement, 11, "B", 6, width),
-        title=_wrap(pdf, texts.letter_title(school), 18, "B", 9, width),
-        intro=_wrap(pdf, texts.letter_intro(school), 11, "", 6, width),
-        qr_caption=_wrap(pdf, texts.LETTER_QR_CAPTION, 11, "B", 6, side),
-        steps_title=_wrap(pdf, texts.LETTER_STEPS_TITLE, 13, "B", 8, width),
+        header=_wrap(pdf, etablissement, 11, "B", 6, width),
+        title=_wrap(pdf, staff_texts.letter_title(school), 18, "B", 9, width),
+        intro=_wrap(pdf, staff_texts.letter_intro(school, etablissement), 11, "", 6, width),
+        qr_caption=_wrap(pdf, staff_texts.LETTER_QR_CAPTION, 11, "B", 6, side),
+        steps_title=_wrap(pdf, staff_texts.LETTER_STEPS_TITLE, 13, "B", 8, width),
         steps=[
             _wrap(pdf, step, 11, "", 6, width - STEP_INDENT)
-            for step in texts.letter_steps(school, link)
+            for step in staff_texts.letter_steps(school, link)
         ],
-        warning=_wrap(pdf, texts.LETTER_WARNING, 10, "B", 5.5, width),
-        help_title=_wrap(pdf, texts.LETTER_HELP_TITLE, 12, "B", 7, width),
-        contacts=[_wrap(pdf, line, 10, "", 5.5, width) for line in texts.letter_contacts(school)],
-        footer=_wrap(pdf, texts.letter_footer(printed_on), 8, "", 4, width),
+        warning=_wrap(pdf, staff_texts.LETTER_WARNING, 10, "B", 5.5, width),
+        help_title=_wrap(pdf, staff_texts.LETTER_HELP_TITLE, 12, "B", 7, width),
+        contacts=[
+            _wrap(pdf, line, 10, "", 5.5, width) for line in staff_texts.letter_contacts(school)
+        ],
+        footer=_wrap(pdf, staff_texts.letter_footer(printed_on), 8, "", 4, width),
     )
 
 
@@ -127,7 +132,7 @@ def _page(pdf: FPDF, letter: Letter, layout: _Layout, link: str, qr: bytes) -> N
     _draw(pdf, layout.title)
     pdf.ln(4)
     pdf.set_font(FONT, "", 12)
-    greeting = texts.letter_greeting(account.prenom, account.nom)
+    greeting = staff_texts.letter_greeting(account.prenom, account.nom)
     pdf.cell(0, 6, greeting, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(1)
     _draw(pdf, layout.intro)
@@ -140,8 +145,8 @@ def _page(pdf: FPDF, letter: Letter, layout: _Layout, link: str, qr: bytes) -> N
     pdf.set_line_width(0.6)
     pdf.rect(MARGIN, top, width, 34)
     for offset, label, value in (
-        (3.0, texts.LETTER_IDENTIFIANT, account.identifiant),
-        (18.0, texts.LETTER_PROVISIONAL, letter.provisional_password),
+        (3.0, staff_texts.LETTER_IDENTIFIANT, account.identifiant),
+        (18.0, staff_texts.LETTER_PROVISIONAL, letter.provisional_password),
     ):
         pdf.set_xy(MARGIN + 5, top + offset)
         pdf.set_font(FONT, "", 10)
@@ -189,13 +194,20 @@ def render_letters(
     printed_on: datetime,
     progress: Callable[[int], None] | None = None,
 ) -> None:
-    """Write the letters to the PDF file ``path``, one page each (``progress(1)`` per page)."""
+    """Write the letters to the PDF file ``path``, one page each (``progress(1)`` per page).
+    Each letter is headed by its account's establishment (the school's name when the account
+    has none)."""
     pdf = _new_pdf(school)
     qr = qr_png(link)
-    layout: _Layout | None = None
+    layouts: dict[str, _Layout] = {}
     for letter in letters:
         pdf.add_page()
-        layout = layout or _layout(pdf, school, link, printed_on)  # needs a page
+        etablissement = letter.account.etablissement or school.etablissement
+        layout = layouts.get(etablissement)
+        if layout is None:  # laid out once per establishment; needs a page
+            layout = layouts[etablissement] = _layout(
+                pdf, school, etablissement, link, printed_on
+            )
         _page(pdf, letter, layout, link, qr)
         if progress:
             progress(1)

@@ -15,7 +15,8 @@ from typing import Any
 from bot.directory.port import Directory
 from bot.directory.sqlite import SqliteDirectory
 from bot.outbox.mail import mask_email
-from bot.procedures.activation import START_PAYLOAD_ACTIVATE, Clock, Step, utc_now
+from bot.procedures.activation import START_PAYLOAD_ACTIVATE, Step
+from bot.procedures.kernel import Clock, utc_now
 from bot.procedures.throttle import ThrottlePolicy, identifiant_key
 from bot.security import (
     KeyedHasher,
@@ -304,12 +305,20 @@ class StaffService:
         if account is None:
             return None
         generated = password is None
+        # An LDAP directory takes the password itself (its policy may refuse it: raised before
+        # anything changes here; a drawn one is longer, for policies stricter than the bot's);
+        # the SQLite one keeps its argon2id hash.
+        write_provisional = getattr(self._directory, "set_provisional", None)
         provisional = (
-            generate_provisional_password()
+            generate_provisional_password(16 if write_provisional else 10)
             if password is None
             else self.check_given_password(password)
         )
-        hashed = await self.hasher.hash(provisional)
+        hashed: str | None = None
+        if write_provisional is not None:
+            await write_provisional(account.id, provisional)
+        else:
+            hashed = await self.hasher.hash(provisional)
         lock = await self.lock_state(account)
         had_failures = lock.locked or lock.consecutive_failures > 0 or lock.failures_last_24h > 0
         if had_failures:
@@ -329,6 +338,8 @@ class StaffService:
         if account is None:
             return None
         before = await self.lock_state(account)
+        if not before.locked and before.failures_last_24h == 0:
+            return before  # nothing to lift: nothing written to the history
         await self.throttle.unlock(self._key(account.identifiant_norm))
         details = "was=locked" if before.locked else f"failures={before.failures_last_24h}"
         await self.records.audit("unlock", account.id, actor, self.clock(), details)

@@ -1,19 +1,45 @@
-"""Every text users read, in French, in one place (Telegram HTML parse mode).
+"""The French chat catalogue: every text the bot writes in a chat (Telegram HTML parse mode).
 
 Values that come from users or from the school's configuration are escaped here, with
 :func:`html.escape`, never by the callers. Texts are short: most users read them on a phone.
+Other languages: :mod:`bot.texts.languages`; staff and command line: :mod:`bot.texts.staff`;
+e-mails: :mod:`bot.texts.mail`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
+from enum import Enum
 from html import escape
+from typing import Protocol
 
-from bot.procedures.password_policy import PasswordPolicy, PasswordRule
 from bot.school import Contact, SchoolConfig
+from bot.texts.formatting import TELEGRAM_TEXT_LIMIT as TELEGRAM_TEXT_LIMIT
+from bot.texts.formatting import duration as duration
+from bot.texts.formatting import split_for_telegram as split_for_telegram
 
-TELEGRAM_TEXT_LIMIT = 4096
+# Staff labels and notices that procedures and handlers read as ``texts.…`` (their home is
+# bot.texts.staff).
+from bot.texts.staff import STAFF_STEPS_ACTIVATION as STAFF_STEPS_ACTIVATION
+from bot.texts.staff import STAFF_STEPS_MY_ACCOUNT as STAFF_STEPS_MY_ACCOUNT
+from bot.texts.staff import STAFF_STEPS_RECOVERY as STAFF_STEPS_RECOVERY
+from bot.texts.staff import staff_account_locked as staff_account_locked
+
+
+class PasswordLimits(Protocol):
+    """What the texts say of the password policy (``bot.procedures.password_policy``'s
+    PasswordPolicy has these: the catalogue imports nothing from the procedures)."""
+
+    @property
+    def min_length(self) -> int: ...
+    @property
+    def max_length(self) -> int: ...
+    @property
+    def min_kinds(self) -> int: ...
+    @property
+    def long_length(self) -> int: ...
+
 
 # --- Commands (menu of the chat, setMyCommands) ---------------------------------------------
 
@@ -101,8 +127,9 @@ CREDENTIALS_REFUSED = (
     "(majuscules, chiffre 0 et lettre O, chiffre 1 et lettre l).\n"
     "• Après plusieurs essais, attendez quelques minutes avant de recommencer.\n"
     "• Toujours bloqué ? Tapez /aide pour contacter l'établissement.\n\n"
-    "Tapez à nouveau votre <b>identifiant</b>."
+    "Retapez le <b>mot de passe provisoire</b>, ou touchez « Changer d'identifiant »."
 )
+BUTTON_CHANGE_IDENTIFIANT = "✏️ Changer d'identifiant"
 TOO_MANY_IDENTIFIANTS = (
     "⛔ Vous avez essayé trop d'identifiants différents aujourd'hui. Réessayez demain, ou "
     "tapez /aide pour contacter l'établissement."
@@ -115,6 +142,12 @@ CGU_INTRO = (
     "Lisez ces règles d'utilisation de l'ENT. Vous devez les accepter pour activer votre compte."
 )
 CGU_QUESTION = "Acceptez-vous les Conditions Générales d'Utilisation ci-dessus ?"
+# The question asked again away from the text (after /aide, a stale button…): it must read right
+# wherever it lands.
+CGU_QUESTION_AGAIN = (
+    "Acceptez-vous les Conditions Générales d'Utilisation (CGU) de l'ENT ? "
+    "Pour les relire, touchez « Relire les CGU »."
+)
 CGU_REFUSED = (
     "Sans votre accord sur les CGU, votre compte ne peut pas être activé.\n\n"
     "Vous pouvez les relire et changer d'avis quand vous voulez, ou tapez /annuler pour arrêter. "
@@ -125,22 +158,6 @@ CGU_REFUSED = (
 def cgu_chunks(school: SchoolConfig, limit: int = TELEGRAM_TEXT_LIMIT - 200) -> list[str]:
     """The CGU text, escaped and cut at paragraph (or line, or word) boundaries."""
     return split_for_telegram(escape(school.cgu_text), limit)
-
-
-def split_for_telegram(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
-    """Cut ``text`` into pieces of at most ``limit`` characters, at the best boundary."""
-    pieces: list[str] = []
-    rest = text.strip()
-    while len(rest) > limit:
-        window = rest[:limit]
-        cut = max(window.rfind("\n\n"), 0) or max(window.rfind("\n"), 0) or window.rfind(" ")
-        if cut <= 0:
-            cut = limit
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest:
-        pieces.append(rest)
-    return pieces
 
 
 # --- Step 3: recovery ------------------------------------------------------------------------
@@ -252,6 +269,15 @@ def ask_answer(question: str) -> str:
     )
 
 
+def ask_answer_again(question: str) -> str:
+    """Ask the same answer a second time (a typo would lock its owner out later)."""
+    return (
+        f"❓ <b>{escape(question)}</b>\n\nRetapez la <b>même réponse</b>, pour éviter une faute "
+        "de frappe. 🔒 J'efface votre message."
+    )
+
+
+ANSWERS_DIFFER = "❌ Les deux réponses ne sont pas identiques. Reprenons cette question.\n\n"
 ANSWER_TOO_SHORT = "Cette réponse est trop courte (3 caractères au moins). Tapez une autre réponse."
 ANSWER_TOO_LONG = (
     "Cette réponse est trop longue (100 caractères au plus). Tapez une réponse plus courte."
@@ -261,19 +287,40 @@ QUESTIONS_DONE = "✅ Vos deux questions secrètes sont enregistrées.\n\n"
 # --- Step 4: password ------------------------------------------------------------------------
 
 
-def password_rules(policy: PasswordPolicy) -> str:
-    """The password rule, stated before the user types anything."""
+def password_rules(policy: PasswordLimits, title: str = "Étape 4 sur 5 — Votre mot de passe") -> str:
+    """The password rule in one sentence and an example, before the user types anything (the
+    details are behind « Voir la règle complète »)."""
     return (
-        "<b>Étape 4 sur 5 — Votre mot de passe</b>\n\n"
-        "Choisissez un mot de passe que personne ne peut deviner, même un ami :\n"
+        f"<b>{escape(title)}</b>\n\n"
+        f"Au moins <b>{policy.min_length} caractères</b>, avec {policy.min_kinds} sortes parmi "
+        "minuscules, MAJUSCULES, chiffres et symboles — ou une phrase de "
+        f"{policy.long_length} caractères et plus.\n\n"
+        "💡 Par exemple : <code>Mon chat dort 2 fois !</code>\n\n"
+        "Tapez votre nouveau mot de passe. 🔒 Je l'efface dès que je l'ai lu."
+    )
+
+
+BUTTON_FULL_PASSWORD_RULE = "📏 Voir la règle complète"
+
+
+def password_rule_full(policy: PasswordLimits, *, after_provisional: bool = True) -> str:
+    """Every point of the rule (``after_provisional``: at activation, it must differ from the
+    letter's provisional password)."""
+    last = (
+        "• différent du mot de passe provisoire, et pas un mot de passe trop courant."
+        if after_provisional
+        else "• pas un mot de passe trop courant."
+    )
+    return (
+        "📏 <b>La règle complète</b>\n\n"
+        "Un mot de passe que personne ne peut deviner, même un ami :\n"
         f"• au moins <b>{policy.min_length} caractères</b> ;\n"
-        f"• avec au moins {policy.min_kinds} sortes de caractères parmi : minuscules, "
-        "MAJUSCULES, chiffres, symboles (! ? # …) — sauf s'il fait "
-        f"{policy.long_length} caractères ou plus ;\n"
+        f"• au moins {policy.min_kinds} sortes de caractères parmi : minuscules, MAJUSCULES, "
+        f"chiffres, symboles (! ? # …) — sauf s'il fait {policy.long_length} caractères ou "
+        "plus ;\n"
         "• sans votre identifiant, ni votre nom ou prénom ;\n"
-        "• différent du mot de passe provisoire, et pas un mot de passe trop courant.\n\n"
-        "💡 Une phrase courte est facile à retenir : <code>Mon chat dort 2 fois !</code>\n\n"
-        "Tapez votre nouveau mot de passe. 🔒 J'efface votre message dès que je l'ai lu."
+        f"{last}\n\n"
+        "Tapez votre nouveau mot de passe."
     )
 
 
@@ -287,13 +334,15 @@ _RULE_TEXTS: dict[str, str] = {
     ),
     "contains_identifiant": "il contient votre identifiant",
     "contains_name": "il contient votre nom ou votre prénom",
+    "contains_first_name": "il contient votre prénom",
+    "contains_last_name": "il contient votre nom de famille",
     "same_as_provisional": "c'est le mot de passe provisoire du courrier",
     "common_password": "c'est un mot de passe trop courant, facile à deviner",
     "invalid_characters": "il contient des caractères invisibles ou de contrôle",
 }
 
 
-def password_refused(rules: Iterable[PasswordRule], policy: PasswordPolicy) -> str:
+def password_refused(rules: Iterable[Enum], policy: PasswordLimits) -> str:
     """Say exactly which rules the password broke."""
     values = {
         "min_length": policy.min_length,
@@ -320,7 +369,10 @@ PASSWORD_MISMATCH = (
     "❌ Les deux mots de passe ne sont pas identiques. Recommençons : tapez votre nouveau mot "
     "de passe."
 )
-SECRET_DELETED = "🔒 (message effacé pour votre sécurité)"
+SECRET_DELETED = (
+    "🔒 Message effacé pour votre sécurité : j'efface de même chaque mot de passe, code ou "
+    "réponse que vous tapez ici."
+)
 
 # --- Step 5: done ----------------------------------------------------------------------------
 
@@ -339,6 +391,17 @@ def activated(school: SchoolConfig, identifiant: str, masked_email: str | None) 
         f"{recovery}\n"
         "Connectez-vous avec cet identifiant et votre nouveau mot de passe. "
         "Ne le donnez à personne."
+    )
+
+
+def already_active(school: SchoolConfig, identifiant: str) -> str:
+    """Someone whose account is already active (and linked to this very Telegram account) tries
+    to activate it again."""
+    return (
+        f"✅ Votre compte <code>{escape(identifiant)}</code> est <b>déjà activé</b> : "
+        f"connectez-vous à {escape(school.ent_nom)} avec votre mot de passe.\n\n"
+        "• Mot de passe oublié ? /motdepasse\n"
+        "• Changer votre e-mail ou vos questions secrètes ? /moncompte"
     )
 
 
@@ -374,6 +437,13 @@ def _contact(contact: Contact) -> str:
     return "\n".join(parts)
 
 
+SECRET_LOOKS_LIKE_A_QUESTION = (
+    "🤔 On dirait une question plutôt qu'une réponse : je ne l'ai <b>pas</b> enregistrée "
+    "(et je l'ai effacée).\n\nC'était bien ce que vous vouliez taper ?"
+)
+BUTTON_SECRET_IT_WAS = "✅ Oui, c'était bien ça"
+BUTTON_SECRET_HELP = "🆘 J'ai besoin d'aide"
+SECRET_TYPE_AGAIN = "D'accord. Retapez-le : cette fois, je le prends tel quel."
 HELP_RESUME = "Reprenons là où vous en étiez 👇"
 CANCELLED = (
     "D'accord, j'ai arrêté la démarche. Votre compte n'a pas été modifié.\n\n"
@@ -404,553 +474,10 @@ TECHNICAL_ERROR = (
     "réessayez dans quelques minutes. Si cela dure, tapez /aide."
 )
 
-# --- Verification e-mail ---------------------------------------------------------------------
-
-
-def verification_email_subject(school: SchoolConfig) -> str:
-    """Subject of the verification e-mail."""
-    return f"{school.ent_nom} : votre code de confirmation"
-
-
-def code_email_text(prenom: str, why: str, code: str, link: str, hours: int) -> str:
-    """Plain-text part of every e-mail that carries a code and a link; ``why`` says why it was
-    sent."""
-    return (
-        f"Bonjour {prenom},\n\n"
-        f"{why}\n\n"
-        f"Votre code de confirmation : {code}\n\n"
-        "Tapez ce code dans la conversation Telegram, ou ouvrez ce lien sur votre téléphone :\n"
-        f"{link}\n\n"
-        f"Le code et le lien sont valables {hours} heures et ne servent qu'une fois.\n\n"
-        "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : rien ne sera "
-        "modifié.\n\n"
-        "Ce message est envoyé automatiquement, merci de ne pas y répondre. En cas de besoin, "
-        "contactez votre établissement."
-    )
-
-
-def _account_text(school: SchoolConfig) -> str:
-    return f"{school.ent_nom} ({school.etablissement})"
-
-
-def verification_email_text(
-    school: SchoolConfig, prenom: str, code: str, link: str, hours: int
-) -> str:
-    """Plain-text part of the verification e-mail."""
-    return code_email_text(
-        prenom,
-        f"Vous activez votre compte {_account_text(school)} avec notre assistant Telegram et "
-        "vous avez indiqué cette adresse e-mail.",
-        code,
-        link,
-        hours,
-    )
-
-
-def code_email_html(
-    school: SchoolConfig,
-    subject: str,
-    prenom: str,
-    why_html: str,
-    button: str,
-    code: str,
-    link: str,
-    hours: int,
-) -> str:
-    """HTML part of every e-mail that carries a code and a link (activation, forgotten
-    password, new address); ``why_html`` says why it was sent (already escaped)."""
-    return f"""<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><title>{escape(subject)}</title></head>
-<body style="font-family: Arial, sans-serif; font-size: 16px; color: #1b1b1b; max-width: 560px;">
-<p>Bonjour {escape(prenom)},</p>
-<p>{why_html}</p>
-<p>Votre code de confirmation&nbsp;:</p>
-<p style="font-size: 28px; letter-spacing: 6px; font-weight: bold;">{escape(code)}</p>
-<p>Tapez ce code dans la conversation Telegram, ou touchez ce bouton sur votre téléphone&nbsp;:</p>
-<p><a href="{escape(link, quote=True)}" style="display: inline-block; padding: 12px 20px;
-background: #0b5cad; color: #ffffff; text-decoration: none; border-radius: 6px;">{escape(button)}</a></p>
-<p style="font-size: 14px;">Si le bouton ne marche pas, copiez ce lien&nbsp;:<br>
-{escape(link)}</p>
-<p>Le code et le lien sont valables {hours} heures et ne servent qu'une fois.</p>
-<p style="font-size: 14px; color: #555;">Si vous n'êtes pas à l'origine de cette demande,
-ignorez ce message&nbsp;: rien ne sera modifié. Ce message est envoyé automatiquement, merci
-de ne pas y répondre. En cas de besoin, contactez votre établissement.</p>
-</body></html>"""
-
-
-def _account_html(school: SchoolConfig) -> str:
-    return f"<strong>{escape(school.ent_nom)}</strong> ({escape(school.etablissement)})"
-
-
-def verification_email_html(
-    school: SchoolConfig, prenom: str, code: str, link: str, hours: int
-) -> str:
-    """HTML part of the verification e-mail."""
-    return code_email_html(
-        school,
-        verification_email_subject(school),
-        prenom,
-        f"Vous activez votre compte {_account_html(school)} avec notre assistant Telegram et "
-        "vous avez indiqué cette adresse e-mail.",
-        "Confirmer mon adresse",
-        code,
-        link,
-        hours,
-    )
-
 
 def choice_made(question_html: str, label: str) -> str:
     """A question whose button was pressed: the keyboard goes, the choice is written under it."""
     return f"{question_html}\n\n<i>→ {escape(label)}</i>"
-
-
-# --- Helpers ---------------------------------------------------------------------------------
-
-
-def duration(delay: timedelta) -> str:
-    """A French, rounded-up duration: « 1 minute », « 3 minutes », « 2 heures »."""
-    seconds = max(1, int(delay.total_seconds() + 0.999))
-    if seconds < 60:
-        return f"{seconds} seconde{'s' if seconds > 1 else ''}"
-    minutes = -(-seconds // 60)
-    if minutes < 120:
-        return f"{minutes} minute{'s' if minutes > 1 else ''}"
-    hours = -(-minutes // 60)
-    return f"{hours} heures"
-
-
-# --- Staff: command line and staff chat -----------------------------------------------------
-
-# Import of the school's CSV file (``run_bot.py accounts import``): plain text for a terminal.
-
-IMPORT_NOT_UTF8 = "le fichier n'est pas en UTF-8 (octet {position}) : enregistrez-le en « CSV UTF-8 »"
-IMPORT_EMPTY_FILE = "le fichier est vide"
-IMPORT_MISSING_COLUMNS = "colonne(s) manquante(s) : {columns}"
-IMPORT_EXTRA_CELLS = "plus de cellules que de colonnes (un ; ou une , dans une valeur ?)"
-IMPORT_NO_IDENTIFIANT = "identifiant vide"
-IMPORT_SPACE_IN_IDENTIFIANT = "l'identifiant contient une espace"
-IMPORT_NO_PROVISIONAL = "mot_de_passe_provisoire vide"
-IMPORT_UNKNOWN_PROFIL = "profil inconnu {value!r} (attendu : {allowed})"
-IMPORT_TOO_LONG = "{column} dépasse {limit} caractères"
-IMPORT_DUPLICATE = "identifiant déjà présent ligne {line}"
-# ``run_bot.py --help`` and its sub-commands.
-CLI_HELP = {
-    "description": "Bot d'activation des comptes ENT. Sans commande : lance le bot (le bac à sable local si TELEGRAM_BOT_TOKEN n'est pas renseigné).",
-    "run": "lance le bot sur Telegram (TELEGRAM_BOT_TOKEN nécessaire)",
-    "sandbox": "lance le bac à sable local (sans Telegram)",
-    "accounts": "outils de l'équipe pour les comptes",
-    "import": "importe les comptes d'un fichier CSV",
-    "import_file": "fichier CSV (colonnes : voir le README)",
-    "dry_run": "vérifie le fichier et dit ce qui changerait, sans rien écrire",
-    "show": "un compte : statut, étape atteinte, dates, blocage",
-    "json": "sortie JSON",
-    "reset": "remet le compte « à activer » avec un nouveau mot de passe provisoire (affiché une fois) ; le lien Telegram est gardé, le blocage levé ; l'utilisateur refait l'activation",
-    "password": "mot de passe provisoire à donner (par défaut : un mot de passe sûr est généré)",
-    "unlock": "lève le blocage d'un identifiant",
-    "history": "le journal d'audit d'un compte",
-    "export": "l'état de chaque compte dans un fichier CSV",
-    "export_file": "fichier CSV à écrire (séparateur ;, UTF-8)",
-    "stats": "l'entonnoir d'activation, par profil et par établissement",
-    "letters": "courriers à imprimer (PDF, une page par compte encore à activer). Chaque compte reçoit un NOUVEAU mot de passe provisoire : les courriers précédents ne marchent plus.",
-    "letters_description": "Courriers à imprimer, une page A4 par compte encore à activer : l'identifiant, un NOUVEAU mot de passe provisoire (seuls des hachages sont gardés : imprimer un courrier est la seule façon d'en donner un, les courriers précédents ne marchent plus), les étapes et un QR code du lien du bot (https://t.me/<bot>?start=activer, sans aucun secret).",
-    "letters_file": "fichier PDF à écrire",
-    "profil": "seulement ce profil (apprenti, eleve, parent…)",
-    "etablissement": "seulement cet établissement",
-    "yes": "ne pas demander de confirmation",
-    "outbox": "la file d'envoi (e-mails, effacements de messages) : en attente, plus ancien, échecs, dernière erreur",
-}
-OUTBOX_NO_DATABASE = "Base introuvable : {path} (le bot n'a encore jamais tourné ici ?)"
-OUTBOX_KINDS = {
-    "code_mail": "e-mails de code",
-    "notice_mail": "e-mails d'avis",
-    "telegram_delete": "messages à effacer",
-}
-
-
-def outbox_report_text(
-    pending: int,
-    oldest_pending_at: datetime | None,
-    retrying: int,
-    given_up: int,
-    sent_last_day: int,
-    last_error: str | None,
-    last_error_at: datetime | None,
-    pending_by_kind: dict[str, int],
-) -> str:
-    """The outbox for the terminal (never a secret nor an address)."""
-    fields = [
-        ("En attente", str(pending)),
-        *(
-            (f"  dont {OUTBOX_KINDS.get(kind, kind)}", str(count))
-            for kind, count in sorted(pending_by_kind.items())
-        ),
-        ("Plus ancien en attente", _when(oldest_pending_at)),
-        ("En échec, nouvel essai prévu", str(retrying)),
-        ("Abandonnés (délai dépassé)", str(given_up)),
-        ("Envoyés (24 h)", str(sent_last_day)),
-        (
-            "Dernière erreur",
-            f"{last_error} ({_when(last_error_at)})" if last_error else "aucune",
-        ),
-    ]
-    width = max(len(label) for label, _ in fields)
-    return "File d'envoi\n" + "\n".join(f"{label.ljust(width)} : {value}" for label, value in fields)
-RUN_NEEDS_TOKEN = (
-    "TELEGRAM_BOT_TOKEN n'est pas renseigné : voir le README (« Mise en service avec Telegram »)."
-)
-IMPORT_NO_SUCH_FILE = "Fichier introuvable : {path}"
-IMPORT_CANNOT_READ = "Import impossible de {path} : {error}"
-
-
-def import_summary(
-    path: str,
-    total: int,
-    added: int,
-    updated: int,
-    unchanged: int,
-    rejected: list[tuple[int, str]],
-    *,
-    dry_run: bool,
-) -> str:
-    """What an import did (or would do, with ``--dry-run``), rejected lines with their number."""
-    lines = [
-        f"{total} ligne(s) lue(s) dans {path}"
-        + (" (essai à blanc : rien n'est écrit)" if dry_run else ""),
-        f"  ajoutés :    {added}",
-        f"  mis à jour : {updated}",
-        f"  inchangés :  {unchanged}",
-        f"  rejetés :    {len(rejected)}",
-    ]
-    lines += [f"    ligne {number} : {reason}" for number, reason in rejected]
-    if rejected:
-        lines.append(
-            "Les autres lignes seraient importées." if dry_run else "Les autres lignes sont importées."
-        )
-    return "\n".join(lines)
-
-# Read by the school's IT staff (``run_bot.py accounts …``, /stats and /compte for the Telegram
-# ids of STAFF_TELEGRAM_IDS). Plain text for the terminal; *_html for Telegram.
-
-from datetime import datetime  # noqa: E402
-from typing import TYPE_CHECKING  # noqa: E402
-
-if TYPE_CHECKING:
-    from bot.staff.service import AccountReport, Funnel
-    from storage.staff import AuditEvent
-
-STAFF_STATUS = {"a_activer": "à activer", "active": "actif"}
-# What staff read for each step, one dict a procedure (each registers its own: see
-# conversations.flows; a step without a label is refused at start-up).
-STAFF_STEPS_ACTIVATION = {
-    "profil": "choix du profil",
-    "identifiant": "identifiant",
-    "mot_de_passe_provisoire": "mot de passe provisoire",
-    "cgu": "CGU à accepter",
-    "choix_secours": "choix e-mail ou questions secrètes",
-    "email": "adresse e-mail",
-    "email_confirmation": "confirmation de l'adresse e-mail",
-    "code": "code e-mail attendu",
-    "question1": "questions secrètes",
-    "reponse1": "questions secrètes",
-    "question2": "questions secrètes",
-    "reponse2": "questions secrètes",
-    "mot_de_passe": "nouveau mot de passe",
-    "confirmation": "confirmation du mot de passe",
-}
-STAFF_STEPS_RECOVERY = {
-    "mdp_identifiant": "mot de passe oublié : identifiant",
-    "mdp_methode": "mot de passe oublié : choix e-mail ou questions",
-    "mdp_code": "mot de passe oublié : code e-mail attendu",
-    "mdp_reponse1": "mot de passe oublié : questions secrètes",
-    "mdp_reponse2": "mot de passe oublié : questions secrètes",
-    "mdp_nouveau": "mot de passe oublié : nouveau mot de passe",
-    "mdp_confirmation": "mot de passe oublié : confirmation",
-}
-STAFF_STEPS_MY_ACCOUNT = {
-    "mc_mot_de_passe": "mon compte : mot de passe actuel",
-    "mc_email": "mon compte : nouvelle adresse e-mail",
-    "mc_email_confirmation": "mon compte : confirmation de l'adresse",
-    "mc_code": "mon compte : code e-mail attendu",
-    "mc_question1": "mon compte : questions secrètes",
-    "mc_reponse1": "mon compte : questions secrètes",
-    "mc_question2": "mon compte : questions secrètes",
-    "mc_reponse2": "mon compte : questions secrètes",
-}
-STAFF_STEPS = {
-    "pas_commence": "pas commencée",
-    **STAFF_STEPS_ACTIVATION,
-    **STAFF_STEPS_RECOVERY,
-    **STAFF_STEPS_MY_ACCOUNT,
-    "active": "compte activé",
-}
-STAFF_RECOVERY = {"email": "e-mail vérifié", "questions": "questions secrètes"}
-STAFF_FUNNEL_STAGES = {
-    "imported": "Importés",
-    "started": "Activation commencée",
-    "cgu_accepted": "CGU acceptées",
-    "recovery_set": "E-mail vérifié ou questions",
-    "active": "Actifs",
-}
-STAFF_EVENTS = {
-    "imported": "import",
-    "activation_started": "activation commencée",
-    "cgu_accepted": "CGU acceptées",
-    "email_verified": "e-mail vérifié",
-    "questions_set": "questions secrètes choisies",
-    "password_set": "mot de passe choisi",
-    "reset": "réinitialisation",
-    "unlock": "déblocage",
-    "letter": "courrier imprimé (nouveau mot de passe provisoire)",
-    "recovery": "mot de passe oublié : changé",
-    "unlink": "Telegram délié",
-    "data_deleted": "données supprimées",
-}
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
-
-
-def staff_report_fields(report: AccountReport) -> list[tuple[str, str]]:
-    """(label, value) of an account for staff; never a secret."""
-    lock = report.lock
-    if lock.locked:
-        lock_text = f"BLOQUÉ depuis {_when(lock.locked_at)} (run_bot.py accounts unlock)"
-    elif lock.retry_after is not None:
-        lock_text = f"essais suspendus encore {duration(lock.retry_after)}"
-    else:
-        lock_text = "non"
-    return [
-        ("Identifiant", report.identifiant),
-        ("Nom", f"{report.prenom} {report.nom}".strip() or "—"),
-        ("Profil", report.profil),
-        ("Établissement", report.etablissement or "—"),
-        ("Statut", STAFF_STATUS.get(report.status, report.status)),
-        ("Étape atteinte", STAFF_STEPS.get(report.step, report.step)),
-        ("Secours", STAFF_RECOVERY.get(report.recovery or "", "aucun")),
-        ("E-mail", report.email_masked or "—"),
-        ("Telegram", f"lié (id {report.telegram_user_id})" if report.telegram_user_id else "non lié"),
-        ("Importé le", _when(report.imported_at)),
-        ("Modifié le", _when(report.updated_at)),
-        ("CGU acceptées le", _when(report.cgu_accepted_at)),
-        ("Activé le", _when(report.activated_at)),
-        ("Démarche en cours", _when(report.procedure_updated_at)),
-        ("Dernier courrier", _when(report.last_letter_at)),
-        ("Dernière réinitialisation", _when(report.last_reset_at)),
-        ("Blocage", lock_text),
-        ("Échecs (consécutifs / 24 h)", f"{lock.consecutive_failures} / {lock.failures_last_24h}"),
-    ]
-
-
-def staff_report_text(report: AccountReport) -> str:
-    """An account for the terminal."""
-    fields = staff_report_fields(report)
-    width = max(len(label) for label, _ in fields)
-    return "\n".join(f"{label.ljust(width)} : {value}" for label, value in fields)
-
-
-def staff_report_html(report: AccountReport) -> str:
-    """An account for a staff chat."""
-    return "👤 <b>Compte</b>\n" + "\n".join(
-        f"<b>{escape(label)}</b> : {escape(value)}" for label, value in staff_report_fields(report)
-    )
-
-
-def staff_account_locked(identifiant: str | None, failures: int) -> str:
-    """Told to staff in Telegram when an identifier reaches the staff-only lock."""
-    who = f"Le compte <b>{escape(identifiant)}</b>" if identifiant else "Un identifiant inconnu"
-    unlock = (
-        f"\nPour le débloquer : <code>run_bot.py accounts unlock {escape(identifiant)}</code> "
-        "(ou /compte dans Telegram pour voir son état)."
-        if identifiant
-        else ""
-    )
-    return (
-        f"🔒 {who} est bloqué après {failures} essais faux en 24 heures.\n"
-        "Son propriétaire peut encore retrouver l'accès par « Mot de passe oublié » avec le code "
-        f"envoyé à son adresse vérifiée.{unlock}"
-    )
-
-
-def staff_unknown_account(identifiant: str) -> str:
-    """No account has this identifier (staff only: users are never told)."""
-    return f"Aucun compte n'a l'identifiant « {identifiant} »."
-
-
-def staff_unknown_account_html(identifiant: str) -> str:
-    """:func:`staff_unknown_account` for a staff chat."""
-    return escape(staff_unknown_account(identifiant))
-
-
-STAFF_COMPTE_USAGE = "Usage : <code>/compte IDENTIFIANT</code>"
-STAFF_PASSWORD_REFUSED = (
-    "Mot de passe provisoire refusé : 8 à 128 caractères, sans espace. "
-    "Sans --mot-de-passe, un mot de passe sûr est généré."
-)
-
-
-def staff_reset_done(identifiant: str, password: str, generated: bool, was_locked: bool) -> str:
-    """After a reset; the provisional password is shown this once."""
-    origin = "généré" if generated else "choisi"
-    lines = [
-        f"Compte « {identifiant} » réinitialisé : statut « à activer », lien Telegram gardé.",
-        f"Nouveau mot de passe provisoire ({origin}) : {password}",
-        "Il n'est affiché qu'une fois : remettez-le à l'utilisateur (ou imprimez un courrier",
-        "avec « accounts letters », qui en génère un nouveau). L'utilisateur refait",
-        "l'activation et accepte à nouveau les CGU.",
-    ]
-    if was_locked:
-        lines.append("Le blocage de l'identifiant a été levé.")
-    return "\n".join(lines)
-
-
-def staff_unlock_done(identifiant: str, was_locked: bool, failures: int) -> str:
-    """After an unlock."""
-    if was_locked:
-        return f"Identifiant « {identifiant} » débloqué ; ses échecs sont oubliés."
-    return (
-        f"L'identifiant « {identifiant} » n'était pas bloqué ; ses {failures} échec(s) "
-        "des dernières 24 h sont oubliés."
-    )
-
-
-def staff_history_text(identifiant: str, events: list[AuditEvent]) -> str:
-    """The audit trail of an account, oldest first."""
-    if not events:
-        return f"Aucun événement pour « {identifiant} »."
-    lines = [f"Journal de « {identifiant} » (heures UTC) :"]
-    for event in events:
-        label = STAFF_EVENTS.get(event.event, event.event)
-        extra = f" [{event.details}]" if event.details else ""
-        lines.append(f"{_when(event.at)}  {label} — {event.actor}{extra}")
-    return "\n".join(lines)
-
-
-def staff_export_done(count: int, path: str) -> str:
-    """After an export."""
-    return f"{count} compte(s) exporté(s) dans {path}."
-
-
-def staff_funnel_text(funnel: Funnel) -> str:
-    """The activation funnel as a fixed-width table (terminal, or <pre> in Telegram)."""
-    stages = list(STAFF_FUNNEL_STAGES)
-    heads = ["Importés", "Commencés", "CGU", "Secours", "Actifs"]
-
-    def table(title: str, groups: dict[str, dict[str, int]]) -> list[str]:
-        width = max([len(title), *(len(name) for name in groups)])
-        out = [title.ljust(width) + "".join(h.rjust(11) for h in heads)]
-        for name, counts in groups.items():
-            out.append(name.ljust(width) + "".join(str(counts[s]).rjust(11) for s in stages))
-        return out
-
-    total = funnel.total
-    lines = ["Activation des comptes", ""]
-    for stage, label in STAFF_FUNNEL_STAGES.items():
-        count = getattr(total, stage)
-        share = f" ({100 * count / total.imported:.0f} %)" if total.imported else ""
-        lines.append(f"{label} : {count}{share}")
-    lines += ["", *table("Profil", funnel.by("profil"))]
-    lines += ["", *table("Établissement", funnel.by("etablissement"))]
-    return "\n".join(lines)
-
-
-def staff_funnel_html(funnel: Funnel) -> str:
-    """The funnel for a staff chat."""
-    table = staff_funnel_text(funnel)
-    if len(table) > TELEGRAM_TEXT_LIMIT - 200:
-        table = table[: TELEGRAM_TEXT_LIMIT - 200] + "\n… (la suite : run_bot.py accounts stats)"
-    return f"📊 <b>Activation des comptes</b>\n<pre>{escape(table)}</pre>"
-
-
-STAFF_CHART_TITLE = "Activation des comptes"
-STAFF_CHART_CAPTION = "📊 Entonnoir d'activation (tous les comptes)"
-STAFF_BOT_USERNAME_MISSING = (
-    "Le nom du bot est inconnu : renseignez TELEGRAM_BOT_USERNAME (ou TELEGRAM_BOT_TOKEN, "
-    "le nom est alors demandé à Telegram)."
-)
-STAFF_LETTERS_NONE = "Aucun compte à activer ne correspond : aucun courrier."
-STAFF_LETTERS_CANCELLED = "Abandon : aucun mot de passe n'a été changé, aucun courrier écrit."
-
-
-def staff_letters_confirm(count: int, path: str) -> str:
-    """Question before printing letters."""
-    return (
-        f"{count} courrier(s) vont être écrits dans {path}. Chaque compte reçoit un NOUVEAU "
-        "mot de passe provisoire : les courriers déjà remis ne serviront plus. Continuer ? [o/N] "
-    )
-
-
-def staff_letters_done(count: int, path: str) -> str:
-    """After printing letters."""
-    return (
-        f"{count} courrier(s) écrits dans {path} (une page par compte). Les mots de passe "
-        "provisoires ne sont que dans ce PDF : imprimez-le puis supprimez-le."
-    )
-
-
-# --- Staff: printed letters (PDF, one A4 page per account) ---
-
-
-def letter_title(school: SchoolConfig) -> str:
-    """Title of an activation letter."""
-    return f"Activation de votre compte {school.ent_nom}"
-
-
-def letter_greeting(prenom: str, nom: str) -> str:
-    """First line of a letter."""
-    name = f"{prenom} {nom}".strip()
-    return f"Bonjour {name}," if name else "Bonjour,"
-
-
-def letter_intro(school: SchoolConfig) -> str:
-    """Why the user gets this letter."""
-    return (
-        f"Voici vos codes pour activer votre compte {school.ent_nom} de {school.etablissement}. "
-        "Un assistant Telegram vous guide pas à pas, depuis votre téléphone. Cela prend "
-        "environ 5 minutes."
-    )
-
-
-LETTER_IDENTIFIANT = "Identifiant"
-LETTER_PROVISIONAL = "Mot de passe provisoire"
-LETTER_STEPS_TITLE = "Les étapes"
-LETTER_QR_CAPTION = "Scannez-moi avec l'appareil photo de votre téléphone"
-
-
-def letter_steps(school: SchoolConfig, link: str) -> list[str]:
-    """The procedure in short."""
-    return [
-        f"Scannez le QR code, ou ouvrez {link} : Telegram s'ouvre sur l'assistant. "
-        "Touchez « Démarrer ».",
-        "Tapez votre identifiant, puis votre mot de passe provisoire (recopiez-le exactement, "
-        "majuscules comprises).",
-        "Lisez et acceptez les conditions d'utilisation (CGU).",
-        "Choisissez comment retrouver votre mot de passe en cas d'oubli : une adresse e-mail "
-        "ou deux questions secrètes.",
-        f"Choisissez votre mot de passe : c'est lui qui vous servira ensuite sur {school.ent_url}.",
-    ]
-
-
-LETTER_WARNING = (
-    "Ce mot de passe provisoire remplace celui de tout courrier précédent. Gardez ce courrier "
-    "pour vous : ne donnez jamais votre mot de passe, même à l'assistance."
-)
-LETTER_HELP_TITLE = "Besoin d'aide ?"
-
-
-def letter_contacts(school: SchoolConfig) -> list[str]:
-    """One line per contact of the school."""
-    lines = []
-    for contact in school.contacts:
-        parts = [contact.nom + (f" ({contact.role})" if contact.role else "")]
-        parts += [p for p in (contact.email, contact.telephone, contact.horaires) if p]
-        lines.append(" — ".join(parts))
-    return lines
-
-
-def letter_footer(printed_on: datetime) -> str:
-    """Bottom line of a letter."""
-    return f"Courrier imprimé le {printed_on.strftime('%d/%m/%Y')}."
 
 
 # --- Forgotten password ----------------------------------------------------------------------
@@ -971,14 +498,13 @@ RECOVERY_CHOOSE_METHOD = (
 
 
 def recovery_code_sent(code_length: int, hours: int) -> str:
-    """Same answer whether an e-mail left or not."""
+    """Same answer whether an e-mail left or not: plain, and telling nothing of the account."""
     return (
-        "📨 <b>Si un compte activé correspond à cet identifiant</b> et qu'une adresse e-mail "
-        f"vérifiée y est liée, un e-mail va y partir avec un <b>code à {code_length} "
-        "chiffres</b> : tapez-le ici (ou touchez le lien de l'e-mail). Il peut mettre quelques "
-        "minutes à arriver, et un seul part par minute vers une même adresse.\n\n"
-        "Rien reçu ? Regardez dans les courriers indésirables (spam), vérifiez l'identifiant, "
-        "ou essayez vos questions secrètes si vous aviez choisi cette solution.\n\n"
+        "📨 <b>C'est parti.</b> Si ce compte a une adresse e-mail de secours vérifiée, un "
+        f"e-mail y arrive avec un <b>code à {code_length} chiffres</b>. Tapez le code ici, ou "
+        "touchez le lien de l'e-mail.\n\n"
+        "Rien après quelques minutes ? Regardez dans les indésirables (spam), vérifiez "
+        "l'identifiant, ou essayez vos questions secrètes.\n\n"
         f"⏱ Le code est valable {hours} heures."
     )
 
@@ -1001,72 +527,9 @@ RECOVERY_FAILED = (
 )
 
 
-def recovery_password_rules(policy: PasswordPolicy) -> str:
+def recovery_password_rules(policy: PasswordLimits) -> str:
     """The rule, before the new password of a recovery."""
-    return password_rules(policy).replace("Étape 4 sur 5 — Votre mot de passe", "Nouveau mot de passe")
-
-
-def recovery_email_subject(school: SchoolConfig) -> str:
-    """Subject of the recovery e-mail."""
-    return f"{school.ent_nom} : code pour changer votre mot de passe"
-
-
-def recovery_email_text(school: SchoolConfig, prenom: str, code: str, link: str, hours: int) -> str:
-    """Plain-text part of the recovery e-mail."""
-    return code_email_text(
-        prenom,
-        "Vous avez demandé à changer le mot de passe de votre compte "
-        f"{_account_text(school)} avec notre assistant Telegram.",
-        code,
-        link,
-        hours,
-    )
-
-
-def recovery_email_html(school: SchoolConfig, prenom: str, code: str, link: str, hours: int) -> str:
-    """HTML part of the recovery e-mail."""
-    return code_email_html(
-        school,
-        recovery_email_subject(school),
-        prenom,
-        "Vous avez demandé à changer le mot de passe de votre compte "
-        f"{_account_html(school)} avec notre assistant Telegram.",
-        "Changer mon mot de passe",
-        code,
-        link,
-        hours,
-    )
-
-
-def password_changed_subject(school: SchoolConfig) -> str:
-    """Subject of the « password changed » notice."""
-    return f"{school.ent_nom} : votre mot de passe a été changé"
-
-
-def password_changed_text(school: SchoolConfig, prenom: str) -> str:
-    """Plain-text « password changed » notice (never the password)."""
-    return (
-        f"Bonjour {prenom},\n\n"
-        f"Le mot de passe de votre compte {school.ent_nom} vient d'être changé avec notre "
-        "assistant Telegram.\n\n"
-        "Si c'est vous, tout va bien. Sinon, contactez tout de suite votre établissement.\n\n"
-        "Ce message est envoyé automatiquement, merci de ne pas y répondre."
-    )
-
-
-def password_changed_html(school: SchoolConfig, prenom: str) -> str:
-    """HTML « password changed » notice."""
-    return (
-        '<!doctype html>\n<html lang="fr"><head><meta charset="utf-8"></head>'
-        '<body style="font-family: Arial, sans-serif; font-size: 16px;">'
-        f"<p>Bonjour {escape(prenom)},</p>"
-        f"<p>Le mot de passe de votre compte <strong>{escape(school.ent_nom)}</strong> vient "
-        "d'être changé avec notre assistant Telegram.</p>"
-        "<p>Si c'est vous, tout va bien. Sinon, <strong>contactez tout de suite votre "
-        "établissement</strong>.</p>"
-        '<p style="font-size: 14px; color: #555;">Ce message est envoyé automatiquement, merci '
-        "de ne pas y répondre.</p></body></html>"
-    )
+    return password_rules(policy, "Nouveau mot de passe")
 
 
 # --- Changed CGU ------------------------------------------------------------------------------
@@ -1088,6 +551,10 @@ BUTTON_UNLINK = "🔓 Délier ce compte Telegram"
 BUTTON_DELETE_DATA = "🗑 Supprimer mes données"
 BUTTON_CONFIRM_DELETE = "Oui, supprimer"
 BUTTON_KEEP = "Non, garder"
+MY_ACCOUNT_FINISH_FIRST = (
+    "Aucun compte n'est encore lié ici : terminez d'abord la démarche en cours "
+    "(ou /annuler).\n\n"
+)
 NO_LINKED_ACCOUNT = (
     "Aucun compte ENT n'est lié à ce compte Telegram.\n\n"
     "Un compte est lié quand vous l'activez ici : tapez /activer. Mot de passe oublié ? "
@@ -1101,7 +568,7 @@ def _account_block(account: tuple[str, str, str, str | None, bool, str]) -> str:
         f"👤 <code>{escape(identifiant)}</code>\n"
         f"• Profil : {escape(profil)}\n"
         f"• Établissement : {escape(etablissement)}\n"
-        f"• E-mail de secours : {escape(email) if email else 'aucune'}\n"
+        f"• E-mail de secours : {escape(email) if email else 'aucun'}\n"
         f"• Questions secrètes : {'enregistrées' if questions else 'aucune'}\n"
         f"• Activé le {escape(activated)}"
     )
@@ -1205,73 +672,6 @@ MY_QUESTIONS_CHANGED = (
 )
 
 
-def email_change_subject(school: SchoolConfig) -> str:
-    """Subject of the e-mail that proves a new address."""
-    return f"{school.ent_nom} : confirmez votre nouvelle adresse e-mail"
-
-
-def email_change_text(school: SchoolConfig, prenom: str, code: str, link: str, hours: int) -> str:
-    """Plain-text part of the e-mail that proves a new address."""
-    return code_email_text(
-        prenom,
-        "Vous avez demandé à utiliser cette adresse pour retrouver le mot de passe de votre "
-        f"compte {_account_text(school)}, avec notre assistant Telegram.",
-        code,
-        link,
-        hours,
-    )
-
-
-def email_change_html(school: SchoolConfig, prenom: str, code: str, link: str, hours: int) -> str:
-    """HTML part of the e-mail that proves a new address."""
-    return code_email_html(
-        school,
-        email_change_subject(school),
-        prenom,
-        "Vous changez l'adresse de secours de votre compte "
-        f"{_account_html(school)} avec notre assistant Telegram.",
-        "Confirmer ma nouvelle adresse",
-        code,
-        link,
-        hours,
-    )
-
-
-def email_changed_subject(school: SchoolConfig) -> str:
-    """Subject of the notice sent to the old address."""
-    return f"{school.ent_nom} : votre adresse de secours a été changée"
-
-
-def email_changed_text(school: SchoolConfig, prenom: str, masked_new: str) -> str:
-    """Plain-text notice to the old address (the new one masked)."""
-    return (
-        f"Bonjour {prenom},\n\n"
-        f"L'adresse e-mail de secours de votre compte {school.ent_nom} vient d'être remplacée "
-        f"par {masked_new}, avec notre assistant Telegram. Les codes pour retrouver votre mot "
-        "de passe n'arriveront plus ici.\n\n"
-        "Si c'est vous, tout va bien. Sinon, contactez tout de suite votre établissement "
-        f"({school.etablissement}).\n\n"
-        "Ce message est envoyé automatiquement, merci de ne pas y répondre."
-    )
-
-
-def email_changed_html(school: SchoolConfig, prenom: str, masked_new: str) -> str:
-    """HTML notice to the old address."""
-    return (
-        '<!doctype html>\n<html lang="fr"><head><meta charset="utf-8"></head>'
-        '<body style="font-family: Arial, sans-serif; font-size: 16px;">'
-        f"<p>Bonjour {escape(prenom)},</p>"
-        "<p>L'adresse e-mail de secours de votre compte "
-        f"<strong>{escape(school.ent_nom)}</strong> vient d'être remplacée par "
-        f"<strong>{escape(masked_new)}</strong>, avec notre assistant Telegram. Les codes pour "
-        "retrouver votre mot de passe n'arriveront plus ici.</p>"
-        "<p>Si c'est vous, tout va bien. Sinon, <strong>contactez tout de suite votre "
-        f"établissement</strong> ({escape(school.etablissement)}).</p>"
-        '<p style="font-size: 14px; color: #555;">Ce message est envoyé automatiquement, merci '
-        "de ne pas y répondre.</p></body></html>"
-    )
-
-
 PROFIL_LABELS = {
     "apprenti": "apprenti·e",
     "maitre_apprentissage": "maître d'apprentissage",
@@ -1367,41 +767,6 @@ def sandbox_remote_warning(host: str) -> str:
     return (
         f"Attention : le bac à sable écoute sur « {host} », joignable depuis d'autres machines "
         f"(SANDBOX_ALLOW_REMOTE=1).\n{_SANDBOX_NOT_FOR_PRODUCTION}"
-    )
-
-
-# Files of the installation (``ENT_BOT_HOME``; the database and the key are private, 0600).
-_HOME_RULE = (
-    "Les chemins relatifs partent du dossier de l'installation : ENT_BOT_HOME s'il est donné, "
-    "sinon le dossier du fichier .env lu (le dossier courant, sinon celui de run_bot.py), "
-    "sinon le dossier courant."
-)
-
-
-def no_database(path: str) -> str:
-    """A staff command found no database (it never creates one)."""
-    return (
-        f"Aucune base de données à {path} : cette commande n'en crée pas.\n{_HOME_RULE}\n"
-        "Lancez la commande depuis le dossier de l'installation, ou indiquez-le avec "
-        "ENT_BOT_HOME=/chemin/du/bot (ou DATABASE_PATH)."
-    )
-
-
-def no_server_key(path: str) -> str:
-    """The database is there but not the server key (a new key would void every code sent)."""
-    return (
-        f"Aucune clé serveur à {path}, alors que la base de données existe : cette commande "
-        "n'en crée pas (une nouvelle clé rendrait caducs les codes et les liens envoyés).\n"
-        f"{_HOME_RULE}\nVérifiez SERVER_SECRET_FILE ou ENT_BOT_HOME."
-    )
-
-
-def file_permissions_refused(path: str, mode: int) -> str:
-    """A private file others can read, whose mode this user cannot change."""
-    return (
-        f"{path} est lisible par d'autres utilisateurs de la machine (droits {mode:04o}) et ce "
-        "compte ne peut pas changer ses droits : le bot refuse de s'en servir.\n"
-        f"Corrigez-les (chmod 600 {path}) ou lancez le bot avec le compte propriétaire du fichier."
     )
 
 

@@ -473,3 +473,83 @@ def test_letters_one_page_per_account_to_activate_with_a_working_password(
         ["accounts", "letters", str(target), "--yes", "--etablissement", "ailleurs"], capsys
     )
     assert code == 0 and "Aucun compte" in out
+
+
+# --- staff messages (issue 14): French, short, saying what to do ------------------------------
+
+
+def test_usage_errors_are_one_french_line(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for args, expected in (
+        (["accounts"], "il manque : COMMANDE"),
+        (["astronaute"], "choix inconnu 'astronaute'"),
+        (["accounts", "show"], "il manque : identifiant"),
+        (["accounts", "stats", "--bavard"], "arguments inconnus : --bavard"),
+    ):
+        with pytest.raises(SystemExit) as stopped:
+            main(args)
+        assert stopped.value.code == 2
+        err = capsys.readouterr().err
+        assert expected in err and "--help" in err, err
+        assert "error" not in err and "usage:" not in err and "required" not in err
+    with pytest.raises(SystemExit):
+        main(["accounts", "--help"])
+    out = capsys.readouterr().out
+    assert out.startswith("usage : ") and "afficher cette aide" in out
+
+
+def test_an_unknown_profile_lists_the_profiles(
+    imported: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", BOT_USERNAME)
+    target = imported / "courriers.pdf"
+    code, _, err = run(["accounts", "letters", str(target), "--profil", "astronaute"], capsys)
+    assert code == 2 and "Profil inconnu : « astronaute »" in err
+    assert "apprenti" in err and "maitre_apprentissage" in err and "Unknown" not in err
+    code, _, err = run(["accounts", "export", str(imported / "nulle-part" / "x.csv")], capsys)
+    assert code == 2 and "Dossier introuvable" in err
+
+
+def test_unlock_of_an_account_that_is_not_locked_writes_nothing(
+    imported: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["accounts", "unlock", "nora.petit"], capsys)
+    assert code == 0 and "n'est pas bloqué : rien à faire" in out and "0 échec" not in out
+    code, out, _ = run(["accounts", "history", "nora.petit"], capsys)
+    assert "déblocage" not in out
+
+
+def test_letters_are_headed_by_the_account_s_establishment(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [
+        ("ines.roy", "Pv4-Lm8k-Qrt", "eleve", "Inès", "Roy", "Lycée Exemple"),
+        ("tom.gris", "Kd2-Wq7n-Zxc", "apprenti", "Tom", "Gris", ""),
+    ]
+    code, _, _ = run(["accounts", "import", str(write_accounts_csv(env / "c.csv", rows))], capsys)
+    assert code == 0
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", BOT_USERNAME)
+    target = env / "courriers.pdf"
+    assert run(["accounts", "letters", str(target), "--yes"], capsys)[0] == 0
+    texts_by_account = {
+        re.search(r"Identifiant\s*\n(\S+)", text).group(1): text  # type: ignore[union-attr]
+        for text, _ in pdf_pages(target)
+    }
+    assert "Lycée Exemple" in texts_by_account["ines.roy"]
+    assert "Lycée de Test" not in texts_by_account["ines.roy"]
+    assert "Lycée de Test" in texts_by_account["tom.gris"]  # none in the CSV: the school's
+
+
+@pytest.mark.parametrize(
+    "command", [["import", "x.csv"], ["letters", "out.pdf"]]
+)
+def test_ldap_mode_refuses_writing_provisional_passwords(
+    env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+) -> None:
+    monkeypatch.setenv("DIRECTORY", "ldap")
+    assert main(["accounts", *command]) == 2
+    error = capsys.readouterr().err
+    assert "annuaire LDAP" in error
+    assert not (env / "data" / "bot.sqlite3").exists()

@@ -33,6 +33,14 @@ class Chat:
         await self.send(text)
         return await self.last()
 
+    async def restart(self, command: str) -> Any:
+        """Type ``command``; over a procedure in progress the bot asks « Reprendre / Tout
+        recommencer »: start over. Returns the bot's last message."""
+        reply = await self.say(command)
+        if any("Tout recommencer" in label for label in self.labels(reply)):
+            reply = await self.press("Tout recommencer")
+        return reply
+
     async def say_secret(self, text: str) -> Any:
         """Type a secret; the bot must delete that message."""
         message_id = await self.send(text)

@@ -279,23 +279,23 @@ class FuzzRig:
         identifiant, _ = self._fresh()
         services = self.harness.services
         svc = services.activation
-        account = await svc.directory.find(identifiant)
+        account = await svc.ports.directory.find(identifiant)
         assert account is not None
         now = datetime.now(UTC)
-        questions = svc.school.secret_questions
+        questions = svc.ports.school.secret_questions
         record = ActivationRecord(
             email=f"fuzz{n}@example.org",
             email_verified_at=now,
             secret_question1=questions[0],
-            secret_answer1_hash=await svc.hasher.hash(normalise_answer(ANSWERS[0])),
+            secret_answer1_hash=await svc.ports.hasher.hash(normalise_answer(ANSWERS[0])),
             secret_question2=questions[1],
-            secret_answer2_hash=await svc.hasher.hash(normalise_answer(ANSWERS[1])),
+            secret_answer2_hash=await svc.ports.hasher.hash(normalise_answer(ANSWERS[1])),
             telegram_user_id=user_id,
-            cgu_version=cgu or svc.school.cgu_version,
+            cgu_version=cgu or svc.ports.school.cgu_version,
             cgu_accepted_at=now,
             activated_at=now,
         )
-        assert await svc.directory.activate(account.id, GOOD_PASSWORD, record)
+        assert await svc.ports.directory.activate(account.id, GOOD_PASSWORD, record)
         return identifiant
 
     async def code_for(self, address: str) -> str:
@@ -327,7 +327,7 @@ class FuzzRig:
         return list(parks)
 
     async def _check_reached(self, park: Park) -> None:
-        session = await self.harness.services.activation.sessions.get(park.chat.user_id)
+        session = await self.harness.services.activation.ports.sessions.get(park.chat.user_id)
         step = session.step if session else None
         expected = STATES[park.state][0]
         if step != expected:
@@ -463,8 +463,13 @@ async def _answer1(rig: FuzzRig, park: Park) -> None:
     await park.chat.press("Question A")
 
 
-async def _question2(rig: FuzzRig, park: Park) -> None:
+async def _answer1_confirm(rig: FuzzRig, park: Park) -> None:
     await _answer1(rig, park)
+    await park.chat.say_secret(ANSWERS[0])
+
+
+async def _question2(rig: FuzzRig, park: Park) -> None:
+    await _answer1_confirm(rig, park)
     await park.chat.say_secret(ANSWERS[0])
 
 
@@ -478,8 +483,13 @@ async def _password(rig: FuzzRig, park: Park) -> None:
     await park.chat.say_secret(await rig.code_for(f"fuzz{park.n}@example.org"))
 
 
-async def _password_confirm(rig: FuzzRig, park: Park) -> None:
+async def _answer2_confirm(rig: FuzzRig, park: Park) -> None:
     await _answer2(rig, park)
+    await park.chat.say_secret(ANSWERS[1])
+
+
+async def _password_confirm(rig: FuzzRig, park: Park) -> None:
+    await _answer2_confirm(rig, park)
     await park.chat.say_secret(ANSWERS[1])
     await park.chat.say_secret(GOOD_PASSWORD)
 
@@ -567,14 +577,24 @@ async def _my_answer1(rig: FuzzRig, park: Park) -> None:
     await park.chat.press("Question A")
 
 
-async def _my_question2(rig: FuzzRig, park: Park) -> None:
+async def _my_answer1_confirm(rig: FuzzRig, park: Park) -> None:
     await _my_answer1(rig, park)
+    await park.chat.say_secret("Une Réponse")
+
+
+async def _my_question2(rig: FuzzRig, park: Park) -> None:
+    await _my_answer1_confirm(rig, park)
     await park.chat.say_secret("Une Réponse")
 
 
 async def _my_answer2(rig: FuzzRig, park: Park) -> None:
     await _my_question2(rig, park)
     await park.chat.press("Question B")
+
+
+async def _my_answer2_confirm(rig: FuzzRig, park: Park) -> None:
+    await _my_answer2(rig, park)
+    await park.chat.say_secret("Une Autre Réponse")
 
 
 async def _say(rig: FuzzRig, park: Park, *lines: str) -> None:
@@ -594,8 +614,10 @@ STATES: dict[str, tuple[str | None, Walk]] = {
     Step.CODE: (Step.CODE, _code),
     Step.QUESTION1: (Step.QUESTION1, _question1),
     Step.ANSWER1: (Step.ANSWER1, _answer1),
+    Step.ANSWER1_CONFIRM: (Step.ANSWER1_CONFIRM, _answer1_confirm),
     Step.QUESTION2: (Step.QUESTION2, _question2),
     Step.ANSWER2: (Step.ANSWER2, _answer2),
+    Step.ANSWER2_CONFIRM: (Step.ANSWER2_CONFIRM, _answer2_confirm),
     Step.PASSWORD: (Step.PASSWORD, _password),
     Step.PASSWORD_CONFIRM: (Step.PASSWORD_CONFIRM, _password_confirm),
     RecoveryStep.IDENTIFIANT: (RecoveryStep.IDENTIFIANT, _rec_identifiant),
@@ -611,8 +633,10 @@ STATES: dict[str, tuple[str | None, Walk]] = {
     MyAccountStep.CODE: (MyAccountStep.CODE, _my_code),
     MyAccountStep.QUESTION1: (MyAccountStep.QUESTION1, _my_question1),
     MyAccountStep.ANSWER1: (MyAccountStep.ANSWER1, _my_answer1),
+    MyAccountStep.ANSWER1_CONFIRM: (MyAccountStep.ANSWER1_CONFIRM, _my_answer1_confirm),
     MyAccountStep.QUESTION2: (MyAccountStep.QUESTION2, _my_question2),
     MyAccountStep.ANSWER2: (MyAccountStep.ANSWER2, _my_answer2),
+    MyAccountStep.ANSWER2_CONFIRM: (MyAccountStep.ANSWER2_CONFIRM, _my_answer2_confirm),
     "hors_demarche": (None, _outside),
     "compte_lie": (None, _linked),
     "cgu_changees": (None, _changed_cgu),

@@ -57,7 +57,7 @@ async def test_full_activation_by_email_code(harness: BotHarness) -> None:
     assert "l********n@example.org" in done.text or "@example.org" in done.text
     assert chat.url_buttons(done) == ["https://ent.example.org/test"]
 
-    account = await harness.services.activation.directory.find("lea.martin")
+    account = await harness.services.activation.ports.directory.find("lea.martin")
     assert account.status == AccountStatus.ACTIVE and account.telegram_user_id == 1001
     chat.assert_secrets_deleted()
 
@@ -82,8 +82,10 @@ async def test_full_activation_by_secret_questions(harness: BotHarness) -> None:
     await chat.walk_to_recovery("nora.petit", "Gd5-Js3y-Fex")
     await chat.press("questions secrètes")
     await chat.press("Question A")
+    await chat.say_secret("Mon Éléphant")  # typed twice
     await chat.say_secret("Mon Éléphant")
     await chat.press("Question B")
+    await chat.say_secret("Tours")  # typed twice
     await chat.say_secret("Tours")
     assert "Étape 4" in "".join(m.text for m in await chat.replies())
     await chat.say_secret(GOOD_PASSWORD)
@@ -98,6 +100,7 @@ async def test_second_question_list_excludes_the_first(harness: BotHarness) -> N
     await chat.walk_to_recovery("nora.petit", "Gd5-Js3y-Fex")
     await chat.press("questions secrètes")
     await chat.press("Question A")
+    await chat.say_secret("Mon Éléphant")  # typed twice
     await chat.say_secret("Mon Éléphant")
     question2 = await chat.last()
     assert not any("Question A" in label for label in chat.labels(question2))
@@ -133,14 +136,12 @@ async def test_throttle_after_five_failures_refuses_even_the_right_password(
 ) -> None:
     chat = Chat(harness, 1102)
     await chat.say("/activer")
+    await chat.say("paul.durand")  # kept after each refusal: only the password is asked again
     for n in range(5):
-        await chat.say("paul.durand")
         await chat.say_secret(f"Mauvais-{n}")
-    await chat.say("paul.durand")
     await chat.say_secret("Rm2-Hv8n-Zcw")
     assert (await chat.last()).text == texts_plain(texts.CREDENTIALS_REFUSED)
     harness.clock.advance(seconds=61)
-    await chat.say("paul.durand")
     await chat.say_secret("Rm2-Hv8n-Zcw")
     assert any("Conditions Générales" in m.text for m in await chat.replies())
 
@@ -190,7 +191,7 @@ async def test_wrong_code_then_resend_then_right_code(harness: BotHarness) -> No
     [
         ("Ab1!", "trop court"),
         ("velorouge12", "sortes de caractères"),
-        ("Sam-Roux-2026!", "nom ou votre prénom"),
+        ("Sam-Roux-2026!", "il contient votre prénom"),
         ("sam.roux-Velo-9", "identifiant"),
         ("Nt9-Bw6q-Kyv", "provisoire"),
         ("Azerty123!", "trop courant"),
@@ -300,8 +301,10 @@ async def test_two_users_interleaved(harness: BotHarness) -> None:
     await lea.press("questions")
     for chat in (lea, paul):
         await chat.press("Question C")
+        await chat.say_secret("Réponse de " + str(chat.user_id))  # typed twice
         await chat.say_secret("Réponse de " + str(chat.user_id))
         await chat.press("Question A")
+        await chat.say_secret("Autre réponse")  # typed twice
         await chat.say_secret("Autre réponse")
     await paul.say_secret(GOOD_PASSWORD)
     await lea.say_secret(GOOD_PASSWORD + "L")
@@ -334,6 +337,7 @@ async def test_no_secret_in_the_database_file_or_the_logs(harness: BotHarness) -
     other = Chat(harness, 1801)
     await other.walk_to_questions("nora.petit", "Gd5-Js3y-Fex")
     await other.press("Question A")
+    await other.say_secret("Ma Réponse Secrète")  # typed twice
     await other.say_secret("Ma Réponse Secrète")
     await harness.stop()
     secrets = [

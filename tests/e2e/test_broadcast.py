@@ -323,7 +323,7 @@ async def test_email_channel_one_connection_and_one_click_unsubscribe(
         path,
         SqliteAccountDirectory(database),
         SecretHasher(harness.settings.argon2),
-        harness.services.activation.keyed,
+        harness.services.ports.keyed,
         datetime.now(UTC),
     )
     assert [reason for _, reason in report.rejected] == [texts.EMAIL_CONTACT_INVALID]

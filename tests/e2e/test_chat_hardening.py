@@ -26,7 +26,7 @@ async def activate(harness: BotHarness, user: int, who: str) -> Chat:
 
 async def account(harness: BotHarness, identifiant: str) -> Account:
     """The stored account."""
-    found = await harness.services.activation.directory.find(identifiant)
+    found = await harness.services.activation.ports.directory.find(identifiant)
     assert found is not None
     return found
 
@@ -36,9 +36,11 @@ async def test_delete_my_data_keeps_the_identifier_cap_and_its_button_cannot_be_
 ) -> None:
     chat = await activate(harness, 3101, "lea.martin")  # one identifier tried
     for n in range(4):  # four more: the cap of five is reached
-        await chat.walk_to_provisional(f"inconnu.{n}")
+        await chat.restart("/activer")
+        await chat.say(f"inconnu.{n}")
         await chat.say_secret("Mauvais-Mot-1")
-    await chat.walk_to_provisional("inconnu.9")
+    await chat.restart("/activer")
+    await chat.say("inconnu.9")
     assert "trop d'identifiants" in (await chat.say_secret("Mauvais-Mot-1")).text
     # a forged confirmation (no nonce, an empty or a made-up one) deletes nothing
     shown = await chat.last()
@@ -145,7 +147,7 @@ async def test_own_activation_committed_before_a_crash_is_told_as_done(
     reply = await chat.say_secret(GOOD_PASSWORD)
     assert "Compte activé" in reply.text and "paul.durand" in reply.text
     assert "autre conversation" not in reply.text
-    assert await harness.services.activation.sessions.get(3121) is None
+    assert await harness.services.activation.ports.sessions.get(3121) is None
     chat.assert_secrets_deleted()
 
 
@@ -174,7 +176,7 @@ async def test_inputs_that_crashed_the_bot_get_an_ordinary_answer(harness: BotHa
     for data in (f"q:①:{nonce}", f"q:٣:{nonce}", f"q:99999999999999999999:{nonce}"):
         await chat.press_data(questions.message_id, data)
         assert "Question A" in "".join(Chat.labels(await chat.last()))
-    assert (await harness.services.activation.sessions.get(3132)).step == "question1"
+    assert (await harness.services.activation.ports.sessions.get(3132)).step == "question1"
     mine = await activate(harness, 3133, "sam.roux")
     await mine.say("/moncompte")
     await mine.press("Choisir des questions secrètes")

@@ -63,8 +63,8 @@ async def test_a_burst_of_forty_guesses_is_evaluated_at_most_five_times(
     for chat in chats:
         assert any(REFUSED in m.text for m in await chat.replies())
 
-    services = harness.services.activation
-    key = services._key("lea.martin")
+    services = harness.services.ports
+    key = services.identifiant_key("lea.martin")
     window = services.clock() - services.throttle_policy.window
     checked, refused = await services.throttle.failure_counts(key, window)
     assert checked <= services.throttle_policy.failures_before_delay

@@ -139,3 +139,25 @@ async def test_sigkill_mid_flow_then_restart_resumes(
     stderr = await bot_process.stop()
     for secret in (GOOD_PASSWORD, code, "Xq7-Tb4k-Wpz"):
         assert secret.encode() not in stderr
+
+
+async def test_a_refused_token_is_one_french_line_without_the_token(
+    tmp_path: Path, bot_api: LocalBotApi, mailbox: Mailbox
+) -> None:
+    env = await real_bot_env(tmp_path, bot_api, mailbox)
+    wrong = BOT_TOKEN.split(":")[0] + ":Faux-Jeton-Secret-123"
+    env["TELEGRAM_BOT_TOKEN"] = wrong
+    bot = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "run_bot.py",
+        "run",
+        cwd=PROJECT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(bot.communicate(), timeout=60)
+    said = (out + err).decode()
+    assert bot.returncode == 2, said
+    assert "Telegram refuse le jeton" in said
+    assert "Faux-Jeton-Secret" not in said and "Traceback" not in said

@@ -31,9 +31,9 @@ async def test_the_owner_recovers_a_locked_account_by_e_mail_and_staff_are_told(
         await attacker.say("lea.martin")
         await attacker.say_secret(f"Devine-{attempt}")
     services = harness.services
-    key = identifiant_key(services.activation.keyed, "lea.martin")
-    window = services.activation.throttle_policy.window
-    counters = await services.activation.throttle.counters(key, harness.clock() - window)
+    key = identifiant_key(services.activation.ports.keyed, "lea.martin")
+    window = services.activation.ports.throttle_policy.window
+    counters = await services.activation.ports.throttle.counters(key, harness.clock() - window)
     assert counters.locked_at is not None, "25 wrong guesses lock the identifier"
 
     await services.outbox.drain()
@@ -53,7 +53,7 @@ async def test_the_owner_recovers_a_locked_account_by_e_mail_and_staff_are_told(
     await owner.say_secret(NEW_PASSWORD)
     assert "Mot de passe changé" in (await owner.last()).text
     assert await stored_password_is(harness, "lea.martin", NEW_PASSWORD)
-    counters = await services.activation.throttle.counters(key, harness.clock() - window)
+    counters = await services.activation.ports.throttle.counters(key, harness.clock() - window)
     assert counters.locked_at is None, "a successful change lifts the lock"
     assert not await stored_password_is(harness, "lea.martin", GOOD_PASSWORD)
     owner.assert_secrets_deleted()

@@ -21,8 +21,10 @@ async def activate(harness: BotHarness, user: int, who: str, *, questions: bool 
     if questions:
         await chat.walk_to_questions(who, PROVISIONAL[who])
         await chat.press("Question A")
+        await chat.say_secret("Mon Éléphant")  # typed twice
         await chat.say_secret("Mon Éléphant")
         await chat.press("Question B")
+        await chat.say_secret("Tours")  # typed twice
         await chat.say_secret("Tours")
     else:
         await chat.walk_to_password(who, PROVISIONAL[who])
@@ -35,7 +37,7 @@ async def activate(harness: BotHarness, user: int, who: str, *, questions: bool 
 
 async def account(harness: BotHarness, identifiant: str) -> Account:
     """The stored account (it exists in every test)."""
-    found = await harness.services.activation.directory.find(identifiant)
+    found = await harness.services.activation.ports.directory.find(identifiant)
     assert found is not None
     return found
 
@@ -128,9 +130,9 @@ async def test_wrong_codes_are_throttled_and_cancel_keeps_the_old_address(
     answers = [(await chat.say_secret("00000000")).text for _ in range(6)]
     assert all("pas le bon" in text for text in answers[:4])
     assert "Attendez" in answers[5]
-    services = harness.services.activation
+    services = harness.services.ports
     counters = await services.throttle.counters(
-        services._key("sam.roux"), harness.clock() - services.throttle_policy.window
+        services.identifiant_key("sam.roux"), harness.clock() - services.throttle_policy.window
     )
     assert counters.consecutive_failures == 6
     assert "arrêté" in (await chat.say("/annuler")).text
@@ -151,7 +153,7 @@ async def test_change_survives_a_restart(harness: BotHarness) -> None:
 async def test_replace_questions_then_recover_with_the_new_answers(harness: BotHarness) -> None:
     chat = await activate(harness, 3041, "nora.petit", questions=True)
     shown = await chat.say("/moncompte")
-    assert "E-mail de secours : aucune" in shown.text
+    assert "E-mail de secours : aucun\n" in shown.text
     assert "Questions secrètes : enregistrées" in shown.text
     await chat.press("Changer mes questions secrètes")
     await chat.say("/aide")
@@ -159,10 +161,12 @@ async def test_replace_questions_then_recover_with_the_new_answers(harness: BotH
     first = await chat.say_secret(GOOD_PASSWORD)
     assert "Questions secrètes (1 sur 2)" in first.text
     await chat.press("Question C")
+    await chat.say_secret("Le Chat Botté")  # typed twice
     await chat.say_secret("Le Chat Botté")
     second = await chat.last()
     assert "Question C" not in "".join(Chat.labels(second))
     await chat.press("Question A")
+    await chat.say_secret("Paris")  # typed twice
     done = await chat.say_secret("Paris")
     assert "Questions secrètes changées" in done.text
     chat.assert_secrets_deleted()
@@ -231,7 +235,7 @@ async def test_several_accounts_forged_and_stale_buttons_are_refused(harness: Bo
     for data in (f"mc:email.{sam.id}:{nonce}", f"mc:questions.{sam.id}:{nonce}"):
         await chat.press_data(details.message_id, data)
         assert "n'est pas (ou plus) lié" in (await chat.last()).text
-        assert await harness.services.activation.sessions.get(3061) is None
+        assert await harness.services.activation.ports.sessions.get(3061) is None
     for data in (f"acct:show.{sam.id}:{nonce}", f"acct:unlink.{sam.id}:{nonce}"):
         await chat.press_data(details.message_id, data)
         assert "n'est pas (ou plus) lié" in (await chat.last()).text
@@ -246,7 +250,7 @@ async def test_several_accounts_forged_and_stale_buttons_are_refused(harness: Bo
     ):
         await chat.press_data(details.message_id, data)
         assert "n'est" in (await chat.last()).text and "plus valable" in (await chat.last()).text
-        assert await harness.services.activation.sessions.get(3061) is None
+        assert await harness.services.activation.ports.sessions.get(3061) is None
     assert (await account(harness, "sam.roux")).telegram_user_id == 3062
     # unlink paul only; its old buttons are stale now
     await chat.press_data(details.message_id, unlink_paul)
@@ -277,8 +281,10 @@ async def test_delete_my_data_is_audited_and_no_secret_is_stored(harness: BotHar
     await chat.press("Choisir des questions secrètes")
     await chat.say_secret(GOOD_PASSWORD)
     await chat.press("Question B")
+    await chat.say_secret("Ma Réponse Secrète")  # typed twice
     await chat.say_secret("Ma Réponse Secrète")
     await chat.press("Question C")
+    await chat.say_secret("Une Autre Réponse")  # typed twice
     await chat.say_secret("Une Autre Réponse")
     await chat.say("/moncompte")
     await chat.press("Supprimer mes données")

@@ -20,14 +20,14 @@ ANSWERS = ("Une réponse", "Une autre réponse")
 
 
 async def _step(harness: BotHarness, user_id: int) -> str | None:
-    session = await harness.services.activation.sessions.get(user_id)
+    session = await harness.services.activation.ports.sessions.get(user_id)
     return session.step if session else None
 
 
 async def _press(harness: BotHarness, chat: Chat, action: str) -> None:
     """Press the button ``action`` of the current prompt, as on a prompt that did arrive: its
     data carries the nonce saved with the step."""
-    session = await harness.services.activation.sessions.get(chat.user_id)
+    session = await harness.services.activation.ports.sessions.get(chat.user_id)
     assert session is not None
     any_message = chat.user.messages[-1].message_id
     await chat.press_data(any_message, f"{action}:{session.prompt_nonce}")
@@ -51,12 +51,13 @@ async def _act(harness: BotHarness, chat: Chat, step: str, by_email: bool) -> No
         await harness.mailbox.wait_for(1)
         chat.secret_message_ids.append(await chat.send(last_code(harness.mailbox)))
     elif step in (Step.QUESTION1, Step.QUESTION2):
-        session = await harness.services.activation.sessions.get(chat.user_id)
+        session = await harness.services.activation.ports.sessions.get(chat.user_id)
         assert session is not None
         index, _ = harness.services.activation.available_questions(session)[0]
         await _press(harness, chat, f"q:{index}")
-    elif step in (Step.ANSWER1, Step.ANSWER2):
-        answer = ANSWERS[0] if step == Step.ANSWER1 else ANSWERS[1]
+    elif step in (Step.ANSWER1, Step.ANSWER2, Step.ANSWER1_CONFIRM, Step.ANSWER2_CONFIRM):
+        first = step in (Step.ANSWER1, Step.ANSWER1_CONFIRM)
+        answer = ANSWERS[0] if first else ANSWERS[1]
         chat.secret_message_ids.append(await chat.send(answer))
     elif step in (Step.PASSWORD, Step.PASSWORD_CONFIRM):
         chat.secret_message_ids.append(await chat.send(GOOD_PASSWORD))
@@ -88,7 +89,7 @@ async def test_a_failed_answer_at_every_step_never_misroutes_the_next_input(
         await harness.settle()
         harness.server.clear_faults()
         transitions.append((step, await _step(harness, chat.user_id), fail))
-    account = await harness.services.activation.directory.find(IDENTIFIANT)
+    account = await harness.services.activation.ports.directory.find(IDENTIFIANT)
     assert account is not None and account.status == AccountStatus.ACTIVE, transitions
     # An input after a failed answer was handled by the saved step: every input the user gave
     # without an injected failure moved the procedure on.
@@ -97,7 +98,14 @@ async def test_a_failed_answer_at_every_step_never_misroutes_the_next_input(
     expected |= (
         {Step.EMAIL, Step.EMAIL_CONFIRM, Step.CODE}
         if by_email
-        else {Step.QUESTION1, Step.ANSWER1, Step.QUESTION2, Step.ANSWER2}
+        else {
+            Step.QUESTION1,
+            Step.ANSWER1,
+            Step.ANSWER1_CONFIRM,
+            Step.QUESTION2,
+            Step.ANSWER2,
+            Step.ANSWER2_CONFIRM,
+        }
     )
     assert expected <= failed_at
     chat.assert_secrets_deleted()

@@ -10,6 +10,7 @@ import pytest_asyncio
 
 from bot import texts
 from bot.staff.service import StaffService
+from bot.texts import staff as staff_texts
 from storage.accounts import AccountStatus
 
 from chat import Chat
@@ -45,7 +46,7 @@ async def test_stats_shows_the_funnel_as_text_and_chart(staff_harness: BotHarnes
     assert "Actifs : 0 (0 %)" in text.text
     photo = next(m for m in replies if m.kind == "photo")
     assert photo.photo_bytes is not None and photo.photo_bytes.startswith(PNG_MAGIC)
-    assert photo.text == texts.STAFF_CHART_CAPTION
+    assert photo.text == staff_texts.STAFF_CHART_CAPTION
 
 
 async def test_compte_shows_an_account_like_show(staff_harness: BotHarness) -> None:
@@ -86,8 +87,10 @@ async def test_reactivation_after_a_staff_reset(staff_harness: BotHarness) -> No
     await user.walk_to_recovery("sam.roux", "Nt9-Bw6q-Kyv")
     await user.press("questions secrètes")
     await user.press("Question A")
+    await user.say_secret("Mon Éléphant")  # typed twice
     await user.say_secret("Mon Éléphant")
     await user.press("Question B")
+    await user.say_secret("Tours")  # typed twice
     await user.say_secret("Tours")
     await user.say_secret(GOOD_PASSWORD)
     assert "activé" in (await user.say_secret(GOOD_PASSWORD)).text
@@ -97,9 +100,9 @@ async def test_reactivation_after_a_staff_reset(staff_harness: BotHarness) -> No
     staff = staff_service(harness)
     result = await staff.reset("Sam.Roux", "cli:test-staff")
     assert result is not None and result.generated
-    account = await harness.services.activation.directory.find("sam.roux")
+    account = await harness.services.activation.ports.directory.find("sam.roux")
     assert account.status == AccountStatus.TO_ACTIVATE and account.telegram_user_id == 2001
-    stored = await harness.services.activation.directory.store.password_hashes(account.id)
+    stored = await harness.services.activation.ports.directory.store.password_hashes(account.id)
     assert stored.password_hash is None and account.cgu_version is None
     assert "à activer" in (await Chat(harness, STAFF_ID).say("/compte sam.roux")).text
 
@@ -122,7 +125,7 @@ async def test_reactivation_after_a_staff_reset(staff_harness: BotHarness) -> No
     assert "activé" in (await user.say_secret(GOOD_PASSWORD)).text
     user.assert_secrets_deleted()
 
-    account = await harness.services.activation.directory.find("sam.roux")
+    account = await harness.services.activation.ports.directory.find("sam.roux")
     assert account.status == AccountStatus.ACTIVE and account.email == "sam@example.org"
     events = [event.event for event in await staff.history("sam.roux") or []]
     assert events == [

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 from bot.directory.sqlite import SqliteDirectory
 from bot.outbox.mail import MailDeliveryError, OutgoingMail
-from bot.procedures.activation import ActivationService
+from bot.procedures.kernel import ProcedurePorts
 from bot.procedures.password_policy import PasswordPolicy
 from bot.procedures.throttle import ThrottlePolicy
 from bot.school import SchoolConfig
@@ -49,11 +50,11 @@ class RecordingMailer:
         return match.group(1)
 
 
-S = TypeVar("S", bound=ActivationService)
+S = TypeVar("S")
 
 
 async def build_service(
-    cls: type[S],
+    cls: Callable[[ProcedurePorts], S],
     database: Database,
     hasher: SecretHasher,
     keyed: KeyedHasher,
@@ -66,7 +67,7 @@ async def build_service(
     await import_accounts(
         write_accounts_csv(tmp_path / "accounts.csv"), directory, hasher, keyed, clock()
     )
-    return cls(
+    ports = ProcedurePorts(
         directory=SqliteDirectory(database, hasher),
         accounts=directory,
         sessions=SessionRepository(database),
@@ -80,3 +81,4 @@ async def build_service(
         throttle_policy=ThrottlePolicy(),
         clock=clock,
     )
+    return cls(ports)

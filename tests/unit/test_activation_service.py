@@ -7,7 +7,8 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from bot.outbox import OutboxSettings
-from bot.procedures.activation import ActivationService, Outcome, Step
+from bot.procedures.activation import ActivationService, Step
+from bot.procedures.kernel import Outcome
 from bot.procedures.password_policy import PasswordRule
 from storage.accounts import AccountStatus
 from storage.db import Database
@@ -45,7 +46,7 @@ async def at_step(
     assert (await svc.send_verification(session, "test_bot")).outcome == Outcome.SENT
     if step == Step.CODE:
         return session
-    mailer: RecordingMailer = svc.mailer  # type: ignore[assignment]
+    mailer: RecordingMailer = svc.ports.mailer  # type: ignore[assignment]
     assert (await svc.submit_code(session, mailer.last_code())).outcome == Outcome.OK
     assert session.step == Step.PASSWORD
     return session
@@ -57,9 +58,30 @@ async def test_refusals_look_the_same_whatever_the_reason(service: ActivationSer
         [("inconnu.x", "whatever"), ("lea.martin", "wrong"), ("LEA.MARTIN", "wrong")], start=1
     ):
         session = await at_step(service, user, Step.PROVISIONAL, identifiant, password)
+        nonce = session.prompt_nonce
         outcomes.append((await service.submit_provisional(session, password)).outcome)
-        assert session.step == Step.IDENTIFIANT
+        # The identifier is kept (only the password is asked again), with a new prompt.
+        assert session.step == Step.PROVISIONAL and session.prompt_nonce != nonce
+        assert session.identifiant_key is not None
     assert outcomes == [Outcome.REFUSED] * 3
+
+
+async def test_a_wrong_provisional_password_keeps_the_identifier(
+    service: ActivationService,
+) -> None:
+    session = await at_step(service, 1, Step.PROVISIONAL)
+    assert (await service.submit_provisional(session, "wrong")).outcome == Outcome.REFUSED
+    assert (await service.submit_provisional(session, "Xq7-Tb4k-Wpz")).outcome == Outcome.OK
+    assert session.step == Step.CGU
+
+
+async def test_change_identifiant_forgets_the_reference(service: ActivationService) -> None:
+    session = await at_step(service, 1, Step.PROVISIONAL, "inconnu.x")
+    await service.submit_provisional(session, "wrong")
+    await service.change_identifiant(session)
+    assert session.step == Step.IDENTIFIANT and session.identifiant_key is None
+    await service.submit_identifiant(session, "lea.martin")
+    assert (await service.submit_provisional(session, "Xq7-Tb4k-Wpz")).outcome == Outcome.OK
 
 
 async def test_identifier_is_case_insensitive(service: ActivationService) -> None:
@@ -92,7 +114,7 @@ async def test_twenty_five_failures_lock_until_staff_unlock(
     clock.advance(days=30)
     session = await at_step(service, 1, Step.PROVISIONAL)
     assert (await service.submit_provisional(session, "Xq7-Tb4k-Wpz")).outcome == Outcome.REFUSED
-    await service.throttle.unlock(service._key("lea.martin"))
+    await service.ports.throttle.unlock(service.ports.identifiant_key("lea.martin"))
     session = await at_step(service, 1, Step.PROVISIONAL)
     assert (await service.submit_provisional(session, "Xq7-Tb4k-Wpz")).outcome == Outcome.OK
 
@@ -109,7 +131,7 @@ async def test_one_user_may_try_only_five_identifiers_a_day(service: ActivationS
 async def test_code_is_single_use_and_a_new_one_revokes_the_old(
     service: ActivationService, clock: MutableClock
 ) -> None:
-    mailer: RecordingMailer = service.mailer  # type: ignore[assignment]
+    mailer: RecordingMailer = service.ports.mailer  # type: ignore[assignment]
     session = await at_step(service, 1, Step.CODE)
     old_code, old_token = mailer.last_code(), mailer.last_token()
     clock.advance(seconds=61)
@@ -137,16 +159,16 @@ async def test_resend_is_rate_limited(service: ActivationService, clock: Mutable
 async def test_a_corrected_address_goes_at_once_but_every_mail_counts(
     service: ActivationService,
 ) -> None:
-    mailer: RecordingMailer = service.mailer  # type: ignore[assignment]
+    mailer: RecordingMailer = service.ports.mailer  # type: ignore[assignment]
     session = await at_step(service, 1, Step.CODE)
-    for n in range(service.settings.max_resends):
+    for n in range(service.ports.settings.max_resends):
         await service.change_email(session)
         await service.submit_email(session, f"lea{n}@example.org")
         assert (await service.send_verification(session, "b")).outcome == Outcome.SENT
     await service.change_email(session)
     await service.submit_email(session, "lea@example.org")
     assert (await service.send_verification(session, "b")).outcome == Outcome.RESEND_LIMIT
-    assert len(mailer.sent) == 1 + service.settings.max_resends
+    assert len(mailer.sent) == 1 + service.ports.settings.max_resends
 
 
 async def test_a_failed_send_is_queued_then_sent_by_the_outbox(
@@ -154,8 +176,8 @@ async def test_a_failed_send_is_queued_then_sent_by_the_outbox(
 ) -> None:
     """The first attempt fails: the code is valid at once, the user is told the e-mail will
     leave shortly, and the outbox sends it when the server is back (the same code)."""
-    mailer: RecordingMailer = service.mailer  # type: ignore[assignment]
-    outbox = service.outbox
+    mailer: RecordingMailer = service.ports.mailer  # type: ignore[assignment]
+    outbox = service.ports.outbox
     assert outbox is not None
     outbox.settings = OutboxSettings(retry_first=0.01, retry_max=0.05)
     session = await at_step(service, 1, Step.EMAIL_CONFIRM)
@@ -177,7 +199,7 @@ async def test_a_failed_send_is_queued_then_sent_by_the_outbox(
 async def test_expired_code_restarts_from_the_provisional_password(
     service: ActivationService, clock: MutableClock
 ) -> None:
-    mailer: RecordingMailer = service.mailer  # type: ignore[assignment]
+    mailer: RecordingMailer = service.ports.mailer  # type: ignore[assignment]
     session = await at_step(service, 1, Step.CODE)
     clock.advance(hours=48)
     assert (await service.submit_code(session, mailer.last_code())).outcome == Outcome.EXPIRED
@@ -196,12 +218,12 @@ async def test_wrong_codes_count_in_the_identifier_throttle(service: ActivationS
 async def test_the_outbox_never_holds_the_code_or_the_token(
     service: ActivationService, database: Database
 ) -> None:
-    mailer: RecordingMailer = service.mailer  # type: ignore[assignment]
+    mailer: RecordingMailer = service.ports.mailer  # type: ignore[assignment]
     session = await at_step(service, 1, Step.EMAIL_CONFIRM)
     mailer.fail = True
     assert (await service.send_verification(session, "b")).outcome == Outcome.QUEUED
     mailer.fail = False
-    outbox = service.outbox
+    outbox = service.ports.outbox
     assert outbox is not None
     (pending,) = await outbox.repository.pending()
     rendered = outbox.mail.render(pending)
@@ -223,7 +245,7 @@ async def test_password_rules_and_confirmation(service: ActivationService) -> No
     result = await service.submit_password(session, "Xq7-Tb4k-Wpz")
     assert PasswordRule.SAME_AS_PROVISIONAL in result.rules
     result = await service.submit_password(session, "Martin-Velo-99")
-    assert PasswordRule.CONTAINS_NAME in result.rules
+    assert result.rules == (PasswordRule.CONTAINS_LAST_NAME,)
     assert (await service.submit_password(session, GOOD_PASSWORD)).outcome == Outcome.OK
     assert (await service.confirm_password(session, GOOD_PASSWORD + "x")).outcome == (
         Outcome.MISMATCH
@@ -243,27 +265,34 @@ async def test_secret_questions_path(service: ActivationService) -> None:
     assert (await service.choose_question(session, 0)).outcome == Outcome.OK
     assert (await service.submit_answer(session, "ab")).outcome == Outcome.TOO_SHORT
     assert (await service.submit_answer(session, "  Éléphant ROSE ")).outcome == Outcome.OK
+    assert session.step == Step.ANSWER1_CONFIRM
+    # Typed twice: a typo is caught now, not when the answer is needed to recover.
+    assert (await service.submit_answer(session, "Elephant rise")).outcome == Outcome.MISMATCH
+    assert session.step == Step.ANSWER1 and session.answer1_hash is None
+    await service.submit_answer(session, "  Éléphant ROSE ")
+    assert (await service.submit_answer(session, "éléphant rose")).outcome == Outcome.OK
     assert session.step == Step.QUESTION2
     assert (await service.choose_question(session, 0)).outcome == Outcome.INVALID
     assert (await service.choose_question(session, 1)).outcome == Outcome.OK
     await service.submit_answer(session, "Paris")
+    await service.submit_answer(session, "Paris")
     assert session.step == Step.PASSWORD
-    assert await service.hasher.verify(session.answer1_hash, "elephant rose")
+    assert await service.ports.hasher.verify(session.answer1_hash, "elephant rose")
     await service.submit_password(session, GOOD_PASSWORD)
     assert (await service.confirm_password(session, GOOD_PASSWORD)).outcome == Outcome.ACTIVATED
 
 
 async def test_no_bypass_of_cgu_or_recovery(service: ActivationService) -> None:
     session = await at_step(service, 1, Step.CGU)
-    session.new_password_hash = await service.hasher.hash(GOOD_PASSWORD)
+    session.new_password_hash = await service.ports.hasher.hash(GOOD_PASSWORD)
     session.step = Step.PASSWORD_CONFIRM
     result = await service.confirm_password(session, GOOD_PASSWORD)
     assert result.outcome == Outcome.INVALID and session.step == Step.CGU
     await service.accept_cgu(session)
-    session.new_password_hash = await service.hasher.hash(GOOD_PASSWORD)
+    session.new_password_hash = await service.ports.hasher.hash(GOOD_PASSWORD)
     result = await service.confirm_password(session, GOOD_PASSWORD)
     assert result.outcome == Outcome.INVALID and session.step == Step.RECOVERY
-    account = await service.directory.find("lea.martin")
+    account = await service.ports.directory.find("lea.martin")
     assert account and account.status == AccountStatus.TO_ACTIVATE
 
 

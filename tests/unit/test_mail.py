@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
+import jinja2
 import pytest
 import pytest_asyncio
 
-from bot import texts
 from bot.outbox.mail import (
     MailDeliveryError,
     Mailer,
@@ -16,8 +16,16 @@ from bot.outbox.mail import (
     mask_email,
     validate_email_address,
 )
+from bot.outbox.senders import (
+    EMAIL_CHANGE,
+    EMAIL_CHANGED,
+    PASSWORD_CHANGED,
+    RECOVERY,
+    VERIFICATION,
+)
 from bot.sandbox.mailbox import Mailbox, free_port
 from bot.school import SchoolConfig
+from bot.texts import mail as mail_templates
 
 
 @pytest_asyncio.fixture
@@ -74,34 +82,97 @@ def test_mask_email() -> None:
 
 
 @pytest.mark.parametrize(
-    ("builder", "button", "why"),
+    ("template", "button", "why"),
     [
-        (texts.verification_email_html, "Confirmer mon adresse", "Vous activez votre compte"),
-        (texts.recovery_email_html, "Changer mon mot de passe", "changer le mot de passe"),
-        (texts.email_change_html, "Confirmer ma nouvelle adresse", "adresse de secours"),
+        (VERIFICATION, "Confirmer mon adresse", "Vous activez votre compte"),
+        (RECOVERY, "Changer mon mot de passe", "changer le mot de passe"),
+        (EMAIL_CHANGE, "Confirmer ma nouvelle adresse", "adresse de secours"),
     ],
 )
 def test_code_emails_share_one_template(
-    school: SchoolConfig, builder: Callable[..., str], button: str, why: str
+    school: SchoolConfig, template: str, button: str, why: str
 ) -> None:
-    html = builder(school, "Léa <b>", "12345678", "https://t.me/b?start=tok&x", 48)
+    html = mail_templates.render(
+        template,
+        school=school,
+        prenom="Léa <b>",
+        code="12345678",
+        link="https://t.me/b?start=tok&x",
+        hours=48,
+    ).html
     assert button in html and why in html and "12345678" in html
     assert "Léa &lt;b&gt;" in html and 'href="https://t.me/b?start=tok&amp;x"' in html
     assert "48 heures" in html and html.count("<p>Bonjour") == 1
 
 
 @pytest.mark.parametrize(
-    ("builder", "why"),
+    ("template", "why"),
     [
-        (texts.verification_email_text, "Vous activez votre compte"),
-        (texts.recovery_email_text, "changer le mot de passe"),
-        (texts.email_change_text, "utiliser cette adresse"),
+        (VERIFICATION, "Vous activez votre compte"),
+        (RECOVERY, "changer le mot de passe"),
+        (EMAIL_CHANGE, "utiliser cette adresse"),
     ],
 )
 def test_code_email_texts_share_one_template(
-    school: SchoolConfig, builder: Callable[..., str], why: str
+    school: SchoolConfig, template: str, why: str
 ) -> None:
-    text = builder(school, "Léa", "12345678", "https://t.me/b?start=tok", 48)
+    text = mail_templates.render(
+        template,
+        school=school,
+        prenom="Léa",
+        code="12345678",
+        link="https://t.me/b?start=tok",
+        hours=48,
+    ).text
     assert why in text and school.ent_nom in text
     assert "Votre code de confirmation : 12345678" in text and "https://t.me/b?start=tok" in text
     assert "48 heures" in text and text.startswith("Bonjour Léa,")
+
+
+@pytest.mark.parametrize("template", [VERIFICATION, RECOVERY, EMAIL_CHANGE])
+def test_a_name_is_escaped_in_html_and_intact_in_text(school: SchoolConfig, template: str) -> None:
+    link = "https://t.me/ent_bot?start=Abc-123_x"
+    mail = mail_templates.render(
+        template, school=school, prenom="<b>Zoé & Cie</b>", code="40719385", link=link, hours=48
+    )
+    assert "<b>Zoé" not in mail.html and "Bonjour &lt;b&gt;Zoé &amp; Cie&lt;/b&gt;," in mail.html
+    assert mail.text.startswith("Bonjour <b>Zoé & Cie</b>,\n\n")
+    for part in (mail.text, mail.html):
+        assert "40719385" in part and link in part
+    assert f'href="{link}"' in mail.html and "<" not in mail.subject
+
+
+@pytest.mark.parametrize(
+    ("template", "params", "subject", "body"),
+    [
+        (PASSWORD_CHANGED, {}, "votre mot de passe a été changé", "vient d'être changé"),
+        (
+            EMAIL_CHANGED,
+            {"masked_new": "n<*>w@example.org"},
+            "votre adresse de secours a été changée",
+            "remplacée par",
+        ),
+    ],
+)
+def test_notices_render_both_parts_from_one_template(
+    school: SchoolConfig, template: str, params: dict[str, str], subject: str, body: str
+) -> None:
+    mail = mail_templates.render(template, school=school, prenom="Zoé & <i>", **params)
+    assert subject in mail.subject and mail.subject.startswith(school.ent_nom)
+    assert body in mail.text and body in mail.html
+    assert mail.text.startswith("Bonjour Zoé & <i>,")
+    assert "Bonjour Zoé &amp; &lt;i&gt;," in mail.html
+    if params:
+        assert "n<*>w@example.org" in mail.text and "n&lt;*&gt;w@example.org" in mail.html
+
+
+def test_every_outbox_template_has_its_e_mail() -> None:
+    assert {VERIFICATION, RECOVERY, EMAIL_CHANGE} == mail_templates.CODE_MAILS
+    assert {PASSWORD_CHANGED, EMAIL_CHANGED} == mail_templates.NOTICES
+    with pytest.raises(jinja2.TemplateNotFound):
+        mail_templates.render("layout")
+
+
+def test_a_missing_parameter_fails_instead_of_sending_a_blank(school: SchoolConfig) -> None:
+    with pytest.raises(jinja2.UndefinedError):
+        mail_templates.render(VERIFICATION, school=school, prenom="Léa", code="1", hours=48)

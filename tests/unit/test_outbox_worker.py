@@ -11,7 +11,8 @@ from bot.outbox import MailSender, Outbox, OutboxSettings
 from bot.outbox.mail import MailDeliveryError, OutgoingMail
 from bot.outbox.seeds import code_from_seed, new_seed, token_from_seed
 from bot.outbox.senders import VERIFICATION
-from bot.procedures.activation import ActivationService, Outcome, Step
+from bot.procedures.activation import ActivationService, Step
+from bot.procedures.kernel import Outcome
 from bot.school import SchoolConfig
 from bot.security import KeyedHasher
 from storage.db import Database
@@ -157,7 +158,7 @@ async def test_an_account_gets_at_most_its_cap_whatever_the_address(
     make_service: ServiceFactory,
 ) -> None:
     service: ActivationService = await make_service(ActivationService)
-    service.settings = dataclasses.replace(service.settings, max_mails_per_account=3)
+    service.ports.settings = dataclasses.replace(service.ports.settings, max_mails_per_account=3)
     outcomes = []
     for user in range(1, 6):  # five procedures, five addresses, one account
         session = await at_step(service, user, Step.EMAIL_CONFIRM)

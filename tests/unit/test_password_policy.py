@@ -20,8 +20,8 @@ PERSON = {"identifiant": "lea.martin", "first_name": "Léa", "last_name": "Marti
         ("velorouge12", PasswordRule.NOT_ENOUGH_KINDS),
         ("A" * 127 + "b1!", PasswordRule.TOO_LONG),
         ("xLEA.MARTIN-9", PasswordRule.CONTAINS_IDENTIFIANT),
-        ("Martin-Velo-99", PasswordRule.CONTAINS_NAME),
-        ("Léa-Velo-Rouge-9", PasswordRule.CONTAINS_NAME),
+        ("Martin-Velo-99", PasswordRule.CONTAINS_LAST_NAME),
+        ("Léa-Velo-Rouge-9", PasswordRule.CONTAINS_FIRST_NAME),
         ("Azerty123!", PasswordRule.COMMON_PASSWORD),
         ("P@ssw0rd!", PasswordRule.COMMON_PASSWORD),
         ("Motdepasse2025", PasswordRule.COMMON_PASSWORD),
@@ -61,3 +61,18 @@ def test_check_never_crashes_and_is_stable(password: str) -> None:
     first = POLICY.check(password, **PERSON)
     assert first == POLICY.check(password, **PERSON)
     assert (first == []) == (not first)
+
+
+def test_a_refusal_names_exactly_the_part_found() -> None:
+    """« Paul aime 3 vélos ! » holds the first name only: the identifier « paul.durand » is not
+    said to be in it, nor the last name."""
+    person = {"identifiant": "paul.durand", "first_name": "Paul", "last_name": "Durand"}
+    assert POLICY.check("Paul aime 3 vélos !", **person) == [PasswordRule.CONTAINS_FIRST_NAME]
+    assert POLICY.check("Durand aime 3 vélos !", **person) == [PasswordRule.CONTAINS_LAST_NAME]
+    assert POLICY.check("x-paul.durand-9!", **person) == [
+        PasswordRule.CONTAINS_IDENTIFIANT,
+        PasswordRule.CONTAINS_FIRST_NAME,
+        PasswordRule.CONTAINS_LAST_NAME,
+    ]
+    pupil = {"identifiant": "pdurand7", "first_name": "Paul", "last_name": "Durand"}
+    assert PasswordRule.CONTAINS_IDENTIFIANT in POLICY.check("Xy-pdurand7-!", **pupil)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from bot.procedures.activation import ActivationService, Outcome, Step
+from bot.procedures.activation import ActivationService, Step
+from bot.procedures.kernel import Outcome
 from bot.procedures.my_account import Change, MyAccountService
 from bot.procedures.recovery import RecoveryService, RecoveryStep
 from bot.procedures.throttle import ThrottlePolicy
@@ -69,9 +70,9 @@ async def test_a_right_guess_turns_its_reservation_into_a_success(
         assert (await service.submit_provisional(session, "wrong")).outcome == Outcome.REFUSED
     session = await at_step(service, 4, Step.PROVISIONAL)
     assert (await service.submit_provisional(session, "Xq7-Tb4k-Wpz")).outcome == Outcome.OK
-    key = service._key("lea.martin")
-    window = service.clock() - service.throttle_policy.window
-    counters = await service.throttle.counters(key, window)
+    key = service.ports.identifiant_key("lea.martin")
+    window = service.ports.clock() - service.ports.throttle_policy.window
+    counters = await service.ports.throttle.counters(key, window)
     assert counters.consecutive_failures == 0
     assert counters.failures_in_window == 3, "the right guess is not counted as a failure"
 
@@ -88,12 +89,12 @@ async def test_a_burst_of_wrong_guesses_is_evaluated_at_most_five_times_then_loc
         )
     )
     assert [result.outcome for result in outcomes] == [Outcome.REFUSED] * BURST
-    key = service._key("lea.martin")
-    window = service.clock() - service.throttle_policy.window
-    checked, refused = await service.throttle.failure_counts(key, window)
-    assert checked <= service.throttle_policy.failures_before_delay
+    key = service.ports.identifiant_key("lea.martin")
+    window = service.ports.clock() - service.ports.throttle_policy.window
+    checked, refused = await service.ports.throttle.failure_counts(key, window)
+    assert checked <= service.ports.throttle_policy.failures_before_delay
     assert checked + refused == BURST, "every wrong guess counts, even while refused"
-    counters = await service.throttle.counters(key, window)
+    counters = await service.ports.throttle.counters(key, window)
     assert counters.locked_at is not None, "25 failures lock the identifier"
     session = await at_step(service, BURST + 1, Step.PROVISIONAL)
     assert (await service.submit_provisional(session, "Xq7-Tb4k-Wpz")).outcome == Outcome.REFUSED
@@ -107,10 +108,10 @@ async def test_a_burst_of_wrong_codes_is_evaluated_at_most_five_times(
         *(service.submit_code(session, f"{index:08d}") for index in range(BURST))
     )
     assert Outcome.OK not in {result.outcome for result in outcomes}
-    key = service._key("lea.martin")
-    window = service.clock() - service.throttle_policy.window
-    checked, refused = await service.throttle.failure_counts(key, window)
-    assert checked <= service.throttle_policy.failures_before_delay
+    key = service.ports.identifiant_key("lea.martin")
+    window = service.ports.clock() - service.ports.throttle_policy.window
+    checked, refused = await service.ports.throttle.failure_counts(key, window)
+    assert checked <= service.ports.throttle_policy.failures_before_delay
     assert checked + refused == BURST
 
 
@@ -125,9 +126,11 @@ async def test_a_burst_of_current_passwords_is_evaluated_at_most_five_times(
         *(svc.submit_current_password(session, f"Faux-{index}") for index in range(BURST))
     )
     assert Outcome.OK not in {result.outcome for result in outcomes}
-    window = clock() - svc.throttle_policy.window
-    checked, refused = await svc.throttle.failure_counts(svc._key("lea.martin"), window)
-    assert checked <= svc.throttle_policy.failures_before_delay
+    window = clock() - svc.ports.throttle_policy.window
+    checked, refused = await svc.ports.throttle.failure_counts(
+        svc.ports.identifiant_key("lea.martin"), window
+    )
+    assert checked <= svc.ports.throttle_policy.failures_before_delay
     assert checked + refused == BURST
 
 
@@ -147,7 +150,9 @@ async def test_a_burst_of_secret_answers_is_evaluated_at_most_five_times(
         *(svc.submit_recovery_answer(session, "seconde reponse") for session in sessions)
     )
     assert {result.outcome for result in outcomes} == {Outcome.WRONG}
-    window = clock() - svc.throttle_policy.window
-    checked, refused = await svc.throttle.failure_counts(svc._key("lea.martin"), window)
-    assert checked <= svc.throttle_policy.failures_before_delay
+    window = clock() - svc.ports.throttle_policy.window
+    checked, refused = await svc.ports.throttle.failure_counts(
+        svc.ports.identifiant_key("lea.martin"), window
+    )
+    assert checked <= svc.ports.throttle_policy.failures_before_delay
     assert checked + refused == BURST

@@ -1,0 +1,254 @@
+"""The kernel every procedure is built on: the ports it works through, its outcomes, and the
+life of its session (open, move to a step, save, leave).
+
+A procedure (:mod:`bot.procedures.activation`, :mod:`bot.procedures.recovery`,
+:mod:`bot.procedures.my_account`) is a small service that owns one :class:`Steps` and composes
+the parts of :mod:`bot.procedures.parts` (identifier prompt, checked secret, e-mail proof,
+question pair); none inherits from another.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from bot.directory.port import Directory, DirectoryRule
+from bot.outbox.mail import Mailer
+from bot.outbox.senders import MailSender
+from bot.outbox.worker import Outbox
+from bot.procedures.password_policy import PasswordPolicy, PasswordRule
+from bot.procedures.throttle import ThrottlePolicy, identifiant_key
+from bot.school import SchoolConfig
+from bot.security import KeyedHasher, SecretHasher
+from storage.accounts import Account, SqliteAccountDirectory
+from storage.outbox import NewOutboxItem, OutboxRepository
+from storage.records import RecordRepository
+from storage.sessions import ConversationSession, SessionRepository
+from storage.throttle import ThrottleRepository
+
+Clock = Callable[[], datetime]
+Check = Callable[[], Awaitable[bool]]
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(UTC)
+
+
+class Outcome(StrEnum):
+    """What a step did, for the handler to render."""
+
+    OK = "ok"
+    REFUSED = "refused"
+    TOO_MANY_IDENTIFIANTS = "too_many_identifiants"
+    INVALID = "invalid"
+    SENT = "sent"
+    # Written to the outbox, but its first attempt failed or is slow: it leaves shortly.
+    QUEUED = "queued"
+    TOO_SOON = "too_soon"
+    RESEND_LIMIT = "resend_limit"
+    WRONG = "wrong"
+    THROTTLED = "throttled"
+    LOCKED = "locked"
+    EXPIRED = "expired"
+    OTHER_USER = "other_user"
+    TOO_SHORT = "too_short"
+    TOO_LONG = "too_long"
+    MISMATCH = "mismatch"
+    ACTIVATED = "activated"
+    TAKEN = "taken"
+    CHANGED = "changed"
+    SAME = "same"
+    # The account is already active and linked to this very Telegram user.
+    ALREADY_ACTIVE = "already_active"
+    # The directory's own password policy refused the new password (``Result.directory_rule``).
+    DIRECTORY_REFUSED = "directory_refused"
+
+
+@dataclass(frozen=True)
+class Result:
+    """An outcome with what the handler may need to render it."""
+
+    outcome: Outcome
+    retry_after: timedelta | None = None
+    rules: tuple[PasswordRule, ...] = ()
+    account: Account | None = None
+    email: str | None = None
+    directory_rule: DirectoryRule | None = None
+
+
+@dataclass(frozen=True)
+class ActivationSettings:
+    """The knobs of the procedures (from :class:`bot.settings.Settings`)."""
+
+    code_length: int = 8
+    verification_ttl: timedelta = timedelta(hours=48)
+    resend_cooldown: timedelta = timedelta(seconds=60)
+    max_resends: int = 5
+    min_answer_length: int = 3
+    max_answer_length: int = 100
+    max_identifiant_length: int = 100
+    # Code e-mails, counted from the outbox whatever the procedure: one address gets at most
+    # one every ``mail_address_cooldown`` and ``max_mails_per_address`` per ``mail_window``,
+    # one account ``max_mails_per_account``. The answer waits at most ``mail_reply_wait``
+    # for the first attempt.
+    mail_address_cooldown: timedelta = timedelta(seconds=60)
+    max_mails_per_address: int = 10
+    max_mails_per_account: int = 10
+    mail_window: timedelta = timedelta(hours=24)
+    mail_reply_wait: float = 3.0
+    # Told (in Telegram, through the outbox) when an identifier reaches the staff-only lock.
+    staff_telegram_ids: tuple[int, ...] = ()
+
+
+@dataclass
+class ProcedurePorts:
+    """What every procedure works through, shared by all of them.
+
+    ``directory`` holds the accounts and checks their passwords (clear secrets go in, never a
+    hash comes out); ``accounts`` writes what only the bot knows about them (Telegram link, CGU
+    acceptance, secret answers), in SQLite whatever the directory. ``outbox`` takes the e-mails
+    and Telegram messages owed, in the transaction of the step that causes them; one over the
+    same database and mailer is made if none is given."""
+
+    directory: Directory
+    accounts: SqliteAccountDirectory
+    sessions: SessionRepository
+    throttle: ThrottleRepository
+    records: RecordRepository
+    hasher: SecretHasher
+    keyed: KeyedHasher
+    mailer: Mailer
+    school: SchoolConfig
+    password_policy: PasswordPolicy
+    throttle_policy: ThrottlePolicy
+    settings: ActivationSettings = field(default_factory=ActivationSettings)
+    clock: Clock = utc_now
+    outbox: Outbox = field(default=None)  # type: ignore[assignment]  # made in __post_init__
+
+    def __post_init__(self) -> None:
+        if self.outbox is None:
+            self.outbox = Outbox(
+                OutboxRepository(self.sessions.db),
+                MailSender(self.mailer, self.school, self.keyed),
+                self.clock,
+            )
+
+    def identifiant_key(self, identifiant: str) -> str:
+        """The throttle key of an identifier as typed (keyed hash of its normal form)."""
+        return identifiant_key(self.keyed, identifiant)
+
+    def session_key(self, session: ConversationSession) -> str:
+        """The throttle key of the session's identifier (sessions of earlier versions kept the
+        proven identifier only)."""
+        return session.identifiant_key or self.identifiant_key(session.identifiant or "")
+
+    @staticmethod
+    def actor(session: ConversationSession) -> str:
+        """Who acts, for the audit trail."""
+        return f"telegram:{session.telegram_user_id}"
+
+
+@dataclass
+class Steps:
+    """The sessions of one procedure (``flow``): each step is saved before its answer is sent,
+    with a new prompt nonce, so that buttons of earlier prompts stop working."""
+
+    ports: ProcedurePorts
+    flow: str
+
+    async def session_of(self, telegram_user_id: int) -> ConversationSession | None:
+        """The user's session of this procedure, if one is open."""
+        session = await self.ports.sessions.get(telegram_user_id)
+        return session if session and session.flow == self.flow else None
+
+    def new_session(self, telegram_user_id: int, chat_id: int, step: str) -> ConversationSession:
+        """A session of this procedure at ``step``, not saved yet."""
+        now = self.ports.clock()
+        return ConversationSession(
+            telegram_user_id=telegram_user_id,
+            chat_id=chat_id,
+            flow=self.flow,
+            step=step,
+            started_at=now,
+            updated_at=now,
+        )
+
+    async def begin(
+        self, telegram_user_id: int, chat_id: int, step: str, profil: str | None = None
+    ) -> ConversationSession:
+        """Open a new session at ``step`` (replacing any earlier one, of any procedure)."""
+        session = self.new_session(telegram_user_id, chat_id, step)
+        session.profil = profil
+        await self.go(session, step)
+        return session
+
+    async def go(
+        self, session: ConversationSession, step: str, *, outbox: list[NewOutboxItem] | None = None
+    ) -> None:
+        """Move to ``step`` and save, with the outbox items the step causes in the same
+        transaction."""
+        session.step = step
+        session.prompt_nonce = secrets.token_hex(3)
+        await self.save(session, outbox=outbox)
+
+    async def save(
+        self, session: ConversationSession, *, outbox: list[NewOutboxItem] | None = None
+    ) -> None:
+        """Save the session as it is (same step, same nonce)."""
+        session.updated_at = self.ports.clock()
+        await self.ports.sessions.save(session, outbox=outbox or ())
+
+    async def end(
+        self, session: ConversationSession, *, outbox: list[NewOutboxItem] | None = None
+    ) -> None:
+        """The procedure is over: forget the session, writing what it owes in the same
+        transaction, and wake the outbox for it."""
+        items = outbox or []
+        await self.ports.sessions.delete(session.telegram_user_id, outbox=items)
+        for item in items:
+            self.ports.outbox.kick(item)
+
+    async def cancel(self, telegram_user_id: int) -> bool:
+        """Leave the procedure the user is in (any); True if there was one."""
+        existed = await self.ports.sessions.get(telegram_user_id) is not None
+        await self.ports.sessions.delete(telegram_user_id)
+        return existed
+
+
+class ProcedureService(Protocol):
+    """What the handlers may ask of any procedure's service."""
+
+    ports: ProcedurePorts
+    steps: Steps
+
+    async def session_of(self, telegram_user_id: int) -> ConversationSession | None:
+        """The user's session of this procedure, if one is open."""
+        ...
+
+    async def cancel(self, telegram_user_id: int) -> bool:
+        """Leave the procedure; True if there was one."""
+        ...
+
+    async def verify_link(self, telegram_user_id: int, token: str) -> Result:
+        """The deep link of this procedure's e-mail."""
+        ...
+
+
+class EmailProcedure(ProcedureService, Protocol):
+    """A procedure with an address to type and prove (the e-mail buttons every such step
+    shares)."""
+
+    async def change_email(self, session: ConversationSession) -> None:
+        """Type another address."""
+        ...
+
+    async def send_verification(
+        self, session: ConversationSession, bot_username: str, *, resend: bool = False
+    ) -> Result:
+        """Send the code and link to the pending address."""
+        ...

@@ -1,0 +1,86 @@
+"""The e-mails a procedure owes, as outbox items (no code nor token in them, only a seed), and
+the limits on code e-mails per address and per account, counted from the outbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.procedures.kernel import Outcome, ProcedurePorts, Result
+from storage.outbox import NewOutboxItem, OutboxKind
+
+# A notice e-mail (« mot de passe changé », old address told) is retried for a week.
+NOTICE_KEPT_FOR = timedelta(days=7)
+
+
+@dataclass
+class OwedMails:
+    """Builds code and notice e-mails for the outbox and says when a code e-mail is too many."""
+
+    ports: ProcedurePorts
+
+    def address_key(self, address: str) -> str:
+        """Keyed hash of an address, to count the e-mails sent to it."""
+        return self.ports.keyed.digest(address.strip().casefold(), purpose="mail-address")
+
+    async def refusal(self, account_id: int | None, address: str, now: datetime) -> Result | None:
+        """TOO_SOON or RESEND_LIMIT if a code e-mail to this address or account would exceed
+        the limits (across procedures and restarts); None if allowed."""
+        settings = self.ports.settings
+        by_account, by_address, last_at = await self.ports.outbox.repository.code_mails_since(
+            now - settings.mail_window,
+            account_id=account_id,
+            address_key=self.address_key(address),
+        )
+        if last_at is not None and now < last_at + settings.mail_address_cooldown:
+            wait = last_at + settings.mail_address_cooldown - now
+            return Result(Outcome.TOO_SOON, retry_after=wait)
+        if (
+            by_address >= settings.max_mails_per_address
+            or by_account >= settings.max_mails_per_account
+        ):
+            return Result(Outcome.RESEND_LIMIT)
+        return None
+
+    def code_mail(
+        self,
+        template: str,
+        to: str,
+        prenom: str,
+        seed: str,
+        account_id: int | None,
+        bot_username: str,
+        expires_at: datetime,
+    ) -> NewOutboxItem:
+        """The outbox item of a code e-mail: the code and link are derived from ``seed`` when
+        it leaves."""
+        settings = self.ports.settings
+        return NewOutboxItem(
+            kind=OutboxKind.CODE_MAIL,
+            template=template,
+            params={
+                "to": to,
+                "prenom": prenom,
+                "code_length": settings.code_length,
+                "hours": round(settings.verification_ttl.total_seconds() / 3600),
+                "bot_username": bot_username,
+            },
+            seed=seed,
+            account_id=account_id,
+            address_key=self.address_key(to),
+            created_at=self.ports.clock(),
+            expires_at=expires_at,
+        )
+
+    def notice_mail(self, template: str, to: str, account_id: int, **params: str) -> NewOutboxItem:
+        """The outbox item of a notice e-mail (kept for a week if the server stays down)."""
+        now = self.ports.clock()
+        return NewOutboxItem(
+            kind=OutboxKind.NOTICE_MAIL,
+            template=template,
+            params={"to": to, **params},
+            account_id=account_id,
+            address_key=self.address_key(to),
+            created_at=now,
+            expires_at=now + NOTICE_KEPT_FOR,
+        )

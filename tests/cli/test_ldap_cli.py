@@ -1,0 +1,132 @@
+"""Staff tools with DIRECTORY=ldap against a real slapd: ``accounts show`` reads the entry,
+``stats`` and ``export`` read the whole directory by pages (RFC 2696), past the server's
+size limit of 500 entries per search."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.security import load_or_create_server_secret
+from storage.db import Database
+
+from ldap_server import (
+    PEOPLE,
+    SERVICE_DN,
+    SERVICE_PASSWORD,
+    STATUS_ACTIVE,
+    STATUS_ATTR,
+    STATUS_TO_ACTIVATE,
+    LdapServer,
+    user_dn,
+    user_ldif,
+)
+from support import DATA
+
+EXTRA = 1200  # more than slapd's default size limit (500)
+
+
+@pytest.fixture
+def ldap_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ldap_server: LdapServer) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_USERNAME", "STAFF_TELEGRAM_IDS"):
+        monkeypatch.delenv(name, raising=False)
+    database = tmp_path / "data" / "bot.sqlite3"
+    values = {
+        "ENT_BOT_HOME": str(tmp_path),
+        "DATABASE_PATH": str(database),
+        "SERVER_SECRET_FILE": str(tmp_path / "data" / "server.key"),
+        "SCHOOL_CONFIG": str(DATA / "school.toml"),
+        "LOG_LEVEL": "WARNING",
+        "DIRECTORY": "ldap",
+        "LDAP_URL": ldap_server.url,
+        "LDAP_BIND_DN": SERVICE_DN,
+        "LDAP_BIND_PASSWORD": SERVICE_PASSWORD,
+        "LDAP_USER_BASE": PEOPLE,
+        "LDAP_ATTR_PROFILE": "businessCategory",
+        "LDAP_ATTR_ESTABLISHMENT": "o",
+        "LDAP_ATTR_STATUS": STATUS_ATTR,
+        "LDAP_STATUS_TO_ACTIVATE": STATUS_TO_ACTIVATE,
+        "LDAP_STATUS_ACTIVE": STATUS_ACTIVE,
+        "LDAP_TIMEOUT_SECONDS": "2",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    load_or_create_server_secret(tmp_path / "data" / "server.key")
+
+    async def create() -> None:
+        await (await Database.open(database)).close()
+
+    asyncio.run(create())
+    extra = [
+        user_ldif(f"eleve{n:04d}", "Provisoire-123", "eleve", "Élève", f"N{n}", "Lycée B")
+        for n in range(EXTRA)
+    ]
+    ldap_server.server.ldapadd("\n\n".join(extra) + "\n")
+    return tmp_path
+
+
+def test_show_stats_and_export_read_the_directory(
+    ldap_env: Path, capsys: pytest.CaptureFixture[str], ldap_server: LdapServer
+) -> None:
+    assert main(["accounts", "show", "Lea.Martin"]) == 0
+    shown = capsys.readouterr().out
+    assert "lea.martin" in shown and "Léa" in shown
+    assert main(["accounts", "show", "*"]) == 1
+
+    assert main(["accounts", "export", str(ldap_env / "export.csv")]) == 0
+    with (ldap_env / "export.csv").open(encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle, delimiter=";"))
+    assert len(rows) == EXTRA + 4
+    assert main(["accounts", "stats"]) == 0
+    assert "Lycée B" in capsys.readouterr().out
+
+    ldap_server.stop_for_now()
+    assert main(["accounts", "show", "lea.martin"]) == 2
+    assert "annuaire LDAP ne répond pas" in capsys.readouterr().err
+    ldap_server.resume()
+
+
+def test_reset_writes_a_new_provisional_password_to_the_directory(
+    ldap_env: Path, capsys: pytest.CaptureFixture[str], ldap_server: LdapServer
+) -> None:
+    from datetime import UTC, datetime
+
+    from bot.directory.ldap import LdapDirectory
+    from bot.settings import load_settings
+    from storage.accounts import AccountStatus, ActivationRecord
+
+    dn = user_dn("lea.martin")
+    settings = load_settings()
+
+    async def activate(password: str, provisional: str) -> tuple[bool, bool]:
+        database = await Database.open(settings.database_path)
+        directory = LdapDirectory(settings.ldap, database)
+        try:
+            account = await directory.find("lea.martin")
+            assert account is not None and account.status == AccountStatus.TO_ACTIVATE
+            checked = await directory.check_provisional(account.id, provisional)
+            now = datetime.now(UTC)
+            record = ActivationRecord(None, None, "q1", "h1", "q2", "h2", 7, "v1", now, now)
+            return checked, await directory.activate(account.id, password, record)
+        finally:
+            directory.close()
+            await database.close()
+
+    assert asyncio.run(activate("Velo-Rouge-Soleil-42", "Xq7-Tb4k-Wpz")) == (True, True)
+    assert main(["accounts", "reset", "lea.martin", "--mot-de-passe", "Court-123"]) == 2
+    assert "refuse ce mot de passe provisoire" in capsys.readouterr().err
+    assert main(["accounts", "reset", "lea.martin"]) == 0
+    out = capsys.readouterr().out
+    provisional = next(
+        word for word in out.split() if len(word) >= 12 and ldap_server.can_bind(dn, word)
+    )
+    assert not ldap_server.can_bind(dn, "Velo-Rouge-Soleil-42")
+    assert ldap_server.entry(dn)[STATUS_ATTR] == [STATUS_TO_ACTIVATE]
+    # and the user activates again with the new provisional password
+    assert asyncio.run(activate("Nouveau-Velo-Bleu-7", provisional)) == (True, True)
+    assert ldap_server.can_bind(dn, "Nouveau-Velo-Bleu-7")
