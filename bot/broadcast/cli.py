@@ -40,9 +40,11 @@ def add_broadcast_parser(commands: argparse._SubParsersAction) -> None:
     """``broadcast`` and its sub-commands."""
     help_ = texts.CLI_HELP
     broadcast = commands.add_parser("broadcast", help=help_["broadcast"])
-    sub = broadcast.add_subparsers(dest="broadcast_command", required=True)
+    sub = broadcast.add_subparsers(dest="broadcast_command", required=True, metavar="COMMANDE")
     new = sub.add_parser("new", help=help_["new"])
-    new.add_argument("--message", type=Path, required=True, help=help_["message"])
+    new.add_argument(
+        "--message", type=Path, required=True, metavar="FICHIER", help=help_["message"]
+    )
     new.add_argument(
         "--segment", choices=[s.value for s in Segment], default="tous", help=help_["segment"]
     )
@@ -59,11 +61,11 @@ def add_broadcast_parser(commands: argparse._SubParsersAction) -> None:
     listing = sub.add_parser("list", help=help_["list"])
     listing.add_argument("--json", action="store_true", help=help_["json"])
     status = sub.add_parser("status", help=help_["status"])
-    status.add_argument("number", type=int, help=help_["number"])
+    status.add_argument("number", type=int, metavar="NUMERO", help=help_["number"])
     status.add_argument("--json", action="store_true", help=help_["json"])
     status.add_argument("--wait", action="store_true", help=help_["wait"])
     cancel = sub.add_parser("cancel", help=help_["cancel"])
-    cancel.add_argument("number", type=int, help=help_["number"])
+    cancel.add_argument("number", type=int, metavar="NUMERO", help=help_["number"])
 
 
 def stats_json(stats: CampaignStats) -> dict[str, object]:
