@@ -23,6 +23,9 @@ from telegram.ext import (
 )
 
 from bot import texts
+from bot.broadcast.email import BulkMailer
+from bot.broadcast.unsubscribe import UnsubscribeServer
+from bot.broadcast.worker import BroadcastSettings, BroadcastWorker, EmailChannel
 from bot.directory.factory import open_directory
 from bot.directory.port import DirectoryUnavailable
 from bot.outbox import MailSender, Outbox, OutboxSettings, TelegramSender
@@ -42,11 +45,13 @@ from bot.telegram_api.limiter import StartupRetry, TelegramLimiter, retry_startu
 from bot.texts import ldap as ldap_texts
 from conversations import common
 from conversations.account import account_handlers, add_account_handlers
+from conversations.broadcast import add_broadcast_handlers
 from conversations.context import REGISTRY_KEY, SERVICES_KEY, BotContext
 from conversations.flows import build_router
 from conversations.router import Procedure
 from conversations.staff import staff_handlers
 from storage.accounts import SqliteAccountDirectory
+from storage.broadcasts import BroadcastRepository
 from storage.db import Database
 from storage.maintenance import PurgeReport, purge
 from storage.menus import MenuRepository
@@ -85,6 +90,25 @@ def activation_settings(settings: Settings) -> ActivationSettings:
     )
 
 
+def broadcast_settings(settings: Settings) -> BroadcastSettings:
+    """The broadcast worker's rhythm from the settings."""
+    return BroadcastSettings(
+        rate_per_second=settings.broadcast_rate_per_second,
+        poll_seconds=settings.broadcast_poll_seconds,
+        heartbeat_seconds=settings.broadcast_heartbeat_seconds,
+        max_attempts=settings.broadcast_max_attempts,
+        retry_first=settings.broadcast_retry_first_seconds,
+        quiet=settings.quiet_hours_window,
+        link_expiring_within=timedelta(hours=settings.reminder_link_expiring_hours)
+        if settings.reminder_link_expiring
+        else None,
+        unfinished_for=timedelta(days=settings.reminder_after_days)
+        if settings.reminder_unfinished
+        else None,
+        auto_scan_seconds=settings.reminder_scan_seconds,
+    )
+
+
 def outbox_settings(settings: Settings) -> OutboxSettings:
     """The outbox worker's retry rhythm from the settings."""
     return OutboxSettings(
@@ -109,6 +133,8 @@ class BotServices:
     staff: StaffService = field(init=False)
     my_account: MyAccountService = field(init=False)
     outbox: Outbox = field(init=False)
+    broadcast: BroadcastWorker = field(init=False)
+    unsubscribe: UnsubscribeServer | None = field(default=None, init=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
     _purger: asyncio.Task[None] | None = field(default=None, init=False)
 
@@ -126,6 +152,18 @@ class BotServices:
                 MailSender(mailer, self.school, KeyedHasher(key)),
                 self.clock,
                 outbox_settings(self.settings),
+            )
+            broadcasts = BroadcastRepository(self.database)
+            email = None
+            if self.settings.broadcast_unsubscribe_url:
+                email = EmailChannel(
+                    BulkMailer(self.settings.smtp, self.settings.broadcast_email_rate_per_second),
+                    KeyedHasher(key),
+                    self.settings.broadcast_unsubscribe_url,
+                )
+                self.unsubscribe = UnsubscribeServer(broadcasts, KeyedHasher(key), self.clock)
+            self.broadcast = BroadcastWorker(
+                broadcasts, self.clock, broadcast_settings(self.settings), email
             )
             self.ports = ProcedurePorts(
                 directory=open_directory(self.settings, self.database, hasher, self.outbox),
@@ -173,7 +211,15 @@ class BotServices:
         done = await self.outbox.repository.purge(
             now - timedelta(days=self.settings.abandoned_session_days)
         )
-        logger.info("purge: %s; outbox items forgotten: %s", report, done)
+        campaigns = await self.broadcast.repository.purge(
+            now - timedelta(days=self.settings.abandoned_session_days)
+        )
+        logger.info(
+            "purge: %s; outbox items forgotten: %s; campaigns forgotten: %s",
+            report,
+            done,
+            campaigns,
+        )
         return report
 
     async def purge_forever(self) -> None:
@@ -188,7 +234,10 @@ class BotServices:
     async def close(self) -> None:
         """Stop the outbox worker, close the database."""
         if self.database is not None:
+            await self.broadcast.stop()
             await self.outbox.stop()
+        if self.unsubscribe is not None:
+            await self.unsubscribe.stop()
         if self._purger is not None:
             # Wait for it before closing the database: a purge cancelled mid-transaction must
             # roll back on an open connection, or it would swallow the cancellation and live on.
@@ -232,7 +281,7 @@ def build_application(
         )
         .context_types(ContextTypes(context=BotContext))
         .concurrent_updates(PerChatUpdateProcessor(settings.concurrent_updates))
-        .rate_limiter(TelegramLimiter())
+        .rate_limiter(TelegramLimiter(background_rate=settings.broadcast_rate_per_second))
         .read_timeout(settings.telegram_timeout_seconds)
         .write_timeout(settings.telegram_timeout_seconds)
         .build()
@@ -254,6 +303,7 @@ def add_handlers(application: Application, extra_procedures: Sequence[Procedure]
         application.add_handler(handler)
     staff_ids = application.bot_data[SERVICES_KEY].settings.staff_telegram_ids
     application.add_handlers(staff_handlers(staff_ids))
+    add_broadcast_handlers(application)
     router = build_router(extra_procedures)
     application.bot_data[REGISTRY_KEY] = router.registry
     application.add_handler(router)
@@ -285,6 +335,12 @@ async def start_bot(
     services = services_of(application)
     services._purger = asyncio.get_running_loop().create_task(services.purge_forever())
     services.outbox.start(TelegramSender(application.bot))
+    services.broadcast.start(application.bot)
+    if services.unsubscribe is not None:
+        await services.unsubscribe.start(
+            services.settings.broadcast_unsubscribe_host,
+            services.settings.broadcast_unsubscribe_port,
+        )
     await application.start()
     assert application.updater is not None
     updater = application.updater
@@ -305,6 +361,7 @@ async def stop_bot(application: Application) -> None:
     if application.running:
         await application.stop()
     if services_of(application).database is not None:  # the outbox stops before its bot
+        await services_of(application).broadcast.stop()
         await services_of(application).outbox.stop()
     await application.shutdown()
     await services_of(application).close()

@@ -1,5 +1,6 @@
 """Command line: ``python run_bot.py [sandbox | outbox | accounts import|show|reset|unlock|history|
-export|stats|letters …]`` (staff sub-commands in :mod:`bot.staff.cli`)."""
+export|stats|letters … | broadcast new|list|status|cancel …]`` (staff sub-commands in
+:mod:`bot.staff.cli`, broadcasts in :mod:`bot.broadcast.cli`)."""
 
 from __future__ import annotations
 
@@ -82,9 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     outbox = commands.add_parser("outbox", help=staff_texts.CLI_HELP["outbox"])
     outbox.add_argument("--json", action="store_true", help=staff_texts.CLI_HELP["json"])
+    from bot.broadcast.cli import add_broadcast_parser
     from bot.staff.cli import add_staff_parsers
 
     add_staff_parsers(accounts_commands)
+    add_broadcast_parser(commands)
     return parser
 
 
@@ -127,6 +130,10 @@ def _main(argv: Sequence[str] | None = None) -> int:
         from bot.staff.cli import staff_command
 
         return asyncio.run(staff_command(settings, args))
+    if args.command == "broadcast":
+        from bot.broadcast.cli import broadcast_command
+
+        return asyncio.run(broadcast_command(settings, args))
     if args.command == "outbox":
         from bot.outbox.cli import outbox_command
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.broadcast.quiet import QuietHours, QuietHoursError, parse_quiet_hours
 from bot.directory.ldap_config import LdapConfig
 from bot.outbox.mail import SmtpConfig, SmtpSecurity
 from bot.procedures.password_policy import PasswordPolicy
@@ -112,6 +114,34 @@ class Settings(BaseSettings):
     outbox_retry_first_seconds: float = 2.0
     outbox_retry_max_seconds: float = 30.0
 
+    # Staff broadcasts (issue 11): messages a second at most (the limiter's background lane,
+    # Telegram allows about 30 in all), how often the bot looks for a campaign and writes its
+    # heartbeat, tries of a send that fails for another reason than a block
+    broadcast_rate_per_second: float = Field(default=25.0, gt=0, le=30)
+    broadcast_poll_seconds: float = Field(default=1.0, gt=0)
+    broadcast_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    broadcast_max_attempts: int = Field(default=3, ge=1)
+    broadcast_retry_first_seconds: float = Field(default=2.0, ge=0)
+    # Reminders by e-mail: one SMTP connection at this rate; the public base of the one-click
+    # unsubscribe links (required for the e-mail channel; HTTPS, behind a reverse proxy) and
+    # where the bot listens for them
+    broadcast_email_rate_per_second: float = Field(default=5.0, gt=0)
+    broadcast_unsubscribe_url: str | None = None
+    broadcast_unsubscribe_host: str = "127.0.0.1"
+    broadcast_unsubscribe_port: int = Field(default=8081, ge=0, le=65535)
+    # Automatic reminders, each at most once per procedure: the e-mail link expires within
+    # REMINDER_LINK_EXPIRING_HOURS; an activation left REMINDER_AFTER_DAYS days; how often the bot
+    # looks for due ones
+    reminder_link_expiring: bool = True
+    reminder_link_expiring_hours: float = Field(default=24, gt=0)
+    reminder_unfinished: bool = True
+    reminder_after_days: float = Field(default=3, gt=0)
+    reminder_scan_seconds: float = Field(default=60, gt=0)
+    # No reminder leaves in these hours (HH:MM-HH:MM, local time; empty: none), unless staff
+    # say « maintenant »: many users are minors.
+    quiet_hours: str = "20:00-08:00"
+    quiet_hours_timezone: str = "Europe/Paris"
+
     # Throttling of guessable secrets
     failures_before_delay: int = 5
     first_delay_seconds: int = 60
@@ -166,6 +196,19 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _check_quiet_hours(self) -> Settings:
+        self.quiet_hours_window  # noqa: B018 (raises on a bad value, at start-up)
+        return self
+
+    @property
+    def quiet_hours_window(self) -> QuietHours | None:
+        """The quiet hours, or None."""
+        try:
+            return parse_quiet_hours(self.quiet_hours, self.quiet_hours_timezone)
+        except (QuietHoursError, ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"QUIET_HOURS: {self.quiet_hours!r} ({error})") from None
 
     @model_validator(mode="after")
     def _resolve_from_home(self) -> Settings:

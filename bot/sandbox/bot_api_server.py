@@ -15,9 +15,11 @@ the bot sees as timeouts when they outlast its read timeout). Every call of the 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 import json
+import math
 import random
 import time
 from collections.abc import Callable
@@ -126,6 +128,17 @@ class Fault:
 
 
 @dataclass(frozen=True)
+class FloodLimits:
+    """Telegram's flood control, opt-in (:meth:`LocalBotApi.enforce_limits`): more than
+    ``overall_per_second`` messages of the bot in any second, or more than
+    ``per_chat_per_second`` to one chat, are answered 429 with ``retry_after``."""
+
+    overall_per_second: int = 30
+    per_chat_per_second: int = 1
+    methods: frozenset[str] = frozenset({"sendmessage", "sendphoto", "senddocument"})
+
+
+@dataclass(frozen=True)
 class ApiEvent:
     """One call of the bot as the server answered it (``outcome``: ``ok``, ``429``, ``500``,
     ``400``…; ``fault``: the injected fault's kind, if any)."""
@@ -191,6 +204,16 @@ class SandboxUser:
     blocked: bool = False
     messages: list[ChatMessage] = field(default_factory=list)
     callback_answers: list[dict[str, Any]] = field(default_factory=list)
+
+    def block_bot(self) -> None:
+        """The user blocks the bot: its messages get 403, and it is told (``my_chat_member``)."""
+        self.blocked = True
+        self.server._push_member_change(self, "member", "kicked")
+
+    def unblock_bot(self) -> None:
+        """The user restarts the bot."""
+        self.blocked = False
+        self.server._push_member_change(self, "kicked", "member")
 
     def as_user(self) -> dict[str, Any]:
         """The Bot API ``User`` object."""
@@ -343,6 +366,11 @@ class LocalBotApi:
         self.events: list[ApiEvent] = []
         self._event_ids = itertools.count(1)
         self._random = random.Random(0)
+        # Telegram's flood control, when enforced; the 429s it answered.
+        self.limits: FloodLimits | None = None
+        self.flood_refusals = 0
+        self._sent_at: collections.deque[float] = collections.deque()
+        self._sent_at_chat: dict[int, collections.deque[float]] = {}
         self.app = web.Application(client_max_size=50 * 1024 * 1024)
         self.app.router.add_route("*", "/bot{token}/{method}", self._handle_bot_request)
         self.app.router.add_route("*", "/test/faults", self._handle_faults)
@@ -456,6 +484,31 @@ class LocalBotApi:
             left -= share
         return faults
 
+    def enforce_limits(self, limits: FloodLimits | None = None) -> None:
+        """Answer 429 as Telegram does when the bot sends too much (None: the defaults)."""
+        self.limits = limits or FloodLimits()
+
+    def _flood_check(self, method: str, chat_id: int | None) -> None:
+        """Raise Telegram's 429 if this message is over the limits; else count it."""
+        limits = self.limits
+        if limits is None or method not in limits.methods:
+            return
+        now = time.monotonic()
+        while self._sent_at and self._sent_at[0] <= now - 1:
+            self._sent_at.popleft()
+        chat = self._sent_at_chat.setdefault(chat_id or 0, collections.deque())
+        while chat and chat[0] <= now - 1:
+            chat.popleft()
+        for window, limit in ((self._sent_at, limits.overall_per_second),
+                              (chat, limits.per_chat_per_second)):
+            if len(window) >= limit:
+                self.flood_refusals += 1
+                raise too_many_requests(max(1, math.ceil(window[0] + 1 - now)))
+        self._sent_at.append(now)
+        chat.append(now)
+        if len(self._sent_at_chat) > 4096:
+            self._sent_at_chat = {k: v for k, v in self._sent_at_chat.items() if v}
+
     def clear_faults(self) -> None:
         """Answer every call normally again."""
         self.faults.clear()
@@ -565,6 +618,23 @@ class LocalBotApi:
         self._updates.append((update_id, {"update_id": update_id, **body}, user_id))
         asyncio.get_running_loop().create_task(self._notify())
 
+    def _push_member_change(self, user: SandboxUser, old: str, new: str) -> None:
+        member: dict[str, Any] = {"status": new, "user": self._bot_user()}
+        if new == "kicked":
+            member["until_date"] = 0
+        self._push_update(
+            {
+                "my_chat_member": {
+                    "chat": user.as_chat(),
+                    "from": user.as_user(),
+                    "date": int(time.time()),
+                    "old_chat_member": {"status": old, "user": self._bot_user()},
+                    "new_chat_member": member,
+                }
+            },
+            user.id,
+        )
+
     def _new_callback_query(self, user_id: int) -> str:
         query_id = f"{user_id}{next(self._query_ids):08d}"
         self._open_queries[query_id] = user_id
@@ -620,6 +690,7 @@ class LocalBotApi:
                 await asyncio.sleep(fault.delay)
             if method in self.failing_methods:
                 raise self.failing_methods[method]
+            self._flood_check(method, chat_id)
             result = await handler(params)
         except BotApiError as error:
             if method != "getupdates":

@@ -62,6 +62,8 @@ class Mailbox:
     def __init__(self) -> None:
         self.mails: list[CaughtMail] = []
         self.raw: list[bytes] = []
+        # The client's address and port of each e-mail's SMTP session (one per connection).
+        self.peers: list[Any] = []
         self._listeners: list[Callable[[CaughtMail], None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._arrived: asyncio.Event | None = None
@@ -90,6 +92,7 @@ class Mailbox:
         """Forget every e-mail."""
         self.mails.clear()
         self.raw.clear()
+        self.peers.clear()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         """aiosmtpd hook: keep the message (runs in the SMTP server's thread)."""
@@ -107,6 +110,7 @@ class Mailbox:
             html=rich.get_content() if rich is not None else "",
         )
         self.raw.append(envelope.content)
+        self.peers.append(session.peer)
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._deliver, mail)
         return "250 Message accepted"

@@ -18,9 +18,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from bot.outbox.mail import validate_email_address
 from bot.security import KeyedHasher, SecretHasher, normalise_identifiant
+from bot.texts import broadcast as broadcast_texts
 from bot.texts import staff as staff_texts
 from storage.accounts import ImportedAccount, ImportOutcome, Profil, SqliteAccountDirectory
+from storage.broadcasts import BroadcastRepository
 
 REQUIRED_COLUMNS = (
     "identifiant",
@@ -44,6 +47,8 @@ PROFIL_ALIASES: dict[str, Profil] = {
 }
 
 MAX_FIELD_LENGTH = 200
+# Optional column: an address for reminders only (never a recovery address).
+EMAIL_CONTACT = "email_contact"
 
 
 class ImportFileError(ValueError):
@@ -133,6 +138,9 @@ def check_line(line: CsvLine) -> str | None:
     for name, value in values.items():
         if len(value) > MAX_FIELD_LENGTH:
             return staff_texts.IMPORT_TOO_LONG.format(column=name, limit=MAX_FIELD_LENGTH)
+    contact = values.get(EMAIL_CONTACT, "")
+    if contact and validate_email_address(contact) is None:
+        return broadcast_texts.EMAIL_CONTACT_INVALID
     return None
 
 
@@ -205,7 +213,20 @@ async def import_accounts(
                 progress(done, len(lines))
         return outcome
 
-    for outcome in await asyncio.gather(*(one(line) for line in valid)):
+    outcomes = await asyncio.gather(*(one(line) for line in valid))
+    if not dry_run and any(EMAIL_CONTACT in line.values for line in valid):
+        await BroadcastRepository(directory.db).set_contacts(
+            [
+                (
+                    normalise_identifiant(line.values["identifiant"]),
+                    validate_email_address(line.values.get(EMAIL_CONTACT, "")),
+                )
+                for line in valid
+                if EMAIL_CONTACT in line.values
+            ],
+            now,
+        )
+    for outcome in outcomes:
         if outcome == ImportOutcome.ADDED:
             report.added += 1
         elif outcome == ImportOutcome.UPDATED:

@@ -48,6 +48,9 @@ class RateLimitArgs(TypedDict, total=False):
     priority: Priority
 
 
+#: Background calls that may leave at once after a quiet spell (then: at the steady rate).
+BACKGROUND_BURST = 2
+
 #: ``rate_limit_args`` of every message that is not the answer to the update in hand.
 BACKGROUND: RateLimitArgs = {"priority": "background"}
 
@@ -107,7 +110,13 @@ class TelegramLimiter(BaseRateLimiter[RateLimitArgs]):
         self._clock = clock
         self._chats: dict[int | str, _Chat] = {}
         self._background_chat_rate = background_chat_rate
-        self._background = AsyncLimiter(background_rate, 1) if background_rate else None
+        # A bucket of BACKGROUND_BURST calls, not of a second's worth: a full second's burst
+        # on top of the steady rate would exceed Telegram's 30 a second (and get 429s).
+        self._background = (
+            AsyncLimiter(BACKGROUND_BURST, BACKGROUND_BURST / background_rate)
+            if background_rate
+            else None
+        )
         self._background_chats: dict[int | str, AsyncLimiter] = {}
         self._background_slots = asyncio.Semaphore(background_concurrency)
         self._background_resume_at = 0.0

@@ -1,0 +1,231 @@
+"""``run_bot.py broadcast new|list|status|cancel``: staff record campaigns, the running bot
+sends them. Exit codes: 0 done, 1 refused or unknown campaign, 2 usage or file error."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.broadcast.message import render, unknown_placeholders
+from bot.settings import Settings
+from bot.staff.cli import actor
+from bot.texts import broadcast as texts
+from storage.broadcasts import (
+    Audience,
+    BroadcastRepository,
+    CampaignState,
+    CampaignStats,
+    Channel,
+    Segment,
+)
+from storage.db import Database
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+CHANNELS = {
+    "telegram": (Channel.TELEGRAM,),
+    "email": (Channel.EMAIL,),
+    "tous": (Channel.TELEGRAM, Channel.EMAIL),
+}
+MESSAGE_LIMIT = 4000
+# A heartbeat older than this many heartbeat intervals: no bot is running.
+STALE_BEATS = 3
+
+
+def add_broadcast_parser(commands: argparse._SubParsersAction) -> None:
+    """``broadcast`` and its sub-commands."""
+    help_ = texts.CLI_HELP
+    broadcast = commands.add_parser("broadcast", help=help_["broadcast"])
+    sub = broadcast.add_subparsers(dest="broadcast_command", required=True, metavar="COMMANDE")
+    new = sub.add_parser("new", help=help_["new"])
+    new.add_argument(
+        "--message", type=Path, required=True, metavar="FICHIER", help=help_["message"]
+    )
+    new.add_argument(
+        "--segment", choices=[s.value for s in Segment], default="tous", help=help_["segment"]
+    )
+    new.add_argument("--profil", action="append", default=[], help=help_["profil"])
+    new.add_argument("--etablissement", help=help_["etablissement"])
+    new.add_argument(
+        "--canal", choices=("telegram", "email", "tous"), default="telegram", help=help_["canal"]
+    )
+    new.add_argument("--objet", default="", help=help_["objet"])
+    new.add_argument("--maintenant", action="store_true", help=help_["maintenant"])
+    new.add_argument("--yes", action="store_true", help=help_["yes"])
+    new.add_argument("--wait", action="store_true", help=help_["wait"])
+    new.add_argument("--json", action="store_true", help=help_["json"])
+    listing = sub.add_parser("list", help=help_["list"])
+    listing.add_argument("--json", action="store_true", help=help_["json"])
+    status = sub.add_parser("status", help=help_["status"])
+    status.add_argument("number", type=int, metavar="NUMERO", help=help_["number"])
+    status.add_argument("--json", action="store_true", help=help_["json"])
+    status.add_argument("--wait", action="store_true", help=help_["wait"])
+    cancel = sub.add_parser("cancel", help=help_["cancel"])
+    cancel.add_argument("number", type=int, metavar="NUMERO", help=help_["number"])
+
+
+def stats_json(stats: CampaignStats) -> dict[str, object]:
+    """The JSON object of a campaign (keys: id, state, recipients, sent, blocked, failed,
+    uncertain, pending, rate_per_s)."""
+    return asdict(stats)
+
+
+async def broadcast_command(settings: Settings, args: argparse.Namespace) -> int:
+    """Run one ``broadcast`` sub-command (the database must exist: it is never created)."""
+    database = await Database.open(settings.database_path, create=False)
+    try:
+        repository = BroadcastRepository(database)
+        command = args.broadcast_command
+        if command == "new":
+            return await _new(settings, repository, args)
+        if command == "list":
+            return await _list(settings, repository, as_json=args.json)
+        if command == "status":
+            return await _status(settings, repository, args.number, args.json, args.wait)
+        return await _cancel(repository, args.number)
+    finally:
+        await database.close()
+
+
+async def _new(
+    settings: Settings, repository: BroadcastRepository, args: argparse.Namespace
+) -> int:
+    path: Path = args.message
+    if not path.is_file():
+        print(texts.NO_SUCH_FILE.format(path=path), file=sys.stderr)
+        return EXIT_USAGE
+    if args.canal != "telegram" and not settings.broadcast_unsubscribe_url:
+        print(texts.CANAL_NOT_YET, file=sys.stderr)
+        return EXIT_USAGE
+    message = path.read_text(encoding="utf-8").strip()
+    if not message:
+        print(texts.EMPTY_MESSAGE.format(path=path), file=sys.stderr)
+        return EXIT_USAGE
+    if len(message) > MESSAGE_LIMIT:
+        print(texts.MESSAGE_TOO_LONG.format(length=len(message)), file=sys.stderr)
+        return EXIT_USAGE
+    unknown = unknown_placeholders(message)
+    if unknown:
+        print(texts.unknown_placeholders(unknown), file=sys.stderr)
+        return EXIT_USAGE
+    audience = Audience(
+        segment=Segment(args.segment),
+        profils=tuple(args.profil),
+        etablissement=args.etablissement,
+        channels=CHANNELS[args.canal],
+    )
+    recipients = await repository.recipients(audience)
+    if not recipients:
+        print(texts.NO_RECIPIENT, file=sys.stderr)
+        return EXIT_REFUSED
+    sample = render(message, recipients[0].prenom, recipients[0].etablissement)
+    out = sys.stderr if args.json else sys.stdout
+    counts = {channel.value: 0 for channel in audience.channels}
+    for recipient in recipients:
+        counts[recipient.channel.value] += 1
+    subject = None
+    if Channel.EMAIL in audience.channels:
+        subject = args.objet or texts.email_subject(recipients[0].etablissement)
+    print(texts.preview(await repository.next_id(), counts, sample, subject), file=out)
+    quiet = settings.quiet_hours_window
+    now = datetime.now(UTC)
+    if quiet is not None and not args.maintenant and quiet.contains(now):
+        print(texts.quiet_hours_wait(quiet.ends(now).astimezone(quiet.zone)), file=out)
+    if not args.yes:
+        try:
+            answer = await asyncio.to_thread(input, texts.CONFIRM)
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("o", "oui", "y", "yes"):
+            print(texts.NOT_RECORDED, file=out)
+            return EXIT_REFUSED
+    now = datetime.now(UTC)
+    number = await repository.create(
+        audience, message, args.objet, actor(), now, send_now=args.maintenant
+    )
+    stats = await repository.stats(number, now)
+    assert stats is not None
+    print(texts.recorded(number, stats.recipients), file=out)
+    await _warn_if_no_bot(settings, repository)
+    if args.wait:
+        stats = await _wait(repository, number, stats.recipients)
+    if args.json:
+        print(json.dumps(stats_json(stats), ensure_ascii=False, indent=2))
+    return EXIT_OK
+
+
+async def _list(settings: Settings, repository: BroadcastRepository, *, as_json: bool) -> int:
+    campaigns = await repository.all_stats(datetime.now(UTC))
+    if as_json:
+        print(json.dumps([stats_json(c) for c in campaigns], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not campaigns:
+        print(texts.NO_CAMPAIGN)
+    for campaign in campaigns:
+        print(texts.list_line(stats_json(campaign)))
+    await _warn_if_no_bot(settings, repository)
+    return EXIT_OK
+
+
+async def _status(
+    settings: Settings, repository: BroadcastRepository, number: int, as_json: bool, wait: bool
+) -> int:
+    stats = await repository.stats(number, datetime.now(UTC))
+    if stats is None:
+        print(texts.NO_SUCH_CAMPAIGN.format(number=number), file=sys.stderr)
+        return EXIT_REFUSED
+    await _warn_if_no_bot(settings, repository)
+    if wait:
+        stats = await _wait(repository, number, stats.recipients)
+    if as_json:
+        print(json.dumps(stats_json(stats), ensure_ascii=False, indent=2))
+    else:
+        print(texts.status_text(stats_json(stats)))
+    return EXIT_OK
+
+
+async def _cancel(repository: BroadcastRepository, number: int) -> int:
+    campaign = await repository.campaign(number)
+    if campaign is None:
+        print(texts.NO_SUCH_CAMPAIGN.format(number=number), file=sys.stderr)
+        return EXIT_REFUSED
+    if not await repository.cancel(number, datetime.now(UTC)):
+        state = texts.STATES.get(campaign.state.value, campaign.state.value)
+        print(texts.CANNOT_CANCEL.format(number=number, state=state), file=sys.stderr)
+        return EXIT_REFUSED
+    print(texts.CANCELLED.format(number=number))
+    return EXIT_OK
+
+
+async def _warn_if_no_bot(settings: Settings, repository: BroadcastRepository) -> None:
+    """Say so on stderr when no bot has written its heartbeat lately."""
+    beat = await repository.heartbeat()
+    now = datetime.now(UTC)
+    limit = timedelta(seconds=settings.broadcast_heartbeat_seconds * STALE_BEATS)
+    if beat is None:
+        print(texts.no_bot_running(None), file=sys.stderr)
+    elif now - beat.at > limit:
+        print(texts.no_bot_running((now - beat.at).total_seconds()), file=sys.stderr)
+
+
+async def _wait(repository: BroadcastRepository, number: int, total: int) -> CampaignStats:
+    """Follow the campaign with a progress bar until it is finished or cancelled."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="msg", desc=texts.WAIT_DESC, file=sys.stderr, disable=None)
+    try:
+        while True:
+            stats = await repository.stats(number, datetime.now(UTC))
+            assert stats is not None
+            bar.n = stats.recipients - stats.pending
+            bar.set_postfix(envoyes=stats.sent, bloques=stats.blocked, echecs=stats.failed)
+            bar.refresh()
+            if stats.state in (CampaignState.TERMINEE, CampaignState.ANNULEE):
+                return stats
+            await asyncio.sleep(0.5)
+    finally:
+        bar.close()

@@ -1,0 +1,521 @@
+"""The broadcast worker: sends the recorded campaigns, row by row of their ledger, through the
+bot's one Telegram limiter (background lane, so replies never wait behind it). Owned by the
+application: :meth:`BroadcastWorker.start` in start-up, :meth:`BroadcastWorker.stop` on shutdown.
+
+Each row is marked ``in_flight`` before its send and given its outcome after; one found
+``in_flight`` at start-up (the bot died meanwhile) becomes ``uncertain`` and is never sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import ExtBot
+
+from bot.broadcast.email import BulkMailer, ReminderMail, unsubscribe_url
+from bot.broadcast.message import render, render_html
+from bot.broadcast.quiet import QuietHours
+from bot.outbox.mail import MailDeliveryError, OutgoingMail
+from bot.security import KeyedHasher
+from bot.telegram_api.limiter import BACKGROUND, BACKGROUND_BURST, retry_after_seconds
+from bot.texts import broadcast as texts
+from storage.broadcasts import (
+    AutoKind,
+    AutoReminder,
+    BroadcastRepository,
+    Campaign,
+    CampaignState,
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    Progress,
+)
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+OPT_OUT_PREFIX = "rappels"
+OPT_OUT_DATA = f"{OPT_OUT_PREFIX}:stop"
+RESUME_DATA = f"{OPT_OUT_PREFIX}:reprendre:0"
+
+
+@dataclass(frozen=True)
+class BroadcastSettings:
+    """The worker's rhythm. ``rate_per_second`` is also the background lane of the limiter."""
+
+    rate_per_second: float = 25.0
+    poll_seconds: float = 1.0
+    heartbeat_seconds: float = 5.0
+    max_attempts: int = 3
+    retry_first: float = 2.0
+    concurrency: int = 4
+    batch: int = 100
+    stop_grace: float = 5.0
+    quiet: QuietHours | None = None
+    # Automatic reminders (None: off) and how often the bot looks for due ones.
+    link_expiring_within: timedelta | None = timedelta(hours=24)
+    unfinished_for: timedelta | None = timedelta(days=3)
+    auto_scan_seconds: float = 60.0
+    # A /diffusion progress message is edited at most this often.
+    progress_seconds: float = 3.0
+
+
+@dataclass(frozen=True)
+class EmailChannel:
+    """What e-mail reminders need: the SMTP connection, the key and base of the links."""
+
+    mailer: BulkMailer
+    keyed: KeyedHasher
+    base_url: str
+
+
+def opt_out_button(campaign_id: int) -> InlineKeyboardButton:
+    """The « Ne plus recevoir de rappels » button of every reminder."""
+    data = f"{OPT_OUT_DATA}.{campaign_id}:0"
+    return InlineKeyboardButton(texts.OPT_OUT_BUTTON, callback_data=data)
+
+
+def opt_out_keyboard(campaign_id: int) -> InlineKeyboardMarkup:
+    """A staff reminder's keyboard: the way out only."""
+    return InlineKeyboardMarkup([[opt_out_button(campaign_id)]])
+
+
+def auto_keyboard(reminder: AutoReminder) -> InlineKeyboardMarkup:
+    """An automatic reminder's keyboard: the action (the procedure's own button, with the
+    nonce of its saved prompt, or « Reprendre »), then the way out."""
+    if reminder.kind == AutoKind.LINK_EXPIRING:
+        action = InlineKeyboardButton(
+            texts.BUTTON_RESEND, callback_data=f"em:resend:{reminder.prompt_nonce}"
+        )
+    else:
+        action = InlineKeyboardButton(texts.BUTTON_RESUME, callback_data=RESUME_DATA)
+    return InlineKeyboardMarkup([[action], [opt_out_button(0)]])
+
+
+class BroadcastWorker:
+    """Sends the campaigns; keeps the set of users who blocked the bot."""
+
+    def __init__(
+        self,
+        repository: BroadcastRepository,
+        clock: Clock,
+        settings: BroadcastSettings | None = None,
+        email: EmailChannel | None = None,
+    ) -> None:
+        self.repository = repository
+        self.clock = clock
+        self.settings = settings or BroadcastSettings()
+        self.bot: Bot | None = None
+        self.blocked: set[int] = set()
+        self._wake = asyncio.Event()
+        self._auto_wake = asyncio.Event()
+        self._auto_done = asyncio.Event()
+        self._stopping = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._retry_at: dict[int, float] = {}
+        self._failures: collections.Counter[int] = collections.Counter()
+        self._sent_times: collections.deque[float] = collections.deque()
+        self._slots = {
+            Channel.TELEGRAM: asyncio.Semaphore(self.settings.concurrency),
+            Channel.EMAIL: asyncio.Semaphore(1),  # one SMTP connection
+        }
+        self.email = email
+        self._rate_limit: dict[str, Any] = {}
+        # The lane's pace, taken before a row is marked in flight: the row then waits in the
+        # limiter for next to nothing, so a kill leaves few rows « incertain » that never left.
+        self._pace = AsyncLimiter(
+            BACKGROUND_BURST, BACKGROUND_BURST / self.settings.rate_per_second
+        )
+
+    # --- life cycle ---------------------------------------------------------------------------
+
+    def start(self, bot: Bot) -> None:
+        """Start sending (rows in flight when an earlier run died become ``uncertain``)."""
+        self.bot = bot
+        self._stopping = False
+        has_limiter = isinstance(bot, ExtBot) and bot.rate_limiter is not None
+        self._rate_limit = {"rate_limit_args": BACKGROUND} if has_limiter else {}
+        if not self._tasks:
+            loop = asyncio.get_running_loop()
+            self._tasks = [
+                loop.create_task(self._run(), name="broadcast"),
+                loop.create_task(self._beat_forever(), name="broadcast-heartbeat"),
+                loop.create_task(self._auto_forever(), name="broadcast-auto"),
+                loop.create_task(self._progress_forever(), name="broadcast-progress"),
+            ]
+
+    async def stop(self) -> None:
+        """Stop: no new send starts; those in flight get ``stop_grace`` seconds, then are
+        cancelled (their rows are found ``in_flight``, hence ``uncertain``, at the next start)."""
+        self._stopping = True
+        self._wake.set()
+        if not self._tasks:
+            return
+        runner, beater, auto, progress = self._tasks
+        beater.cancel()
+        progress.cancel()
+        self._auto_wake.set()
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(runner, self.settings.stop_grace)
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(auto, self.settings.stop_grace)
+        for task in (beater, progress):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        if self.email is not None:
+            await self.email.mailer.close()
+
+    def wake(self) -> None:
+        """Look for work now (a campaign was just recorded in this process)."""
+        self._wake.set()
+
+    async def scan_now(self, timeout: float = 10) -> None:
+        """Look for due automatic reminders now and wait for that round (tools and tests)."""
+        self._auto_done.clear()
+        self._auto_wake.set()
+        await asyncio.wait_for(self._auto_done.wait(), timeout)
+
+    @property
+    def rate_per_s(self) -> float:
+        """Messages sent a second, over the last 10 seconds."""
+        now = asyncio.get_running_loop().time()
+        while self._sent_times and self._sent_times[0] < now - 10:
+            self._sent_times.popleft()
+        return round(len(self._sent_times) / 10, 1)
+
+    # --- what users do ------------------------------------------------------------------------
+
+    async def seen(self, telegram_user_id: int) -> None:
+        """The user wrote to the bot: they no longer block it."""
+        if telegram_user_id in self.blocked:
+            self.blocked.discard(telegram_user_id)
+            await self.repository.unblock(telegram_user_id)
+
+    async def blocked_by(self, telegram_user_id: int) -> None:
+        """The user blocked the bot (``my_chat_member`` or a 403)."""
+        self.blocked.add(telegram_user_id)
+        await self.repository.block(telegram_user_id, self.clock())
+
+    async def opt_out(self, telegram_user_id: int) -> None:
+        """« Ne plus recevoir de rappels »."""
+        await self.repository.opt_out(Channel.TELEGRAM, str(telegram_user_id), self.clock())
+
+    # --- the worker ---------------------------------------------------------------------------
+
+    async def _beat_forever(self) -> None:
+        while True:
+            try:
+                await self.repository.beat(self.clock(), os.getpid(), self.rate_per_s)
+            except Exception:  # the heartbeat never stops the bot
+                logger.exception("broadcast: heartbeat failed")
+            await asyncio.sleep(self.settings.heartbeat_seconds)
+
+    async def _run(self) -> None:
+        recovered = await self.repository.recover_in_flight(self.clock())
+        if recovered:
+            logger.warning("broadcast: %d send(s) interrupted, counted as uncertain", recovered)
+        self.blocked = await self.repository.blocked_ids()
+        while not self._stopping:
+            self._wake.clear()
+            wait: float | None = self.settings.poll_seconds
+            try:
+                campaign = await self._next_campaign()
+                if campaign is not None:
+                    wait = await self._send_some(campaign)
+            except Exception:  # the worker never dies; it looks again shortly
+                logger.exception("broadcast: sending failed")
+            if wait is None or wait > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), wait)
+
+    async def _next_campaign(self) -> Campaign | None:
+        """The oldest campaign that may be sent now (quiet hours hold all but « maintenant »)."""
+        quiet = self.settings.quiet
+        held = quiet is not None and quiet.contains(self.clock())
+        for campaign in await self.repository.open_campaigns():
+            if campaign.send_now or not held:
+                return campaign
+        return None
+
+    async def _send_some(self, campaign: Campaign) -> float | None:
+        """Send a batch of ``campaign`` on each channel at once (each at its own pace); how
+        long to wait before the next one (0: at once)."""
+        if campaign.state == CampaignState.EN_ATTENTE:
+            await self.repository.mark_started(campaign.id, self.clock())
+            logger.info("broadcast: campaign %d started", campaign.id)
+        waits = await asyncio.gather(
+            *(self._send_channel(campaign, channel) for channel in Channel)
+        )
+        if all(wait is None for wait in waits):  # nothing left on any channel
+            if await self.repository.finish_if_done(campaign.id, self.clock()):
+                logger.info("broadcast: campaign %d finished", campaign.id)
+            return 0
+        pending = [wait for wait in waits if wait is not None]
+        return min(pending)
+
+    async def _send_channel(self, campaign: Campaign, channel: Channel) -> float | None:
+        """One batch of one channel; None if nothing is left on it, else the wait."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        waiting = [row for row, due in self._retry_at.items() if due > now]
+        rows = await self.repository.pending(
+            campaign.id, self.settings.batch, exclude=waiting, channel=channel
+        )
+        if not rows:
+            due = [self._retry_at[row] for row in waiting if row in self._retry_at]
+            return max(0.0, min(due) - now) if due else None
+        slots = self._slots[channel]
+        batch: list[asyncio.Task[None]] = []
+        quiet = self.settings.quiet
+        for index, row in enumerate(rows):
+            if self._stopping:
+                break
+            if not campaign.send_now and quiet is not None and quiet.contains(self.clock()):
+                break  # the quiet hours began
+            if index % 20 == 19 and not await self.repository.sending(campaign.id):
+                break  # cancelled or paused meanwhile
+            await slots.acquire()
+            task = loop.create_task(self._deliver(campaign, row))
+            task.add_done_callback(lambda _: slots.release())
+            batch.append(task)
+        await asyncio.gather(*batch, return_exceptions=True)
+        return 0
+
+    async def _deliver(self, campaign: Campaign, row: Delivery) -> None:
+        if row.channel == Channel.EMAIL:
+            await self._deliver_mail(campaign, row)
+            return
+        user_id = int(row.recipient)
+        if user_id in self.blocked:
+            await self.repository.mark_done(row.id, DeliveryStatus.BLOCKED, self.clock(), "bloque")
+            return
+        if await self.repository.opted_out(Channel.TELEGRAM, row.recipient):
+            await self.repository.mark_done(
+                row.id, DeliveryStatus.FAILED, self.clock(), "desinscrit"
+            )
+            return
+        await self._pace.acquire()
+        if not await self.repository.mark_in_flight(row.id):
+            return
+        assert self.bot is not None
+        try:
+            await self.bot.send_message(
+                chat_id=user_id,
+                text=render_html(campaign.message, row.prenom, row.etablissement),
+                reply_markup=opt_out_keyboard(campaign.id),
+                **self._rate_limit,
+            )
+        except Forbidden:
+            await self.repository.mark_done(
+                row.id, DeliveryStatus.BLOCKED, self.clock(), "Forbidden"
+            )
+            await self.blocked_by(user_id)
+            return
+        except RetryAfter as error:  # the limiter's own retries were not enough: later
+            self._retry_at[row.id] = asyncio.get_running_loop().time() + retry_after_seconds(error)
+            await self.repository.mark_done(row.id, DeliveryStatus.PENDING, self.clock(), "429")
+            return
+        except BadRequest as error:  # « chat not found »…: retrying cannot help
+            await self.repository.mark_done(
+                row.id, DeliveryStatus.FAILED, self.clock(), error.message[:200]
+            )
+            return
+        except (TelegramError, OSError) as error:
+            await self._failed(row, type(error).__name__)
+            return
+        self._retry_at.pop(row.id, None)
+        self._failures.pop(row.id, None)
+        self._sent_times.append(asyncio.get_running_loop().time())
+        await self.repository.mark_done(row.id, DeliveryStatus.SENT, self.clock())
+
+    async def _deliver_mail(self, campaign: Campaign, row: Delivery) -> None:
+        if await self.repository.opted_out(Channel.EMAIL, row.recipient):
+            await self.repository.mark_done(
+                row.id, DeliveryStatus.FAILED, self.clock(), "desinscrit"
+            )
+            return
+        email = self.email
+        if email is None:
+            await self.repository.mark_done(
+                row.id, DeliveryStatus.FAILED, self.clock(), "canal e-mail non configure"
+            )
+            return
+        if not await self.repository.mark_in_flight(row.id):
+            return
+        link = unsubscribe_url(email.base_url, email.keyed, row.id, row.recipient)
+        text = render(campaign.message, row.prenom, row.etablissement)
+        mail = OutgoingMail(
+            to=row.recipient,
+            subject=campaign.subject or texts.email_subject(row.etablissement),
+            text=texts.email_text(text, link),
+            html=texts.email_html(text, link),
+        )
+        try:
+            await email.mailer.send(ReminderMail(mail, link))
+        except MailDeliveryError as error:
+            if error.kind == "SMTPRecipientsRefused":
+                await self.repository.mark_done(
+                    row.id, DeliveryStatus.FAILED, self.clock(), error.kind
+                )
+            else:
+                await self._failed(row, error.kind)
+            return
+        self._retry_at.pop(row.id, None)
+        self._failures.pop(row.id, None)
+        await self.repository.mark_done(row.id, DeliveryStatus.SENT, self.clock())
+
+    async def _progress_forever(self) -> None:
+        """Edit the progress message of each /diffusion campaign, then its final report."""
+        while True:
+            try:
+                for progress in await self.repository.progress_to_show(self.clock()):
+                    await self._show_progress(progress)
+            except Exception:  # never stops the bot
+                logger.exception("broadcast: progress message failed")
+            await asyncio.sleep(self.settings.progress_seconds)
+
+    async def _show_progress(self, progress: Progress) -> None:
+        stats = progress.stats
+        final = stats.state in (CampaignState.TERMINEE, CampaignState.ANNULEE)
+        markup: InlineKeyboardMarkup | None = None
+        if final:
+            text = texts.diff_report(
+                stats.id, stats.state, stats.sent, stats.blocked, stats.failed, stats.uncertain
+            )
+        else:
+            done = stats.recipients - stats.pending
+            eta = stats.pending / stats.rate_per_s if stats.rate_per_s else None
+            text = texts.diff_progress(
+                stats.id, done, stats.recipients, stats.rate_per_s, eta, progress.paused
+            )
+            toggle = (
+                (texts.BUTTON_RESUME_CAMPAIGN, "resume")
+                if progress.paused
+                else (texts.BUTTON_PAUSE, "pause")
+            )
+            cancel = (texts.BUTTON_CANCEL_CAMPAIGN, "cancel")
+            markup = InlineKeyboardMarkup(
+                [
+                    [InlineKeyboardButton(label, callback_data=f"diff:{arg}.{stats.id}:0")]
+                    for label, arg in (toggle, cancel)
+                ]
+            )
+        assert self.bot is not None
+        try:
+            await self.bot.edit_message_text(
+                text,
+                chat_id=progress.chat_id,
+                message_id=progress.message_id,
+                reply_markup=markup,
+                **self._rate_limit,
+            )
+        except BadRequest as error:
+            if "not modified" not in error.message.lower():
+                logger.warning("broadcast: progress message not edited: %s", error.message)
+                final = True  # gone: stop trying
+        if final:
+            await self.repository.mark_reported(stats.id)
+
+    async def _auto_forever(self) -> None:
+        """Schedule the due automatic reminders from the database and send them, every
+        ``auto_scan_seconds`` (quiet hours hold them)."""
+        while not self._stopping:
+            self._auto_wake.clear()
+            try:
+                await self._auto_round()
+            except Exception:  # the worker never dies; it looks again later
+                logger.exception("broadcast: automatic reminders failed")
+            self._auto_done.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._auto_wake.wait(), self.settings.auto_scan_seconds)
+
+    async def _auto_round(self) -> None:
+        settings = self.settings
+        if settings.link_expiring_within is None and settings.unfinished_for is None:
+            return
+        now = self.clock()
+        await self.repository.schedule_auto(
+            now,
+            link_expiring_within=settings.link_expiring_within,
+            unfinished_for=settings.unfinished_for,
+        )
+        if settings.quiet is not None and settings.quiet.contains(now):
+            return
+        slots = self._slots[Channel.TELEGRAM]
+        tasks = []
+        for reminder in await self.repository.pending_auto(now):
+            if self._stopping:
+                break
+            await slots.acquire()
+            task = asyncio.get_running_loop().create_task(self._send_auto(reminder))
+            task.add_done_callback(lambda _: slots.release())
+            tasks.append(task)
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _send_auto(self, reminder: AutoReminder) -> None:
+        repository, now = self.repository, self.clock()
+        if reminder.prompt_nonce is None:
+            await repository.mark_auto(reminder.id, DeliveryStatus.FAILED, now, "obsolete")
+            return
+        if reminder.telegram_user_id in self.blocked:
+            await repository.mark_auto(reminder.id, DeliveryStatus.BLOCKED, now, "bloque")
+            return
+        if await repository.opted_out(Channel.TELEGRAM, str(reminder.telegram_user_id)):
+            await repository.mark_auto(reminder.id, DeliveryStatus.FAILED, now, "desinscrit")
+            return
+        if not await repository.mark_auto(reminder.id, DeliveryStatus.IN_FLIGHT, now):
+            return
+        text = (
+            texts.AUTO_LINK_EXPIRING
+            if reminder.kind == AutoKind.LINK_EXPIRING
+            else texts.AUTO_UNFINISHED
+        )
+        assert self.bot is not None
+        try:
+            await self.bot.send_message(
+                chat_id=reminder.chat_id,
+                text=text,
+                reply_markup=auto_keyboard(reminder),
+                **self._rate_limit,
+            )
+        except Forbidden:
+            await repository.mark_auto(reminder.id, DeliveryStatus.BLOCKED, self.clock(), "403")
+            await self.blocked_by(reminder.telegram_user_id)
+            return
+        except BadRequest as error:
+            await repository.mark_auto(
+                reminder.id, DeliveryStatus.FAILED, self.clock(), error.message[:200]
+            )
+            return
+        except (TelegramError, OSError) as error:  # tried again at the next round
+            await repository.mark_auto(
+                reminder.id, DeliveryStatus.PENDING, self.clock(), type(error).__name__
+            )
+            return
+        await repository.mark_auto(reminder.id, DeliveryStatus.SENT, self.clock())
+        logger.info("broadcast: automatic reminder %s sent", reminder.kind.value)
+
+    async def _failed(self, row: Delivery, reason: str) -> None:
+        self._failures[row.id] += 1
+        failures = self._failures[row.id]
+        if failures >= self.settings.max_attempts:
+            self._retry_at.pop(row.id, None)
+            self._failures.pop(row.id, None)
+            await self.repository.mark_done(row.id, DeliveryStatus.FAILED, self.clock(), reason)
+            logger.warning("broadcast: row %d failed: %s", row.id, reason)
+            return
+        delay = self.settings.retry_first * 2 ** (failures - 1)
+        self._retry_at[row.id] = asyncio.get_running_loop().time() + delay
+        await self.repository.mark_done(row.id, DeliveryStatus.PENDING, self.clock(), reason)
