@@ -20,10 +20,12 @@ from bot.outbox.mail import mask_email
 from bot.procedures.activation import (
     FLOW_ACTIVATION,
     START_PAYLOAD_ACTIVATE,
+    START_PAYLOAD_LETTER,
     ActivationService,
     Step,
 )
 from bot.procedures.kernel import Outcome, Result
+from bot.procedures.parts.address_typo import suggested_address
 from bot.texts import ldap as ldap_texts
 from conversations import recovery
 from conversations.buttons import parse_button, small_int
@@ -127,7 +129,7 @@ def prompt(
         buttons = keyboard([[(texts.BUTTON_SWITCH_TO_QUESTIONS, "em:questions")]], nonce)
         return [(texts.ASK_EMAIL, buttons)]
     if step == Step.EMAIL_CONFIRM:
-        return [(texts.confirm_email(session.email or ""), _email_confirm_keyboard(nonce))]
+        return [_email_confirm_prompt(session.email or "", nonce)]
     if step == Step.CODE:
         return [(_email_sent_text(svc, session), _code_keyboard(nonce))]
     if step in (Step.QUESTION1, Step.QUESTION2):
@@ -146,6 +148,22 @@ def prompt(
     if step == Step.PASSWORD_CONFIRM:
         return [(texts.ASK_PASSWORD_CONFIRMATION, None)]
     return [(texts.OUTSIDE_FLOW, None)]
+
+
+def _email_confirm_prompt(address: str, nonce: str) -> tuple[str, InlineKeyboardMarkup]:
+    """The address shown back; one that looks like a typo comes with the likely one."""
+    suggestion = suggested_address(address)
+    if suggestion is None:
+        return texts.confirm_email(address), _email_confirm_keyboard(nonce)
+    buttons = keyboard(
+        [
+            [(texts.BUTTON_EMAIL_FIX, "em:fix")],
+            [(texts.BUTTON_EMAIL_KEEP, "em:send")],
+            [(texts.BUTTON_EMAIL_CHANGE, "em:change")],
+        ],
+        nonce,
+    )
+    return texts.email_typo(address, suggestion), buttons
 
 
 def _email_confirm_keyboard(nonce: str) -> InlineKeyboardMarkup:
@@ -226,11 +244,30 @@ async def on_start_with_payload(update: Update, context: BotContext) -> State | 
     token = (context.args or [""])[0]
     if token == START_PAYLOAD_ACTIVATE:
         return await on_activer(update, context)
+    if token.startswith(START_PAYLOAD_LETTER):
+        return await on_letter(update, context, token)
     flow = await service(context).flow_of_link(token)
     procedure = context.procedures.get(flow) if flow else None
     if procedure is None or procedure.on_link is None:
         return await render_link_failure(update, context, Result(Outcome.INVALID))
     return await procedure.on_link(update, context, token)
+
+
+async def on_letter(update: Update, context: BotContext, token: str) -> State | None:
+    """A letter's QR code: straight to that letter's provisional password (over a procedure in
+    progress, the user is asked first)."""
+    kept = await ask_before_replacing(update, context, "activer")
+    if kept is not None:
+        return kept
+    svc = service(context)
+    user, chat = update.effective_user, update.effective_chat
+    assert user and chat
+    session, result = await svc.begin_from_letter(user.id, chat.id, token)
+    if result.outcome != Outcome.OK or result.account is None:
+        return await show_step(update, svc, session, texts.LETTER_LINK_UNKNOWN)
+    text = texts.letter_recognised(result.account.identifiant)
+    await send(update, text, change_identifiant_keyboard(session.prompt_nonce))
+    return session.step
 
 
 async def on_link(update: Update, context: BotContext, token: str) -> State | None:
@@ -404,12 +441,17 @@ async def on_email(
     svc: ActivationService,
     session: ConversationSession,
 ) -> State | None:
-    """The personal e-mail address: checked, then shown back for confirmation."""
+    """The personal e-mail address: checked, then sent to at once (one that looks like a typo
+    is shown back with the likely one first)."""
     result = await svc.submit_email(session, text_of(update))
     if result.outcome == Outcome.INVALID:
         await send(update, texts.EMAIL_INVALID)
         return Step.EMAIL
-    return await show_step(update, svc, session)
+    if session.step == Step.EMAIL_CONFIRM:
+        return await show_step(update, svc, session)
+    progress = await send(update, texts.EMAIL_SENDING)
+    sent = await svc.send_verification(session, context.bot.username)
+    return await _render_sending(update, svc, session, sent, progress)
 
 
 async def _on_email_button(

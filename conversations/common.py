@@ -287,8 +287,11 @@ async def on_email_button(
         await mark_choice(query)
         await svc.change_email(session)
         return await show_step()
-    if action not in ("send", "resend"):
+    if action not in ("send", "resend", "fix"):
         return await on_stale_button(update, context)
+    if action == "fix":  # « Oui, corriger »: the suggested address, sent at once
+        await svc.use_suggested_address(session)
+        action = "send"
     if action == "send":
         await mark_choice(query)
     progress = await send(update, texts.EMAIL_SENDING)

@@ -255,6 +255,16 @@ class SqliteAccountDirectory:
             )
             return True
 
+    async def account_of_letter(self, token_hash: str) -> int | None:
+        """The account whose latest printed letter carries the token of this keyed hash, if it
+        is still to activate."""
+        row = await self.db.fetch_one(
+            "SELECT t.account_id FROM letter_tokens t JOIN accounts a ON a.id = t.account_id "
+            "WHERE t.token_hash = ? AND a.status = 'a_activer'",
+            (token_hash,),
+        )
+        return int(row[0]) if row else None
+
     async def linked_to(self, telegram_user_id: int) -> list[Account]:
         """Active accounts linked to this Telegram user."""
         rows = await self.db.fetch_all(

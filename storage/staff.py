@@ -204,6 +204,10 @@ class StaffRepository:
             )
             if cursor.rowcount != 1:
                 return False
+            # An earlier letter's QR code names a password that no longer works.
+            await connection.execute(
+                "DELETE FROM letter_tokens WHERE account_id = ?", (account_id,)
+            )
             await connection.execute(
                 "DELETE FROM conversation_sessions WHERE account_id = ? OR telegram_user_id = "
                 "(SELECT telegram_user_id FROM accounts WHERE id = ?)",
@@ -217,15 +221,20 @@ class StaffRepository:
             return True
 
     async def set_provisional_passwords(
-        self, hashes: Sequence[tuple[int, str | None]], actor: str, now: datetime, details: str
+        self,
+        hashes: Sequence[tuple[int, str | None, str | None]],
+        actor: str,
+        now: datetime,
+        details: str,
     ) -> int:
-        """New provisional passwords for accounts still to activate (printed letters), in one
-        transaction; an account activated meanwhile is left alone. How many were set. A hash
-        of None: the directory holds the password (LDAP), none is kept here."""
+        """New provisional passwords for accounts still to activate (printed letters), with the
+        keyed hash of each letter's token (replacing an earlier letter's), in one transaction;
+        an account activated meanwhile is left alone. How many were set. A password hash of
+        None: the directory holds the password (LDAP), none is kept here."""
         stamp = to_db_time(now)
         done = 0
         async with self.db.transaction() as connection:
-            for account_id, provisional_hash in hashes:
+            for account_id, provisional_hash, token_hash in hashes:
                 cursor = await connection.execute(
                     "UPDATE accounts SET provisional_password_hash = ?, import_fingerprint = ?, "
                     "updated_at = ? WHERE id = ? AND status = 'a_activer'",
@@ -234,6 +243,15 @@ class StaffRepository:
                 if cursor.rowcount != 1:
                     continue
                 done += 1
+                await connection.execute(
+                    "DELETE FROM letter_tokens WHERE account_id = ?", (account_id,)
+                )
+                if token_hash is not None:
+                    await connection.execute(
+                        "INSERT INTO letter_tokens (account_id, token_hash, created_at) "
+                        "VALUES (?, ?, ?)",
+                        (account_id, token_hash, stamp),
+                    )
                 await connection.execute(
                     "INSERT INTO audit_events (at, event, account_id, actor, details) "
                     "VALUES (?, 'letter', ?, ?, ?)",

@@ -8,6 +8,7 @@ an outcome for the handler to render. Composed of the parts of :mod:`bot.procedu
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -28,6 +29,15 @@ from storage.sessions import ConversationSession
 FLOW_ACTIVATION = "activation"
 # ``/start activer`` (the link printed on staff letters) goes straight to the identifier.
 START_PAYLOAD_ACTIVATE = "activer"
+# ``/start c_<token>`` (a letter's QR code): the letter's account, straight to its provisional
+# password. The token only says which letter it is (it is printed next to the password).
+START_PAYLOAD_LETTER = "c_"
+
+
+def new_letter_token() -> str:
+    """A letter's random token, as its QR code's payload carries it (Telegram allows 64
+    characters of [A-Za-z0-9_-])."""
+    return START_PAYLOAD_LETTER + secrets.token_urlsafe(18)
 
 
 class Step(StrEnum):
@@ -122,6 +132,27 @@ class ActivationService:
         """The user said who they are; ask the identifier."""
         session.profil = profil
         await self.steps.go(session, Step.IDENTIFIANT)
+
+    async def begin_from_letter(
+        self, telegram_user_id: int, chat_id: int, token: str
+    ) -> tuple[ConversationSession, Result]:
+        """A letter's QR code (``/start c_<token>``): a new activation at the provisional
+        password of the letter's account (OK, with the account); a token of no letter, an
+        earlier letter's or an activated account's: at the identifier (INVALID)."""
+        ports = self.ports
+        account_id = await ports.accounts.account_of_letter(
+            ports.keyed.digest(token, purpose="letter")
+        )
+        account = await ports.directory.get(account_id) if account_id is not None else None
+        if account is None or account.status != AccountStatus.TO_ACTIVATE:
+            return await self.steps.begin(telegram_user_id, chat_id, Step.IDENTIFIANT), Result(
+                Outcome.INVALID
+            )
+        session = self.steps.new_session(telegram_user_id, chat_id, Step.PROVISIONAL)
+        session.identifiant_key = ports.identifiant_key(account.identifiant)
+        session.candidate_account_id = account.id
+        await self.steps.go(session, Step.PROVISIONAL)
+        return session, Result(Outcome.OK, account=account)
 
     async def flow_of_link(self, token: str) -> str | None:
         """The procedure whose session sent the link ``token`` (None if no session did)."""
@@ -231,6 +262,10 @@ class ActivationService:
     async def change_email(self, session: ConversationSession) -> None:
         """Type another address."""
         await self.email.change_email(session)
+
+    async def use_suggested_address(self, session: ConversationSession) -> None:
+        """Take the corrected address suggested for a typo."""
+        await self.email.use_suggested_address(session)
 
     async def submit_code(self, session: ConversationSession, text: str) -> Result:
         """A code typed in the chat (wrong codes count in the identifier's throttle)."""

@@ -65,6 +65,8 @@ class Outcome(StrEnum):
     SAME = "same"
     # The account is already active and linked to this very Telegram user.
     ALREADY_ACTIVE = "already_active"
+    # An address whose domain looks like a typo: a correction is suggested before sending.
+    SUSPECT = "suspect"
     # The directory's own password policy refused the new password (``Result.directory_rule``).
     DIRECTORY_REFUSED = "directory_refused"
 
@@ -245,6 +247,10 @@ class EmailProcedure(ProcedureService, Protocol):
 
     async def change_email(self, session: ConversationSession) -> None:
         """Type another address."""
+        ...
+
+    async def use_suggested_address(self, session: ConversationSession) -> None:
+        """Take the corrected address suggested for a typo."""
         ...
 
     async def send_verification(

@@ -98,6 +98,7 @@ class MyAccountService:
             self.code,
             self.mails,
             on_nothing_pending=self._ask_address_again,
+            confirm_always=True,
         )
         self.questions = QuestionPair(
             ports,
@@ -220,6 +221,10 @@ class MyAccountService:
     async def change_email(self, session: ConversationSession) -> None:
         """Type another address."""
         await self.email.change_email(session)
+
+    async def use_suggested_address(self, session: ConversationSession) -> None:
+        """Take the corrected address suggested for a typo."""
+        await self.email.use_suggested_address(session)
 
     async def submit_code(self, session: ConversationSession, text: str) -> Result:
         """A code typed in the chat (wrong codes count in the identifier's throttle)."""

@@ -24,6 +24,7 @@ from bot.staff.service import (
     PasswordRefused,
     StaffService,
     bot_link,
+    letter_link,
     spreadsheet_cell,
 )
 from bot.texts import staff as staff_texts
@@ -293,7 +294,14 @@ async def letters_command(settings: Settings, staff: StaffService, args: argpars
     partial = path.with_name(path.name + ".part")
     try:
         await asyncio.to_thread(
-            render_letters, letters, school, bot_link(username), partial, datetime.now(UTC), tick
+            render_letters,
+            letters,
+            school,
+            bot_link(username),
+            partial,
+            datetime.now(UTC),
+            tick,
+            lambda letter: letter_link(username, letter),
         )
         filters = f"profil={profil or '*'},etablissement={args.etablissement or '*'}"
         stored = await staff.commit_letters(letters, actor(), f"{path.name};{filters}")

@@ -193,12 +193,14 @@ def render_letters(
     path: Path,
     printed_on: datetime,
     progress: Callable[[int], None] | None = None,
+    qr_link: Callable[[Letter], str] | None = None,
 ) -> None:
-    """Write the letters to the PDF file ``path``, one page each (``progress(1)`` per page).
+    """Write the letters to the PDF file ``path``, one page each (``progress(1)`` per page);
+    ``qr_link`` gives each letter's QR code its own link (by default, ``link``).
     Each letter is headed by its account's establishment (the school's name when the account
     has none)."""
     pdf = _new_pdf(school)
-    qr = qr_png(link)
+    shared_qr = qr_png(link)
     layouts: dict[str, _Layout] = {}
     for letter in letters:
         pdf.add_page()
@@ -208,6 +210,9 @@ def render_letters(
             layout = layouts[etablissement] = _layout(
                 pdf, school, etablissement, link, printed_on
             )
+        # Each letter's own QR code (its token) opens the bot at its provisional password;
+        # the printed link, to type by hand, is the same for all.
+        qr = qr_png(qr_link(letter)) if qr_link else shared_qr
         _page(pdf, letter, layout, link, qr)
         if progress:
             progress(1)

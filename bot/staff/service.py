@@ -15,7 +15,7 @@ from typing import Any
 from bot.directory.port import Directory, PasswordRejected
 from bot.directory.sqlite import SqliteDirectory
 from bot.outbox.mail import mask_email
-from bot.procedures.activation import START_PAYLOAD_ACTIVATE, Step
+from bot.procedures.activation import START_PAYLOAD_ACTIVATE, Step, new_letter_token
 from bot.procedures.kernel import Clock, utc_now
 from bot.procedures.throttle import ThrottlePolicy, identifiant_key
 from bot.security import (
@@ -168,6 +168,8 @@ class Letter:
     # Its argon2id hash (SQLite directory); None when the directory already took the password
     # itself (LDAP: nothing of it is kept here).
     provisional_hash: str | None = field(repr=False)
+    # The letter's token, carried by its QR code (``/start c_<token>``); kept as a keyed hash.
+    token: str = field(default_factory=new_letter_token, repr=False)
 
 
 @dataclass(frozen=True)
@@ -441,11 +443,24 @@ class StaffService:
         """Store the letters' provisional passwords (hashes) in one transaction, audited
         ``letter``; accounts activated meanwhile keep theirs. How many were stored."""
         return await self.repository.set_provisional_passwords(
-            [(letter.account.id, letter.provisional_hash) for letter in letters],
+            [
+                (
+                    letter.account.id,
+                    letter.provisional_hash,
+                    self.keyed.digest(letter.token, purpose="letter"),
+                )
+                for letter in letters
+            ],
             actor,
             self.clock(),
             details,
         )
+
+
+def letter_link(bot_username: str, letter: Letter) -> str:
+    """The link of one letter's QR code: it opens the bot at that letter's provisional
+    password (no identifier to type on a phone)."""
+    return f"https://t.me/{bot_username.lstrip('@')}?start={letter.token}"
 
 
 def bot_link(bot_username: str) -> str:

@@ -120,6 +120,20 @@ ASK_PROVISIONAL = (
     "Merci. Tapez maintenant le <b>mot de passe provisoire</b> écrit sur le courrier.\n\n"
     "🔒 Pour votre sécurité, j'efface votre message dès que je l'ai lu."
 )
+def letter_recognised(identifiant: str) -> str:
+    """The letter's QR code was scanned: its account is known, only its password is asked."""
+    return (
+        f"<b>Étape 1 sur 5 — Votre courrier</b>\n\n📄 Courrier reconnu : identifiant "
+        f"<code>{escape(identifiant)}</code>.\n\n"
+        "Tapez le <b>mot de passe provisoire</b> écrit sur le courrier. 🔒 J'efface votre "
+        "message dès que je l'ai lu."
+    )
+
+
+LETTER_LINK_UNKNOWN = (
+    "Ce QR code ne correspond plus à un courrier en cours (un courrier plus récent a peut-être "
+    "été imprimé, ou le compte est déjà activé).\n\n"
+)
 CHECKING = "⏳ Vérification en cours…"
 CREDENTIALS_REFUSED = (
     "❌ Je n'ai pas pu activer un compte avec ces informations.\n\n"
@@ -182,6 +196,20 @@ EMAIL_INVALID = (
 def confirm_email(address: str) -> str:
     """Show the address back before sending the code."""
     return f"Est-ce bien votre adresse ?\n\n📧 <b>{escape(address)}</b>"
+
+
+def email_typo(typed: str, suggestion: str) -> str:
+    """An address whose domain looks like a typo: the likely one is suggested."""
+    return (
+        f"Vouliez-vous dire <b>{escape(suggestion)}</b> ?\n\n"
+        f"Vous avez tapé : {escape(typed)}"
+    )
+
+
+BUTTON_EMAIL_FIX = "✅ Oui, corriger"
+
+
+BUTTON_EMAIL_KEEP = "Non, envoyer à l'adresse tapée"
 
 
 EMAIL_SENDING = "⏳ Envoi de l'e-mail en cours…"

@@ -429,10 +429,10 @@ LETTER_QR_CAPTION = "Scannez-moi avec l'appareil photo de votre téléphone"
 def letter_steps(school: SchoolConfig, link: str) -> list[str]:
     """The procedure in short."""
     return [
-        f"Scannez le QR code, ou ouvrez {link} : Telegram s'ouvre sur l'assistant. "
-        "Touchez « Démarrer ».",
-        "Tapez votre identifiant, puis votre mot de passe provisoire (recopiez-le exactement, "
-        "majuscules comprises).",
+        "Scannez le QR code : Telegram s'ouvre sur l'assistant, qui reconnaît ce courrier. "
+        f"Touchez « Démarrer ». (Sans appareil photo : ouvrez {link}, puis tapez votre "
+        "identifiant.)",
+        "Tapez votre mot de passe provisoire (recopiez-le exactement, majuscules comprises).",
         "Lisez et acceptez les conditions d'utilisation (CGU).",
         "Choisissez comment retrouver votre mot de passe en cas d'oubli : une adresse e-mail "
         "ou deux questions secrètes.",

@@ -142,9 +142,8 @@ class Chat:
 
     async def walk_to_email_sent(self, identifiant: str, password: str, address: str) -> None:
         await self.walk_to_email(identifiant, password)
-        await self.say(address)
         count = len(self.harness.mailbox.mails)
-        await self.press("Oui, envoyer")
+        await self.say(address)  # sent at once (an address that looks like a typo is asked)
         await self.harness.mailbox.wait_for(count + 1)
 
     async def walk_to_questions(self, identifiant: str, password: str) -> None:

@@ -444,12 +444,12 @@ async def _email(rig: FuzzRig, park: Park) -> None:
 
 async def _email_confirm(rig: FuzzRig, park: Park) -> None:
     await _email(rig, park)
-    await park.chat.say(f"fuzz{park.n}@example.org")
+    await park.chat.say(f"fuzz{park.n}@gmial.com")  # looks like a typo: shown back
 
 
 async def _code(rig: FuzzRig, park: Park) -> None:
-    await _email_confirm(rig, park)
-    await park.chat.press("Oui, envoyer")
+    await _email(rig, park)
+    await park.chat.say(f"fuzz{park.n}@example.org")  # sent at once
     await rig.code_for(f"fuzz{park.n}@example.org")
 
 

@@ -177,7 +177,6 @@ async def test_every_message_but_the_cgu_fits_a_phone_screen(harness: BotHarness
     await by_email.press("J'accepte")
     await by_email.press("e-mail")
     await by_email.say("lea@example.org")
-    await by_email.press("Oui, envoyer")
     await harness.mailbox.wait_for(1)
     await by_email.say_secret(last_code(harness.mailbox))
     await by_email.press("Voir la règle complète")
@@ -207,3 +206,83 @@ async def test_every_message_but_the_cgu_fits_a_phone_screen(harness: BotHarness
         if m.from_bot and len(m.text) >= 600 and m.html not in cgu
     ]
     assert not long, long
+
+
+class CountedChat(Chat):
+    """A chat that counts the user's actions: every message typed, every button tapped."""
+
+    actions = 0
+
+    async def send(self, text: str) -> int:
+        self.actions += 1
+        return await super().send(text)
+
+    async def press(self, label: str) -> object:
+        self.actions += 1
+        return await super().press(label)
+
+
+async def _activate_by_email_link(chat: CountedChat, harness: BotHarness, password: str) -> None:
+    """From the provisional password to « Compte activé », by the e-mail's link."""
+    await chat.say_secret(password)
+    await chat.press("J'accepte")
+    await chat.press("e-mail")
+    count = len(harness.mailbox.mails)
+    await chat.say("lea@example.org")  # sent at once
+    mail = await harness.mailbox.wait_for(count + 1)
+    await chat.say(f"/start {mail.deep_link_payload()}")  # the e-mail's link, opened
+    await chat.say_secret(GOOD_PASSWORD)
+    done = await chat.say_secret(GOOD_PASSWORD)
+    assert "Compte activé" in done.text
+
+
+async def test_from_a_letter_s_qr_code_to_active_in_eight_actions(harness: BotHarness) -> None:
+    staff = harness.services.staff
+    letters = await staff.prepare_letters(await staff.accounts_for_letters())
+    assert await staff.commit_letters(letters, "test:letters", "courriers.pdf") == len(letters)
+    lea = next(letter for letter in letters if letter.account.identifiant == LEA)
+    chat = CountedChat(harness, 1430)
+    recognised = await chat.say(f"/start {lea.token}")  # the letter's QR code, scanned
+    assert "Courrier reconnu" in recognised.text and LEA in recognised.text
+    assert await _step(harness, 1430) == Step.PROVISIONAL
+    await _activate_by_email_link(chat, harness, lea.provisional_password)
+    assert chat.actions == 8
+    chat.assert_secrets_deleted()
+    # The letter's token works once: the account is active now.
+    again = Chat(harness, 1431)
+    assert "ne correspond plus" in (await again.say(f"/start {lea.token}")).text
+    assert await _step(harness, 1431) == Step.IDENTIFIANT
+
+
+async def test_from_start_activer_to_active_in_nine_actions(harness: BotHarness) -> None:
+    chat = CountedChat(harness, 1432)
+    await chat.say("/start activer")
+    await chat.say(LEA)
+    await _activate_by_email_link(chat, harness, LEA_PROVISIONAL)
+    assert chat.actions == 9
+
+
+async def test_a_reprinted_letter_voids_the_earlier_one(harness: BotHarness) -> None:
+    staff = harness.services.staff
+    first = await staff.prepare_letters(await staff.accounts_for_letters())
+    await staff.commit_letters(first, "test:letters", "a.pdf")
+    second = await staff.prepare_letters(await staff.accounts_for_letters())
+    await staff.commit_letters(second, "test:letters", "b.pdf")
+    old = next(letter for letter in first if letter.account.identifiant == LEA)
+    new = next(letter for letter in second if letter.account.identifiant == LEA)
+    assert "ne correspond plus" in (await Chat(harness, 1433).say(f"/start {old.token}")).text
+    assert "Courrier reconnu" in (await Chat(harness, 1434).say(f"/start {new.token}")).text
+
+
+async def test_an_address_that_looks_like_a_typo_is_corrected_in_one_tap(
+    harness: BotHarness,
+) -> None:
+    chat = Chat(harness, 1435)
+    await chat.walk_to_email(LEA, LEA_PROVISIONAL)
+    asked = await chat.say("lea@gmial.com")
+    assert "Vouliez-vous dire" in asked.text and "lea@gmail.com" in asked.text
+    assert harness.mailbox.mails == []
+    await chat.press("Oui, corriger")
+    mail = await harness.mailbox.wait_for(1)
+    assert mail.recipients == ("lea@gmail.com",)
+    assert "Changer d'adresse" in "".join(Chat.labels(await chat.last()))

@@ -44,7 +44,8 @@ async def _act(harness: BotHarness, chat: Chat, step: str, by_email: bool) -> No
     elif step == Step.RECOVERY:
         await _press(harness, chat, "rec:email" if by_email else "rec:questions")
     elif step == Step.EMAIL:
-        await chat.send("sam@example.org")
+        # Looks like a typo (gmial.com): shown back first, so the confirmation step is walked.
+        await chat.send("sam@gmial.com")
     elif step == Step.EMAIL_CONFIRM:
         await _press(harness, chat, "em:send")
     elif step == Step.CODE:

@@ -131,9 +131,7 @@ async def walk_to_code_mail(page: Page, url: str, person: str, account: str, pas
     await last_bot_says(page, "Étape 3")
     await press(page, "Par e-mail")
     await last_bot_says(page, "adresse")
-    await type_and_send(page, f"{account}@example.org")
-    await last_bot_says(page, f"{account}@example.org")
-    await press(page, "Oui, envoyer")
+    await type_and_send(page, f"{account}@example.org")  # sent at once
     await last_bot_says(page, "indésirables")
     await notice_clear_of_the_chat(page, "Nouvel e-mail")
     await show(page, "Boîte mail")

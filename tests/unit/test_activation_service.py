@@ -320,3 +320,18 @@ async def test_active_account_cannot_be_activated_again(service: ActivationServi
 
 def test_clock_fixture_is_utc(clock: MutableClock) -> None:
     assert clock().tzinfo is UTC and clock() <= datetime.now(UTC) + timedelta(seconds=1)
+
+
+async def test_an_address_is_sent_at_once_unless_it_looks_like_a_typo(
+    service: ActivationService,
+) -> None:
+    session = await at_step(service, 1, Step.RECOVERY)
+    await service.choose_email(session)
+    result = await service.submit_email(session, "lea@example.org")
+    assert result.outcome == Outcome.OK and session.step == Step.EMAIL  # to be sent now
+    result = await service.submit_email(session, "lea@gmial.com")
+    assert result.outcome == Outcome.SUSPECT and session.step == Step.EMAIL_CONFIRM
+    await service.use_suggested_address(session)
+    assert session.email == "lea@gmail.com"
+    assert (await service.send_verification(session, "test_bot")).outcome == Outcome.SENT
+    assert session.step == Step.CODE

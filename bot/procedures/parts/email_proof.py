@@ -14,6 +14,7 @@ from datetime import datetime
 from bot.outbox.mail import validate_email_address
 from bot.outbox.seeds import code_from_seed, new_seed, token_from_seed
 from bot.procedures.kernel import Outcome, ProcedurePorts, Result, Steps
+from bot.procedures.parts.address_typo import suggested_address
 from bot.procedures.parts.checked_secret import CheckedSecret
 from bot.procedures.parts.mails import OwedMails
 from storage.sessions import ConversationSession
@@ -105,15 +106,28 @@ class EmailProof:
     code: CodeProof
     mails: OwedMails
     on_nothing_pending: SessionStep
+    # Show every address back before sending (« Mon compte »: the recovery address changes);
+    # otherwise only one that looks like a typo is (activation: one action less).
+    confirm_always: bool = False
 
     async def submit_email(self, session: ConversationSession, text: str) -> Result:
-        """Check the address's syntax (email-validator); ask the user to confirm it."""
+        """Check the address's syntax (email-validator). SUSPECT: its domain looks like a typo,
+        the confirmation step suggests a correction; OK at the confirmation step: shown back;
+        OK at the address step: to be sent now (:meth:`send_verification`)."""
         address = validate_email_address(text.strip())
         if address is None:
             return Result(Outcome.INVALID)
         session.email = address
-        await self.steps.go(session, self.confirm_step)
+        suggestion = suggested_address(address)
+        if suggestion is not None or self.confirm_always:
+            await self.steps.go(session, self.confirm_step)
+            return Result(Outcome.SUSPECT if suggestion else Outcome.OK, email=address)
         return Result(Outcome.OK, email=address)
+
+    async def use_suggested_address(self, session: ConversationSession) -> None:
+        """« Oui, corriger »: the address suggested for the typo replaces the typed one."""
+        if session.email is not None:
+            session.email = suggested_address(session.email) or session.email
 
     async def change_email(self, session: ConversationSession) -> None:
         """Type another address (the pending code stops working)."""
