@@ -255,6 +255,20 @@ class SqliteAccountDirectory:
             )
             return True
 
+    async def issue_letter_token(
+        self, identifiant_norm: str, token_hash: str, now: datetime
+    ) -> bool:
+        """Give the account of this identifier a letter token (replacing any earlier one),
+        without changing its provisional password (the sandbox's demo letters). False if there
+        is no such account."""
+        async with self.db.transaction() as connection:
+            cursor = await connection.execute(
+                "INSERT OR REPLACE INTO letter_tokens (account_id, token_hash, created_at) "
+                "SELECT id, ?, ? FROM accounts WHERE identifiant_norm = ?",
+                (token_hash, to_db_time(now), identifiant_norm),
+            )
+            return cursor.rowcount == 1
+
     async def account_of_letter(self, token_hash: str) -> int | None:
         """The account whose latest printed letter carries the token of this keyed hash, if it
         is still to activate."""

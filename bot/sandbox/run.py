@@ -18,10 +18,16 @@ from telegram.ext import Application
 
 from bot import texts
 from bot.app import build_application, services_of, start_bot, stop_bot
+from bot.procedures.activation import new_letter_token
 from bot.sandbox.bot_api_server import LocalBotApi
 from bot.sandbox.mailbox import Mailbox
 from bot.sandbox.web import SandboxWeb
-from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
+from bot.security import (
+    KeyedHasher,
+    SecretHasher,
+    load_or_create_server_secret,
+    normalise_identifiant,
+)
 from bot.settings import Settings
 from bot.staff.accounts_import import import_accounts
 from storage.accounts import SqliteAccountDirectory
@@ -91,20 +97,32 @@ def sandbox_settings(settings: Settings, server: LocalBotApi, mailbox: Mailbox) 
     )
 
 
-async def seed_demo_accounts(settings: Settings) -> None:
-    """A fresh sandbox database with the demo accounts (the production one is never touched)."""
+async def seed_demo_accounts(settings: Settings) -> dict[str, str]:
+    """A fresh sandbox database with the demo accounts (the production one is never touched),
+    each with a demo letter: ``{identifiant: the payload its QR code would carry}``."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{settings.database_path}{suffix}").unlink(missing_ok=True)
     database = await Database.open(settings.database_path)
     try:
+        directory = SqliteAccountDirectory(database)
+        keyed = KeyedHasher(load_or_create_server_secret(settings.server_secret_file))
+        now = datetime.now(UTC)
         await import_accounts(
             demo_accounts_file(),
-            SqliteAccountDirectory(database),
+            directory,
             SecretHasher(settings.argon2),
-            KeyedHasher(load_or_create_server_secret(settings.server_secret_file)),
-            datetime.now(UTC),
+            keyed,
+            now,
             actor="sandbox",
         )
+        letters = {}
+        for row in demo_accounts():
+            token = new_letter_token()
+            digest = keyed.digest(token, purpose="letter")
+            identifiant = normalise_identifiant(row["identifiant"])
+            await directory.issue_letter_token(identifiant, digest, now)
+            letters[row["identifiant"]] = token
+        return letters
     finally:
         await database.close()
 
@@ -157,7 +175,7 @@ class Sandbox:
         self.mailbox.start("127.0.0.1")
         await self.server.start(host=self.host, port=self.port)
         self.local_settings = sandbox_settings(self.settings, self.server, self.mailbox)
-        await seed_demo_accounts(self.local_settings)
+        self.web.letters = await seed_demo_accounts(self.local_settings)
         self.web.seed_users()
         await self._start_bot()
         return self.url
@@ -193,7 +211,7 @@ class Sandbox:
             self.server.reset()
             self.mailbox.clear()
             assert self.local_settings is not None
-            await seed_demo_accounts(self.local_settings)
+            self.web.letters = await seed_demo_accounts(self.local_settings)
             self.web.seed_users()
             await self._start_bot()
         finally:

@@ -101,6 +101,8 @@ class SandboxWeb:
         self.server = server
         self.mailbox = mailbox
         self.demo_accounts = demo_accounts
+        # {identifiant: the payload of its demo letter's QR code} (set by the sandbox at start)
+        self.letters: dict[str, str] = {}
         self.page_users: list[PageUser] = []
         self._reset = reset
         self._resetting = resetting
@@ -205,6 +207,7 @@ class SandboxWeb:
                     "profil": texts.PROFIL_LABELS.get(row["profil"], row["profil"]),
                     "prenom": row["prenom"],
                     "nom": row["nom"],
+                    "courrier": self.letters.get(row["identifiant"], ""),
                 }
                 for row in self.demo_accounts
             ],

@@ -396,3 +396,79 @@ async def test_emoji_without_an_emoji_font(sandbox: Sandbox, browser: Browser) -
     assert drawn["faces"] >= 1
     assert drawn["coloured"] > 50
     assert "Sandbox Emoji" in drawn["family"]
+
+
+class CountingPage:
+    """The user's actions in the page: every message sent, every button tapped, every link of
+    an e-mail or QR code opened."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.actions = 0
+
+    async def press(self, label: str) -> None:
+        self.actions += 1
+        await press(self.page, label)
+
+    async def type_and_send(self, text: str) -> None:
+        self.actions += 1
+        await type_and_send(self.page, text)
+
+    async def click(self, locator: Locator) -> None:
+        self.actions += 1
+        await locator.click()
+
+
+async def _from_provisional_to_active(user: CountingPage, account: str, password: str) -> None:
+    """Provisional password, CGU, e-mail (sent at once), the e-mail's link, the password twice."""
+    page = user.page
+    await user.type_and_send(password)
+    await expect(chat(page)).to_contain_text("Conditions Générales", timeout=10_000)
+    await user.press("J'accepte")
+    await last_bot_says(page, "Étape 3")
+    await user.press("Par e-mail")
+    await last_bot_says(page, "adresse")
+    await user.type_and_send(f"{account}@example.org")
+    await last_bot_says(page, "indésirables")
+    await show(page, "Boîte mail")
+    mail = page.locator("#mail-list button", has_text=f"{account}@example.org").first
+    await expect(mail).to_be_visible(timeout=10_000)
+    await mail.click()  # reading the e-mail is not an action of the procedure
+    await user.click(page.locator("#mail-text a", has_text="start=").first)
+    await expect(chat(page)).to_contain_text("Adresse e-mail confirmée", timeout=10_000)
+    await user.type_and_send(NEW_PASSWORD)
+    await last_bot_says(page, "deuxième fois")
+    await user.type_and_send(NEW_PASSWORD)
+    await last_bot_says(page, "activé")
+
+
+async def test_from_a_letter_s_qr_code_to_active_in_eight_actions(
+    sandbox: Sandbox, browser: Browser
+) -> None:
+    page = await browser.new_page(viewport=PHONE, locale="fr-FR")
+    await page.goto(sandbox.url)
+    await expect(page.locator("#person-select option")).not_to_have_count(0)
+    await choose_person(page, "Léa (apprenti·e)")
+    user = CountingPage(page)
+    await show(page, "Comptes")
+    await user.click(page.get_by_role("button", name="Scanner le QR code du courrier de Léa"))
+    await last_bot_says(page, "Courrier reconnu")
+    await expect(chat(page)).to_contain_text("📄 QR code du courrier scanné")
+    await _from_provisional_to_active(user, "lea.demo", "Demo-Lea-2026")
+    assert user.actions == 8
+
+
+async def test_from_start_activer_to_active_in_nine_actions(
+    sandbox: Sandbox, browser: Browser
+) -> None:
+    page = await browser.new_page(viewport=PHONE, locale="fr-FR")
+    await page.goto(sandbox.url)
+    await expect(page.locator("#person-select option")).not_to_have_count(0)
+    await choose_person(page, "Paul (maître d'apprentissage)")
+    user = CountingPage(page)
+    await user.type_and_send("/start activer")  # the letter's printed link
+    await last_bot_says(page, "identifiant")
+    await user.type_and_send("paul.demo")
+    await last_bot_says(page, "provisoire")
+    await _from_provisional_to_active(user, "paul.demo", "Demo-Paul-2026")
+    assert user.actions == 9

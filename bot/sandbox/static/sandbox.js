@@ -20,6 +20,7 @@ const state = {
 };
 const WIDE = window.matchMedia("(min-width: 900px)");
 const LINK_OPENED = "🔗 Lien de l'e-mail ouvert";
+const LETTER_SCANNED = "📄 QR code du courrier scanné";
 
 const $ = (id) => document.getElementById(id);
 
@@ -210,6 +211,11 @@ function isLinkOpened(message) {
   return Boolean(match) && state.mails.some((m) => m.deep_link_payload === match[1]);
 }
 
+function isLetterScanned(message) {
+  const match = !message.from_bot && /^\/start (c_[A-Za-z0-9_-]{1,62})$/.exec(message.text || "");
+  return Boolean(match) && state.accounts.some((a) => a.courrier === match[1]);
+}
+
 // --- chat ----------------------------------------------------------------------------------
 
 function formatTime(seconds) {
@@ -221,6 +227,8 @@ function messageNode(message) {
   const bubble = el("div", { class: "bubble" });
   if (isLinkOpened(message)) {
     bubble.append(LINK_OPENED);
+  } else if (isLetterScanned(message)) {
+    bubble.append(LETTER_SCANNED);
   } else if (message.kind === "text" || message.text) {
     bubble.append(renderEntities(message.text, message.entities));
   }
@@ -514,7 +522,14 @@ function renderAccounts() {
       el("small", { text: a.profil })),
     el("div", { class: "values" },
       insert(a.identifiant, "Identifiant", "l'identifiant"),
-      insert(a.mot_de_passe_provisoire, "Mot de passe provisoire", "le mot de passe provisoire")))));
+      insert(a.mot_de_passe_provisoire, "Mot de passe provisoire", "le mot de passe provisoire")),
+    a.courrier ? el("button", { type: "button", class: "scan-letter",
+      "aria-label": `Scanner le QR code du courrier de ${a.prenom}`,
+      onclick: async () => {
+        showTab("chat");
+        await sendText("/start " + a.courrier);
+        $("message-input").focus({ preventScroll: true });
+      } }, "📄 Scanner le QR code du courrier") : "")));
 }
 
 function renderAll() {
