@@ -286,3 +286,30 @@ async def test_an_address_that_looks_like_a_typo_is_corrected_in_one_tap(
     mail = await harness.mailbox.wait_for(1)
     assert mail.recipients == ("lea@gmail.com",)
     assert "Changer d'adresse" in "".join(Chat.labels(await chat.last()))
+
+
+async def test_one_short_note_per_procedure_when_secrets_are_deleted(
+    harness: BotHarness,
+) -> None:
+    chat = Chat(harness, 1440)
+    await chat.walk_to_password(LEA, LEA_PROVISIONAL)
+    await chat.say_secret(GOOD_PASSWORD)
+    await chat.say_secret(GOOD_PASSWORD)
+    notes = [m for m in chat.user.messages if m.from_bot and m.text == texts.SECRET_DELETED]
+    assert len(chat.secret_message_ids) >= 4 and len(notes) == 1
+    chat.assert_secrets_deleted()
+
+
+async def test_the_forgotten_password_rule_says_nothing_of_a_provisional_password(
+    harness: BotHarness,
+) -> None:
+    await activate_by_email(harness, 1441, LEA, LEA_PROVISIONAL)
+    chat = Chat(harness, 1442)
+    await chat.say("/motdepasse")
+    await chat.say(LEA)
+    await chat.press("adresse e-mail")
+    await harness.mailbox.wait_for(2)
+    rule = await chat.say_secret(last_code(harness.mailbox))
+    assert "Nouveau mot de passe" in rule.text and "provisoire" not in rule.text
+    full = await chat.press("Voir la règle complète")
+    assert "La règle complète" in full.text and "provisoire" not in full.text
