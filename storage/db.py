@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -126,13 +127,23 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on error), one writer at a time."""
         async with self._write_lock:
-            await self.connection.execute("BEGIN IMMEDIATE")
+            # The statements run in the connection's thread whatever happens to the awaiting
+            # coroutine: a cancellation while BEGIN is under way must still roll it back, or
+            # the connection stays inside a transaction and every later one fails.
+            begin = asyncio.ensure_future(self.connection.execute("BEGIN IMMEDIATE"))
+            try:
+                await asyncio.shield(begin)
+            except asyncio.CancelledError:
+                with contextlib.suppress(Exception):
+                    await begin
+                    await self.connection.execute("ROLLBACK")
+                raise
             try:
                 yield self.connection
             except BaseException:
-                await self.connection.execute("ROLLBACK")
+                await asyncio.shield(self.connection.execute("ROLLBACK"))
                 raise
-            await self.connection.execute("COMMIT")
+            await asyncio.shield(self.connection.execute("COMMIT"))
 
     async def fetch_one(self, sql: str, params: tuple[object, ...] = ()) -> aiosqlite.Row | None:
         """First row of a query (committed rows only), or None."""
