@@ -171,6 +171,9 @@ class ChatMessage:
     edited: bool = False
     deleted: bool = False
     photo_bytes: bytes | None = None
+    # In a group: the ``User`` who wrote it (a private chat's messages are its user's).
+    author: dict[str, Any] | None = None
+    reply_to: int | None = None
 
     @property
     def buttons(self) -> list[list[dict[str, Any]]]:
@@ -342,6 +345,36 @@ class SandboxUser:
         return next((m for m in self.messages if m.message_id == message_id), None)
 
 
+@dataclass
+class SandboxGroup(SandboxUser):
+    """A supergroup the bot is a member of (the staff's group): members post and reply to
+    messages; the bot reads every message (as an administrator does)."""
+
+    title: str = "Équipe"
+
+    def as_chat(self) -> dict[str, Any]:
+        """The Bot API ``Chat`` object of a supergroup."""
+        return {"id": self.id, "type": "supergroup", "title": self.title}
+
+    async def post(self, author: SandboxUser, text: str, reply_to: int | None = None) -> int:
+        """``author`` writes ``text`` in the group, replying to message ``reply_to`` if given."""
+        message = self.server._user_message(self, kind="text", text=text)
+        message.author = author.as_user()
+        message.reply_to = reply_to
+        payload = self.server._message_json(self, message)
+        if text.startswith("/"):
+            command = text.split()[0]
+            payload["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": utf16_length(command)}
+            ]
+        self.server._push_update({"message": payload}, self.id)
+        return message.message_id
+
+    def bot_posts(self) -> list[ChatMessage]:
+        """The bot's messages in the group, oldest first."""
+        return [m for m in self.messages if m.from_bot and not m.deleted]
+
+
 class LocalBotApi:
     """The local Bot API server: bot side under ``/bot{token}/``, user side under
     ``/sandbox/api/``; ``app`` is the aiohttp application (add routes before :meth:`start`)."""
@@ -429,6 +462,15 @@ class LocalBotApi:
         if user_id not in self.users:
             self.users[user_id] = SandboxUser(self, user_id, first_name, last_name)
         return self.users[user_id]
+
+    def group(self, chat_id: int, title: str = "Équipe") -> SandboxGroup:
+        """The supergroup ``chat_id`` (negative, created on first use) with the bot in it."""
+        existing = self.users.get(chat_id)
+        if isinstance(existing, SandboxGroup):
+            return existing
+        group = SandboxGroup(self, chat_id, title, title=title)
+        self.users[chat_id] = group
+        return group
 
     def add_listener(self, listener: EventListener) -> None:
         """Call ``listener(event)`` on every change a user can see."""
@@ -535,6 +577,14 @@ class LocalBotApi:
                 raise AssertionError(f"no such Bot API call within {timeout} s")
             await self._changed_wait(deadline - time.monotonic())
 
+    async def wait_until(self, condition: Callable[[], bool], timeout: float = 10) -> None:
+        """Wait until ``condition()`` holds (checked at every change a chat could see)."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"condition not met within {timeout} s")
+            await self._changed_wait(deadline - time.monotonic())
+
     def _fault_for(self, method: str, chat_id: int | None) -> Fault | None:
         for fault in self.faults:
             if fault.matches(method, chat_id) and (
@@ -602,7 +652,11 @@ class LocalBotApi:
         if message.from_bot:
             payload["from"] = self._bot_user()
         else:
-            payload["from"] = user.as_user()
+            payload["from"] = message.author or user.as_user()
+        if message.reply_to is not None:
+            replied = user._find(message.reply_to)
+            if replied is not None and not replied.deleted:
+                payload["reply_to_message"] = self._message_json(user, replied)
         if message.kind == "text":
             payload["text"] = message.text
             if message.entities:
