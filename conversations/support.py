@@ -130,9 +130,7 @@ async def run_action(update: Update, context: BotContext, index: int) -> None:
         await show_menu(update, context)
 
 
-async def _resend(
-    update: Update, context: BotContext, session: ConversationSession | None
-) -> None:
+async def _resend(update: Update, context: BotContext, session: ConversationSession | None) -> None:
     """Send the e-mail of the open procedure again, where one was sent."""
     services = context.services
     procedures: dict[str, Any] = {

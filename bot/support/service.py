@@ -68,7 +68,8 @@ def context_card(facts: CardFacts) -> str:
     report = facts.report
     fields = texts.STAFF_FIELDS
     lines = [
-        "<b>" + escape(texts.STAFF_CARD_TITLE.format(number=facts.number, name=facts.first_name))
+        "<b>"
+        + escape(texts.STAFF_CARD_TITLE.format(number=facts.number, name=facts.first_name))
         + "</b>",
         f"<b>{fields['telegram']}</b> : {facts.telegram_user_id}",
     ]

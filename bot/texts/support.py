@@ -59,7 +59,9 @@ def closed_for_user(number: int) -> str:
 
 STAFF_CARD_TITLE = "🎫 Demande #{number} · {name}"
 STAFF_MESSAGE_TITLE = "✉️ Demande #{number} · {name}"
-STAFF_HOW_TO_ANSWER = "Répondez à ce message pour écrire à la personne ; /fermer en réponse pour clore."
+STAFF_HOW_TO_ANSWER = (
+    "Répondez à ce message pour écrire à la personne ; /fermer en réponse pour clore."
+)
 STAFF_NO_PROCEDURE = "aucune démarche en cours"
 STAFF_NO_ACCOUNT = "compte pas encore reconnu"
 STAFF_UNKNOWN_TICKET = "Cette demande n'existe pas ou est déjà close."
@@ -91,4 +93,13 @@ CLI_NUMBER = "NUMERO"
 CLI_NONE = "Aucune demande."
 CLI_UNKNOWN = "Demande {number} inconnue."
 CLI_STATES = {"open": "ouverte", "closed": "close"}
-CLI_HEAD = "N°    État      Ouverte le (UTC)   1re réponse (UTC)  Messages"
+CLI_HEAD = "N°    État      Ouverte le           1re réponse          Messages (personne/équipe)"
+CLI_FIELDS = (
+    "Demande",
+    "État",
+    "Telegram",
+    "Ouverte le",
+    "1re réponse",
+    "Close le",
+    "Messages (personne/équipe)",
+)

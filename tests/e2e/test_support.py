@@ -5,13 +5,17 @@ a real SMTP server and a real SQLite file."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 import pytest_asyncio
 
 from bot import texts
+from bot.cli import build_parser
 from bot.sandbox.bot_api_server import SandboxGroup
+from bot.support.cli import support_command
 from bot.texts import support as support_texts
 from conversations.context import REGISTRY_KEY
 
@@ -49,6 +53,7 @@ async def posts(harness: BotHarness, count: int) -> list[Any]:
 
 async def user_sees(chat: Chat, fragment: str) -> Any:
     """The bot's message to ``chat`` holding ``fragment``, once the outbox delivered it."""
+
     def found() -> Any:
         return next(
             (m for m in chat.user.visible_messages() if m.from_bot and fragment in m.text), None
@@ -88,7 +93,9 @@ async def test_without_a_staff_group_writing_shows_the_contacts(harness: BotHarn
     assert "aide@example.org" in contacts.text
 
 
-async def test_ticket_from_the_cgu_step_answered_and_closed(team: BotHarness) -> None:
+async def test_ticket_from_the_cgu_step_answered_and_closed(
+    team: BotHarness, capsys: pytest.CaptureFixture[str]
+) -> None:
     chat = Chat(team, 3003, "Léa")
     await chat.walk_to_cgu("lea.martin", "Xq7-Tb4k-Wpz")
     await chat.press("Je bloque")
@@ -124,6 +131,30 @@ async def test_ticket_from_the_cgu_step_answered_and_closed(team: BotHarness) ->
     assert "rouvre" in closed.text
     ticket = await team.services.support.repository.get(1)
     assert ticket.state == "closed"
+
+    # Staff's command line: the closed ticket, with its first-response time, no text.
+    assert (
+        await support_command(
+            team.settings, build_parser().parse_args(["support", "list", "--json"])
+        )
+        == 0
+    )
+    listed = json.loads(capsys.readouterr().out)
+    assert [(t["numero"], t["etat"]) for t in listed] == [(1, "closed")]
+    assert listed[0]["premiere_reponse_le"] is not None
+    assert (
+        await support_command(
+            team.settings, build_parser().parse_args(["support", "list", "--ouverts"])
+        )
+        == 0
+    )
+    assert "Aucune demande." in capsys.readouterr().out
+    assert (
+        await support_command(team.settings, build_parser().parse_args(["support", "show", "1"]))
+        == 0
+    )
+    shown = capsys.readouterr().out
+    assert "close" in shown and "1/1" in shown and "conditions" not in shown
 
 
 async def test_non_staff_cannot_close_nor_use_staff_commands(team: BotHarness) -> None:
