@@ -122,16 +122,21 @@ def test_the_card_says_what_staff_need_and_no_secret() -> None:
         )
     )
     assert "Demande #12" in card and "Léa &lt;b&gt;" in card
-    for fragment in ("apprenti", "Lycée de Test", "lea.martin", "Conditions d'utilisation",
-                     "5 échec(s)", "bloqué jusqu'au", "l***@example.org"):
+    for fragment in (
+        "apprenti",
+        "Lycée de Test",
+        "lea.martin",
+        "Conditions d'utilisation",
+        "5 échec(s)",
+        "bloqué jusqu'au",
+        "l***@example.org",
+    ):
         assert fragment in card
     assert "hash" not in card.lower()
 
 
 def test_the_card_of_someone_not_yet_recognised() -> None:
-    card = context_card(
-        CardFacts(7, "Sam", 3002, None, None, None, profil="eleve")
-    )
+    card = context_card(CardFacts(7, "Sam", 3002, None, None, None, profil="eleve"))
     assert "compte pas encore reconnu" in card and "aucune démarche en cours" in card
 
 
@@ -144,3 +149,29 @@ def test_ticket_numbers_are_read_from_the_bots_own_first_line() -> None:
 def test_password_pieces_are_the_text_and_its_longest_words() -> None:
     pieces = password_candidates("mon code c'est Xq7-Tb4k-Wpz, il marche pas")
     assert "Xq7-Tb4k-Wpz" in pieces and len(pieces) <= 6
+
+
+async def test_tickets_are_purged_and_forgotten_on_request(tmp_path: Path) -> None:
+    from storage.db import Database
+    from storage.support import SupportRepository
+
+    database = await Database.open(tmp_path / "bot.sqlite3")
+    try:
+        repository = SupportRepository(database)
+        old, _ = await repository.add_user_message(1, 1, None, NOW, lambda t, new: [])
+        await repository.close(old.id, NOW, [])
+        fresh, is_new = await repository.add_user_message(
+            2, 2, None, NOW + timedelta(days=89), lambda t, new: []
+        )
+        assert is_new and fresh.id != old.id
+        again, is_new = await repository.add_user_message(
+            2, 2, None, NOW + timedelta(days=89), lambda t, new: []
+        )
+        assert not is_new and again.id == fresh.id
+        assert await repository.purge(NOW + timedelta(days=1)) == 1
+        assert await repository.get(old.id) is None
+        await repository.set_mode(2, "compose", NOW + timedelta(days=89))
+        await repository.forget_user(2)
+        assert await repository.get(fresh.id) is None and await repository.mode(2) is None
+    finally:
+        await database.close()
