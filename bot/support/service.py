@@ -199,8 +199,12 @@ class SupportService:
         report = await self._report(session, account_ids)
         chat = self.chat_id
 
+        items: list[NewOutboxItem] = []
+
         def relays(ticket: Ticket, is_new: bool) -> list[NewOutboxItem]:
-            posts = []
+            # A new ticket's card and first message are one post: the outbox does not keep
+            # the order of two items, and staff must read the card first.
+            post = relayed_text(ticket.id, first_name, text)
             if is_new:
                 facts = CardFacts(
                     number=ticket.id,
@@ -211,19 +215,13 @@ class SupportService:
                     report=report,
                     profil=session.profil if session else None,
                 )
-                posts.append(context_card(facts))
-            posts.append(relayed_text(ticket.id, first_name, text))
-            return [self._telegram(chat, post, now) for post in posts]
-
-        items: list[NewOutboxItem] = []
-
-        def collect(ticket: Ticket, is_new: bool) -> list[NewOutboxItem]:
-            items.extend(relays(ticket, is_new))
+                post = context_card(facts) + "\n\n" + escape(text)
+            items.append(self._telegram(chat, post, now))
             return items
 
         account_id = account_ids[0] if account_ids else None
         ticket, _ = await self.repository.add_user_message(
-            telegram_user_id, chat_id, account_id, now, collect
+            telegram_user_id, chat_id, account_id, now, relays
         )
         self._kick(items)
         return Submission(Sent.SENT, ticket.id)
