@@ -225,9 +225,18 @@ async def submit(update: Update, context: BotContext) -> None:
         await send(update, texts.FLOOD, markup)
     elif result.outcome == Sent.NO_TEAM:
         await write_to_team(update, context)
+    elif session is not None:
+        # Back to the step at once: what is typed next is the step's, never the team's (a new
+        # password typed to the step must not reach the group).
+        await support(context).set_mode(user.id, None)
+        intro = texts.SENT.format(number=result.ticket) + "\n\n" + chat_texts.HELP_RESUME
+        await show_current_step(update, context, session, intro + "\n\n")
     else:
-        await support(context).set_mode(user.id, "compose")
-        await send(update, texts.SENT.format(number=result.ticket), markup)
+        # Outside any procedure, whatever is typed next goes to the open ticket.
+        await support(context).set_mode(user.id, None)
+        await send(
+            update, texts.SENT.format(number=result.ticket) + "\n" + texts.HOW_TO_REPLY_OUTSIDE
+        )
 
 
 async def overlay(update: Update, context: BotContext, session: ConversationSession | None) -> bool:
@@ -243,10 +252,17 @@ async def overlay(update: Update, context: BotContext, session: ConversationSess
         if mode is not None:
             await svc.set_mode(user.id, None)
         return False
-    if mode is None and not (session is None and await svc.has_open_ticket(user.id)):
-        return False
-    await on_text(update, context)
-    return True
+    if mode is not None:
+        await on_text(update, context)
+        return True
+    if session is None and await svc.has_open_ticket(user.id):
+        # A reply to the team, outside any procedure: relayed as it is (not matched).
+        if not message.text:
+            await send(update, texts.NOT_TEXT)
+        else:
+            await submit(update, context)
+        return True
+    return False
 
 
 def user_handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -21,6 +21,7 @@ ASK_MESSAGE = (
     "⚠️ N'écrivez <b>jamais</b> votre mot de passe."
 )
 SENT = "📨 Message transmis à l'équipe (demande n° {number}).\nLa réponse arrivera ici."
+HOW_TO_REPLY_OUTSIDE = "Vous pouvez écrire ici : vos messages vont à l'équipe."
 FLOOD = (
     "⏳ Vous avez déjà envoyé plusieurs messages. Attendez une minute avant d'en écrire un "
     "autre : l'équipe lit tout."

@@ -122,8 +122,7 @@ async def test_ticket_from_the_cgu_step_answered_and_closed(
     assert ticket.first_response_at is not None
 
     # The procedure was kept all along.
-    resumed = await chat.press("Reprendre")
-    assert "J'accepte" in " ".join(chat.labels(resumed))
+    assert "J'accepte" in " ".join(chat.labels(sent))
 
     await group_of(team).post(staff, "/fermer", card.message_id)
     closed = await user_sees(chat, "est close")
@@ -173,9 +172,7 @@ async def test_non_staff_cannot_close_nor_use_staff_commands(team: BotHarness) -
     assert texts.UNKNOWN_COMMAND in reply.text or texts.OUTSIDE_FLOW in reply.text
 
 
-async def test_a_password_typed_to_the_team_is_not_relayed_and_flood_is_capped(
-    team: BotHarness,
-) -> None:
+async def test_a_password_typed_to_the_team_is_not_relayed(team: BotHarness) -> None:
     chat = Chat(team, 3005, "Léa")
     await chat.walk_to_cgu("lea.martin", "Xq7-Tb4k-Wpz")
     await chat.press("Je bloque")
@@ -186,10 +183,24 @@ async def test_a_password_typed_to_the_team_is_not_relayed_and_flood_is_capped(
     await team.settle()
     assert group_of(team).bot_posts() == []
     assert await team.services.support.repository.open_ticket(3005) is None
+    # Sent at last without it: back to the step at once.
+    sent = await chat.say("il ne marche pas")
+    assert "demande n° 1" in sent.text and "J'accepte" in " ".join(chat.labels(sent))
 
-    for n in range(5):
+
+async def test_outside_a_procedure_replies_go_to_the_ticket_up_to_five_a_minute(
+    team: BotHarness,
+) -> None:
+    chat = Chat(team, 3006, "Nora")
+    await chat.say("/aide")
+    await chat.press("Je bloque")
+    await chat.press("Écrire à l'équipe")
+    for n in range(4):
         reply = await chat.say(f"Message numéro {n}")
-        assert "demande n°" in reply.text
+        assert "demande n° 1" in reply.text
+    # Not taken for a quick answer: it is a reply to the team.
+    reply = await chat.say("merci le mail est arrivé")
+    assert "demande n° 1" in reply.text
     flooded = await chat.say("Encore un")
     assert flooded.text == support_texts.FLOOD
     relayed = await posts(team, 5)  # the card with the first message, then four
