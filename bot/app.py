@@ -41,6 +41,7 @@ from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
 from bot.settings import Settings
 from bot.staff.service import StaffService
 from bot.support.service import SupportService
+from bot.support.topics import TopicDirectory
 from bot.telegram_api.concurrency import PerChatUpdateProcessor
 from bot.telegram_api.limiter import StartupRetry, TelegramLimiter, retry_startup
 from bot.texts import ldap as ldap_texts
@@ -136,6 +137,7 @@ class BotServices:
     staff: StaffService = field(init=False)
     my_account: MyAccountService = field(init=False)
     support: SupportService = field(init=False)
+    topics: TopicDirectory = field(init=False)
     outbox: Outbox = field(init=False)
     broadcast: BroadcastWorker = field(init=False)
     unsubscribe: UnsubscribeServer | None = field(default=None, init=False)
@@ -208,7 +210,9 @@ class BotServices:
                 self.clock,
                 chat_id=self.settings.support_chat_id,
                 max_per_minute=self.settings.support_max_messages_per_minute,
+                topics=self.settings.support_forum_topics,
             )
+            self.topics = TopicDirectory(self.support.repository, self.clock)
 
     async def purge(self) -> PurgeReport:
         """Forget what is no longer needed (see :mod:`storage.maintenance`)."""
@@ -357,7 +361,7 @@ async def start_bot(
         logger.warning("setMyCommands failed; the bot goes on without a menu: %s", error)
     services = services_of(application)
     services._purger = asyncio.get_running_loop().create_task(services.purge_forever())
-    services.outbox.start(TelegramSender(application.bot))
+    services.outbox.start(TelegramSender(application.bot, services.topics))
     services.broadcast.start(application.bot)
     if services.unsubscribe is not None:
         await services.unsubscribe.start(

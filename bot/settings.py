@@ -185,6 +185,8 @@ class Settings(BaseSettings):
 
     # Support (« 🆘 Je bloque »): the staff's Telegram group (none: the contacts are shown)
     support_chat_id: int | None = None
+    # The staff group is a forum: one topic a user (else staff answer by replying).
+    support_forum_topics: bool = False
     support_max_messages_per_minute: int = 5
 
     # Operations

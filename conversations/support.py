@@ -273,9 +273,19 @@ def user_handlers() -> list[BaseHandler[Any, Any, Any]]:
 # --- the staff group ---------------------------------------------------------------------
 
 
-def _ticket_replied_to(update: Update, context: BotContext) -> int | None:
+async def _ticket_of(update: Update, context: BotContext) -> int | None:
+    """The ticket a staff message is about: its topic's user's open ticket (forum), or the
+    number in the first line of the bot's post it replies to."""
     message = update.effective_message
-    replied = message.reply_to_message if message else None
+    if message is None:
+        return None
+    if message.is_topic_message and message.message_thread_id:
+        repository = support(context).repository
+        user_id = await repository.user_of_topic(message.chat_id, message.message_thread_id)
+        if user_id is not None:
+            ticket = await repository.open_ticket(user_id)
+            return ticket.id if ticket else 0
+    replied = message.reply_to_message
     if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
         return None
     first_line = (replied.text or "").split("\n", 1)[0]
@@ -283,25 +293,29 @@ def _ticket_replied_to(update: Update, context: BotContext) -> int | None:
 
 
 async def on_staff_reply(update: Update, context: BotContext) -> None:
-    """A reply in the staff group to one of a ticket's posts: copied to the user."""
-    number = _ticket_replied_to(update, context)
+    """A staff message about a ticket (in its topic, or replying to one of its posts): copied
+    to the user. Other messages of the group are the staff's own talk."""
+    number = await _ticket_of(update, context)
     message = update.effective_message
     if number is None or message is None or not message.text:
         raise ApplicationHandlerStop
-    if not await support(context).answer(number, message.text):
+    if not number or not await support(context).answer(number, message.text):
         await message.reply_text(texts.STAFF_UNKNOWN_TICKET)
     raise ApplicationHandlerStop
 
 
 async def on_close(update: Update, context: BotContext) -> None:
-    """/fermer in reply to a ticket's post (staff only)."""
-    number = _ticket_replied_to(update, context)
+    """/fermer in a ticket's topic or in reply to one of its posts (staff only)."""
+    number = await _ticket_of(update, context)
     message = update.effective_message
     assert message is not None
+    ticket = await support(context).repository.get(number) if number else None
     if number is None:
         await message.reply_text(texts.STAFF_REPLY_TO_TICKET)
-    elif await support(context).close(number):
-        await message.reply_text(texts.STAFF_CLOSED.format(number=number))
+    elif ticket is not None and await support(context).close(ticket.id):
+        await message.reply_text(texts.STAFF_CLOSED.format(number=ticket.id))
+        if support(context).topics:
+            await context.services.topics.close(context.bot, ticket.telegram_user_id)
     else:
         await message.reply_text(texts.STAFF_UNKNOWN_TICKET)
     raise ApplicationHandlerStop
@@ -317,5 +331,5 @@ def staff_group_handlers(
     staff = filters.User(user_id=staff_ids)
     return [
         CommandHandler("fermer", on_close, filters=group & staff),
-        MessageHandler(group & filters.REPLY & filters.TEXT & ~filters.COMMAND, on_staff_reply),
+        MessageHandler(group & filters.TEXT & ~filters.COMMAND, on_staff_reply),
     ]

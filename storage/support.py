@@ -193,6 +193,47 @@ class SupportRepository:
             await insert_items(connection, outbox)
         return True
 
+    # --- forum topics -----------------------------------------------------------------------
+
+    async def topic(self, telegram_user_id: int) -> tuple[int, int, bool] | None:
+        """The user's topic: (chat id, thread id, closed), if any."""
+        row = await self.db.fetch_one(
+            "SELECT chat_id, thread_id, closed FROM support_topics WHERE telegram_user_id = ?",
+            (telegram_user_id,),
+        )
+        return (row["chat_id"], row["thread_id"], bool(row["closed"])) if row else None
+
+    async def user_of_topic(self, chat_id: int, thread_id: int) -> int | None:
+        """Whose topic ``thread_id`` is."""
+        row = await self.db.fetch_one(
+            "SELECT telegram_user_id FROM support_topics WHERE chat_id = ? AND thread_id = ?",
+            (chat_id, thread_id),
+        )
+        return int(row["telegram_user_id"]) if row else None
+
+    async def save_topic(
+        self, telegram_user_id: int, chat_id: int, thread_id: int | None, now: datetime
+    ) -> None:
+        """Remember the user's topic (None: forget it, e.g. staff deleted it)."""
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                "DELETE FROM support_topics WHERE telegram_user_id = ?", (telegram_user_id,)
+            )
+            if thread_id is not None:
+                await connection.execute(
+                    "INSERT INTO support_topics (telegram_user_id, chat_id, thread_id, "
+                    "created_at) VALUES (?, ?, ?, ?)",
+                    (telegram_user_id, chat_id, thread_id, to_db_time(now)),
+                )
+
+    async def mark_topic(self, telegram_user_id: int, *, closed: bool) -> None:
+        """The user's topic was closed or reopened."""
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                "UPDATE support_topics SET closed = ? WHERE telegram_user_id = ?",
+                (int(closed), telegram_user_id),
+            )
+
     # --- forgetting -------------------------------------------------------------------------
 
     async def forget_user(self, telegram_user_id: int) -> None:
@@ -203,6 +244,9 @@ class SupportRepository:
             )
             await connection.execute(
                 "DELETE FROM support_modes WHERE telegram_user_id = ?", (telegram_user_id,)
+            )
+            await connection.execute(
+                "DELETE FROM support_topics WHERE telegram_user_id = ?", (telegram_user_id,)
             )
 
     async def purge(self, before: datetime) -> int:

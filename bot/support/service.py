@@ -12,7 +12,7 @@ from html import escape as _escape
 
 from bot.directory.port import Directory
 from bot.outbox import Outbox
-from bot.outbox.senders import STAFF_NOTICE
+from bot.outbox.senders import STAFF_NOTICE, TOPIC_POST
 from bot.procedures.kernel import Clock
 from bot.school import SchoolConfig
 from bot.staff.service import AccountReport, StaffService
@@ -63,7 +63,15 @@ def escape(text: str) -> str:
     return _escape(text, quote=False)
 
 
-def context_card(facts: CardFacts) -> str:
+def topic_title(first_name: str, report: AccountReport | None, number: int) -> str:
+    """« Prénom N. · profil · établissement · #numéro » (what is known of it)."""
+    if report is None:
+        return f"{first_name} · #{number}"
+    name = f"{report.prenom} {report.nom[:1]}.".strip() if report.nom else report.prenom
+    return " · ".join([name, report.profil, report.etablissement, f"#{number}"])
+
+
+def context_card(facts: CardFacts, *, topics: bool = False) -> str:
     """The first post of a ticket in the staff group (HTML)."""
     report = facts.report
     fields = texts.STAFF_FIELDS
@@ -100,7 +108,8 @@ def context_card(facts: CardFacts) -> str:
             f"<b>{fields['secours']}</b> : "
             + escape(recovery.format(masked=report.email_masked or ""))
         )
-    lines.append(f"\n<i>{texts.STAFF_HOW_TO_ANSWER}</i>")
+    how = texts.STAFF_HOW_TO_ANSWER_TOPIC if topics else texts.STAFF_HOW_TO_ANSWER
+    lines.append(f"\n<i>{how}</i>")
     return "\n".join(lines)
 
 
@@ -140,6 +149,7 @@ class SupportService:
         *,
         chat_id: int | None,
         max_per_minute: int,
+        topics: bool = False,
     ) -> None:
         self.repository = repository
         self.outbox = outbox
@@ -149,6 +159,8 @@ class SupportService:
         self.clock = clock
         self.chat_id = chat_id
         self.max_per_minute = max_per_minute
+        # The staff group is a forum: one topic a user (else staff answer by replying).
+        self.topics = topics
 
     async def mode(self, telegram_user_id: int) -> str | None:
         """``menu``, ``compose`` or None."""
@@ -215,8 +227,12 @@ class SupportService:
                     report=report,
                     profil=session.profil if session else None,
                 )
-                post = context_card(facts) + "\n\n" + escape(text)
-            items.append(self._telegram(chat, post, now))
+                post = context_card(facts, topics=self.topics) + "\n\n" + escape(text)
+            if self.topics:
+                title = topic_title(first_name, report, ticket.id)
+                items.append(self._topic_post(chat, telegram_user_id, title, post, now))
+            else:
+                items.append(self._telegram(chat, post, now))
             return items
 
         account_id = account_ids[0] if account_ids else None
@@ -262,6 +278,18 @@ class SupportService:
             account = await self.directory.get(account_ids[0])
             identifiant = account.identifiant if account else None
         return await self.staff.report(identifiant) if identifiant else None
+
+    @staticmethod
+    def _topic_post(
+        chat_id: int, user_id: int, title: str, text: str, now: datetime
+    ) -> NewOutboxItem:
+        return NewOutboxItem(
+            kind=OutboxKind.TELEGRAM_MESSAGE,
+            template=TOPIC_POST,
+            params={"chat_id": chat_id, "user_id": user_id, "title": title, "text": text},
+            created_at=now,
+            expires_at=now + RELAY_FOR,
+        )
 
     @staticmethod
     def _telegram(chat_id: int, text: str, now: datetime) -> NewOutboxItem:

@@ -63,6 +63,9 @@ STAFF_MESSAGE_TITLE = "✉️ Demande #{number} · {name}"
 STAFF_HOW_TO_ANSWER = (
     "Répondez à ce message pour écrire à la personne ; /fermer en réponse pour clore."
 )
+STAFF_HOW_TO_ANSWER_TOPIC = (
+    "Écrivez dans ce sujet pour répondre à la personne ; /fermer pour clore."
+)
 STAFF_NO_PROCEDURE = "aucune démarche en cours"
 STAFF_NO_ACCOUNT = "compte pas encore reconnu"
 STAFF_UNKNOWN_TICKET = "Cette demande n'existe pas ou est déjà close."

@@ -206,3 +206,75 @@ async def test_outside_a_procedure_replies_go_to_the_ticket_up_to_five_a_minute(
     relayed = await posts(team, 5)  # the card with the first message, then four
     assert all(post.text.startswith(("🎫 Demande #1", "✉️ Demande #1")) for post in relayed)
     assert not any("Encore un" in post.text for post in relayed)
+
+
+FORUM_CHAT = -100888
+
+
+@pytest_asyncio.fixture
+async def forum(harness: BotHarness) -> AsyncIterator[BotHarness]:
+    """The harness's bot restarted with a staff group whose forum topics are on."""
+    await harness.stop()
+    harness.settings = harness.settings.model_copy(
+        update={
+            "staff_telegram_ids": [STAFF_ID],
+            "support_chat_id": FORUM_CHAT,
+            "support_forum_topics": True,
+        }
+    )
+    harness.server.group(FORUM_CHAT, "Équipe ENT", is_forum=True)
+    await harness.start()
+    yield harness
+
+
+async def test_forum_one_topic_a_user_answered_closed_and_reopened(forum: BotHarness) -> None:
+    group = forum.server.group(FORUM_CHAT)
+    chat = Chat(forum, 3010, "Léa")
+    await chat.say("/aide")
+    await chat.press("Je bloque")
+    await chat.press("Écrire à l'équipe")
+    # Two first messages at once: one topic.
+    await chat.send("premier message")
+    await chat.user.send_text("second message")
+    await forum.server.wait_until(lambda: len(group.bot_posts()) >= 2)
+    await forum.settle()
+    assert len(group.topics) == 1
+    [(thread, topic)] = group.topics.items()
+    assert topic["name"].endswith("#1")
+    posts_in_topic = group.bot_posts(thread)
+    assert len(posts_in_topic) == 2
+    assert posts_in_topic[0].text.startswith("🎫 Demande #1")
+
+    staff = forum.server.user(STAFF_ID, first_name="Camille")
+    await group.post(staff, "Nous regardons cela.", thread_id=thread)
+    answer = await user_sees(chat, "Nous regardons")
+    assert "L'équipe de Lycée de Test" in answer.text and "Camille" not in answer.text
+
+    await group.post(staff, "/fermer", thread_id=thread)
+    await user_sees(chat, "est close")
+    assert group.topics[thread]["closed"] is True
+
+    # The user writes again: a new ticket, in the same topic, reopened.
+    await chat.press("Je bloque")
+    await chat.press("Écrire à l'équipe")
+    sent = await chat.say("Encore une question")
+    assert "demande n° 2" in sent.text
+    await forum.server.wait_until(lambda: len(group.bot_posts(thread)) >= 3)
+    assert len(group.topics) == 1 and group.topics[thread]["closed"] is False
+
+
+async def test_forum_topic_deleted_by_staff_is_created_again(forum: BotHarness) -> None:
+    group = forum.server.group(FORUM_CHAT)
+    chat = Chat(forum, 3011, "Sam")
+    await chat.say("/aide")
+    await chat.press("Je bloque")
+    await chat.press("Écrire à l'équipe")
+    await chat.say("bonjour")
+    await forum.server.wait_until(lambda: len(group.bot_posts()) >= 1)
+    [thread] = list(group.topics)
+    group.delete_topic(thread)
+    await chat.say("vous êtes là ?")
+    await forum.server.wait_until(lambda: len(group.topics) == 1 and thread not in group.topics)
+    [new_thread] = list(group.topics)
+    await forum.server.wait_until(lambda: len(group.bot_posts(new_thread)) == 1)
+    assert "vous êtes là ?" in group.bot_posts(new_thread)[0].text
