@@ -243,8 +243,8 @@ async def overlay(update: Update, context: BotContext, session: ConversationSess
     """Before the procedure's step: a text in help mode (or, outside any procedure, to an open
     ticket) is support's. A command leaves help. True when the update was handled."""
     user = update.effective_user
-    message = update.effective_message
-    if user is None or message is None or update.callback_query is not None:
+    message = update.message  # an edit is not a new message to the team
+    if user is None or message is None:
         return False
     svc = support(context)
     mode = await svc.mode(user.id)
