@@ -58,7 +58,7 @@ def closed_for_user(number: int) -> str:
 
 # --- staff group -------------------------------------------------------------------------
 
-STAFF_CARD_TITLE = "🎫 Demande #{number} · {name}"
+STAFF_CARD_TITLE = "🆘 Demande #{number} · {name}"
 STAFF_MESSAGE_TITLE = "✉️ Demande #{number} · {name}"
 STAFF_HOW_TO_ANSWER = (
     "Répondez à ce message pour écrire à la personne ; /fermer en réponse pour clore."

@@ -204,7 +204,7 @@ async def test_outside_a_procedure_replies_go_to_the_ticket_up_to_five_a_minute(
     flooded = await chat.say("Encore un")
     assert flooded.text == support_texts.FLOOD
     relayed = await posts(team, 5)  # the card with the first message, then four
-    assert all(post.text.startswith(("🎫 Demande #1", "✉️ Demande #1")) for post in relayed)
+    assert all(post.text.startswith(("🆘 Demande #1", "✉️ Demande #1")) for post in relayed)
     assert not any("Encore un" in post.text for post in relayed)
 
 
@@ -243,7 +243,7 @@ async def test_forum_one_topic_a_user_answered_closed_and_reopened(forum: BotHar
     assert topic["name"].endswith("#1")
     posts_in_topic = group.bot_posts(thread)
     assert len(posts_in_topic) == 2
-    assert posts_in_topic[0].text.startswith("🎫 Demande #1")
+    assert posts_in_topic[0].text.startswith("🆘 Demande #1")
 
     staff = forum.server.user(STAFF_ID, first_name="Camille")
     await group.post(staff, "Nous regardons cela.", thread_id=thread)
