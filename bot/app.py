@@ -40,6 +40,8 @@ from bot.school import SchoolConfig, load_school_config
 from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
 from bot.settings import Settings
 from bot.staff.service import StaffService
+from bot.support.service import SupportService
+from bot.support.topics import TopicDirectory
 from bot.telegram_api.concurrency import PerChatUpdateProcessor
 from bot.telegram_api.limiter import StartupRetry, TelegramLimiter, retry_startup
 from bot.texts import ldap as ldap_texts
@@ -50,6 +52,7 @@ from conversations.context import REGISTRY_KEY, SERVICES_KEY, BotContext
 from conversations.flows import build_router
 from conversations.router import Procedure
 from conversations.staff import staff_handlers
+from conversations.support import staff_group_handlers
 from storage.accounts import SqliteAccountDirectory
 from storage.broadcasts import BroadcastRepository
 from storage.db import Database
@@ -59,6 +62,7 @@ from storage.outbox import OutboxRepository
 from storage.records import RecordRepository
 from storage.sessions import SessionRepository
 from storage.staff import StaffRepository
+from storage.support import SupportRepository
 from storage.throttle import ThrottleRepository
 
 logger = logging.getLogger(__name__)
@@ -132,6 +136,8 @@ class BotServices:
     account: AccountService = field(init=False)
     staff: StaffService = field(init=False)
     my_account: MyAccountService = field(init=False)
+    support: SupportService = field(init=False)
+    topics: TopicDirectory = field(init=False)
     outbox: Outbox = field(init=False)
     broadcast: BroadcastWorker = field(init=False)
     unsubscribe: UnsubscribeServer | None = field(default=None, init=False)
@@ -195,6 +201,18 @@ class BotServices:
                 clock=self.clock,
                 directory=self.ports.directory,
             )
+            self.support = SupportService(
+                SupportRepository(self.database),
+                self.outbox,
+                self.ports.directory,
+                self.staff,
+                self.school,
+                self.clock,
+                chat_id=self.settings.support_chat_id,
+                max_per_minute=self.settings.support_max_messages_per_minute,
+                topics=self.settings.support_forum_topics,
+            )
+            self.topics = TopicDirectory(self.support.repository, self.clock)
 
     async def purge(self) -> PurgeReport:
         """Forget what is no longer needed (see :mod:`storage.maintenance`)."""
@@ -214,11 +232,15 @@ class BotServices:
         campaigns = await self.broadcast.repository.purge(
             now - timedelta(days=self.settings.abandoned_session_days)
         )
+        tickets = await self.support.repository.purge(
+            now - timedelta(days=self.settings.support_retention_days)
+        )
         logger.info(
-            "purge: %s; outbox items forgotten: %s; campaigns forgotten: %s",
+            "purge: %s; outbox items forgotten: %s; campaigns forgotten: %s; tickets: %s",
             report,
             done,
             campaigns,
+            tickets,
         )
         return report
 
@@ -295,6 +317,11 @@ def add_handlers(application: Application, extra_procedures: Sequence[Procedure]
     """All handlers, in order: groups first, then « Mon compte » and staff, then the router
     of the procedures (which also answers a chat outside any procedure)."""
     private = filters.ChatType.PRIVATE
+    settings = application.bot_data[SERVICES_KEY].settings
+    application.add_handlers(
+        staff_group_handlers(settings.support_chat_id, list(settings.staff_telegram_ids)),
+        group=-3,
+    )
     application.add_handler(
         MessageHandler(~private & filters.COMMAND, common.on_group_message), group=-1
     )
@@ -334,7 +361,7 @@ async def start_bot(
         logger.warning("setMyCommands failed; the bot goes on without a menu: %s", error)
     services = services_of(application)
     services._purger = asyncio.get_running_loop().create_task(services.purge_forever())
-    services.outbox.start(TelegramSender(application.bot))
+    services.outbox.start(TelegramSender(application.bot, services.topics))
     services.broadcast.start(application.bot)
     if services.unsubscribe is not None:
         await services.unsubscribe.start(

@@ -1,6 +1,7 @@
 """Command line: ``python run_bot.py [sandbox | outbox | accounts import|show|reset|unlock|history|
-export|stats|letters … | broadcast new|list|status|cancel …]`` (staff sub-commands in
-:mod:`bot.staff.cli`, broadcasts in :mod:`bot.broadcast.cli`)."""
+export|stats|letters … | broadcast new|list|status|cancel … | support list|show …]`` (staff
+sub-commands in :mod:`bot.staff.cli`, broadcasts in :mod:`bot.broadcast.cli`, support tickets
+in :mod:`bot.support.cli`)."""
 
 from __future__ import annotations
 
@@ -88,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_staff_parsers(accounts_commands)
     add_broadcast_parser(commands)
+    from bot.support.cli import add_support_parser
+
+    add_support_parser(commands)
     return parser
 
 
@@ -134,6 +138,10 @@ def _main(argv: Sequence[str] | None = None) -> int:
         from bot.broadcast.cli import broadcast_command
 
         return asyncio.run(broadcast_command(settings, args))
+    if args.command == "support":
+        from bot.support.cli import support_command
+
+        return asyncio.run(support_command(settings, args))
     if args.command == "outbox":
         from bot.outbox.cli import outbox_command
 

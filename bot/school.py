@@ -26,6 +26,20 @@ class Contact:
     horaires: str = ""
 
 
+QUICK_ACTIONS = ("", "renvoyer", "recommencer", "contacts")
+
+
+@dataclass(frozen=True)
+class QuickAnswer:
+    """A short answer of the school to a frequent problem (« 🆘 Je bloque »), with an optional
+    action button: ``renvoyer`` (the e-mail), ``recommencer``, ``contacts``."""
+
+    titre: str
+    texte: str
+    action: str = ""
+    mots_cles: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class SchoolConfig:
     """Everything the bot says that belongs to the school."""
@@ -38,6 +52,7 @@ class SchoolConfig:
     secret_questions: tuple[str, ...]
     mot_de_passe_oublie_url: str = ""
     connexion_externe: dict[str, str] = field(default_factory=dict)
+    quick_answers: tuple[QuickAnswer, ...] = ()
 
     @property
     def cgu_version(self) -> str:
@@ -74,6 +89,7 @@ def load_school_config(path: Path) -> SchoolConfig:
     questions = tuple(str(q) for q in data.get("questions_secretes", {}).get("liste", []))
     if len(questions) < 2:
         raise SchoolConfigError(f"{path}: [questions_secretes] liste needs at least 2 questions")
+    quick_answers = tuple(_quick_answer(path, item) for item in data.get("reponses_rapides", []))
     return SchoolConfig(
         etablissement=str(etab["nom"]),
         ent_nom=str(etab.get("ent_nom") or "ENT"),
@@ -83,4 +99,21 @@ def load_school_config(path: Path) -> SchoolConfig:
         secret_questions=questions,
         mot_de_passe_oublie_url=str(etab.get("mot_de_passe_oublie_url", "")),
         connexion_externe={str(k): str(v) for k, v in data.get("connexion_externe", {}).items()},
+        quick_answers=quick_answers,
     )
+
+
+def _quick_answer(path: Path, item: dict[str, object]) -> QuickAnswer:
+    """One ``[[reponses_rapides]]`` entry, checked."""
+    titre, texte = str(item.get("titre") or ""), str(item.get("texte") or "")
+    action = str(item.get("action") or "")
+    if not titre or not texte:
+        raise SchoolConfigError(f"{path}: each [[reponses_rapides]] needs 'titre' and 'texte'")
+    if action not in QUICK_ACTIONS:
+        raise SchoolConfigError(
+            f"{path}: [[reponses_rapides]] action must be one of {', '.join(QUICK_ACTIONS[1:])}"
+        )
+    keywords = item.get("mots_cles") or []
+    if not isinstance(keywords, list):
+        raise SchoolConfigError(f"{path}: [[reponses_rapides]] mots_cles must be a list")
+    return QuickAnswer(titre, texte, action, tuple(str(k) for k in keywords))

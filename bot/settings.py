@@ -179,7 +179,15 @@ class Settings(BaseSettings):
 
     # Data retention
     abandoned_session_days: int = 30
+    # Support tickets (metadata only) are forgotten this many days after their last message.
+    support_retention_days: int = 90
     purge_interval_minutes: int = 60
+
+    # Support (« 🆘 Je bloque »): the staff's Telegram group (none: the contacts are shown)
+    support_chat_id: int | None = None
+    # The staff group is a forum: one topic a user (else staff answer by replying).
+    support_forum_topics: bool = False
+    support_max_messages_per_minute: int = 5
 
     # Operations
     log_level: str = "INFO"

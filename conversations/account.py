@@ -240,6 +240,7 @@ async def on_account_button(update: Update, context: BotContext) -> None:
         )
     elif data.action == "delete_yes":
         await svc.delete_my_data(user.id)
+        await context.services.support.repository.forget_user(user.id)
         await send(update, texts.DATA_DELETED)
     elif data.action == "keep":
         await send(update, texts.KEPT)

@@ -49,6 +49,7 @@ from conversations.common import (
     text_of,
     verify_link_then_show,
     with_session,
+    with_stuck,
 )
 from conversations.context import BotContext
 from conversations.router import Procedure
@@ -198,7 +199,7 @@ async def show_step(
     full: bool = True,
 ) -> str:
     """Send the prompt of the session's step (with ``intro`` before it) and return the step."""
-    messages = prompt(svc, session, full=full)
+    messages = with_stuck(prompt(svc, session, full=full), session.prompt_nonce)
     if intro:
         first_text, first_markup = messages[0]
         messages[0] = (intro + first_text, first_markup)

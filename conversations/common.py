@@ -16,6 +16,7 @@ from bot.procedures.activation import ActivationService
 from bot.procedures.kernel import EmailProcedure, Outcome, ProcedureService, Result, Steps
 from bot.procedures.parts.secret_screen import SecretScreen
 from bot.procedures.recovery import RecoveryService
+from bot.texts import support as support_texts
 from conversations.buttons import parse_button
 from conversations.context import SERVICES_KEY, BotContext
 from storage.sessions import ConversationSession
@@ -58,6 +59,23 @@ def button(label: str, action: str, nonce: str) -> InlineKeyboardButton:
 def keyboard(rows: list[list[tuple[str, str]]], nonce: str) -> InlineKeyboardMarkup:
     """Inline keyboard of (label, action) rows, all carrying ``nonce``."""
     return InlineKeyboardMarkup([[button(label, a, nonce) for label, a in row] for row in rows])
+
+
+def stuck_row() -> list[tuple[str, str]]:
+    """The « 🆘 Je bloque » row (:mod:`conversations.support`)."""
+    return [(support_texts.BUTTON_STUCK, "sos:open")]
+
+
+def with_stuck(
+    messages: list[tuple[str, InlineKeyboardMarkup | None]], nonce: str
+) -> list[tuple[str, InlineKeyboardMarkup | None]]:
+    """A procedure's prompt messages, the last one ending with « 🆘 Je bloque »."""
+    if not messages:
+        return messages
+    text, markup = messages[-1]
+    rows = list(markup.inline_keyboard) if markup is not None else []
+    rows.append(tuple(button(label, action, nonce) for label, action in stuck_row()))
+    return [*messages[:-1], (text, InlineKeyboardMarkup(rows))]
 
 
 def text_of(update: Update) -> str:
@@ -238,7 +256,7 @@ async def render_link_failure(update: Update, context: BotContext, result: Resul
 
 
 async def on_help(update: Update, context: BotContext) -> State | None:
-    """/aide: the contacts, then the current step again."""
+    """/aide: the contacts, then the current step again (its prompt has « 🆘 Je bloque »)."""
     await send(update, texts.help_text(service(context).ports.school))
     session = await current_session(update, context)
     if session is None:
@@ -393,8 +411,10 @@ async def remove_secret_message(update: Update, *, tell: bool = False) -> None:
 
 
 async def on_help_outside(update: Update, context: BotContext) -> None:
-    """/aide when no procedure is open."""
-    await send(update, texts.help_text(service(context).ports.school))
+    """/aide when no procedure is open (with « 🆘 Je bloque »)."""
+    await send(
+        update, texts.help_text(service(context).ports.school), keyboard([stuck_row()], "0")
+    )
 
 
 async def on_cancel_outside(update: Update, context: BotContext) -> None:

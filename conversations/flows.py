@@ -19,7 +19,7 @@ from telegram.ext import (
 )
 from telegram.ext import filters as f
 
-from conversations import activation, my_account, recovery
+from conversations import activation, my_account, recovery, support
 from conversations.common import (
     on_cancel,
     on_cancel_outside,
@@ -52,6 +52,7 @@ def build_router(extra: Sequence[Procedure] = ()) -> StepRouter:
     registry = ProcedureRegistry([*procedures(), *extra])
     private = f.ChatType.PRIVATE
     commands: list[BaseHandler[Any, Any, Any]] = [
+        *support.user_handlers(),
         CommandHandler("start", activation.on_start_with_payload, filters=private, has_args=1),
         CommandHandler("start", activation.on_start, filters=private),
         CommandHandler("activer", activation.on_activer, filters=private),
@@ -71,6 +72,7 @@ def build_router(extra: Sequence[Procedure] = ()) -> StepRouter:
             CallbackQueryHandler(on_stale_button),
             MessageHandler(private, on_unexpected),
         ],
+        overlay=support.overlay,
         outside=[
             CommandHandler("aide", on_help_outside, filters=private),
             CommandHandler("annuler", on_cancel_outside, filters=private),

@@ -37,6 +37,7 @@ from conversations.common import (
     send,
     text_of,
     with_session,
+    with_stuck,
 )
 from conversations.context import BotContext
 from conversations.router import Procedure
@@ -124,7 +125,7 @@ async def show_step(
     update: Update, svc: MyAccountService, session: ConversationSession, intro: str = ""
 ) -> State:
     """Send the prompt of the session's step and return the step."""
-    text, markup = prompt(svc, session)
+    [(text, markup)] = with_stuck([prompt(svc, session)], session.prompt_nonce)
     await send(update, intro + text, markup)
     return session.step
 

@@ -28,6 +28,7 @@ from conversations.common import (
     send,
     verify_link_then_show,
     with_session,
+    with_stuck,
 )
 from conversations.context import BotContext
 from conversations.router import Procedure
@@ -69,7 +70,7 @@ async def show_step(
     full: bool = True,
 ) -> State:
     """Send the prompt of the session's step and return the step."""
-    messages = prompt(svc, session, full=full)
+    messages = with_stuck(prompt(svc, session, full=full), session.prompt_nonce)
     first_text, first_markup = messages[0]
     messages[0] = (intro + first_text, first_markup)
     for text, markup in messages:

@@ -27,6 +27,7 @@ StepShower = Callable[
     [Update, BotContext, ConversationSession, str, bool], Awaitable[Any]
 ]
 LinkHandler = Callable[[Update, BotContext, str], Awaitable[Any]]
+Overlay = Callable[[Update, Any, ConversationSession | None], Awaitable[bool]]
 SessionLoader = Callable[
     [Application[Any, Any, Any, Any, Any, Any], int], Awaitable[ConversationSession | None]
 ]
@@ -115,6 +116,7 @@ class StepRouter(BaseHandler[Update, Any, Any]):
         commands: Sequence[BaseHandler[Any, Any, Any]],
         fallbacks: Sequence[BaseHandler[Any, Any, Any]],
         outside: Sequence[BaseHandler[Any, Any, Any]],
+        overlay: Overlay | None = None,
     ) -> None:
         super().__init__(self._never_called)
         self.registry = registry
@@ -122,6 +124,8 @@ class StepRouter(BaseHandler[Update, Any, Any]):
         self._entry_points = [*commands, *registry.entry_points()]
         self._fallbacks = list(fallbacks)
         self._outside = list(outside)
+        # Tried before the saved step (the help mode of « 🆘 Je bloque »): True if it handled.
+        self._overlay = overlay
 
     @staticmethod
     async def _never_called(update: object, context: object) -> None:  # pragma: no cover
@@ -154,6 +158,8 @@ class StepRouter(BaseHandler[Update, Any, Any]):
         """Read the saved session, then run the first handler that takes the update."""
         assert update.effective_user is not None
         session = await self._load_session(application, update.effective_user.id)
+        if self._overlay is not None and await self._overlay(update, context, session):
+            return None
         for handler in self.candidates(session):
             check = handler.check_update(update)
             if check is not None and check is not False:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
@@ -31,6 +31,20 @@ EMAIL_CHANGED = "email_changed"
 DELETE_MESSAGE = "delete_message"
 # Telegram messages to staff (e.g. an account just locked).
 STAFF_NOTICE = "staff_notice"
+# A message in a user's forum topic of the staff group (support with topics).
+TOPIC_POST = "topic_post"
+
+
+class TopicResolver(Protocol):
+    """Finds (or creates, or reopens) a user's topic of the staff group."""
+
+    async def thread_for(self, bot: Bot, chat_id: int, user_id: int, title: str) -> int:
+        """The topic's ``message_thread_id``."""
+        ...
+
+    async def forget(self, user_id: int) -> None:
+        """The topic is gone (deleted by staff): the next post creates another."""
+        ...
 
 
 class DeliveryError(Exception):
@@ -91,8 +105,9 @@ class TelegramSender:
     """Every Telegram call the outbox makes goes through here (one place to give background
     traffic its priority in the rate limiter)."""
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, topics: TopicResolver | None = None) -> None:
         self.bot = bot
+        self.topics = topics
         # Background priority in the bot's limiter (slower lane than the replies), where the
         # bot has one (python-telegram-bot refuses rate_limit_args without a rate limiter).
         self._priority = BACKGROUND if isinstance(bot, ExtBot) and bot.rate_limiter else None
@@ -114,10 +129,13 @@ class TelegramSender:
         except TelegramError as error:
             raise _delivery_error(error) from None
 
-    async def send_message(self, chat_id: int, text: str) -> None:
-        """Send a text (HTML) to a chat; :class:`DeliveryError` if it cannot go."""
+    async def send_message(self, chat_id: int, text: str, thread_id: int | None = None) -> None:
+        """Send a text (HTML) to a chat (a topic of it with ``thread_id``);
+        :class:`DeliveryError` if it cannot go."""
         try:
-            await self.bot.send_message(chat_id=chat_id, text=text, **self._rate_limit())
+            await self.bot.send_message(
+                chat_id=chat_id, text=text, message_thread_id=thread_id, **self._rate_limit()
+            )
         except (BadRequest, Forbidden) as error:  # a chat the bot cannot write to
             raise DeliveryError(type(error).__name__, permanent=True) from None
         except TelegramError as error:
@@ -130,8 +148,33 @@ class TelegramSender:
             await self.delete_message(chat_id, int(item.params["message_id"]))
         elif item.template == STAFF_NOTICE:
             await self.send_message(chat_id, str(item.params["text"]))
+        elif item.template == TOPIC_POST and self.topics is not None:
+            await self._post_in_topic(chat_id, item.params)
         else:
             raise DeliveryError("UnknownTemplate", permanent=True)
+
+    async def _post_in_topic(self, chat_id: int, params: dict[str, Any]) -> None:
+        """A post in the user's topic, created (once) or reopened first; a topic staff
+        deleted is forgotten and created again."""
+        assert self.topics is not None
+        user_id, title, text = int(params["user_id"]), str(params["title"]), str(params["text"])
+        for _ in range(2):
+            try:
+                thread = await self.topics.thread_for(self.bot, chat_id, user_id, title)
+            except TelegramError as error:
+                raise _delivery_error(error) from None
+            try:
+                await self.bot.send_message(
+                    chat_id=chat_id, text=text, message_thread_id=thread, **self._rate_limit()
+                )
+                return
+            except BadRequest as error:
+                if "thread not found" not in str(error).lower():
+                    raise DeliveryError(type(error).__name__, permanent=True) from None
+                await self.topics.forget(user_id)
+            except TelegramError as error:
+                raise _delivery_error(error) from None
+        raise DeliveryError("TopicMissing")
 
 
 def _delivery_error(error: TelegramError) -> DeliveryError:

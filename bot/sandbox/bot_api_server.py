@@ -171,6 +171,11 @@ class ChatMessage:
     edited: bool = False
     deleted: bool = False
     photo_bytes: bytes | None = None
+    # In a group: the ``User`` who wrote it (a private chat's messages are its user's).
+    author: dict[str, Any] | None = None
+    reply_to: int | None = None
+    # In a forum: the topic (``message_thread_id``) the message is in.
+    thread_id: int | None = None
 
     @property
     def buttons(self) -> list[list[dict[str, Any]]]:
@@ -342,6 +347,61 @@ class SandboxUser:
         return next((m for m in self.messages if m.message_id == message_id), None)
 
 
+@dataclass
+class SandboxGroup(SandboxUser):
+    """A supergroup the bot is a member of (the staff's group): members post and reply to
+    messages; the bot reads every message (as an administrator does)."""
+
+    title: str = "Équipe"
+    is_forum: bool = False
+    # Forum topics by ``message_thread_id``: their name and whether they are closed.
+    topics: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def as_chat(self) -> dict[str, Any]:
+        """The Bot API ``Chat`` object of a supergroup."""
+        chat: dict[str, Any] = {"id": self.id, "type": "supergroup", "title": self.title}
+        if self.is_forum:
+            chat["is_forum"] = True
+        return chat
+
+    async def post(
+        self,
+        author: SandboxUser,
+        text: str,
+        reply_to: int | None = None,
+        thread_id: int | None = None,
+    ) -> int:
+        """``author`` writes ``text`` in the group (in topic ``thread_id`` of a forum),
+        replying to message ``reply_to`` if given."""
+        message = self.server._user_message(self, kind="text", text=text)
+        message.author = author.as_user()
+        message.reply_to = reply_to
+        message.thread_id = thread_id
+        payload = self.server._message_json(self, message)
+        if text.startswith("/"):
+            command = text.split()[0]
+            payload["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": utf16_length(command)}
+            ]
+        self.server._push_update({"message": payload}, self.id)
+        return message.message_id
+
+    def bot_posts(self, thread_id: int | None = None) -> list[ChatMessage]:
+        """The bot's messages in the group (in one topic, if given), oldest first."""
+        return [
+            m
+            for m in self.messages
+            if m.from_bot and not m.deleted and (thread_id is None or m.thread_id == thread_id)
+        ]
+
+    def delete_topic(self, thread_id: int) -> None:
+        """An administrator deletes a topic and its messages."""
+        self.topics.pop(thread_id, None)
+        for message in self.messages:
+            if message.thread_id == thread_id:
+                message.deleted = True
+
+
 class LocalBotApi:
     """The local Bot API server: bot side under ``/bot{token}/``, user side under
     ``/sandbox/api/``; ``app`` is the aiohttp application (add routes before :meth:`start`)."""
@@ -430,6 +490,16 @@ class LocalBotApi:
             self.users[user_id] = SandboxUser(self, user_id, first_name, last_name)
         return self.users[user_id]
 
+    def group(self, chat_id: int, title: str = "Équipe", *, is_forum: bool = False) -> SandboxGroup:
+        """The supergroup ``chat_id`` (negative, created on first use) with the bot in it as
+        an administrator allowed to manage topics (``is_forum``: topics on)."""
+        existing = self.users.get(chat_id)
+        if isinstance(existing, SandboxGroup):
+            return existing
+        group = SandboxGroup(self, chat_id, title, title=title, is_forum=is_forum)
+        self.users[chat_id] = group
+        return group
+
     def add_listener(self, listener: EventListener) -> None:
         """Call ``listener(event)`` on every change a user can see."""
         self._listeners.append(listener)
@@ -499,8 +569,10 @@ class LocalBotApi:
         chat = self._sent_at_chat.setdefault(chat_id or 0, collections.deque())
         while chat and chat[0] <= now - 1:
             chat.popleft()
-        for window, limit in ((self._sent_at, limits.overall_per_second),
-                              (chat, limits.per_chat_per_second)):
+        for window, limit in (
+            (self._sent_at, limits.overall_per_second),
+            (chat, limits.per_chat_per_second),
+        ):
             if len(window) >= limit:
                 self.flood_refusals += 1
                 raise too_many_requests(max(1, math.ceil(window[0] + 1 - now)))
@@ -533,6 +605,14 @@ class LocalBotApi:
                 return found
             if time.monotonic() >= deadline:
                 raise AssertionError(f"no such Bot API call within {timeout} s")
+            await self._changed_wait(deadline - time.monotonic())
+
+    async def wait_until(self, condition: Callable[[], bool], timeout: float = 10) -> None:
+        """Wait until ``condition()`` holds (checked at every change a chat could see)."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"condition not met within {timeout} s")
             await self._changed_wait(deadline - time.monotonic())
 
     def _fault_for(self, method: str, chat_id: int | None) -> Fault | None:
@@ -602,7 +682,14 @@ class LocalBotApi:
         if message.from_bot:
             payload["from"] = self._bot_user()
         else:
-            payload["from"] = user.as_user()
+            payload["from"] = message.author or user.as_user()
+        if message.thread_id is not None:
+            payload["message_thread_id"] = message.thread_id
+            payload["is_topic_message"] = True
+        if message.reply_to is not None:
+            replied = user._find(message.reply_to)
+            if replied is not None and not replied.deleted:
+                payload["reply_to_message"] = self._message_json(user, replied)
         if message.kind == "text":
             payload["text"] = message.text
             if message.entities:
@@ -804,6 +891,7 @@ class LocalBotApi:
 
     async def _api_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
         user = self._chat(params)
+        thread_id = self._thread_of(user, params)
         text, entities, source = _message_text(params)
         markup = _inline_markup(params)
         message = ChatMessage(
@@ -814,6 +902,7 @@ class LocalBotApi:
             html=source,
             entities=entities,
             reply_markup=markup,
+            thread_id=thread_id,
         )
         user.messages.append(message)
         self._emit({"type": "message", "user_id": user.id, "message": message.to_json()})
@@ -921,6 +1010,60 @@ class LocalBotApi:
         }
         self.users[user_id].callback_answers.append(answer)
         self._emit({"type": "callback_answer", "user_id": user_id, **answer})
+        return True
+
+    # --- forum topics ----------------------------------------------------------------------
+
+    def _forum(self, params: dict[str, Any]) -> SandboxGroup:
+        group = self._chat(params)
+        if not isinstance(group, SandboxGroup) or not group.is_forum:
+            raise bad_request("the chat is not a forum")
+        return group
+
+    def _topic(self, params: dict[str, Any]) -> dict[str, Any]:
+        group = self._forum(params)
+        topic = group.topics.get(int(params.get("message_thread_id") or 0))
+        if topic is None:
+            raise bad_request("message thread not found")
+        return topic
+
+    def _thread_of(self, chat: SandboxUser, params: dict[str, Any]) -> int | None:
+        """``message_thread_id`` of a send: only in a forum, to a topic that exists and is
+        open (a closed topic refuses messages until it is reopened)."""
+        raw = params.get("message_thread_id")
+        if raw in (None, ""):
+            return None
+        if not isinstance(chat, SandboxGroup) or not chat.is_forum:
+            return None  # Telegram ignores it outside forums
+        topic = chat.topics.get(int(str(raw)))
+        if topic is None:
+            raise bad_request("message thread not found")
+        if topic["closed"]:
+            raise bad_request("TOPIC_CLOSED")
+        return int(str(raw))
+
+    async def _api_createforumtopic(self, params: dict[str, Any]) -> dict[str, Any]:
+        group = self._forum(params)
+        name = str(params.get("name") or "")
+        if not 1 <= len(name) <= 128:
+            raise bad_request("TOPIC_TITLE_EMPTY" if not name else "TOPIC_TITLE_TOO_LONG")
+        thread_id = next(self._message_ids)  # a topic's id is its creation message's
+        group.topics[thread_id] = {"name": name, "closed": False}
+        self._emit({"type": "topic", "user_id": group.id, "thread_id": thread_id, "name": name})
+        return {"message_thread_id": thread_id, "name": name, "icon_color": 7322096}
+
+    async def _api_closeforumtopic(self, params: dict[str, Any]) -> bool:
+        topic = self._topic(params)
+        if topic["closed"]:
+            raise bad_request("TOPIC_NOT_MODIFIED")
+        topic["closed"] = True
+        return True
+
+    async def _api_reopenforumtopic(self, params: dict[str, Any]) -> bool:
+        topic = self._topic(params)
+        if not topic["closed"]:
+            raise bad_request("TOPIC_NOT_MODIFIED")
+        topic["closed"] = False
         return True
 
     # --- checks ----------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Fallback support (« 🆘 Je bloque »): quick answers and tickets with the school's team."""

@@ -1,0 +1,306 @@
+"""The rules of the conversation with the school's team, without Telegram: help mode, tickets,
+the context card, the password screen and the anti-flood. Every relay is an outbox item written
+in the transaction of the ticket's change."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from html import escape as _escape
+
+from bot.directory.port import Directory
+from bot.outbox import Outbox
+from bot.outbox.senders import STAFF_NOTICE, TOPIC_POST
+from bot.procedures.kernel import Clock
+from bot.school import SchoolConfig
+from bot.staff.service import AccountReport, StaffService
+from bot.texts import formatting
+from bot.texts import support as texts
+from storage.outbox import NewOutboxItem, OutboxKind
+from storage.sessions import ConversationSession
+from storage.support import SupportRepository, Ticket
+
+# How long a relay may wait in the outbox before it is given up.
+RELAY_FOR = timedelta(days=7)
+# At most this many pieces of a message are checked against the password hashes.
+MAX_PASSWORD_CANDIDATES = 6
+
+
+class Sent(StrEnum):
+    """What became of a message to the team."""
+
+    SENT = "sent"
+    PASSWORD = "password"
+    FLOOD = "flood"
+    NO_TEAM = "no_team"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The outcome of :meth:`SupportService.submit`."""
+
+    outcome: Sent
+    ticket: int | None = None
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    """What the context card shows; never a secret."""
+
+    number: int
+    first_name: str
+    telegram_user_id: int
+    step_label: str | None
+    step_since: datetime | None
+    report: AccountReport | None
+    profil: str | None = None
+
+
+def escape(text: str) -> str:
+    """HTML-escape for Telegram (quotes are fine as they are)."""
+    return _escape(text, quote=False)
+
+
+def topic_title(first_name: str, report: AccountReport | None, number: int) -> str:
+    """« Prénom N. · profil · établissement · #numéro » (what is known of it)."""
+    if report is None:
+        return f"{first_name} · #{number}"
+    name = f"{report.prenom} {report.nom[:1]}.".strip() if report.nom else report.prenom
+    return " · ".join([name, report.profil, report.etablissement, f"#{number}"])
+
+
+def context_card(facts: CardFacts, *, topics: bool = False) -> str:
+    """The first post of a ticket in the staff group (HTML)."""
+    report = facts.report
+    fields = texts.STAFF_FIELDS
+    lines = [
+        "<b>"
+        + escape(texts.STAFF_CARD_TITLE.format(number=facts.number, name=facts.first_name))
+        + "</b>",
+        f"<b>{fields['telegram']}</b> : {facts.telegram_user_id}",
+    ]
+    profil = report.profil if report else facts.profil
+    if profil:
+        lines.append(f"<b>{fields['profil']}</b> : {escape(profil)}")
+    if report is None:
+        lines.append(f"<b>{fields['identifiant']}</b> : {texts.STAFF_NO_ACCOUNT}")
+    else:
+        lines.append(f"<b>{fields['etablissement']}</b> : {escape(report.etablissement)}")
+        lines.append(f"<b>{fields['identifiant']}</b> : {escape(report.identifiant)}")
+    if facts.step_label:
+        lines.append(f"<b>{fields['etape']}</b> : {escape(facts.step_label)}")
+        lines.append(f"<b>{fields['depuis']}</b> : {formatting.when(facts.step_since)}")
+    else:
+        lines.append(f"<b>{fields['etape']}</b> : {texts.STAFF_NO_PROCEDURE}")
+    if report is not None:
+        errors: list[str] = []
+        if report.lock.failures_last_24h:
+            errors.append(texts.STAFF_FAILURES.format(count=report.lock.failures_last_24h))
+        lock = report.lock
+        if lock.locked and lock.locked_at is not None and lock.retry_after is not None:
+            until = formatting.when(lock.locked_at + lock.retry_after)
+            errors.append(texts.STAFF_LOCKED_UNTIL.format(until=until))
+        lines.append(f"<b>{fields['erreurs']}</b> : {', '.join(errors) or texts.STAFF_NONE}")
+        recovery = texts.STAFF_RECOVERY.get(report.recovery or "", texts.STAFF_RECOVERY[""])
+        lines.append(
+            f"<b>{fields['secours']}</b> : "
+            + escape(recovery.format(masked=report.email_masked or ""))
+        )
+    how = texts.STAFF_HOW_TO_ANSWER_TOPIC if topics else texts.STAFF_HOW_TO_ANSWER
+    lines.append(f"\n<i>{how}</i>")
+    return "\n".join(lines)
+
+
+def relayed_text(number: int, first_name: str, text: str) -> str:
+    """A user's message as staff read it: the ticket number first (answer by replying)."""
+    title = texts.STAFF_MESSAGE_TITLE.format(number=number, name=first_name)
+    return f"<b>{escape(title)}</b>\n\n{escape(text)}"
+
+
+def ticket_number_of(first_line: str) -> int | None:
+    """The ticket number in the first line of one of the bot's posts (``… #12 · …``)."""
+    for word in first_line.split():
+        if word.startswith("#") and word[1:].isascii() and word[1:].isdigit():
+            return int(word[1:])
+    return None
+
+
+def password_candidates(text: str) -> list[str]:
+    """The pieces of a message that could be a password: the whole text and its longest
+    words (at most :data:`MAX_PASSWORD_CANDIDATES`)."""
+    words = sorted({w.strip(".,;:!?«»\"'()") for w in text.split()}, key=len, reverse=True)
+    pieces = [text.strip(), *(w for w in words if len(w) >= 4 and w != text.strip())]
+    return [p for p in dict.fromkeys(pieces) if p][:MAX_PASSWORD_CANDIDATES]
+
+
+class SupportService:
+    """Help mode and tickets of the running bot."""
+
+    def __init__(
+        self,
+        repository: SupportRepository,
+        outbox: Outbox,
+        directory: Directory,
+        staff: StaffService,
+        school: SchoolConfig,
+        clock: Clock,
+        *,
+        chat_id: int | None,
+        max_per_minute: int,
+        topics: bool = False,
+    ) -> None:
+        self.repository = repository
+        self.outbox = outbox
+        self.directory = directory
+        self.staff = staff
+        self.school = school
+        self.clock = clock
+        self.chat_id = chat_id
+        self.max_per_minute = max_per_minute
+        # The staff group is a forum: one topic a user (else staff answer by replying).
+        self.topics = topics
+
+    async def mode(self, telegram_user_id: int) -> str | None:
+        """``menu``, ``compose`` or None."""
+        return await self.repository.mode(telegram_user_id)
+
+    async def set_mode(self, telegram_user_id: int, mode: str | None) -> None:
+        """Enter a help mode, or leave help (None); the procedure is untouched."""
+        await self.repository.set_mode(telegram_user_id, mode, self.clock())
+
+    async def has_open_ticket(self, telegram_user_id: int) -> bool:
+        """Whether the user has a ticket staff have not closed."""
+        return await self.repository.open_ticket(telegram_user_id) is not None
+
+    async def contains_password(self, account_ids: Sequence[int], text: str) -> bool:
+        """Whether ``text`` holds the provisional or current password of one of these proven
+        accounts (checked against the stored hashes by the directory, off the event loop)."""
+        for account_id in dict.fromkeys(account_ids):
+            for piece in password_candidates(text):
+                if await self.directory.check_provisional(account_id, piece):
+                    return True
+                if await self.directory.check_password(account_id, piece):
+                    return True
+        return False
+
+    async def submit(
+        self,
+        *,
+        telegram_user_id: int,
+        chat_id: int,
+        first_name: str,
+        text: str,
+        session: ConversationSession | None,
+        step_label: str | None,
+        account_ids: Sequence[int],
+    ) -> Submission:
+        """A user's message to the team: screened (password, flood), then recorded on their
+        ticket (opened with its context card if none) with its relays, in one transaction."""
+        if self.chat_id is None:
+            return Submission(Sent.NO_TEAM)
+        now = self.clock()
+        if await self.contains_password(account_ids, text):
+            return Submission(Sent.PASSWORD)
+        recent = await self.repository.user_messages_since(
+            telegram_user_id, now - timedelta(minutes=1)
+        )
+        if recent >= self.max_per_minute:
+            return Submission(Sent.FLOOD)
+        report = await self._report(session, account_ids)
+        chat = self.chat_id
+
+        items: list[NewOutboxItem] = []
+
+        def relays(ticket: Ticket, is_new: bool) -> list[NewOutboxItem]:
+            # A new ticket's card and first message are one post: the outbox does not keep
+            # the order of two items, and staff must read the card first.
+            post = relayed_text(ticket.id, first_name, text)
+            if is_new:
+                facts = CardFacts(
+                    number=ticket.id,
+                    first_name=first_name,
+                    telegram_user_id=telegram_user_id,
+                    step_label=step_label,
+                    step_since=session.updated_at if session else None,
+                    report=report,
+                    profil=session.profil if session else None,
+                )
+                post = context_card(facts, topics=self.topics) + "\n\n" + escape(text)
+            if self.topics:
+                title = topic_title(first_name, report, ticket.id)
+                items.append(self._topic_post(chat, telegram_user_id, title, post, now))
+            else:
+                items.append(self._telegram(chat, post, now))
+            return items
+
+        account_id = account_ids[0] if account_ids else None
+        ticket, _ = await self.repository.add_user_message(
+            telegram_user_id, chat_id, account_id, now, relays
+        )
+        self._kick(items)
+        return Submission(Sent.SENT, ticket.id)
+
+    async def answer(self, ticket_id: int, text: str) -> bool:
+        """A staff answer copied to the user as « L'équipe de … » (no staff name); False if
+        the ticket is unknown or closed."""
+        ticket = await self.repository.get(ticket_id)
+        if ticket is None:
+            return False
+        now = self.clock()
+        item = self._telegram(
+            ticket.chat_id, texts.answer_from_team(self.school.etablissement, text), now
+        )
+        done = await self.repository.add_staff_message(ticket_id, now, [item])
+        if done:
+            self._kick([item])
+        return done
+
+    async def close(self, ticket_id: int) -> bool:
+        """Close a ticket; the user is told how to reopen it. False if it was not open."""
+        ticket = await self.repository.get(ticket_id)
+        if ticket is None:
+            return False
+        now = self.clock()
+        item = self._telegram(ticket.chat_id, texts.closed_for_user(ticket.id), now)
+        done = await self.repository.close(ticket_id, now, [item])
+        if done:
+            self._kick([item])
+        return done
+
+    async def _report(
+        self, session: ConversationSession | None, account_ids: Sequence[int]
+    ) -> AccountReport | None:
+        """The staff report of the user's proven account, if any."""
+        identifiant = session.identifiant if session else None
+        if identifiant is None and account_ids:
+            account = await self.directory.get(account_ids[0])
+            identifiant = account.identifiant if account else None
+        return await self.staff.report(identifiant) if identifiant else None
+
+    @staticmethod
+    def _topic_post(
+        chat_id: int, user_id: int, title: str, text: str, now: datetime
+    ) -> NewOutboxItem:
+        return NewOutboxItem(
+            kind=OutboxKind.TELEGRAM_MESSAGE,
+            template=TOPIC_POST,
+            params={"chat_id": chat_id, "user_id": user_id, "title": title, "text": text},
+            created_at=now,
+            expires_at=now + RELAY_FOR,
+        )
+
+    @staticmethod
+    def _telegram(chat_id: int, text: str, now: datetime) -> NewOutboxItem:
+        return NewOutboxItem(
+            kind=OutboxKind.TELEGRAM_MESSAGE,
+            template=STAFF_NOTICE,
+            params={"chat_id": chat_id, "text": text},
+            created_at=now,
+            expires_at=now + RELAY_FOR,
+        )
+
+    def _kick(self, items: Sequence[NewOutboxItem]) -> None:
+        for item in items:
+            self.outbox.kick(item)

@@ -1,0 +1,109 @@
+"""Texts of the fallback support (« 🆘 Je bloque »): the user's side and the staff group's."""
+
+from __future__ import annotations
+
+from html import escape as _escape
+
+BUTTON_STUCK = "🆘 Je bloque"
+BUTTON_WRITE_TEAM = "✍️ Écrire à l'équipe"
+BUTTON_NOT_HELPED = "Ça ne m'a pas aidé → Écrire à l'équipe"
+BUTTON_RESUME = "↩️ Reprendre ma démarche"
+BUTTON_DONE = "✅ C'est bon, merci"
+BUTTON_ACTIONS = {
+    "renvoyer": "📧 Renvoyer l'e-mail",
+    "recommencer": "🔄 Recommencer",
+    "contacts": "📞 Voir les contacts",
+}
+
+MENU = "🆘 <b>Quel est le problème ?</b>\nTouchez votre cas, ou écrivez-le en quelques mots."
+ASK_MESSAGE = (
+    "✍️ Écrivez votre message à l'équipe, en quelques phrases.\n\n"
+    "⚠️ N'écrivez <b>jamais</b> votre mot de passe."
+)
+SENT = "📨 Message transmis à l'équipe (demande n° {number}).\nLa réponse arrivera ici."
+HOW_TO_REPLY_OUTSIDE = "Vous pouvez écrire ici : vos messages vont à l'équipe."
+FLOOD = (
+    "⏳ Vous avez déjà envoyé plusieurs messages. Attendez une minute avant d'en écrire un "
+    "autre : l'équipe lit tout."
+)
+PASSWORD_NOT_SENT = (
+    "🔒 Votre message contenait votre mot de passe : je l'ai effacé et je ne l'ai pas "
+    "transmis. L'équipe n'en a jamais besoin. Réécrivez votre message sans lui."
+)
+NOT_TEXT = "Je ne peux transmettre que du texte pour l'instant. Décrivez le problème par écrit."
+NO_MATCH_NO_TEAM = "Je n'ai pas trouvé de réponse toute prête."
+RESENT = "📧 C'est fait : un nouvel e-mail est parti."
+CANNOT_RESEND = "Je ne peux pas renvoyer d'e-mail à cette étape."
+DONE = "👍 Tant mieux ! Tapez /start si vous voulez faire une démarche."
+HOW_TO_REPLY = "Pour répondre : /aide puis « ✍️ Écrire à l'équipe »."
+
+
+def escape(text: str) -> str:
+    """HTML-escape for Telegram (quotes are fine as they are)."""
+    return _escape(text, quote=False)
+
+
+def answer_from_team(etablissement: str, text: str) -> str:
+    """A staff answer as the user reads it (no staff name)."""
+    return f"💬 <b>L'équipe de {escape(etablissement)}</b> :\n\n{escape(text)}\n\n<i>{HOW_TO_REPLY}</i>"
+
+
+def closed_for_user(number: int) -> str:
+    """The user's notice that their request is closed."""
+    return (
+        f"✅ Votre demande n° {number} est close.\n"
+        "Besoin d'autre chose ? /aide puis « ✍️ Écrire à l'équipe » : cela la rouvre."
+    )
+
+
+# --- staff group -------------------------------------------------------------------------
+
+STAFF_CARD_TITLE = "🆘 Demande #{number} · {name}"
+STAFF_MESSAGE_TITLE = "✉️ Demande #{number} · {name}"
+STAFF_HOW_TO_ANSWER = (
+    "Répondez à ce message pour écrire à la personne ; /fermer en réponse pour clore."
+)
+STAFF_HOW_TO_ANSWER_TOPIC = (
+    "Écrivez dans ce sujet pour répondre à la personne ; /fermer pour clore."
+)
+STAFF_NO_PROCEDURE = "aucune démarche en cours"
+STAFF_NO_ACCOUNT = "compte pas encore reconnu"
+STAFF_UNKNOWN_TICKET = "Cette demande n'existe pas ou est déjà close."
+STAFF_CLOSED = "✅ Demande #{number} close ; la personne a été prévenue."
+STAFF_REPLY_TO_TICKET = "Utilisez /fermer en réponse à un message d'une demande."
+STAFF_FIELDS = {
+    "telegram": "Telegram",
+    "profil": "Profil",
+    "etablissement": "Établissement",
+    "identifiant": "Identifiant",
+    "etape": "Étape",
+    "depuis": "Depuis",
+    "erreurs": "Dernières erreurs",
+    "secours": "Moyen de secours",
+}
+STAFF_FAILURES = "{count} échec(s) de mot de passe"
+STAFF_LOCKED_UNTIL = "compte bloqué jusqu'au {until}"
+STAFF_NONE = "aucune"
+STAFF_RECOVERY = {"email": "e-mail {masked}", "questions": "questions secrètes", "": "aucun"}
+
+# --- command line ------------------------------------------------------------------------
+
+CLI_SUPPORT_HELP = "Demandes d'aide adressées à l'équipe"
+CLI_LIST_HELP = "Lister les demandes"
+CLI_OPEN_HELP = "Seulement les demandes ouvertes"
+CLI_JSON_HELP = "Sortie JSON"
+CLI_SHOW_HELP = "Afficher une demande"
+CLI_NUMBER = "NUMERO"
+CLI_NONE = "Aucune demande."
+CLI_UNKNOWN = "Demande {number} inconnue."
+CLI_STATES = {"open": "ouverte", "closed": "close"}
+CLI_HEAD = "N°    État      Ouverte le           1re réponse          Messages (personne/équipe)"
+CLI_FIELDS = (
+    "Demande",
+    "État",
+    "Telegram",
+    "Ouverte le",
+    "1re réponse",
+    "Close le",
+    "Messages (personne/équipe)",
+)

@@ -1,0 +1,260 @@
+"""Support tickets, their messages (metadata only) and each user's help mode."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from storage.db import Database, from_db_time, to_db_time
+from storage.outbox import NewOutboxItem, insert_items
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A request to the school's team."""
+
+    id: int
+    telegram_user_id: int
+    chat_id: int
+    account_id: int | None
+    state: str
+    opened_at: datetime
+    first_response_at: datetime | None
+    closed_at: datetime | None
+    updated_at: datetime
+    user_messages: int = 0
+    staff_messages: int = 0
+
+
+def _ticket(row: aiosqlite.Row) -> Ticket:
+    opened, updated = from_db_time(row["opened_at"]), from_db_time(row["updated_at"])
+    assert opened is not None and updated is not None
+    keys = row.keys()
+    return Ticket(
+        id=row["id"],
+        telegram_user_id=row["telegram_user_id"],
+        chat_id=row["chat_id"],
+        account_id=row["account_id"],
+        state=row["state"],
+        opened_at=opened,
+        first_response_at=from_db_time(row["first_response_at"]),
+        closed_at=from_db_time(row["closed_at"]),
+        updated_at=updated,
+        user_messages=row["user_messages"] if "user_messages" in keys else 0,
+        staff_messages=row["staff_messages"] if "staff_messages" in keys else 0,
+    )
+
+
+_WITH_COUNTS = (
+    "SELECT t.*, "
+    "(SELECT COUNT(*) FROM support_messages m WHERE m.ticket_id = t.id "
+    " AND m.direction = 'user') AS user_messages, "
+    "(SELECT COUNT(*) FROM support_messages m WHERE m.ticket_id = t.id "
+    " AND m.direction = 'staff') AS staff_messages "
+    "FROM support_tickets t"
+)
+
+
+class SupportRepository:
+    """Rows of ``support_tickets``, ``support_messages`` and ``support_modes``."""
+
+    def __init__(self, database: Database) -> None:
+        self.db = database
+
+    # --- help mode ------------------------------------------------------------------------
+
+    async def mode(self, telegram_user_id: int) -> str | None:
+        """The user's help mode (``menu`` or ``compose``), if any."""
+        row = await self.db.fetch_one(
+            "SELECT mode FROM support_modes WHERE telegram_user_id = ?", (telegram_user_id,)
+        )
+        return str(row["mode"]) if row else None
+
+    async def set_mode(self, telegram_user_id: int, mode: str | None, now: datetime) -> None:
+        """Enter ``mode`` (None: leave help)."""
+        async with self.db.transaction() as connection:
+            if mode is None:
+                await connection.execute(
+                    "DELETE FROM support_modes WHERE telegram_user_id = ?", (telegram_user_id,)
+                )
+            else:
+                await connection.execute(
+                    "INSERT OR REPLACE INTO support_modes (telegram_user_id, mode, since) "
+                    "VALUES (?, ?, ?)",
+                    (telegram_user_id, mode, to_db_time(now)),
+                )
+
+    # --- tickets --------------------------------------------------------------------------
+
+    async def open_ticket(self, telegram_user_id: int) -> Ticket | None:
+        """The user's open ticket, if any."""
+        row = await self.db.fetch_one(
+            f"{_WITH_COUNTS} WHERE t.telegram_user_id = ? AND t.state = 'open'",
+            (telegram_user_id,),
+        )
+        return _ticket(row) if row else None
+
+    async def get(self, ticket_id: int) -> Ticket | None:
+        """One ticket."""
+        row = await self.db.fetch_one(f"{_WITH_COUNTS} WHERE t.id = ?", (ticket_id,))
+        return _ticket(row) if row else None
+
+    async def tickets(self, *, open_only: bool = False) -> list[Ticket]:
+        """Tickets, newest first."""
+        where = " WHERE t.state = 'open'" if open_only else ""
+        rows = await self.db.fetch_all(f"{_WITH_COUNTS}{where} ORDER BY t.id DESC")
+        return [_ticket(row) for row in rows]
+
+    async def user_messages_since(self, telegram_user_id: int, since: datetime) -> int:
+        """Messages this user sent to the team since ``since`` (all their tickets)."""
+        row = await self.db.fetch_one(
+            "SELECT COUNT(*) AS n FROM support_messages m JOIN support_tickets t "
+            "ON t.id = m.ticket_id WHERE t.telegram_user_id = ? AND m.direction = 'user' "
+            "AND m.at >= ?",
+            (telegram_user_id, to_db_time(since)),
+        )
+        assert row is not None
+        return int(row["n"])
+
+    async def add_user_message(
+        self,
+        telegram_user_id: int,
+        chat_id: int,
+        account_id: int | None,
+        now: datetime,
+        outbox: Callable[[Ticket, bool], Sequence[NewOutboxItem]],
+    ) -> tuple[Ticket, bool]:
+        """Record a user's message on their open ticket (opened here if none), with the outbox
+        items ``outbox(ticket, is_new)`` returns, in one transaction. Returns (ticket, is_new)."""
+        stamp = to_db_time(now)
+        async with self.db.transaction() as connection:
+            cursor = await connection.execute(
+                "SELECT * FROM support_tickets WHERE telegram_user_id = ? AND state = 'open'",
+                (telegram_user_id,),
+            )
+            row = await cursor.fetchone()
+            is_new = row is None
+            if row is None:
+                cursor = await connection.execute(
+                    "INSERT INTO support_tickets (telegram_user_id, chat_id, account_id, "
+                    "opened_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING *",
+                    (telegram_user_id, chat_id, account_id, stamp, stamp),
+                )
+                row = await cursor.fetchone()
+            else:
+                await connection.execute(
+                    "UPDATE support_tickets SET updated_at = ? WHERE id = ?", (stamp, row["id"])
+                )
+            assert row is not None
+            ticket = _ticket(row)
+            await connection.execute(
+                "INSERT INTO support_messages (ticket_id, direction, at) VALUES (?, 'user', ?)",
+                (ticket.id, stamp),
+            )
+            await insert_items(connection, outbox(ticket, is_new))
+        return ticket, is_new
+
+    async def add_staff_message(
+        self, ticket_id: int, now: datetime, outbox: Sequence[NewOutboxItem]
+    ) -> bool:
+        """Record a staff answer on an open ticket (its first-response time if first), with the
+        relay to the user, in one transaction. False if the ticket is not open."""
+        stamp = to_db_time(now)
+        async with self.db.transaction() as connection:
+            cursor = await connection.execute(
+                "UPDATE support_tickets SET updated_at = ?, "
+                "first_response_at = COALESCE(first_response_at, ?) "
+                "WHERE id = ? AND state = 'open'",
+                (stamp, stamp, ticket_id),
+            )
+            if cursor.rowcount == 0:
+                return False
+            await connection.execute(
+                "INSERT INTO support_messages (ticket_id, direction, at) VALUES (?, 'staff', ?)",
+                (ticket_id, stamp),
+            )
+            await insert_items(connection, outbox)
+        return True
+
+    async def close(self, ticket_id: int, now: datetime, outbox: Sequence[NewOutboxItem]) -> bool:
+        """Close an open ticket, with the notice to the user; False if it was not open."""
+        stamp = to_db_time(now)
+        async with self.db.transaction() as connection:
+            cursor = await connection.execute(
+                "UPDATE support_tickets SET state = 'closed', closed_at = ?, updated_at = ? "
+                "WHERE id = ? AND state = 'open'",
+                (stamp, stamp, ticket_id),
+            )
+            if cursor.rowcount == 0:
+                return False
+            await insert_items(connection, outbox)
+        return True
+
+    # --- forum topics -----------------------------------------------------------------------
+
+    async def topic(self, telegram_user_id: int) -> tuple[int, int, bool] | None:
+        """The user's topic: (chat id, thread id, closed), if any."""
+        row = await self.db.fetch_one(
+            "SELECT chat_id, thread_id, closed FROM support_topics WHERE telegram_user_id = ?",
+            (telegram_user_id,),
+        )
+        return (row["chat_id"], row["thread_id"], bool(row["closed"])) if row else None
+
+    async def user_of_topic(self, chat_id: int, thread_id: int) -> int | None:
+        """Whose topic ``thread_id`` is."""
+        row = await self.db.fetch_one(
+            "SELECT telegram_user_id FROM support_topics WHERE chat_id = ? AND thread_id = ?",
+            (chat_id, thread_id),
+        )
+        return int(row["telegram_user_id"]) if row else None
+
+    async def save_topic(
+        self, telegram_user_id: int, chat_id: int, thread_id: int | None, now: datetime
+    ) -> None:
+        """Remember the user's topic (None: forget it, e.g. staff deleted it)."""
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                "DELETE FROM support_topics WHERE telegram_user_id = ?", (telegram_user_id,)
+            )
+            if thread_id is not None:
+                await connection.execute(
+                    "INSERT INTO support_topics (telegram_user_id, chat_id, thread_id, "
+                    "created_at) VALUES (?, ?, ?, ?)",
+                    (telegram_user_id, chat_id, thread_id, to_db_time(now)),
+                )
+
+    async def mark_topic(self, telegram_user_id: int, *, closed: bool) -> None:
+        """The user's topic was closed or reopened."""
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                "UPDATE support_topics SET closed = ? WHERE telegram_user_id = ?",
+                (int(closed), telegram_user_id),
+            )
+
+    # --- forgetting -------------------------------------------------------------------------
+
+    async def forget_user(self, telegram_user_id: int) -> None:
+        """« Supprimer mes données »: the user's tickets, messages and help mode."""
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                "DELETE FROM support_tickets WHERE telegram_user_id = ?", (telegram_user_id,)
+            )
+            await connection.execute(
+                "DELETE FROM support_modes WHERE telegram_user_id = ?", (telegram_user_id,)
+            )
+            await connection.execute(
+                "DELETE FROM support_topics WHERE telegram_user_id = ?", (telegram_user_id,)
+            )
+
+    async def purge(self, before: datetime) -> int:
+        """Forget tickets not touched since ``before`` (closed or left open), and stale modes."""
+        stamp = to_db_time(before)
+        async with self.db.transaction() as connection:
+            cursor = await connection.execute(
+                "DELETE FROM support_tickets WHERE updated_at < ?", (stamp,)
+            )
+            await connection.execute("DELETE FROM support_modes WHERE since < ?", (stamp,))
+        return cursor.rowcount

@@ -1,0 +1,280 @@
+"""« 🆘 Je bloque » end to end: quick answers, a ticket with the school's team in the staff
+group (reply mode), its context card, the staff answer relayed without a staff name, /fermer,
+the password screen and the anti-flood, through the real Application, the local Bot API server,
+a real SMTP server and a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from bot import texts
+from bot.cli import build_parser
+from bot.sandbox.bot_api_server import SandboxGroup
+from bot.support.cli import support_command
+from bot.texts import support as support_texts
+from conversations.context import REGISTRY_KEY
+
+from chat import Chat
+from conftest import BotHarness
+
+STAFF_ID = 9001
+TEAM_CHAT = -100777
+
+
+@pytest_asyncio.fixture
+async def team(harness: BotHarness) -> AsyncIterator[BotHarness]:
+    """The harness's bot restarted with a staff group and one staff member."""
+    await harness.stop()
+    harness.settings = harness.settings.model_copy(
+        update={"staff_telegram_ids": [STAFF_ID], "support_chat_id": TEAM_CHAT}
+    )
+    harness.server.group(TEAM_CHAT, "Équipe ENT")
+    await harness.start()
+    yield harness
+
+
+def group_of(harness: BotHarness) -> SandboxGroup:
+    group = harness.server.group(TEAM_CHAT)
+    return group
+
+
+async def posts(harness: BotHarness, count: int) -> list[Any]:
+    """The bot's posts in the staff group, once there are ``count`` (sent by the outbox)."""
+    group = group_of(harness)
+    await harness.server.wait_until(lambda: len(group.bot_posts()) >= count)
+    await harness.settle()
+    return group.bot_posts()
+
+
+async def user_sees(chat: Chat, fragment: str) -> Any:
+    """The bot's message to ``chat`` holding ``fragment``, once the outbox delivered it."""
+
+    def found() -> Any:
+        return next(
+            (m for m in chat.user.visible_messages() if m.from_bot and fragment in m.text), None
+        )
+
+    await chat.harness.server.wait_until(lambda: found() is not None)
+    return found()
+
+
+async def test_a_quick_answer_helps_and_the_procedure_resumes(harness: BotHarness) -> None:
+    chat = Chat(harness, 3001, "Léa")
+    await chat.walk_to_provisional("lea.martin")
+    prompt = await chat.last()
+    assert support_texts.BUTTON_STUCK in chat.labels(prompt)
+    menu = await chat.press("Je bloque")
+    assert "Mon mot de passe provisoire ne marche pas" in chat.labels(menu)
+    answer = await chat.press("Mon mot de passe provisoire ne marche pas")
+    assert "exactement comme sur le courrier" in answer.text
+    assert support_texts.BUTTON_NOT_HELPED in chat.labels(answer)
+    # Typed in its own words, without accents: matched before anything else.
+    typed = await chat.say("j'ai pas recu le mail")
+    assert "Spam" in typed.text
+    resumed = await chat.press("Reprendre")
+    assert texts.HELP_RESUME in resumed.text
+    assert "mot de passe provisoire écrit sur le courrier" in resumed.text
+    # The step is kept: the provisional password is still taken.
+    cgu = await chat.say_secret("Xq7-Tb4k-Wpz")
+    assert "J'accepte" in " ".join(chat.labels(cgu))
+    chat.assert_secrets_deleted()
+
+
+async def test_without_a_staff_group_writing_shows_the_contacts(harness: BotHarness) -> None:
+    chat = Chat(harness, 3002)
+    await chat.say("/aide")
+    await chat.press("Je bloque")
+    contacts = await chat.press("Écrire à l'équipe")
+    assert "aide@example.org" in contacts.text
+
+
+async def test_ticket_from_the_cgu_step_answered_and_closed(
+    team: BotHarness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chat = Chat(team, 3003, "Léa")
+    await chat.walk_to_cgu("lea.martin", "Xq7-Tb4k-Wpz")
+    await chat.press("Je bloque")
+    await chat.press("Écrire à l'équipe")
+    sent = await chat.say("Je ne comprends pas les conditions")
+    assert "demande n° 1" in sent.text
+    [card] = await posts(team, 1)
+    assert "Demande #1" in card.text
+    assert "lea.martin" in card.text
+    assert "Lycée de Test" in card.text
+    assert team.app is not None
+    label = team.app.bot_data[REGISTRY_KEY].staff_label("cgu")
+    assert label and label in card.text
+    assert "Xq7-Tb4k-Wpz" not in card.text
+    assert card.text.endswith("Je ne comprends pas les conditions")
+
+    staff = team.server.user(STAFF_ID, first_name="Camille")
+    answer_text = "Bonjour, lisez-les puis touchez J'accepte."
+    await group_of(team).post(staff, answer_text, card.message_id)
+    answer = await user_sees(chat, "lisez-les")
+    assert "L'équipe de Lycée de Test" in answer.text
+    assert "Camille" not in answer.text
+    ticket = await team.services.support.repository.get(1)
+    assert ticket.first_response_at is not None
+
+    # The procedure was kept all along.
+    assert "J'accepte" in " ".join(chat.labels(sent))
+
+    await group_of(team).post(staff, "/fermer", card.message_id)
+    closed = await user_sees(chat, "est close")
+    assert "rouvre" in closed.text
+    ticket = await team.services.support.repository.get(1)
+    assert ticket.state == "closed"
+
+    # Staff's command line: the closed ticket, with its first-response time, no text.
+    assert (
+        await support_command(
+            team.settings, build_parser().parse_args(["support", "list", "--json"])
+        )
+        == 0
+    )
+    listed = json.loads(capsys.readouterr().out)
+    assert [(t["numero"], t["etat"]) for t in listed] == [(1, "closed")]
+    assert listed[0]["premiere_reponse_le"] is not None
+    assert (
+        await support_command(
+            team.settings, build_parser().parse_args(["support", "list", "--ouverts"])
+        )
+        == 0
+    )
+    assert "Aucune demande." in capsys.readouterr().out
+    assert (
+        await support_command(team.settings, build_parser().parse_args(["support", "show", "1"]))
+        == 0
+    )
+    shown = capsys.readouterr().out
+    assert "close" in shown and "1/1" in shown and "conditions" not in shown
+
+
+async def test_non_staff_cannot_close_nor_use_staff_commands(team: BotHarness) -> None:
+    chat = Chat(team, 3004, "Sam")
+    await chat.say("/aide")
+    await chat.press("Je bloque")
+    await chat.press("Écrire à l'équipe")
+    await chat.say("Je n'ai pas de courrier")
+    [card] = await posts(team, 1)
+    outsider = team.server.user(4242, first_name="Intrus")
+    await group_of(team).post(outsider, "/fermer", card.message_id)
+    await team.settle()
+    ticket = await team.services.support.repository.get(1)
+    assert ticket.state == "open"
+    # In a private chat, /fermer is an unknown command like any other.
+    reply = await Chat(team, 4242).say("/fermer")
+    assert texts.UNKNOWN_COMMAND in reply.text or texts.OUTSIDE_FLOW in reply.text
+
+
+async def test_a_password_typed_to_the_team_is_not_relayed(team: BotHarness) -> None:
+    chat = Chat(team, 3005, "Léa")
+    await chat.walk_to_cgu("lea.martin", "Xq7-Tb4k-Wpz")
+    await chat.press("Je bloque")
+    await chat.press("Écrire à l'équipe")
+    refused = await chat.say_secret("mon code c'est Xq7-Tb4k-Wpz il marche pas")
+    assert refused.text == support_texts.PASSWORD_NOT_SENT
+    chat.assert_secrets_deleted()
+    await team.settle()
+    assert group_of(team).bot_posts() == []
+    assert await team.services.support.repository.open_ticket(3005) is None
+    # Sent at last without it: back to the step at once.
+    sent = await chat.say("il ne marche pas")
+    assert "demande n° 1" in sent.text and "J'accepte" in " ".join(chat.labels(sent))
+
+
+async def test_outside_a_procedure_replies_go_to_the_ticket_up_to_five_a_minute(
+    team: BotHarness,
+) -> None:
+    chat = Chat(team, 3006, "Nora")
+    await chat.say("/aide")
+    await chat.press("Je bloque")
+    await chat.press("Écrire à l'équipe")
+    for n in range(4):
+        reply = await chat.say(f"Message numéro {n}")
+        assert "demande n° 1" in reply.text
+    # Not taken for a quick answer: it is a reply to the team.
+    reply = await chat.say("merci le mail est arrivé")
+    assert "demande n° 1" in reply.text
+    flooded = await chat.say("Encore un")
+    assert flooded.text == support_texts.FLOOD
+    relayed = await posts(team, 5)  # the card with the first message, then four
+    assert all(post.text.startswith(("🆘 Demande #1", "✉️ Demande #1")) for post in relayed)
+    assert not any("Encore un" in post.text for post in relayed)
+
+
+FORUM_CHAT = -100888
+
+
+@pytest_asyncio.fixture
+async def forum(harness: BotHarness) -> AsyncIterator[BotHarness]:
+    """The harness's bot restarted with a staff group whose forum topics are on."""
+    await harness.stop()
+    harness.settings = harness.settings.model_copy(
+        update={
+            "staff_telegram_ids": [STAFF_ID],
+            "support_chat_id": FORUM_CHAT,
+            "support_forum_topics": True,
+        }
+    )
+    harness.server.group(FORUM_CHAT, "Équipe ENT", is_forum=True)
+    await harness.start()
+    yield harness
+
+
+async def test_forum_one_topic_a_user_answered_closed_and_reopened(forum: BotHarness) -> None:
+    group = forum.server.group(FORUM_CHAT)
+    chat = Chat(forum, 3010, "Léa")
+    await chat.say("/aide")
+    await chat.press("Je bloque")
+    await chat.press("Écrire à l'équipe")
+    # Two first messages at once: one topic.
+    await chat.send("premier message")
+    await chat.user.send_text("second message")
+    await forum.server.wait_until(lambda: len(group.bot_posts()) >= 2)
+    await forum.settle()
+    assert len(group.topics) == 1
+    [(thread, topic)] = group.topics.items()
+    assert topic["name"].endswith("#1")
+    posts_in_topic = group.bot_posts(thread)
+    assert len(posts_in_topic) == 2
+    assert posts_in_topic[0].text.startswith("🆘 Demande #1")
+
+    staff = forum.server.user(STAFF_ID, first_name="Camille")
+    await group.post(staff, "Nous regardons cela.", thread_id=thread)
+    answer = await user_sees(chat, "Nous regardons")
+    assert "L'équipe de Lycée de Test" in answer.text and "Camille" not in answer.text
+
+    await group.post(staff, "/fermer", thread_id=thread)
+    await user_sees(chat, "est close")
+    assert group.topics[thread]["closed"] is True
+
+    # The user writes again: a new ticket, in the same topic, reopened.
+    await chat.press("Je bloque")
+    await chat.press("Écrire à l'équipe")
+    sent = await chat.say("Encore une question")
+    assert "demande n° 2" in sent.text
+    await forum.server.wait_until(lambda: len(group.bot_posts(thread)) >= 3)
+    assert len(group.topics) == 1 and group.topics[thread]["closed"] is False
+
+
+async def test_forum_topic_deleted_by_staff_is_created_again(forum: BotHarness) -> None:
+    group = forum.server.group(FORUM_CHAT)
+    chat = Chat(forum, 3011, "Sam")
+    await chat.say("/aide")
+    await chat.press("Je bloque")
+    await chat.press("Écrire à l'équipe")
+    await chat.say("bonjour")
+    await forum.server.wait_until(lambda: len(group.bot_posts()) >= 1)
+    [thread] = list(group.topics)
+    group.delete_topic(thread)
+    await chat.say("vous êtes là ?")
+    await forum.server.wait_until(lambda: len(group.topics) == 1 and thread not in group.topics)
+    [new_thread] = list(group.topics)
+    await forum.server.wait_until(lambda: len(group.bot_posts(new_thread)) == 1)
+    assert "vous êtes là ?" in group.bot_posts(new_thread)[0].text

@@ -1,0 +1,177 @@
+"""Support without Telegram: quick-answer matching, the context card, the password pieces."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.school import QuickAnswer, SchoolConfigError, load_school_config
+from bot.staff.service import AccountReport, LockState
+from bot.support.quick_answers import best_match, normalise
+from bot.support.service import (
+    CardFacts,
+    context_card,
+    password_candidates,
+    relayed_text,
+    ticket_number_of,
+)
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def answers() -> tuple[QuickAnswer, ...]:
+    return load_school_config(DATA / "school.toml").quick_answers
+
+
+def test_the_school_files_carry_the_default_quick_answers() -> None:
+    for path in (DATA / "school.toml", DATA.parents[1] / "config" / "school.example.toml"):
+        titles = [a.titre for a in load_school_config(path).quick_answers]
+        assert titles == [
+            "Je n'ai pas reçu l'e-mail",
+            "Mon mot de passe provisoire ne marche pas",
+            "J'ai perdu mon courrier",
+            "Mon compte est bloqué",
+            "Le lien a expiré",
+        ]
+
+
+def test_an_unknown_action_is_refused(tmp_path: Path) -> None:
+    source = (DATA / "school.toml").read_text(encoding="utf-8")
+    (tmp_path / "cgu.txt").write_text("CGU", encoding="utf-8")
+    (tmp_path / "school.toml").write_text(
+        source.replace('action = "renvoyer"', 'action = "exploser"', 1), encoding="utf-8"
+    )
+    with pytest.raises(SchoolConfigError):
+        load_school_config(tmp_path / "school.toml")
+
+
+@pytest.mark.parametrize(
+    ("typed", "title"),
+    [
+        ("j'ai pas recu le mail", "Je n'ai pas reçu l'e-mail"),
+        ("JE NE RECOIS PAS LE MAIL", "Je n'ai pas reçu l'e-mail"),
+        ("mon mot de passe provisoire marche pas", "Mon mot de passe provisoire ne marche pas"),
+        ("jai perdu mon courier", "J'ai perdu mon courrier"),
+        ("compte bloque", "Mon compte est bloqué"),
+        ("le lien a expire", "Le lien a expiré"),
+    ],
+)
+def test_typed_problems_find_their_answer(
+    answers: tuple[QuickAnswer, ...], typed: str, title: str
+) -> None:
+    index = best_match(typed, answers)
+    assert index is not None and answers[index].titre == title
+
+
+@pytest.mark.parametrize(
+    "typed", ["bonjour", "je suis perdu", "mon fils n'arrive pas à se connecter", "ok", ""]
+)
+def test_other_messages_match_nothing(answers: tuple[QuickAnswer, ...], typed: str) -> None:
+    assert best_match(typed, answers) is None
+
+
+def test_normalise_drops_accents_and_case() -> None:
+    assert normalise("Le lien a EXPIRÉ !") == "le lien a expire"
+
+
+def _report(**changes: object) -> AccountReport:
+    values: dict[str, object] = dict(
+        identifiant="lea.martin",
+        prenom="Léa",
+        nom="Martin",
+        profil="apprenti",
+        etablissement="Lycée de Test",
+        status="a_activer",
+        step="cgu",
+        recovery="email",
+        email_masked="l***@example.org",
+        telegram_user_id=3001,
+        imported_at=NOW,
+        updated_at=NOW,
+        activated_at=None,
+        cgu_accepted_at=None,
+        email_verified_at=None,
+        procedure_updated_at=NOW,
+        last_letter_at=None,
+        last_reset_at=None,
+        lock=LockState(
+            locked=True,
+            locked_at=NOW,
+            consecutive_failures=5,
+            failures_last_24h=5,
+            retry_after=timedelta(minutes=30),
+        ),
+    )
+    values.update(changes)
+    return AccountReport(**values)  # type: ignore[arg-type]
+
+
+def test_the_card_says_what_staff_need_and_no_secret() -> None:
+    card = context_card(
+        CardFacts(
+            number=12,
+            first_name="Léa <b>",
+            telegram_user_id=3001,
+            step_label="Conditions d'utilisation",
+            step_since=NOW,
+            report=_report(),
+        )
+    )
+    assert "Demande #12" in card and "Léa &lt;b&gt;" in card
+    for fragment in (
+        "apprenti",
+        "Lycée de Test",
+        "lea.martin",
+        "Conditions d'utilisation",
+        "5 échec(s)",
+        "bloqué jusqu'au",
+        "l***@example.org",
+    ):
+        assert fragment in card
+    assert "hash" not in card.lower()
+
+
+def test_the_card_of_someone_not_yet_recognised() -> None:
+    card = context_card(CardFacts(7, "Sam", 3002, None, None, None, profil="eleve"))
+    assert "compte pas encore reconnu" in card and "aucune démarche en cours" in card
+
+
+def test_ticket_numbers_are_read_from_the_bots_own_first_line() -> None:
+    assert ticket_number_of(relayed_text(42, "Léa", "#7 au secours").split("\n")[0]) == 42
+    assert ticket_number_of("aucun numéro") is None
+    assert ticket_number_of("#٣") is None
+
+
+def test_password_pieces_are_the_text_and_its_longest_words() -> None:
+    pieces = password_candidates("mon code c'est Xq7-Tb4k-Wpz, il marche pas")
+    assert "Xq7-Tb4k-Wpz" in pieces and len(pieces) <= 6
+
+
+async def test_tickets_are_purged_and_forgotten_on_request(tmp_path: Path) -> None:
+    from storage.db import Database
+    from storage.support import SupportRepository
+
+    database = await Database.open(tmp_path / "bot.sqlite3")
+    try:
+        repository = SupportRepository(database)
+        old, _ = await repository.add_user_message(1, 1, None, NOW, lambda t, new: [])
+        await repository.close(old.id, NOW, [])
+        fresh, is_new = await repository.add_user_message(
+            2, 2, None, NOW + timedelta(days=89), lambda t, new: []
+        )
+        assert is_new and fresh.id != old.id
+        again, is_new = await repository.add_user_message(
+            2, 2, None, NOW + timedelta(days=89), lambda t, new: []
+        )
+        assert not is_new and again.id == fresh.id
+        assert await repository.purge(NOW + timedelta(days=1)) == 1
+        assert await repository.get(old.id) is None
+        await repository.set_mode(2, "compose", NOW + timedelta(days=89))
+        await repository.forget_user(2)
+        assert await repository.get(fresh.id) is None and await repository.mode(2) is None
+    finally:
+        await database.close()
