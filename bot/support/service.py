@@ -135,6 +135,28 @@ def password_candidates(text: str) -> list[str]:
     return [p for p in dict.fromkeys(pieces) if p][:MAX_PASSWORD_CANDIDATES]
 
 
+def has_a_password_shape(text: str) -> bool:
+    """Whether a word of ``text`` has the shape of a password: 8 characters or more, no space,
+    three kinds of characters at least (lower case, upper case, digits, symbols), and not an
+    address or a link. This catches a provisional password typed to the team before the
+    account is proven (comparing it with the account's would be an unthrottled oracle)."""
+    for word in text.split():
+        word = word.strip(".,;:!?«»\"'()")
+        if len(word) < 8 or "@" in word or "://" in word:
+            continue
+        kinds = sum(
+            (
+                any(c.islower() for c in word),
+                any(c.isupper() for c in word),
+                any(c.isdigit() for c in word),
+                any(not c.isalnum() for c in word),
+            )
+        )
+        if kinds >= 3:
+            return True
+    return False
+
+
 class SupportService:
     """Help mode and tickets of the running bot."""
 
@@ -201,7 +223,7 @@ class SupportService:
         if self.chat_id is None:
             return Submission(Sent.NO_TEAM)
         now = self.clock()
-        if await self.contains_password(account_ids, text):
+        if has_a_password_shape(text) or await self.contains_password(account_ids, text):
             return Submission(Sent.PASSWORD)
         recent = await self.repository.user_messages_since(
             telegram_user_id, now - timedelta(minutes=1)

@@ -27,7 +27,7 @@ FLOOD = (
     "autre : l'équipe lit tout."
 )
 PASSWORD_NOT_SENT = (
-    "🔒 Votre message contenait votre mot de passe : je l'ai effacé et je ne l'ai pas "
+    "🔒 Votre message semble contenir un mot de passe : je l'ai effacé et je ne l'ai pas "
     "transmis. L'équipe n'en a jamais besoin. Réécrivez votre message sans lui."
 )
 NOT_TEXT = "Je ne peux transmettre que du texte pour l'instant. Décrivez le problème par écrit."

@@ -188,6 +188,22 @@ async def test_a_password_typed_to_the_team_is_not_relayed(team: BotHarness) -> 
     assert "demande n° 1" in sent.text and "J'accepte" in " ".join(chat.labels(sent))
 
 
+async def test_a_provisional_password_typed_before_it_is_proven_is_not_relayed(
+    team: BotHarness,
+) -> None:
+    """At the provisional password the account is not proven: comparing with its password
+    would be an oracle without limit, so what has a password's shape is held back."""
+    chat = Chat(team, 3007, "Léa")
+    await chat.walk_to_provisional("lea.martin")
+    await chat.press("Je bloque")
+    await chat.press("Écrire à l'équipe")
+    refused = await chat.say_secret("mon mot de passe Xq7-Tb4k-Wpz ne marche pas")
+    assert refused.text == support_texts.PASSWORD_NOT_SENT
+    chat.assert_secrets_deleted()
+    await team.settle()
+    assert group_of(team).bot_posts() == []
+
+
 async def test_outside_a_procedure_replies_go_to_the_ticket_up_to_five_a_minute(
     team: BotHarness,
 ) -> None:

@@ -175,3 +175,21 @@ async def test_tickets_are_purged_and_forgotten_on_request(tmp_path: Path) -> No
         assert await repository.get(fresh.id) is None and await repository.mode(2) is None
     finally:
         await database.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "held"),
+    [
+        ("mon mot de passe Xq7-Tb4k-Wpz ne marche pas", True),
+        ("Velo-Rouge-Soleil-42", True),
+        ("je n'ai pas reçu le mail", False),
+        ("mon identifiant est lea.martin", False),
+        ("écrivez à Lea.Martin@Example.org", False),
+        ("voir https://ent.example.org/Aide-2026", False),
+        ("code 12345678", False),
+    ],
+)
+def test_what_has_a_password_shape_is_held_back(text: str, held: bool) -> None:
+    from bot.support.service import has_a_password_shape
+
+    assert has_a_password_shape(text) is held
