@@ -1,6 +1,7 @@
-"""Command line: ``python run_bot.py [sandbox | outbox | accounts import|show|reset|unlock|history|
-export|stats|letters … | broadcast new|list|status|cancel …]`` (staff sub-commands in
-:mod:`bot.staff.cli`, broadcasts in :mod:`bot.broadcast.cli`)."""
+"""Command line: ``python run_bot.py [run | sandbox | init | outbox |
+accounts import|show|reset|unlock|history|export|stats|letters … |
+broadcast new|list|status|cancel …]`` (staff sub-commands in :mod:`bot.staff.cli`,
+broadcasts in :mod:`bot.broadcast.cli`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from bot.settings import Settings, load_settings
+from bot.texts import ops as ops_texts
 from bot.texts import staff as staff_texts
 
 logger = logging.getLogger("bot")
@@ -72,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMANDE")
     commands.add_parser("run", help=staff_texts.CLI_HELP["run"])
     commands.add_parser("sandbox", help=staff_texts.CLI_HELP["sandbox"])
+    commands.add_parser("init", help=ops_texts.CLI_INIT_HELP)
     accounts = commands.add_parser("accounts", help=staff_texts.CLI_HELP["accounts"])
     accounts_commands = accounts.add_subparsers(
         dest="accounts_command", required=True, metavar="COMMANDE"
@@ -97,13 +100,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from telegram.error import InvalidToken
 
     from bot.directory.ldap_config import LdapSetupError
+    from bot.ops.startup import StartupRefused
     from bot.security import ServerSecretMissing
     from storage.db import DatabaseMissing
     from storage.files import UnsafePermissions
 
     try:
         return _main(argv)
-    except LdapSetupError as error:
+    except (LdapSetupError, StartupRefused) as error:
         print(error, file=sys.stderr)
     except InvalidToken:
         # PTB's own message holds the token: never printed.
@@ -138,6 +142,10 @@ def _main(argv: Sequence[str] | None = None) -> int:
         from bot.outbox.cli import outbox_command
 
         return asyncio.run(outbox_command(settings, as_json=args.json))
+    if args.command == "init":
+        from bot.ops.init import init_command
+
+        return asyncio.run(init_command(settings))
     if args.command == "accounts":
         return asyncio.run(import_command(settings, args.file, dry_run=args.dry_run))
     if args.command == "sandbox" or (args.command is None and settings.telegram_bot_token is None):
