@@ -43,6 +43,7 @@ from bot.staff.service import StaffService
 from bot.telegram_api.concurrency import PerChatUpdateProcessor
 from bot.telegram_api.limiter import StartupRetry, TelegramLimiter, retry_startup
 from bot.texts import ldap as ldap_texts
+from bot.texts import ops as ops_texts
 from conversations import common
 from conversations.account import account_handlers, add_account_handlers
 from conversations.broadcast import add_broadcast_handlers
@@ -325,7 +326,12 @@ async def start_bot(
     """Initialise (opening the database), register the commands menu and start long polling;
     ``getMe`` and ``deleteWebhook`` are retried with backoff (``startup_retry``) while
     Telegram cannot be reached, instead of the process dying."""
-    await retry_startup("getMe", application.initialize, startup_retry)
+    api_url = services_of(application).settings.telegram_api_url
+
+    def describe(step: str, error: str, wait: float, attempt: int) -> str:
+        return ops_texts.startup_retry(step, error, wait, attempt, api_url)
+
+    await retry_startup("getMe", application.initialize, startup_retry, describe)
     await services_of(application).open()
     commands = [BotCommand(name, description) for name, description in texts.COMMANDS]
     try:
@@ -350,6 +356,7 @@ async def start_bot(
             poll_interval=poll_interval, timeout=poll_timeout, drop_pending_updates=False
         ),
         startup_retry,
+        describe,
     )
     logger.info("bot @%s is polling for updates", application.bot.username)
 

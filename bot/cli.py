@@ -155,6 +155,9 @@ def _main(argv: Sequence[str] | None = None) -> int:
     if settings.telegram_bot_token is None:
         print(staff_texts.RUN_NEEDS_TOKEN, file=sys.stderr)
         return 2
+    from bot.ops.startup import check_before_start
+
+    check_before_start(settings)
     return asyncio.run(run_polling(settings))
 
 
@@ -169,15 +172,15 @@ def _refused_with_ldap(accounts_command: str) -> str | None:
 
 async def run_polling(settings: Settings) -> int:
     """Run the bot against the Bot API until SIGINT or SIGTERM."""
-    from bot.app import build_application, start_bot, stop_bot
+    from bot.app import build_application, stop_bot
 
     application = build_application(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    # Start-up retries until Telegram answers; SIGINT/SIGTERM meanwhile stops them.
-    starting = asyncio.ensure_future(start_bot(application))
+    # Start-up retries until SMTP and Telegram answer; SIGINT/SIGTERM meanwhile stops them.
+    starting = asyncio.ensure_future(_start(application, settings))
     stopping = asyncio.ensure_future(stop.wait())
     try:
         await asyncio.wait((starting, stopping), return_when=asyncio.FIRST_COMPLETED)
@@ -194,6 +197,15 @@ async def run_polling(settings: Settings) -> int:
     return 0
 
 
+async def _start(application: Any, settings: Settings) -> None:
+    """Wait for the SMTP server, then start the bot (both retried with one line an attempt)."""
+    from bot.app import start_bot
+    from bot.ops.startup import wait_for_smtp
+
+    await wait_for_smtp(settings.smtp)
+    await start_bot(application)
+
+
 async def import_command(settings: Settings, path: Path, *, dry_run: bool) -> int:
     """``accounts import FILE.csv [--dry-run]``: load accounts, with a progress bar."""
     from datetime import UTC, datetime
@@ -208,6 +220,9 @@ async def import_command(settings: Settings, path: Path, *, dry_run: bool) -> in
     if not path.is_file():
         print(staff_texts.IMPORT_NO_SUCH_FILE.format(path=path), file=sys.stderr)
         return 2
+    from bot.ops.startup import check_server_secret
+
+    check_server_secret(settings)
     database = await Database.open(settings.database_path)
     keyed = KeyedHasher(load_or_create_server_secret(settings.server_secret_file))
     bar = tqdm(total=0, unit="ligne", desc="Import", disable=None)

@@ -85,8 +85,8 @@ def _seconds(delay: float) -> str:
 def startup_retry(step: str, error: str, delay: float, attempt: int, api_url: str) -> str:
     """One line per failed start-up call to the Bot API: never the token."""
     return (
-        f"Démarrage : le serveur Bot API {api_url} ne répond pas à "
-        f"{STARTUP_STEPS.get(step, step)} ({error}, essai {attempt}) ; vérifiez l'accès réseau "
+        f"Démarrage : {STARTUP_STEPS.get(step, step)} a échoué ({error}, essai {attempt}) : "
+        f"le serveur Bot API {api_url} est injoignable ou en panne ; vérifiez l'accès réseau "
         f"de la machine et TELEGRAM_API_URL ; nouvel essai dans {_seconds(delay)} s."
     )
 
