@@ -28,6 +28,7 @@ from bot.broadcast.unsubscribe import UnsubscribeServer
 from bot.broadcast.worker import BroadcastSettings, BroadcastWorker, EmailChannel
 from bot.directory.factory import open_directory
 from bot.directory.port import DirectoryUnavailable
+from bot.ops.health import add_update_tracker, start_health, stop_health
 from bot.outbox import MailSender, Outbox, OutboxSettings, TelegramSender
 from bot.outbox.mail import Mailer
 from bot.procedures.activation import ActivationService
@@ -288,6 +289,7 @@ def build_application(
         .build()
     )
     application.bot_data[SERVICES_KEY] = services
+    add_update_tracker(application, clock)
     add_handlers(application, extra_procedures)
     return application
 
@@ -347,6 +349,7 @@ async def start_bot(
             services.settings.broadcast_unsubscribe_host,
             services.settings.broadcast_unsubscribe_port,
         )
+    await start_health(application, services.settings.ops_host, services.settings.ops_port)
     await application.start()
     assert application.updater is not None
     updater = application.updater
@@ -370,6 +373,7 @@ async def stop_bot(application: Application) -> None:
     if services_of(application).database is not None:  # the outbox stops before its bot
         await services_of(application).broadcast.stop()
         await services_of(application).outbox.stop()
+    await stop_health(application)
     await application.shutdown()
     await services_of(application).close()
 

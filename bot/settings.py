@@ -189,6 +189,9 @@ class Settings(BaseSettings):
     sandbox_database_path: Path = Path("data/sandbox.sqlite3")
     # A non-loopback SANDBOX_HOST is refused unless this confirms it (the page has no login).
     sandbox_allow_remote: bool = False
+    # Operations HTTP port (GET /healthz): off unless OPS_PORT is set; loopback by default.
+    ops_host: str = "127.0.0.1"
+    ops_port: int | None = Field(default=None, ge=0, le=65535)
 
     @field_validator("staff_telegram_ids", mode="before")
     @classmethod

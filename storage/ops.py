@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from storage.db import Database
+
 
 def database_has_accounts(path: Path) -> bool:
     """Whether the database at ``path`` exists and holds at least one account (read-only;
@@ -21,3 +23,13 @@ def database_has_accounts(path: Path) -> bool:
         return connection.execute("SELECT 1 FROM accounts LIMIT 1").fetchone() is not None
     finally:
         connection.close()
+
+
+async def probe_writable(database: Database) -> None:
+    """Commit a write that changes nothing (the last migration's name rewritten): raises
+    ``sqlite3.Error`` if the database cannot be written (read-only, disk full, I/O error)."""
+    async with database.transaction() as connection:
+        await connection.execute(
+            "UPDATE schema_migrations SET name = name "
+            "WHERE version = (SELECT MAX(version) FROM schema_migrations)"
+        )
