@@ -28,6 +28,7 @@ from bot.broadcast.unsubscribe import UnsubscribeServer
 from bot.broadcast.worker import BroadcastSettings, BroadcastWorker, EmailChannel
 from bot.directory.factory import open_directory
 from bot.directory.port import DirectoryUnavailable
+from bot.ops.alerts import alert_staff, install_alerts
 from bot.ops.health import add_update_tracker, start_health, stop_health
 from bot.outbox import MailSender, Outbox, OutboxSettings, TelegramSender
 from bot.outbox.mail import Mailer
@@ -290,6 +291,7 @@ def build_application(
     )
     application.bot_data[SERVICES_KEY] = services
     add_update_tracker(application, clock)
+    install_alerts(application, clock)
     add_handlers(application, extra_procedures)
     return application
 
@@ -393,6 +395,8 @@ async def _on_error(update: object, context: BotContext) -> None:
         type(error).__name__,
         exc_info=(type(error), error, error.__traceback__) if error else None,
     )
+    if error is not None:
+        await alert_staff(context.application, error, update)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             await update.effective_chat.send_message(texts.TECHNICAL_ERROR)

@@ -23,13 +23,19 @@ from bot.texts import staff as staff_texts
 logger = logging.getLogger("bot")
 
 
-def configure_logging(level: str) -> None:
-    """Plain logs on stderr. Libraries that could print a token or an update stay quiet."""
+def configure_logging(level: str, log_format: str = "text") -> None:
+    """Logs on stderr, plain or one JSON object a line (``LOG_FORMAT=json``). Libraries that
+    could print a token or an update stay quiet."""
     logging.basicConfig(
         level=level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if log_format == "json":
+        from bot.ops.logs import JsonFormatter
+
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter())
     quiet_noisy_loggers()
 
 
@@ -124,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     if settings.directory == "ldap" and args.command == "accounts":
         refused = _refused_with_ldap(args.accounts_command)
         if refused:

@@ -183,6 +183,10 @@ class Settings(BaseSettings):
 
     # Operations
     log_level: str = "INFO"
+    # "json": one JSON object a line, for log collectors.
+    log_format: Literal["text", "json"] = "text"
+    # A Telegram chat (staff group or person) told of unhandled errors, one per kind per 10 min.
+    alert_chat_id: int | None = None
     staff_telegram_ids: Annotated[list[int], NoDecode] = []
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8080

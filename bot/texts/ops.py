@@ -101,3 +101,12 @@ def smtp_retry(host: str, port: int, error: str, delay: float, attempt: int) -> 
 
 
 SMTP_REACHED = "Démarrage : le serveur d'e-mails {host}:{port} répond."
+
+
+def alert(error: str, procedure: str | None, step: str | None) -> str:
+    """The note to ALERT_CHAT_ID: the error's type, the procedure and step; never content."""
+    where = f"démarche « {procedure} », étape « {step} »" if procedure else "hors démarche"
+    return (
+        f"⚠️ Erreur non prévue dans le bot : {error} ({where}). Détails dans le journal du "
+        "serveur ; au plus une alerte de ce type par 10 minutes."
+    )
