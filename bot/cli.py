@@ -81,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help=staff_texts.CLI_HELP["run"])
     commands.add_parser("sandbox", help=staff_texts.CLI_HELP["sandbox"])
     commands.add_parser("init", help=ops_texts.CLI_INIT_HELP)
+    backup = commands.add_parser("backup", help=ops_texts.CLI_BACKUP_HELP)
+    backup.add_argument("file", type=Path, metavar="FICHIER", help=ops_texts.CLI_BACKUP_FILE)
     accounts = commands.add_parser("accounts", help=staff_texts.CLI_HELP["accounts"])
     accounts_commands = accounts.add_subparsers(
         dest="accounts_command", required=True, metavar="COMMANDE"
@@ -108,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.directory.ldap_config import LdapSetupError
     from bot.ops.startup import StartupRefused
     from bot.security import ServerSecretMissing
-    from storage.db import DatabaseMissing
+    from storage.db import DatabaseMissing, DatabaseTooNew
     from storage.files import UnsafePermissions
 
     try:
@@ -120,6 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(staff_texts.TOKEN_REFUSED, file=sys.stderr)
     except UnsafePermissions as error:
         print(staff_texts.file_permissions_refused(str(error.path), error.mode), file=sys.stderr)
+    except DatabaseTooNew as error:
+        too_new = ops_texts.database_too_new(str(error.path), error.found, error.known)
+        print(too_new, file=sys.stderr)
     except DatabaseMissing as error:
         print(staff_texts.no_database(str(error.path)), file=sys.stderr)
     except ServerSecretMissing as error:
@@ -148,6 +153,10 @@ def _main(argv: Sequence[str] | None = None) -> int:
         from bot.outbox.cli import outbox_command
 
         return asyncio.run(outbox_command(settings, as_json=args.json))
+    if args.command == "backup":
+        from bot.ops.backup import backup_command
+
+        return asyncio.run(backup_command(settings, args.file))
     if args.command == "init":
         from bot.ops.init import init_command
 

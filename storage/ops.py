@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from storage.db import Database
+from storage.files import create_private_file
 
 
 def database_has_accounts(path: Path) -> bool:
@@ -33,3 +34,29 @@ async def probe_writable(database: Database) -> None:
             "UPDATE schema_migrations SET name = name "
             "WHERE version = (SELECT MAX(version) FROM schema_migrations)"
         )
+
+
+def backup_database(source: Path, target: Path) -> None:
+    """An online, consistent copy of ``source`` into a new private ``target`` (0600), with
+    SQLite's backup API (the bot may write meanwhile); the copy's integrity is checked.
+    Raises ``FileExistsError`` if ``target`` exists and ``sqlite3.DatabaseError`` if the copy
+    is damaged (it is then removed)."""
+    if not create_private_file(target):
+        raise FileExistsError(target)
+    reader = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        copy = sqlite3.connect(target)
+        try:
+            reader.backup(copy)
+            copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+            (result,) = copy.execute("PRAGMA integrity_check").fetchone()
+        finally:
+            copy.close()
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    finally:
+        reader.close()
+    if result != "ok":
+        target.unlink(missing_ok=True)
+        raise sqlite3.DatabaseError(f"integrity_check: {result}")

@@ -110,3 +110,33 @@ def alert(error: str, procedure: str | None, step: str | None) -> str:
         f"⚠️ Erreur non prévue dans le bot : {error} ({where}). Détails dans le journal du "
         "serveur ; au plus une alerte de ce type par 10 minutes."
     )
+
+
+CLI_BACKUP_HELP = (
+    "copie cohérente de la base, bot en marche ou non (API de sauvegarde de SQLite), avec la "
+    "clé serveur à côté (FICHIER.key)"
+)
+CLI_BACKUP_FILE = "fichier de la copie (il ne doit pas exister)"
+
+
+def backup_exists(path: str) -> str:
+    """The backup never overwrites a file."""
+    return f"{path} existe déjà : choisissez un autre nom (une sauvegarde n'écrase jamais un fichier)."
+
+
+def backup_done(database: str, key: str) -> str:
+    """What the backup wrote, and how to keep it."""
+    return (
+        f"Sauvegarde faite : base → {database}, clé serveur → {key} (droits 600).\n"
+        "Gardez-les ensemble, en lieu sûr : la base sans sa clé rend caducs les codes, "
+        "blocages et empreintes d'import ; la clé sans la base ne sert à rien."
+    )
+
+
+def database_too_new(path: str, found: int, known: int) -> str:
+    """The database was migrated by a newer bot: old code must not run on it."""
+    return (
+        f"La base {path} a été mise à jour par une version plus récente du bot (migration "
+        f"{found}, cette version connaît jusqu'à {known}) : installez la version qui l'a mise "
+        "à jour, ou restaurez la sauvegarde faite avant la mise à jour."
+    )
