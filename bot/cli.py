@@ -187,15 +187,19 @@ def _refused_with_ldap(accounts_command: str) -> str | None:
 
 async def run_polling(settings: Settings) -> int:
     """Run the bot against the Bot API until SIGINT or SIGTERM."""
-    from bot.app import build_application, stop_bot
+    from bot.app import build_application, start_bot, stop_bot
+    from bot.ops.startup import wait_for_smtp
 
     application = build_application(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    # Start-up retries until SMTP and Telegram answer; SIGINT/SIGTERM meanwhile stops them.
-    starting = asyncio.ensure_future(_start(application, settings))
+    # The SMTP server is probed beside the start (one line an attempt until it answers): the
+    # bot serves users meanwhile, the outbox keeps their e-mails. Start-up retries until
+    # Telegram answers; SIGINT/SIGTERM meanwhile stops them.
+    smtp_check = asyncio.ensure_future(wait_for_smtp(settings.smtp))
+    starting = asyncio.ensure_future(start_bot(application))
     stopping = asyncio.ensure_future(stop.wait())
     try:
         await asyncio.wait((starting, stopping), return_when=asyncio.FIRST_COMPLETED)
@@ -208,17 +212,11 @@ async def run_polling(settings: Settings) -> int:
                 await starting
     finally:
         stopping.cancel()
+        smtp_check.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await smtp_check
         await stop_bot(application)
     return 0
-
-
-async def _start(application: Any, settings: Settings) -> None:
-    """Wait for the SMTP server, then start the bot (both retried with one line an attempt)."""
-    from bot.app import start_bot
-    from bot.ops.startup import wait_for_smtp
-
-    await wait_for_smtp(settings.smtp)
-    await start_bot(application)
 
 
 async def import_command(settings: Settings, path: Path, *, dry_run: bool) -> int:

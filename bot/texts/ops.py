@@ -107,7 +107,7 @@ def alert(error: str, procedure: str | None, step: str | None) -> str:
     """The note to ALERT_CHAT_ID: the error's type, the procedure and step; never content."""
     where = f"démarche « {procedure} », étape « {step} »" if procedure else "hors démarche"
     return (
-        f"⚠️ Erreur non prévue dans le bot : {error} ({where}). Détails dans le journal du "
+        f"Alerte : erreur non prévue dans le bot : {error} ({where}). Détails dans le journal du "
         "serveur ; au plus une alerte de ce type par 10 minutes."
     )
 
