@@ -30,6 +30,7 @@ from bot.directory.factory import open_directory
 from bot.directory.port import DirectoryUnavailable
 from bot.ops.alerts import alert_staff, install_alerts
 from bot.ops.health import add_update_tracker, start_health, stop_health
+from bot.ops.webhook import start_webhook, stop_webhook
 from bot.outbox import MailSender, Outbox, OutboxSettings, TelegramSender
 from bot.outbox.mail import Mailer
 from bot.procedures.activation import ActivationService
@@ -353,6 +354,10 @@ async def start_bot(
         )
     await start_health(application, services.settings.ops_host, services.settings.ops_port)
     await application.start()
+    if services.settings.webhook_url:
+        await start_webhook(application, services.settings, startup_retry, describe)
+        logger.info("bot @%s receives updates by webhook", application.bot.username)
+        return
     assert application.updater is not None
     updater = application.updater
     await retry_startup(
@@ -368,6 +373,7 @@ async def start_bot(
 
 async def stop_bot(application: Application) -> None:
     """Stop polling, let running handlers finish, close the database."""
+    await stop_webhook(application)
     if application.updater is not None and application.updater.running:
         await application.updater.stop()
     if application.running:

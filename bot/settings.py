@@ -193,6 +193,12 @@ class Settings(BaseSettings):
     sandbox_database_path: Path = Path("data/sandbox.sqlite3")
     # A non-loopback SANDBOX_HOST is refused unless this confirms it (the page has no login).
     sandbox_allow_remote: bool = False
+    # Webhook mode: the public HTTPS address Telegram POSTs to (behind the school's reverse
+    # proxy), where the bot listens, and the secret every request must carry. Unset: polling.
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=0, le=65535)
+    webhook_secret_token: SecretStr | None = None
     # Operations HTTP port (GET /healthz): off unless OPS_PORT is set; loopback by default.
     ops_host: str = "127.0.0.1"
     ops_port: int | None = Field(default=None, ge=0, le=65535)

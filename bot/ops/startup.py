@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+from urllib.parse import urlsplit
 
 import aiosmtplib
 
@@ -17,6 +19,9 @@ from bot.texts import ops as ops_texts
 from storage.ops import database_has_accounts
 
 logger = logging.getLogger(__name__)
+
+# The Bot API's rule for secret_token.
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class StartupRefused(Exception):
@@ -35,6 +40,22 @@ def check_before_start(settings: Settings) -> None:
     except SchoolConfigError as error:
         raise StartupRefused(ops_texts.school_invalid(str(error))) from None
     check_server_secret(settings)
+    check_webhook(settings)
+
+
+def check_webhook(settings: Settings) -> None:
+    """With ``WEBHOOK_URL``: an HTTPS address (plain HTTP only to the loopback) and a valid
+    ``WEBHOOK_SECRET_TOKEN``."""
+    url = settings.webhook_url
+    if not url:
+        return
+    parts = urlsplit(url)
+    loopback = parts.hostname in ("127.0.0.1", "::1", "localhost")
+    if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
+        raise StartupRefused(ops_texts.webhook_url_refused(url))
+    token = settings.webhook_secret_token
+    if token is None or not _SECRET_TOKEN.fullmatch(token.get_secret_value()):
+        raise StartupRefused(ops_texts.WEBHOOK_SECRET_MISSING)
 
 
 def check_server_secret(settings: Settings) -> None:

@@ -140,3 +140,18 @@ def database_too_new(path: str, found: int, known: int) -> str:
         f"{found}, cette version connaît jusqu'à {known}) : installez la version qui l'a mise "
         "à jour, ou restaurez la sauvegarde faite avant la mise à jour."
     )
+
+
+WEBHOOK_SECRET_MISSING = (
+    "WEBHOOK_URL est réglé mais pas WEBHOOK_SECRET_TOKEN : donnez-lui 1 à 256 caractères parmi "
+    "A-Z, a-z, 0-9, « _ » et « - » (par exemple la sortie de « openssl rand -hex 32 »), pour "
+    "que le bot refuse les requêtes qui ne viennent pas de Telegram."
+)
+
+
+def webhook_url_refused(url: str) -> str:
+    """Telegram delivers only to HTTPS (plain HTTP only to this machine, for tests)."""
+    return (
+        f"WEBHOOK_URL doit être une adresse publique en https:// (reçu : {url}) : Telegram "
+        "n'envoie les messages qu'en HTTPS, par le proxy inverse de l'établissement."
+    )
