@@ -28,6 +28,9 @@ from bot.broadcast.unsubscribe import UnsubscribeServer
 from bot.broadcast.worker import BroadcastSettings, BroadcastWorker, EmailChannel
 from bot.directory.factory import open_directory
 from bot.directory.port import DirectoryUnavailable
+from bot.ops.alerts import alert_staff, install_alerts
+from bot.ops.health import add_update_tracker, start_health, stop_health
+from bot.ops.webhook import start_webhook, stop_webhook
 from bot.outbox import MailSender, Outbox, OutboxSettings, TelegramSender
 from bot.outbox.mail import Mailer
 from bot.procedures.activation import ActivationService
@@ -45,6 +48,7 @@ from bot.support.topics import TopicDirectory
 from bot.telegram_api.concurrency import PerChatUpdateProcessor
 from bot.telegram_api.limiter import StartupRetry, TelegramLimiter, retry_startup
 from bot.texts import ldap as ldap_texts
+from bot.texts import ops as ops_texts
 from conversations import common
 from conversations.account import account_handlers, add_account_handlers
 from conversations.broadcast import add_broadcast_handlers
@@ -309,6 +313,8 @@ def build_application(
         .build()
     )
     application.bot_data[SERVICES_KEY] = services
+    add_update_tracker(application, clock)
+    install_alerts(application, clock)
     add_handlers(application, extra_procedures)
     return application
 
@@ -352,7 +358,12 @@ async def start_bot(
     """Initialise (opening the database), register the commands menu and start long polling;
     ``getMe`` and ``deleteWebhook`` are retried with backoff (``startup_retry``) while
     Telegram cannot be reached, instead of the process dying."""
-    await retry_startup("getMe", application.initialize, startup_retry)
+    api_url = services_of(application).settings.telegram_api_url
+
+    def describe(step: str, error: str, wait: float, attempt: int) -> str:
+        return ops_texts.startup_retry(step, error, wait, attempt, api_url)
+
+    await retry_startup("getMe", application.initialize, startup_retry, describe)
     await services_of(application).open()
     commands = [BotCommand(name, description) for name, description in texts.COMMANDS]
     try:
@@ -368,7 +379,12 @@ async def start_bot(
             services.settings.broadcast_unsubscribe_host,
             services.settings.broadcast_unsubscribe_port,
         )
+    await start_health(application, services.settings.ops_host, services.settings.ops_port)
     await application.start()
+    if services.settings.webhook_url:
+        await start_webhook(application, services.settings, startup_retry, describe)
+        logger.info("bot @%s receives updates by webhook", application.bot.username)
+        return
     assert application.updater is not None
     updater = application.updater
     await retry_startup(
@@ -377,12 +393,14 @@ async def start_bot(
             poll_interval=poll_interval, timeout=poll_timeout, drop_pending_updates=False
         ),
         startup_retry,
+        describe,
     )
     logger.info("bot @%s is polling for updates", application.bot.username)
 
 
 async def stop_bot(application: Application) -> None:
     """Stop polling, let running handlers finish, close the database."""
+    await stop_webhook(application)
     if application.updater is not None and application.updater.running:
         await application.updater.stop()
     if application.running:
@@ -390,6 +408,7 @@ async def stop_bot(application: Application) -> None:
     if services_of(application).database is not None:  # the outbox stops before its bot
         await services_of(application).broadcast.stop()
         await services_of(application).outbox.stop()
+    await stop_health(application)
     await application.shutdown()
     await services_of(application).close()
 
@@ -409,6 +428,8 @@ async def _on_error(update: object, context: BotContext) -> None:
         type(error).__name__,
         exc_info=(type(error), error, error.__traceback__) if error else None,
     )
+    if error is not None:
+        await alert_staff(context.application, error, update)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             await update.effective_chat.send_message(texts.TECHNICAL_ERROR)

@@ -1,7 +1,8 @@
-"""Command line: ``python run_bot.py [sandbox | outbox | accounts import|show|reset|unlock|history|
-export|stats|letters … | broadcast new|list|status|cancel … | support list|show …]`` (staff
-sub-commands in :mod:`bot.staff.cli`, broadcasts in :mod:`bot.broadcast.cli`, support tickets
-in :mod:`bot.support.cli`)."""
+"""Command line: ``python run_bot.py [run | sandbox | init | backup | outbox |
+accounts import|show|reset|unlock|history|export|stats|letters … |
+broadcast new|list|status|cancel … | support list|show …]`` (staff sub-commands in
+:mod:`bot.staff.cli`, broadcasts in :mod:`bot.broadcast.cli`, support tickets in
+:mod:`bot.support.cli`)."""
 
 from __future__ import annotations
 
@@ -17,18 +18,25 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from bot.settings import Settings, load_settings
+from bot.texts import ops as ops_texts
 from bot.texts import staff as staff_texts
 
 logger = logging.getLogger("bot")
 
 
-def configure_logging(level: str) -> None:
-    """Plain logs on stderr. Libraries that could print a token or an update stay quiet."""
+def configure_logging(level: str, log_format: str = "text") -> None:
+    """Logs on stderr, plain or one JSON object a line (``LOG_FORMAT=json``). Libraries that
+    could print a token or an update stay quiet."""
     logging.basicConfig(
         level=level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if log_format == "json":
+        from bot.ops.logs import JsonFormatter
+
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter())
     quiet_noisy_loggers()
 
 
@@ -73,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMANDE")
     commands.add_parser("run", help=staff_texts.CLI_HELP["run"])
     commands.add_parser("sandbox", help=staff_texts.CLI_HELP["sandbox"])
+    commands.add_parser("init", help=ops_texts.CLI_INIT_HELP)
+    backup = commands.add_parser("backup", help=ops_texts.CLI_BACKUP_HELP)
+    backup.add_argument("file", type=Path, metavar="FICHIER", help=ops_texts.CLI_BACKUP_FILE)
     accounts = commands.add_parser("accounts", help=staff_texts.CLI_HELP["accounts"])
     accounts_commands = accounts.add_subparsers(
         dest="accounts_command", required=True, metavar="COMMANDE"
@@ -101,19 +112,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     from telegram.error import InvalidToken
 
     from bot.directory.ldap_config import LdapSetupError
+    from bot.ops.startup import StartupRefused
     from bot.security import ServerSecretMissing
-    from storage.db import DatabaseMissing
+    from storage.db import DatabaseMissing, DatabaseTooNew
     from storage.files import UnsafePermissions
 
     try:
         return _main(argv)
-    except LdapSetupError as error:
+    except (LdapSetupError, StartupRefused) as error:
         print(error, file=sys.stderr)
     except InvalidToken:
         # PTB's own message holds the token: never printed.
         print(staff_texts.TOKEN_REFUSED, file=sys.stderr)
     except UnsafePermissions as error:
         print(staff_texts.file_permissions_refused(str(error.path), error.mode), file=sys.stderr)
+    except DatabaseTooNew as error:
+        too_new = ops_texts.database_too_new(str(error.path), error.found, error.known)
+        print(too_new, file=sys.stderr)
     except DatabaseMissing as error:
         print(staff_texts.no_database(str(error.path)), file=sys.stderr)
     except ServerSecretMissing as error:
@@ -124,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     if settings.directory == "ldap" and args.command == "accounts":
         refused = _refused_with_ldap(args.accounts_command)
         if refused:
@@ -146,6 +161,14 @@ def _main(argv: Sequence[str] | None = None) -> int:
         from bot.outbox.cli import outbox_command
 
         return asyncio.run(outbox_command(settings, as_json=args.json))
+    if args.command == "backup":
+        from bot.ops.backup import backup_command
+
+        return asyncio.run(backup_command(settings, args.file))
+    if args.command == "init":
+        from bot.ops.init import init_command
+
+        return asyncio.run(init_command(settings))
     if args.command == "accounts":
         return asyncio.run(import_command(settings, args.file, dry_run=args.dry_run))
     if args.command == "sandbox" or (args.command is None and settings.telegram_bot_token is None):
@@ -155,6 +178,9 @@ def _main(argv: Sequence[str] | None = None) -> int:
     if settings.telegram_bot_token is None:
         print(staff_texts.RUN_NEEDS_TOKEN, file=sys.stderr)
         return 2
+    from bot.ops.startup import check_before_start
+
+    check_before_start(settings)
     return asyncio.run(run_polling(settings))
 
 
@@ -170,13 +196,17 @@ def _refused_with_ldap(accounts_command: str) -> str | None:
 async def run_polling(settings: Settings) -> int:
     """Run the bot against the Bot API until SIGINT or SIGTERM."""
     from bot.app import build_application, start_bot, stop_bot
+    from bot.ops.startup import wait_for_smtp
 
     application = build_application(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    # Start-up retries until Telegram answers; SIGINT/SIGTERM meanwhile stops them.
+    # The SMTP server is probed beside the start (one line an attempt until it answers): the
+    # bot serves users meanwhile, the outbox keeps their e-mails. Start-up retries until
+    # Telegram answers; SIGINT/SIGTERM meanwhile stops them.
+    smtp_check = asyncio.ensure_future(wait_for_smtp(settings.smtp))
     starting = asyncio.ensure_future(start_bot(application))
     stopping = asyncio.ensure_future(stop.wait())
     try:
@@ -190,6 +220,9 @@ async def run_polling(settings: Settings) -> int:
                 await starting
     finally:
         stopping.cancel()
+        smtp_check.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await smtp_check
         await stop_bot(application)
     return 0
 
@@ -208,6 +241,9 @@ async def import_command(settings: Settings, path: Path, *, dry_run: bool) -> in
     if not path.is_file():
         print(staff_texts.IMPORT_NO_SUCH_FILE.format(path=path), file=sys.stderr)
         return 2
+    from bot.ops.startup import check_server_secret
+
+    check_server_secret(settings)
     database = await Database.open(settings.database_path)
     keyed = KeyedHasher(load_or_create_server_secret(settings.server_secret_file))
     bar = tqdm(total=0, unit="ligne", desc="Import", disable=None)

@@ -191,12 +191,25 @@ class Settings(BaseSettings):
 
     # Operations
     log_level: str = "INFO"
+    # "json": one JSON object a line, for log collectors.
+    log_format: Literal["text", "json"] = "text"
+    # A Telegram chat (staff group or person) told of unhandled errors, one per kind per 10 min.
+    alert_chat_id: int | None = None
     staff_telegram_ids: Annotated[list[int], NoDecode] = []
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8080
     sandbox_database_path: Path = Path("data/sandbox.sqlite3")
     # A non-loopback SANDBOX_HOST is refused unless this confirms it (the page has no login).
     sandbox_allow_remote: bool = False
+    # Webhook mode: the public HTTPS address Telegram POSTs to (behind the school's reverse
+    # proxy), where the bot listens, and the secret every request must carry. Unset: polling.
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=0, le=65535)
+    webhook_secret_token: SecretStr | None = None
+    # Operations HTTP port (GET /healthz): off unless OPS_PORT is set; loopback by default.
+    ops_host: str = "127.0.0.1"
+    ops_port: int | None = Field(default=None, ge=0, le=65535)
 
     @field_validator("staff_telegram_ids", mode="before")
     @classmethod

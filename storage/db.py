@@ -50,6 +50,16 @@ class DatabaseMissing(FileNotFoundError):
         self.path = path
 
 
+class DatabaseTooNew(RuntimeError):
+    """The database was migrated by a newer version of the bot than this one."""
+
+    def __init__(self, path: Path, found: int, known: int) -> None:
+        super().__init__(f"{path} is at migration {found}, this code knows up to {known}")
+        self.path = path
+        self.found = found
+        self.known = known
+
+
 class Database:
     """One aiosqlite connection shared by the repositories.
 
@@ -87,7 +97,11 @@ class Database:
         await connection.execute("PRAGMA foreign_keys = ON")
         await connection.execute("PRAGMA busy_timeout = 5000")
         database = cls(connection, path, None)
-        await database.migrate()
+        try:
+            await database.migrate()
+        except BaseException:
+            await connection.close()
+            raise
         reader = await aiosqlite.connect(path, isolation_level=None)
         reader.row_factory = aiosqlite.Row
         await reader.execute("PRAGMA query_only = ON")
@@ -102,15 +116,20 @@ class Database:
         await self.connection.close()
 
     async def migrate(self) -> list[str]:
-        """Apply the migrations not applied yet; return their names."""
+        """Apply the migrations not applied yet; return their names. A database at a later
+        migration than the shipped ones raises :class:`DatabaseTooNew`."""
         await self.connection.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations "
             "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )
         async with self.connection.execute("SELECT version FROM schema_migrations") as cursor:
             applied = {row[0] for row in await cursor.fetchall()}
+        scripts = migration_scripts()
+        known = max((number for number, _, _ in scripts), default=0)
+        if applied and max(applied) > known:  # a newer bot wrote it: never run old code on it
+            raise DatabaseTooNew(self.path, max(applied), known)
         done = []
-        for number, name, sql in migration_scripts():
+        for number, name, sql in scripts:
             if number in applied:
                 continue
             async with self.transaction() as connection:

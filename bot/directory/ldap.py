@@ -283,6 +283,16 @@ class LdapDirectory:
         """Stop the thread pool."""
         self.executor.shutdown(wait=False, cancel_futures=True)
 
+    async def ping(self) -> None:
+        """Bind as the service account and leave (the health check); raises
+        :class:`DirectoryUnavailable` if the server cannot be reached."""
+        connector = self.connector
+
+        def work() -> None:
+            connector._service().unbind_s()
+
+        await self._call(connector._run, work)
+
     def entry_of(
         self, dn: str, attributes: dict[str, list[bytes]], typed: str
     ) -> DirectoryEntry:

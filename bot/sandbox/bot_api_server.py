@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import aiohttp
 from aiohttp import web
 
 from bot.sandbox.telegram_html import EntityParseError, parse_html, utf16_length
@@ -447,6 +448,13 @@ class LocalBotApi:
         self._closing = False
         self.host = "127.0.0.1"
         self.port = 0
+        # Webhook (setWebhook): updates are POSTed there, one at a time, in order, with the
+        # secret token header; getUpdates is refused meanwhile (409), as Telegram does.
+        self.webhook_url = ""
+        self.webhook_secret: str | None = None
+        self.webhook_allowed_updates: list[str] | None = None
+        self.webhook_last_error: str | None = None
+        self._webhook_task: asyncio.Task[None] | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -466,6 +474,11 @@ class LocalBotApi:
         """Release pending long polls and stop listening."""
         self._closing = True
         await self._notify()
+        if self._webhook_task is not None:
+            self._webhook_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._webhook_task
+            self._webhook_task = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -808,6 +821,12 @@ class LocalBotApi:
         }
 
     async def _api_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.webhook_url:
+            raise BotApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = int(params.get("offset") or 0)
         limit = min(max(int(params.get("limit") or 100), 1), 100)
         timeout = min(float(params.get("timeout") or 0), 50)
@@ -824,14 +843,67 @@ class LocalBotApi:
     async def _api_deletewebhook(self, params: dict[str, Any]) -> bool:
         if _truthy(params.get("drop_pending_updates")):
             self._updates.clear()
+        self.webhook_url = ""
+        self.webhook_secret = None
+        await self._notify()
+        return True
+
+    async def _api_setwebhook(self, params: dict[str, Any]) -> bool:
+        url = str(params.get("url") or "")
+        secret = params.get("secret_token")
+        if secret is not None and not _valid_secret_token(str(secret)):
+            raise bad_request("secret token contains unallowed characters")
+        if _truthy(params.get("drop_pending_updates")):
+            self._updates.clear()
+        allowed = _json_param(params, "allowed_updates") if "allowed_updates" in params else None
+        self.webhook_url = url
+        self.webhook_secret = str(secret) if secret is not None else None
+        self.webhook_allowed_updates = allowed if isinstance(allowed, list) else None
+        if url and (self._webhook_task is None or self._webhook_task.done()):
+            self._webhook_task = asyncio.get_running_loop().create_task(self._deliver())
+        await self._notify()
         return True
 
     async def _api_getwebhookinfo(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "url": "",
+        info: dict[str, Any] = {
+            "url": self.webhook_url,
             "has_custom_certificate": False,
-            "pending_update_count": len(self._updates),
+            "pending_update_count": self.unconfirmed_updates(),
         }
+        if self.webhook_allowed_updates is not None:
+            info["allowed_updates"] = self.webhook_allowed_updates
+        if self.webhook_last_error:
+            info["last_error_message"] = self.webhook_last_error
+        return info
+
+    async def _deliver(self) -> None:
+        """POST each update to the webhook in order; a non-2xx answer or a connection error
+        keeps it pending and tries again (Telegram retries too)."""
+        async with aiohttp.ClientSession() as session:
+            while self.webhook_url and not self._closing:
+                ready = [u for u in self._updates if u[0] >= self._confirmed_offset]
+                if not ready:
+                    await self._changed_wait(1.0)
+                    continue
+                update_id, update, _ = ready[0]
+                headers = {"Content-Type": "application/json"}
+                if self.webhook_secret is not None:
+                    headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook_secret
+                try:
+                    async with session.post(
+                        self.webhook_url, data=json.dumps(update), headers=headers
+                    ) as response:
+                        delivered = 200 <= response.status < 300
+                        wrong = f"Wrong response from the webhook: {response.status}"
+                        self.webhook_last_error = None if delivered else wrong
+                except (aiohttp.ClientError, OSError) as error:
+                    delivered = False
+                    self.webhook_last_error = f"Connection failed: {type(error).__name__}"
+                if delivered:
+                    self._confirmed_offset = max(self._confirmed_offset, update_id + 1)
+                    self._updates = [u for u in self._updates if u[0] > update_id]
+                else:
+                    await asyncio.sleep(0.2)
 
     async def _api_close(self, params: dict[str, Any]) -> bool:
         return True
@@ -1136,6 +1208,12 @@ def _json_param(params: dict[str, Any], name: str) -> Any:
         except json.JSONDecodeError:
             raise bad_request(f"can't parse {name} JSON object") from None
     return value
+
+
+def _valid_secret_token(token: str) -> bool:
+    """1-256 characters among A-Z, a-z, 0-9, ``_`` and ``-`` (the Bot API's rule)."""
+    allowed = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+    return 0 < len(token) <= 256 and set(token) <= allowed
 
 
 def _truthy(value: Any) -> bool:

@@ -284,7 +284,12 @@ async def letters_command(settings: Settings, staff: StaffService, args: argpars
     if not args.yes and not confirm(staff_texts.staff_letters_confirm(len(accounts), str(path))):
         print(staff_texts.STAFF_LETTERS_CANCELLED)
         return EXIT_REFUSED
-    school = load_school_config(settings.school_config_path())
+    if not settings.school_config.is_file():  # never the example's school on a letter
+        from bot.texts import ops as ops_texts
+
+        _err(ops_texts.school_missing(str(settings.school_config)))
+        return EXIT_USAGE
+    school = load_school_config(settings.school_config)
     bar = tqdm(total=2 * len(accounts), unit="étape", desc="Courriers", disable=None)
 
     def tick(steps: int) -> None:

@@ -216,12 +216,13 @@ class TelegramLimiter(BaseRateLimiter[RateLimitArgs]):
                 raise
             except NetworkError as error:  # 5xx, connection errors and TimedOut
                 if tries >= policy.max_tries or network_failures >= len(policy.network_backoff):
-                    logger.warning("%s: %s, given up after %d tries",
-                                   endpoint, type(error).__name__, tries)
+                    logger.log(_level(endpoint, logging.WARNING), "%s: %s, given up after %d tries",
+                               endpoint, type(error).__name__, tries)
                     raise
                 delay = policy.network_backoff[network_failures]
                 network_failures += 1
-                logger.info("%s: %s, retried in %.2f s", endpoint, type(error).__name__, delay)
+                logger.log(_level(endpoint, logging.INFO), "%s: %s, retried in %.2f s",
+                           endpoint, type(error).__name__, delay)
                 await asyncio.sleep(delay)
 
     def _background_chat(self, key: int | str) -> AsyncLimiter:
@@ -281,14 +282,26 @@ class StartupRetry:
     max_attempts: int | None = None
 
 
+# Start-up calls: retry_startup writes one line per attempt, so their inner tries stay in DEBUG.
+STARTUP_ENDPOINTS = frozenset({"getMe", "deleteWebhook", "setWebhook"})
+
+
+def _level(endpoint: str, level: int) -> int:
+    return logging.DEBUG if endpoint in STARTUP_ENDPOINTS else level
+
+
 async def retry_startup(
-    step: str, action: Callable[[], Awaitable[T]], retry: StartupRetry | None = None
+    step: str,
+    action: Callable[[], Awaitable[T]],
+    retry: StartupRetry | None = None,
+    message: Callable[[str, str, float, int], str] | None = None,
 ) -> T:
     """Run ``action`` until it works, waiting more each time, with a French log line a failure.
 
     Only transient failures are retried (network, 5xx, timeouts, 429); a wrong token or another
     refusal from Telegram is raised at once. The log names the step and the error's type, never
-    the token (which PTB puts in its URLs)."""
+    the token (which PTB puts in its URLs); ``message`` words that line (step, error type,
+    wait, attempt), by default ``texts.startup_retry``."""
     retry = retry or StartupRetry()
     delay = retry.first
     attempt = 0
@@ -304,6 +317,7 @@ async def retry_startup(
             wait = delay
             if isinstance(error, RetryAfter):
                 wait = max(delay, retry_after_seconds(error))
-            logger.warning(texts.startup_retry(step, type(error).__name__, wait, attempt))
+            describe = message or texts.startup_retry
+            logger.warning(describe(step, type(error).__name__, wait, attempt))
             await asyncio.sleep(wait)
             delay = min(delay * 2, retry.longest)

@@ -553,3 +553,14 @@ def test_ldap_mode_refuses_writing_provisional_passwords(
     error = capsys.readouterr().err
     assert "annuaire LDAP" in error
     assert not (env / "data" / "bot.sqlite3").exists()
+
+
+def test_letters_never_use_the_example_school(
+    imported: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Letters headed « CFA Exemple » were printed when the school file was missing."""
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", BOT_USERNAME)
+    monkeypatch.setenv("SCHOOL_CONFIG", str(imported / "nulle-part.toml"))
+    target = imported / "courriers.pdf"
+    code, _, err = run(["accounts", "letters", str(target), "--yes"], capsys)
+    assert code == 2 and "nulle-part.toml" in err and not target.exists()

@@ -1,0 +1,94 @@
+"""``GET /healthz`` on the operations port (issue 16), against the real Application, the local
+Bot API server, a real SMTP server and a real SQLite file: 200 with the figures when all is
+well, 503 naming the database when it cannot be written, the Bot API when it fails."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+
+from bot.ops import health
+from bot.sandbox.bot_api_server import Fault, LocalBotApi
+from bot.sandbox.mailbox import Mailbox
+
+from chat import Chat
+from conftest import BotHarness, harness_settings
+from support import MutableClock
+
+
+@pytest_asyncio.fixture
+async def ops_harness(
+    tmp_path: Path,
+    bot_api: LocalBotApi,
+    mailbox: Mailbox,
+    clock: MutableClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[BotHarness]:
+    """A running bot with its operations port on a free port; checks give up after 0.5 s. The
+    broadcast worker writes once at start, then sleeps (its rhythm is not under test here)."""
+    monkeypatch.setattr(health, "CHECK_TIMEOUT_SECONDS", 0.5)
+    quiet = {"broadcast_poll_seconds": 3600, "broadcast_heartbeat_seconds": 3600}
+    settings = harness_settings(tmp_path, bot_api, mailbox.port).model_copy(
+        update={"ops_port": 0, "reminder_scan_seconds": 3600, **quiet}
+    )
+    harness = BotHarness(bot_api, settings, clock, mailbox, tmp_path)
+    await harness.import_accounts()
+    await harness.start()
+    yield harness
+    bot_api.clear_faults()
+    await harness.stop()
+
+
+async def healthz(harness: BotHarness) -> tuple[int, dict[str, Any]]:
+    assert harness.app is not None
+    server: health.HealthServer = harness.app.bot_data[health.HEALTH_KEY]
+    url = f"http://127.0.0.1:{server.port}/healthz"
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        return response.status, await response.json()
+
+
+async def test_healthy_bot_answers_200_with_its_figures(ops_harness: BotHarness) -> None:
+    status, body = await healthz(ops_harness)
+    assert status == 200 and body["status"] == "ok" and body["failing"] == []
+    assert all(check["ok"] for check in body["checks"].values())
+    assert set(body["checks"]) == {"database", "bot_api", "directory"}
+    assert body["last_update_seconds_ago"] is None  # nothing received yet
+    assert body["outbox"]["pending"] == 0 and body["outbox"]["oldest_pending_seconds_ago"] is None
+    await Chat(ops_harness, 5101).say("/start")
+    ops_harness.clock.advance(seconds=30)
+    _, body = await healthz(ops_harness)
+    assert body["last_update_seconds_ago"] == 30
+
+
+async def test_read_only_database_answers_503_naming_it(ops_harness: BotHarness) -> None:
+    assert (await healthz(ops_harness))[0] == 200  # started, its first writes done
+    connection = ops_harness.services.database.connection
+    # SQLite refuses every write on this connection, as on a file system remounted read-only.
+    await connection.execute("PRAGMA query_only = ON")
+    try:
+        status, body = await healthz(ops_harness)
+    finally:
+        await connection.execute("PRAGMA query_only = OFF")
+    assert status == 503 and body["failing"] == ["database"]
+    assert body["checks"]["database"] == {"ok": False, "error": "OperationalError"}
+    status, _ = await healthz(ops_harness)
+    assert status == 200
+
+
+async def test_bot_api_down_answers_503_naming_it(ops_harness: BotHarness) -> None:
+    ops_harness.server.inject(Fault("server_error", times=None))
+    status, body = await healthz(ops_harness)
+    assert status == 503 and body["failing"] == ["bot_api"]
+    assert body["checks"]["bot_api"]["ok"] is False
+    ops_harness.server.clear_faults()
+    status, _ = await healthz(ops_harness)
+    assert status == 200
+
+
+async def test_no_operations_port_unless_set(harness: BotHarness) -> None:
+    assert harness.app is not None and health.HEALTH_KEY not in harness.app.bot_data

@@ -1,0 +1,86 @@
+"""Webhook mode (issue 16): the real Application receives its updates by HTTP POST from the
+local Bot API server (setWebhook with allowed_updates and the secret token, getUpdates refused
+meanwhile), a request without the secret is refused, and an activation walk goes through;
+updates sent while the bot is stopped wait and are delivered at the next start."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest_asyncio
+from pydantic import SecretStr
+from test_startup_refusals import closed_port
+
+from bot.ops.webhook import ALLOWED_UPDATES, SECRET_HEADER
+from bot.sandbox.bot_api_server import LocalBotApi
+from bot.sandbox.mailbox import Mailbox
+
+from chat import Chat
+from conftest import BotHarness, harness_settings
+from support import MutableClock
+
+SECRET = "webhook-secret_0123456789"
+
+
+@pytest_asyncio.fixture
+async def webhook_harness(
+    tmp_path: Path, bot_api: LocalBotApi, mailbox: Mailbox, clock: MutableClock
+) -> AsyncIterator[BotHarness]:
+    port = closed_port()
+    settings = harness_settings(tmp_path, bot_api, mailbox.port).model_copy(
+        update={
+            "webhook_url": f"http://127.0.0.1:{port}/telegram/hook",
+            "webhook_listen": "127.0.0.1",
+            "webhook_port": port,
+            "webhook_secret_token": SecretStr(SECRET),
+        }
+    )
+    harness = BotHarness(bot_api, settings, clock, mailbox, tmp_path)
+    await harness.import_accounts()
+    await harness.start()
+    yield harness
+    await harness.stop()
+
+
+async def test_a_walk_in_webhook_mode(webhook_harness: BotHarness) -> None:
+    harness = webhook_harness
+    server = harness.server
+    assert server.webhook_url == harness.settings.webhook_url
+    assert server.webhook_secret == SECRET
+    assert server.webhook_allowed_updates == list(ALLOWED_UPDATES)
+
+    chat = Chat(harness, 5501, "Léa")
+    assert "Qui êtes-vous" in (await chat.say("/start")).text
+    await chat.say("/activer")
+    await chat.say_secret("lea.martin")
+    assert "Acceptez-vous" in (await chat.say_secret("Xq7-Tb4k-Wpz")).text
+    assert "Étape 3" in (await chat.press("J'accepte")).text
+    await harness.settle()
+
+    # Updates sent while the bot is stopped wait at the server, and come at the next start.
+    await harness.stop()
+    answers = sum(1 for m in chat.user.messages if m.from_bot)
+    await chat.user.send_text("/aide")
+    assert server.unconfirmed_updates() == 1
+    await harness.start()
+    await harness.settle()
+    assert server.unconfirmed_updates() == 0
+    assert sum(1 for m in chat.user.messages if m.from_bot) > answers
+
+
+async def test_a_request_without_the_secret_token_is_refused(
+    webhook_harness: BotHarness,
+) -> None:
+    url = webhook_harness.settings.webhook_url
+    assert url is not None
+    update = {"update_id": 999999, "message": {"message_id": 1, "date": 0, "text": "/start",
+              "chat": {"id": 5502, "type": "private"}, "from": {"id": 5502, "is_bot": False,
+              "first_name": "Intrus"}}}
+    async with aiohttp.ClientSession() as session:
+        for headers in ({}, {SECRET_HEADER: "wrong"}):
+            async with session.post(url, json=update, headers=headers) as response:
+                assert response.status == 403
+        async with session.post(url, json=update, headers={SECRET_HEADER: SECRET}) as response:
+            assert response.status == 200
