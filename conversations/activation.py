@@ -25,7 +25,6 @@ from bot.procedures.activation import (
     Step,
 )
 from bot.procedures.kernel import Outcome, Result
-from bot.procedures.parts.address_typo import suggested_address
 from bot.texts import ldap as ldap_texts
 from conversations import recovery
 from conversations.buttons import parse_button, small_int
@@ -36,6 +35,7 @@ from conversations.common import (
     button_handler,
     current_session,
     edit_or_send,
+    email_confirm_prompt,
     keyboard,
     mark_choice,
     on_email_button,
@@ -130,7 +130,15 @@ def prompt(
         buttons = keyboard([[(texts.BUTTON_SWITCH_TO_QUESTIONS, "em:questions")]], nonce)
         return [(texts.ASK_EMAIL, buttons)]
     if step == Step.EMAIL_CONFIRM:
-        return [_email_confirm_prompt(session.email or "", nonce)]
+        return [
+            email_confirm_prompt(
+                session.email or "",
+                nonce,
+                "em",
+                texts.BUTTON_EMAIL_CONFIRM,
+                texts.BUTTON_EMAIL_CHANGE,
+            )
+        ]
     if step == Step.CODE:
         return [(_email_sent_text(svc, session), _code_keyboard(nonce))]
     if step in (Step.QUESTION1, Step.QUESTION2):
@@ -149,29 +157,6 @@ def prompt(
     if step == Step.PASSWORD_CONFIRM:
         return [(texts.ASK_PASSWORD_CONFIRMATION, None)]
     return [(texts.OUTSIDE_FLOW, None)]
-
-
-def _email_confirm_prompt(address: str, nonce: str) -> tuple[str, InlineKeyboardMarkup]:
-    """The address shown back; one that looks like a typo comes with the likely one."""
-    suggestion = suggested_address(address)
-    if suggestion is None:
-        return texts.confirm_email(address), _email_confirm_keyboard(nonce)
-    buttons = keyboard(
-        [
-            [(texts.BUTTON_EMAIL_FIX, "em:fix")],
-            [(texts.BUTTON_EMAIL_KEEP, "em:send")],
-            [(texts.BUTTON_EMAIL_CHANGE, "em:change")],
-        ],
-        nonce,
-    )
-    return texts.email_typo(address, suggestion), buttons
-
-
-def _email_confirm_keyboard(nonce: str) -> InlineKeyboardMarkup:
-    return keyboard(
-        [[(texts.BUTTON_EMAIL_CONFIRM, "em:send")], [(texts.BUTTON_EMAIL_CHANGE, "em:change")]],
-        nonce,
-    )
 
 
 def _code_keyboard(nonce: str) -> InlineKeyboardMarkup:

@@ -14,6 +14,7 @@ from bot import texts
 from bot.outbox.worker import outbox_of
 from bot.procedures.activation import ActivationService
 from bot.procedures.kernel import EmailProcedure, Outcome, ProcedureService, Result, Steps
+from bot.procedures.parts.address_typo import suggested_address
 from bot.procedures.parts.secret_screen import SecretScreen
 from bot.procedures.recovery import RecoveryService
 from bot.texts import support as support_texts
@@ -286,6 +287,24 @@ async def on_stale_button(update: Update, context: BotContext) -> State | None:
         await send(update, texts.OUTSIDE_FLOW)
         return END
     return await show_current_step(update, context, session, texts.STALE_BUTTON_RESUME + "\n\n")
+
+
+def email_confirm_prompt(
+    address: str, nonce: str, prefix: str, send_label: str, change_label: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The address shown back before its code is sent (buttons ``prefix:send`` and
+    ``prefix:change``); one whose domain looks like a typo comes with the likely one and
+    « Oui, corriger » (``prefix:fix``)."""
+    suggestion = suggested_address(address)
+    if suggestion is None:
+        rows = [[(send_label, f"{prefix}:send")], [(change_label, f"{prefix}:change")]]
+        return texts.confirm_email(address), keyboard(rows, nonce)
+    rows = [
+        [(texts.BUTTON_EMAIL_FIX, f"{prefix}:fix")],
+        [(texts.BUTTON_EMAIL_KEEP, f"{prefix}:send")],
+        [(change_label, f"{prefix}:change")],
+    ]
+    return texts.email_typo(address, suggestion), keyboard(rows, nonce)
 
 
 async def on_email_button(

@@ -21,13 +21,13 @@ from bot import texts
 from bot.outbox.mail import mask_email
 from bot.procedures.kernel import Outcome, Result
 from bot.procedures.my_account import FLOW_MY_ACCOUNT, Change, MyAccountService, MyAccountStep
-from bot.procedures.parts.address_typo import suggested_address
 from conversations.buttons import button_data, parse_button, small_int
 from conversations.common import (
     END,
     State,
     button_handler,
     edit_or_send,
+    email_confirm_prompt,
     keyboard,
     mark_choice,
     on_email_button,
@@ -55,29 +55,6 @@ def change_button_data(change: Change, account_id: int, nonce: str) -> str:
     return button_data("mc", change.value, nonce, account_id)
 
 
-def _email_confirm_prompt(address: str, nonce: str) -> tuple[str, InlineKeyboardMarkup]:
-    """The address shown back; one that looks like a typo comes with the likely one."""
-    suggestion = suggested_address(address)
-    if suggestion is None:
-        return texts.confirm_email(address), _email_confirm_keyboard(nonce)
-    buttons = keyboard(
-        [
-            [(texts.BUTTON_EMAIL_FIX, "mce:fix")],
-            [(texts.BUTTON_EMAIL_KEEP, "mce:send")],
-            [(texts.BUTTON_MY_EMAIL_OTHER, "mce:change")],
-        ],
-        nonce,
-    )
-    return texts.email_typo(address, suggestion), buttons
-
-
-def _email_confirm_keyboard(nonce: str) -> InlineKeyboardMarkup:
-    return keyboard(
-        [[(texts.BUTTON_MY_EMAIL_SEND, "mce:send")], [(texts.BUTTON_MY_EMAIL_OTHER, "mce:change")]],
-        nonce,
-    )
-
-
 def _code_keyboard(nonce: str) -> InlineKeyboardMarkup:
     return keyboard(
         [
@@ -103,7 +80,13 @@ def prompt(
     if step == MyAccountStep.EMAIL:
         return texts.MY_ASK_EMAIL, None
     if step == MyAccountStep.EMAIL_CONFIRM:
-        return _email_confirm_prompt(session.email or "", nonce)
+        return email_confirm_prompt(
+            session.email or "",
+            nonce,
+            "mce",
+            texts.BUTTON_MY_EMAIL_SEND,
+            texts.BUTTON_MY_EMAIL_OTHER,
+        )
     if step == MyAccountStep.CODE:
         return _email_sent_text(svc, session), _code_keyboard(nonce)
     if step in (MyAccountStep.QUESTION1, MyAccountStep.QUESTION2):
