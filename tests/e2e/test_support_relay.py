@@ -16,7 +16,7 @@ from bot.staff import report as report_layout
 from bot.texts import support as support_texts
 
 from chat import Chat
-from conftest import BotHarness
+from conftest import BotHarness, last_code
 
 STAFF_ID = 9001
 OUTSIDER_ID = 4242
@@ -338,3 +338,37 @@ async def test_a_creation_cut_short_never_makes_a_second_topic(forum: BotHarness
     await write_to_team(chat)
     await chat.say("encore moi")
     await forum.server.wait_until(lambda: len(group.topics) == 1)
+
+
+async def test_the_in_line_re_prompts_offer_je_bloque(harness: BotHarness) -> None:
+    """A refusal that asks again inside a procedure ends with « 🆘 Je bloque », like every
+    prompt: identifier or password refused, a wrong e-mail address, a wrong code, the e-mail
+    sent (the code step), two passwords that differ."""
+    chat = Chat(harness, 3120, "Léa")
+    await chat.walk_to_provisional("lea.martin")
+    refused = await chat.say_secret("Mauvais-Code-1")
+    assert refused.text.startswith("❌ Je n'ai pas pu activer un compte")
+    assert support_texts.BUTTON_STUCK in chat.labels(refused)
+    assert len(chat.labels(refused)) >= 2  # its own buttons are kept
+    await chat.say_secret("Xq7-Tb4k-Wpz")
+    await chat.press("J'accepte")
+    await chat.press("e-mail")
+    invalid = await chat.say("pas une adresse")
+    assert "ne semble pas valide" in invalid.text
+    assert support_texts.BUTTON_STUCK in chat.labels(invalid)
+    count = len(harness.mailbox.mails)
+    sent = await chat.say("lea@example.org")
+    await harness.mailbox.wait_for(count + 1)
+    assert support_texts.BUTTON_STUCK in chat.labels(sent)
+    wrong = await chat.say_secret("00000000")
+    assert wrong.text.startswith("❌ Ce code n'est pas le bon")
+    assert support_texts.BUTTON_STUCK in chat.labels(wrong)
+    # « Je bloque » under a refusal opens the help, and the step is kept.
+    menu = await chat.press("Je bloque")
+    assert "Quel est le problème" in menu.text
+    await chat.press("Reprendre")
+    await chat.say_secret(last_code(harness.mailbox))
+    await chat.say_secret("Velo-Rouge-Soleil-42")
+    mismatch = await chat.say_secret("Velo-Rouge-Soleil-43")
+    assert mismatch.text.startswith("❌ Les deux mots de passe ne sont pas identiques")
+    assert support_texts.BUTTON_STUCK in chat.labels(mismatch)
