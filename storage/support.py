@@ -51,6 +51,7 @@ class Relay:
     with_card: bool
     copy_chat_id: int | None
     copy_message_id: int | None
+    before_message_id: int | None = None
 
 
 def _relay(row: aiosqlite.Row) -> Relay:
@@ -64,6 +65,7 @@ def _relay(row: aiosqlite.Row) -> Relay:
         with_card=bool(row["with_card"]),
         copy_chat_id=row["copy_chat_id"],
         copy_message_id=row["copy_message_id"],
+        before_message_id=row["before_message_id"],
     )
 
 
@@ -287,6 +289,14 @@ class SupportRepository:
             await connection.execute(
                 "UPDATE support_relays SET copy_chat_id = ?, copy_message_id = ? WHERE id = ?",
                 (chat_id, message_id, relay_id),
+            )
+
+    async def set_before(self, relay_id: int, message_id: int) -> None:
+        """The post before the copy of relay ``relay_id`` (a new ticket's card) is sent."""
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                "UPDATE support_relays SET before_message_id = ? WHERE id = ?",
+                (message_id, relay_id),
             )
 
     async def owe(self, items: Sequence[NewOutboxItem]) -> None:

@@ -68,6 +68,14 @@ class TopicResolver(Protocol):
         None if the relay is unknown (purged)."""
         ...
 
+    async def posted_before(self, relay_id: int, message_id: int) -> None:
+        """The post before the relay's copy (a new ticket's card) is sent."""
+        ...
+
+    async def before_posted(self, relay_id: int) -> bool:
+        """Whether an earlier attempt sent the post before the relay's copy."""
+        ...
+
 
 class DeliveryError(Exception):
     """One attempt failed. ``kind`` names the cause without any secret or address;
@@ -182,8 +190,10 @@ class TelegramSender:
             sent = await self.send_message(chat_id, str(params["text"]))
             await self._record(params, chat_id, sent)
         elif item.template == RELAY_COPY and self.topics is not None:
-            if params.get("text"):  # a post before the copy (a new ticket's context card)
-                await self.send_message(chat_id, str(params["text"]))
+            if params.get("text") and not await self._before_posted(params):
+                # A post before the copy (a new ticket's context card), once.
+                sent_before = await self.send_message(chat_id, str(params["text"]))
+                await self._posted_before(params, sent_before)
             try:
                 sent = await self._copy(chat_id, params["copy"], None)
             except (BadRequest, Forbidden) as error:  # gone, or a chat the bot cannot write to
@@ -195,6 +205,19 @@ class TelegramSender:
             await self._post_in_topic(chat_id, params)
         else:
             raise DeliveryError("UnknownTemplate", permanent=True)
+
+    async def _before_posted(self, params: dict[str, Any]) -> bool:
+        relay_id = params.get("relay_id")
+        return (
+            self.topics is not None
+            and relay_id is not None
+            and await self.topics.before_posted(int(relay_id))
+        )
+
+    async def _posted_before(self, params: dict[str, Any], message_id: int | None) -> None:
+        relay_id = params.get("relay_id")
+        if self.topics is not None and relay_id is not None and message_id is not None:
+            await self.topics.posted_before(int(relay_id), message_id)
 
     async def _record(self, params: dict[str, Any], chat_id: int, message_id: int | None) -> None:
         """Keep the id of a relay's copy (for its edits)."""
@@ -238,11 +261,13 @@ class TelegramSender:
                         chat_id=chat_id, text=card, message_thread_id=thread, **self._rate_limit()
                     )
                 sent: int | None = None
-                if text:
+                if text and (copy is None or not await self._before_posted(params)):
                     message = await self.bot.send_message(
                         chat_id=chat_id, text=text, message_thread_id=thread, **self._rate_limit()
                     )
                     sent = message.message_id
+                    if copy is not None:  # a card before the copy: not sent again on a retry
+                        await self._posted_before(params, sent)
                 if copy is not None:
                     sent = await self._copy(chat_id, copy, thread)
                 await self._record(params, chat_id, sent)

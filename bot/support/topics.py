@@ -104,6 +104,15 @@ class TopicDirectory:
         """The outbox sent the copy of relay ``relay_id``."""
         await self.repository.set_copy(relay_id, chat_id, message_id)
 
+    async def posted_before(self, relay_id: int, message_id: int) -> None:
+        """The post before the relay's copy (a new ticket's card) is sent."""
+        await self.repository.set_before(relay_id, message_id)
+
+    async def before_posted(self, relay_id: int) -> bool:
+        """Whether the post before the relay's copy was sent already (an earlier attempt)."""
+        relay = await self.repository.relay(relay_id)
+        return relay is not None and relay.before_message_id is not None
+
     async def copy_of(self, relay_id: int) -> tuple[int | None, int | None] | None:
         """Where the relay's copy is ((None, None) until sent); None if the relay is gone."""
         relay = await self.repository.relay(relay_id)

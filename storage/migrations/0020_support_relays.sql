@@ -9,9 +9,11 @@ CREATE TABLE support_relays (
     media             INTEGER NOT NULL DEFAULT 0,
     -- The first post of a ticket carries its context card (an edit renders it again).
     with_card         INTEGER NOT NULL DEFAULT 0,
-    -- Set by the outbox once the copy is sent.
+    -- Set by the outbox once the copy is sent (and the post before it, a new ticket's card
+    -- before its first photo: not sent twice when the copy is retried).
     copy_chat_id      INTEGER,
     copy_message_id   INTEGER,
+    before_message_id INTEGER,
     created_at        TEXT NOT NULL,
     UNIQUE (source_chat_id, source_message_id)
 );

@@ -372,3 +372,24 @@ async def test_the_in_line_re_prompts_offer_je_bloque(harness: BotHarness) -> No
     mismatch = await chat.say_secret("Velo-Rouge-Soleil-43")
     assert mismatch.text.startswith("❌ Les deux mots de passe ne sont pas identiques")
     assert support_texts.BUTTON_STUCK in chat.labels(mismatch)
+
+
+async def test_staff_commands_in_reply_mode_reply_to_a_relayed_message(team: BotHarness) -> None:
+    group = team.server.group(TEAM_CHAT)
+    chat = Chat(team, 3121, "Léa")
+    await chat.walk_to_cgu("lea.martin", "Xq7-Tb4k-Wpz")
+    await chat.press("Je bloque")
+    await chat.press("Écrire à l'équipe")
+    await send_photo(chat, "la page des conditions")
+    await chat.last()
+    await team.server.wait_until(lambda: len(group.bot_posts()) >= 2)
+    _, photo = group.bot_posts()
+    staff = team.server.user(STAFF_ID, first_name="Camille")
+    await group.post(staff, "/compte", photo.message_id)
+    await team.server.wait_until(lambda: len(group.bot_posts()) >= 3)
+    report = await team.services.staff.report("lea.martin")
+    assert group.bot_posts()[-1].text == parse_html(report_layout.account_html(report))[0]
+    # Not in reply to a ticket's post: where to use it.
+    await group.post(staff, "/renvoyer")
+    await team.server.wait_until(lambda: len(group.bot_posts()) >= 4)
+    assert group.bot_posts()[-1].text == support_texts.STAFF_COMMAND_WHERE
