@@ -109,6 +109,11 @@ async def test_photo_relayed_both_ways_without_staff_name(forum: BotHarness) -> 
     assert [e.outcome for e in copies(forum, 3101)] == ["ok"]
     ticket = await forum.services.support.repository.get(1)
     assert ticket.first_response_at is not None
+    # Staff correct the caption: the user's copy is corrected (editMessageCaption).
+    [staff_photo] = [m for m in group.messages if m.author and m.kind == "photo"]
+    await group.edit(staff_photo.message_id, "Touchez plutôt celui-là")
+    await forum.server.wait_until(lambda: "plutôt celui-là" in answer.text)
+    assert answer.edited and answer.text.startswith("💬 L'équipe de Lycée de Test")
 
 
 async def test_document_relayed_in_reply_mode(team: BotHarness) -> None:
@@ -393,3 +398,15 @@ async def test_staff_commands_in_reply_mode_reply_to_a_relayed_message(team: Bot
     await group.post(staff, "/renvoyer")
     await team.server.wait_until(lambda: len(group.bot_posts()) >= 4)
     assert group.bot_posts()[-1].text == support_texts.STAFF_COMMAND_WHERE
+
+
+async def test_the_quick_answer_resend_says_the_email_left(harness: BotHarness) -> None:
+    chat = Chat(harness, 3122, "Léa")
+    await chat.walk_to_email_sent("lea.martin", "Xq7-Tb4k-Wpz", "lea@example.org")
+    count = len(harness.mailbox.mails)
+    harness.clock.advance(seconds=61)  # past the resend cooldown
+    await chat.press("Je bloque")
+    await chat.press("Je n'ai pas reçu l'e-mail")
+    resent = await chat.press("Renvoyer l'e-mail")
+    await harness.mailbox.wait_for(count + 1)
+    assert resent.text.startswith(support_texts.RESENT)  # was « cannot resend » on main
