@@ -1,5 +1,6 @@
-"""« 🆘 Je bloque »: quick answers, then a message to the school's team; the staff group's
-answers and ``/fermer``. Rules are in :mod:`bot.support.service`."""
+"""« 🆘 Je bloque »: quick answers, then a message to the school's team (text, photo or
+document; edits mirrored); the staff group's answers, their edits, and ``/fermer``,
+``/compte``, ``/debloquer``, ``/renvoyer`` in a ticket. Rules are in :mod:`bot.support.service`."""
 
 from __future__ import annotations
 
@@ -198,9 +199,8 @@ async def on_text(update: Update, context: BotContext) -> None:
     user = update.effective_user
     message = update.effective_message
     assert user is not None and message is not None
-    if is_media(message):
+    if is_media(message):  # a photo or document is for the team (no team: the contacts)
         if support(context).chat_id is None:
-            await send(update, texts.NOT_TEXT)
             await write_to_team(update, context)
         else:
             await submit(update, context)

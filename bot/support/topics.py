@@ -33,12 +33,6 @@ class TopicDirectory:
         self.clock = clock
         self._locks: dict[int, asyncio.Lock] = {}
 
-    async def thread_for(self, bot: Bot, chat_id: int, user_id: int, title: str) -> int | None:
-        """The user's topic in ``chat_id``, created or reopened as needed (None: see
-        :meth:`open_topic`)."""
-        thread, _ = await self.open_topic(bot, chat_id, user_id, title)
-        return thread
-
     async def open_topic(
         self, bot: Bot, chat_id: int, user_id: int, title: str
     ) -> tuple[int | None, bool]:
