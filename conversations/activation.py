@@ -42,10 +42,12 @@ from conversations.common import (
     on_stale_button,
     read_secret,
     render_link_failure,
+    reprompt,
     screened,
     send,
     service,
     show_current_step,
+    stuck_markup,
     text_of,
     verify_link_then_show,
     with_session,
@@ -328,7 +330,7 @@ async def on_identifiant(
     here by mistake must not stay), then only its reference is kept."""
     result = await svc.submit_identifiant(session, await read_secret(update, tell=True))
     if result.outcome == Outcome.INVALID:
-        await send(update, texts.IDENTIFIANT_INVALID)
+        await reprompt(update, session, texts.IDENTIFIANT_INVALID)
         return Step.IDENTIFIANT
     return await show_step(update, svc, session)
 
@@ -349,8 +351,11 @@ async def on_provisional(
         await svc.cancel(session.telegram_user_id)
         return END
     if result.outcome == Outcome.REFUSED:
-        await send(
-            update, texts.CREDENTIALS_REFUSED, change_identifiant_keyboard(session.prompt_nonce)
+        await reprompt(
+            update,
+            session,
+            texts.CREDENTIALS_REFUSED,
+            change_identifiant_keyboard(session.prompt_nonce),
         )
         return Step.PROVISIONAL
     if result.outcome == Outcome.ALREADY_ACTIVE and result.account:
@@ -401,7 +406,7 @@ async def _on_cgu(
         await svc.show_cgu_again(session)
         return await show_step(update, svc, session)
     buttons = keyboard([[(texts.BUTTON_CGU_READ_AGAIN, "cgu:again")]], session.prompt_nonce)
-    await send(update, texts.CGU_REFUSED, buttons)
+    await reprompt(update, session, texts.CGU_REFUSED, buttons)
     return Step.CGU
 
 
@@ -431,7 +436,7 @@ async def on_email(
     is shown back with the likely one first)."""
     result = await svc.submit_email(session, text_of(update))
     if result.outcome == Outcome.INVALID:
-        await send(update, texts.EMAIL_INVALID)
+        await reprompt(update, session, texts.EMAIL_INVALID)
         return Step.EMAIL
     if session.step == Step.EMAIL_CONFIRM:
         return await show_step(update, svc, session)
@@ -474,17 +479,23 @@ async def _render_sending(
         if result.outcome == Outcome.QUEUED:
             hours = round(svc.ports.settings.verification_ttl.total_seconds() / 3600)
             text = texts.email_queued(session.email or "", svc.ports.settings.code_length, hours)
-        await edit_or_send(update, progress, text, _code_keyboard(session.prompt_nonce))
+        markup = stuck_markup(_code_keyboard(session.prompt_nonce), session.prompt_nonce)
+        await edit_or_send(update, progress, text, markup)
         return Step.CODE
     if result.outcome == Outcome.EXPIRED:
         await edit_or_send(update, progress, texts.VERIFICATION_EXPIRED.strip())
         return await show_step(update, svc, session)
-    if result.outcome == Outcome.TOO_SOON and result.retry_after is not None:
-        await edit_or_send(update, progress, texts.resend_too_soon(result.retry_after))
-    else:
-        await edit_or_send(update, progress, texts.RESEND_LIMIT)
     if session.step != Step.CODE:  # the address was not sent to: show its buttons again
+        if result.outcome == Outcome.TOO_SOON and result.retry_after is not None:
+            await edit_or_send(update, progress, texts.resend_too_soon(result.retry_after))
+        else:
+            await edit_or_send(update, progress, texts.RESEND_LIMIT)
         return await show_step(update, svc, session)
+    markup = stuck_markup(None, session.prompt_nonce)
+    if result.outcome == Outcome.TOO_SOON and result.retry_after is not None:
+        await edit_or_send(update, progress, texts.resend_too_soon(result.retry_after), markup)
+    else:
+        await edit_or_send(update, progress, texts.RESEND_LIMIT, markup)
     return Step(session.step)
 
 
@@ -503,13 +514,14 @@ async def on_code(
     if result.outcome == Outcome.EXPIRED:
         return await show_step(update, svc, session, texts.VERIFICATION_EXPIRED)
     if result.outcome == Outcome.INVALID:
-        await send(update, texts.CODE_FORMAT.format(length=svc.ports.settings.code_length))
+        length = svc.ports.settings.code_length
+        await reprompt(update, session, texts.CODE_FORMAT.format(length=length))
     elif result.outcome == Outcome.LOCKED:
-        await send(update, texts.CODE_LOCKED)
+        await reprompt(update, session, texts.CODE_LOCKED)
     elif result.retry_after is not None:
-        await send(update, texts.wait_before_retry(result.retry_after))
+        await reprompt(update, session, texts.wait_before_retry(result.retry_after))
     else:
-        await send(update, texts.CODE_WRONG)
+        await reprompt(update, session, texts.CODE_WRONG)
     return Step.CODE
 
 
@@ -548,10 +560,10 @@ async def _answer(
     text = await read_secret(update)
     result = await svc.submit_answer(session, text)
     if result.outcome == Outcome.TOO_SHORT:
-        await send(update, texts.ANSWER_TOO_SHORT)
+        await reprompt(update, session, texts.ANSWER_TOO_SHORT)
         return Step(session.step)
     if result.outcome == Outcome.TOO_LONG:
-        await send(update, texts.ANSWER_TOO_LONG)
+        await reprompt(update, session, texts.ANSWER_TOO_LONG)
         return Step(session.step)
     if result.outcome == Outcome.MISMATCH:
         return await show_step(update, svc, session, texts.ANSWERS_DIFFER)
@@ -583,7 +595,8 @@ async def on_password(
     password = await read_secret(update)
     result = await svc.submit_password(session, password)
     if result.outcome == Outcome.REFUSED:
-        await send(update, texts.password_refused(result.rules, svc.ports.password_policy))
+        refused = texts.password_refused(result.rules, svc.ports.password_policy)
+        await reprompt(update, session, refused)
         return Step.PASSWORD
     return await show_step(update, svc, session)
 
@@ -599,7 +612,7 @@ async def on_password_confirmation(
     password = await read_secret(update)
     result = await svc.confirm_password(session, password)
     if result.outcome == Outcome.MISMATCH:
-        await send(update, texts.PASSWORD_MISMATCH)
+        await reprompt(update, session, texts.PASSWORD_MISMATCH)
         return Step.PASSWORD
     if result.outcome == Outcome.ACTIVATED and result.account:
         masked = mask_email(result.email) if result.email else None
@@ -610,7 +623,8 @@ async def on_password_confirmation(
         await send(update, texts.ALREADY_ACTIVATED_ELSEWHERE)
         return END
     if result.outcome == Outcome.DIRECTORY_REFUSED and result.directory_rule:
-        await send(update, ldap_texts.directory_password_refused(result.directory_rule))
+        refused = ldap_texts.directory_password_refused(result.directory_rule)
+        await reprompt(update, session, refused)
         return Step.PASSWORD
     return await show_step(update, svc, session)
 

@@ -79,6 +79,24 @@ def with_stuck(
     return [*messages[:-1], (text, InlineKeyboardMarkup(rows))]
 
 
+def stuck_markup(markup: InlineKeyboardMarkup | None, nonce: str | None) -> InlineKeyboardMarkup:
+    """``markup`` (or none) with the « 🆘 Je bloque » row under it."""
+    [(_, marked)] = with_stuck([("", markup)], nonce or "0")
+    assert marked is not None
+    return marked
+
+
+async def reprompt(
+    update: Update,
+    session: ConversationSession,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> Message | None:
+    """A re-ask inside a procedure (a refusal, the step stays): with « 🆘 Je bloque » like
+    every prompt of its ``show_step``."""
+    return await send(update, text, stuck_markup(markup, session.prompt_nonce))
+
+
 def text_of(update: Update) -> str:
     """The text of the update's message ('' if none)."""
     message = update.effective_message
@@ -155,7 +173,7 @@ def screened(
                     ],
                     session.prompt_nonce,
                 )
-                await send(update, texts.SECRET_LOOKS_LIKE_A_QUESTION, buttons)
+                await reprompt(update, session, texts.SECRET_LOOKS_LIKE_A_QUESTION, buttons)
                 return session.step
             return await handler(update, context)
 
@@ -178,7 +196,7 @@ async def on_secret_check(update: Update, context: BotContext) -> State | None:
     if data.arg == "help":
         return await on_help(update, context)
     await SecretScreen(Steps(context.services.ports, session.flow)).take_next(session)
-    await send(update, texts.SECRET_TYPE_AGAIN)
+    await reprompt(update, session, texts.SECRET_TYPE_AGAIN)
     return session.step
 
 

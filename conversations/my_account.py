@@ -33,8 +33,10 @@ from conversations.common import (
     on_email_button,
     read_secret,
     render_link_failure,
+    reprompt,
     screened,
     send,
+    stuck_markup,
     text_of,
     with_session,
     with_stuck,
@@ -211,9 +213,9 @@ async def _refusal(
         await send(update, texts.MY_ACCOUNT_LOCKED)
         return END
     if result.outcome == Outcome.THROTTLED and result.retry_after is not None:
-        await send(update, texts.wait_before_retry(result.retry_after))
+        await reprompt(update, session, texts.wait_before_retry(result.retry_after))
     else:
-        await send(update, wrong)
+        await reprompt(update, session, wrong)
     return session.step
 
 
@@ -232,10 +234,10 @@ async def on_email(
     if result.outcome == Outcome.REFUSED:
         return await _not_linked(update)
     if result.outcome == Outcome.INVALID:
-        await send(update, texts.EMAIL_INVALID)
+        await reprompt(update, session, texts.EMAIL_INVALID)
         return session.step
     if result.outcome == Outcome.SAME:
-        await send(update, texts.MY_EMAIL_SAME)
+        await reprompt(update, session, texts.MY_EMAIL_SAME)
         return session.step
     return await show_step(update, svc, session)
 
@@ -266,7 +268,7 @@ async def _render_sending(
     progress: Message | None,
 ) -> State:
     if result.outcome in (Outcome.SENT, Outcome.QUEUED):
-        markup = _code_keyboard(session.prompt_nonce)
+        markup = stuck_markup(_code_keyboard(session.prompt_nonce), session.prompt_nonce)
         text = _email_sent_text(svc, session)
         if result.outcome == Outcome.QUEUED:
             text = texts.my_email_queued(
@@ -278,11 +280,15 @@ async def _render_sending(
         await edit_or_send(update, progress, texts.ACCOUNT_NOT_LINKED)
         return END
     if result.outcome in (Outcome.TOO_SOON, Outcome.RESEND_LIMIT):
+        # Still at the code: the refusal is the prompt (with « Je bloque »); else the
+        # address's buttons are shown again after it.
+        waiting = session.step == MyAccountStep.CODE
+        stuck = stuck_markup(None, session.prompt_nonce) if waiting else None
         if result.outcome == Outcome.TOO_SOON and result.retry_after is not None:
-            await edit_or_send(update, progress, texts.resend_too_soon(result.retry_after))
+            await edit_or_send(update, progress, texts.resend_too_soon(result.retry_after), stuck)
         else:
-            await edit_or_send(update, progress, texts.MY_RESEND_LIMIT)
-        if session.step != MyAccountStep.CODE:  # not sent: show the address's buttons again
+            await edit_or_send(update, progress, texts.MY_RESEND_LIMIT, stuck)
+        if not waiting:  # not sent: show the address's buttons again
             return await show_step(update, svc, session)
         return session.step
     intro = (
@@ -308,7 +314,8 @@ async def on_code(
     if result.outcome == Outcome.EXPIRED:
         return await show_step(update, svc, session, texts.MY_EMAIL_EXPIRED)
     if result.outcome == Outcome.INVALID:
-        await send(update, texts.CODE_FORMAT.format(length=svc.ports.settings.code_length))
+        length = svc.ports.settings.code_length
+        await reprompt(update, session, texts.CODE_FORMAT.format(length=length))
         return session.step
     return await _refusal(update, svc, session, result, texts.CODE_WRONG)
 
@@ -351,10 +358,10 @@ async def _answer(
     text = await read_secret(update)
     result = await svc.submit_answer(session, text)
     if result.outcome == Outcome.TOO_SHORT:
-        await send(update, texts.ANSWER_TOO_SHORT)
+        await reprompt(update, session, texts.ANSWER_TOO_SHORT)
         return session.step
     if result.outcome == Outcome.TOO_LONG:
-        await send(update, texts.ANSWER_TOO_LONG)
+        await reprompt(update, session, texts.ANSWER_TOO_LONG)
         return session.step
     if result.outcome == Outcome.MISMATCH:
         return await show_step(update, svc, session, texts.ANSWERS_DIFFER)

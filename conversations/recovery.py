@@ -24,6 +24,7 @@ from conversations.common import (
     mark_choice,
     read_secret,
     recovery_service,
+    reprompt,
     screened,
     send,
     verify_link_then_show,
@@ -117,7 +118,7 @@ async def on_identifiant(
     # Deleted like a secret (a password typed here by mistake must not stay).
     result = await svc.submit_recovery_identifiant(session, await read_secret(update, tell=True))
     if result.outcome == Outcome.INVALID:
-        await send(update, texts.IDENTIFIANT_INVALID)
+        await reprompt(update, session, texts.IDENTIFIANT_INVALID)
         return session.step
     return await show_step(update, svc, session)
 
@@ -138,10 +139,10 @@ async def _on_method(
         await send(update, texts.TOO_MANY_IDENTIFIANTS)
         return END
     if result.outcome == Outcome.TOO_SOON and result.retry_after is not None:
-        await send(update, texts.resend_too_soon(result.retry_after))
+        await reprompt(update, session, texts.resend_too_soon(result.retry_after))
         return session.step
     if result.outcome == Outcome.RESEND_LIMIT:
-        await send(update, texts.RESEND_LIMIT)
+        await reprompt(update, session, texts.RESEND_LIMIT)
         return session.step
     return await show_step(update, svc, session)
 
@@ -162,13 +163,14 @@ async def on_code(
         await send(update, texts.RECOVERY_CODE_EXPIRED)
         return await show_step(update, svc, session)
     if result.outcome == Outcome.INVALID:
-        await send(update, texts.CODE_FORMAT.format(length=svc.ports.settings.code_length))
+        length = svc.ports.settings.code_length
+        await reprompt(update, session, texts.CODE_FORMAT.format(length=length))
     elif result.outcome == Outcome.LOCKED:
-        await send(update, texts.CODE_LOCKED)
+        await reprompt(update, session, texts.CODE_LOCKED)
     elif result.retry_after is not None:
-        await send(update, texts.wait_before_retry(result.retry_after))
+        await reprompt(update, session, texts.wait_before_retry(result.retry_after))
     else:
-        await send(update, texts.CODE_WRONG)
+        await reprompt(update, session, texts.CODE_WRONG)
     return session.step
 
 
@@ -202,7 +204,8 @@ async def on_password(
     password = await read_secret(update)
     result = await svc.submit_recovery_password(session, password)
     if result.outcome == Outcome.REFUSED:
-        await send(update, texts.password_refused(result.rules, svc.ports.password_policy))
+        refused = texts.password_refused(result.rules, svc.ports.password_policy)
+        await reprompt(update, session, refused)
         return session.step
     if result.outcome == Outcome.INVALID:
         await send(update, texts.RECOVERY_FAILED)
@@ -221,13 +224,14 @@ async def on_password_confirmation(
     password = await read_secret(update)
     result = await svc.confirm_recovery_password(session, password)
     if result.outcome == Outcome.MISMATCH:
-        await send(update, texts.PASSWORD_MISMATCH)
+        await reprompt(update, session, texts.PASSWORD_MISMATCH)
         return session.step
     if result.outcome == Outcome.ACTIVATED:
         await send(update, texts.RECOVERY_DONE)
         return END
     if result.outcome == Outcome.DIRECTORY_REFUSED and result.directory_rule:
-        await send(update, ldap_texts.directory_password_refused(result.directory_rule))
+        refused = ldap_texts.directory_password_refused(result.directory_rule)
+        await reprompt(update, session, refused)
         return session.step
     await send(update, texts.RECOVERY_FAILED)
     return END

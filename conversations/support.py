@@ -1,11 +1,12 @@
-"""« 🆘 Je bloque »: quick answers, then a message to the school's team; the staff group's
-answers and ``/fermer``. Rules are in :mod:`bot.support.service`."""
+"""« 🆘 Je bloque »: quick answers, then a message to the school's team (text, photo or
+document; edits mirrored); the staff group's answers, their edits, and ``/fermer``,
+``/compte``, ``/debloquer``, ``/renvoyer`` in a ticket. Rules are in :mod:`bot.support.service`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import (
     ApplicationHandlerStop,
     BaseHandler,
@@ -17,8 +18,10 @@ from telegram.ext import (
 
 from bot import texts as chat_texts
 from bot.procedures.kernel import Outcome
+from bot.staff import report as report_layout
 from bot.support.quick_answers import best_match
-from bot.support.service import Sent, SupportService, ticket_number_of
+from bot.support.service import Mirrored, Sent, SupportService, ticket_number_of
+from bot.texts import staff as staff_texts
 from bot.texts import support as texts
 from conversations.buttons import parse_button
 from conversations.common import (
@@ -29,10 +32,10 @@ from conversations.common import (
     send,
     show_current_step,
     stuck_row,
-    text_of,
 )
 from conversations.context import BotContext
 from storage.sessions import ConversationSession
+from storage.support import RelaySource, Ticket
 
 PREFIX = "sos"
 ANY_NONCE = "0"
@@ -130,21 +133,34 @@ async def run_action(update: Update, context: BotContext, index: int) -> None:
         await show_menu(update, context)
 
 
-async def _resend(update: Update, context: BotContext, session: ConversationSession | None) -> None:
-    """Send the e-mail of the open procedure again, where one was sent."""
+def _procedure_of(context: BotContext, session: ConversationSession | None) -> Any:
+    """The service of the session's procedure, if it sends verification e-mails."""
     services = context.services
     procedures: dict[str, Any] = {
         services.activation.steps.flow: services.activation,
         services.recovery.steps.flow: services.recovery,
         services.my_account.steps.flow: services.my_account,
     }
-    svc = procedures.get(session.flow) if session else None
+    return procedures.get(session.flow) if session else None
+
+
+async def resend_verification(
+    context: BotContext, session: ConversationSession | None
+) -> Outcome | None:
+    """Send the e-mail of the open procedure again, where one was sent (the procedure's own
+    rules: cooldown, limits); None when there is none to resend."""
+    svc = _procedure_of(context, session)
     if session is None or svc is None or session.code_sent_at is None:
-        await resume(update, context, texts.CANNOT_RESEND + "\n\n")
-        return
+        return None
     result = await svc.send_verification(session, context.bot.username, resend=True)
-    intro = texts.RESENT if result.outcome == Outcome.OK else texts.CANNOT_RESEND
-    await resume(update, context, intro + "\n\n")
+    return Outcome(result.outcome)
+
+
+async def _resend(update: Update, context: BotContext, session: ConversationSession | None) -> None:
+    """Send the e-mail of the open procedure again, where one was sent."""
+    outcome = await resend_verification(context, session)
+    sent = outcome in (Outcome.OK, Outcome.SENT, Outcome.QUEUED)
+    await resume(update, context, (texts.RESENT if sent else texts.CANNOT_RESEND) + "\n\n")
 
 
 async def on_button(update: Update, context: BotContext) -> None:
@@ -183,6 +199,12 @@ async def on_text(update: Update, context: BotContext) -> None:
     user = update.effective_user
     message = update.effective_message
     assert user is not None and message is not None
+    if is_media(message):  # a photo or document is for the team (no team: the contacts)
+        if support(context).chat_id is None:
+            await write_to_team(update, context)
+        else:
+            await submit(update, context)
+        return
     if not message.text:
         await send(update, texts.NOT_TEXT)
         return
@@ -199,23 +221,46 @@ async def on_text(update: Update, context: BotContext) -> None:
     await submit(update, context)
 
 
-async def submit(update: Update, context: BotContext) -> None:
-    """Relay the message to the team (through the outbox)."""
+def is_media(message: Message) -> bool:
+    """A photo or a document (what is relayed besides text)."""
+    return bool(message.photo) or message.document is not None
+
+
+def words_of(message: Message) -> str:
+    """A message's text, or a photo's or document's caption ('' if none)."""
+    return message.text or message.caption or ""
+
+
+async def _user_facts(
+    update: Update, context: BotContext
+) -> tuple[ConversationSession | None, list[int], str | None]:
+    """The user's session, their proven accounts and the staff label of their step."""
     user = update.effective_user
-    assert user is not None and update.effective_chat is not None
+    assert user is not None
     session = await current_session(update, context)
     account_ids = [a.id for a in await context.services.ports.accounts.linked_to(user.id)]
     if session is not None and session.account_id is not None:
         account_ids.insert(0, session.account_id)
     label = context.procedures.staff_label(session.step) if session else None
+    return session, account_ids, label
+
+
+async def submit(update: Update, context: BotContext) -> None:
+    """Relay the message to the team (through the outbox)."""
+    user = update.effective_user
+    message = update.effective_message
+    assert user is not None and update.effective_chat is not None and message is not None
+    session, account_ids, label = await _user_facts(update, context)
     result = await support(context).submit(
         telegram_user_id=user.id,
         chat_id=update.effective_chat.id,
         first_name=user.first_name,
-        text=text_of(update),
+        text=words_of(message),
         session=session,
         step_label=label,
         account_ids=account_ids,
+        message_id=message.message_id,
+        media=is_media(message),
     )
     markup = keyboard([_resume_row(session)], _nonce(session))
     if result.outcome == Sent.PASSWORD:
@@ -243,6 +288,8 @@ async def overlay(update: Update, context: BotContext, session: ConversationSess
     """Before the procedure's step: a text in help mode (or, outside any procedure, to an open
     ticket) is support's. A command leaves help. True when the update was handled."""
     user = update.effective_user
+    if user is not None and update.edited_message is not None:
+        return await on_user_edit(update, context)
     message = update.message  # an edit is not a new message to the team
     if user is None or message is None:
         return False
@@ -257,12 +304,37 @@ async def overlay(update: Update, context: BotContext, session: ConversationSess
         return True
     if session is None and await svc.has_open_ticket(user.id):
         # A reply to the team, outside any procedure: relayed as it is (not matched).
-        if not message.text:
+        if not message.text and not is_media(message):
             await send(update, texts.NOT_TEXT)
         else:
             await submit(update, context)
         return True
     return False
+
+
+async def on_user_edit(update: Update, context: BotContext) -> bool:
+    """A user edited a message: if it was relayed to the team, its copy is edited too (or
+    deleted, with the user's message, if it now holds a password). False if it was not
+    relayed (the edit is none of support's)."""
+    user = update.effective_user
+    message = update.edited_message
+    assert user is not None and message is not None
+    session, account_ids, label = await _user_facts(update, context)
+    outcome = await support(context).mirror_user_edit(
+        chat_id=message.chat_id,
+        message_id=message.message_id,
+        first_name=user.first_name,
+        text=words_of(message),
+        session=session,
+        step_label=label,
+        account_ids=account_ids,
+    )
+    if outcome == Mirrored.NOT_RELAYED:
+        return False
+    if outcome == Mirrored.PASSWORD:
+        await remove_secret_message(update)
+        await send(update, texts.EDIT_PASSWORD)
+    return True
 
 
 def user_handlers() -> list[BaseHandler[Any, Any, Any]]:
@@ -288,19 +360,122 @@ async def _ticket_of(update: Update, context: BotContext) -> int | None:
     replied = message.reply_to_message
     if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
         return None
-    first_line = (replied.text or "").split("\n", 1)[0]
+    first_line = words_of(replied).split("\n", 1)[0]
     return ticket_number_of(first_line)
 
 
 async def on_staff_reply(update: Update, context: BotContext) -> None:
     """A staff message about a ticket (in its topic, or replying to one of its posts): copied
-    to the user. Other messages of the group are the staff's own talk."""
+    to the user (a text sent anew, a photo or document with copyMessage). Other messages of
+    the group are the staff's own talk."""
     number = await _ticket_of(update, context)
     message = update.effective_message
-    if number is None or message is None or not message.text:
+    if number is None or message is None or not (message.text or is_media(message)):
         raise ApplicationHandlerStop
-    if not number or not await support(context).answer(number, message.text):
+    source = RelaySource(message.chat_id, message.message_id, is_media(message))
+    if not number or not await support(context).answer(number, words_of(message), source):
         await message.reply_text(texts.STAFF_UNKNOWN_TICKET)
+    raise ApplicationHandlerStop
+
+
+async def on_staff_edit(update: Update, context: BotContext) -> None:
+    """A message of the group was edited: if it was an answer relayed to a user, their copy
+    is edited too."""
+    message = update.edited_message
+    if message is not None:
+        await support(context).mirror_staff_edit(
+            message.chat_id, message.message_id, words_of(message)
+        )
+    raise ApplicationHandlerStop
+
+
+async def _staff_ticket(update: Update, context: BotContext) -> Ticket | None:
+    """The open ticket a staff command is about; says why when there is none."""
+    message = update.effective_message
+    assert message is not None
+    number = await _ticket_of(update, context)
+    ticket = await support(context).repository.get(number) if number else None
+    if number is None:
+        await message.reply_text(texts.STAFF_COMMAND_WHERE)
+    elif ticket is None or ticket.state != "open":
+        await message.reply_text(texts.STAFF_UNKNOWN_TICKET)
+        return None
+    return ticket
+
+
+async def _identifiant_of(context: BotContext, ticket: Ticket) -> str | None:
+    """The ticket's user's identifier, as far as the bot knows it."""
+    ports = context.services.ports
+    user_id = ticket.telegram_user_id
+    session = await ports.sessions.get(user_id)
+    linked = [a.id for a in await ports.accounts.linked_to(user_id)]
+    return await support(context).identifiant_of(ticket, session, linked)
+
+
+async def on_account(update: Update, context: BotContext) -> None:
+    """/compte in a ticket's topic (or in reply to one of its posts): the account card of
+    its user, as ``/compte ID`` shows it."""
+    message = update.effective_message
+    assert message is not None
+    ticket = await _staff_ticket(update, context)
+    if ticket is not None:
+        identifiant = await _identifiant_of(context, ticket)
+        report = await context.services.staff.report(identifiant) if identifiant else None
+        if identifiant is None:
+            await message.reply_text(texts.STAFF_TICKET_NO_ACCOUNT)
+        elif report is None:
+            await message.reply_text(staff_texts.staff_unknown_account_html(identifiant))
+        else:
+            await message.reply_text(report_layout.account_html(report))
+    raise ApplicationHandlerStop
+
+
+async def on_unlock(update: Update, context: BotContext) -> None:
+    """/debloquer in a ticket's topic: lift the lock of its user's account (audited, the
+    staff member's Telegram id as the actor)."""
+    message = update.effective_message
+    staff = update.effective_user
+    assert message is not None and staff is not None
+    ticket = await _staff_ticket(update, context)
+    if ticket is not None:
+        identifiant = await _identifiant_of(context, ticket)
+        before = None
+        if identifiant is not None:
+            before = await context.services.staff.unlock(identifiant, f"telegram:{staff.id}")
+        if identifiant is None or before is None:
+            await message.reply_text(texts.STAFF_TICKET_NO_ACCOUNT)
+        else:
+            done = staff_texts.staff_unlock_done(
+                identifiant, before.locked, before.failures_last_24h
+            )
+            await message.reply_text(texts.escape(done))
+    raise ApplicationHandlerStop
+
+
+async def on_resend(update: Update, context: BotContext) -> None:
+    """/renvoyer in a ticket's topic: the verification e-mail of its user's open procedure
+    sent again (the procedure's rules apply); the user is told."""
+    message = update.effective_message
+    assert message is not None
+    ticket = await _staff_ticket(update, context)
+    if ticket is not None:
+        session = await context.services.ports.sessions.get(ticket.telegram_user_id)
+        outcome = await resend_verification(context, session)
+        if outcome is None:
+            await message.reply_text(texts.STAFF_NOTHING_TO_RESEND)
+        elif outcome in (Outcome.OK, Outcome.SENT, Outcome.QUEUED):
+            await support(context).tell_user(ticket, texts.RESENT_BY_TEAM)
+            await message.reply_text(texts.STAFF_RESENT)
+        else:
+            await message.reply_text(texts.STAFF_RESEND_REFUSED)
+    raise ApplicationHandlerStop
+
+
+async def on_not_staff(update: Update, context: BotContext) -> None:
+    """A staff command by a member of the group who is not staff: a kind refusal."""
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text(texts.STAFF_ONLY)
     raise ApplicationHandlerStop
 
 
@@ -324,12 +499,24 @@ async def on_close(update: Update, context: BotContext) -> None:
 def staff_group_handlers(
     chat_id: int | None, staff_ids: list[int]
 ) -> list[BaseHandler[Any, Any, Any]]:
-    """Handlers of the staff group: answers (any member) and /fermer (staff ids only)."""
+    """Handlers of the staff group: edits mirrored, answers (any member), and /fermer,
+    /compte, /debloquer, /renvoyer (staff ids only; others get a kind refusal)."""
     if chat_id is None:
         return []
     group = filters.Chat(chat_id=chat_id)
     staff = filters.User(user_id=staff_ids)
+    new = filters.UpdateType.MESSAGE
+    relayed = filters.TEXT | filters.PHOTO | filters.Document.ALL
     return [
-        CommandHandler("fermer", on_close, filters=group & staff),
-        MessageHandler(group & filters.TEXT & ~filters.COMMAND, on_staff_reply),
+        MessageHandler(group & filters.UpdateType.EDITED_MESSAGE, on_staff_edit),
+        CommandHandler("fermer", on_close, filters=group & staff & new),
+        CommandHandler("compte", on_account, filters=group & staff & new),
+        CommandHandler("debloquer", on_unlock, filters=group & staff & new),
+        CommandHandler("renvoyer", on_resend, filters=group & staff & new),
+        CommandHandler(STAFF_COMMANDS, on_not_staff, filters=group & ~staff & new),
+        MessageHandler(group & new & relayed & ~filters.COMMAND, on_staff_reply),
     ]
+
+
+# The commands of a ticket, for staff only.
+STAFF_COMMANDS = ("fermer", "compte", "debloquer", "renvoyer")

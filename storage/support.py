@@ -29,6 +29,79 @@ class Ticket:
     staff_messages: int = 0
 
 
+@dataclass(frozen=True)
+class RelaySource:
+    """The message a relay copies (its chat and id), and whether it is a photo or document."""
+
+    chat_id: int
+    message_id: int
+    media: bool = False
+
+
+@dataclass(frozen=True)
+class Relay:
+    """A relayed message and its copy on the other side (None until the outbox sent it)."""
+
+    id: int
+    ticket_id: int
+    direction: str
+    source_chat_id: int
+    source_message_id: int
+    media: bool
+    with_card: bool
+    copy_chat_id: int | None
+    copy_message_id: int | None
+    before_message_id: int | None = None
+
+
+def _relay(row: aiosqlite.Row) -> Relay:
+    return Relay(
+        id=row["id"],
+        ticket_id=row["ticket_id"],
+        direction=row["direction"],
+        source_chat_id=row["source_chat_id"],
+        source_message_id=row["source_message_id"],
+        media=bool(row["media"]),
+        with_card=bool(row["with_card"]),
+        copy_chat_id=row["copy_chat_id"],
+        copy_message_id=row["copy_message_id"],
+        before_message_id=row["before_message_id"],
+    )
+
+
+# An outbox item whose params hold this key gets the id of the relay written with it.
+RELAY_ID = "relay_id"
+
+
+async def _insert_relay(
+    connection: aiosqlite.Connection,
+    ticket_id: int,
+    direction: str,
+    source: RelaySource,
+    with_card: bool,
+    stamp: str,
+    items: Sequence[NewOutboxItem],
+) -> None:
+    """Write the relay row of ``source`` and give its id to the items that ask for it."""
+    cursor = await connection.execute(
+        "INSERT OR IGNORE INTO support_relays (ticket_id, direction, source_chat_id, "
+        "source_message_id, media, with_card, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            ticket_id,
+            direction,
+            source.chat_id,
+            source.message_id,
+            int(source.media),
+            int(with_card),
+            stamp,
+        ),
+    )
+    relay_id = cursor.lastrowid if cursor.rowcount else None
+    for item in items:
+        if RELAY_ID in item.params:
+            item.params[RELAY_ID] = relay_id
+
+
 def _ticket(row: aiosqlite.Row) -> Ticket:
     opened, updated = from_db_time(row["opened_at"]), from_db_time(row["updated_at"])
     assert opened is not None and updated is not None
@@ -126,9 +199,12 @@ class SupportRepository:
         account_id: int | None,
         now: datetime,
         outbox: Callable[[Ticket, bool], Sequence[NewOutboxItem]],
+        *,
+        source: RelaySource | None = None,
     ) -> tuple[Ticket, bool]:
         """Record a user's message on their open ticket (opened here if none), with the outbox
-        items ``outbox(ticket, is_new)`` returns, in one transaction. Returns (ticket, is_new)."""
+        items ``outbox(ticket, is_new)`` returns, in one transaction. Returns (ticket, is_new).
+        With ``source``, the relay row (original ↔ copy) is written too."""
         stamp = to_db_time(now)
         async with self.db.transaction() as connection:
             cursor = await connection.execute(
@@ -146,7 +222,9 @@ class SupportRepository:
                 row = await cursor.fetchone()
             else:
                 await connection.execute(
-                    "UPDATE support_tickets SET updated_at = ? WHERE id = ?", (stamp, row["id"])
+                    "UPDATE support_tickets SET updated_at = ?, "
+                    "account_id = COALESCE(account_id, ?) WHERE id = ?",
+                    (stamp, account_id, row["id"]),
                 )
             assert row is not None
             ticket = _ticket(row)
@@ -154,14 +232,23 @@ class SupportRepository:
                 "INSERT INTO support_messages (ticket_id, direction, at) VALUES (?, 'user', ?)",
                 (ticket.id, stamp),
             )
-            await insert_items(connection, outbox(ticket, is_new))
+            items = outbox(ticket, is_new)
+            if source is not None:
+                await _insert_relay(connection, ticket.id, "user", source, is_new, stamp, items)
+            await insert_items(connection, items)
         return ticket, is_new
 
     async def add_staff_message(
-        self, ticket_id: int, now: datetime, outbox: Sequence[NewOutboxItem]
+        self,
+        ticket_id: int,
+        now: datetime,
+        outbox: Sequence[NewOutboxItem],
+        *,
+        source: RelaySource | None = None,
     ) -> bool:
         """Record a staff answer on an open ticket (its first-response time if first), with the
-        relay to the user, in one transaction. False if the ticket is not open."""
+        relay to the user (and its relay row, with ``source``), in one transaction. False if the
+        ticket is not open."""
         stamp = to_db_time(now)
         async with self.db.transaction() as connection:
             cursor = await connection.execute(
@@ -176,8 +263,46 @@ class SupportRepository:
                 "INSERT INTO support_messages (ticket_id, direction, at) VALUES (?, 'staff', ?)",
                 (ticket_id, stamp),
             )
+            if source is not None:
+                await _insert_relay(connection, ticket_id, "staff", source, False, stamp, outbox)
             await insert_items(connection, outbox)
         return True
+
+    # --- relays (original ↔ copy) ----------------------------------------------------------
+
+    async def relay_of(self, source_chat_id: int, source_message_id: int) -> Relay | None:
+        """The relay of this original message, if it was relayed."""
+        row = await self.db.fetch_one(
+            "SELECT * FROM support_relays WHERE source_chat_id = ? AND source_message_id = ?",
+            (source_chat_id, source_message_id),
+        )
+        return _relay(row) if row else None
+
+    async def relay(self, relay_id: int) -> Relay | None:
+        """One relay."""
+        row = await self.db.fetch_one("SELECT * FROM support_relays WHERE id = ?", (relay_id,))
+        return _relay(row) if row else None
+
+    async def set_copy(self, relay_id: int, chat_id: int, message_id: int) -> None:
+        """The outbox sent the copy of relay ``relay_id``."""
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                "UPDATE support_relays SET copy_chat_id = ?, copy_message_id = ? WHERE id = ?",
+                (chat_id, message_id, relay_id),
+            )
+
+    async def set_before(self, relay_id: int, message_id: int) -> None:
+        """The post before the copy of relay ``relay_id`` (a new ticket's card) is sent."""
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                "UPDATE support_relays SET before_message_id = ? WHERE id = ?",
+                (message_id, relay_id),
+            )
+
+    async def owe(self, items: Sequence[NewOutboxItem]) -> None:
+        """Outbox items about relays (an edit, a copy to delete), in a transaction of their own."""
+        async with self.db.transaction() as connection:
+            await insert_items(connection, items)
 
     async def close(self, ticket_id: int, now: datetime, outbox: Sequence[NewOutboxItem]) -> bool:
         """Close an open ticket, with the notice to the user; False if it was not open."""
@@ -212,19 +337,69 @@ class SupportRepository:
         return int(row["telegram_user_id"]) if row else None
 
     async def save_topic(
-        self, telegram_user_id: int, chat_id: int, thread_id: int | None, now: datetime
+        self,
+        telegram_user_id: int,
+        chat_id: int,
+        thread_id: int | None,
+        now: datetime,
+        title: str | None = None,
     ) -> None:
-        """Remember the user's topic (None: forget it, e.g. staff deleted it)."""
+        """Remember the user's topic (None: forget it, e.g. staff deleted it); the intent to
+        create it, if any, is done."""
         async with self.db.transaction() as connection:
             await connection.execute(
                 "DELETE FROM support_topics WHERE telegram_user_id = ?", (telegram_user_id,)
             )
+            await connection.execute(
+                "DELETE FROM support_topic_intents WHERE telegram_user_id = ?",
+                (telegram_user_id,),
+            )
             if thread_id is not None:
                 await connection.execute(
                     "INSERT INTO support_topics (telegram_user_id, chat_id, thread_id, "
-                    "created_at) VALUES (?, ?, ?, ?)",
-                    (telegram_user_id, chat_id, thread_id, to_db_time(now)),
+                    "created_at, title) VALUES (?, ?, ?, ?, ?)",
+                    (telegram_user_id, chat_id, thread_id, to_db_time(now), title),
                 )
+
+    async def topic_title(self, telegram_user_id: int) -> str | None:
+        """The title the user's topic was last given (None: not known)."""
+        row = await self.db.fetch_one(
+            "SELECT title FROM support_topics WHERE telegram_user_id = ?", (telegram_user_id,)
+        )
+        return str(row["title"]) if row and row["title"] is not None else None
+
+    async def set_topic_title(self, telegram_user_id: int, title: str) -> None:
+        """The user's topic was renamed."""
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                "UPDATE support_topics SET title = ? WHERE telegram_user_id = ?",
+                (title, telegram_user_id),
+            )
+
+    async def topic_intent(self, telegram_user_id: int) -> int | None:
+        """The chat of an unfinished creation of the user's topic, if any."""
+        row = await self.db.fetch_one(
+            "SELECT chat_id FROM support_topic_intents WHERE telegram_user_id = ?",
+            (telegram_user_id,),
+        )
+        return int(row["chat_id"]) if row else None
+
+    async def begin_topic(self, telegram_user_id: int, chat_id: int, now: datetime) -> None:
+        """Written before createForumTopic: a topic may exist from here on."""
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                "INSERT OR REPLACE INTO support_topic_intents (telegram_user_id, chat_id, "
+                "started_at) VALUES (?, ?, ?)",
+                (telegram_user_id, chat_id, to_db_time(now)),
+            )
+
+    async def drop_topic_intent(self, telegram_user_id: int) -> None:
+        """The creation surely failed (Telegram refused it), or staff closed the ticket."""
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                "DELETE FROM support_topic_intents WHERE telegram_user_id = ?",
+                (telegram_user_id,),
+            )
 
     async def mark_topic(self, telegram_user_id: int, *, closed: bool) -> None:
         """The user's topic was closed or reopened."""
@@ -247,6 +422,10 @@ class SupportRepository:
             )
             await connection.execute(
                 "DELETE FROM support_topics WHERE telegram_user_id = ?", (telegram_user_id,)
+            )
+            await connection.execute(
+                "DELETE FROM support_topic_intents WHERE telegram_user_id = ?",
+                (telegram_user_id,),
             )
 
     async def purge(self, before: datetime) -> int:

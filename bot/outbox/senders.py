@@ -18,6 +18,7 @@ from bot.school import SchoolConfig
 from bot.security import KeyedHasher
 from bot.telegram_api.limiter import BACKGROUND
 from bot.texts import mail as mail_templates
+from bot.texts import support as support_texts
 from storage.outbox import OutboxItem, OutboxKind
 
 logger = logging.getLogger(__name__)
@@ -33,17 +34,46 @@ DELETE_MESSAGE = "delete_message"
 STAFF_NOTICE = "staff_notice"
 # A message in a user's forum topic of the staff group (support with topics).
 TOPIC_POST = "topic_post"
+# Support relays: a photo or document copied (copyMessage) with a caption of ours; an edit of
+# a relayed message mirrored on its copy; a copy deleted (its original now holds a password).
+RELAY_COPY = "relay_copy"
+RELAY_EDIT = "relay_edit"
+RELAY_DELETE = "relay_delete"
+
+# Telegram's limit on a media caption (characters, after entities parsing).
+CAPTION_LIMIT = 1024
 
 
 class TopicResolver(Protocol):
-    """Finds (or creates, or reopens) a user's topic of the staff group."""
+    """Finds (or creates, or reopens) a user's topic of the staff group, and keeps the ids of
+    the copies the outbox sent (so that an edit reaches the copy)."""
 
-    async def thread_for(self, bot: Bot, chat_id: int, user_id: int, title: str) -> int:
-        """The topic's ``message_thread_id``."""
+    async def open_topic(
+        self, bot: Bot, chat_id: int, user_id: int, title: str
+    ) -> tuple[int | None, bool]:
+        """(the topic's ``message_thread_id``, whether it was created just now); None for the
+        thread when a creation was cut short (a topic may exist: none is created again)."""
         ...
 
     async def forget(self, user_id: int) -> None:
         """The topic is gone (deleted by staff): the next post creates another."""
+        ...
+
+    async def copied(self, relay_id: int, chat_id: int, message_id: int) -> None:
+        """The copy of relay ``relay_id`` is message ``message_id`` of ``chat_id``."""
+        ...
+
+    async def copy_of(self, relay_id: int) -> tuple[int | None, int | None] | None:
+        """(chat id, message id) of the relay's copy, (None, None) while it is not sent yet;
+        None if the relay is unknown (purged)."""
+        ...
+
+    async def posted_before(self, relay_id: int, message_id: int) -> None:
+        """The post before the relay's copy (a new ticket's card) is sent."""
+        ...
+
+    async def before_posted(self, relay_id: int) -> bool:
+        """Whether an earlier attempt sent the post before the relay's copy."""
         ...
 
 
@@ -129,44 +159,118 @@ class TelegramSender:
         except TelegramError as error:
             raise _delivery_error(error) from None
 
-    async def send_message(self, chat_id: int, text: str, thread_id: int | None = None) -> None:
-        """Send a text (HTML) to a chat (a topic of it with ``thread_id``);
+    async def send_message(
+        self, chat_id: int, text: str, thread_id: int | None = None
+    ) -> int | None:
+        """Send a text (HTML) to a chat (a topic of it with ``thread_id``); its message id.
         :class:`DeliveryError` if it cannot go."""
         try:
-            await self.bot.send_message(
+            sent = await self.bot.send_message(
                 chat_id=chat_id, text=text, message_thread_id=thread_id, **self._rate_limit()
             )
         except (BadRequest, Forbidden) as error:  # a chat the bot cannot write to
             raise DeliveryError(type(error).__name__, permanent=True) from None
         except TelegramError as error:
             raise _delivery_error(error) from None
+        return sent.message_id
 
     async def send(self, item: OutboxItem) -> None:
         """Carry out a Telegram item."""
-        chat_id = int(item.params["chat_id"])
+        params = item.params
+        if item.template == RELAY_EDIT and self.topics is not None:
+            await self._mirror_edit(params)
+            return
+        if item.template == RELAY_DELETE and self.topics is not None:
+            await self._delete_copy(params)
+            return
+        chat_id = int(params["chat_id"])
         if item.template == DELETE_MESSAGE:
-            await self.delete_message(chat_id, int(item.params["message_id"]))
+            await self.delete_message(chat_id, int(params["message_id"]))
         elif item.template == STAFF_NOTICE:
-            await self.send_message(chat_id, str(item.params["text"]))
+            sent = await self.send_message(chat_id, str(params["text"]))
+            await self._record(params, chat_id, sent)
+        elif item.template == RELAY_COPY and self.topics is not None:
+            if params.get("text") and not await self._before_posted(params):
+                # A post before the copy (a new ticket's context card), once.
+                sent_before = await self.send_message(chat_id, str(params["text"]))
+                await self._posted_before(params, sent_before)
+            try:
+                sent = await self._copy(chat_id, params["copy"], None)
+            except (BadRequest, Forbidden) as error:  # gone, or a chat the bot cannot write to
+                raise DeliveryError(type(error).__name__, permanent=True) from None
+            except TelegramError as error:
+                raise _delivery_error(error) from None
+            await self._record(params, chat_id, sent)
         elif item.template == TOPIC_POST and self.topics is not None:
-            await self._post_in_topic(chat_id, item.params)
+            await self._post_in_topic(chat_id, params)
         else:
             raise DeliveryError("UnknownTemplate", permanent=True)
 
+    async def _before_posted(self, params: dict[str, Any]) -> bool:
+        relay_id = params.get("relay_id")
+        return (
+            self.topics is not None
+            and relay_id is not None
+            and await self.topics.before_posted(int(relay_id))
+        )
+
+    async def _posted_before(self, params: dict[str, Any], message_id: int | None) -> None:
+        relay_id = params.get("relay_id")
+        if self.topics is not None and relay_id is not None and message_id is not None:
+            await self.topics.posted_before(int(relay_id), message_id)
+
+    async def _record(self, params: dict[str, Any], chat_id: int, message_id: int | None) -> None:
+        """Keep the id of a relay's copy (for its edits)."""
+        relay_id = params.get("relay_id")
+        if self.topics is not None and relay_id is not None and message_id is not None:
+            await self.topics.copied(int(relay_id), chat_id, message_id)
+
+    async def _copy(self, chat_id: int, copy: dict[str, Any], thread_id: int | None) -> int:
+        """copyMessage with our caption (the original's own caption is replaced: Telegram keeps
+        it only when no caption is given); raises :class:`BadRequest` and other Telegram errors
+        as they come (the caller decides)."""
+        sent = await self.bot.copy_message(
+            chat_id=chat_id,
+            from_chat_id=int(copy["from_chat_id"]),
+            message_id=int(copy["message_id"]),
+            message_thread_id=thread_id,
+            caption=str(copy.get("caption") or ""),
+            **self._rate_limit(),
+        )
+        return sent.message_id
+
     async def _post_in_topic(self, chat_id: int, params: dict[str, Any]) -> None:
         """A post in the user's topic, created (once) or reopened first; a topic staff
-        deleted is forgotten and created again."""
+        deleted is forgotten and created again, its first post a fresh context card. A post
+        is a text, a copy (photo, document), or both (a new ticket's card, then the copy)."""
         assert self.topics is not None
-        user_id, title, text = int(params["user_id"]), str(params["title"]), str(params["text"])
+        user_id, title = int(params["user_id"]), str(params["title"])
+        text = str(params.get("text") or "")
+        copy: dict[str, Any] | None = params.get("copy")
+        card = str(params.get("card") or "")
         for _ in range(2):
             try:
-                thread = await self.topics.thread_for(self.bot, chat_id, user_id, title)
+                thread, created = await self.topics.open_topic(self.bot, chat_id, user_id, title)
             except TelegramError as error:
                 raise _delivery_error(error) from None
             try:
-                await self.bot.send_message(
-                    chat_id=chat_id, text=text, message_thread_id=thread, **self._rate_limit()
-                )
+                if thread is None:  # a creation was cut short: in General, never a 2nd topic
+                    text = (text or card) + "\n\n" + support_texts.STAFF_TOPIC_UNCERTAIN
+                elif created and card and not params.get("with_card"):
+                    await self.bot.send_message(
+                        chat_id=chat_id, text=card, message_thread_id=thread, **self._rate_limit()
+                    )
+                sent: int | None = None
+                if text and (copy is None or not await self._before_posted(params)):
+                    message = await self.bot.send_message(
+                        chat_id=chat_id, text=text, message_thread_id=thread, **self._rate_limit()
+                    )
+                    sent = message.message_id
+                    if copy is not None:  # a card before the copy: not sent again on a retry
+                        await self._posted_before(params, sent)
+                if copy is not None:
+                    sent = await self._copy(chat_id, copy, thread)
+                await self._record(params, chat_id, sent)
                 return
             except BadRequest as error:
                 if "thread not found" not in str(error).lower():
@@ -175,6 +279,42 @@ class TelegramSender:
             except TelegramError as error:
                 raise _delivery_error(error) from None
         raise DeliveryError("TopicMissing")
+
+    async def _copy_ref(self, params: dict[str, Any]) -> tuple[int, int]:
+        """The copy of the item's relay; retried while the copy is not sent yet."""
+        assert self.topics is not None
+        found = await self.topics.copy_of(int(params["relay_id"]))
+        if found is None:
+            raise DeliveryError("UnknownRelay", permanent=True)
+        chat_id, message_id = found
+        if chat_id is None or message_id is None:
+            raise DeliveryError("CopyNotSentYet")
+        return chat_id, message_id
+
+    async def _mirror_edit(self, params: dict[str, Any]) -> None:
+        """editMessageText (a text) or editMessageCaption (a photo, a document) on the copy."""
+        chat_id, message_id = await self._copy_ref(params)
+        text = str(params["text"])
+        try:
+            if params.get("media"):
+                await self.bot.edit_message_caption(
+                    chat_id=chat_id, message_id=message_id, caption=text, **self._rate_limit()
+                )
+            else:
+                await self.bot.edit_message_text(
+                    text=text, chat_id=chat_id, message_id=message_id, **self._rate_limit()
+                )
+        except BadRequest as error:
+            reason = str(error).lower()
+            if "not modified" in reason or "not found" in reason:
+                return  # the same already, or the copy is gone
+            raise DeliveryError(type(error).__name__, permanent=True) from None
+        except TelegramError as error:
+            raise _delivery_error(error) from None
+
+    async def _delete_copy(self, params: dict[str, Any]) -> None:
+        chat_id, message_id = await self._copy_ref(params)
+        await self.delete_message(chat_id, message_id)
 
 
 def _delivery_error(error: TelegramError) -> DeliveryError:

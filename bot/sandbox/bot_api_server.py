@@ -32,6 +32,7 @@ from aiohttp import web
 from bot.sandbox.telegram_html import EntityParseError, parse_html, utf16_length
 
 TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
 CALLBACK_ANSWER_LIMIT = 200
 
@@ -177,6 +178,9 @@ class ChatMessage:
     reply_to: int | None = None
     # In a forum: the topic (``message_thread_id``) the message is in.
     thread_id: int | None = None
+    # A photo or document: its file (``file_id``, a document's ``file_name``); ``text`` is
+    # then its caption.
+    media: dict[str, Any] | None = None
 
     @property
     def buttons(self) -> list[list[dict[str, Any]]]:
@@ -264,15 +268,41 @@ class SandboxUser:
         self.server._push_update({"message": payload}, self.id)
         return message.message_id
 
-    async def send_photo(self) -> int:
-        """Send a photo."""
-        message = self.server._user_message(self, kind="photo")
+    async def send_photo(self, caption: str = "") -> int:
+        """Send a photo (with ``caption``)."""
+        message = self.server._user_message(self, kind="photo", text=caption)
+        message.media = {"file_id": "photo-1", "file_unique_id": "ph1"}
         payload = self.server._message_json(self, message)
         payload["photo"] = [
             {"file_id": "photo-1", "file_unique_id": "ph1", "width": 90, "height": 90}
         ]
         self.server._push_update({"message": payload}, self.id)
         return message.message_id
+
+    async def send_document(self, file_name: str = "capture.pdf", caption: str = "") -> int:
+        """Send a document (with ``caption``)."""
+        message = self.server._user_message(self, kind="document", text=caption)
+        message.media = {"file_id": f"doc-{file_name}", "file_unique_id": "dc1"}
+        message.media["file_name"] = file_name
+        self.server._push_update({"message": self.server._message_json(self, message)}, self.id)
+        return message.message_id
+
+    async def edit(self, message_id: int, text: str) -> None:
+        """Edit one's own message: its text, or a photo's or document's caption (Telegram
+        sends the bot an ``edited_message`` update)."""
+        message = self._find(message_id)
+        if message is None or message.from_bot or message.deleted:
+            raise AssertionError(f"user {self.id} has no message {message_id} to edit")
+        message.text = text
+        message.edited = True
+        self.server._emit({"type": "edit", "user_id": self.id, "message": message.to_json()})
+        payload = self.server._message_json(self, message)
+        if text.startswith("/") and message.kind == "text":
+            command = text.split()[0]
+            payload["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": utf16_length(command)}
+            ]
+        self.server._push_update({"edited_message": payload}, self.id)
 
     async def press(self, label: str, message_id: int | None = None) -> str:
         """Press the newest visible button whose label contains ``label``."""
@@ -385,6 +415,26 @@ class SandboxGroup(SandboxUser):
                 {"type": "bot_command", "offset": 0, "length": utf16_length(command)}
             ]
         self.server._push_update({"message": payload}, self.id)
+        return message.message_id
+
+    async def post_media(
+        self,
+        author: SandboxUser,
+        kind: Literal["photo", "document"] = "photo",
+        caption: str = "",
+        reply_to: int | None = None,
+        thread_id: int | None = None,
+    ) -> int:
+        """``author`` posts a photo or document with ``caption`` (in topic ``thread_id``,
+        replying to ``reply_to`` if given)."""
+        message = self.server._user_message(self, kind=kind, text=caption)
+        message.media = {"file_id": f"{kind}-g{message.message_id}", "file_unique_id": "g1"}
+        if kind == "document":
+            message.media["file_name"] = "document.pdf"
+        message.author = author.as_user()
+        message.reply_to = reply_to
+        message.thread_id = thread_id
+        self.server._push_update({"message": self.server._message_json(self, message)}, self.id)
         return message.message_id
 
     def bot_posts(self, thread_id: int | None = None) -> list[ChatMessage]:
@@ -707,6 +757,7 @@ class LocalBotApi:
             payload["text"] = message.text
             if message.entities:
                 payload["entities"] = message.entities
+        self._media_json(message, payload)
         if message.edited:
             payload["edit_date"] = int(time.time())
         if message.reply_markup:
@@ -1027,6 +1078,8 @@ class LocalBotApi:
 
     async def _api_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any]:
         user, message = self._bot_message(params, "message to edit not found")
+        if message.kind != "text":
+            raise bad_request("there is no text in the message to edit")
         text, entities, source = _message_text(params)
         markup = _inline_markup(params)
         if text == message.text and entities == message.entities and markup == message.reply_markup:
@@ -1138,6 +1191,83 @@ class LocalBotApi:
         topic["closed"] = False
         return True
 
+    # --- copies, captions, topic names (support relays) ---------------------------------
+
+    def _media_json(self, message: ChatMessage, payload: dict[str, Any]) -> None:
+        """A photo's or document's file and caption in a ``Message`` object."""
+        if message.media is None or message.kind not in ("photo", "document"):
+            return
+        if message.kind == "photo":
+            payload["photo"] = [{**message.media, "width": 800, "height": 600}]
+        else:
+            payload["document"] = dict(message.media)
+        if message.text:
+            payload["caption"] = message.text
+            if message.entities:
+                payload["caption_entities"] = message.entities
+
+    async def _api_copymessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Like Telegram: a copy without a link to the original (no author, no forward
+        header); a new ``caption`` replaces a media's own, which is kept when none is given
+        (a text message has no caption: one given is ignored); returns ``MessageId``."""
+        target = self._chat(params)
+        thread_id = self._thread_of(target, params)
+        source_chat = self._chat({"chat_id": params.get("from_chat_id")})
+        original = source_chat._find(int(params.get("message_id") or 0))
+        if original is None or original.deleted:
+            raise bad_request("message to copy not found")
+        if original.kind not in ("text", "photo", "document"):
+            raise bad_request("message can't be copied")
+        text, entities, html = original.text, list(original.entities), original.html
+        if original.kind != "text" and "caption" in params:
+            text, entities, html = _caption_text(params)
+        copy = ChatMessage(
+            message_id=next(self._message_ids),
+            from_bot=True,
+            date=int(time.time()),
+            text=text,
+            html=html,
+            entities=entities,
+            kind=original.kind,
+            reply_markup=_inline_markup(params),
+            photo_bytes=original.photo_bytes,
+            thread_id=thread_id,
+            media=dict(original.media) if original.media else None,
+        )
+        target.messages.append(copy)
+        self._emit({"type": "message", "user_id": target.id, "message": copy.to_json()})
+        return {"message_id": copy.message_id}
+
+    async def _api_editmessagecaption(self, params: dict[str, Any]) -> dict[str, Any]:
+        user, message = self._bot_message(params, "message to edit not found")
+        if message.kind == "text":
+            raise bad_request("there is no caption in the message to edit")
+        text, entities, html = _caption_text(params)
+        markup = _inline_markup(params)
+        if text == message.text and entities == message.entities and markup == message.reply_markup:
+            raise bad_request(
+                "message is not modified: specified new message content and reply markup are "
+                "exactly the same as a current content and reply markup of the message"
+            )
+        message.text, message.entities, message.html = text, entities, html
+        message.reply_markup = markup
+        message.edited = True
+        self._emit({"type": "edit", "user_id": user.id, "message": message.to_json()})
+        return self._message_json(user, message)
+
+    async def _api_editforumtopic(self, params: dict[str, Any]) -> bool:
+        topic = self._topic(params)
+        if "name" not in params:
+            return True
+        name = str(params.get("name") or "")
+        if len(name) > 128:
+            raise bad_request("TOPIC_TITLE_TOO_LONG")
+        if not name or name == topic["name"]:
+            raise bad_request("TOPIC_NOT_MODIFIED")
+        topic["name"] = name
+        self._emit({"type": "topic", "user_id": self._chat(params).id, "name": name})
+        return True
+
     # --- checks ----------------------------------------------------------------------------
 
     def _chat(self, params: dict[str, Any]) -> SandboxUser:
@@ -1236,6 +1366,22 @@ def _message_text(params: dict[str, Any]) -> tuple[str, list[dict[str, Any]], st
         raise bad_request("message text is empty")
     if utf16_length(text) > TEXT_LIMIT:
         raise bad_request("message is too long")
+    return text, entities, source
+
+
+def _caption_text(params: dict[str, Any]) -> tuple[str, list[dict[str, Any]], str]:
+    """A media caption (0-1024 characters after entities parsing, empty allowed)."""
+    source = str(params.get("caption") or "")
+    parse_mode = str(params.get("parse_mode") or "")
+    if parse_mode.lower() == "html":
+        try:
+            text, entities = parse_html(source)
+        except EntityParseError as error:
+            raise bad_request(f"can't parse entities: {error}") from None
+    else:
+        text, entities = source, list(_json_param(params, "caption_entities") or [])
+    if utf16_length(text) > CAPTION_LIMIT:
+        raise bad_request("message caption is too long")
     return text, entities, source
 
 

@@ -9,10 +9,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from html import escape as _escape
+from typing import Any
 
 from bot.directory.port import Directory
 from bot.outbox import Outbox
-from bot.outbox.senders import STAFF_NOTICE, TOPIC_POST
+from bot.outbox.senders import (
+    CAPTION_LIMIT,
+    RELAY_COPY,
+    RELAY_DELETE,
+    RELAY_EDIT,
+    STAFF_NOTICE,
+    TOPIC_POST,
+)
 from bot.procedures.kernel import Clock
 from bot.school import SchoolConfig
 from bot.staff.service import AccountReport, StaffService
@@ -20,12 +28,20 @@ from bot.texts import formatting
 from bot.texts import support as texts
 from storage.outbox import NewOutboxItem, OutboxKind
 from storage.sessions import ConversationSession
-from storage.support import SupportRepository, Ticket
+from storage.support import RELAY_ID, RelaySource, SupportRepository, Ticket
 
 # How long a relay may wait in the outbox before it is given up.
 RELAY_FOR = timedelta(days=7)
 # At most this many pieces of a message are checked against the password hashes.
 MAX_PASSWORD_CANDIDATES = 6
+
+
+class Mirrored(StrEnum):
+    """What became of an edit of a message."""
+
+    NOT_RELAYED = "not_relayed"  # not a relayed message: the edit is none of support's
+    MIRRORED = "mirrored"
+    PASSWORD = "password"  # it now holds a password: the copy is deleted, not edited
 
 
 class Sent(StrEnum):
@@ -117,6 +133,28 @@ def relayed_text(number: int, first_name: str, text: str) -> str:
     """A user's message as staff read it: the ticket number first (answer by replying)."""
     title = texts.STAFF_MESSAGE_TITLE.format(number=number, name=first_name)
     return f"<b>{escape(title)}</b>\n\n{escape(text)}"
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters (an ellipsis where it was cut)."""
+    return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
+
+
+def relayed_caption(number: int, first_name: str, caption: str) -> str:
+    """The caption of a user's photo or document as staff read it (HTML, within Telegram's
+    1024 characters): the ticket number first, then the user's own caption."""
+    title = texts.STAFF_MESSAGE_TITLE.format(number=number, name=first_name)
+    head = f"<b>{escape(title)}</b>"
+    if not caption.strip():
+        return head
+    room = CAPTION_LIMIT - len(title) - 2
+    return f"{head}\n\n{escape(cut(caption, room))}"
+
+
+def team_caption(etablissement: str, caption: str) -> str:
+    """A staff photo or document's caption as the user reads it (no staff name)."""
+    room = CAPTION_LIMIT - len(texts.team_caption(etablissement, "")) - 2
+    return texts.team_caption(etablissement, cut(caption, room))
 
 
 def ticket_number_of(first_line: str) -> int | None:
@@ -217,9 +255,14 @@ class SupportService:
         session: ConversationSession | None,
         step_label: str | None,
         account_ids: Sequence[int],
+        message_id: int | None = None,
+        media: bool = False,
     ) -> Submission:
         """A user's message to the team: screened (password, flood), then recorded on their
-        ticket (opened with its context card if none) with its relays, in one transaction."""
+        ticket (opened with its context card if none) with its relays, in one transaction.
+        ``media``: a photo or document (``message_id`` in ``chat_id``) copied with ``text``,
+        its caption, under the ticket number. With ``message_id``, the relay is remembered so
+        that an edit of the message is mirrored."""
         if self.chat_id is None:
             return Submission(Sent.NO_TEAM)
         now = self.clock()
@@ -236,45 +279,157 @@ class SupportService:
         items: list[NewOutboxItem] = []
 
         def relays(ticket: Ticket, is_new: bool) -> list[NewOutboxItem]:
-            # A new ticket's card and first message are one post: the outbox does not keep
+            # A new ticket's card and first message are one item: the outbox does not keep
             # the order of two items, and staff must read the card first.
-            post = relayed_text(ticket.id, first_name, text)
-            if is_new:
+            facts = CardFacts(
+                number=ticket.id,
+                first_name=first_name,
+                telegram_user_id=telegram_user_id,
+                step_label=step_label,
+                step_since=session.updated_at if session else None,
+                report=report,
+                profil=session.profil if session else None,
+            )
+            card = context_card(facts, topics=self.topics)
+            copy = None
+            if media and message_id is not None:
+                caption = relayed_caption(ticket.id, first_name, text)
+                copy = {"from_chat_id": chat_id, "message_id": message_id, "caption": caption}
+                post = card if is_new else ""
+            elif is_new:
+                post = card + "\n\n" + escape(text)
+            else:
+                post = relayed_text(ticket.id, first_name, text)
+            relay = {RELAY_ID: None} if message_id is not None else {}
+            if self.topics:
+                title = topic_title(first_name, report, ticket.id)
+                item = self._topic_post(chat, telegram_user_id, title, post, now)
+                # The card again if the topic must be created anew (staff deleted it).
+                item.params.update(card=card, with_card=is_new, **relay)
+                if copy is not None:
+                    item.params["copy"] = copy
+            elif copy is not None:
+                item = self._item(RELAY_COPY, {"chat_id": chat, "text": post, "copy": copy}, now)
+                item.params.update(relay)
+            else:
+                item = self._telegram(chat, post, now)
+                item.params.update(relay)
+            items.append(item)
+            return items
+
+        account_id = account_ids[0] if account_ids else None
+        source = RelaySource(chat_id, message_id, media) if message_id is not None else None
+        ticket, _ = await self.repository.add_user_message(
+            telegram_user_id, chat_id, account_id, now, relays, source=source
+        )
+        self._kick(items)
+        return Submission(Sent.SENT, ticket.id)
+
+    async def mirror_user_edit(
+        self,
+        *,
+        chat_id: int,
+        message_id: int,
+        first_name: str,
+        text: str,
+        session: ConversationSession | None,
+        step_label: str | None,
+        account_ids: Sequence[int],
+    ) -> Mirrored:
+        """A user edited a message: if it was relayed, its copy is edited the same way
+        (through the outbox); if it now holds a password, the copy is deleted instead."""
+        relay = await self.repository.relay_of(chat_id, message_id)
+        if relay is None or relay.direction != "user":
+            return Mirrored.NOT_RELAYED
+        ticket = await self.repository.get(relay.ticket_id)
+        if ticket is None:
+            return Mirrored.NOT_RELAYED
+        now = self.clock()
+        if has_a_password_shape(text) or await self.contains_password(account_ids, text):
+            item = self._item(RELAY_DELETE, {RELAY_ID: relay.id}, now)
+        else:
+            if relay.media:
+                rendered = relayed_caption(ticket.id, first_name, text)
+            elif relay.with_card:
+                report = await self._report(session, account_ids)
                 facts = CardFacts(
                     number=ticket.id,
                     first_name=first_name,
-                    telegram_user_id=telegram_user_id,
+                    telegram_user_id=ticket.telegram_user_id,
                     step_label=step_label,
                     step_since=session.updated_at if session else None,
                     report=report,
                     profil=session.profil if session else None,
                 )
-                post = context_card(facts, topics=self.topics) + "\n\n" + escape(text)
-            if self.topics:
-                title = topic_title(first_name, report, ticket.id)
-                items.append(self._topic_post(chat, telegram_user_id, title, post, now))
+                rendered = context_card(facts, topics=self.topics) + "\n\n" + escape(text)
             else:
-                items.append(self._telegram(chat, post, now))
-            return items
+                rendered = relayed_text(ticket.id, first_name, text)
+            params = {RELAY_ID: relay.id, "text": rendered, "media": relay.media}
+            item = self._item(RELAY_EDIT, params, now)
+        await self.repository.owe([item])
+        self._kick([item])
+        return Mirrored.PASSWORD if item.template == RELAY_DELETE else Mirrored.MIRRORED
 
-        account_id = account_ids[0] if account_ids else None
-        ticket, _ = await self.repository.add_user_message(
-            telegram_user_id, chat_id, account_id, now, relays
+    async def mirror_staff_edit(self, chat_id: int, message_id: int, text: str) -> bool:
+        """Staff edited an answer: its copy at the user's side is edited (False if the message
+        was not relayed)."""
+        relay = await self.repository.relay_of(chat_id, message_id)
+        if relay is None or relay.direction != "staff":
+            return False
+        etablissement = self.school.etablissement
+        rendered = (
+            team_caption(etablissement, text)
+            if relay.media
+            else texts.answer_from_team(etablissement, text)
         )
-        self._kick(items)
-        return Submission(Sent.SENT, ticket.id)
+        params = {RELAY_ID: relay.id, "text": rendered, "media": relay.media}
+        item = self._item(RELAY_EDIT, params, self.clock())
+        await self.repository.owe([item])
+        self._kick([item])
+        return True
 
-    async def answer(self, ticket_id: int, text: str) -> bool:
-        """A staff answer copied to the user as « L'équipe de … » (no staff name); False if
-        the ticket is unknown or closed."""
+    async def identifiant_of(
+        self, ticket: Ticket, session: ConversationSession | None, linked: Sequence[int]
+    ) -> str | None:
+        """The identifier of the ticket's user, as far as the bot knows it: the account on the
+        ticket, else the one given in their procedure, else one linked to their Telegram."""
+        if ticket.account_id is None and session is not None and session.identifiant:
+            return session.identifiant
+        ids = [ticket.account_id] if ticket.account_id is not None else list(linked)
+        for account_id in ids:
+            account = await self.directory.get(account_id)
+            if account is not None:
+                return account.identifiant
+        return None
+
+    async def tell_user(self, ticket: Ticket, text: str) -> None:
+        """A short notice to the ticket's user (through the outbox)."""
+        item = self._telegram(ticket.chat_id, text, self.clock())
+        await self.repository.owe([item])
+        self._kick([item])
+
+    async def answer(self, ticket_id: int, text: str, source: RelaySource | None = None) -> bool:
+        """A staff answer copied to the user as « L'équipe de … » (no staff name: a text is
+        sent anew, a photo or document is copied with copyMessage, which shows no author);
+        False if the ticket is unknown or closed. With ``source``, the relay is remembered so
+        that an edit of the answer is mirrored."""
         ticket = await self.repository.get(ticket_id)
         if ticket is None:
             return False
         now = self.clock()
-        item = self._telegram(
-            ticket.chat_id, texts.answer_from_team(self.school.etablissement, text), now
-        )
-        done = await self.repository.add_staff_message(ticket_id, now, [item])
+        etablissement = self.school.etablissement
+        if source is not None and source.media:
+            copy = {
+                "from_chat_id": source.chat_id,
+                "message_id": source.message_id,
+                "caption": team_caption(etablissement, text),
+            }
+            item = self._item(RELAY_COPY, {"chat_id": ticket.chat_id, "copy": copy}, now)
+        else:
+            item = self._telegram(ticket.chat_id, texts.answer_from_team(etablissement, text), now)
+        if source is not None:
+            item.params[RELAY_ID] = None
+        done = await self.repository.add_staff_message(ticket_id, now, [item], source=source)
         if done:
             self._kick([item])
         return done
@@ -309,6 +464,16 @@ class SupportService:
             kind=OutboxKind.TELEGRAM_MESSAGE,
             template=TOPIC_POST,
             params={"chat_id": chat_id, "user_id": user_id, "title": title, "text": text},
+            created_at=now,
+            expires_at=now + RELAY_FOR,
+        )
+
+    @staticmethod
+    def _item(template: str, params: dict[str, Any], now: datetime) -> NewOutboxItem:
+        return NewOutboxItem(
+            kind=OutboxKind.TELEGRAM_MESSAGE,
+            template=template,
+            params=params,
             created_at=now,
             expires_at=now + RELAY_FOR,
         )

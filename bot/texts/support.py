@@ -30,7 +30,14 @@ PASSWORD_NOT_SENT = (
     "🔒 Votre message semble contenir un mot de passe : je l'ai effacé et je ne l'ai pas "
     "transmis. L'équipe n'en a jamais besoin. Réécrivez votre message sans lui."
 )
-NOT_TEXT = "Je ne peux transmettre que du texte pour l'instant. Décrivez le problème par écrit."
+NOT_TEXT = (
+    "Je ne peux transmettre que du texte, une photo ou un document. Décrivez le problème par écrit."
+)
+EDIT_PASSWORD = (
+    "🔒 Votre message modifié semble contenir un mot de passe : je l'ai effacé, et l'équipe "
+    "ne le voit plus. Réécrivez-le sans lui."
+)
+RESENT_BY_TEAM = "📧 L'équipe vous a renvoyé l'e-mail de vérification. Regardez vos messages."
 NO_MATCH_NO_TEAM = "Je n'ai pas trouvé de réponse toute prête."
 RESENT = "📧 C'est fait : un nouvel e-mail est parti."
 CANNOT_RESEND = "Je ne peux pas renvoyer d'e-mail à cette étape."
@@ -48,6 +55,12 @@ def answer_from_team(etablissement: str, text: str) -> str:
     return f"💬 <b>L'équipe de {escape(etablissement)}</b> :\n\n{escape(text)}\n\n<i>{HOW_TO_REPLY}</i>"
 
 
+def team_caption(etablissement: str, caption: str) -> str:
+    """The caption of a staff photo or document as the user reads it (no staff name)."""
+    head = f"💬 <b>L'équipe de {escape(etablissement)}</b>"
+    return f"{head} :\n\n{escape(caption)}" if caption.strip() else head
+
+
 def closed_for_user(number: int) -> str:
     """The user's notice that their request is closed."""
     return (
@@ -61,16 +74,30 @@ def closed_for_user(number: int) -> str:
 STAFF_CARD_TITLE = "🆘 Demande #{number} · {name}"
 STAFF_MESSAGE_TITLE = "✉️ Demande #{number} · {name}"
 STAFF_HOW_TO_ANSWER = (
-    "Répondez à ce message pour écrire à la personne ; /fermer en réponse pour clore."
+    "Répondez à ce message pour écrire à la personne ; /fermer en réponse pour clore. "
+    "Aussi, en réponse : /compte, /debloquer, /renvoyer."
 )
 STAFF_HOW_TO_ANSWER_TOPIC = (
-    "Écrivez dans ce sujet pour répondre à la personne ; /fermer pour clore."
+    "Écrivez dans ce sujet pour répondre à la personne ; /fermer pour clore. "
+    "Aussi : /compte, /debloquer, /renvoyer."
 )
 STAFF_NO_PROCEDURE = "aucune démarche en cours"
 STAFF_NO_ACCOUNT = "compte pas encore reconnu"
 STAFF_UNKNOWN_TICKET = "Cette demande n'existe pas ou est déjà close."
 STAFF_CLOSED = "✅ Demande #{number} close ; la personne a été prévenue."
 STAFF_REPLY_TO_TICKET = "Utilisez /fermer en réponse à un message d'une demande."
+STAFF_ONLY = "Ces commandes sont réservées à l'équipe de support."
+STAFF_COMMAND_WHERE = (
+    "Utilisez cette commande dans le sujet d'une demande, ou en réponse à l'un de ses messages."
+)
+STAFF_TICKET_NO_ACCOUNT = "Compte de cette personne pas encore reconnu."
+STAFF_RESENT = "📧 E-mail de vérification renvoyé ; la personne est prévenue."
+STAFF_NOTHING_TO_RESEND = "Aucun e-mail de vérification en attente : rien à renvoyer."
+STAFF_RESEND_REFUSED = "E-mail pas renvoyé : délai ou limite d'envois. Réessayez plus tard."
+STAFF_TOPIC_UNCERTAIN = (
+    "<i>⚠️ Le sujet de cette personne n'a peut-être pas été créé (redémarrage) : répondez à "
+    "ce message ; /fermer en réponse pour clore.</i>"
+)
 STAFF_FIELDS = {
     "telegram": "Telegram",
     "profil": "Profil",
