@@ -193,3 +193,12 @@ def _period(item: object) -> tuple[date, date]:
             f"[horaires] fermetures : « {item} » n'est ni une date AAAA-MM-JJ ni une période "
             "AAAA-MM-JJ/AAAA-MM-JJ"
         ) from None
+
+
+def back_at(hours: OpeningHours | None, moment: datetime) -> datetime | None:
+    """None while the team is there (or keeps no hours); else when it is back, in the
+    school's time zone (None too if it never is)."""
+    if hours is None or is_open(hours, moment):
+        return None
+    opens = next_opening(hours, moment)
+    return hours.local(opens) if opens is not None else None

@@ -13,7 +13,9 @@ from bot.texts.formatting import aligned, duration, when
 
 # Import of the school's CSV file (``run_bot.py accounts import``): plain text for a terminal.
 
-IMPORT_NOT_UTF8 = "le fichier n'est pas en UTF-8 (octet {position}) : enregistrez-le en « CSV UTF-8 »"
+IMPORT_NOT_UTF8 = (
+    "le fichier n'est pas en UTF-8 (octet {position}) : enregistrez-le en « CSV UTF-8 »"
+)
 IMPORT_EMPTY_FILE = "le fichier est vide"
 IMPORT_MISSING_COLUMNS = "colonne(s) manquante(s) : {columns}"
 IMPORT_EXTRA_CELLS = "plus de cellules que de colonnes (un ; ou une , dans une valeur ?)"
@@ -115,9 +117,12 @@ def import_summary(
     lines += [f"    ligne {number} : {reason}" for number, reason in rejected]
     if rejected:
         lines.append(
-            "Les autres lignes seraient importées." if dry_run else "Les autres lignes sont importées."
+            "Les autres lignes seraient importées."
+            if dry_run
+            else "Les autres lignes sont importées."
         )
     return "\n".join(lines)
+
 
 # Read by the school's IT staff (``run_bot.py accounts …``, /stats and /compte for the Telegram
 # ids of STAFF_TELEGRAM_IDS). Plain text for the terminal; *_html for Telegram.
@@ -333,7 +338,10 @@ def cli_error(program: str, message: str) -> str:
 # argparse's own messages (English), said in French.
 CLI_ERRORS = (
     (r"the following arguments are required: (.*)", "il manque : {0}"),
-    (r"argument (.*?): invalid choice: (.*?) \(choose from (.*)\)", "{0} : choix inconnu {1} (possibles : {2})"),
+    (
+        r"argument (.*?): invalid choice: (.*?) \(choose from (.*)\)",
+        "{0} : choix inconnu {1} (possibles : {2})",
+    ),
     (r"unrecognized arguments: (.*)", "arguments inconnus : {0}"),
     (r"argument (.*?): expected one argument", "{0} : une valeur est attendue"),
     (r"argument (.*?): invalid (.*?) value: (.*)", "{0} : valeur invalide {2}"),
@@ -367,6 +375,32 @@ def staff_funnel_stage(label: str, count: int, imported: int) -> str:
     """One stage of the funnel, with its share of the imported accounts."""
     share = f" ({100 * count / imported:.0f} %)" if imported else ""
     return f"{label} : {count}{share}"
+
+
+STAFF_SUPPORT_TITLE_HTML = "🆘 <b>Demandes à l'équipe</b>"
+STAFF_SUPPORT_OPEN = "Ouvertes : {count}"
+STAFF_SUPPORT_MEDIAN = "1re réponse, délai médian ({days} derniers jours{hours}) : {median}"
+STAFF_SUPPORT_MEDIAN_HOURS = ", heures d'ouverture"
+STAFF_SUPPORT_ANSWERED = "{count} demande(s) répondue(s)"
+
+
+def staff_support_html(
+    open_tickets: int, median: timedelta | None, answered: int, days: int, opening_hours: bool
+) -> str:
+    """The support lines of /stats (« — » when no ticket was answered in the window)."""
+    shown = (
+        f"{duration(median)} ({STAFF_SUPPORT_ANSWERED.format(count=answered)})"
+        if median is not None
+        else "—"
+    )
+    hours = STAFF_SUPPORT_MEDIAN_HOURS if opening_hours else ""
+    return "\n".join(
+        [
+            STAFF_SUPPORT_TITLE_HTML,
+            STAFF_SUPPORT_OPEN.format(count=open_tickets),
+            escape(STAFF_SUPPORT_MEDIAN.format(days=days, hours=hours, median=shown)),
+        ]
+    )
 
 
 STAFF_CHART_TITLE = "Activation des comptes"
