@@ -74,7 +74,7 @@ MONTH_NAMES = (
     "novembre",
     "décembre",
 )
-OUTSIDE_HOURS = "🕗 L'équipe n'est pas là en ce moment : elle vous répondra à partir de {when}."
+OUTSIDE_HOURS = "🕐 L'équipe n'est pas là en ce moment : elle vous répondra à partir de {when}."
 
 
 def clock_time(moment: datetime) -> str:

@@ -112,7 +112,7 @@ async def test_one_reminder_after_two_opening_hours_never_twice(team: BotHarness
     chat = Chat(team, 3101, "Léa")
     sent = await write_to_team(chat, "Je ne reçois pas l'e-mail")
     assert "demande n° 1" in sent.text
-    assert "🕗" not in sent.text  # the team is there: no note
+    assert "🕐" not in sent.text  # the team is there: no note
     await team.server.wait_until(lambda: len(group.bot_posts()) == 1)
 
     # 12:20: 1 h 30 of opening time (the morning); 13:45: lunch adds nothing but 15 minutes.
@@ -219,7 +219,7 @@ async def test_outside_opening_hours_the_user_is_told_when_to_expect_an_answer(
     # In opening hours: no note.
     team.clock.now = paris(2026, 12, 28, 9, 0)
     sent = await chat.say("Vous êtes là ?")
-    assert "🕗" not in sent.text and support_texts.OUTSIDE_HOURS[:10] not in sent.text
+    assert "🕐" not in sent.text and support_texts.OUTSIDE_HOURS[:10] not in sent.text
 
 
 async def test_stats_shows_open_tickets_and_the_median_first_response(team: BotHarness) -> None:
