@@ -152,6 +152,7 @@ CLI_FIELDS = (
     "Telegram",
     "Ouverte le",
     "1re réponse",
+    "Délai de 1re réponse",
     "Close le",
     "Messages (personne/équipe)",
 )

@@ -7,15 +7,20 @@ file; the school file of the tests with ``[horaires]``."""
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 import pytest_asyncio
 
+from bot.cli import build_parser
 from bot.sandbox.bot_api_server import SandboxGroup
+from bot.support.cli import support_command
 from bot.texts import support as support_texts
 
 from chat import Chat
@@ -222,7 +227,9 @@ async def test_outside_opening_hours_the_user_is_told_when_to_expect_an_answer(
     assert "🕐" not in sent.text and support_texts.OUTSIDE_HOURS[:10] not in sent.text
 
 
-async def test_stats_shows_open_tickets_and_the_median_first_response(team: BotHarness) -> None:
+async def test_stats_shows_open_tickets_and_the_median_first_response(
+    team: BotHarness, capsys: pytest.CaptureFixture[str]
+) -> None:
     group = team.server.group(TEAM_CHAT)
     staff_chat = Chat(team, STAFF_ID, "Camille")
     await staff_chat.send("/stats")
@@ -252,3 +259,12 @@ async def test_stats_shows_open_tickets_and_the_median_first_response(team: BotH
     assert "Ouvertes : 2" in support.text
     # 40 min, 80 min, 150 min of opening time (11:10, 11:50, and 10:30→12:00 + 13:30→14:30).
     assert ": 80 minutes (3 demande(s) répondue(s))" in support.text
+
+    # The command line shows each ticket's first-response time (plain time).
+    args = build_parser().parse_args(["support", "list", "--json"])
+    assert await support_command(team.settings, args) == 0
+    listed = {t["numero"]: t for t in json.loads(capsys.readouterr().out)}
+    assert listed[3]["delai_premiere_reponse_secondes"] == 4 * 3600
+    args = build_parser().parse_args(["support", "show", "1"])
+    assert await support_command(team.settings, args) == 0
+    assert re.search(r"Délai de 1re réponse +: 40 minutes", capsys.readouterr().out)
