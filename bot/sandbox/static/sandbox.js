@@ -667,8 +667,11 @@ function onEvent(event) {
       state.mails = [];
       state.openMail = null;
       state.unreadMail = false;
+      if (state.team) state.team.topics = [];
+      state.unreadTeam = false;
       renderChat();
       renderMails();
+      renderTeam();
       return;
     case "team":
       loadTeam().catch(() => {});
