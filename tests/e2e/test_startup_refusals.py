@@ -28,13 +28,8 @@ def closed_port() -> int:
 async def run_to_exit(env: dict[str, str]) -> tuple[int, str]:
     """``run_bot.py run`` until it exits by itself: its exit code and stderr."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "run_bot.py",
-        "run",
-        cwd=PROJECT,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
+        sys.executable, "run_bot.py", "run", cwd=PROJECT, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )
     _, stderr = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode is not None
@@ -44,13 +39,8 @@ async def run_to_exit(env: dict[str, str]) -> tuple[int, str]:
 async def lines_until(env: dict[str, str], wanted: str, count: int) -> tuple[int, str]:
     """``run_bot.py run`` until stderr has ``count`` lines with ``wanted``, then SIGTERM."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "run_bot.py",
-        "run",
-        cwd=PROJECT,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
+        sys.executable, "run_bot.py", "run", cwd=PROJECT, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )
     assert process.stderr is not None
     seen: list[str] = []
