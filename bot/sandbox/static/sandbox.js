@@ -355,6 +355,7 @@ function renderTabs() {
   teamTab.classList.toggle("unread", state.unreadTeam);
   const topics = state.team ? state.team.topics.length : 0;
   $("team-count").textContent = String(topics);
+  $("team-count").hidden = topics === 0;
   teamTab.setAttribute("aria-label", "Équipe, " + topics + " sujet" + (topics > 1 ? "s" : "")
     + (state.unreadTeam ? ", du nouveau" : ""));
 }
