@@ -43,6 +43,7 @@ from bot.school import SchoolConfig, load_school_config
 from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
 from bot.settings import Settings
 from bot.staff.service import StaffService
+from bot.support.reminders import ReminderSettings, UnansweredReminders
 from bot.support.service import SupportService
 from bot.support.topics import TopicDirectory
 from bot.telegram_api.concurrency import PerChatUpdateProcessor
@@ -142,6 +143,7 @@ class BotServices:
     my_account: MyAccountService = field(init=False)
     support: SupportService = field(init=False)
     topics: TopicDirectory = field(init=False)
+    reminders: UnansweredReminders = field(init=False)
     outbox: Outbox = field(init=False)
     broadcast: BroadcastWorker = field(init=False)
     unsubscribe: UnsubscribeServer | None = field(default=None, init=False)
@@ -217,6 +219,18 @@ class BotServices:
                 topics=self.settings.support_forum_topics,
             )
             self.topics = TopicDirectory(self.support.repository, self.clock)
+            self.reminders = UnansweredReminders(
+                self.support.repository,
+                self.outbox,
+                self.school.horaires,
+                self.clock,
+                ReminderSettings(
+                    chat_id=self.settings.support_chat_id,
+                    topics=self.settings.support_forum_topics,
+                    after=timedelta(minutes=self.settings.support_remind_after_minutes),
+                    scan_seconds=self.settings.support_remind_scan_seconds,
+                ),
+            )
 
     async def purge(self) -> PurgeReport:
         """Forget what is no longer needed (see :mod:`storage.maintenance`)."""
@@ -260,6 +274,7 @@ class BotServices:
     async def close(self) -> None:
         """Stop the outbox worker, close the database."""
         if self.database is not None:
+            await self.reminders.stop()
             await self.broadcast.stop()
             await self.outbox.stop()
         if self.unsubscribe is not None:
@@ -374,6 +389,7 @@ async def start_bot(
     services._purger = asyncio.get_running_loop().create_task(services.purge_forever())
     services.outbox.start(TelegramSender(application.bot, services.topics))
     services.broadcast.start(application.bot)
+    services.reminders.start()
     if services.unsubscribe is not None:
         await services.unsubscribe.start(
             services.settings.broadcast_unsubscribe_host,
@@ -406,6 +422,7 @@ async def stop_bot(application: Application) -> None:
     if application.running:
         await application.stop()
     if services_of(application).database is not None:  # the outbox stops before its bot
+        await services_of(application).reminders.stop()
         await services_of(application).broadcast.stop()
         await services_of(application).outbox.stop()
     await stop_health(application)

@@ -10,6 +10,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.support.hours import OpeningHours, OpeningHoursError, parse_opening_hours
+
 
 class SchoolConfigError(ValueError):
     """The school file is missing a value or has a wrong one."""
@@ -53,6 +55,8 @@ class SchoolConfig:
     mot_de_passe_oublie_url: str = ""
     connexion_externe: dict[str, str] = field(default_factory=dict)
     quick_answers: tuple[QuickAnswer, ...] = ()
+    # The team's opening hours (``[horaires]``); None: always there.
+    horaires: OpeningHours | None = None
 
     @property
     def cgu_version(self) -> str:
@@ -90,6 +94,14 @@ def load_school_config(path: Path) -> SchoolConfig:
     if len(questions) < 2:
         raise SchoolConfigError(f"{path}: [questions_secretes] liste needs at least 2 questions")
     quick_answers = tuple(_quick_answer(path, item) for item in data.get("reponses_rapides", []))
+    horaires = None
+    if "horaires" in data:
+        if not isinstance(data["horaires"], dict):
+            raise SchoolConfigError(f"{path} : [horaires] doit être une section")
+        try:
+            horaires = parse_opening_hours(data["horaires"])
+        except OpeningHoursError as error:
+            raise SchoolConfigError(f"{path} : {error}") from None
     return SchoolConfig(
         etablissement=str(etab["nom"]),
         ent_nom=str(etab.get("ent_nom") or "ENT"),
@@ -100,6 +112,7 @@ def load_school_config(path: Path) -> SchoolConfig:
         mot_de_passe_oublie_url=str(etab.get("mot_de_passe_oublie_url", "")),
         connexion_externe={str(k): str(v) for k, v in data.get("connexion_externe", {}).items()},
         quick_answers=quick_answers,
+        horaires=horaires,
     )
 
 

@@ -188,6 +188,11 @@ class Settings(BaseSettings):
     # The staff group is a forum: one topic a user (else staff answer by replying).
     support_forum_topics: bool = False
     support_max_messages_per_minute: int = 5
+    # A ticket without a staff answer after this many minutes of the school's opening hours
+    # (``[horaires]``; none: plain minutes) gets one reminder in the staff group (0: none);
+    # how often the bot looks for such tickets.
+    support_remind_after_minutes: int = Field(default=120, ge=0)
+    support_remind_scan_seconds: float = Field(default=60, gt=0)
 
     # Operations
     log_level: str = "INFO"

@@ -1,4 +1,5 @@
-"""Staff commands in Telegram: ``/stats`` (the activation funnel, text and chart) and
+"""Staff commands in Telegram: ``/stats`` (the activation funnel, text and chart, and the
+support figures) and
 ``/compte ID`` (an account, as ``run_bot.py accounts show``).
 
 Only the Telegram ids of ``STAFF_TELEGRAM_IDS`` reach these handlers (a ``filters.User``):
@@ -18,6 +19,7 @@ from telegram.ext import BaseHandler, CommandHandler, filters
 from bot.staff import report as report_layout
 from bot.staff.chart import funnel_chart_png
 from bot.staff.service import StaffService
+from bot.support.figures import support_figures
 from bot.texts import staff as staff_texts
 from conversations.common import send
 from conversations.context import BotContext
@@ -32,6 +34,20 @@ async def on_stats(update: Update, context: BotContext) -> None:
     """/stats: the funnel as text, then as a chart."""
     funnel = await staff_service(context).funnel()
     await send(update, report_layout.funnel_html(funnel))
+    services = context.services
+    figures = await support_figures(
+        services.support.repository, services.school.horaires, services.clock()
+    )
+    await send(
+        update,
+        staff_texts.staff_support_html(
+            figures.open_tickets,
+            figures.median_first_response,
+            figures.answered,
+            figures.window.days,
+            figures.opening_hours,
+        ),
+    )
     chat = update.effective_chat
     if chat is None:
         return

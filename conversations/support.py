@@ -19,6 +19,7 @@ from telegram.ext import (
 from bot import texts as chat_texts
 from bot.procedures.kernel import Outcome
 from bot.staff import report as report_layout
+from bot.support.hours import back_at
 from bot.support.quick_answers import best_match
 from bot.support.service import Mirrored, Sent, SupportService, ticket_number_of
 from bot.texts import staff as staff_texts
@@ -221,6 +222,16 @@ async def on_text(update: Update, context: BotContext) -> None:
     await submit(update, context)
 
 
+def _outside_hours(context: BotContext) -> str:
+    """Outside the team's opening hours: when it will answer (a line to add), else ""."""
+    horaires = context.services.school.horaires
+    now = context.services.clock()
+    back = back_at(horaires, now)
+    if back is None or horaires is None:
+        return ""
+    return "\n\n" + texts.outside_hours(back, horaires.local(now))
+
+
 def is_media(message: Message) -> bool:
     """A photo or a document (what is relayed besides text)."""
     return bool(message.photo) or message.document is not None
@@ -274,13 +285,22 @@ async def submit(update: Update, context: BotContext) -> None:
         # Back to the step at once: what is typed next is the step's, never the team's (a new
         # password typed to the step must not reach the group).
         await support(context).set_mode(user.id, None)
-        intro = texts.SENT.format(number=result.ticket) + "\n\n" + chat_texts.HELP_RESUME
+        intro = (
+            texts.SENT.format(number=result.ticket)
+            + _outside_hours(context)
+            + "\n\n"
+            + chat_texts.HELP_RESUME
+        )
         await show_current_step(update, context, session, intro + "\n\n")
     else:
         # Outside any procedure, whatever is typed next goes to the open ticket.
         await support(context).set_mode(user.id, None)
         await send(
-            update, texts.SENT.format(number=result.ticket) + "\n" + texts.HOW_TO_REPLY_OUTSIDE
+            update,
+            texts.SENT.format(number=result.ticket)
+            + "\n"
+            + texts.HOW_TO_REPLY_OUTSIDE
+            + _outside_hours(context),
         )
 
 

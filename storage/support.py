@@ -409,6 +409,60 @@ class SupportRepository:
                 (int(closed), telegram_user_id),
             )
 
+    # --- reminders and figures (unanswered tickets, /stats) ----------------------------------
+
+    async def unanswered(self, opened_before: datetime, limit: int = 200) -> list[Ticket]:
+        """Open tickets without a staff answer nor a reminder, opened before ``opened_before``,
+        oldest first."""
+        rows = await self.db.fetch_all(
+            "SELECT * FROM support_tickets WHERE state = 'open' AND first_response_at IS NULL "
+            "AND reminded_at IS NULL AND opened_at <= ? ORDER BY opened_at LIMIT ?",
+            (to_db_time(opened_before), limit),
+        )
+        return [_ticket(row) for row in rows]
+
+    async def claim_reminder(
+        self, ticket_id: int, now: datetime, outbox: Sequence[NewOutboxItem]
+    ) -> bool:
+        """Mark the ticket reminded and write the reminder's outbox items, in one transaction,
+        only if it is still open, unanswered and not reminded (False otherwise: another worker
+        did it, or staff answered meanwhile)."""
+        async with self.db.transaction() as connection:
+            cursor = await connection.execute(
+                "UPDATE support_tickets SET reminded_at = ? WHERE id = ? AND state = 'open' "
+                "AND first_response_at IS NULL AND reminded_at IS NULL",
+                (to_db_time(now), ticket_id),
+            )
+            if cursor.rowcount == 0:
+                return False
+            await insert_items(connection, outbox)
+        return True
+
+    async def open_count(self) -> int:
+        """How many tickets are open."""
+        row = await self.db.fetch_one(
+            "SELECT COUNT(*) AS n FROM support_tickets WHERE state = 'open'"
+        )
+        assert row is not None
+        return int(row["n"])
+
+    async def first_responses(self, since: datetime) -> list[tuple[datetime, datetime]]:
+        """(opened, first answered) of the tickets opened since ``since`` and answered."""
+        rows = await self.db.fetch_all(
+            "SELECT opened_at, first_response_at FROM support_tickets "
+            "WHERE opened_at >= ? AND first_response_at IS NOT NULL ORDER BY opened_at",
+            (to_db_time(since),),
+        )
+        pairs = []
+        for row in rows:
+            opened, answered = (
+                from_db_time(row["opened_at"]),
+                from_db_time(row["first_response_at"]),
+            )
+            assert opened is not None and answered is not None
+            pairs.append((opened, answered))
+        return pairs
+
     # --- forgetting -------------------------------------------------------------------------
 
     async def forget_user(self, telegram_user_id: int) -> None:

@@ -49,10 +49,11 @@ class TopicResolver(Protocol):
     the copies the outbox sent (so that an edit reaches the copy)."""
 
     async def open_topic(
-        self, bot: Bot, chat_id: int, user_id: int, title: str
+        self, bot: Bot, chat_id: int, user_id: int, title: str, *, rename: bool = True
     ) -> tuple[int | None, bool]:
         """(the topic's ``message_thread_id``, whether it was created just now); None for the
-        thread when a creation was cut short (a topic may exist: none is created again)."""
+        thread when a creation was cut short (a topic may exist: none is created again).
+        ``rename=False``: an existing topic keeps its title."""
         ...
 
     async def forget(self, user_id: int) -> None:
@@ -250,7 +251,9 @@ class TelegramSender:
         card = str(params.get("card") or "")
         for _ in range(2):
             try:
-                thread, created = await self.topics.open_topic(self.bot, chat_id, user_id, title)
+                thread, created = await self.topics.open_topic(
+                    self.bot, chat_id, user_id, title, rename=not params.get("keep_title")
+                )
             except TelegramError as error:
                 raise _delivery_error(error) from None
             try:

@@ -21,7 +21,7 @@ from bot.app import build_application, services_of, start_bot, stop_bot
 from bot.procedures.activation import new_letter_token
 from bot.sandbox.bot_api_server import LocalBotApi
 from bot.sandbox.mailbox import Mailbox
-from bot.sandbox.web import SandboxWeb
+from bot.sandbox.web import STAFF_USER_ID, TEAM_CHAT_ID, SandboxWeb
 from bot.security import (
     KeyedHasher,
     SecretHasher,
@@ -93,6 +93,11 @@ def sandbox_settings(settings: Settings, server: LocalBotApi, mailbox: Mailbox) 
             "smtp_security": "none",
             "smtp_username": None,
             "smtp_password": None,
+            # Support works out of the box: a staff group with forum topics, one staff member
+            # (the page's « Équipe » view writes as them).
+            "support_chat_id": TEAM_CHAT_ID,
+            "support_forum_topics": True,
+            "staff_telegram_ids": [*settings.staff_telegram_ids, STAFF_USER_ID],
         }
     )
 
@@ -159,6 +164,7 @@ class Sandbox:
             reset=self.reset,
             resetting=lambda: self._resetting,
             link_owner=self.link_owner,
+            team_chat_id=TEAM_CHAT_ID,
         )
         self.web.install(self.server.app)
         self.application: Application | None = None

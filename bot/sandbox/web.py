@@ -10,8 +10,13 @@ Routes (all under the server's root URL):
 - ``POST /sandbox/api/users/{id}/messages``: ``{"text": …}`` → the user types and sends it.
 - ``POST /sandbox/api/users/{id}/press``: ``{"message_id": …, "data": …}`` → presses a button.
 - ``POST /sandbox/api/reset``: forget chats and e-mails, recreate the demo accounts.
+- ``GET /sandbox/api/team``: the staff group (« Équipe »): its forum topics, one a ticket, each
+  with its posts (the bot's context card and relayed messages, the staff's answers).
+- ``POST /sandbox/api/team/topics/{thread_id}/messages``: ``{"text": …}`` → the sandbox's staff
+  member writes it in that topic (the bot relays it to the user as « L'équipe de … »).
 - ``GET /sandbox/api/events``: Server-Sent Events, one JSON object a change (``type``: message,
-  edit, delete, commands, callback_answer, mail, reset, ready).
+  edit, delete, commands, callback_answer, mail, reset, ready; ``team``: the staff group
+  changed, read ``/team`` again).
 
 Bad inputs get a 4xx JSON answer ``{"error": code, "message": French text}``. POST bodies must be
 JSON (``Content-Type: application/json``), which a foreign web page cannot send without a CORS
@@ -32,7 +37,7 @@ from typing import Any
 from aiohttp import web
 
 from bot import texts
-from bot.sandbox.bot_api_server import TEXT_LIMIT, LocalBotApi, SandboxUser
+from bot.sandbox.bot_api_server import TEXT_LIMIT, LocalBotApi, SandboxGroup, SandboxUser
 from bot.sandbox.mailbox import CaughtMail, Mailbox
 from bot.sandbox.telegram_html import utf16_length
 
@@ -42,6 +47,11 @@ API = "/sandbox/api"
 FIRST_DEMO_USER_ID = 7_000_001
 FIRST_EXTRA_USER_ID = 7_000_101
 MAX_USERS = 50
+# The sandbox's staff group (a forum: one topic a ticket) and its one staff member.
+TEAM_CHAT_ID = -1_001_424_242_000
+TEAM_TITLE = "Équipe de l'établissement"
+STAFF_USER_ID = 7_000_900
+STAFF_FIRST_NAME = "Camille"
 NAME_LIMIT = 64
 PING_SECONDS = 15.0
 # The page loads only its own files; the e-mails' HTML view (a srcdoc iframe) inherits this.
@@ -97,6 +107,7 @@ class SandboxWeb:
         reset: Callable[[], Awaitable[None]],
         resetting: Callable[[], bool] = lambda: False,
         link_owner: Callable[[str], Awaitable[int | None]] | None = None,
+        team_chat_id: int | None = None,
     ) -> None:
         self.server = server
         self.mailbox = mailbox
@@ -110,7 +121,9 @@ class SandboxWeb:
         self._mail_users: dict[int, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._streams: set[asyncio.Queue[dict[str, Any] | None]] = set()
-        server.add_listener(self.broadcast)
+        # The staff group shown in « Équipe » (None: no such view).
+        self.team_chat_id = team_chat_id
+        server.add_listener(self._on_server_event)
         mailbox.add_listener(self._on_mail)
 
     # --- set-up -----------------------------------------------------------------------------
@@ -125,6 +138,8 @@ class SandboxWeb:
         app.router.add_post(f"{API}/users/{{user_id}}/messages", self._send)
         app.router.add_post(f"{API}/users/{{user_id}}/press", self._press)
         app.router.add_post(f"{API}/reset", self._reset_route)
+        app.router.add_get(f"{API}/team", self._team_route)
+        app.router.add_post(f"{API}/team/topics/{{thread_id}}/messages", self._team_send)
         app.on_shutdown.append(self._on_shutdown)
 
     def seed_users(self) -> None:
@@ -136,6 +151,9 @@ class SandboxWeb:
             self._add_user(
                 FIRST_DEMO_USER_ID + number, row["prenom"], f"{row['prenom']} ({profil})"
             )
+        if self.team_chat_id is not None:
+            self.server.group(self.team_chat_id, TEAM_TITLE, is_forum=True)
+            self.server.user(STAFF_USER_ID, first_name=STAFF_FIRST_NAME)
 
     def _add_user(self, user_id: int, first_name: str, label: str) -> PageUser:
         page_user = PageUser(user_id, first_name, label)
@@ -149,6 +167,14 @@ class SandboxWeb:
         """Send ``event`` to every open page."""
         for queue in list(self._streams):
             queue.put_nowait(event)
+
+    def _on_server_event(self, event: dict[str, Any]) -> None:
+        """A change of a chat: as it is, or « the staff group changed » (the page reads
+        ``/team`` again, where each post has its topic)."""
+        if self.team_chat_id is not None and event.get("user_id") == self.team_chat_id:
+            self.broadcast({"type": "team"})
+        else:
+            self.broadcast(event)
 
     def _on_mail(self, mail: CaughtMail) -> None:
         task = asyncio.get_running_loop().create_task(self._announce_mail(mail))
@@ -224,7 +250,67 @@ class SandboxWeb:
             ],
             "mails": [self.mail_json(mail) for mail in self.mailbox.mails],
             "resetting": self._resetting(),
+            "team": self.team_json(),
         }
+
+    def _team_group(self) -> SandboxGroup | None:
+        group = self.server.users.get(self.team_chat_id) if self.team_chat_id else None
+        return group if isinstance(group, SandboxGroup) else None
+
+    def team_json(self) -> dict[str, Any] | None:
+        """The staff group for « Équipe »: its topics, newest first, with their posts."""
+        group = self._team_group()
+        if group is None:
+            return None
+        posts = group.visible_messages()
+        topics = [
+            {
+                "thread_id": thread_id,
+                "name": topic["name"],
+                "closed": bool(topic["closed"]),
+                "messages": [
+                    {
+                        **m.to_json(),
+                        "author": None if m.from_bot else (m.author or {}).get("first_name"),
+                    }
+                    for m in posts
+                    if m.thread_id == thread_id
+                ],
+            }
+            for thread_id, topic in reversed(group.topics.items())
+        ]
+        return {
+            "id": group.id,
+            "title": group.title,
+            "staff": {"id": STAFF_USER_ID, "first_name": STAFF_FIRST_NAME},
+            "topics": topics,
+        }
+
+    async def _team_route(self, request: web.Request) -> web.Response:
+        return web.json_response({"team": self.team_json()}, headers={"Cache-Control": "no-store"})
+
+    async def _team_send(self, request: web.Request) -> web.Response:
+        try:
+            self._check_not_resetting()
+            group = self._team_group()
+            try:
+                thread_id = int(request.match_info["thread_id"])
+            except ValueError:
+                raise ApiError(404, "unknown_topic") from None
+            if group is None or thread_id not in group.topics:
+                raise ApiError(404, "unknown_topic")
+            body = await _json_body(request)
+            text = body.get("text")
+            if not isinstance(text, str) or not text.strip():
+                raise ApiError(400, "empty_text")
+            text = text.strip()
+            if utf16_length(text) > TEXT_LIMIT:
+                raise ApiError(400, "text_too_long")
+            staff = self.server.user(STAFF_USER_ID, first_name=STAFF_FIRST_NAME)
+            message_id = await group.post(staff, text, thread_id=thread_id)
+        except ApiError as error:
+            return _error_response(error)
+        return web.json_response({"message_id": message_id})
 
     async def _state(self, request: web.Request) -> web.Response:
         return web.json_response(self.state(), headers={"Cache-Control": "no-store"})

@@ -40,6 +40,11 @@ def ticket_json(ticket: Ticket) -> dict[str, object]:
         if ticket.first_response_at
         else None,
         "close_le": ticket.closed_at.isoformat() if ticket.closed_at else None,
+        "delai_premiere_reponse_secondes": int(
+            (ticket.first_response_at - ticket.opened_at).total_seconds()
+        )
+        if ticket.first_response_at
+        else None,
         "messages_utilisateur": ticket.user_messages,
         "messages_equipe": ticket.staff_messages,
     }
@@ -62,6 +67,9 @@ def ticket_text(ticket: Ticket) -> str:
         str(ticket.telegram_user_id),
         formatting.when(ticket.opened_at),
         formatting.when(ticket.first_response_at),
+        formatting.duration(ticket.first_response_at - ticket.opened_at)
+        if ticket.first_response_at
+        else "—",
         formatting.when(ticket.closed_at),
         f"{ticket.user_messages}/{ticket.staff_messages}",
     ]

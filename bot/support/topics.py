@@ -34,10 +34,11 @@ class TopicDirectory:
         self._locks: dict[int, asyncio.Lock] = {}
 
     async def open_topic(
-        self, bot: Bot, chat_id: int, user_id: int, title: str
+        self, bot: Bot, chat_id: int, user_id: int, title: str, *, rename: bool = True
     ) -> tuple[int | None, bool]:
         """(thread id, created just now); the thread is None when an earlier creation was cut
-        short (a topic may exist, none is created)."""
+        short (a topic may exist, none is created). ``rename=False``: an existing topic keeps
+        its title (``title`` only names a topic created now)."""
         name = title[:TOPIC_NAME_LIMIT]
         lock = self._locks.setdefault(user_id, asyncio.Lock())
         async with lock:
@@ -48,7 +49,7 @@ class TopicDirectory:
                     with contextlib.suppress(BadRequest):  # TOPIC_NOT_MODIFIED: open already
                         await bot.reopen_forum_topic(chat_id, thread)
                     await self.repository.mark_topic(user_id, closed=False)
-                if await self.repository.topic_title(user_id) == name:
+                if not rename or await self.repository.topic_title(user_id) == name:
                     return thread, False
                 try:
                     await bot.edit_forum_topic(chat_id, thread, name=name)

@@ -769,6 +769,7 @@ SANDBOX_ERRORS = {
     "bad_name": "Le prénom doit faire de 1 à 64 caractères.",
     "too_many_users": "Trop d'utilisateurs dans le bac à sable : réinitialisez-le.",
     "resetting": "Réinitialisation en cours, réessayez dans un instant.",
+    "unknown_topic": "Ce sujet n'existe pas dans le groupe de l'équipe.",
 }
 
 

@@ -369,6 +369,32 @@ def staff_funnel_stage(label: str, count: int, imported: int) -> str:
     return f"{label} : {count}{share}"
 
 
+STAFF_SUPPORT_TITLE_HTML = "🆘 <b>Demandes à l'équipe</b>"
+STAFF_SUPPORT_OPEN = "Ouvertes : {count}"
+STAFF_SUPPORT_MEDIAN = "1re réponse, délai médian ({days} derniers jours{hours}) : {median}"
+STAFF_SUPPORT_MEDIAN_HOURS = ", heures d'ouverture"
+STAFF_SUPPORT_ANSWERED = "{count} demande(s) répondue(s)"
+
+
+def staff_support_html(
+    open_tickets: int, median: timedelta | None, answered: int, days: int, opening_hours: bool
+) -> str:
+    """The support lines of /stats (« — » when no ticket was answered in the window)."""
+    shown = (
+        f"{duration(median)} ({STAFF_SUPPORT_ANSWERED.format(count=answered)})"
+        if median is not None
+        else "—"
+    )
+    hours = STAFF_SUPPORT_MEDIAN_HOURS if opening_hours else ""
+    return "\n".join(
+        [
+            STAFF_SUPPORT_TITLE_HTML,
+            STAFF_SUPPORT_OPEN.format(count=open_tickets),
+            escape(STAFF_SUPPORT_MEDIAN.format(days=days, hours=hours, median=shown)),
+        ]
+    )
+
+
 STAFF_CHART_TITLE = "Activation des comptes"
 STAFF_CHART_CAPTION = "📊 Entonnoir d'activation (tous les comptes)"
 STAFF_BOT_USERNAME_MISSING = (

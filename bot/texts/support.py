@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from html import escape as _escape
 
 BUTTON_STUCK = "🆘 Je bloque"
@@ -69,6 +70,50 @@ def closed_for_user(number: int) -> str:
     )
 
 
+# --- opening hours -------------------------------------------------------------------------
+
+DAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MONTH_NAMES = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+OUTSIDE_HOURS = "🕐 L'équipe n'est pas là en ce moment : elle vous répondra à partir de {when}."
+
+
+def clock_time(moment: datetime) -> str:
+    """« 8 h 00 », « 13 h 30 » (the French way)."""
+    return f"{moment.hour} h {moment.minute:02d}"
+
+
+def opening_day(opens: datetime, today: date) -> str:
+    """When the team is back, as a person says it: « 13 h 30 » (today), « demain 8 h 00 »,
+    « lundi 8 h 00 » (within the week), « lundi 4 janvier 8 h 00 » (later). Local times."""
+    days = (opens.date() - today).days
+    if days <= 0:
+        return clock_time(opens)
+    if days == 1:
+        return f"demain {clock_time(opens)}"
+    name = DAY_NAMES[opens.weekday()]
+    if days < 7:
+        return f"{name} {clock_time(opens)}"
+    return f"{name} {opens.day} {MONTH_NAMES[opens.month - 1]} {clock_time(opens)}"
+
+
+def outside_hours(opens: datetime, now: datetime) -> str:
+    """The note to a user who writes while the team is away (both moments local)."""
+    return OUTSIDE_HOURS.format(when=opening_day(opens, now.date()))
+
+
 # --- staff group -------------------------------------------------------------------------
 
 STAFF_CARD_TITLE = "🆘 Demande #{number} · {name}"
@@ -98,6 +143,9 @@ STAFF_TOPIC_UNCERTAIN = (
     "<i>⚠️ Le sujet de cette personne n'a peut-être pas été créé (redémarrage) : répondez à "
     "ce message ; /fermer en réponse pour clore.</i>"
 )
+STAFF_REMINDER = "⏰ Demande #{number} · sans réponse depuis {waited}"
+STAFF_REMINDER_OPEN_HOURS = " d'ouverture"
+STAFF_REMINDER_TOPIC_TITLE = "Demande #{number}"
 STAFF_FIELDS = {
     "telegram": "Telegram",
     "profil": "Profil",
@@ -131,6 +179,17 @@ CLI_FIELDS = (
     "Telegram",
     "Ouverte le",
     "1re réponse",
+    "Délai de 1re réponse",
     "Close le",
     "Messages (personne/équipe)",
 )
+
+
+def staff_reminder(number: int, waited: str, *, opening_hours: bool, topics: bool) -> str:
+    """The one reminder of a ticket left unanswered (HTML; the number on the first line, so
+    that replying to it answers the ticket)."""
+    title = STAFF_REMINDER.format(number=number, waited=waited)
+    if opening_hours:
+        title += STAFF_REMINDER_OPEN_HOURS
+    how = STAFF_HOW_TO_ANSWER_TOPIC if topics else STAFF_HOW_TO_ANSWER
+    return f"<b>{escape(title)}</b>\n\n<i>{how}</i>"

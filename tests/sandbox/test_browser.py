@@ -472,3 +472,57 @@ async def test_from_start_activer_to_active_in_nine_actions(
     await last_bot_says(page, "provisoire")
     await _from_provisional_to_active(user, "paul.demo", "Demo-Paul-2026")
     assert user.actions == 9
+
+
+@pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["phone", "laptop"])
+async def test_a_ticket_round_trip_between_the_user_and_the_team(
+    sandbox: Sandbox, browser: Browser, tmp_path: Path, viewport: dict[str, int]
+) -> None:
+    """The visitor, as a user, taps « 🆘 Je bloque » → « Écrire à l'équipe » and writes; then, in
+    « Équipe » (a tab on a phone, beside the chat on a laptop), sees the ticket's topic with its
+    context card and the message, answers as staff; the user's chat shows the answer, signed
+    by the school's team, without the staff member's name."""
+    page = await browser.new_page(viewport=viewport, locale="fr-FR")
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await page.goto(sandbox.url)
+    await expect(page.locator("#person-select option")).not_to_have_count(0)
+    await choose_person(page, "Léa (apprenti·e)")
+    await type_and_send(page, "/aide")
+    await press(page, "Je bloque")
+    await last_bot_says(page, "Quel est le problème")
+    await press(page, "Écrire à l'équipe")
+    await last_bot_says(page, "Écrivez votre message")
+    await type_and_send(page, "Je ne trouve pas mon courrier")
+    await last_bot_says(page, "demande n° 1")
+
+    await page.get_by_role("tab", name=re.compile("^Équipe")).click()
+    topic = page.locator("#topic-list button", has_text="#1")
+    await expect(topic).to_be_visible(timeout=10_000)
+    await topic.click()
+    log = page.locator("#topic-log")
+    await expect(log.locator("li.msg.bot").first).to_contain_text("🆘 Demande #1 · Léa")
+    await expect(log).to_contain_text("Je ne trouve pas mon courrier")
+    answer = page.get_by_label("Réponse de l'équipe")
+    await answer.fill("Le secrétariat vous en redonne un, passez le voir.")
+    await page.get_by_role("button", name="Répondre", exact=True).click()
+    await expect(answer).to_have_value("")
+    await expect(log.locator("li.msg.user")).to_contain_text("Le secrétariat vous en redonne un")
+    small = await page.evaluate(
+        """() => [...document.querySelectorAll(
+            "#panel-team button, #panel-team textarea, [role=tab]")]
+          .filter((e) => e.offsetParent !== null)
+          .filter((e) => e.getBoundingClientRect().height < 44)
+          .map((e) => e.id || e.textContent.trim())"""
+    )
+    assert small == []
+    assert await page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    await page.evaluate("document.getElementById('notice').hidden = true")
+    await page.screenshot(path=str(tmp_path / "sandbox-team.png"))
+
+    await show(page, "Discussion")
+    await last_bot_says(page, "Le secrétariat vous en redonne un")
+    signed = chat(page).locator("li.msg.bot").last
+    await expect(signed).to_contain_text("L'équipe de CFA Exemple")
+    await expect(signed).not_to_contain_text("Camille")
+    assert errors == []

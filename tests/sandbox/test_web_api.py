@@ -253,3 +253,48 @@ async def test_reset_forgets_chats_mails_and_steps_and_reseeds_accounts(
     await api.wait(
         lambda s: any("Conditions Générales" in m["text"] for m in api.messages(s, paul))
     )
+
+
+async def test_the_team_view_answers_a_ticket_as_staff(api: SandboxClient) -> None:
+    """Support works out of the box: « Écrire à l'équipe » opens a ticket in the sandbox's
+    staff group (a forum), whose topic ``/team`` shows; a staff answer posted there reaches
+    the user's chat signed by the school's team."""
+    state = await api.state()
+    assert state["team"]["topics"] == [] and state["team"]["staff"]["first_name"]
+    await api.send(LEA, "/aide")
+    state = await api.wait(lambda s: api.last_bot(s, LEA) is not None)
+    offer = api.last_bot(state, LEA)
+    assert offer is not None
+    await api.press(LEA, offer["message_id"], api.button(offer, "Je bloque"))
+    state = await api.wait(lambda s: api.bot_says(s, LEA, "Quel est le problème"))
+    menu = api.last_bot(state, LEA)
+    assert menu is not None
+    await api.press(LEA, menu["message_id"], api.button(menu, "Écrire à l'équipe"))
+    await api.wait(lambda s: api.bot_says(s, LEA, "Écrivez votre message"))
+    await api.send(LEA, "Je ne trouve pas mon courrier")
+
+    async def team() -> dict[str, Any]:
+        response = await api.http.get("/sandbox/api/team")
+        assert response.status_code == 200
+        return response.json()["team"]
+
+    # The topic is created first, then the card is posted in it.
+    await api.wait(lambda s: any(t["messages"] for t in s["team"]["topics"]))
+    [topic] = (await team())["topics"]
+    assert topic["name"].endswith("#1") and topic["closed"] is False
+    card = topic["messages"][0]
+    assert card["from_bot"] and card["author"] is None
+    assert card["text"].startswith("🆘 Demande #1") and "Je ne trouve pas" in card["text"]
+
+    path = f"/sandbox/api/team/topics/{topic['thread_id']}/messages"
+    wrong = await api.http.post("/sandbox/api/team/topics/999999/messages", json={"text": "x"})
+    assert wrong.status_code == 404 and wrong.json()["error"] == "unknown_topic"
+    empty = await api.http.post(path, json={"text": "  "})
+    assert empty.status_code == 400 and empty.json()["error"] == "empty_text"
+    answered = await api.http.post(path, json={"text": "Passez au secrétariat."})
+    assert answered.status_code == 200
+    state = await api.wait(lambda s: api.bot_says(s, LEA, "Passez au secrétariat"))
+    answer = api.last_bot(state, LEA)
+    assert answer is not None and "L'équipe de CFA Exemple" in answer["text"]
+    [topic] = (await team())["topics"]
+    assert [m["author"] for m in topic["messages"]][-1] == state["team"]["staff"]["first_name"]

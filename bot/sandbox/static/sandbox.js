@@ -14,8 +14,11 @@ const state = {
   mailMode: "text",
   unread: new Set(),
   unreadMail: false,
-  tab: "chat",          // the panel shown on a narrow screen: chat, mail or accounts
-  side: "mail",         // the panel beside the chat on a wide screen: mail or accounts
+  tab: "chat",          // the panel shown on a narrow screen: chat, mail, team or accounts
+  side: "mail",         // the panel beside the chat on a wide screen: mail, team or accounts
+  team: null,           // the staff group: {id, title, staff, topics: [{thread_id, name, closed, messages}]}
+  openTopic: null,      // thread id of the topic shown in « Équipe »
+  unreadTeam: false,
   anchor: null,         // first bot message since the user's last one (see scrollChat)
 };
 const WIDE = window.matchMedia("(min-width: 900px)");
@@ -63,6 +66,7 @@ async function loadState() {
   state.accounts = data.demo_accounts;
   state.users = data.users;
   state.mails = data.mails;
+  state.team = data.team;
   if (!state.users.some((u) => u.id === state.current)) {
     state.current = state.users.length ? state.users[0].id : null;
   }
@@ -326,6 +330,7 @@ function showTab(tab) {
   state.tab = tab;
   if (tab !== "chat") state.side = tab;
   if (tab === "mail") state.unreadMail = false;
+  if (tab === "team") state.unreadTeam = false;
   renderTabs();
 }
 
@@ -345,6 +350,14 @@ function renderTabs() {
   $("mail-count").textContent = String(count);
   mailTab.setAttribute("aria-label", "Boîte mail, " + count + " e-mail" + (count > 1 ? "s" : "")
     + (state.unreadMail ? ", dont un nouveau" : ""));
+  const teamTab = $("tab-team");
+  teamTab.hidden = !state.team;
+  teamTab.classList.toggle("unread", state.unreadTeam);
+  const topics = state.team ? state.team.topics.length : 0;
+  $("team-count").textContent = String(topics);
+  $("team-count").hidden = topics === 0;
+  teamTab.setAttribute("aria-label", "Équipe, " + topics + " sujet" + (topics > 1 ? "s" : "")
+    + (state.unreadTeam ? ", du nouveau" : ""));
 }
 
 function tabKeys(event) {
@@ -504,6 +517,57 @@ function wireMailFrame() {
   });
 }
 
+// --- the staff group (« Équipe ») -----------------------------------------------------------
+
+async function loadTeam() {
+  const data = await api("/team");
+  const before = JSON.stringify(state.team);
+  state.team = data.team;
+  const shown = state.tab === "team" || (WIDE.matches && state.side === "team");
+  if (!shown && before !== JSON.stringify(state.team)) state.unreadTeam = true;
+  renderTeam();
+}
+
+function openedTopic() {
+  const topics = state.team ? state.team.topics : [];
+  return topics.find((t) => t.thread_id === state.openTopic) || null;
+}
+
+function teamPostNode(message) {
+  const mine = !message.from_bot;
+  const author = mine ? (message.author || "Équipe") + " (vous, équipe)" : state.bot.first_name;
+  const bubble = el("div", { class: "bubble" }, el("div", { class: "author", text: author }),
+    renderEntities(message.text || "", message.entities));
+  const meta = el("div", { class: "meta" }, formatTime(message.date) + (message.edited ? " · modifié" : ""));
+  return el("li", { class: "msg " + (mine ? "user" : "bot"), "data-message-id": message.message_id },
+    bubble, meta);
+}
+
+function renderTeam() {
+  renderTabs();
+  const topics = state.team ? state.team.topics : [];
+  if (!openedTopic()) state.openTopic = topics.length ? topics[0].thread_id : null;
+  $("team-empty").hidden = topics.length > 0;
+  $("topic-list").replaceChildren(...topics.map((topic) => el("li", {},
+    el("button", { type: "button", "data-thread-id": topic.thread_id,
+      "aria-current": topic.thread_id === state.openTopic ? "true" : "false",
+      onclick: () => { state.openTopic = topic.thread_id; renderTeam(); $("topic-name").focus({ preventScroll: true }); } },
+    el("span", { class: "topic-name", text: topic.name }),
+    el("span", { class: "topic-state", text: (topic.closed ? " · fermé" : "") + " · "
+      + topic.messages.length + " message" + (topic.messages.length > 1 ? "s" : "") })))));
+  const topic = openedTopic();
+  $("topic-view").hidden = !topic;
+  if (!topic) return;
+  $("topic-name").textContent = topic.name + (topic.closed ? " (fermé)" : "");
+  $("topic-log").replaceChildren(...topic.messages.map(teamPostNode));
+}
+
+async function answerAsTeam(text) {
+  const topic = openedTopic();
+  if (!topic || !text.trim()) return;
+  await api(`/team/topics/${topic.thread_id}/messages`, { text });
+}
+
 // --- demo accounts -------------------------------------------------------------------------
 
 // Touching a value writes it in the message box and shows the chat.
@@ -538,6 +602,7 @@ function renderAll() {
   renderChat();
   renderCommands();
   renderMails();
+  renderTeam();
   renderAccounts();
 }
 
@@ -603,8 +668,14 @@ function onEvent(event) {
       state.mails = [];
       state.openMail = null;
       state.unreadMail = false;
+      if (state.team) state.team.topics = [];
+      state.unreadTeam = false;
       renderChat();
       renderMails();
+      renderTeam();
+      return;
+    case "team":
+      loadTeam().catch(() => {});
       return;
     case "hello":
     case "ready":
@@ -707,6 +778,22 @@ function wire() {
     await loadState();
     selectUser(user.id);
     showTab("chat");
+  });
+  $("team-composer").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const input = $("team-input");
+    if (!input.value.trim()) { input.focus(); return; }
+    try {
+      await answerAsTeam(input.value);
+      input.value = "";
+    } catch { /* the notice says why */ }
+    input.focus();
+  });
+  $("team-input").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      $("team-composer").requestSubmit();
+    }
   });
   wireMailFrame();
 }
