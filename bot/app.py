@@ -217,6 +217,7 @@ class BotServices:
                 chat_id=self.settings.support_chat_id,
                 max_per_minute=self.settings.support_max_messages_per_minute,
                 topics=self.settings.support_forum_topics,
+                show_staff_names=self.settings.support_show_staff_names,
             )
             self.topics = TopicDirectory(self.support.repository, self.clock)
             self.reminders = UnansweredReminders(

@@ -188,6 +188,9 @@ class Settings(BaseSettings):
     # The staff group is a forum: one topic a user (else staff answer by replying).
     support_forum_topics: bool = False
     support_max_messages_per_minute: int = 5
+    # Staff answers reach the user as « L'équipe de … »; true: signed with the staff member's
+    # first name (« L'équipe de … · Camille »).
+    support_show_staff_names: bool = False
     # A ticket without a staff answer after this many minutes of the school's opening hours
     # (``[horaires]``; none: plain minutes) gets one reminder in the staff group (0: none);
     # how often the bot looks for such tickets.

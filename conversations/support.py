@@ -393,7 +393,11 @@ async def on_staff_reply(update: Update, context: BotContext) -> None:
     if number is None or message is None or not (message.text or is_media(message)):
         raise ApplicationHandlerStop
     source = RelaySource(message.chat_id, message.message_id, is_media(message))
-    if not number or not await support(context).answer(number, words_of(message), source):
+    staff = message.from_user.first_name if message.from_user else None
+    answered = number and await support(context).answer(
+        number, words_of(message), source, staff_first_name=staff
+    )
+    if not answered:
         await message.reply_text(texts.STAFF_UNKNOWN_TICKET)
     raise ApplicationHandlerStop
 
@@ -403,8 +407,9 @@ async def on_staff_edit(update: Update, context: BotContext) -> None:
     is edited too."""
     message = update.edited_message
     if message is not None:
+        staff = message.from_user.first_name if message.from_user else None
         await support(context).mirror_staff_edit(
-            message.chat_id, message.message_id, words_of(message)
+            message.chat_id, message.message_id, words_of(message), staff_first_name=staff
         )
     raise ApplicationHandlerStop
 

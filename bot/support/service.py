@@ -151,10 +151,11 @@ def relayed_caption(number: int, first_name: str, caption: str) -> str:
     return f"{head}\n\n{escape(cut(caption, room))}"
 
 
-def team_caption(etablissement: str, caption: str) -> str:
-    """A staff photo or document's caption as the user reads it (no staff name)."""
-    room = CAPTION_LIMIT - len(texts.team_caption(etablissement, "")) - 2
-    return texts.team_caption(etablissement, cut(caption, room))
+def team_caption(etablissement: str, caption: str, signed_by: str | None = None) -> str:
+    """A staff photo or document's caption as the user reads it (no staff name unless
+    ``signed_by``)."""
+    room = CAPTION_LIMIT - len(texts.team_caption(etablissement, "", signed_by)) - 2
+    return texts.team_caption(etablissement, cut(caption, room), signed_by)
 
 
 def ticket_number_of(first_line: str) -> int | None:
@@ -210,6 +211,7 @@ class SupportService:
         chat_id: int | None,
         max_per_minute: int,
         topics: bool = False,
+        show_staff_names: bool = False,
     ) -> None:
         self.repository = repository
         self.outbox = outbox
@@ -221,6 +223,8 @@ class SupportService:
         self.max_per_minute = max_per_minute
         # The staff group is a forum: one topic a user (else staff answer by replying).
         self.topics = topics
+        # Staff answers signed with the staff member's first name (the school's choice).
+        self.show_staff_names = show_staff_names
 
     async def mode(self, telegram_user_id: int) -> str | None:
         """``menu``, ``compose`` or None."""
@@ -370,17 +374,20 @@ class SupportService:
         self._kick([item])
         return Mirrored.PASSWORD if item.template == RELAY_DELETE else Mirrored.MIRRORED
 
-    async def mirror_staff_edit(self, chat_id: int, message_id: int, text: str) -> bool:
+    async def mirror_staff_edit(
+        self, chat_id: int, message_id: int, text: str, *, staff_first_name: str | None = None
+    ) -> bool:
         """Staff edited an answer: its copy at the user's side is edited (False if the message
         was not relayed)."""
         relay = await self.repository.relay_of(chat_id, message_id)
         if relay is None or relay.direction != "staff":
             return False
         etablissement = self.school.etablissement
+        signed_by = staff_first_name if self.show_staff_names else None
         rendered = (
-            team_caption(etablissement, text)
+            team_caption(etablissement, text, signed_by)
             if relay.media
-            else texts.answer_from_team(etablissement, text)
+            else texts.answer_from_team(etablissement, text, signed_by)
         )
         params = {RELAY_ID: relay.id, "text": rendered, "media": relay.media}
         item = self._item(RELAY_EDIT, params, self.clock())
@@ -408,25 +415,34 @@ class SupportService:
         await self.repository.owe([item])
         self._kick([item])
 
-    async def answer(self, ticket_id: int, text: str, source: RelaySource | None = None) -> bool:
-        """A staff answer copied to the user as « L'équipe de … » (no staff name: a text is
-        sent anew, a photo or document is copied with copyMessage, which shows no author);
-        False if the ticket is unknown or closed. With ``source``, the relay is remembered so
-        that an edit of the answer is mirrored."""
+    async def answer(
+        self,
+        ticket_id: int,
+        text: str,
+        source: RelaySource | None = None,
+        *,
+        staff_first_name: str | None = None,
+    ) -> bool:
+        """A staff answer copied to the user as « L'équipe de … » (no staff name unless
+        ``show_staff_names``: a text is sent anew, a photo or document is copied with
+        copyMessage, which shows no author); False if the ticket is unknown or closed. With
+        ``source``, the relay is remembered so that an edit of the answer is mirrored."""
         ticket = await self.repository.get(ticket_id)
         if ticket is None:
             return False
         now = self.clock()
         etablissement = self.school.etablissement
+        signed_by = staff_first_name if self.show_staff_names else None
         if source is not None and source.media:
             copy = {
                 "from_chat_id": source.chat_id,
                 "message_id": source.message_id,
-                "caption": team_caption(etablissement, text),
+                "caption": team_caption(etablissement, text, signed_by),
             }
             item = self._item(RELAY_COPY, {"chat_id": ticket.chat_id, "copy": copy}, now)
         else:
-            item = self._telegram(ticket.chat_id, texts.answer_from_team(etablissement, text), now)
+            answer = texts.answer_from_team(etablissement, text, signed_by)
+            item = self._telegram(ticket.chat_id, answer, now)
         if source is not None:
             item.params[RELAY_ID] = None
         done = await self.repository.add_staff_message(ticket_id, now, [item], source=source)

@@ -51,14 +51,23 @@ def escape(text: str) -> str:
     return _escape(text, quote=False)
 
 
-def answer_from_team(etablissement: str, text: str) -> str:
-    """A staff answer as the user reads it (no staff name)."""
-    return f"💬 <b>L'équipe de {escape(etablissement)}</b> :\n\n{escape(text)}\n\n<i>{HOW_TO_REPLY}</i>"
+def _team(etablissement: str, signed_by: str | None) -> str:
+    """« 💬 L'équipe de … », signed with a first name only if the school chose to."""
+    head = f"L'équipe de {escape(etablissement)}"
+    if signed_by:
+        head += f" · {escape(signed_by)}"
+    return f"💬 <b>{head}</b>"
 
 
-def team_caption(etablissement: str, caption: str) -> str:
-    """The caption of a staff photo or document as the user reads it (no staff name)."""
-    head = f"💬 <b>L'équipe de {escape(etablissement)}</b>"
+def answer_from_team(etablissement: str, text: str, signed_by: str | None = None) -> str:
+    """A staff answer as the user reads it (no staff name unless ``signed_by``)."""
+    return f"{_team(etablissement, signed_by)} :\n\n{escape(text)}\n\n<i>{HOW_TO_REPLY}</i>"
+
+
+def team_caption(etablissement: str, caption: str, signed_by: str | None = None) -> str:
+    """The caption of a staff photo or document as the user reads it (no staff name unless
+    ``signed_by``)."""
+    head = _team(etablissement, signed_by)
     return f"{head} :\n\n{escape(caption)}" if caption.strip() else head
 
 

@@ -155,6 +155,22 @@ async def test_ticket_from_the_cgu_step_answered_and_closed(
     assert "close" in shown and "1/1" in shown and "conditions" not in shown
 
 
+async def test_a_school_may_sign_answers_with_the_staff_first_name(team: BotHarness) -> None:
+    await team.stop()
+    team.settings = team.settings.model_copy(update={"support_show_staff_names": True})
+    await team.start()
+    chat = Chat(team, 3009, "Léa")
+    await chat.say("/aide")
+    await chat.press("Je bloque")
+    await chat.press("Écrire à l'équipe")
+    await chat.say("Je n'arrive pas à me connecter")
+    [card] = await posts(team, 1)
+    staff = team.server.user(STAFF_ID, first_name="Camille")
+    await group_of(team).post(staff, "Nous regardons cela.", card.message_id)
+    answer = await user_sees(chat, "Nous regardons")
+    assert "L'équipe de Lycée de Test · Camille" in answer.text
+
+
 async def test_non_staff_cannot_close_nor_use_staff_commands(team: BotHarness) -> None:
     chat = Chat(team, 3004, "Sam")
     await chat.say("/aide")
