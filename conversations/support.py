@@ -95,7 +95,7 @@ async def write_to_team(update: Update, context: BotContext) -> None:
         await send(update, chat_texts.help_text(context.services.school), markup)
         return
     await support(context).set_mode(user.id, "compose")
-    await send(update, texts.ASK_MESSAGE, markup)
+    await send(update, texts.ASK_MESSAGE + _outside_hours(context), markup)
 
 
 async def resume(update: Update, context: BotContext, intro: str = "") -> None:

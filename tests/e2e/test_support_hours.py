@@ -207,7 +207,11 @@ async def test_outside_opening_hours_the_user_is_told_when_to_expect_an_answer(
     # Saturday morning: back on Monday at 8:00.
     team.clock.now = paris(2026, 12, 12, 10, 0)
     chat = Chat(team, 3105, "Sam")
-    sent = await write_to_team(chat, "Mon compte est bloqué")
+    await chat.say("/aide")
+    await chat.press("Je bloque")
+    prompt = await chat.press("Écrire à l'équipe")
+    assert "à partir de lundi 8 h 00" in prompt.text  # said before they write, too
+    sent = await chat.say("Mon compte est bloqué")
     assert "demande n° 1" in sent.text
     assert "L'équipe n'est pas là en ce moment" in sent.text
     assert "à partir de lundi 8 h 00" in sent.text
