@@ -4,6 +4,11 @@ well, 503 naming the database when it cannot be written, the Bot API when it fai
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import re
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +24,7 @@ from bot.sandbox.mailbox import Mailbox
 from chat import Chat
 from conftest import BotHarness, harness_settings
 from support import MutableClock
+from test_kill_restart import PROJECT
 
 
 @pytest_asyncio.fixture
@@ -42,6 +48,16 @@ async def ops_harness(
     yield harness
     bot_api.clear_faults()
     await harness.stop()
+
+
+def dockerfile_health_check() -> str:
+    """The Python code of the Dockerfile's ``HEALTHCHECK … CMD ["python", "-c", CODE]``."""
+    text = (PROJECT / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
+    match = re.search(r"^HEALTHCHECK .*?CMD (\[.*\])$", text, re.MULTILINE)
+    assert match, "no HEALTHCHECK in the Dockerfile"
+    words = json.loads(match.group(1))
+    assert words[:2] == ["python", "-c"]
+    return str(words[2])
 
 
 async def healthz(harness: BotHarness) -> tuple[int, dict[str, Any]]:
@@ -92,3 +108,24 @@ async def test_bot_api_down_answers_503_naming_it(ops_harness: BotHarness) -> No
 
 async def test_no_operations_port_unless_set(harness: BotHarness) -> None:
     assert harness.app is not None and health.HEALTH_KEY not in harness.app.bot_data
+
+
+async def test_the_dockerfile_health_check_follows_healthz(ops_harness: BotHarness) -> None:
+    """The container's HEALTHCHECK one-liner, run as Docker would (exit 0 healthy, else not)
+    against the real operations port."""
+    assert ops_harness.app is not None
+    server: health.HealthServer = ops_harness.app.bot_data[health.HEALTH_KEY]
+    env = {**os.environ, "OPS_PORT": str(server.port)}
+
+    async def check() -> int:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", dockerfile_health_check(), env=env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )
+        return await asyncio.wait_for(process.wait(), 30)
+
+    assert await check() == 0
+    ops_harness.server.inject(Fault("server_error", times=None))
+    assert await check() != 0
+    ops_harness.server.clear_faults()
+    assert await check() == 0
