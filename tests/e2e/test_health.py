@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
+from pydantic import SecretStr
 
 from bot.ops import health
 from bot.sandbox.bot_api_server import Fault, LocalBotApi
@@ -23,6 +24,7 @@ from bot.sandbox.mailbox import Mailbox
 
 from chat import Chat
 from conftest import BotHarness, harness_settings
+from ldap_server import PEOPLE, SERVICE_DN, SERVICE_PASSWORD, LdapServer
 from support import MutableClock
 from test_kill_restart import PROJECT
 
@@ -104,6 +106,48 @@ async def test_bot_api_down_answers_503_naming_it(ops_harness: BotHarness) -> No
     ops_harness.server.clear_faults()
     status, _ = await healthz(ops_harness)
     assert status == 200
+
+
+async def test_directory_check_follows_a_real_slapd(
+    tmp_path: Path,
+    bot_api: LocalBotApi,
+    mailbox: Mailbox,
+    clock: MutableClock,
+    monkeypatch: pytest.MonkeyPatch,
+    ldap_server: LdapServer,  # skips, saying why, without slapd or python-ldap
+) -> None:
+    """With DIRECTORY=ldap the directory check binds as the service account: 200 while slapd
+    runs, 503 naming the directory once it is stopped, 200 again when it is back."""
+    monkeypatch.setattr(health, "CHECK_TIMEOUT_SECONDS", 2.0)
+    settings = harness_settings(tmp_path, bot_api, mailbox.port).model_copy(
+        update={
+            "ops_port": 0,
+            "broadcast_poll_seconds": 3600,
+            "broadcast_heartbeat_seconds": 3600,
+            "reminder_scan_seconds": 3600,
+            "directory": "ldap",
+            "ldap_url": ldap_server.url,
+            "ldap_bind_dn": SERVICE_DN,
+            "ldap_bind_password": SecretStr(SERVICE_PASSWORD),
+            "ldap_user_base": PEOPLE,
+            "ldap_timeout_seconds": 1.0,
+        }
+    )
+    harness = BotHarness(bot_api, settings, clock, mailbox, tmp_path)
+    await harness.start()
+    try:
+        status, body = await healthz(harness)
+        assert status == 200 and body["checks"]["directory"] == {"ok": True, "error": None}
+        ldap_server.stop_for_now()
+        status, body = await healthz(harness)
+        assert status == 503 and body["failing"] == ["directory"]
+        assert body["checks"]["directory"]["ok"] is False
+        assert body["checks"]["directory"]["error"] in ("DirectoryUnavailable", "TimeoutError")
+        ldap_server.resume()
+        status, _ = await healthz(harness)
+        assert status == 200
+    finally:
+        await harness.stop()
 
 
 async def test_no_operations_port_unless_set(harness: BotHarness) -> None:
