@@ -9,6 +9,12 @@ CLI_INIT_HELP = (
 )
 CLI_RUN_HELP_WITH_TOKEN = "lance le bot avec TELEGRAM_BOT_TOKEN (sans jeton : refuse)"
 
+RUN_WITHOUT_COMMAND = (
+    "Avertissement : « run_bot.py » sans commande lance le bot parce que TELEGRAM_BOT_TOKEN est "
+    "réglé, mais cet usage est obsolète : utilisez `run_bot.py run` (qui ne lance jamais le bac "
+    "à sable) ; sans jeton, `run_bot.py sandbox` lance le bac à sable."
+)
+
 INIT_CREATED = "créé"
 INIT_KEPT = "gardé (il existait déjà)"
 
