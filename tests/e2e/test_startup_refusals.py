@@ -141,3 +141,19 @@ async def test_no_command_with_a_token_still_runs_but_says_to_use_run(
 
     code, stderr = await lines_until(env, "polling for updates", 1)
     assert code == 0 and "obsolète" not in stderr  # `run` says nothing of the kind
+
+
+async def test_invalid_school_file_is_refused_in_french(
+    tmp_path: Path, bot_api: LocalBotApi, mailbox: Mailbox
+) -> None:
+    school = tmp_path / "config" / "school.toml"
+    school.parent.mkdir()
+    school.write_text('[etablissement]\nnom = "Lycée"\ncgu = "cgu.txt"\n', encoding="utf-8")
+    env = await real_bot_env(tmp_path, bot_api, mailbox, SCHOOL_CONFIG=str(school))
+    code, stderr = await run_to_exit(env)
+    assert code == 2
+    line = one_french_sentence(stderr)
+    assert line.startswith("Le fichier de l'établissement est incorrect")
+    assert f"{school} : il manque « ent_url » dans [etablissement]" in line
+    assert "needs" not in line and "config/school.example.toml" in line
+    assert bot_api.events_of(method="getMe") == []
