@@ -16,14 +16,15 @@ COPY requirements.lock ./
 RUN pip install --require-hashes -r requirements.lock
 
 # python-ldap (not in the lock: it builds from source) only for DIRECTORY=ldap. gcc goes
-# once it is built; the libldap headers stay, they keep the shared library it links to.
+# once it is built; the headers' packages stay (they keep libldap and libsasl2, which it links
+# to, from being removed as unneeded).
 ARG WITH_LDAP=false
 # hadolint ignore=DL3008
 RUN if [ "$WITH_LDAP" = "true" ]; then \
       apt-get update \
       && apt-get install -y --no-install-recommends gcc libc6-dev libldap2-dev libsasl2-dev \
       && pip install "python-ldap==3.4.8" \
-      && apt-get purge -y --auto-remove gcc libc6-dev \
+      && apt-get purge -y --auto-remove gcc \
       && rm -rf /var/lib/apt/lists/*; \
     fi
 
