@@ -298,7 +298,7 @@ class BroadcastWorker:
         """Write the outcomes the database refused earlier; raises if it still refuses."""
         for key, write in list(self._unwritten.items()):
             await write()
-            del self._unwritten[key]
+            self._unwritten.pop(key, None)
             logger.info("broadcast: outcome of %s %d written after all", key[0], key[1])
 
     async def _done(self, row_id: int, status: DeliveryStatus, error: str | None = None) -> None:
