@@ -178,6 +178,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
     if settings.telegram_bot_token is None:
         print(staff_texts.RUN_NEEDS_TOKEN, file=sys.stderr)
         return 2
+    if args.command is None:  # still runs, as before; `run` says what is meant
+        print(ops_texts.RUN_WITHOUT_COMMAND, file=sys.stderr)
     from bot.ops.startup import check_before_start
 
     check_before_start(settings)

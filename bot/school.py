@@ -6,6 +6,7 @@ It is read from a small TOML file (see ``config/school.example.toml``), never ha
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,8 @@ from bot.support.hours import OpeningHours, OpeningHoursError, parse_opening_hou
 
 
 class SchoolConfigError(ValueError):
-    """The school file is missing a value or has a wrong one."""
+    """The school file is missing a value or has a wrong one; the message is French (it is
+    shown to staff as it is)."""
 
 
 @dataclass(frozen=True)
@@ -65,26 +67,35 @@ class SchoolConfig:
 
 
 def load_school_config(path: Path) -> SchoolConfig:
-    """Read and check the school file at ``path``."""
+    """Read and check the school file at ``path`` (errors in French, from bot.texts.ops)."""
+    from bot.texts import ops as ops_texts  # here: bot.texts imports this module
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise SchoolConfigError(f"Cannot read the school file {path}: {error}") from error
+    except tomllib.TOMLDecodeError as error:
+        line, column = _toml_position(error)
+        raise SchoolConfigError(ops_texts.school_syntax(str(path), line, column)) from error
+    except (OSError, UnicodeDecodeError) as error:
+        raise SchoolConfigError(
+            ops_texts.school_unreadable(str(path), _why_unreadable(error))
+        ) from error
 
     etab = data.get("etablissement", {})
     for key in ("nom", "ent_url", "cgu"):
         if not etab.get(key):
-            raise SchoolConfigError(f"{path}: [etablissement] needs '{key}'")
+            raise SchoolConfigError(ops_texts.school_needs(str(path), "etablissement", key))
     if not str(etab["ent_url"]).startswith(("https://", "http://")):
-        raise SchoolConfigError(f"{path}: ent_url must be an http(s) address")
+        raise SchoolConfigError(ops_texts.school_bad_url(str(path)))
 
     cgu_path = (path.parent / etab["cgu"]).resolve()
     try:
         cgu_text = cgu_path.read_text(encoding="utf-8-sig").strip()
-    except OSError as error:
-        raise SchoolConfigError(f"Cannot read the CGU file {cgu_path}: {error}") from error
+    except (OSError, UnicodeDecodeError) as error:
+        raise SchoolConfigError(
+            ops_texts.cgu_unreadable(str(cgu_path), _why_unreadable(error))
+        ) from error
     if not cgu_text:
-        raise SchoolConfigError(f"The CGU file {cgu_path} is empty")
+        raise SchoolConfigError(ops_texts.cgu_empty(str(cgu_path)))
 
     contacts = tuple(
         Contact(**{k: str(v) for k, v in c.items() if k in Contact.__dataclass_fields__})
@@ -92,7 +103,7 @@ def load_school_config(path: Path) -> SchoolConfig:
     )
     questions = tuple(str(q) for q in data.get("questions_secretes", {}).get("liste", []))
     if len(questions) < 2:
-        raise SchoolConfigError(f"{path}: [questions_secretes] liste needs at least 2 questions")
+        raise SchoolConfigError(ops_texts.school_too_few_questions(str(path)))
     quick_answers = tuple(_quick_answer(path, item) for item in data.get("reponses_rapides", []))
     horaires = None
     if "horaires" in data:
@@ -116,17 +127,43 @@ def load_school_config(path: Path) -> SchoolConfig:
     )
 
 
+def _toml_position(error: tomllib.TOMLDecodeError) -> tuple[int | None, int | None]:
+    """Line and column of a TOML syntax error (Python 3.14 has attributes; before, the
+    message ends with « (at line L, column C) »)."""
+    line, column = getattr(error, "lineno", None), getattr(error, "colno", None)
+    if isinstance(line, int) and isinstance(column, int):
+        return line, column
+    match = re.search(r"at line (\d+), column (\d+)", str(error))
+    return (int(match.group(1)), int(match.group(2))) if match else (None, None)
+
+
+def _why_unreadable(error: OSError | UnicodeDecodeError) -> str:
+    """Why a file cannot be read, in French (never the C library's English text)."""
+    from bot.texts import ops as ops_texts
+
+    if isinstance(error, UnicodeDecodeError):
+        return ops_texts.FILE_NOT_UTF8
+    if isinstance(error, FileNotFoundError):
+        return ops_texts.FILE_NOT_FOUND
+    if isinstance(error, PermissionError):
+        return ops_texts.FILE_NOT_READABLE
+    if isinstance(error, IsADirectoryError):
+        return ops_texts.FILE_IS_A_FOLDER
+    return ops_texts.file_unreadable(type(error).__name__)
+
+
 def _quick_answer(path: Path, item: dict[str, object]) -> QuickAnswer:
     """One ``[[reponses_rapides]]`` entry, checked."""
+    from bot.texts import ops as ops_texts
+
     titre, texte = str(item.get("titre") or ""), str(item.get("texte") or "")
     action = str(item.get("action") or "")
     if not titre or not texte:
-        raise SchoolConfigError(f"{path}: each [[reponses_rapides]] needs 'titre' and 'texte'")
+        raise SchoolConfigError(ops_texts.quick_answer_needs(str(path)))
     if action not in QUICK_ACTIONS:
-        raise SchoolConfigError(
-            f"{path}: [[reponses_rapides]] action must be one of {', '.join(QUICK_ACTIONS[1:])}"
-        )
+        actions = ", ".join(f"« {name} »" for name in QUICK_ACTIONS[1:])
+        raise SchoolConfigError(ops_texts.quick_answer_action(str(path), actions))
     keywords = item.get("mots_cles") or []
     if not isinstance(keywords, list):
-        raise SchoolConfigError(f"{path}: [[reponses_rapides]] mots_cles must be a list")
+        raise SchoolConfigError(ops_texts.quick_answer_keywords(str(path)))
     return QuickAnswer(titre, texte, action, tuple(str(k) for k in keywords))

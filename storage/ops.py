@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from storage.db import Database
+from storage.db import Database, to_db_time
 from storage.files import create_private_file
 
 
@@ -34,6 +35,20 @@ async def probe_writable(database: Database) -> None:
             "UPDATE schema_migrations SET name = name "
             "WHERE version = (SELECT MAX(version) FROM schema_migrations)"
         )
+
+
+async def claim_alert(database: Database, kind: str, now: datetime, window: timedelta) -> bool:
+    """Whether an alert of ``kind`` may go at ``now`` (none in the ``window`` before it), and
+    if so note it, in one statement (two processes never both claim it). An alert noted « in
+    the future » (the clock was set back) does not hold the next one."""
+    async with database.transaction() as connection:
+        cursor = await connection.execute(
+            "INSERT INTO ops_alerts (kind, last_at) VALUES (:kind, :now) "
+            "ON CONFLICT (kind) DO UPDATE SET last_at = excluded.last_at "
+            "WHERE ops_alerts.last_at <= :cutoff OR ops_alerts.last_at > :now",
+            {"kind": kind, "now": to_db_time(now), "cutoff": to_db_time(now - window)},
+        )
+        return cursor.rowcount > 0
 
 
 def backup_database(source: Path, target: Path) -> None:

@@ -4,6 +4,12 @@ application: :meth:`BroadcastWorker.start` in start-up, :meth:`BroadcastWorker.s
 
 Each row is marked ``in_flight`` before its send and given its outcome after; one found
 ``in_flight`` at start-up (the bot died meanwhile) becomes ``uncertain`` and is never sent again.
+
+A database error (a write refused for a while: disk full, file system read-only, a lock held
+too long) never stops the worker: it is logged and the round is tried again after
+``poll_seconds``; the outcome of a send that could not be written is kept in memory and written
+at the next round (never sent again meanwhile: its row stays ``in_flight``, and becomes
+``uncertain`` if the bot stops before the database is back).
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ import collections
 import contextlib
 import logging
 import os
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -124,6 +131,8 @@ class BroadcastWorker:
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self._retry_at: dict[int, float] = {}
+        # Outcomes of sends the database refused to record: written again at the next round.
+        self._unwritten: dict[tuple[str, int], Callable[[], Awaitable[object]]] = {}
         self._failures: collections.Counter[int] = collections.Counter()
         self._sent_times: collections.deque[float] = collections.deque()
         self._slots = {
@@ -166,14 +175,27 @@ class BroadcastWorker:
         beater.cancel()
         progress.cancel()
         self._auto_wake.set()
-        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-            await asyncio.wait_for(runner, self.settings.stop_grace)
-        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-            await asyncio.wait_for(auto, self.settings.stop_grace)
+        for task in (runner, auto):
+            try:
+                await asyncio.wait_for(task, self.settings.stop_grace)
+            except (asyncio.CancelledError, TimeoutError):
+                pass
+            except Exception:  # never raised at stop: logged (the loops catch their own)
+                logger.exception("broadcast: %s stopped on an error", task.get_name())
         for task in (beater, progress):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        if self._unwritten:
+            try:
+                await self._write_unwritten()
+            except sqlite3.Error as error:
+                logger.warning(
+                    "broadcast: %d outcome(s) still not written at stop (%s): counted "
+                    "uncertain at the next start, never sent again",
+                    len(self._unwritten),
+                    type(error).__name__,
+                )
         if self.email is not None:
             await self.email.mailer.close()
 
@@ -218,27 +240,102 @@ class BroadcastWorker:
         while True:
             try:
                 await self.repository.beat(self.clock(), os.getpid(), self.rate_per_s)
-            except Exception:  # the heartbeat never stops the bot
+            except sqlite3.Error as error:  # the heartbeat never stops the bot
+                logger.warning("broadcast: heartbeat not written (%s)", type(error).__name__)
+            except Exception:
                 logger.exception("broadcast: heartbeat failed")
             await asyncio.sleep(self.settings.heartbeat_seconds)
 
-    async def _run(self) -> None:
+    async def _recover(self) -> None:
+        """Rows in flight when an earlier run died become ``uncertain``; the blocked users."""
         recovered = await self.repository.recover_in_flight(self.clock())
         if recovered:
             logger.warning("broadcast: %d send(s) interrupted, counted as uncertain", recovered)
         self.blocked = await self.repository.blocked_ids()
+
+    async def _run(self) -> None:
+        recovered = False
         while not self._stopping:
             self._wake.clear()
             wait: float | None = self.settings.poll_seconds
             try:
+                if not recovered:  # nothing is sent before the last run's rows are settled
+                    await self._recover()
+                    recovered = True
+                await self._write_unwritten()
                 campaign = await self._next_campaign()
                 if campaign is not None:
                     wait = await self._send_some(campaign)
+            except sqlite3.Error as error:  # transient (read-only, full, locked): again soon
+                logger.warning(
+                    "broadcast: the database failed (%s); trying again in %g s",
+                    type(error).__name__,
+                    self.settings.poll_seconds,
+                )
             except Exception:  # the worker never dies; it looks again shortly
                 logger.exception("broadcast: sending failed")
             if wait is None or wait > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), wait)
+
+    async def _write(self, key: tuple[str, int], write: Callable[[], Awaitable[object]]) -> None:
+        """Record an outcome; one the database refuses is kept and written at the next round
+        (its row stays in flight meanwhile: never sent twice)."""
+        try:
+            await write()
+        except sqlite3.Error as error:
+            self._unwritten[key] = write
+            logger.warning(
+                "broadcast: outcome of %s %d not written (%s), kept to write again",
+                key[0],
+                key[1],
+                type(error).__name__,
+            )
+        else:
+            self._unwritten.pop(key, None)
+
+    async def _write_unwritten(self) -> None:
+        """Write the outcomes the database refused earlier; raises if it still refuses."""
+        for key, write in list(self._unwritten.items()):
+            await write()
+            self._unwritten.pop(key, None)
+            logger.info("broadcast: outcome of %s %d written after all", key[0], key[1])
+
+    async def _done(self, row_id: int, status: DeliveryStatus, error: str | None = None) -> None:
+        """The outcome of a delivery's send (see :meth:`_write`)."""
+        now = self.clock()
+        await self._write(
+            ("row", row_id), lambda: self.repository.mark_done(row_id, status, now, error)
+        )
+
+    async def _reminder_done(
+        self, reminder_id: int, status: DeliveryStatus, error: str | None = None
+    ) -> None:
+        """The outcome of an automatic reminder's send (see :meth:`_write`)."""
+        now = self.clock()
+        await self._write(
+            ("reminder", reminder_id),
+            lambda: self.repository.mark_auto(reminder_id, status, now, error),
+        )
+
+    def _settle(self, what: str, results: list[object]) -> bool:
+        """Log the sends of a batch that failed on an error of their own (their rows stay
+        pending: tried again); whether the database was among the causes."""
+        database = False
+        for result in results:
+            if isinstance(result, sqlite3.Error):
+                database = True
+                logger.warning(
+                    "broadcast: %s not sent, the database failed (%s)", what, type(result).__name__
+                )
+            elif isinstance(result, Exception):
+                logger.error(
+                    "broadcast: %s not sent: %s",
+                    what,
+                    type(result).__name__,
+                    exc_info=(type(result), result, result.__traceback__),
+                )
+        return database
 
     async def _next_campaign(self) -> Campaign | None:
         """The oldest campaign that may be sent now (quiet hours hold all but « maintenant »)."""
@@ -261,7 +358,9 @@ class BroadcastWorker:
         if all(wait is None for wait in waits):  # nothing left on any channel
             if await self.repository.finish_if_done(campaign.id, self.clock()):
                 logger.info("broadcast: campaign %d finished", campaign.id)
-            return 0
+                return 0
+            # Rows still in flight: outcomes not written yet (see _write). Not a busy loop.
+            return self.settings.poll_seconds
         pending = [wait for wait in waits if wait is not None]
         return min(pending)
 
@@ -290,7 +389,9 @@ class BroadcastWorker:
             task = loop.create_task(self._deliver(campaign, row))
             task.add_done_callback(lambda _: slots.release())
             batch.append(task)
-        await asyncio.gather(*batch, return_exceptions=True)
+        results = await asyncio.gather(*batch, return_exceptions=True)
+        if self._settle("a reminder", list(results)):
+            return self.settings.poll_seconds  # the database failed: not at once
         return 0
 
     async def _deliver(self, campaign: Campaign, row: Delivery) -> None:
@@ -318,19 +419,15 @@ class BroadcastWorker:
                 **self._rate_limit,
             )
         except Forbidden:
-            await self.repository.mark_done(
-                row.id, DeliveryStatus.BLOCKED, self.clock(), "Forbidden"
-            )
+            await self._done(row.id, DeliveryStatus.BLOCKED, "Forbidden")
             await self.blocked_by(user_id)
             return
         except RetryAfter as error:  # the limiter's own retries were not enough: later
             self._retry_at[row.id] = asyncio.get_running_loop().time() + retry_after_seconds(error)
-            await self.repository.mark_done(row.id, DeliveryStatus.PENDING, self.clock(), "429")
+            await self._done(row.id, DeliveryStatus.PENDING, "429")
             return
         except BadRequest as error:  # « chat not found »…: retrying cannot help
-            await self.repository.mark_done(
-                row.id, DeliveryStatus.FAILED, self.clock(), error.message[:200]
-            )
+            await self._done(row.id, DeliveryStatus.FAILED, error.message[:200])
             return
         except (TelegramError, OSError) as error:
             await self._failed(row, type(error).__name__)
@@ -338,7 +435,7 @@ class BroadcastWorker:
         self._retry_at.pop(row.id, None)
         self._failures.pop(row.id, None)
         self._sent_times.append(asyncio.get_running_loop().time())
-        await self.repository.mark_done(row.id, DeliveryStatus.SENT, self.clock())
+        await self._done(row.id, DeliveryStatus.SENT)
 
     async def _deliver_mail(self, campaign: Campaign, row: Delivery) -> None:
         if await self.repository.opted_out(Channel.EMAIL, row.recipient):
@@ -366,15 +463,13 @@ class BroadcastWorker:
             await email.mailer.send(ReminderMail(mail, link))
         except MailDeliveryError as error:
             if error.kind == "SMTPRecipientsRefused":
-                await self.repository.mark_done(
-                    row.id, DeliveryStatus.FAILED, self.clock(), error.kind
-                )
+                await self._done(row.id, DeliveryStatus.FAILED, error.kind)
             else:
                 await self._failed(row, error.kind)
             return
         self._retry_at.pop(row.id, None)
         self._failures.pop(row.id, None)
-        await self.repository.mark_done(row.id, DeliveryStatus.SENT, self.clock())
+        await self._done(row.id, DeliveryStatus.SENT)
 
     async def _progress_forever(self) -> None:
         """Edit the progress message of each /diffusion campaign, then its final report."""
@@ -462,7 +557,8 @@ class BroadcastWorker:
             task = asyncio.get_running_loop().create_task(self._send_auto(reminder))
             task.add_done_callback(lambda _: slots.release())
             tasks.append(task)
-        await asyncio.gather(*tasks, return_exceptions=True)
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        self._settle("an automatic reminder", list(results))
 
     async def _send_auto(self, reminder: AutoReminder) -> None:
         repository, now = self.repository, self.clock()
@@ -491,20 +587,16 @@ class BroadcastWorker:
                 **self._rate_limit,
             )
         except Forbidden:
-            await repository.mark_auto(reminder.id, DeliveryStatus.BLOCKED, self.clock(), "403")
+            await self._reminder_done(reminder.id, DeliveryStatus.BLOCKED, "403")
             await self.blocked_by(reminder.telegram_user_id)
             return
         except BadRequest as error:
-            await repository.mark_auto(
-                reminder.id, DeliveryStatus.FAILED, self.clock(), error.message[:200]
-            )
+            await self._reminder_done(reminder.id, DeliveryStatus.FAILED, error.message[:200])
             return
         except (TelegramError, OSError) as error:  # tried again at the next round
-            await repository.mark_auto(
-                reminder.id, DeliveryStatus.PENDING, self.clock(), type(error).__name__
-            )
+            await self._reminder_done(reminder.id, DeliveryStatus.PENDING, type(error).__name__)
             return
-        await repository.mark_auto(reminder.id, DeliveryStatus.SENT, self.clock())
+        await self._reminder_done(reminder.id, DeliveryStatus.SENT)
         logger.info("broadcast: automatic reminder %s sent", reminder.kind.value)
 
     async def _failed(self, row: Delivery, reason: str) -> None:
@@ -513,9 +605,9 @@ class BroadcastWorker:
         if failures >= self.settings.max_attempts:
             self._retry_at.pop(row.id, None)
             self._failures.pop(row.id, None)
-            await self.repository.mark_done(row.id, DeliveryStatus.FAILED, self.clock(), reason)
+            await self._done(row.id, DeliveryStatus.FAILED, reason)
             logger.warning("broadcast: row %d failed: %s", row.id, reason)
             return
         delay = self.settings.retry_first * 2 ** (failures - 1)
         self._retry_at[row.id] = asyncio.get_running_loop().time() + delay
-        await self.repository.mark_done(row.id, DeliveryStatus.PENDING, self.clock(), reason)
+        await self._done(row.id, DeliveryStatus.PENDING, reason)

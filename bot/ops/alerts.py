@@ -1,10 +1,12 @@
 """Unhandled errors reach the staff: a short note to ``ALERT_CHAT_ID`` through the outbox —
 the exception's type, the user's procedure and step, never the update's content — at most one
-per kind of error per 10 minutes."""
+per kind of error per 10 minutes, counted in SQLite (``ops_alerts``) so that a restart does not
+alert again; in memory only if the database cannot be written."""
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -13,6 +15,8 @@ from telegram.ext import Application
 
 from bot.procedures.kernel import Clock
 from bot.texts import ops as ops_texts
+from storage.db import Database
+from storage.ops import claim_alert
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +41,21 @@ class AlertLimiter:
         self._last[kind] = now
         return True
 
+    async def claim(self, kind: str, database: Database | None) -> bool:
+        """Whether an alert of ``kind`` may go now, by the database's record of the last one
+        (which survives a restart); by memory if there is no database or it fails (an alert
+        about a failing database must still go)."""
+        if database is not None:
+            try:
+                allowed = await claim_alert(database, kind, self.clock(), self.window)
+            except sqlite3.Error as error:
+                logger.warning("alerts: the limit could not be read (%s)", type(error).__name__)
+            else:
+                if allowed:  # the fallback's memory follows the database
+                    self._last[kind] = self.clock()
+                return allowed
+        return self.allow(kind)
+
 
 def install_alerts(application: Application, clock: Clock) -> None:
     """The limiter of this application's alerts."""
@@ -54,7 +73,7 @@ async def alert_staff(application: Application, error: BaseException, update: ob
     if chat_id is None or limiter is None or services.database is None:
         return
     kind = type(error).__name__
-    if not limiter.allow(kind):
+    if not await limiter.claim(kind, services.database):
         return
     try:
         flow = step = None

@@ -10,6 +10,7 @@ import asyncio
 import csv
 import getpass
 import json
+import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +20,7 @@ from pathlib import Path
 from bot.directory.port import PasswordRejected
 from bot.settings import Settings
 from bot.staff import report as report_layout
+from bot.staff.private_files import open_private
 from bot.staff.service import (
     EXPORT_COLUMNS,
     PasswordRefused,
@@ -213,8 +215,8 @@ async def _staff_command(settings: Settings, args: argparse.Namespace) -> int:
 def write_export(path: Path, rows: list[dict[str, str]]) -> None:
     """The export CSV: ``;`` separated, UTF-8 with BOM (opens as is in a spreadsheet), every
     cell quoted and no cell read as a formula (OWASP « CSV Injection », see
-    :func:`bot.staff.service.spreadsheet_cell`)."""
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+    :func:`bot.staff.service.spreadsheet_cell`); mode 0600 (it names every account)."""
+    with os.fdopen(open_private(path), "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.DictWriter(
             handle, fieldnames=EXPORT_COLUMNS, delimiter=";", quoting=csv.QUOTE_ALL
         )

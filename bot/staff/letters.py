@@ -20,6 +20,7 @@ from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
 
 from bot.school import SchoolConfig
+from bot.staff.private_files import write_private_bytes
 from bot.staff.service import Letter
 from bot.texts import staff as staff_texts
 
@@ -216,4 +217,5 @@ def render_letters(
         _page(pdf, letter, layout, link, qr)
         if progress:
             progress(1)
-    pdf.output(str(path))
+    # Provisional passwords: readable by the owner only (0600), whatever the umask.
+    write_private_bytes(path, bytes(pdf.output()))

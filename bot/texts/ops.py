@@ -9,6 +9,12 @@ CLI_INIT_HELP = (
 )
 CLI_RUN_HELP_WITH_TOKEN = "lance le bot avec TELEGRAM_BOT_TOKEN (sans jeton : refuse)"
 
+RUN_WITHOUT_COMMAND = (
+    "Avertissement : « run_bot.py » sans commande lance le bot parce que TELEGRAM_BOT_TOKEN est "
+    "réglé, mais cet usage est obsolète : utilisez `run_bot.py run` (qui ne lance jamais le bac "
+    "à sable) ; sans jeton, `run_bot.py sandbox` lance le bac à sable."
+)
+
 INIT_CREATED = "créé"
 INIT_KEPT = "gardé (il existait déjà)"
 
@@ -54,11 +60,64 @@ def school_missing(path: str) -> str:
 
 
 def school_invalid(error: str) -> str:
-    """The school file cannot be read or misses a value."""
+    """The school file cannot be read or misses a value (``error``: one of the texts below)."""
     return (
         f"Le fichier de l'établissement est incorrect ({error}) : corrigez-le d'après "
         "l'exemple commenté config/school.example.toml, puis relancez."
     )
+
+
+# The school file's errors (bot.school.SchoolConfigError), each naming the file and what to fix.
+FILE_NOT_FOUND = "fichier introuvable"
+FILE_NOT_READABLE = "lecture refusée par les droits du fichier"
+FILE_IS_A_FOLDER = "c'est un dossier, pas un fichier"
+FILE_NOT_UTF8 = "le fichier n'est pas en UTF-8 (enregistrez-le en UTF-8)"
+
+
+def file_unreadable(error_type: str) -> str:
+    """Another reason a file cannot be read (its error's type only)."""
+    return f"fichier illisible ({error_type})"
+
+
+def school_unreadable(path: str, reason: str) -> str:
+    return f"{path} ne peut pas être lu : {reason}"
+
+
+def school_syntax(path: str, line: int | None, column: int | None) -> str:
+    where = f" ligne {line}, colonne {column}" if line is not None else ""
+    return f"{path} : syntaxe TOML incorrecte{where}"
+
+
+def school_needs(path: str, section: str, key: str) -> str:
+    return f"{path} : il manque « {key} » dans [{section}]"
+
+
+def school_bad_url(path: str) -> str:
+    return f"{path} : « ent_url » doit être une adresse en https:// (ou http://)"
+
+
+def cgu_unreadable(path: str, reason: str) -> str:
+    return f"le texte des CGU {path} ne peut pas être lu : {reason}"
+
+
+def cgu_empty(path: str) -> str:
+    return f"le texte des CGU {path} est vide"
+
+
+def school_too_few_questions(path: str) -> str:
+    return f"{path} : [questions_secretes] « liste » doit donner au moins 2 questions"
+
+
+def quick_answer_needs(path: str) -> str:
+    return f"{path} : chaque [[reponses_rapides]] doit avoir « titre » et « texte »"
+
+
+def quick_answer_action(path: str, actions: str) -> str:
+    return f"{path} : dans [[reponses_rapides]], « action » vaut {actions} (ou rien)"
+
+
+def quick_answer_keywords(path: str) -> str:
+    return f"{path} : dans [[reponses_rapides]], « mots_cles » doit être une liste"
 
 
 def secret_lost(secret: str, database: str) -> str:

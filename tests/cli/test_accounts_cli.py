@@ -7,7 +7,10 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import os
 import re
+import stat
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -564,3 +567,52 @@ def test_letters_never_use_the_example_school(
     target = imported / "courriers.pdf"
     code, _, err = run(["accounts", "letters", str(target), "--yes"], capsys)
     assert code == 2 and "nulle-part.toml" in err and not target.exists()
+
+
+# --- private files and the server key ------------------------------------------------------
+
+
+@pytest.fixture
+def open_umask() -> Iterator[None]:
+    """The common umask 022: files others can read unless the code says otherwise."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def test_export_and_letters_are_readable_by_their_owner_only(
+    imported: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    open_umask: None,
+) -> None:
+    """They name every account, and the letters carry provisional passwords: 0600, an existing
+    file of that name tightened too."""
+    export = imported / "etat.csv"
+    export.write_text("ancien", encoding="utf-8")
+    export.chmod(0o644)
+    assert run(["accounts", "export", str(export)], capsys)[0] == 0
+    assert stat.S_IMODE(export.stat().st_mode) == 0o600
+    assert "lea.martin" in export.read_text(encoding="utf-8-sig")
+
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", BOT_USERNAME)
+    letters = imported / "courriers.pdf"
+    assert run(["accounts", "letters", str(letters), "--yes"], capsys)[0] == 0
+    assert stat.S_IMODE(letters.stat().st_mode) == 0o600
+    assert len(pdf_pages(letters)) == 4
+
+
+def test_import_refuses_a_new_key_beside_accounts(
+    imported: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A missing key while the database has accounts: refused (as at start-up), never made
+    anew — it would void every code, lock and import fingerprint."""
+    key = imported / "data" / "server.key"
+    key.unlink()
+    csv_file = write_accounts_csv(imported / "comptes2.csv", ACCOUNTS)
+    for extra in ([], ["--dry-run"]):
+        code, out, err = run(["accounts", "import", str(csv_file), *extra], capsys)
+        assert code == 2 and out == ""
+        assert str(key) in err and "contient déjà des comptes" in err
+        assert len(err.strip().splitlines()) == 1
+        assert not key.exists()

@@ -1,7 +1,7 @@
 """Errors reach the staff and the logs suit a collector (issue 16): an unhandled error sends
 one short note to ALERT_CHAT_ID through the outbox (its type, procedure and step, never the
-update's text), once per kind per 10 minutes by the bot's clock; ``LOG_FORMAT=json`` writes one
-JSON object a line from the real ``run_bot.py``."""
+update's text), once per kind per 10 minutes by the bot's clock, a restart included;
+``LOG_FORMAT=json`` writes one JSON object a line from the real ``run_bot.py``."""
 
 from __future__ import annotations
 
@@ -71,6 +71,35 @@ async def test_an_unhandled_error_alerts_once_per_kind_per_ten_minutes(
     assert len(alerts(harness)) == 1  # same kind within 10 minutes: no new alert
 
     harness.clock.advance(minutes=10)
+    await chat.say(SECRET_TEXT)
+    await harness.services.outbox.drain()
+    await harness.settle()
+    assert len(alerts(harness)) == 2
+
+
+async def test_a_restart_does_not_alert_again_within_ten_minutes(
+    alert_harness: BotHarness,
+) -> None:
+    """The limit is in the database: a bot restarting (in a loop, say) does not send the same
+    alert each time."""
+    harness = alert_harness
+    harness.server.user(ALERT_CHAT)
+    chat = Chat(harness, 5302)
+    await chat.say(SECRET_TEXT)
+    await harness.services.outbox.drain()
+    await harness.settle()
+    assert len(alerts(harness)) == 1
+
+    await harness.stop()
+    harness.clock.advance(minutes=5)
+    app = await harness.start()
+    app.add_handler(MessageHandler(filters.Regex("^boom"), explode), group=-50)
+    await chat.say(SECRET_TEXT)
+    await harness.services.outbox.drain()
+    await harness.settle()
+    assert len(alerts(harness)) == 1
+
+    harness.clock.advance(minutes=5)
     await chat.say(SECRET_TEXT)
     await harness.services.outbox.drain()
     await harness.settle()

@@ -4,6 +4,11 @@ well, 503 naming the database when it cannot be written, the Bot API when it fai
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import re
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
+from pydantic import SecretStr
 
 from bot.ops import health
 from bot.sandbox.bot_api_server import Fault, LocalBotApi
@@ -18,7 +24,9 @@ from bot.sandbox.mailbox import Mailbox
 
 from chat import Chat
 from conftest import BotHarness, harness_settings
+from ldap_server import PEOPLE, SERVICE_DN, SERVICE_PASSWORD, LdapServer
 from support import MutableClock
+from test_kill_restart import PROJECT
 
 
 @pytest_asyncio.fixture
@@ -42,6 +50,16 @@ async def ops_harness(
     yield harness
     bot_api.clear_faults()
     await harness.stop()
+
+
+def dockerfile_health_check() -> str:
+    """The Python code of the Dockerfile's ``HEALTHCHECK … CMD ["python", "-c", CODE]``."""
+    text = (PROJECT / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
+    match = re.search(r"^HEALTHCHECK .*?CMD (\[.*\])$", text, re.MULTILINE)
+    assert match, "no HEALTHCHECK in the Dockerfile"
+    words = json.loads(match.group(1))
+    assert words[:2] == ["python", "-c"]
+    return str(words[2])
 
 
 async def healthz(harness: BotHarness) -> tuple[int, dict[str, Any]]:
@@ -90,5 +108,68 @@ async def test_bot_api_down_answers_503_naming_it(ops_harness: BotHarness) -> No
     assert status == 200
 
 
+async def test_directory_check_follows_a_real_slapd(
+    tmp_path: Path,
+    bot_api: LocalBotApi,
+    mailbox: Mailbox,
+    clock: MutableClock,
+    monkeypatch: pytest.MonkeyPatch,
+    ldap_server: LdapServer,  # skips, saying why, without slapd or python-ldap
+) -> None:
+    """With DIRECTORY=ldap the directory check binds as the service account: 200 while slapd
+    runs, 503 naming the directory once it is stopped, 200 again when it is back."""
+    monkeypatch.setattr(health, "CHECK_TIMEOUT_SECONDS", 2.0)
+    settings = harness_settings(tmp_path, bot_api, mailbox.port).model_copy(
+        update={
+            "ops_port": 0,
+            "broadcast_poll_seconds": 3600,
+            "broadcast_heartbeat_seconds": 3600,
+            "reminder_scan_seconds": 3600,
+            "directory": "ldap",
+            "ldap_url": ldap_server.url,
+            "ldap_bind_dn": SERVICE_DN,
+            "ldap_bind_password": SecretStr(SERVICE_PASSWORD),
+            "ldap_user_base": PEOPLE,
+            "ldap_timeout_seconds": 1.0,
+        }
+    )
+    harness = BotHarness(bot_api, settings, clock, mailbox, tmp_path)
+    await harness.start()
+    try:
+        status, body = await healthz(harness)
+        assert status == 200 and body["checks"]["directory"] == {"ok": True, "error": None}
+        ldap_server.stop_for_now()
+        status, body = await healthz(harness)
+        assert status == 503 and body["failing"] == ["directory"]
+        assert body["checks"]["directory"]["ok"] is False
+        assert body["checks"]["directory"]["error"] in ("DirectoryUnavailable", "TimeoutError")
+        ldap_server.resume()
+        status, _ = await healthz(harness)
+        assert status == 200
+    finally:
+        await harness.stop()
+
+
 async def test_no_operations_port_unless_set(harness: BotHarness) -> None:
     assert harness.app is not None and health.HEALTH_KEY not in harness.app.bot_data
+
+
+async def test_the_dockerfile_health_check_follows_healthz(ops_harness: BotHarness) -> None:
+    """The container's HEALTHCHECK one-liner, run as Docker would (exit 0 healthy, else not)
+    against the real operations port."""
+    assert ops_harness.app is not None
+    server: health.HealthServer = ops_harness.app.bot_data[health.HEALTH_KEY]
+    env = {**os.environ, "OPS_PORT": str(server.port)}
+
+    async def check() -> int:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", dockerfile_health_check(), env=env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )
+        return await asyncio.wait_for(process.wait(), 30)
+
+    assert await check() == 0
+    ops_harness.server.inject(Fault("server_error", times=None))
+    assert await check() != 0
+    ops_harness.server.clear_faults()
+    assert await check() == 0

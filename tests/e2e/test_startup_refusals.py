@@ -36,10 +36,13 @@ async def run_to_exit(env: dict[str, str]) -> tuple[int, str]:
     return process.returncode, stderr.decode()
 
 
-async def lines_until(env: dict[str, str], wanted: str, count: int) -> tuple[int, str]:
-    """``run_bot.py run`` until stderr has ``count`` lines with ``wanted``, then SIGTERM."""
+async def lines_until(
+    env: dict[str, str], wanted: str, count: int, args: tuple[str, ...] = ("run",)
+) -> tuple[int, str]:
+    """``run_bot.py run`` (or ``args``) until stderr has ``count`` lines with ``wanted``, then
+    SIGTERM."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "run_bot.py", "run", cwd=PROJECT, env=env,
+        sys.executable, "run_bot.py", *args, cwd=PROJECT, env=env,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )
     assert process.stderr is not None
@@ -123,3 +126,34 @@ async def test_unreachable_smtp_gives_one_french_line_an_attempt(
     assert "essai 1" in attempts[0] and "SMTP_HOST" in attempts[0]
     assert "Traceback" not in stderr
     assert bot_api.events_of(method="getMe")  # the bot starts meanwhile: the outbox waits
+
+
+async def test_no_command_with_a_token_still_runs_but_says_to_use_run(
+    tmp_path: Path, bot_api: LocalBotApi, mailbox: Mailbox
+) -> None:
+    env = await real_bot_env(tmp_path, bot_api, mailbox)
+    code, stderr = await lines_until(env, "polling for updates", 1, args=())
+    assert code == 0  # it ran, until SIGTERM
+    warning = stderr.splitlines()[0]
+    assert "obsolète" in warning and "utilisez `run_bot.py run`" in warning
+    assert bot_api.events_of(method="getMe")
+    assert "Traceback" not in stderr and SECRET_PART not in stderr
+
+    code, stderr = await lines_until(env, "polling for updates", 1)
+    assert code == 0 and "obsolète" not in stderr  # `run` says nothing of the kind
+
+
+async def test_invalid_school_file_is_refused_in_french(
+    tmp_path: Path, bot_api: LocalBotApi, mailbox: Mailbox
+) -> None:
+    school = tmp_path / "config" / "school.toml"
+    school.parent.mkdir()
+    school.write_text('[etablissement]\nnom = "Lycée"\ncgu = "cgu.txt"\n', encoding="utf-8")
+    env = await real_bot_env(tmp_path, bot_api, mailbox, SCHOOL_CONFIG=str(school))
+    code, stderr = await run_to_exit(env)
+    assert code == 2
+    line = one_french_sentence(stderr)
+    assert line.startswith("Le fichier de l'établissement est incorrect")
+    assert f"{school} : il manque « ent_url » dans [etablissement]" in line
+    assert "needs" not in line and "config/school.example.toml" in line
+    assert bot_api.events_of(method="getMe") == []

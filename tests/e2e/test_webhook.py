@@ -1,7 +1,8 @@
 """Webhook mode (issue 16): the real Application receives its updates by HTTP POST from the
 local Bot API server (setWebhook with allowed_updates and the secret token, getUpdates refused
-meanwhile), a request without the secret is refused, and an activation walk goes through;
-updates sent while the bot is stopped wait and are delivered at the next start."""
+meanwhile), a request without the secret is refused, and an activation walks through to
+« Compte activé » with the e-mail proof (real SMTP server); updates sent while the bot is
+stopped wait and are delivered at the next start."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from test_startup_refusals import closed_port
 from bot.ops.webhook import ALLOWED_UPDATES, SECRET_HEADER
 from bot.sandbox.bot_api_server import LocalBotApi
 from bot.sandbox.mailbox import Mailbox
+from storage.accounts import AccountStatus
 
 from chat import Chat
-from conftest import BotHarness, harness_settings
-from support import MutableClock
+from conftest import BotHarness, harness_settings, last_code
+from support import GOOD_PASSWORD, MutableClock
 
 SECRET = "webhook-secret_0123456789"
 
@@ -57,6 +59,21 @@ async def test_a_walk_in_webhook_mode(webhook_harness: BotHarness) -> None:
     await chat.say_secret("lea.martin")
     assert "Acceptez-vous" in (await chat.say_secret("Xq7-Tb4k-Wpz")).text
     assert "Étape 3" in (await chat.press("J'accepte")).text
+    await chat.press("e-mail")
+    confirm = await chat.say("lea@example.org")
+    assert "lea@example.org" in confirm.text
+    mail = await harness.mailbox.wait_for(1)  # through the real SMTP server (aiosmtpd)
+    assert mail.recipients == ("lea@example.org",)
+    await chat.say_secret(last_code(harness.mailbox))
+    assert "Adresse e-mail confirmée" in (await chat.last()).text
+    await chat.say_secret(GOOD_PASSWORD)
+    done = await chat.say_secret(GOOD_PASSWORD)
+    assert "Compte activé" in done.text and "lea.martin" in done.text
+    account = await harness.services.activation.ports.directory.find("lea.martin")
+    assert account.status == AccountStatus.ACTIVE and account.telegram_user_id == 5501
+    # Every update came by webhook: the bot never polled.
+    assert harness.app is not None and harness.app.updater is not None
+    assert not harness.app.updater.running
     await harness.settle()
 
     # Updates sent while the bot is stopped wait at the server, and come at the next start.
