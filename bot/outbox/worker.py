@@ -86,6 +86,9 @@ class Outbox:
         self._in_flight: dict[int, asyncio.Task[bool]] = {}
         self._retry_at: dict[int, float] = {}
         self._deferred: set[int] = set()
+        # Delivered, but the database refused to note it: noted at the next try, never sent
+        # again (kept in memory: a kill in between sends it again, as any at-least-once queue).
+        self._delivered: set[int] = set()
         self._slots = asyncio.Semaphore(self.settings.concurrency)
 
     # --- life cycle ---------------------------------------------------------------------------
@@ -243,29 +246,53 @@ class Outbox:
         async with self._slots:
             if self._stopping:
                 return False
-            item = await self.repository.get(item_id)
-            if item is None or item.status != OutboxStatus.PENDING:
-                return item is not None and item.status == OutboxStatus.SENT
-            if self.clock() >= item.expires_at:
-                await self.repository.mark_done(item.id, OutboxStatus.GIVEN_UP, self.clock())
-                logger.warning("outbox: item %s (%s) given up: expired", item.id, item.template)
-                self._retry_at.pop(item.id, None)
-                return False
             try:
-                await self._deliver(item)
-            except DeliveryError as error:
-                await self._failed(item, error)
-                return False
-            except Exception as error:  # a bug must not kill the worker; the item is retried
+                return await self._attempt_item(item_id)
+            except Exception as error:  # the database refused a write: the worker goes on
                 logger.error(
-                    "outbox: item %s (%s) failed: %s", item.id, item.template, type(error).__name__
+                    "outbox: item %s: database error (%s); next try in %.1f s",
+                    item_id,
+                    type(error).__name__,
+                    self.settings.retry_first,
                 )
-                await self._failed(item, DeliveryError(type(error).__name__))
-                return False
-            await self.repository.mark_done(item.id, OutboxStatus.SENT, self.clock())
-            self._retry_at.pop(item.id, None)
-            logger.info("outbox: item %s (%s) sent", item.id, item.template)
+                self._retry_at[item_id] = (
+                    asyncio.get_running_loop().time() + self.settings.retry_first
+                )
+                return item_id in self._delivered
+
+    async def _attempt_item(self, item_id: int) -> bool:
+        item = await self.repository.get(item_id)
+        if item is None or item.status != OutboxStatus.PENDING:
+            self._delivered.discard(item_id)
+            return item is not None and item.status == OutboxStatus.SENT
+        if item.id in self._delivered:  # sent already: only the note was missing
+            await self._mark_sent(item)
             return True
+        if self.clock() >= item.expires_at:
+            await self.repository.mark_done(item.id, OutboxStatus.GIVEN_UP, self.clock())
+            logger.warning("outbox: item %s (%s) given up: expired", item.id, item.template)
+            self._retry_at.pop(item.id, None)
+            return False
+        try:
+            await self._deliver(item)
+        except DeliveryError as error:
+            await self._failed(item, error)
+            return False
+        except Exception as error:  # a bug must not kill the worker; the item is retried
+            logger.error(
+                "outbox: item %s (%s) failed: %s", item.id, item.template, type(error).__name__
+            )
+            await self._failed(item, DeliveryError(type(error).__name__))
+            return False
+        self._delivered.add(item.id)
+        await self._mark_sent(item)
+        return True
+
+    async def _mark_sent(self, item: OutboxItem) -> None:
+        await self.repository.mark_done(item.id, OutboxStatus.SENT, self.clock())
+        self._delivered.discard(item.id)
+        self._retry_at.pop(item.id, None)
+        logger.info("outbox: item %s (%s) sent", item.id, item.template)
 
     async def _failed(self, item: OutboxItem, error: DeliveryError) -> None:
         await self.repository.record_failure(item.id, error.kind, self.clock())

@@ -10,12 +10,15 @@ import os
 import re
 import sys
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest_asyncio
 
+from bot.outbox.senders import STAFF_NOTICE
 from bot.sandbox.bot_api_server import BotApiError, LocalBotApi
 from bot.sandbox.mailbox import Mailbox
+from storage.outbox import NewOutboxItem, OutboxKind, OutboxStatus
 
 from chat import Chat
 from conftest import BotHarness, last_code
@@ -259,3 +262,39 @@ async def test_sigkill_between_commit_and_send_then_sent_after_restart(
     finally:
         stderr = await process.stop()
     assert b"Xq7-Tb4k-Wpz" not in stderr
+
+
+async def test_a_delivery_the_database_cannot_note_is_not_sent_again(harness: BotHarness) -> None:
+    """Sent, but the database refuses the « sent » note (full disk, read-only remount): the
+    worker notes it later and never sends it a second time."""
+    outbox = harness.services.outbox
+    user = harness.server.user(5401)
+    item = NewOutboxItem(
+        kind=OutboxKind.TELEGRAM_MESSAGE,
+        template=STAFF_NOTICE,
+        params={"chat_id": 5401, "text": "Une note pour l'équipe"},
+        created_at=harness.clock(),
+        expires_at=harness.clock() + timedelta(days=1),
+    )
+    await outbox.repository.add([item])
+    assert item.id is not None
+    writer = harness.services.database.connection
+    await writer.execute("PRAGMA query_only = ON")  # every write refused from now on
+
+    def received() -> int:
+        return sum(1 for m in user.visible_messages() if m.from_bot)
+
+    try:
+        outbox.kick(item)
+        await harness.server.wait_until(lambda: received() == 1)
+        await asyncio.sleep(2.5)  # the worker tries again meanwhile (retry_first: 2 s)
+        assert received() == 1
+        assert (await outbox.repository.get(item.id)).status == OutboxStatus.PENDING
+    finally:
+        await writer.execute("PRAGMA query_only = OFF")
+    for _ in range(400):  # noted at the next try (within retry_first)
+        if (await outbox.repository.get(item.id)).status == OutboxStatus.SENT:
+            break
+        await asyncio.sleep(0.05)
+    assert (await outbox.repository.get(item.id)).status == OutboxStatus.SENT
+    assert received() == 1
