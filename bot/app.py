@@ -155,7 +155,7 @@ class BotServices:
                 return
             self.database = await Database.open(self.settings.database_path)
             key = load_or_create_server_secret(self.settings.server_secret_file)
-            hasher = SecretHasher(self.settings.argon2)
+            hasher = SecretHasher(self.settings.argon2, threads=self.settings.argon2_threads)
             mailer = self.mailer or Mailer(self.settings.smtp)
             self.outbox = Outbox(
                 OutboxRepository(self.database),

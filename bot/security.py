@@ -4,11 +4,14 @@ a server key for codes, tokens and identifiers, and secure generators."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import os
 import secrets
 import string
+import sys
+import threading
 import unicodedata
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,6 +24,25 @@ from argon2.profiles import RFC_9106_LOW_MEMORY
 from storage.files import PRIVATE_FILE_MODE, ensure_private, make_private_folder
 
 SERVER_SECRET_BYTES = 32
+# The nice value of the argon2 threads: a busy pool (each hash runs ``parallelism`` lanes) then
+# leaves the CPU to the event loop's thread whenever it wants it, and takes the rest.
+ARGON2_NICE = 10
+
+
+def default_argon2_threads() -> int:
+    """The argon2 pool's size when no setting says: one thread a core, four at most."""
+    return min(4, os.cpu_count() or 1)
+
+
+def lower_thread_priority(nice: int = ARGON2_NICE) -> None:
+    """Thread-pool initializer: lower the calling thread's priority (Linux: a thread is a
+    task whose nice value ``setpriority`` sets by its native id); a no-op where the platform
+    has no per-thread priority or refuses."""
+    setpriority = getattr(os, "setpriority", None)
+    if setpriority is None or not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError):
+        setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
 
 
 @dataclass(frozen=True)
@@ -36,9 +58,17 @@ class Argon2Params:
 
 class SecretHasher:
     """argon2id hashing that never blocks the event loop: it runs in a thread pool (argon2
-    releases the GIL, so other users' coroutines keep running)."""
+    releases the GIL, so other users' coroutines keep running) of ``threads`` threads at a
+    lower priority (:func:`lower_thread_priority`), so that a saturated pool never starves the
+    event loop's thread of a core."""
 
-    def __init__(self, params: Argon2Params, executor: Executor | None = None) -> None:
+    def __init__(
+        self,
+        params: Argon2Params,
+        executor: Executor | None = None,
+        *,
+        threads: int | None = None,
+    ) -> None:
         self.params = params
         self._hasher = PasswordHasher(
             time_cost=params.time_cost,
@@ -49,12 +79,15 @@ class SecretHasher:
             type=Type.ID,
         )
         self._executor = executor
+        self.threads = threads or default_argon2_threads()
         self._dummy_hash: str | None = None
 
     def _pool(self) -> Executor:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(
-                max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="argon2"
+                max_workers=self.threads,
+                thread_name_prefix="argon2",
+                initializer=lower_thread_priority,
             )
         return self._executor
 

@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Argon2Params().time_cost
     argon2_memory_cost: int = Argon2Params().memory_cost
     argon2_parallelism: int = Argon2Params().parallelism
+    # Threads hashing at once (each runs ARGON2_PARALLELISM lanes, at a lower priority than the
+    # event loop); none: one a core, four at most.
+    argon2_threads: int | None = Field(default=None, ge=1)
 
     # Verification by e-mail
     verification_code_length: int = Field(default=8, ge=6, le=8)
