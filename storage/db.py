@@ -5,17 +5,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any, TypeVar
 
 import aiosqlite
 
 from storage.files import create_private_file, ensure_private, make_private_folder
 
 MIGRATIONS_PACKAGE = "storage.migrations"
+
+T = TypeVar("T")
+# The body of a write transaction: plain sqlite3 calls, run on the writer's thread.
+WriteWork = Callable[[sqlite3.Connection], T]
 
 
 def to_db_time(moment: datetime) -> str:
@@ -63,10 +68,17 @@ class DatabaseTooNew(RuntimeError):
 class Database:
     """One aiosqlite connection shared by the repositories.
 
-    Writes go through :meth:`transaction`, which serialises them with an asyncio lock and
-    commits before returning, so a step is on disk before the bot answers. Reads
-    (:meth:`fetch_one`, :meth:`fetch_all`) go through a second, read-only connection: they see
-    only committed rows, never those of another coroutine's open transaction.
+    Writes commit before returning, so a step is on disk before the bot answers. The hot ones
+    go through :meth:`write`: the whole transaction (``BEGIN IMMEDIATE``, its statements,
+    ``COMMIT``) is one plain function run in one call on the writer connection's thread, so
+    SQLite's write lock is held only while that thread works, never across round trips through
+    a busy event loop. The others go through :meth:`transaction` (statements awaited one by
+    one under an asyncio lock, which :meth:`write` respects). Reads (:meth:`fetch_one`,
+    :meth:`fetch_all`) go through a second, read-only connection (WAL: never behind a write),
+    each in one call on its thread — the statement run, its rows fetched and the cursor closed
+    together — so every read sees the latest commit (an unfinished statement would keep that
+    connection's snapshot open for the reads interleaved with it) and never rows of an open
+    transaction.
     """
 
     def __init__(
@@ -142,6 +154,37 @@ class Database:
             done.append(name)
         return done
 
+    async def write(self, work: WriteWork[T]) -> T:
+        """Run ``work(connection)`` as one transaction in one call on the writer's thread:
+        ``BEGIN IMMEDIATE``, ``work``, ``COMMIT`` (``ROLLBACK`` if it raises); its result.
+        ``work`` gets the plain :class:`sqlite3.Connection` (rows as :class:`sqlite3.Row`) and
+        must neither commit nor await. Calls run in order, one at a time, without an asyncio
+        lock between them; only while a :meth:`transaction` is open do they wait for it. A
+        cancelled caller does not stop the call: it commits or rolls back whole."""
+        if self._write_lock.locked():  # a transaction() is open: its statements first
+            async with self._write_lock:
+                return await self._submit_write(work)
+        # Queued now, in this step of the loop (the coroutine runs up to its first wait):
+        # no transaction() can open before it on the connection's queue.
+        return await self._submit_write(work)
+
+    async def _submit_write(self, work: WriteWork[T]) -> T:
+        result: T = await self.connection._execute(self._run_write, work)
+        return result
+
+    def _run_write(self, work: WriteWork[T]) -> T:
+        """On the writer's thread: the whole transaction."""
+        connection = self.connection._conn
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            result = work(connection)
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+        return result
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on error), one writer at a time."""
@@ -166,13 +209,21 @@ class Database:
 
     async def fetch_one(self, sql: str, params: tuple[object, ...] = ()) -> aiosqlite.Row | None:
         """First row of a query (committed rows only), or None."""
-        async with self.reader.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        row: aiosqlite.Row | None = await self.reader._execute(self._read, sql, params, True)
+        return row
 
     async def fetch_all(self, sql: str, params: tuple[object, ...] = ()) -> list[aiosqlite.Row]:
         """All rows of a query (committed rows only)."""
-        async with self.reader.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        rows: list[aiosqlite.Row] = await self.reader._execute(self._read, sql, params, False)
+        return rows
+
+    def _read(self, sql: str, params: tuple[object, ...], one: bool) -> Any:
+        """On the reader's thread: run, fetch and close in one call."""
+        cursor = self.reader._conn.execute(sql, params)
+        try:
+            return cursor.fetchone() if one else cursor.fetchall()
+        finally:
+            cursor.close()
 
 
 def _split_sql(script: str) -> list[str]:
