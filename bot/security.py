@@ -35,14 +35,18 @@ def default_argon2_threads() -> int:
 
 
 def lower_thread_priority(nice: int = ARGON2_NICE) -> None:
-    """Thread-pool initializer: lower the calling thread's priority (Linux: a thread is a
-    task whose nice value ``setpriority`` sets by its native id); a no-op where the platform
-    has no per-thread priority or refuses."""
+    """Thread-pool initializer: lower the calling thread's priority by ``nice`` (Linux: a
+    thread is a task whose nice value ``setpriority`` sets by its native id); a no-op where
+    the platform has no per-thread priority or refuses."""
     setpriority = getattr(os, "setpriority", None)
     if setpriority is None or not sys.platform.startswith("linux"):
         return
     with contextlib.suppress(OSError):
-        setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+        thread = threading.get_native_id()
+        # relative to the thread's own (a bot started with nice keeps the difference)
+        setpriority(
+            os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + nice)
+        )
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,36 @@ class KeyedHasher:
     def matches(self, value: str, expected_digest: str, *, purpose: str) -> bool:
         """Constant-time comparison of ``value``'s digest with ``expected_digest``."""
         return hmac.compare_digest(self.digest(value, purpose=purpose), expected_digest)
+
+    def pending(self, secret: str, *, purpose: str) -> str:
+        """A short-lived keyed digest of a secret a procedure keeps between two typings (a new
+        password until its confirmation, an answer until it is typed again, the provisional
+        password until the new one is compared with it): ``hmac-sha256$<salt>$<hex>``, a
+        fresh random salt each time, so that two sessions' digests of one secret differ and
+        nothing can be compared across them. Never stored beyond the procedure (see
+        docs/performance.md); argon2id stays the only long-term hash of a secret."""
+        salt = secrets.token_hex(16)
+        return f"{PENDING_PREFIX}{salt}${self._pending_mac(salt, secret, purpose)}"
+
+    def matches_pending(self, secret: str, stored: str | None, *, purpose: str) -> bool:
+        """Whether ``secret`` is the one :meth:`pending` digested into ``stored`` (constant
+        time; False for None or anything else than such a digest)."""
+        if not is_pending_digest(stored):
+            return False
+        assert stored is not None
+        salt, _, mac = stored[len(PENDING_PREFIX) :].partition("$")
+        return hmac.compare_digest(self._pending_mac(salt, secret, purpose), mac)
+
+    def _pending_mac(self, salt: str, secret: str, purpose: str) -> str:
+        return self.digest(salt + "\x00" + secret, purpose="pending-" + purpose)
+
+
+PENDING_PREFIX = "hmac-sha256$"
+
+
+def is_pending_digest(stored: str | None) -> bool:
+    """Whether ``stored`` is a :meth:`KeyedHasher.pending` digest (not an argon2id hash)."""
+    return stored is not None and stored.startswith(PENDING_PREFIX)
 
 
 class ServerSecretMissing(FileNotFoundError):
