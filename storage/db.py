@@ -88,6 +88,11 @@ class Database:
         self.reader = reader or connection
         self.path = path
         self._write_lock = asyncio.Lock()
+        # Works of write() waiting for the writer's thread; whether a batch is there now.
+        self._pending: list[tuple[WriteWork[Any], asyncio.Future[Any]]] = []
+        self._flushing = False
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     @classmethod
     async def open(cls, path: Path, *, create: bool = True) -> Database:
@@ -122,7 +127,11 @@ class Database:
         return database
 
     async def close(self) -> None:
-        """Close both connections."""
+        """Close both connections (after the batch of writes under way)."""
+        self._flush_soon()
+        while self._flushing:
+            await self._idle.wait()
+            self._flush_soon()
         if self.reader is not self.connection:
             await self.reader.close()
         await self.connection.close()
@@ -155,57 +164,105 @@ class Database:
         return done
 
     async def write(self, work: WriteWork[T]) -> T:
-        """Run ``work(connection)`` as one transaction in one call on the writer's thread:
-        ``BEGIN IMMEDIATE``, ``work``, ``COMMIT`` (``ROLLBACK`` if it raises); its result.
-        ``work`` gets the plain :class:`sqlite3.Connection` (rows as :class:`sqlite3.Row`) and
-        must neither commit nor await. Calls run in order, one at a time, without an asyncio
-        lock between them; only while a :meth:`transaction` is open do they wait for it. A
-        cancelled caller does not stop the call: it commits or rolls back whole."""
-        if self._write_lock.locked():  # a transaction() is open: its statements first
-            async with self._write_lock:
-                return await self._submit_write(work)
-        # Queued now, in this step of the loop (the coroutine runs up to its first wait):
-        # no transaction() can open before it on the connection's queue.
-        return await self._submit_write(work)
+        """Run ``work(connection)`` in a transaction on the writer's thread and return its
+        result once committed; ``work`` gets the plain :class:`sqlite3.Connection` (rows as
+        :class:`sqlite3.Row`) and must neither commit nor await.
 
-    async def _submit_write(self, work: WriteWork[T]) -> T:
-        result: T = await self.connection._execute(self._run_write, work)
+        Group commit: the works queued while the writer's thread is busy run together, each
+        in a savepoint of one ``BEGIN IMMEDIATE`` … ``COMMIT`` (one call on the thread, one
+        fsync), so a burst of steps costs one commit, not one each; a work that raises is
+        rolled back alone (its caller gets the exception), the others commit. Works wait
+        while a :meth:`transaction` is open. A cancelled caller does not stop its work."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append((work, future))
+        self._flush_soon()
+        result: T = await future
         return result
 
-    def _run_write(self, work: WriteWork[T]) -> T:
-        """On the writer's thread: the whole transaction."""
+    def _flush_soon(self) -> None:
+        """Send the pending works to the writer's thread, unless a batch or a
+        :meth:`transaction` is under way (each kicks this again when done)."""
+        if self._flushing or not self._pending or self._write_lock.locked():
+            return
+        batch, self._pending = self._pending, []
+        self._flushing = True
+        self._idle.clear()
+        works = [work for work, _ in batch]
+        task = asyncio.ensure_future(self.connection._execute(self._run_write, works))
+        task.add_done_callback(lambda done: self._flushed(done, [f for _, f in batch]))
+
+    def _flushed(self, task: asyncio.Future[Any], futures: list[asyncio.Future[Any]]) -> None:
+        self._flushing = False
+        self._idle.set()
+        error = None if task.cancelled() else task.exception()
+        outcomes = None if task.cancelled() or error else task.result()
+        for index, future in enumerate(futures):
+            if future.done():
+                continue
+            if outcomes is None:
+                future.set_exception(error or asyncio.CancelledError())
+            elif outcomes[index][0]:
+                future.set_result(outcomes[index][1])
+            else:
+                future.set_exception(outcomes[index][1])
+        self._flush_soon()
+
+    def _run_write(self, works: list[WriteWork[Any]]) -> list[tuple[bool, Any]]:
+        """On the writer's thread: one transaction, a savepoint a work."""
         connection = self.connection._conn
+        outcomes: list[tuple[bool, Any]] = []
         connection.execute("BEGIN IMMEDIATE")
         try:
-            result = work(connection)
+            for work in works:
+                connection.execute("SAVEPOINT work")
+                try:
+                    value = work(connection)
+                except Exception as error:
+                    connection.execute("ROLLBACK TO work")
+                    connection.execute("RELEASE work")
+                    outcomes.append((False, error))
+                    continue
+                connection.execute("RELEASE work")
+                outcomes.append((True, value))
             connection.execute("COMMIT")
         except BaseException:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
             raise
-        return result
+        return outcomes
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on error), one writer at a time."""
-        async with self._write_lock:
-            # The statements run in the connection's thread whatever happens to the awaiting
-            # coroutine: a cancellation while BEGIN is under way must still roll it back, or
-            # the connection stays inside a transaction and every later one fails.
-            begin = asyncio.ensure_future(self.connection.execute("BEGIN IMMEDIATE"))
-            try:
-                await asyncio.shield(begin)
-            except asyncio.CancelledError:
-                with contextlib.suppress(Exception):
-                    await begin
-                    await self.connection.execute("ROLLBACK")
-                raise
-            try:
-                yield self.connection
-            except BaseException:
-                await asyncio.shield(self.connection.execute("ROLLBACK"))
-                raise
-            await asyncio.shield(self.connection.execute("COMMIT"))
+        """``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on error), one writer at a time
+        (after the batch of :meth:`write` under way, before the next)."""
+        try:
+            async with self._write_lock:
+                while self._flushing:
+                    await self._idle.wait()
+                async with self._open_transaction() as connection:
+                    yield connection
+        finally:
+            self._flush_soon()
+
+    @asynccontextmanager
+    async def _open_transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        # The statements run in the connection's thread whatever happens to the awaiting
+        # coroutine: a cancellation while BEGIN is under way must still roll it back, or
+        # the connection stays inside a transaction and every later one fails.
+        begin = asyncio.ensure_future(self.connection.execute("BEGIN IMMEDIATE"))
+        try:
+            await asyncio.shield(begin)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await begin
+                await self.connection.execute("ROLLBACK")
+            raise
+        try:
+            yield self.connection
+        except BaseException:
+            await asyncio.shield(self.connection.execute("ROLLBACK"))
+            raise
+        await asyncio.shield(self.connection.execute("COMMIT"))
 
     async def fetch_one(self, sql: str, params: tuple[object, ...] = ()) -> aiosqlite.Row | None:
         """First row of a query (committed rows only), or None."""
