@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import faulthandler
 import json
 import os
 import random
@@ -104,7 +105,8 @@ class Probe:
         self.waits: list[float] = []
         self.hold_times: list[float] = []
         self.argon2 = 0
-        self.threads_held = 0.0
+        self.works = 0
+        self.write_times: list[float] = []
 
     def as_json(self) -> dict[str, Any]:
         elapsed = time.perf_counter() - self.started
@@ -121,6 +123,9 @@ class Probe:
             "wait_p95": waits[int(len(waits) * 0.95) - 1 if len(waits) > 1 else 0],
             "hold_p50": statistics.median(holds),
             "argon2": self.argon2,
+            "works": self.works,
+            "write_p50": statistics.median(self.write_times) if self.write_times else None,
+            "write_p95": percentile(self.write_times, 0.95) if self.write_times else None,
         }
 
 
@@ -167,31 +172,30 @@ def _install_probes(probe: Probe, database: Any) -> None:
         lock.acquire = acquire  # type: ignore[method-assign]
         lock.release = release  # type: ignore[method-assign]
     run_write = getattr(database, "_run_write", None)
-    if run_write is not None:  # one transaction = one call on the writer thread
+    if run_write is not None:  # a batch of write() works = one transaction on the thread
         mutex = threading.Lock()
 
-        def timed(*args: Any) -> Any:
+        def timed(works: list[Any]) -> Any:
             start = time.perf_counter()
             try:
-                return run_write(*args)
+                return run_write(works)
             finally:
                 held = time.perf_counter() - start
                 with mutex:
                     probe.held += held
                     probe.hold_times.append(held)
                     probe.holds += 1
+                    probe.works += len(works)
 
         database._run_write = timed
-    submit = getattr(database, "_submitted", None)
-    if submit is not None:
-        original_submit = database.write
+        original_write = database.write
 
         async def write(work: Any) -> Any:
             asked = time.perf_counter()
             try:
-                return await original_submit(work)
+                return await original_write(work)
             finally:
-                probe.waits.append(time.perf_counter() - asked)
+                probe.write_times.append(time.perf_counter() - asked)
 
         database.write = write
 
@@ -318,7 +322,8 @@ class Users:
                 raise Lost(kind)
             woken.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(woken.wait(), remaining)
+                async with asyncio.timeout(remaining):  # (3.11's wait_for can eat a cancel)
+                    await woken.wait()
 
 
 async def chatter(users: Users, user: SandboxUser, identifiant: str, think: float) -> None:
@@ -392,7 +397,8 @@ async def activation(users: Users, user: SandboxUser, identifiant: str, by_email
             ("C'est envoyé", "partira dans quelques instants"),
         )
         try:
-            typed = await asyncio.wait_for(code, 20)
+            async with asyncio.timeout(20):
+                typed = await code
         except TimeoutError:
             users.recorder.failures["mail"] += 1
             raise Lost("mail") from None
@@ -484,6 +490,10 @@ async def main() -> None:
             setattr(args, name, value)
     if args.quick:
         args.ceiling_seconds = min(args.ceiling_seconds, 2.0)
+    # a run that hangs says where (then stops)
+    faulthandler.dump_traceback_later(
+        args.warmup + args.duration + 4 * args.ceiling_seconds + 150, exit=True
+    )
     load = os.getloadavg()
     folder = Path(tempfile.mkdtemp(prefix="bench-load-"))
     params = CHEAP if args.cheap else Settings(_env_file=None).argon2  # type: ignore[call-arg]
@@ -568,10 +578,11 @@ async def main() -> None:
                     print(user.transcript(), file=sys.stderr)
         for task in tasks:
             task.cancel()
-        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
-        for outcome in outcomes:
-            if isinstance(outcome, Exception):
-                print(f"a simulated user stopped: {outcome!r}"[:2000], file=sys.stderr)
+        if tasks:
+            await asyncio.wait(tasks, timeout=10)
+        for task in tasks:
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                print(f"a simulated user stopped: {task.exception()!r}"[:2000], file=sys.stderr)
         if bot.returncode is None:
             bot.send_signal(signal.SIGTERM)
             try:  # the server keeps answering while the bot stops
@@ -646,6 +657,12 @@ def report(
         f"hold p50 {probe['hold_p50'] * 1000:.1f} ms, wait p50 {probe['wait_p50'] * 1000:.1f} ms "
         f"p95 {probe['wait_p95'] * 1000:.1f} ms)"
     )
+    if probe.get("write_p50") is not None:
+        print(
+            f"write(): {probe['works']} works in those transactions (group commit), a write "
+            f"answered in p50 {probe['write_p50'] * 1000:.1f} ms, "
+            f"p95 {probe['write_p95'] * 1000:.1f} ms"
+        )
     print(f"bench process (users, Bot API server): worst loop stall {own_worst * 1000:.1f} ms")
     if recorder.failures:
         print(f"steps without their answer within 20 s: {dict(recorder.failures)}")
