@@ -310,6 +310,8 @@ def build_application(
         .rate_limiter(TelegramLimiter(background_rate=settings.broadcast_rate_per_second))
         .read_timeout(settings.telegram_timeout_seconds)
         .write_timeout(settings.telegram_timeout_seconds)
+        .connection_pool_size(settings.telegram_connection_pool_size)
+        .pool_timeout(settings.telegram_timeout_seconds)
         .build()
     )
     application.bot_data[SERVICES_KEY] = services
