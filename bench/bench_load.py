@@ -216,7 +216,22 @@ async def _serve(config: dict[str, Any]) -> None:
     stats = Path(config["stats"])
 
     def dump() -> None:
-        stats.write_text(json.dumps(probe.as_json()), encoding="utf-8")
+        figures = probe.as_json()
+        status = Path("/proc/self/status")
+        if status.exists():  # Linux: resident memory now and at its highest
+            for line in status.read_text(encoding="utf-8").splitlines():
+                name, _, value = line.partition(":")
+                if name in ("VmRSS", "VmHWM"):
+                    figures[name] = int(value.split()[0]) * 1024
+        figures["ptb_sets"] = sum(
+            len(getattr(application, name, ()))
+            for name in (
+                "_user_ids_to_be_updated_in_persistence",
+                "_chat_ids_to_be_updated_in_persistence",
+            )
+        )
+        figures["ptb_data"] = len(application.user_data) + len(application.chat_data)
+        stats.write_text(json.dumps(figures), encoding="utf-8")
 
     loop.add_signal_handler(signal.SIGUSR1, probe.reset)
     loop.add_signal_handler(signal.SIGUSR2, dump)
@@ -344,7 +359,7 @@ async def chatter_cycle(
 ) -> None:
     """/start, a profile, then twice: the identifier, « Changer d'identifiant »."""
     text = await users.turn(
-        user, "start", lambda: user.send_text("/start"), ("Bonjour", "Reprendre")
+        user, "start", lambda: user.send_text("/start"), ("Bonjour", "démarche en cours")
     )
     if "Bonjour" not in text:
         await pause()
@@ -378,9 +393,9 @@ async def activation(users: Users, user: SandboxUser, identifiant: str, by_email
     """One activation, from /activer to « activé »."""
     turn = users.turn
     text = await turn(
-        user, "start", lambda: user.send_text("/activer"), ("identifiant", "Reprendre")
+        user, "start", lambda: user.send_text("/activer"), ("identifiant", "démarche en cours")
     )
-    if "Reprendre" in text:  # a step was lost: the earlier activation is left
+    if "démarche en cours" in text:  # a step was lost: the earlier activation is left
         await turn(user, "restart", lambda: user.press("Tout recommencer"), ("identifiant",))
     await turn(user, "identifier", partial(user.send_text, identifiant), ("provisoire",))
     await turn(user, "provisional", lambda: user.send_text(PROVISIONAL), ("Acceptez-vous",))

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -123,6 +124,19 @@ def outbox_settings(settings: Settings) -> OutboxSettings:
         retry_first=settings.outbox_retry_first_seconds,
         retry_max=settings.outbox_retry_max_seconds,
     )
+
+
+class BotApplication(Application):
+    """python-telegram-bot's Application without its persistence bookkeeping: with no
+    persistence (the bot keeps everything in SQLite), PTB still adds every update's user and
+    chat ids to two sets that only a persistence flush empties — they grew by one entry a
+    user, forever (issue 15)."""
+
+    def _mark_for_persistence_update(
+        self, *, update: object | None = None, job: Any = None
+    ) -> None:
+        if self.persistence is not None:
+            super()._mark_for_persistence_update(update=update, job=job)
 
 
 @dataclass
@@ -296,6 +310,7 @@ def build_application(
     root = settings.telegram_api_url.rstrip("/")
     application = (
         ApplicationBuilder()
+        .application_class(BotApplication)
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
