@@ -111,6 +111,15 @@ class RecoveryService:
             return None, None
         return account, None
 
+    async def send_verification(
+        self, session: ConversationSession, bot_username: str, *, resend: bool = False
+    ) -> Result:
+        """The e-mail again (« 🆘 Je bloque » → « renvoyer », which asks every procedure with a
+        sent code for this): :meth:`choose_email_method`, its cooldown and its same answer
+        whether an e-mail leaves or not. The support code called it on the recovery too, which
+        had no such method (an AttributeError the fuzz test found)."""
+        return await self.choose_email_method(session, bot_username)
+
     async def choose_email_method(self, session: ConversationSession, bot_username: str) -> Result:
         """Send a code and link if the account has a verified address; say the same either way.
         The e-mail leaves in the background, so the answer takes the same time."""
