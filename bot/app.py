@@ -9,6 +9,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -126,6 +127,19 @@ def outbox_settings(settings: Settings) -> OutboxSettings:
     )
 
 
+class BotApplication(Application):
+    """python-telegram-bot's Application without its persistence bookkeeping: with no
+    persistence (the bot keeps everything in SQLite), PTB still adds every update's user and
+    chat ids to two sets that only a persistence flush empties — they grew by one entry a
+    user, forever (issue 15)."""
+
+    def _mark_for_persistence_update(
+        self, *, update: object | None = None, job: Any = None
+    ) -> None:
+        if self.persistence is not None:
+            super()._mark_for_persistence_update(update=update, job=job)
+
+
 @dataclass
 class BotServices:
     """Everything the handlers use, opened once in the application's event loop."""
@@ -157,7 +171,7 @@ class BotServices:
                 return
             self.database = await Database.open(self.settings.database_path)
             key = load_or_create_server_secret(self.settings.server_secret_file)
-            hasher = SecretHasher(self.settings.argon2)
+            hasher = SecretHasher(self.settings.argon2, threads=self.settings.argon2_threads)
             mailer = self.mailer or Mailer(self.settings.smtp)
             self.outbox = Outbox(
                 OutboxRepository(self.database),
@@ -312,6 +326,7 @@ def build_application(
     root = settings.telegram_api_url.rstrip("/")
     application = (
         ApplicationBuilder()
+        .application_class(BotApplication)
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
@@ -326,6 +341,8 @@ def build_application(
         .rate_limiter(TelegramLimiter(background_rate=settings.broadcast_rate_per_second))
         .read_timeout(settings.telegram_timeout_seconds)
         .write_timeout(settings.telegram_timeout_seconds)
+        .connection_pool_size(settings.telegram_connection_pool_size)
+        .pool_timeout(settings.telegram_timeout_seconds)
         .build()
     )
     application.bot_data[SERVICES_KEY] = services

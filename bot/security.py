@@ -4,11 +4,14 @@ a server key for codes, tokens and identifiers, and secure generators."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import os
 import secrets
 import string
+import sys
+import threading
 import unicodedata
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,6 +24,29 @@ from argon2.profiles import RFC_9106_LOW_MEMORY
 from storage.files import PRIVATE_FILE_MODE, ensure_private, make_private_folder
 
 SERVER_SECRET_BYTES = 32
+# The nice value of the argon2 threads: a busy pool (each hash runs ``parallelism`` lanes) then
+# leaves the CPU to the event loop's thread whenever it wants it, and takes the rest.
+ARGON2_NICE = 10
+
+
+def default_argon2_threads() -> int:
+    """The argon2 pool's size when no setting says: one thread a core, four at most."""
+    return min(4, os.cpu_count() or 1)
+
+
+def lower_thread_priority(nice: int = ARGON2_NICE) -> None:
+    """Thread-pool initializer: lower the calling thread's priority by ``nice`` (Linux: a
+    thread is a task whose nice value ``setpriority`` sets by its native id); a no-op where
+    the platform has no per-thread priority or refuses."""
+    setpriority = getattr(os, "setpriority", None)
+    if setpriority is None or not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError):
+        thread = threading.get_native_id()
+        # relative to the thread's own (a bot started with nice keeps the difference)
+        setpriority(
+            os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + nice)
+        )
 
 
 @dataclass(frozen=True)
@@ -36,9 +62,17 @@ class Argon2Params:
 
 class SecretHasher:
     """argon2id hashing that never blocks the event loop: it runs in a thread pool (argon2
-    releases the GIL, so other users' coroutines keep running)."""
+    releases the GIL, so other users' coroutines keep running) of ``threads`` threads at a
+    lower priority (:func:`lower_thread_priority`), so that a saturated pool never starves the
+    event loop's thread of a core."""
 
-    def __init__(self, params: Argon2Params, executor: Executor | None = None) -> None:
+    def __init__(
+        self,
+        params: Argon2Params,
+        executor: Executor | None = None,
+        *,
+        threads: int | None = None,
+    ) -> None:
         self.params = params
         self._hasher = PasswordHasher(
             time_cost=params.time_cost,
@@ -49,12 +83,15 @@ class SecretHasher:
             type=Type.ID,
         )
         self._executor = executor
+        self.threads = threads or default_argon2_threads()
         self._dummy_hash: str | None = None
 
     def _pool(self) -> Executor:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(
-                max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="argon2"
+                max_workers=self.threads,
+                thread_name_prefix="argon2",
+                initializer=lower_thread_priority,
             )
         return self._executor
 
@@ -111,6 +148,36 @@ class KeyedHasher:
     def matches(self, value: str, expected_digest: str, *, purpose: str) -> bool:
         """Constant-time comparison of ``value``'s digest with ``expected_digest``."""
         return hmac.compare_digest(self.digest(value, purpose=purpose), expected_digest)
+
+    def pending(self, secret: str, *, purpose: str) -> str:
+        """A short-lived keyed digest of a secret a procedure keeps between two typings (a new
+        password until its confirmation, an answer until it is typed again, the provisional
+        password until the new one is compared with it): ``hmac-sha256$<salt>$<hex>``, a
+        fresh random salt each time, so that two sessions' digests of one secret differ and
+        nothing can be compared across them. Never stored beyond the procedure (see
+        docs/performance.md); argon2id stays the only long-term hash of a secret."""
+        salt = secrets.token_hex(16)
+        return f"{PENDING_PREFIX}{salt}${self._pending_mac(salt, secret, purpose)}"
+
+    def matches_pending(self, secret: str, stored: str | None, *, purpose: str) -> bool:
+        """Whether ``secret`` is the one :meth:`pending` digested into ``stored`` (constant
+        time; False for None or anything else than such a digest)."""
+        if not is_pending_digest(stored):
+            return False
+        assert stored is not None
+        salt, _, mac = stored[len(PENDING_PREFIX) :].partition("$")
+        return hmac.compare_digest(self._pending_mac(salt, secret, purpose), mac)
+
+    def _pending_mac(self, salt: str, secret: str, purpose: str) -> str:
+        return self.digest(salt + "\x00" + secret, purpose="pending-" + purpose)
+
+
+PENDING_PREFIX = "hmac-sha256$"
+
+
+def is_pending_digest(stored: str | None) -> bool:
+    """Whether ``stored`` is a :meth:`KeyedHasher.pending` digest (not an argon2id hash)."""
+    return stored is not None and stored.startswith(PENDING_PREFIX)
 
 
 class ServerSecretMissing(FileNotFoundError):

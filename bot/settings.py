@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     telegram_timeout_seconds: float = Field(default=5.0, gt=0)
     # Updates handled at once, all chats together (a chat never takes more than one).
     concurrent_updates: int = Field(default=256, ge=1)
+    # Connections to the Bot API at once (python-telegram-bot's default, 256, makes httpcore
+    # scan that many on every request: encode/httpcore#1035); a request waits for a free one
+    # up to TELEGRAM_TIMEOUT_SECONDS (see docs/performance.md for the measure).
+    telegram_connection_pool_size: int = Field(default=32, ge=1)
 
     # The folder relative paths start from (ENT_BOT_HOME; see find_home). None: the current one.
     ent_bot_home: Path | None = None
@@ -98,6 +102,9 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Argon2Params().time_cost
     argon2_memory_cost: int = Argon2Params().memory_cost
     argon2_parallelism: int = Argon2Params().parallelism
+    # Threads hashing at once (each runs ARGON2_PARALLELISM lanes, at a lower priority than the
+    # event loop); none: one a core, four at most.
+    argon2_threads: int | None = Field(default=None, ge=1)
 
     # Verification by e-mail
     verification_code_length: int = Field(default=8, ge=6, le=8)

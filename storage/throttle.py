@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-
-import aiosqlite
 
 from storage.db import Database, from_db_time, to_db_time
 
@@ -55,8 +54,9 @@ class ThrottleRepository:
         read the counters before any of them is counted."""
         stamp = to_db_time(now)
         ladder = json.dumps([to_db_time(cutoff) for cutoff in cutoffs])
-        async with self.db.transaction() as connection:
-            async with connection.execute(
+
+        def work(connection: sqlite3.Connection) -> int | None:
+            granted = connection.execute(
                 """INSERT INTO throttle (key, consecutive_failures, last_failure_at, locked_at)
                    VALUES (?, 1, ?, NULL)
                    ON CONFLICT (key) DO UPDATE SET
@@ -67,14 +67,15 @@ class ThrottleRepository:
                            ?, '$[' || MIN(consecutive_failures, ?) || ']'))
                    RETURNING consecutive_failures""",
                 (key, stamp, ladder, len(cutoffs) - 1),
-            ) as cursor:
-                granted = await cursor.fetchone()
-            if granted is None:
+            ).fetchall()  # RETURNING: its row, the statement stepped to its end
+            if not granted:
                 return None
-            cursor = await connection.execute(
+            cursor = connection.execute(
                 "INSERT INTO auth_failures (key, at) VALUES (?, ?)", (key, stamp)
             )
             return cursor.lastrowid
+
+        return await self.db.write(work)
 
     async def settle(
         self,
@@ -90,28 +91,34 @@ class ThrottleRepository:
         into a success (the consecutive count starts again); a wrong one stays counted and
         locks ``key`` once it has ``failures_before_lock`` failures since ``window_start``.
         True if this attempt locked ``key``."""
-        async with self.db.transaction() as connection:
+
+        def work(connection: sqlite3.Connection) -> bool:
             if correct:
-                await connection.execute("DELETE FROM auth_failures WHERE id = ?", (failure_id,))
-                await connection.execute(
+                connection.execute("DELETE FROM auth_failures WHERE id = ?", (failure_id,))
+                connection.execute(
                     "UPDATE throttle SET consecutive_failures = 0 WHERE key = ?", (key,)
                 )
                 return False
-            return await self._lock_if_due(
+            return self._lock_if_due(
                 connection, key, now, window_start=window_start, limit=failures_before_lock
             )
+
+        return await self.db.write(work)
 
     async def release(self, key: str, failure_id: int) -> None:
         """Undo a reservation whose check could not run (the directory was unreachable): the
         attempt is not counted, and the last failure is that of the failures left."""
-        async with self.db.transaction() as connection:
-            await connection.execute("DELETE FROM auth_failures WHERE id = ?", (failure_id,))
-            await connection.execute(
+
+        def work(connection: sqlite3.Connection) -> None:
+            connection.execute("DELETE FROM auth_failures WHERE id = ?", (failure_id,))
+            connection.execute(
                 "UPDATE throttle SET consecutive_failures = MAX(consecutive_failures - 1, 0), "
                 "last_failure_at = (SELECT MAX(at) FROM auth_failures WHERE key = ?) "
                 "WHERE key = ?",
                 (key, key),
             )
+
+        return await self.db.write(work)
 
     async def count_failure(
         self, key: str, now: datetime, *, window_start: datetime, failures_before_lock: int
@@ -119,8 +126,9 @@ class ThrottleRepository:
         """Count a wrong secret tried while attempts were refused (so that hammering reaches
         the staff-only lock), locking ``key`` as :meth:`settle` does (True if it did)."""
         stamp = to_db_time(now)
-        async with self.db.transaction() as connection:
-            await connection.execute(
+
+        def work(connection: sqlite3.Connection) -> bool:
+            connection.execute(
                 """INSERT INTO throttle (key, consecutive_failures, last_failure_at, locked_at)
                    VALUES (?, 1, ?, NULL)
                    ON CONFLICT (key) DO UPDATE SET
@@ -128,13 +136,15 @@ class ThrottleRepository:
                        last_failure_at = excluded.last_failure_at""",
                 (key, stamp),
             )
-            await connection.execute(
+            connection.execute(
                 "INSERT INTO auth_failures (key, at, while_refused) VALUES (?, ?, 1)",
                 (key, stamp),
             )
-            return await self._lock_if_due(
+            return self._lock_if_due(
                 connection, key, now, window_start=window_start, limit=failures_before_lock
             )
+
+        return await self.db.write(work)
 
     async def failure_counts(self, key: str, window_start: datetime) -> tuple[int, int]:
         """Failures of ``key`` since ``window_start``: (let through and checked, counted while
@@ -148,8 +158,8 @@ class ThrottleRepository:
         return (row["checked"], row["refused"]) if row else (0, 0)
 
     @staticmethod
-    async def _lock_if_due(
-        connection: aiosqlite.Connection,
+    def _lock_if_due(
+        connection: sqlite3.Connection,
         key: str,
         now: datetime,
         *,
@@ -158,7 +168,7 @@ class ThrottleRepository:
     ) -> bool:
         """Lock ``key`` if it has ``limit`` failures since ``window_start``; True if it was
         locked just now."""
-        cursor = await connection.execute(
+        cursor = connection.execute(
             """UPDATE throttle SET locked_at = ? WHERE key = ? AND locked_at IS NULL
                AND (SELECT COUNT(*) FROM auth_failures WHERE key = ? AND at >= ?) >= ?""",
             (to_db_time(now), key, key, to_db_time(window_start), limit),
@@ -168,8 +178,9 @@ class ThrottleRepository:
     async def record_failure(self, key: str, now: datetime, *, lock: bool) -> None:
         """Count one failure; ``lock`` sets the staff-only lock."""
         stamp = to_db_time(now)
-        async with self.db.transaction() as connection:
-            await connection.execute(
+
+        def work(connection: sqlite3.Connection) -> None:
+            connection.execute(
                 """INSERT INTO throttle (key, consecutive_failures, last_failure_at, locked_at)
                    VALUES (?, 1, ?, CASE WHEN ? THEN ? END)
                    ON CONFLICT (key) DO UPDATE SET
@@ -178,16 +189,17 @@ class ThrottleRepository:
                        locked_at = COALESCE(locked_at, excluded.locked_at)""",
                 (key, stamp, lock, stamp),
             )
-            await connection.execute(
-                "INSERT INTO auth_failures (key, at) VALUES (?, ?)", (key, stamp)
-            )
+            connection.execute("INSERT INTO auth_failures (key, at) VALUES (?, ?)", (key, stamp))
+
+        return await self.db.write(work)
 
     async def record_success(self, key: str) -> None:
         """A correct secret: the consecutive count starts again (a staff lock stays)."""
-        async with self.db.transaction() as connection:
-            await connection.execute(
-                "UPDATE throttle SET consecutive_failures = 0 WHERE key = ?", (key,)
-            )
+
+        def work(connection: sqlite3.Connection) -> None:
+            connection.execute("UPDATE throttle SET consecutive_failures = 0 WHERE key = ?", (key,))
+
+        return await self.db.write(work)
 
     async def unlock(self, key: str) -> None:
         """Staff unlock: forget every failure of ``key``."""
@@ -207,13 +219,16 @@ class ThrottleRepository:
         self, telegram_user_id: int, key: str, now: datetime
     ) -> None:
         """Remember that this user tried this identifier now."""
-        async with self.db.transaction() as connection:
-            await connection.execute(
+
+        def work(connection: sqlite3.Connection) -> None:
+            connection.execute(
                 """INSERT INTO identifiant_attempts (telegram_user_id, key, last_at)
                    VALUES (?, ?, ?)
                    ON CONFLICT (telegram_user_id, key) DO UPDATE SET last_at = excluded.last_at""",
                 (telegram_user_id, key, to_db_time(now)),
             )
+
+        return await self.db.write(work)
 
     async def purge(self, before: datetime) -> None:
         """Drop failures and attempts older than ``before`` (locks stay)."""

@@ -8,6 +8,7 @@ an outcome for the handler to render. Composed of the parts of :mod:`bot.procedu
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,7 +16,7 @@ from enum import StrEnum
 
 from bot.directory.port import PasswordRejected
 from bot.outbox import senders as outbox_templates
-from bot.procedures.kernel import Outcome, ProcedurePorts, Result, Steps
+from bot.procedures.kernel import Outcome, ProcedurePorts, Result, Steps, same_pending_password
 from bot.procedures.parts.checked_secret import CheckedSecret
 from bot.procedures.parts.email_proof import CodeProof, EmailProof, flow_of_link
 from bot.procedures.parts.identifier import IdentifierPrompt
@@ -32,6 +33,10 @@ START_PAYLOAD_ACTIVATE = "activer"
 # ``/start c_<token>`` (a letter's QR code): the letter's account, straight to its provisional
 # password. The token only says which letter it is (it is printed next to the password).
 START_PAYLOAD_LETTER = "c_"
+# The session's flow_data key of the provisional password's pending digest (see
+# :meth:`bot.security.KeyedHasher.pending`): the new password is compared with it without a
+# second argon2id check; it goes with the session.
+PROVISIONAL_DIGEST = "provisional_digest"
 
 
 def new_letter_token() -> str:
@@ -195,6 +200,9 @@ class ActivationService:
         if account is not None:
             session.account_id = account.id
             session.identifiant = account.identifiant
+            data = json.loads(session.flow_data or "{}")
+            data[PROVISIONAL_DIGEST] = ports.keyed.pending(password, purpose="provisional")
+            session.flow_data = json.dumps(data)
             await self.steps.go(session, Step.CGU)
             await ports.records.audit("activation_started", account.id, ports.actor(session), now)
             return Result(Outcome.OK, account=account)
@@ -330,7 +338,9 @@ class ActivationService:
     # --- step 4: password ----------------------------------------------------------------
 
     async def submit_password(self, session: ConversationSession, password: str) -> Result:
-        """Check the rule, then keep only the argon2id hash until the confirmation."""
+        """Check the rule (« not the provisional password » against its pending digest), then
+        keep only the password's pending digest until the confirmation: the one argon2id hash
+        of the new password is the directory's, at activation."""
         ports = self.ports
         account = await ports.directory.get(session.account_id) if session.account_id else None
         if account is None:
@@ -343,18 +353,27 @@ class ActivationService:
                 last_name=account.nom,
             )
         )
-        if not rules and await ports.directory.check_provisional(account.id, password):
+        if not rules and await self._same_as_provisional(session, account.id, password):
             rules.append(PasswordRule.SAME_AS_PROVISIONAL)
         if rules:
             return Result(Outcome.REFUSED, rules=tuple(rules))
-        session.new_password_hash = await ports.hasher.hash(password)
+        session.new_password_hash = ports.keyed.pending(password, purpose="password")
         await self.steps.go(session, Step.PASSWORD_CONFIRM)
         return Result(Outcome.OK)
+
+    async def _same_as_provisional(
+        self, session: ConversationSession, account_id: int, password: str
+    ) -> bool:
+        digest = json.loads(session.flow_data or "{}").get(PROVISIONAL_DIGEST)
+        if isinstance(digest, str):
+            return self.ports.keyed.matches_pending(password, digest, purpose="provisional")
+        # A session saved before the digest was kept: the directory checks.
+        return await self.ports.directory.check_provisional(account_id, password)
 
     async def confirm_password(self, session: ConversationSession, password: str) -> Result:
         """Second typing: activate the account if both match (exactly one chat wins)."""
         ports = self.ports
-        if not await ports.hasher.verify(session.new_password_hash, password):
+        if not await same_pending_password(ports, session.new_password_hash, password):
             session.new_password_hash = None
             await self.steps.go(session, Step.PASSWORD)
             return Result(Outcome.MISMATCH)

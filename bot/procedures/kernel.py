@@ -23,7 +23,7 @@ from bot.outbox.worker import Outbox
 from bot.procedures.password_policy import PasswordPolicy, PasswordRule
 from bot.procedures.throttle import ThrottlePolicy, identifiant_key
 from bot.school import SchoolConfig
-from bot.security import KeyedHasher, SecretHasher
+from bot.security import KeyedHasher, SecretHasher, is_pending_digest
 from storage.accounts import Account, SqliteAccountDirectory
 from storage.outbox import NewOutboxItem, OutboxRepository
 from storage.records import RecordRepository
@@ -220,6 +220,16 @@ class Steps:
         existed = await self.ports.sessions.get(telegram_user_id) is not None
         await self.ports.sessions.delete(telegram_user_id)
         return existed
+
+
+async def same_pending_password(ports: ProcedurePorts, stored: str | None, typed: str) -> bool:
+    """Whether the confirmation ``typed`` is the new password kept as ``stored``: its pending
+    digest (no argon2id), or the argon2id hash a session of an earlier version kept."""
+    if stored is None:
+        return False
+    if is_pending_digest(stored):
+        return ports.keyed.matches_pending(typed, stored, purpose="password")
+    return await ports.hasher.verify(stored, typed)
 
 
 class ProcedureService(Protocol):

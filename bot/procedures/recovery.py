@@ -18,7 +18,7 @@ from enum import StrEnum
 from bot.directory.port import PasswordRejected
 from bot.outbox import senders as outbox_templates
 from bot.outbox.seeds import new_seed
-from bot.procedures.kernel import Outcome, ProcedurePorts, Result, Steps
+from bot.procedures.kernel import Outcome, ProcedurePorts, Result, Steps, same_pending_password
 from bot.procedures.parts.checked_secret import CheckedSecret
 from bot.procedures.parts.email_proof import CodeProof
 from bot.procedures.parts.identifier import IdentifierPrompt
@@ -110,6 +110,15 @@ class RecoveryService:
         if account is None or account.status != AccountStatus.ACTIVE:
             return None, None
         return account, None
+
+    async def send_verification(
+        self, session: ConversationSession, bot_username: str, *, resend: bool = False
+    ) -> Result:
+        """The e-mail again (« 🆘 Je bloque » → « renvoyer », which asks every procedure with a
+        sent code for this): :meth:`choose_email_method`, its cooldown and its same answer
+        whether an e-mail leaves or not. The support code called it on the recovery too, which
+        had no such method (an AttributeError the fuzz test found)."""
+        return await self.choose_email_method(session, bot_username)
 
     async def choose_email_method(self, session: ConversationSession, bot_username: str) -> Result:
         """Send a code and link if the account has a verified address; say the same either way.
@@ -264,7 +273,8 @@ class RecoveryService:
         )
         if rules:
             return Result(Outcome.REFUSED, rules=tuple(rules))
-        session.new_password_hash = await ports.hasher.hash(password)
+        # Its pending digest only (the one argon2id hash is the directory's, when it is set).
+        session.new_password_hash = ports.keyed.pending(password, purpose="password")
         await self.steps.go(session, RecoveryStep.PASSWORD_CONFIRM)
         return Result(Outcome.OK)
 
@@ -273,7 +283,7 @@ class RecoveryService:
     ) -> Result:
         """Second typing: the password changes, the lockout is cleared, an e-mail says so."""
         ports = self.ports
-        if not await ports.hasher.verify(session.new_password_hash, password):
+        if not await same_pending_password(ports, session.new_password_hash, password):
             session.new_password_hash = None
             await self.steps.go(session, RecoveryStep.PASSWORD)
             return Result(Outcome.MISMATCH)

@@ -216,13 +216,16 @@ def write_export(path: Path, rows: list[dict[str, str]]) -> None:
     """The export CSV: ``;`` separated, UTF-8 with BOM (opens as is in a spreadsheet), every
     cell quoted and no cell read as a formula (OWASP « CSV Injection », see
     :func:`bot.staff.service.spreadsheet_cell`); mode 0600 (it names every account)."""
+    # Only these hold text from outside the bot (the import file, the directory); the other
+    # columns are the bot's own words, dates and oui/non, which never start a formula.
+    free = {"identifiant", "profil", "prenom", "nom", "etablissement"}
+    cells = [(name, name in free) for name in EXPORT_COLUMNS]
     with os.fdopen(open_private(path), "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.DictWriter(
-            handle, fieldnames=EXPORT_COLUMNS, delimiter=";", quoting=csv.QUOTE_ALL
-        )
-        writer.writeheader()
+        writer = csv.writer(handle, delimiter=";", quoting=csv.QUOTE_ALL)
+        writer.writerow(EXPORT_COLUMNS)
         writer.writerows(
-            {name: spreadsheet_cell(value) for name, value in row.items()} for row in rows
+            [spreadsheet_cell(row[name]) if outside else row[name] for name, outside in cells]
+            for row in rows
         )
 
 

@@ -96,7 +96,8 @@ def recovery_means(account: StaffAccount) -> str | None:
 
 def _stamp(moment: datetime | None) -> str:
     """UTC time for staff (ISO 8601, seconds), '' if none."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else ""
+    # isoformat's first 19 characters are strftime's fields, about three times faster
+    return moment.isoformat(timespec="seconds")[:19] + "Z" if moment else ""
 
 
 @dataclass(frozen=True)
@@ -378,7 +379,10 @@ class StaffService:
                     "cgu_acceptees_le": _stamp(account.cgu_accepted_at),
                     "secours": recovery_means(account) or "",
                     "lie_telegram": "oui" if account.telegram_user_id else "non",
-                    "bloque": "oui" if self._key(account.identifiant_norm) in locked else "non",
+                    # (an HMAC an account: only worth it when some key is locked)
+                    "bloque": "oui"
+                    if locked and self._key(account.identifiant_norm) in locked
+                    else "non",
                 }
             )
         return rows

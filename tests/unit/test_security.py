@@ -95,3 +95,25 @@ def test_generators() -> None:
 def test_normalisation() -> None:
     assert normalise_answer("  Éléphant   ROSE ") == "elephant rose"
     assert normalise_identifiant("  Lea.Martin ") == "lea.martin"
+
+
+async def test_argon2_pool_threads_run_at_a_lower_priority() -> None:
+    """A saturated pool must leave the event loop's thread a core (issue 15): its threads are
+    niced, the loop's thread is not; the pool's size comes from ``threads``."""
+    import os
+    import sys
+    import threading
+
+    hasher = SecretHasher(Argon2Params(time_cost=1, memory_cost=1024, parallelism=1), threads=3)
+    assert hasher.threads == 3
+
+    def niceness() -> int | None:
+        if not sys.platform.startswith("linux"):
+            return None
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    loop = asyncio.get_running_loop()
+    inside = await loop.run_in_executor(hasher._pool(), niceness)
+    if inside is not None:
+        assert inside == min(19, niceness() + 10)  # type: ignore[operator]
+        assert niceness() == os.getpriority(os.PRIO_PROCESS, 0)

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.procedures.kernel import Outcome, ProcedurePorts, Result, Steps
-from bot.security import normalise_answer
+from bot.security import is_pending_digest, normalise_answer
 from storage.sessions import ConversationSession
 
 
@@ -62,9 +62,10 @@ class QuestionPair:
         return Result(Outcome.OK)
 
     async def submit_answer(self, session: ConversationSession, text: str) -> Result:
-        """An answer (normalised, hashed, then asked again) or its second typing (checked
-        against the hash: MISMATCH asks the answer again); after the second answer's
-        confirmation, the procedure's ``on_chosen``."""
+        """An answer (normalised, kept as a pending digest, then asked again) or its second
+        typing (compared with the digest: MISMATCH asks the answer again; the same: argon2id-
+        hashed, the one hash kept); after the second answer's confirmation, the procedure's
+        ``on_chosen``."""
         names = self.names
         if session.step in (names.answer1_confirm, names.answer2_confirm):
             return await self._confirm(session, text)
@@ -74,7 +75,7 @@ class QuestionPair:
             return Result(Outcome.TOO_SHORT)
         if len(answer) > settings.max_answer_length:
             return Result(Outcome.TOO_LONG)
-        hashed = await self.ports.hasher.hash(answer)
+        hashed = self.ports.keyed.pending(answer, purpose="answer")
         if session.step == names.answer1:
             session.answer1_hash = hashed
             await self.steps.go(session, names.answer1_confirm)
@@ -87,7 +88,18 @@ class QuestionPair:
         names = self.names
         first = session.step == names.answer1_confirm
         stored = session.answer1_hash if first else session.answer2_hash
-        if stored is None or not await self.ports.hasher.verify(stored, normalise_answer(text)):
+        answer = normalise_answer(text)
+        if is_pending_digest(stored):
+            same = self.ports.keyed.matches_pending(answer, stored, purpose="answer")
+        else:  # a session of an earlier version kept the argon2id hash already
+            same = stored is not None and await self.ports.hasher.verify(stored, answer)
+        if same and is_pending_digest(stored):
+            hashed = await self.ports.hasher.hash(answer)
+            if first:
+                session.answer1_hash = hashed
+            else:
+                session.answer2_hash = hashed
+        if not same:
             if first:
                 session.answer1_hash = None
             else:
