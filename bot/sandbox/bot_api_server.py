@@ -1080,14 +1080,24 @@ class LocalBotApi:
         user, message = self._bot_message(params, "message to edit not found")
         if message.kind != "text":
             raise bad_request("there is no text in the message to edit")
-        text, entities, source = _message_text(params)
-        markup = _inline_markup(params)
+        return self._edit(user, message, *_message_text(params), _inline_markup(params))
+
+    def _edit(
+        self,
+        user: SandboxUser,
+        message: ChatMessage,
+        text: str,
+        entities: list[dict[str, Any]],
+        html: str,
+        markup: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """editMessageText / editMessageCaption: the new content, or 400 when nothing changes."""
         if text == message.text and entities == message.entities and markup == message.reply_markup:
             raise bad_request(
                 "message is not modified: specified new message content and reply markup are "
                 "exactly the same as a current content and reply markup of the message"
             )
-        message.text, message.entities, message.html = text, entities, source
+        message.text, message.entities, message.html = text, entities, html
         message.reply_markup = markup
         message.edited = True
         self._emit({"type": "edit", "user_id": user.id, "message": message.to_json()})
@@ -1242,18 +1252,7 @@ class LocalBotApi:
         user, message = self._bot_message(params, "message to edit not found")
         if message.kind == "text":
             raise bad_request("there is no caption in the message to edit")
-        text, entities, html = _caption_text(params)
-        markup = _inline_markup(params)
-        if text == message.text and entities == message.entities and markup == message.reply_markup:
-            raise bad_request(
-                "message is not modified: specified new message content and reply markup are "
-                "exactly the same as a current content and reply markup of the message"
-            )
-        message.text, message.entities, message.html = text, entities, html
-        message.reply_markup = markup
-        message.edited = True
-        self._emit({"type": "edit", "user_id": user.id, "message": message.to_json()})
-        return self._message_json(user, message)
+        return self._edit(user, message, *_caption_text(params), _inline_markup(params))
 
     async def _api_editforumtopic(self, params: dict[str, Any]) -> bool:
         topic = self._topic(params)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.sandbox.bot_api_server import Fault, LocalBotApi
+from bot.sandbox.bot_api_server import Fault, LocalBotApi, SandboxUser
 from bot.sandbox.mailbox import Mailbox
 from bot.texts import support as support_texts
 
@@ -39,6 +39,13 @@ async def wait_for(condition: object, timeout: float = 20) -> None:
     raise AssertionError("condition not met")
 
 
+async def to_the_team(user: SandboxUser) -> None:
+    """/aide → « Je bloque » → « Écrire à l'équipe », each answered by the real bot."""
+    await turn(user, user.send_text("/aide"), "Besoin d'aide")
+    await turn(user, user.press("Je bloque"), "Quel est le problème")
+    await turn(user, user.press("Écrire à l'équipe"), "Écrivez votre message")
+
+
 async def test_a_photo_owed_to_the_team_leaves_after_a_sigkill(
     tmp_path: Path, bot_api: LocalBotApi, mailbox: Mailbox
 ) -> None:
@@ -48,9 +55,7 @@ async def test_a_photo_owed_to_the_team_leaves_after_a_sigkill(
     await process.start()
     try:
         user = bot_api.user(4401, first_name="Léa")
-        await turn(user, user.send_text("/aide"), "Besoin d'aide")
-        await turn(user, user.press("Je bloque"), "Quel est le problème")
-        await turn(user, user.press("Écrire à l'équipe"), "Écrivez votre message")
+        await to_the_team(user)
         # Telegram fails every copy: the item stays in the outbox, retried.
         bot_api.inject(Fault("server_error", methods=frozenset({"copymessage"}), times=None))
         await turn(user, user.send_photo("mon écran"), "demande n° 1")
@@ -80,9 +85,7 @@ async def test_a_sigkill_during_create_forum_topic_never_makes_a_second_topic(
     await process.start()
     try:
         user = bot_api.user(4402, first_name="Sam")
-        await turn(user, user.send_text("/aide"), "Besoin d'aide")
-        await turn(user, user.press("Je bloque"), "Quel est le problème")
-        await turn(user, user.press("Écrire à l'équipe"), "Écrivez votre message")
+        await to_the_team(user)
         # Telegram is slow to answer createForumTopic: the bot is killed while it waits, and
         # the topic is created all the same (it never learns its id).
         bot_api.inject(Fault("slow", methods=frozenset({"createforumtopic"}), delay=1.5))
