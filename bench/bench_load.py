@@ -487,6 +487,32 @@ async def seed_accounts(settings: Settings, count: int, params: Argon2Params) ->
     return names
 
 
+def bench_overrides(
+    folder: Path, server: LocalBotApi, mailbox: Mailbox, params: Argon2Params
+) -> dict[str, Any]:
+    """The settings of a bench's bot (``folder`` for its files, ``params`` for argon2id),
+    without the per-user limits that would refuse the simulated users."""
+    return {
+        "telegram_bot_token": TOKEN,
+        "telegram_api_url": server.root_url,
+        "database_path": str(folder / "bot.sqlite3"),
+        "server_secret_file": str(folder / "server.key"),
+        "school_config": str(PROJECT_ROOT / "tests" / "data" / "school.toml"),
+        "smtp_host": "127.0.0.1",
+        "smtp_port": mailbox.port,
+        "argon2_time_cost": params.time_cost,
+        "argon2_memory_cost": params.memory_cost,
+        "argon2_parallelism": params.parallelism,
+        # bench limits: one Telegram user activates many accounts, many mails an address
+        "max_identifiants_per_user": 10**6,
+        "mail_address_cooldown_seconds": 0,
+        "max_mails_per_address_per_day": 10**6,
+        "max_mails_per_account_per_day": 10**6,
+        "reminder_unfinished": False,
+        "reminder_link_expiring": False,
+    }
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--chatters", type=int, help="200 (--quick: 40)")
@@ -516,25 +542,7 @@ async def main() -> None:
     await server.start(host="127.0.0.1", port=0)
     mailbox = Mailbox()
     mailbox.start("127.0.0.1")
-    overrides: dict[str, Any] = {
-        "telegram_bot_token": TOKEN,
-        "telegram_api_url": server.root_url,
-        "database_path": str(folder / "bot.sqlite3"),
-        "server_secret_file": str(folder / "server.key"),
-        "school_config": str(PROJECT_ROOT / "tests" / "data" / "school.toml"),
-        "smtp_host": "127.0.0.1",
-        "smtp_port": mailbox.port,
-        "argon2_time_cost": params.time_cost,
-        "argon2_memory_cost": params.memory_cost,
-        "argon2_parallelism": params.parallelism,
-        # bench limits: one Telegram user activates many accounts, many mails an address
-        "max_identifiants_per_user": 10**6,
-        "mail_address_cooldown_seconds": 0,
-        "max_mails_per_address_per_day": 10**6,
-        "max_mails_per_account_per_day": 10**6,
-        "reminder_unfinished": False,
-        "reminder_link_expiring": False,
-    }
+    overrides = bench_overrides(folder, server, mailbox, params)
     settings = Settings(_env_file=None, **overrides)  # type: ignore[call-arg]
     threads = pool_size(settings)
     hashes_per_second = await ceiling(params, threads, args.ceiling_seconds)

@@ -21,15 +21,21 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_load import CHEAP, TOKEN, Recorder, Users, seed_accounts  # type: ignore[import-not-found]
+from bench_load import (  # type: ignore[import-not-found]
+    CHEAP,
+    TOKEN,
+    Recorder,
+    Users,
+    bench_overrides,
+    seed_accounts,
+)
 
 from bot.sandbox.bot_api_server import LocalBotApi
 from bot.sandbox.mailbox import Mailbox
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import Settings
 from storage.db import Database, to_db_time
 
 
@@ -61,20 +67,7 @@ async def main() -> None:
     await server.start(host="127.0.0.1", port=0)
     mailbox = Mailbox()
     mailbox.start("127.0.0.1")
-    overrides: dict[str, Any] = {
-        "telegram_bot_token": TOKEN,
-        "telegram_api_url": server.root_url,
-        "database_path": str(folder / "bot.sqlite3"),
-        "server_secret_file": str(folder / "server.key"),
-        "school_config": str(PROJECT_ROOT / "tests" / "data" / "school.toml"),
-        "smtp_host": "127.0.0.1",
-        "smtp_port": mailbox.port,
-        "argon2_time_cost": CHEAP.time_cost,
-        "argon2_memory_cost": CHEAP.memory_cost,
-        "argon2_parallelism": CHEAP.parallelism,
-        "reminder_unfinished": False,
-        "reminder_link_expiring": False,
-    }
+    overrides = bench_overrides(folder, server, mailbox, CHEAP)
     settings = Settings(_env_file=None, **overrides)  # type: ignore[call-arg]
     names = await seed_accounts(settings, args.accounts, CHEAP)
     await open_sessions(settings, names, args.users)
