@@ -32,6 +32,9 @@ After ``--warmup`` seconds, ``--duration`` seconds are measured. Printed, in one
 - the load of the machine (``os.getloadavg``) and this process's own worst loop stall (the
   simulated users and the Bot API server share it).
 
+``BENCH_LOAD_SLOW=1`` puts the bot's loop in asyncio's debug mode, which logs every callback
+that holds it over 20 ms (slower: for diagnosis, not for figures).
+
 ``--quick``: 40 chatters, 6 hashers, 15 s, 3 s of warm-up (to iterate).
 """
 
@@ -41,6 +44,7 @@ import argparse
 import asyncio
 import contextlib
 import faulthandler
+import gc
 import json
 import os
 import random
@@ -98,6 +102,8 @@ class Probe:
 
     def reset(self) -> None:
         self.started = time.perf_counter()
+        self.loop_cpu = time.thread_time()  # called on the loop's thread
+        self.process_cpu = time.process_time()
         self.worst_stall = 0.0
         self.stalls: list[float] = []
         self.held = 0.0
@@ -107,6 +113,7 @@ class Probe:
         self.argon2 = 0
         self.works = 0
         self.write_times: list[float] = []
+        self.gc_pauses: list[float] = []  # the garbage collector's, on the loop's thread
 
     def as_json(self) -> dict[str, Any]:
         elapsed = time.perf_counter() - self.started
@@ -115,6 +122,8 @@ class Probe:
         holds = sorted(self.hold_times) or [0.0]
         return {
             "elapsed": elapsed,
+            "loop_cpu": time.thread_time() - self.loop_cpu,
+            "process_cpu": time.process_time() - self.process_cpu,
             "worst_stall": self.worst_stall,
             "stall_p99": stalls[int(len(stalls) * 0.99) - 1 if len(stalls) > 1 else 0],
             "held_share": self.held / elapsed if elapsed else 0.0,
@@ -126,6 +135,9 @@ class Probe:
             "works": self.works,
             "write_p50": statistics.median(self.write_times) if self.write_times else None,
             "write_p95": percentile(self.write_times, 0.95) if self.write_times else None,
+            "gc_count": len(self.gc_pauses),
+            "gc_worst": max(self.gc_pauses, default=0.0),
+            "gc_total": sum(self.gc_pauses),
         }
 
 
@@ -245,7 +257,21 @@ async def _serve(config: dict[str, Any]) -> None:
             probe.stalls.append(late)
             probe.worst_stall = max(probe.worst_stall, late)
 
+    if os.environ.get("BENCH_LOAD_SLOW"):  # diagnosis: asyncio names callbacks over 20 ms
+        loop.set_debug(True)
+        loop.slow_callback_duration = 0.02
     tick = loop.create_task(ticker())
+    gc_started = [0.0]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+        else:
+            probe.gc_pauses.append(time.perf_counter() - gc_started[0])
+
+    gc.callbacks.append(on_gc)
     Path(config["ready"]).write_text("ready", encoding="utf-8")
     await stop.wait()
     tick.cancel()
@@ -563,6 +589,7 @@ async def main() -> None:
     recorder = Recorder()
     tasks: list[asyncio.Task[None]] = []
     own_worst = 0.0
+    own_cpu = 0.0
     try:
         while not ready.exists():
             if bot.returncode is not None:
@@ -579,6 +606,7 @@ async def main() -> None:
         await asyncio.sleep(args.warmup)
         os.kill(bot.pid, signal.SIGUSR1)
         recorder.start_at = time.perf_counter()
+        own_cpu = time.process_time()
         recorder.end_at = recorder.start_at + args.duration
         end = recorder.end_at
         while time.perf_counter() < end:
@@ -588,6 +616,7 @@ async def main() -> None:
             dead = [t for t in tasks if t.done() and t.exception() is not None]
             if dead:
                 raise RuntimeError("a simulated user failed") from dead[0].exception()
+        own_cpu = time.process_time() - own_cpu
         os.kill(bot.pid, signal.SIGUSR2)
         for _ in range(100):
             if stats.exists():
@@ -619,7 +648,10 @@ async def main() -> None:
     print(f"argon2 ceiling: {hashes_per_second:.2f} hashes/s before, {hashes_after:.2f} after")
     hashes_per_second = (hashes_per_second + hashes_after) / 2
     probe = json.loads(stats.read_text(encoding="utf-8"))
-    report(args, params, threads, hashes_per_second, recorder, probe, load, load_after, own_worst)
+    report(
+        args, params, threads, hashes_per_second, recorder, probe, load, load_after, own_worst,
+        own_cpu,
+    )
 
 
 def report(
@@ -632,6 +664,7 @@ def report(
     load: tuple[float, float, float],
     load_after: tuple[float, float, float],
     own_worst: float,
+    own_cpu: float,
 ) -> None:
     cost = "cheap" if args.cheap else "production"
     print(
@@ -685,6 +718,18 @@ def report(
             f"write(): {probe['works']} works in those transactions (group commit), a write "
             f"answered in p50 {probe['write_p50'] * 1000:.1f} ms, "
             f"p95 {probe['write_p95'] * 1000:.1f} ms"
+        )
+    steps = sum(len(values) for values in recorder.times.values()) or 1
+    print(
+        f"CPU (share of one core): the bot's loop thread {probe['loop_cpu'] / probe['elapsed']:.0%}"
+        f" ({probe['loop_cpu'] / steps * 1000:.1f} ms a step, all steps), the bot's process "
+        f"{probe['process_cpu'] / probe['elapsed']:.0%}, the bench's process "
+        f"{own_cpu / args.duration:.0%} ({own_cpu / steps * 1000:.1f} ms a step)"
+    )
+    if "gc_count" in probe:
+        print(
+            f"the bot's garbage collections on the loop: {probe['gc_count']}, worst "
+            f"{probe['gc_worst'] * 1000:.1f} ms, {probe['gc_total'] * 1000:.0f} ms in all"
         )
     print(f"bench process (users, Bot API server): worst loop stall {own_worst * 1000:.1f} ms")
     if recorder.failures:

@@ -48,6 +48,7 @@ from bot.support.reminders import ReminderSettings, UnansweredReminders
 from bot.support.service import SupportService
 from bot.support.topics import TopicDirectory
 from bot.telegram_api.concurrency import PerChatUpdateProcessor
+from bot.telegram_api.http import AiohttpRequest, close_http_clients
 from bot.telegram_api.limiter import StartupRetry, TelegramLimiter, retry_startup
 from bot.texts import ldap as ldap_texts
 from bot.texts import ops as ops_texts
@@ -324,7 +325,7 @@ def build_application(
     school = school or load_school_config(settings.school_config_path())
     services = BotServices(settings=settings, school=school, clock=clock, mailer=mailer)
     root = settings.telegram_api_url.rstrip("/")
-    application = (
+    builder = (
         ApplicationBuilder()
         .application_class(BotApplication)
         .token(settings.telegram_bot_token.get_secret_value())
@@ -339,17 +340,37 @@ def build_application(
         .context_types(ContextTypes(context=BotContext))
         .concurrent_updates(PerChatUpdateProcessor(settings.concurrent_updates))
         .rate_limiter(TelegramLimiter(background_rate=settings.broadcast_rate_per_second))
-        .read_timeout(settings.telegram_timeout_seconds)
-        .write_timeout(settings.telegram_timeout_seconds)
-        .connection_pool_size(settings.telegram_connection_pool_size)
-        .pool_timeout(settings.telegram_timeout_seconds)
-        .build()
     )
+    application = with_http_client(builder, settings).build()
     application.bot_data[SERVICES_KEY] = services
     add_update_tracker(application, clock)
     install_alerts(application, clock)
     add_handlers(application, extra_procedures)
     return application
+
+
+def with_http_client(builder: ApplicationBuilder, settings: Settings) -> ApplicationBuilder:
+    """The Bot API client of ``TELEGRAM_HTTP_CLIENT``, with the pool size and the timeouts of
+    the settings (``getUpdates``: one connection and python-telegram-bot's own timeouts)."""
+    timeout = settings.telegram_timeout_seconds
+    if settings.telegram_http_client == "httpx":
+        return (
+            builder.read_timeout(timeout)
+            .write_timeout(timeout)
+            .connection_pool_size(settings.telegram_connection_pool_size)
+            .pool_timeout(timeout)
+        )
+    return builder.request(
+        AiohttpRequest(
+            settings.telegram_connection_pool_size,
+            read_timeout=timeout,
+            connect_timeout=5.0,
+            pool_timeout=timeout,
+            media_read_timeout=max(20.0, timeout),
+        )
+    ).get_updates_request(
+        AiohttpRequest(1, read_timeout=5.0, connect_timeout=5.0, pool_timeout=1.0)
+    )
 
 
 def add_handlers(application: Application, extra_procedures: Sequence[Procedure] = ()) -> None:
@@ -396,7 +417,11 @@ async def start_bot(
     def describe(step: str, error: str, wait: float, attempt: int) -> str:
         return ops_texts.startup_retry(step, error, wait, attempt, api_url)
 
-    await retry_startup("getMe", application.initialize, startup_retry, describe)
+    try:
+        await retry_startup("getMe", application.initialize, startup_retry, describe)
+    except BaseException:  # a refused token, a stop during the retries: no session left open
+        await close_http_clients(application.bot)
+        raise
     await services_of(application).open()
     commands = [BotCommand(name, description) for name, description in texts.COMMANDS]
     try:

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     # scan that many on every request: encode/httpcore#1035); a request waits for a free one
     # up to TELEGRAM_TIMEOUT_SECONDS (see docs/performance.md for the measure).
     telegram_connection_pool_size: int = Field(default=32, ge=1)
+    # The HTTP client of the Bot API calls: aiohttp (a quarter of httpx's event-loop time a
+    # call, docs/performance.md) or httpx (python-telegram-bot's own HTTPXRequest, as before).
+    telegram_http_client: Literal["aiohttp", "httpx"] = "aiohttp"
 
     # The folder relative paths start from (ENT_BOT_HOME; see find_home). None: the current one.
     ent_bot_home: Path | None = None
