@@ -220,7 +220,7 @@ async def _serve(config: dict[str, Any]) -> None:
     settings = Settings(_env_file=None, **config["settings"])  # type: ignore[call-arg]
     probe = Probe()
     application = build_application(settings)
-    await start_bot(application, poll_timeout=1)
+    await start_bot(application, poll_timeout=1, freeze_gc=True)  # as run_bot.py does
     _install_probes(probe, services_of(application).database)
     probe.reset()
     stop = asyncio.Event()

@@ -209,7 +209,7 @@ async def run_polling(settings: Settings) -> int:
     # bot serves users meanwhile, the outbox keeps their e-mails. Start-up retries until
     # Telegram answers; SIGINT/SIGTERM meanwhile stops them.
     smtp_check = asyncio.ensure_future(wait_for_smtp(settings.smtp))
-    starting = asyncio.ensure_future(start_bot(application))
+    starting = asyncio.ensure_future(start_bot(application, freeze_gc=True))
     stopping = asyncio.ensure_future(stop.wait())
     try:
         await asyncio.wait((starting, stopping), return_when=asyncio.FIRST_COMPLETED)

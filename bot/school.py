@@ -9,6 +9,7 @@ import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from bot.support.hours import OpeningHours, OpeningHoursError, parse_opening_hours
@@ -60,9 +61,10 @@ class SchoolConfig:
     # The team's opening hours (``[horaires]``); None: always there.
     horaires: OpeningHours | None = None
 
-    @property
+    @cached_property
     def cgu_version(self) -> str:
-        """SHA-256 of the CGU text: what a user accepts is recorded with this version."""
+        """SHA-256 of the CGU text: what a user accepts is recorded with this version
+        (computed once: it is read at every step)."""
         return hashlib.sha256(self.cgu_text.encode("utf-8")).hexdigest()
 
 

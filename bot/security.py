@@ -25,8 +25,10 @@ from storage.files import PRIVATE_FILE_MODE, ensure_private, make_private_folder
 
 SERVER_SECRET_BYTES = 32
 # The nice value of the argon2 threads: a busy pool (each hash runs ``parallelism`` lanes) then
-# leaves the CPU to the event loop's thread whenever it wants it, and takes the rest.
-ARGON2_NICE = 10
+# leaves the CPU to the event loop's thread whenever it wants it, and takes the rest. 19, the
+# lowest priority: at 10 the loop still lost enough of a core to miss replies by 100-500 ms
+# under load (docs/performance.md, the ARGON2_NICE series).
+ARGON2_NICE = 19
 
 
 def default_argon2_threads() -> int:
@@ -64,7 +66,7 @@ class SecretHasher:
     """argon2id hashing that never blocks the event loop: it runs in a thread pool (argon2
     releases the GIL, so other users' coroutines keep running) of ``threads`` threads at a
     lower priority (:func:`lower_thread_priority`), so that a saturated pool never starves the
-    event loop's thread of a core."""
+    event loop's thread of a core (``nice``: by how much; 0 keeps the loop's priority)."""
 
     def __init__(
         self,
@@ -72,8 +74,10 @@ class SecretHasher:
         executor: Executor | None = None,
         *,
         threads: int | None = None,
+        nice: int = ARGON2_NICE,
     ) -> None:
         self.params = params
+        self.nice = nice
         self._hasher = PasswordHasher(
             time_cost=params.time_cost,
             memory_cost=params.memory_cost,
@@ -92,6 +96,7 @@ class SecretHasher:
                 max_workers=self.threads,
                 thread_name_prefix="argon2",
                 initializer=lower_thread_priority,
+                initargs=(self.nice,),
             )
         return self._executor
 

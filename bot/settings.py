@@ -18,7 +18,7 @@ from bot.broadcast.quiet import QuietHours, QuietHoursError, parse_quiet_hours
 from bot.directory.ldap_config import LdapConfig
 from bot.outbox.mail import SmtpConfig, SmtpSecurity
 from bot.procedures.password_policy import PasswordPolicy
-from bot.security import Argon2Params
+from bot.security import ARGON2_NICE, Argon2Params
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HOME_VARIABLE = "ENT_BOT_HOME"
@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     # Threads hashing at once (each runs ARGON2_PARALLELISM lanes, at a lower priority than the
     # event loop); none: one a core, four at most.
     argon2_threads: int | None = Field(default=None, ge=1)
+    # How much lower the argon2 threads' priority is than the event loop's (Linux nice, 0-19):
+    # 19 keeps replies fast while a pool hashes; 0 gives hashing an equal share of the CPU
+    # (faster activations, slower replies under load: docs/performance.md).
+    argon2_nice: int = Field(default=ARGON2_NICE, ge=0, le=19)
 
     # Verification by e-mail
     verification_code_length: int = Field(default=8, ge=6, le=8)
