@@ -24,6 +24,9 @@ After ``--warmup`` seconds, ``--duration`` seconds are measured. Printed, in one
 - activations a second, and their ratio to the ceiling at the argon2 operations counted per
   activation in the bot process (how busy the pool is with useful work), and at the operations
   the security needs (2 by e-mail, 4 by questions);
+- the ceiling under the chatters' load: the bot's own pool (its size, its priority) saturated
+  in the bot's process for ``--ceiling-seconds`` while the chatters chat, before the hashers
+  start — what the CPU left by the replies allows — and the activations' ratio to it;
 - p50 / p95 / p99 of the reply time per kind of step (from the user's update to the bot's
   answer arriving at the server), the non-hashing steps together;
 - inside the bot process (a bench-only hook: ``--serve`` mode of this file, never in
@@ -245,7 +248,29 @@ async def _serve(config: dict[str, Any]) -> None:
         figures["ptb_data"] = len(application.user_data) + len(application.chat_data)
         stats.write_text(json.dumps(figures), encoding="utf-8")
 
+    async def saturate(seconds: float, target: Path) -> None:
+        # The bot's own pool (its size, its priority), saturated while the chatters chat.
+        hasher = services_of(application).ports.hasher
+        done = 0
+        end = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            nonlocal done
+            while time.perf_counter() < end:
+                await hasher.hash("Velo-Rouge-Soleil-42")
+                done += 1
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(2 * hasher.threads)))
+        target.write_text(str(done / (time.perf_counter() - start)), encoding="utf-8")
+
     loop.add_signal_handler(signal.SIGUSR1, probe.reset)
+    loop.add_signal_handler(
+        signal.SIGHUP,
+        lambda: loop.create_task(
+            saturate(config["loaded_ceiling_seconds"], Path(config["loaded_ceiling"]))
+        ),
+    )
     loop.add_signal_handler(signal.SIGUSR2, dump)
     loop.add_signal_handler(signal.SIGTERM, stop.set)
 
@@ -471,7 +496,12 @@ def percentile(values: list[float], q: float) -> float:
 def pool_size(settings: Settings) -> int:
     """The bot's argon2 pool size (the setting, where the code has one)."""
     threads = getattr(settings, "argon2_threads", None)
-    return int(threads) if threads else min(4, os.cpu_count() or 1)
+    if threads:
+        return int(threads)
+    from bot import security
+
+    default = getattr(security, "default_argon2_threads", None)
+    return default() if default else min(4, os.cpu_count() or 1)
 
 
 async def ceiling(params: Argon2Params, threads: int, seconds: float) -> float:
@@ -579,8 +609,17 @@ async def main() -> None:
     KeyedHasher(load_or_create_server_secret(settings.server_secret_file))
     config = folder / "serve.json"
     stats, ready = folder / "stats.json", folder / "ready"
+    loaded_ceiling_file = folder / "loaded-ceiling"
     config.write_text(
-        json.dumps({"settings": overrides, "stats": str(stats), "ready": str(ready)}),
+        json.dumps(
+            {
+                "settings": overrides,
+                "stats": str(stats),
+                "ready": str(ready),
+                "loaded_ceiling": str(loaded_ceiling_file),
+                "loaded_ceiling_seconds": args.ceiling_seconds,
+            }
+        ),
         encoding="utf-8",
     )
     bot = await asyncio.create_subprocess_exec(
@@ -590,6 +629,7 @@ async def main() -> None:
     tasks: list[asyncio.Task[None]] = []
     own_worst = 0.0
     own_cpu = 0.0
+    loaded_ceiling = float("nan")
     try:
         while not ready.exists():
             if bot.returncode is not None:
@@ -600,6 +640,15 @@ async def main() -> None:
             user = server.user(100_000 + n, first_name="Chat")
             name = f"bench.user{n % count:05d}"
             tasks.append(asyncio.create_task(chatter(users, user, name, args.think)))
+        # The ceiling under the chatters' load: the bot's own pool saturated in the bot's
+        # process while they chat, before any activation (what is left of the CPU for hashing).
+        await asyncio.sleep(max(3.0, 1.5 * args.think))
+        os.kill(bot.pid, signal.SIGHUP)
+        while not loaded_ceiling_file.exists():
+            if bot.returncode is not None:
+                raise SystemExit("the bot's process died")
+            await asyncio.sleep(0.1)
+        loaded_ceiling = float(loaded_ceiling_file.read_text(encoding="utf-8"))
         for n in range(args.hashers):
             user = server.user(200_000 + n, first_name="Hash")
             tasks.append(asyncio.create_task(hasher(users, user, accounts, n % 2 == 0)))
@@ -650,7 +699,7 @@ async def main() -> None:
     probe = json.loads(stats.read_text(encoding="utf-8"))
     report(
         args, params, threads, hashes_per_second, recorder, probe, load, load_after, own_worst,
-        own_cpu,
+        own_cpu, loaded_ceiling,
     )
 
 
@@ -665,6 +714,7 @@ def report(
     load_after: tuple[float, float, float],
     own_worst: float,
     own_cpu: float,
+    loaded_ceiling: float,
 ) -> None:
     cost = "cheap" if args.cheap else "production"
     print(
@@ -689,6 +739,12 @@ def report(
     print(
         f"ratio to the ceiling: {rate / at_counted:.2f} at the counted operations "
         f"({at_counted:.3f}/s), {rate / at_needed:.2f} at the needed ones ({at_needed:.3f}/s)"
+    )
+    loaded_needed = loaded_ceiling / needed_per if activations else float("nan")
+    print(
+        f"argon2 ceiling under the chatters' load (the bot's pool, in its process, before the "
+        f"activations): {loaded_ceiling:.2f} hashes/s; ratio at the needed operations "
+        f"{rate / loaded_needed:.2f} ({loaded_needed:.3f}/s)"
     )
     non_hashing: list[float] = []
     print(f"{'step':18} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")

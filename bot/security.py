@@ -32,8 +32,11 @@ ARGON2_NICE = 19
 
 
 def default_argon2_threads() -> int:
-    """The argon2 pool's size when no setting says: one thread a core, four at most."""
-    return min(4, os.cpu_count() or 1)
+    """The argon2 pool's size when no setting says: two hashes a core, four at most (peak
+    memory: that many times ``ARGON2_MEMORY_COST``). At the lowest priority a hash's lanes
+    wait for each other whenever one is preempted by the event loop; a second hash a core
+    fills those gaps (2 cores: 1.46 → 1.76 cores hashing under load, docs/performance.md)."""
+    return min(4, 2 * (os.cpu_count() or 1))
 
 
 def lower_thread_priority(nice: int = ARGON2_NICE) -> None:

@@ -106,7 +106,7 @@ class Settings(BaseSettings):
     argon2_memory_cost: int = Argon2Params().memory_cost
     argon2_parallelism: int = Argon2Params().parallelism
     # Threads hashing at once (each runs ARGON2_PARALLELISM lanes, at a lower priority than the
-    # event loop); none: one a core, four at most.
+    # event loop); none: two a core, four at most.
     argon2_threads: int | None = Field(default=None, ge=1)
     # How much lower the argon2 threads' priority is than the event loop's (Linux nice, 0-19):
     # 19 keeps replies fast while a pool hashes; 0 gives hashing an equal share of the CPU
