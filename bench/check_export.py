@@ -37,12 +37,45 @@ PARIS = ZoneInfo("Europe/Paris")
 EDGE_ACCOUNTS = [
     ("=cmd", "@x", "=1+1", "+1", "-1", "a_activer", None, False, None, None, None),
     ("\tTab", "eleve", "\rCR", "'t Hooft", "@SUM(A1)", "a_activer", None, False, 0, None, None),
-    ("guillemets", "parent", 'Dit "Jo"', "Nom;avec;points", "Ligne\nDeux", "active",
-     "2026-03-29T01:59:59.999999", True, 42, "2026-03-29T03:00:00.000001", "2026-10-25T02:30:00"),
-    ("questions", "enseignant", "", "", "", "active", None, True, 7, "2026-10-25T02:30:00",
-     "2026-10-25T03:30:00"),
-    ("cgu.seule", "eleve", "Zoé", "Ærø", "Lycée Ünïcode", "a_activer", None, False, 9,
-     "2026-12-31T23:59:59.5", None),
+    (
+        "guillemets",
+        "parent",
+        'Dit "Jo"',
+        "Nom;avec;points",
+        "Ligne\nDeux",
+        "active",
+        "2026-03-29T01:59:59.999999",
+        True,
+        42,
+        "2026-03-29T03:00:00.000001",
+        "2026-10-25T02:30:00",
+    ),
+    (
+        "questions",
+        "enseignant",
+        "",
+        "",
+        "",
+        "active",
+        None,
+        True,
+        7,
+        "2026-10-25T02:30:00",
+        "2026-10-25T03:30:00",
+    ),
+    (
+        "cgu.seule",
+        "eleve",
+        "Zoé",
+        "Ærø",
+        "Lycée Ünïcode",
+        "a_activer",
+        None,
+        False,
+        9,
+        "2026-12-31T23:59:59.5",
+        None,
+    ),
 ]
 
 
@@ -51,11 +84,24 @@ async def add_edges(database: Database) -> None:
     keyed = KeyedHasher(KEY)
     base = datetime(2026, 1, 1, 0, 30, tzinfo=PARIS)  # 2025-12-31T23:30Z
     async with database.transaction() as connection:
-        for n, (ident, profil, prenom, nom, etab, status, verified, questions, telegram,
-                cgu, activated) in enumerate(EDGE_ACCOUNTS):
+        for n, (
+            ident,
+            profil,
+            prenom,
+            nom,
+            etab,
+            status,
+            verified,
+            questions,
+            telegram,
+            cgu,
+            activated,
+        ) in enumerate(EDGE_ACCOUNTS):
 
             def paris(text: str | None) -> str | None:
-                return to_db_time(datetime.fromisoformat(text).replace(tzinfo=PARIS)) if text else None
+                return (
+                    to_db_time(datetime.fromisoformat(text).replace(tzinfo=PARIS)) if text else None
+                )
 
             await connection.execute(
                 """INSERT INTO accounts (identifiant, identifiant_norm, status, profil, prenom,
@@ -65,11 +111,23 @@ async def add_edges(database: Database) -> None:
                        imported_at, updated_at)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
-                    ident, ident.strip().casefold(), status, profil, prenom, nom, etab,
-                    "x@example.org" if verified else None, paris(verified),
-                    "Q1 ?" if questions else None, "h" if questions else None,
-                    "Q2 ?" if questions else None, "h" if questions else None,
-                    telegram, "v1" if cgu else None, paris(cgu), paris(activated),
+                    ident,
+                    ident.strip().casefold(),
+                    status,
+                    profil,
+                    prenom,
+                    nom,
+                    etab,
+                    "x@example.org" if verified else None,
+                    paris(verified),
+                    "Q1 ?" if questions else None,
+                    "h" if questions else None,
+                    "Q2 ?" if questions else None,
+                    "h" if questions else None,
+                    telegram,
+                    "v1" if cgu else None,
+                    paris(cgu),
+                    paris(activated),
                     to_db_time(base + timedelta(microseconds=999_999 * n)),
                     to_db_time(base + timedelta(hours=n)),
                 ),
@@ -130,8 +188,13 @@ def main() -> int:
         asyncio.run(prepare(home, count))
         out = home / "out.csv"
         subprocess.run(
-            [sys.executable, str(Path(__file__).resolve().parent.parent / "run_bot.py"),
-             "accounts", "export", str(out)],
+            [
+                sys.executable,
+                str(Path(__file__).resolve().parent.parent / "run_bot.py"),
+                "accounts",
+                "export",
+                str(out),
+            ],
             env={
                 **os.environ,
                 "ENT_BOT_HOME": str(home),
