@@ -82,7 +82,7 @@ async def open_staff_service(settings: Settings) -> AsyncIterator[StaffService]:
     """The staff service over the configured database (closed on exit). Staff commands need
     accounts, so they never create the database or the key: a missing one raises
     :class:`storage.db.DatabaseMissing` or :class:`bot.security.ServerSecretMissing`."""
-    from bot.app import throttle_policy
+    from bot.procedures.throttle import throttle_policy
     from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
     from storage.db import Database
     from storage.records import RecordRepository
