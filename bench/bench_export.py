@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import throttle_policy
+from bot.procedures.throttle import throttle_policy
 from bot.security import Argon2Params, KeyedHasher, SecretHasher, load_or_create_server_secret
 from bot.settings import Settings
 from bot.staff.cli import write_export

@@ -40,7 +40,7 @@ from bot.procedures.kernel import ActivationSettings, Clock, ProcedurePorts, utc
 from bot.procedures.linked_accounts import AccountService
 from bot.procedures.my_account import MyAccountService
 from bot.procedures.recovery import RecoveryService
-from bot.procedures.throttle import ThrottlePolicy
+from bot.procedures.throttle import throttle_policy
 from bot.school import SchoolConfig, load_school_config
 from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
 from bot.settings import Settings
@@ -74,17 +74,6 @@ from storage.support import SupportRepository
 from storage.throttle import ThrottleRepository
 
 logger = logging.getLogger(__name__)
-
-
-def throttle_policy(settings: Settings) -> ThrottlePolicy:
-    """The throttling rules from the settings."""
-    return ThrottlePolicy(
-        failures_before_delay=settings.failures_before_delay,
-        first_delay=timedelta(seconds=settings.first_delay_seconds),
-        max_delay=timedelta(seconds=settings.max_delay_seconds),
-        failures_before_lock=settings.failures_before_lock,
-        max_identifiants_per_user=settings.max_identifiants_per_user,
-    )
 
 
 def activation_settings(settings: Settings) -> ActivationSettings:

@@ -109,21 +109,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``run_bot.py``: a private file others can read and whose mode cannot be
     changed, or a missing database or key a staff command needs, gets a French message (2)."""
-    from telegram.error import InvalidToken
-
     from bot.directory.ldap_config import LdapSetupError
-    from bot.ops.startup import StartupRefused
     from bot.security import ServerSecretMissing
     from storage.db import DatabaseMissing, DatabaseTooNew
     from storage.files import UnsafePermissions
 
     try:
         return _main(argv)
-    except (LdapSetupError, StartupRefused) as error:
+    except LdapSetupError as error:
         print(error, file=sys.stderr)
-    except InvalidToken:
-        # PTB's own message holds the token: never printed.
-        print(staff_texts.TOKEN_REFUSED, file=sys.stderr)
     except UnsafePermissions as error:
         print(staff_texts.file_permissions_refused(str(error.path), error.mode), file=sys.stderr)
     except DatabaseTooNew as error:
@@ -133,7 +127,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(staff_texts.no_database(str(error.path)), file=sys.stderr)
     except ServerSecretMissing as error:
         print(staff_texts.no_server_key(str(error.path)), file=sys.stderr)
+    except Exception as error:
+        if _raised(error, "bot.ops.startup", "StartupRefused"):
+            print(error, file=sys.stderr)
+        elif _raised(error, "telegram.error", "InvalidToken"):
+            # PTB's own message holds the token: never printed.
+            print(staff_texts.TOKEN_REFUSED, file=sys.stderr)
+        else:
+            raise
     return 2
+
+
+def _raised(error: Exception, module: str, name: str) -> bool:
+    """Whether ``error`` is ``module.name``, without importing the module: a command that
+    never loaded it (``accounts export`` never loads python-telegram-bot, nor the start-up
+    checks) cannot have raised it."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(error, getattr(loaded, name))
 
 
 def _main(argv: Sequence[str] | None = None) -> int:

@@ -45,7 +45,7 @@ from storage.accounts import (
 from storage.db import Database
 from storage.ldap_accounts import DirectoryEntry, LdapAccountStore
 from storage.outbox import NewOutboxItem, OutboxItem, OutboxKind
-from storage.staff import StaffAccount, StaffRepository
+from storage.staff import ExportAccount, StaffAccount, StaffRepository
 
 logger = logging.getLogger(__name__)
 
@@ -351,10 +351,10 @@ class LdapDirectory:
             return None
         return await self.staff.find(identifiant_norm)
 
-    async def staff_accounts(self) -> list[StaffAccount]:
+    async def staff_export(self) -> list[ExportAccount]:
         """Every entry of the directory (read by pages), with what the bot knows of it."""
         await self.refresh_all()
-        return await self.staff.all_accounts()
+        return await self.staff.export_accounts()
 
     async def staff_to_activate(
         self, profil: str | None = None, etablissement: str | None = None

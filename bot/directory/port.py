@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from storage.accounts import Account, ActivationRecord
-from storage.staff import StaffAccount
+from storage.staff import ExportAccount, StaffAccount
 
 
 class DirectoryUnavailable(Exception):
@@ -70,8 +70,9 @@ class Directory(Protocol):
         """The account of this normalised identifier as staff see it, if any."""
         ...
 
-    async def staff_accounts(self) -> list[StaffAccount]:
-        """Every account, by identifier (staff export)."""
+    async def staff_export(self) -> list[ExportAccount]:
+        """Every account for the staff export, by identifier (plain tuples: see
+        :data:`storage.staff.ExportAccount`)."""
         ...
 
     async def staff_to_activate(

@@ -18,7 +18,7 @@ from storage.accounts import (
     SqliteAccountDirectory,
 )
 from storage.db import Database
-from storage.staff import StaffAccount, StaffRepository
+from storage.staff import ExportAccount, StaffAccount, StaffRepository
 
 
 class SqliteDirectory:
@@ -47,9 +47,9 @@ class SqliteDirectory:
         """The account of this normalised identifier as staff see it, if any."""
         return await self.staff.find(identifiant_norm)
 
-    async def staff_accounts(self) -> list[StaffAccount]:
-        """Every account, by identifier."""
-        return await self.staff.all_accounts()
+    async def staff_export(self) -> list[ExportAccount]:
+        """Every account for the staff export, by identifier."""
+        return await self.staff.export_accounts()
 
     async def staff_to_activate(
         self, profil: str | None = None, etablissement: str | None = None

@@ -14,6 +14,14 @@ from telegram.ext import ExtBot
 
 from bot.outbox.mail import MailDeliveryError, Mailer, OutgoingMail
 from bot.outbox.seeds import code_from_seed, token_from_seed
+from bot.outbox.templates import (
+    DELETE_MESSAGE,
+    RELAY_COPY,
+    RELAY_DELETE,
+    RELAY_EDIT,
+    STAFF_NOTICE,
+    TOPIC_POST,
+)
 from bot.school import SchoolConfig
 from bot.security import KeyedHasher
 from bot.telegram_api.limiter import BACKGROUND
@@ -22,23 +30,6 @@ from bot.texts import support as support_texts
 from storage.outbox import OutboxItem, OutboxKind
 
 logger = logging.getLogger(__name__)
-
-# Templates of outbox e-mails (the ``template`` column).
-VERIFICATION = "verification"
-RECOVERY = "recovery"
-EMAIL_CHANGE = "email_change"
-PASSWORD_CHANGED = "password_changed"
-EMAIL_CHANGED = "email_changed"
-DELETE_MESSAGE = "delete_message"
-# Telegram messages to staff (e.g. an account just locked).
-STAFF_NOTICE = "staff_notice"
-# A message in a user's forum topic of the staff group (support with topics).
-TOPIC_POST = "topic_post"
-# Support relays: a photo or document copied (copyMessage) with a caption of ours; an edit of
-# a relayed message mirrored on its copy; a copy deleted (its original now holds a password).
-RELAY_COPY = "relay_copy"
-RELAY_EDIT = "relay_edit"
-RELAY_DELETE = "relay_delete"
 
 # Telegram's limit on a media caption (characters, after entities parsing).
 CAPTION_LIMIT = 1024

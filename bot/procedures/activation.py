@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.directory.port import PasswordRejected
-from bot.outbox import senders as outbox_templates
+from bot.outbox import templates as outbox_templates
 from bot.procedures.kernel import Outcome, ProcedurePorts, Result, Steps, same_pending_password
 from bot.procedures.parts.checked_secret import CheckedSecret
 from bot.procedures.parts.email_proof import CodeProof, EmailProof, flow_of_link

@@ -14,12 +14,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.directory.port import Directory, DirectoryRule
 from bot.outbox.mail import Mailer
-from bot.outbox.senders import MailSender
-from bot.outbox.worker import Outbox
 from bot.procedures.password_policy import PasswordPolicy, PasswordRule
 from bot.procedures.throttle import ThrottlePolicy, identifiant_key
 from bot.school import SchoolConfig
@@ -29,6 +27,9 @@ from storage.outbox import NewOutboxItem, OutboxRepository
 from storage.records import RecordRepository
 from storage.sessions import ConversationSession, SessionRepository
 from storage.throttle import ThrottleRepository
+
+if TYPE_CHECKING:
+    from bot.outbox.worker import Outbox
 
 Clock = Callable[[], datetime]
 Check = Callable[[], Awaitable[bool]]
@@ -134,6 +135,10 @@ class ProcedurePorts:
 
     def __post_init__(self) -> None:
         if self.outbox is None:
+            # (imported here: the staff tools use the procedures' names without the outbox's
+            # senders, which load python-telegram-bot)
+            from bot.outbox import MailSender, Outbox
+
             self.outbox = Outbox(
                 OutboxRepository(self.sessions.db),
                 MailSender(self.mailer, self.school, self.keyed),

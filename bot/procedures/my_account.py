@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.outbox import senders as outbox_templates
+from bot.outbox import templates as outbox_templates
 from bot.outbox.mail import mask_email, validate_email_address
 from bot.procedures.kernel import Outcome, ProcedurePorts, Result, Steps
 from bot.procedures.parts.checked_secret import CheckedSecret

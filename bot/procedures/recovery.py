@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.directory.port import PasswordRejected
-from bot.outbox import senders as outbox_templates
+from bot.outbox import templates as outbox_templates
 from bot.outbox.seeds import new_seed
 from bot.procedures.kernel import Outcome, ProcedurePorts, Result, Steps, same_pending_password
 from bot.procedures.parts.checked_secret import CheckedSecret

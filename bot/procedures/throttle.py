@@ -10,10 +10,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.directory.port import DirectoryUnavailable
 from bot.security import KeyedHasher, normalise_identifiant
 from storage.throttle import ThrottleCounters, ThrottleRepository
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 
 def identifiant_key(keyed: KeyedHasher, identifiant: str) -> str:
@@ -74,6 +78,18 @@ class ThrottlePolicy:
     def may_try_identifiant(self, tried: set[str], key: str) -> bool:
         """Whether a user who tried ``tried`` identifiers in the window may try ``key``."""
         return key in tried or len(tried) < self.max_identifiants_per_user
+
+
+def throttle_policy(settings: Settings) -> ThrottlePolicy:
+    """The throttling rules from the settings (here, not in :mod:`bot.app`: the staff
+    commands need them without the bot)."""
+    return ThrottlePolicy(
+        failures_before_delay=settings.failures_before_delay,
+        first_delay=timedelta(seconds=settings.first_delay_seconds),
+        max_delay=timedelta(seconds=settings.max_delay_seconds),
+        failures_before_lock=settings.failures_before_lock,
+        max_identifiants_per_user=settings.max_identifiants_per_user,
+    )
 
 
 @dataclass(frozen=True)

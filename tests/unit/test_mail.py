@@ -16,7 +16,7 @@ from bot.outbox.mail import (
     mask_email,
     validate_email_address,
 )
-from bot.outbox.senders import (
+from bot.outbox.templates import (
     EMAIL_CHANGE,
     EMAIL_CHANGED,
     PASSWORD_CHANGED,

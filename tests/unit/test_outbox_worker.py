@@ -10,7 +10,7 @@ from datetime import timedelta
 from bot.outbox import MailSender, Outbox, OutboxSettings
 from bot.outbox.mail import MailDeliveryError, OutgoingMail
 from bot.outbox.seeds import code_from_seed, new_seed, token_from_seed
-from bot.outbox.senders import VERIFICATION
+from bot.outbox.templates import VERIFICATION
 from bot.procedures.activation import ActivationService, Step
 from bot.procedures.kernel import Outcome
 from bot.school import SchoolConfig
