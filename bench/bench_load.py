@@ -251,18 +251,8 @@ async def _serve(config: dict[str, Any]) -> None:
     async def saturate(seconds: float, target: Path) -> None:
         # The bot's own pool (its size, its priority), saturated while the chatters chat.
         hasher = services_of(application).ports.hasher
-        done = 0
-        end = time.perf_counter() + seconds
-
-        async def worker() -> None:
-            nonlocal done
-            while time.perf_counter() < end:
-                await hasher.hash("Velo-Rouge-Soleil-42")
-                done += 1
-
-        start = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(2 * hasher.threads)))
-        target.write_text(str(done / (time.perf_counter() - start)), encoding="utf-8")
+        rate = await saturated_rate(hasher, hasher.threads, seconds)
+        target.write_text(str(rate), encoding="utf-8")
 
     loop.add_signal_handler(signal.SIGUSR1, probe.reset)
     loop.add_signal_handler(
@@ -510,6 +500,12 @@ async def ceiling(params: Argon2Params, threads: int, seconds: float) -> float:
 
     hasher = SecretHasher(params, ThreadPoolExecutor(threads, thread_name_prefix="ceiling"))
     await hasher.hash("warm-up")
+    return await saturated_rate(hasher, threads, seconds)
+
+
+async def saturated_rate(hasher: SecretHasher, threads: int, seconds: float) -> float:
+    """Hashes a second through ``hasher`` kept busy (twice ``threads`` hashes asked at once)
+    for ``seconds``."""
     done = 0
     end = time.perf_counter() + seconds
 
