@@ -462,8 +462,9 @@ def freeze_startup_objects() -> None:
 
     A full collection walked them all and held the event loop up to ~100 ms under load (issue
     15: the worst stall was a collection); :func:`gc.freeze` moves them to the permanent
-    generation, so a full collection only walks what came after. Nothing is leaked: cycles
-    among frozen objects are never freed, and these are never freed anyway."""
+    generation, so a full collection only walks what came after. The cost: a frozen object
+    that later becomes part of a garbage cycle is never freed (freed by its reference count,
+    it is); start-up's objects live as long as the process, so at most a few stay, once."""
     gc.collect()
     gc.freeze()
 
