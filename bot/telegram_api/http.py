@@ -18,6 +18,7 @@ pool timeout says so), any other failure ``NetworkError``.
 from __future__ import annotations
 
 import logging
+import re
 import ssl
 
 import aiohttp
@@ -149,7 +150,8 @@ class AiohttpRequest(BaseRequest):
                 ) from error
             raise TimedOut from error
         except aiohttp.ClientError as error:
-            raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
+            text = _without_token(error)
+            raise NetworkError(f"aiohttp.{type(error).__name__}: {text}") from error
 
 
 async def close_http_clients(bot: Bot) -> None:
@@ -159,6 +161,15 @@ async def close_http_clients(bot: Bot) -> None:
     for request in requests:
         if isinstance(request, AiohttpRequest):
             await request.shutdown()
+
+
+# The token in a Bot API URL (``…/bot<id>:<secret>/method``): some aiohttp errors quote the URL.
+_TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]{20,}")
+
+
+def _without_token(error: BaseException) -> str:
+    """The error's text with any bot token blanked (it may be logged)."""
+    return _TOKEN.sub("<jeton>", str(error))
 
 
 def _given(value: object, default: float | None) -> float | None:

@@ -225,3 +225,12 @@ async def test_the_proxy_of_the_environment_is_used(
         await request.shutdown()
         await runner.cleanup()
     assert seen == ["http://telegram.invalid/bot123:abc/getMe"]
+
+
+async def test_an_error_quoting_the_url_never_shows_the_token(client: AiohttpRequest) -> None:
+    """Some aiohttp errors quote the URL, which holds the token: the error PTB gets (and a log
+    may print) has it blanked."""
+    token = "123456789:AAE2eTheSecretPartOfTheTokenXYZ"
+    with pytest.raises(NetworkError) as raised:
+        await client.post(f"http://exa mple.invalid:99999/bot{token}/getMe")
+    assert "AAE2eTheSecretPartOfTheTokenXYZ" not in str(raised.value)
