@@ -137,8 +137,12 @@ async def main(recipients: int, rate: float, kill_at: float) -> None:
         database = await Database.open(folder / "bot.sqlite3")
         repository = BroadcastRepository(database)
         number = await repository.create(
-            Audience(segment=Segment.ACTIVES), "Bonjour {prenom}, un rappel.", "", "bench",
-            datetime.now(UTC), send_now=True,
+            Audience(segment=Segment.ACTIVES),
+            "Bonjour {prenom}, un rappel.",
+            "",
+            "bench",
+            datetime.now(UTC),
+            send_now=True,
         )
         running = asyncio.Event()
         replies: list[float] = []
@@ -149,14 +153,20 @@ async def main(recipients: int, rate: float, kill_at: float) -> None:
             return [
                 e.at
                 for e in server.events
-                if e.method == "sendMessage" and e.outcome == "ok"
-                and e.chat_id is not None and e.chat_id >= FIRST_RECIPIENT
+                if e.method == "sendMessage"
+                and e.outcome == "ok"
+                and e.chat_id is not None
+                and e.chat_id >= FIRST_RECIPIENT
             ]
 
         async def run_until(condition: object) -> tuple[float, float]:
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "run_bot.py", cwd=PROJECT_ROOT, env=env,
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+                sys.executable,
+                "run_bot.py",
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
             )
             before = len(sends())
             while len(sends()) == before:  # noqa: ASYNC110 (the bot is up and sending)
@@ -214,20 +224,30 @@ async def main(recipients: int, rate: float, kill_at: float) -> None:
     print(f"destinataires : {recipients} ; envoyés avant le kill : {killed_at}")
     for i, (first, last) in enumerate(windows, 1):
         count = sum(1 for t in sends() if first <= t <= last)
-        print(f"  run {i} : {count} messages en {last - first:.1f} s "
-              f"= {(count - 1) / (last - first):.2f} msg/s")
-    print(f"débit : {measured:.2f} msg/s ÷ {rate:g} configurés = {measured / rate:.3f} "
-          "(objectif ≥ 0.95)")
+        print(
+            f"  run {i} : {count} messages en {last - first:.1f} s "
+            f"= {(count - 1) / (last - first):.2f} msg/s"
+        )
+    print(
+        f"débit : {measured:.2f} msg/s ÷ {rate:g} configurés = {measured / rate:.3f} "
+        "(objectif ≥ 0.95)"
+    )
     if replies:
         p95 = statistics.quantiles(replies, n=20)[-1] if len(replies) >= 20 else max(replies)
-        print(f"réponses à l'utilisateur qui discute : {len(replies)}, médiane "
-              f"{statistics.median(replies) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")
+        print(
+            f"réponses à l'utilisateur qui discute : {len(replies)}, médiane "
+            f"{statistics.median(replies) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms"
+        )
     to_chatter = sum(1 for e in server.events if e.outcome == "429" and e.chat_id == CHATTER)
-    print(f"429 répondus par le serveur (limites Telegram) : {server.flood_refusals}, "
-          f"dont {to_chatter} à l'utilisateur qui discute")
-    print(f"campagne : envoyés {stats.sent}, incertains {stats.uncertain} "
-          f"(dont arrivés : {landed}), échecs {stats.failed}, bloqués {stats.blocked}, "
-          f"en attente {stats.pending}")
+    print(
+        f"429 répondus par le serveur (limites Telegram) : {server.flood_refusals}, "
+        f"dont {to_chatter} à l'utilisateur qui discute"
+    )
+    print(
+        f"campagne : envoyés {stats.sent}, incertains {stats.uncertain} "
+        f"(dont arrivés : {landed}), échecs {stats.failed}, bloqués {stats.blocked}, "
+        f"en attente {stats.pending}"
+    )
     print(f"doublons : {duplicates} ; pertes : {losses}")
 
 

@@ -100,9 +100,7 @@ async def run(users: int, folder: Path, password_hash: str) -> None:
         store = SqliteAccountDirectory(sqlite_db)
         for name in names:
             await store.import_account(
-                ImportedAccount(
-                    name, name, provisional_hash, Profil.ELEVE, "P", "N", "L", "f"
-                ),
+                ImportedAccount(name, name, provisional_hash, Profil.ELEVE, "P", "N", "L", "f"),
                 datetime.now(UTC),
                 "bench",
             )

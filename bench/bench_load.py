@@ -694,8 +694,17 @@ async def main() -> None:
     hashes_per_second = (hashes_per_second + hashes_after) / 2
     probe = json.loads(stats.read_text(encoding="utf-8"))
     report(
-        args, params, threads, hashes_per_second, recorder, probe, load, load_after, own_worst,
-        own_cpu, loaded_ceiling,
+        args,
+        params,
+        threads,
+        hashes_per_second,
+        recorder,
+        probe,
+        load,
+        load_after,
+        own_worst,
+        own_cpu,
+        loaded_ceiling,
     )
 
 

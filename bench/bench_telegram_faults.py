@@ -115,10 +115,9 @@ class Bench:
     async def answer(self, chat_id: int, after: int, timeout: float = 60) -> ApiEvent:
         """The first message sent or edited in ``chat_id`` after event ``after``."""
         return await self.server.wait_for_event(
-            lambda e: e.seq > after
-            and e.chat_id == chat_id
-            and e.method in ANSWERS
-            and e.outcome == "ok",
+            lambda e: (
+                e.seq > after and e.chat_id == chat_id and e.method in ANSWERS and e.outcome == "ok"
+            ),
             timeout,
         )
 
@@ -136,8 +135,12 @@ async def figure_429(folder: Path, retry_after: int, old: bool) -> str:
     try:
         normal = statistics.median([await bench.reply_time(100 + n) for n in range(5)])
         bench.server.inject(
-            Fault("retry_after", chat_id=1, methods=frozenset({"sendmessage"}),
-                  retry_after=retry_after)
+            Fault(
+                "retry_after",
+                chat_id=1,
+                methods=frozenset({"sendmessage"}),
+                retry_after=retry_after,
+            )
         )
         mark = bench.mark()
         started = time.monotonic()
@@ -166,8 +169,7 @@ async def figure_flood(folder: Path, old: bool, count: int = 50) -> str:
             await flooder.send_text("/aide")
         other = await bench.reply_time(2)
         await bench.server.wait_for_event(
-            lambda e: e.seq > mark
-            and len(bench.server.events_of(1, "sendMessage")) >= count,
+            lambda e: e.seq > mark and len(bench.server.events_of(1, "sendMessage")) >= count,
             120,
         )
         flood_done = time.monotonic() - started
@@ -254,7 +256,7 @@ async def main() -> None:
     quiet_noisy_loggers()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        for old in ([True, False] if args.compare else [False]):
+        for old in [True, False] if args.compare else [False]:
             print(await figure_429(folder, args.retry_after, old), flush=True)
             print(await figure_flood(folder, old), flush=True)
             print(await figure_faults(folder, args.users, args.rate, old), flush=True)

@@ -90,9 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     importer = accounts_commands.add_parser("import", help=staff_texts.CLI_HELP["import"])
     importer.add_argument("file", type=Path, help=staff_texts.CLI_HELP["import_file"])
-    importer.add_argument(
-        "--dry-run", action="store_true", help=staff_texts.CLI_HELP["dry_run"]
-    )
+    importer.add_argument("--dry-run", action="store_true", help=staff_texts.CLI_HELP["dry_run"])
     outbox = commands.add_parser("outbox", help=staff_texts.CLI_HELP["outbox"])
     outbox.add_argument("--json", action="store_true", help=staff_texts.CLI_HELP["json"])
     from bot.broadcast.cli import add_broadcast_parser

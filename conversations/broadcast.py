@@ -243,17 +243,14 @@ def add_broadcast_handlers(application: Application) -> None:
     application.add_handler(
         ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER), group=SEEN_GROUP
     )
-    application.add_handler(
-        PrefixButtonHandler(on_opt_out, OPT_OUT_DATA), group=SEEN_GROUP
-    )
-    application.add_handler(
-        PrefixButtonHandler(on_resume, RESUME_DATA), group=SEEN_GROUP
-    )
+    application.add_handler(PrefixButtonHandler(on_opt_out, OPT_OUT_DATA), group=SEEN_GROUP)
+    application.add_handler(PrefixButtonHandler(on_resume, RESUME_DATA), group=SEEN_GROUP)
     application.add_handler(TypeHandler(Update, on_any_update), group=SEEN_GROUP)
     staff = filters.User(application.bot_data[SERVICES_KEY].settings.staff_telegram_ids)
     application.add_handler(
-        MessageHandler(staff & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND,
-                       on_diffusion_text),
+        MessageHandler(
+            staff & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, on_diffusion_text
+        ),
         group=DRAFT_TEXT_GROUP,
     )
     application.add_handler(

@@ -225,9 +225,7 @@ async def show_current_step(
     return await procedure.show_current(update, context, session, intro, full)
 
 
-async def ask_before_replacing(
-    update: Update, context: BotContext, restart: str
-) -> State | None:
+async def ask_before_replacing(update: Update, context: BotContext, restart: str) -> State | None:
     """A command that would start another procedure over one in progress asks first:
     « Reprendre » or « Tout recommencer » (which starts ``restart``: ``profil``, ``activer`` or
     ``motdepasse``). Returns the step kept, or None when nothing would be lost."""
@@ -449,9 +447,7 @@ async def remove_secret_message(update: Update, *, tell: bool = False) -> None:
 
 async def on_help_outside(update: Update, context: BotContext) -> None:
     """/aide when no procedure is open (with « 🆘 Je bloque »)."""
-    await send(
-        update, texts.help_text(service(context).ports.school), keyboard([stuck_row()], "0")
-    )
+    await send(update, texts.help_text(service(context).ports.school), keyboard([stuck_row()], "0"))
 
 
 async def on_cancel_outside(update: Update, context: BotContext) -> None:

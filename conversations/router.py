@@ -23,9 +23,7 @@ from conversations.context import BotContext
 from storage.sessions import ConversationSession
 
 State = str | int | None
-StepShower = Callable[
-    [Update, BotContext, ConversationSession, str, bool], Awaitable[Any]
-]
+StepShower = Callable[[Update, BotContext, ConversationSession, str, bool], Awaitable[Any]]
 LinkHandler = Callable[[Update, BotContext, str], Awaitable[Any]]
 Overlay = Callable[[Update, Any, ConversationSession | None], Awaitable[bool]]
 SessionLoader = Callable[
@@ -140,9 +138,7 @@ class StepRouter(BaseHandler[Update, Any, Any]):
         chat = update.effective_chat
         return chat is not None and chat.type == ChatType.PRIVATE
 
-    def candidates(
-        self, session: ConversationSession | None
-    ) -> list[BaseHandler[Any, Any, Any]]:
+    def candidates(self, session: ConversationSession | None) -> list[BaseHandler[Any, Any, Any]]:
         """The handlers to try for a user with ``session``, in order."""
         if session is None:
             return [*self._entry_points, *self._outside]

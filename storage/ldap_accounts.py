@@ -75,8 +75,13 @@ class LdapAccountStore:
                 "UPDATE accounts SET directory_claim_by = ?, directory_claim_at = ? "
                 "WHERE id = ? AND status = 'a_activer' AND (directory_claim_by IS NULL "
                 "OR directory_claim_by = ? OR directory_claim_at < ?)",
-                (telegram_user_id, to_db_time(now), account_id, telegram_user_id,
-                 to_db_time(stale_before)),
+                (
+                    telegram_user_id,
+                    to_db_time(now),
+                    account_id,
+                    telegram_user_id,
+                    to_db_time(stale_before),
+                ),
             )
             return cursor.rowcount == 1
 
@@ -153,4 +158,3 @@ async def _upsert(connection: aiosqlite.Connection, entry: DirectoryEntry, stamp
             (*new, stamp, account_id),
         )
     return account_id
-

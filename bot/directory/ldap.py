@@ -293,9 +293,7 @@ class LdapDirectory:
 
         await self._call(connector._run, work)
 
-    def entry_of(
-        self, dn: str, attributes: dict[str, list[bytes]], typed: str
-    ) -> DirectoryEntry:
+    def entry_of(self, dn: str, attributes: dict[str, list[bytes]], typed: str) -> DirectoryEntry:
         """The local view of a found entry."""
         config = self.config
         identifiant = _first(attributes, config.attr_identifiant) or typed.strip()
@@ -427,9 +425,7 @@ class LdapDirectory:
             self._kick(items)
         return won
 
-    async def set_password(
-        self, account_id: int, password: str, actor: str, now: datetime
-    ) -> bool:
+    async def set_password(self, account_id: int, password: str, actor: str, now: datetime) -> bool:
         """Password Modify for an active account (audited locally)."""
         ref = await self.mirror.ref(account_id)
         if ref is None or ref.dn is None or ref.status != AccountStatus.ACTIVE:

@@ -101,9 +101,7 @@ class Directory(Protocol):
         address, if it is still to activate; False if somebody else activated it first."""
         ...
 
-    async def set_password(
-        self, account_id: int, password: str, actor: str, now: datetime
-    ) -> bool:
+    async def set_password(self, account_id: int, password: str, actor: str, now: datetime) -> bool:
         """Replace the password of an active account (recovery); False if it is not active."""
         ...
 

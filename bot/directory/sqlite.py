@@ -101,9 +101,7 @@ class SqliteDirectory:
         hashed = await self.hasher.hash(password)
         return await self.store.complete_activation(account_id, record, hashed)
 
-    async def set_password(
-        self, account_id: int, password: str, actor: str, now: datetime
-    ) -> bool:
+    async def set_password(self, account_id: int, password: str, actor: str, now: datetime) -> bool:
         """Hash the password, then replace it if the account is active (audited)."""
         hashed = await self.hasher.hash(password)
         return await self.store.set_password(account_id, hashed, actor, now)

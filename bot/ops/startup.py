@@ -60,9 +60,7 @@ def check_webhook(settings: Settings) -> None:
 
 def check_server_secret(settings: Settings) -> None:
     """Refuse a missing server key when the database already has accounts."""
-    if not settings.server_secret_file.exists() and database_has_accounts(
-        settings.database_path
-    ):
+    if not settings.server_secret_file.exists() and database_has_accounts(settings.database_path):
         raise StartupRefused(
             ops_texts.secret_lost(str(settings.server_secret_file), str(settings.database_path))
         )

@@ -208,9 +208,7 @@ def render_letters(
         etablissement = letter.account.etablissement or school.etablissement
         layout = layouts.get(etablissement)
         if layout is None:  # laid out once per establishment; needs a page
-            layout = layouts[etablissement] = _layout(
-                pdf, school, etablissement, link, printed_on
-            )
+            layout = layouts[etablissement] = _layout(pdf, school, etablissement, link, printed_on)
         # Each letter's own QR code (its token) opens the bot at its provisional password;
         # the printed link, to type by hand, is the same for all.
         qr = qr_png(qr_link(letter)) if qr_link else shared_qr

@@ -216,13 +216,23 @@ class TelegramLimiter(BaseRateLimiter[RateLimitArgs]):
                 raise
             except NetworkError as error:  # 5xx, connection errors and TimedOut
                 if tries >= policy.max_tries or network_failures >= len(policy.network_backoff):
-                    logger.log(_level(endpoint, logging.WARNING), "%s: %s, given up after %d tries",
-                               endpoint, type(error).__name__, tries)
+                    logger.log(
+                        _level(endpoint, logging.WARNING),
+                        "%s: %s, given up after %d tries",
+                        endpoint,
+                        type(error).__name__,
+                        tries,
+                    )
                     raise
                 delay = policy.network_backoff[network_failures]
                 network_failures += 1
-                logger.log(_level(endpoint, logging.INFO), "%s: %s, retried in %.2f s",
-                           endpoint, type(error).__name__, delay)
+                logger.log(
+                    _level(endpoint, logging.INFO),
+                    "%s: %s, retried in %.2f s",
+                    endpoint,
+                    type(error).__name__,
+                    delay,
+                )
                 await asyncio.sleep(delay)
 
     def _background_chat(self, key: int | str) -> AsyncLimiter:

@@ -120,6 +120,8 @@ ASK_PROVISIONAL = (
     "Merci. Tapez maintenant le <b>mot de passe provisoire</b> écrit sur le courrier.\n\n"
     "🔒 Pour votre sécurité, j'efface votre message dès que je l'ai lu."
 )
+
+
 def letter_recognised(identifiant: str) -> str:
     """The letter's QR code was scanned: its account is known, only its password is asked."""
     return (
@@ -200,10 +202,7 @@ def confirm_email(address: str) -> str:
 
 def email_typo(typed: str, suggestion: str) -> str:
     """An address whose domain looks like a typo: the likely one is suggested."""
-    return (
-        f"Vouliez-vous dire <b>{escape(suggestion)}</b> ?\n\n"
-        f"Vous avez tapé : {escape(typed)}"
-    )
+    return f"Vouliez-vous dire <b>{escape(suggestion)}</b> ?\n\nVous avez tapé : {escape(typed)}"
 
 
 BUTTON_EMAIL_FIX = "✅ Oui, corriger"
@@ -315,7 +314,9 @@ QUESTIONS_DONE = "✅ Vos deux questions secrètes sont enregistrées.\n\n"
 # --- Step 4: password ------------------------------------------------------------------------
 
 
-def password_rules(policy: PasswordLimits, title: str = "Étape 4 sur 5 — Votre mot de passe") -> str:
+def password_rules(
+    policy: PasswordLimits, title: str = "Étape 4 sur 5 — Votre mot de passe"
+) -> str:
     """The password rule in one sentence and an example, before the user types anything (the
     details are behind « Voir la règle complète »)."""
     return (
@@ -580,8 +581,7 @@ BUTTON_DELETE_DATA = "🗑 Supprimer mes données"
 BUTTON_CONFIRM_DELETE = "Oui, supprimer"
 BUTTON_KEEP = "Non, garder"
 MY_ACCOUNT_FINISH_FIRST = (
-    "Aucun compte n'est encore lié ici : terminez d'abord la démarche en cours "
-    "(ou /annuler).\n\n"
+    "Aucun compte n'est encore lié ici : terminez d'abord la démarche en cours (ou /annuler).\n\n"
 )
 NO_LINKED_ACCOUNT = (
     "Aucun compte ENT n'est lié à ce compte Telegram.\n\n"
@@ -681,8 +681,7 @@ MY_RESEND_LIMIT = (
     "Besoin d'aide ? /aide"
 )
 MY_EMAIL_EXPIRED = (
-    "⌛ Le délai pour confirmer la nouvelle adresse est dépassé. Votre adresse n'a pas "
-    "changé.\n\n"
+    "⌛ Le délai pour confirmer la nouvelle adresse est dépassé. Votre adresse n'a pas changé.\n\n"
 )
 
 

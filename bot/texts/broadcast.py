@@ -22,8 +22,7 @@ AUTO_LINK_EXPIRING = (
     "Vous ne l'avez pas reçu ? Demandez un nouvel e-mail :"
 )
 AUTO_UNFINISHED = (
-    "👋 Votre activation de compte ENT n'est pas terminée.\n"
-    "Reprenez là où vous vous étiez arrêté :"
+    "👋 Votre activation de compte ENT n'est pas terminée.\nReprenez là où vous vous étiez arrêté :"
 )
 BUTTON_RESEND = "🔁 Renvoyer l'e-mail"
 BUTTON_RESUME = "▶️ Reprendre"
@@ -33,7 +32,9 @@ NOTHING_TO_RESUME = "Vous n'avez pas de démarche en cours. Tapez /activer pour 
 
 UNSUBSCRIBE_LINE = "Ne plus recevoir ces rappels par e-mail :"
 UNSUBSCRIBE_PAGE_TITLE = "Rappels par e-mail"
-UNSUBSCRIBE_PAGE_CONFIRM = "Vous ne voulez plus recevoir les rappels de l'établissement par e-mail ?"
+UNSUBSCRIBE_PAGE_CONFIRM = (
+    "Vous ne voulez plus recevoir les rappels de l'établissement par e-mail ?"
+)
 UNSUBSCRIBE_PAGE_BUTTON = "Ne plus recevoir de rappels"
 UNSUBSCRIBE_PAGE_DONE = (
     "C'est noté : cette adresse ne recevra plus de rappels. Les messages de sécurité de votre "
@@ -193,7 +194,9 @@ DIFF_WRITE = (
     "{prenom} et {etablissement} seront remplacés pour chacun."
 )
 DIFF_EMPTY = "Le message est vide : écrivez-le en texte."
-DIFF_NOBODY = "Personne ne correspond à ce choix : diffusion abandonnée. /diffusion pour recommencer."
+DIFF_NOBODY = (
+    "Personne ne correspond à ce choix : diffusion abandonnée. /diffusion pour recommencer."
+)
 DIFF_ABANDONED = "Diffusion abandonnée."
 DIFF_STALE = "Ce bouton n'est plus valable : /diffusion pour recommencer."
 BUTTON_SEND = "✅ Envoyer"
@@ -234,7 +237,9 @@ def diff_progress(
     return "\n".join(lines)
 
 
-def diff_report(number: int, state: str, sent: int, blocked: int, failed: int, uncertain: int) -> str:
+def diff_report(
+    number: int, state: str, sent: int, blocked: int, failed: int, uncertain: int
+) -> str:
     """The final report."""
     return (
         f"📣 Campagne n° {number} {STATES.get(state, state)}\n"

@@ -26,6 +26,7 @@ def directory_password_refused(rule: DirectoryRule) -> str:
         + ".\n\nTapez un autre mot de passe."
     )
 
+
 # --- staff command line in LDAP mode -------------------------------------------------------------
 
 IMPORT_REFUSED = (
@@ -41,6 +42,8 @@ def staff_provisional_refused(rule: DirectoryRule) -> str:
         + _DIRECTORY_RULE_TEXTS.get(rule, _DIRECTORY_RULE_TEXTS[DirectoryRule.OTHER])
         + ") : rien n'a changé. Donnez-en un autre avec --mot-de-passe."
     )
+
+
 STAFF_DIRECTORY_UNAVAILABLE = (
     "L'annuaire LDAP ne répond pas (LDAP_URL) : rien n'a été lu ni modifié. Réessayez dans "
     "quelques minutes."

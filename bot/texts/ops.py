@@ -180,7 +180,9 @@ CLI_BACKUP_FILE = "fichier de la copie (il ne doit pas exister)"
 
 def backup_exists(path: str) -> str:
     """The backup never overwrites a file."""
-    return f"{path} existe déjà : choisissez un autre nom (une sauvegarde n'écrase jamais un fichier)."
+    return (
+        f"{path} existe déjà : choisissez un autre nom (une sauvegarde n'écrase jamais un fichier)."
+    )
 
 
 def backup_done(database: str, key: str) -> str:

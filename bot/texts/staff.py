@@ -13,7 +13,9 @@ from bot.texts.formatting import aligned, duration, when
 
 # Import of the school's CSV file (``run_bot.py accounts import``): plain text for a terminal.
 
-IMPORT_NOT_UTF8 = "le fichier n'est pas en UTF-8 (octet {position}) : enregistrez-le en « CSV UTF-8 »"
+IMPORT_NOT_UTF8 = (
+    "le fichier n'est pas en UTF-8 (octet {position}) : enregistrez-le en « CSV UTF-8 »"
+)
 IMPORT_EMPTY_FILE = "le fichier est vide"
 IMPORT_MISSING_COLUMNS = "colonne(s) manquante(s) : {columns}"
 IMPORT_EXTRA_CELLS = "plus de cellules que de colonnes (un ; ou une , dans une valeur ?)"
@@ -115,9 +117,12 @@ def import_summary(
     lines += [f"    ligne {number} : {reason}" for number, reason in rejected]
     if rejected:
         lines.append(
-            "Les autres lignes seraient importées." if dry_run else "Les autres lignes sont importées."
+            "Les autres lignes seraient importées."
+            if dry_run
+            else "Les autres lignes sont importées."
         )
     return "\n".join(lines)
+
 
 # Read by the school's IT staff (``run_bot.py accounts …``, /stats and /compte for the Telegram
 # ids of STAFF_TELEGRAM_IDS). Plain text for the terminal; *_html for Telegram.
@@ -333,7 +338,10 @@ def cli_error(program: str, message: str) -> str:
 # argparse's own messages (English), said in French.
 CLI_ERRORS = (
     (r"the following arguments are required: (.*)", "il manque : {0}"),
-    (r"argument (.*?): invalid choice: (.*?) \(choose from (.*)\)", "{0} : choix inconnu {1} (possibles : {2})"),
+    (
+        r"argument (.*?): invalid choice: (.*?) \(choose from (.*)\)",
+        "{0} : choix inconnu {1} (possibles : {2})",
+    ),
     (r"unrecognized arguments: (.*)", "arguments inconnus : {0}"),
     (r"argument (.*?): expected one argument", "{0} : une valeur est attendue"),
     (r"argument (.*?): invalid (.*?) value: (.*)", "{0} : valeur invalide {2}"),

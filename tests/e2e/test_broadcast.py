@@ -32,8 +32,17 @@ from support import ACCOUNTS, DATA, write_accounts_csv
 from test_kill_restart import PROJECT, BotProcess, real_bot_env
 from test_recovery import activate_by_email
 
-JSON_KEYS = {"id", "state", "recipients", "sent", "blocked", "failed", "uncertain", "pending",
-             "rate_per_s"}
+JSON_KEYS = {
+    "id",
+    "state",
+    "recipients",
+    "sent",
+    "blocked",
+    "failed",
+    "uncertain",
+    "pending",
+    "rate_per_s",
+}
 
 
 async def broadcast_cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
@@ -129,8 +138,15 @@ async def test_a_campaign_reaches_exactly_its_segment(harness: BotHarness, tmp_p
     message = tmp_path / "rappel.txt"
     message.write_text("Rappel : {prenom} ({etablissement}), finissez votre activation {0} !")
     code, out, err = await broadcast_cli(
-        cli_env(harness.settings), "new", "--message", str(message), "--segment", "en_cours",
-        "--yes", "--json", "--maintenant",
+        cli_env(harness.settings),
+        "new",
+        "--message",
+        str(message),
+        "--segment",
+        "en_cours",
+        "--yes",
+        "--json",
+        "--maintenant",
     )
     assert code == 0, err
     stats = json.loads(out)
@@ -212,7 +228,9 @@ async def test_sigkill_mid_campaign_no_duplicate_nobody_skipped(
     tmp_path: Path, bot_api: LocalBotApi, mailbox: Mailbox
 ) -> None:
     env = await real_bot_env(
-        tmp_path, bot_api, mailbox,
+        tmp_path,
+        bot_api,
+        mailbox,
         BROADCAST_RATE_PER_SECOND="20",
         BROADCAST_POLL_SECONDS="0.1",
         BROADCAST_HEARTBEAT_SECONDS="0.3",
@@ -240,7 +258,14 @@ async def test_sigkill_mid_campaign_no_duplicate_nobody_skipped(
     await process.start()
     try:
         code, out, err = await broadcast_cli(
-            env, "new", "--message", str(message), "--segment", "actives", "--yes", "--json",
+            env,
+            "new",
+            "--message",
+            str(message),
+            "--segment",
+            "actives",
+            "--yes",
+            "--json",
             "--maintenant",
         )
         assert code == 0, err
@@ -412,7 +437,9 @@ async def test_automatic_reminders_once_per_procedure(harness: BotHarness) -> No
         "SELECT kind, telegram_user_id, status FROM auto_reminders"
     )
     assert sorted(tuple(r) for r in rows) == [
-        ("inacheve", 7301, "sent"), ("inacheve", 7302, "sent"), ("lien_expire", 7301, "sent"),
+        ("inacheve", 7301, "sent"),
+        ("inacheve", 7302, "sent"),
+        ("lien_expire", 7301, "sent"),
     ]
     assert len(_texts(lea.user, link_text)) == 1  # once per procedure
     assert len(_texts(lea.user, unfinished_text)) == len(_texts(sam.user, unfinished_text)) == 1

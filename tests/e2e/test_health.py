@@ -163,8 +163,12 @@ async def test_the_dockerfile_health_check_follows_healthz(ops_harness: BotHarne
 
     async def check() -> int:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", dockerfile_health_check(), env=env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            sys.executable,
+            "-c",
+            dockerfile_health_check(),
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
         )
         return await asyncio.wait_for(process.wait(), 30)
 

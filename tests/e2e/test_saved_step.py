@@ -82,8 +82,11 @@ async def test_a_failed_answer_at_every_step_never_misroutes_the_next_input(
         if fail:  # every answer to this input fails to reach the chat
             failed_at.add(step)
             fault = Fault(
-                "server_error", chat_id=chat.user_id, methods=frozenset({"sendmessage"}),
-                times=None, status=400,
+                "server_error",
+                chat_id=chat.user_id,
+                methods=frozenset({"sendmessage"}),
+                times=None,
+                status=400,
             )
             harness.server.inject(fault)
         await _act(harness, chat, step, by_email)

@@ -28,8 +28,13 @@ def closed_port() -> int:
 async def run_to_exit(env: dict[str, str]) -> tuple[int, str]:
     """``run_bot.py run`` until it exits by itself: its exit code and stderr."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "run_bot.py", "run", cwd=PROJECT, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "run_bot.py",
+        "run",
+        cwd=PROJECT,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )
     _, stderr = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode is not None
@@ -42,8 +47,13 @@ async def lines_until(
     """``run_bot.py run`` (or ``args``) until stderr has ``count`` lines with ``wanted``, then
     SIGTERM."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "run_bot.py", *args, cwd=PROJECT, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "run_bot.py",
+        *args,
+        cwd=PROJECT,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )
     assert process.stderr is not None
     seen: list[str] = []
@@ -100,9 +110,7 @@ async def test_refused_token_is_one_line_without_the_token(
     assert code == 2
     # The SMTP probe runs beside the start (by design): on a loaded machine it may print its
     # own line before the refusal ends the process. The refusal itself is one line.
-    refusal = "\n".join(
-        line for line in stderr.splitlines() if "le serveur d'e-mails" not in line
-    )
+    refusal = "\n".join(line for line in stderr.splitlines() if "le serveur d'e-mails" not in line)
     line = one_french_sentence(refusal)
     assert "TELEGRAM_BOT_TOKEN" in line and "AAWrongTokenThatTelegramRefuses" not in stderr
     assert "Traceback" not in stderr

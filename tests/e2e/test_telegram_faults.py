@@ -68,8 +68,12 @@ async def test_a_429_on_one_chat_does_not_hold_the_replies_to_another(
     server = harness.server
     throttled, other = Chat(harness, 3001), Chat(harness, 3002)
     server.inject(
-        Fault("retry_after", chat_id=throttled.user_id, methods=frozenset({"sendmessage"}),
-              retry_after=3)
+        Fault(
+            "retry_after",
+            chat_id=throttled.user_id,
+            methods=frozenset({"sendmessage"}),
+            retry_after=3,
+        )
     )
     mark = last_seq(server)
     await throttled.send("/start")
@@ -102,9 +106,7 @@ async def test_a_flood_from_one_chat_does_not_delay_another(make_harness: MakeHa
     other_reply = await server.wait_for_event(answer_of(server, other.user_id, mark), timeout=30)
     await harness.settle(timeout=60)
 
-    flood_replies = [
-        e for e in server.events_of(flood.user_id, "sendMessage") if e.seq > mark
-    ]
+    flood_replies = [e for e in server.events_of(flood.user_id, "sendMessage") if e.seq > mark]
     assert len(flood_replies) >= 50, "every update of the flood is handled (none dropped)"
     # The other chat's reply came before the flood was half done.
     assert other_reply.seq < flood_replies[24].seq
@@ -118,9 +120,7 @@ async def test_background_messages_never_delay_a_reply(make_harness: MakeHarness
     user = Chat(harness, 3399)
     mark = last_seq(server)
     broadcast = [
-        asyncio.create_task(
-            app.bot.send_message(r.id, "Rappel", rate_limit_args=BACKGROUND)
-        )
+        asyncio.create_task(app.bot.send_message(r.id, "Rappel", rate_limit_args=BACKGROUND))
         for r in recipients
     ]
     await server.wait_for_event(lambda e: e.seq > mark and e.chat_id in range(3400, 3460))
@@ -206,7 +206,8 @@ async def wait_for_get_me_tries(server: LocalBotApi, count: int) -> None:
 
 
 async def test_run_bot_waits_for_telegram_then_serves(
-    telegram_down: LocalBotApi, bot_process: BotProcess  # noqa: F811 (the fixture)
+    telegram_down: LocalBotApi,
+    bot_process: BotProcess,  # noqa: F811 (the fixture)
 ) -> None:
     server = telegram_down
     # More tries than one call's retries (5): the start-up itself has tried again.
@@ -222,7 +223,8 @@ async def test_run_bot_waits_for_telegram_then_serves(
 
 
 async def test_run_bot_stops_cleanly_on_sigterm_while_telegram_is_down(
-    telegram_down: LocalBotApi, bot_process: BotProcess  # noqa: F811 (the fixture)
+    telegram_down: LocalBotApi,
+    bot_process: BotProcess,  # noqa: F811 (the fixture)
 ) -> None:
     await wait_for_get_me_tries(telegram_down, 6)
     stderr = (await bot_process.stop()).decode()

@@ -92,9 +92,16 @@ async def test_a_request_without_the_secret_token_is_refused(
 ) -> None:
     url = webhook_harness.settings.webhook_url
     assert url is not None
-    update = {"update_id": 999999, "message": {"message_id": 1, "date": 0, "text": "/start",
-              "chat": {"id": 5502, "type": "private"}, "from": {"id": 5502, "is_bot": False,
-              "first_name": "Intrus"}}}
+    update = {
+        "update_id": 999999,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "text": "/start",
+            "chat": {"id": 5502, "type": "private"},
+            "from": {"id": 5502, "is_bot": False, "first_name": "Intrus"},
+        },
+    }
     async with aiohttp.ClientSession() as session:
         for headers in ({}, {SECRET_HEADER: "wrong"}):
             async with session.post(url, json=update, headers=headers) as response:

@@ -36,11 +36,14 @@ async def setup_people(
     await import_accounts(csv, SqliteAccountDirectory(database), hasher, keyed, clock())
     now = to_db_time(clock())
     async with database.transaction() as connection:
-        for name, user in (("paul.durand", 102), ("sam.roux", 104), ("zoe.blanc", 105),
-                           ("max.noir", 106)):
+        for name, user in (
+            ("paul.durand", 102),
+            ("sam.roux", 104),
+            ("zoe.blanc", 105),
+            ("max.noir", 106),
+        ):
             await connection.execute(
-                "UPDATE accounts SET status = 'active', telegram_user_id = ? "
-                "WHERE identifiant = ?",
+                "UPDATE accounts SET status = 'active', telegram_user_id = ? WHERE identifiant = ?",
                 (user, name),
             )
         await connection.execute(

@@ -42,7 +42,10 @@ async def imported(database: Database, tmp_path: Path, hasher: SecretHasher) -> 
     """Import the test accounts with ``hasher``; Léa's id."""
     store = SqliteAccountDirectory(database)
     await import_accounts(
-        write_accounts_csv(tmp_path / "a.csv"), store, hasher, KeyedHasher(b"k" * 32),
+        write_accounts_csv(tmp_path / "a.csv"),
+        store,
+        hasher,
+        KeyedHasher(b"k" * 32),
         datetime.now(UTC),
     )
     lea = await store.find("lea.martin")

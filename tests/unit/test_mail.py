@@ -113,9 +113,7 @@ def test_code_emails_share_one_template(
         (EMAIL_CHANGE, "utiliser cette adresse"),
     ],
 )
-def test_code_email_texts_share_one_template(
-    school: SchoolConfig, template: str, why: str
-) -> None:
+def test_code_email_texts_share_one_template(school: SchoolConfig, template: str, why: str) -> None:
     text = mail_templates.render(
         template,
         school=school,

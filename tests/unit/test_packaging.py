@@ -126,8 +126,13 @@ def test_the_systemd_unit_runs_the_bot_sandboxed_writing_only_its_data() -> None
     home = dict(e.split("=", 1) for e in unit["Environment"])["ENT_BOT_HOME"]
     assert unit["ProtectSystem"] == ["strict"] and home in unit["ReadWritePaths"]
     for option in (
-        "NoNewPrivileges", "ProtectHome", "PrivateTmp", "PrivateDevices",
-        "ProtectKernelTunables", "ProtectKernelModules", "ProtectKernelLogs",
+        "NoNewPrivileges",
+        "ProtectHome",
+        "PrivateTmp",
+        "PrivateDevices",
+        "ProtectKernelTunables",
+        "ProtectKernelModules",
+        "ProtectKernelLogs",
     ):
         assert unit[option] == ["yes"], option
     assert unit["RestrictAddressFamilies"] == ["AF_UNIX AF_INET AF_INET6"]

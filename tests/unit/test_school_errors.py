@@ -48,7 +48,7 @@ def test_missing_unreadable_or_not_utf8_file(tmp_path: Path) -> None:
     assert str(missing) in message and "introuvable" in message
     assert "dossier" in error_of(tmp_path)
     latin1 = tmp_path / "latin1.toml"
-    latin1.write_bytes("[etablissement]\nnom = \"Lycée\"\n".encode("latin-1"))
+    latin1.write_bytes('[etablissement]\nnom = "Lycée"\n'.encode("latin-1"))
     assert "UTF-8" in error_of(latin1)
     if os.geteuid() != 0:  # root reads any file
         locked = school(tmp_path, GOOD)
@@ -63,7 +63,7 @@ def test_toml_syntax_error_gives_line_and_column(tmp_path: Path) -> None:
 
 def test_missing_values_and_wrong_ones(tmp_path: Path) -> None:
     text = good_with_cgu_beside(tmp_path)
-    assert "cgu = \"cgu.txt\"" in text
+    assert 'cgu = "cgu.txt"' in text
     assert load_school_config(school(tmp_path, text)).cgu_text == "Les CGU."
 
     no_url = re.sub(r"(?m)^ent_url = .*$", "", text)
