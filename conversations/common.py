@@ -23,7 +23,7 @@ from conversations.context import SERVICES_KEY, BotContext
 from storage.sessions import ConversationSession
 
 if TYPE_CHECKING:
-    from bot.app import BotServices
+    from bot.services import BotServices
 
 logger = logging.getLogger(__name__)
 

@@ -65,7 +65,7 @@ def install_alerts(application: Application, clock: Clock) -> None:
 async def alert_staff(application: Application, error: BaseException, update: object) -> None:
     """Queue a note to ``ALERT_CHAT_ID`` if set and this kind was not told in 10 minutes.
     Never raises: an alert that fails is logged, the error handler goes on."""
-    from bot.app import services_of
+    from bot.services import services_of
 
     services = services_of(application)
     chat_id = services.settings.alert_chat_id

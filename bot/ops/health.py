@@ -80,7 +80,7 @@ class HealthServer:
 
     async def report(self) -> tuple[bool, dict[str, Any]]:
         """Run the checks; (healthy, JSON body)."""
-        from bot.app import services_of
+        from bot.services import services_of
 
         services = services_of(self.application)
         assert services.database is not None
