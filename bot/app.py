@@ -7,16 +7,17 @@ import contextlib
 import gc
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    Application,
     ApplicationBuilder,
     ContextTypes,
     Defaults,
+    ExtBot,
+    JobQueue,
     MessageHandler,
     filters,
 )
@@ -35,13 +36,13 @@ from bot.services import services_of as services_of
 from bot.settings import Settings
 from bot.telegram_api.concurrency import PerChatUpdateProcessor
 from bot.telegram_api.http import AiohttpRequest, close_http_clients
-from bot.telegram_api.limiter import StartupRetry, TelegramLimiter, retry_startup
+from bot.telegram_api.limiter import RateLimitArgs, StartupRetry, TelegramLimiter, retry_startup
 from bot.texts import ldap as ldap_texts
 from bot.texts import ops as ops_texts
 from conversations import common
 from conversations.account import account_handlers, add_account_handlers
 from conversations.broadcast import add_broadcast_handlers
-from conversations.context import REGISTRY_KEY, BotContext
+from conversations.context import REGISTRY_KEY, BotApp, BotContext
 from conversations.flows import build_router
 from conversations.router import Procedure
 from conversations.staff import staff_handlers
@@ -50,7 +51,7 @@ from conversations.support import staff_group_handlers
 logger = logging.getLogger(__name__)
 
 
-class BotApplication(Application):
+class BotApplication(BotApp):
     """python-telegram-bot's Application without its persistence bookkeeping: with no
     persistence (the bot keeps everything in SQLite), PTB still adds every update's user and
     chat ids to two sets that only a persistence flush empties — they grew by one entry a
@@ -70,7 +71,7 @@ def build_application(
     clock: Clock = utc_now,
     mailer: Mailer | None = None,
     extra_procedures: Sequence[Procedure] = (),
-) -> Application:
+) -> BotApp:
     """Build the bot: handlers (routed by the step saved in SQLite), per-chat ordering.
     ``extra_procedures`` are registered after the bot's own (a duplicate step is refused)."""
     if settings.telegram_bot_token is None:
@@ -102,7 +103,18 @@ def build_application(
     return application
 
 
-def with_http_client(builder: ApplicationBuilder, settings: Settings) -> ApplicationBuilder:
+# The builder of a BotApp (its type once the context type is BotContext).
+BotAppBuilder: TypeAlias = ApplicationBuilder[
+    ExtBot[RateLimitArgs],
+    BotContext,
+    dict[Any, Any],
+    dict[Any, Any],
+    dict[Any, Any],
+    JobQueue[ContextTypes.DEFAULT_TYPE],
+]
+
+
+def with_http_client(builder: BotAppBuilder, settings: Settings) -> BotAppBuilder:
     """The Bot API client of ``TELEGRAM_HTTP_CLIENT``, with the pool size and the timeouts of
     the settings (``getUpdates``: one connection and python-telegram-bot's own timeouts)."""
     timeout = settings.telegram_timeout_seconds
@@ -126,7 +138,7 @@ def with_http_client(builder: ApplicationBuilder, settings: Settings) -> Applica
     )
 
 
-def add_handlers(application: Application, extra_procedures: Sequence[Procedure] = ()) -> None:
+def add_handlers(application: BotApp, extra_procedures: Sequence[Procedure] = ()) -> None:
     """All handlers, in order: groups first, then « Mon compte » and staff, then the router
     of the procedures (which also answers a chat outside any procedure)."""
     private = filters.ChatType.PRIVATE
@@ -151,7 +163,7 @@ def add_handlers(application: Application, extra_procedures: Sequence[Procedure]
 
 
 async def start_bot(
-    application: Application,
+    application: BotApp,
     *,
     poll_interval: float = 0.0,
     poll_timeout: int = 10,
@@ -215,7 +227,7 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-async def stop_bot(application: Application) -> None:
+async def stop_bot(application: BotApp) -> None:
     """Stop receiving updates, let running handlers finish, stop the services' workers and
     close them (:meth:`BotServices.close`), then shut the bot down."""
     await stop_webhook(application)

@@ -9,7 +9,9 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from telegram.ext import Application, ExtBot
 
 from bot.broadcast.email import BulkMailer
 from bot.broadcast.unsubscribe import UnsubscribeServer
@@ -30,6 +32,7 @@ from bot.staff.service import StaffService
 from bot.support.reminders import ReminderSettings, UnansweredReminders
 from bot.support.service import SupportService
 from bot.support.topics import TopicDirectory
+from bot.telegram_api.limiter import RateLimitArgs
 from storage.accounts import SqliteAccountDirectory
 from storage.broadcasts import BroadcastRepository
 from storage.db import Database
@@ -44,12 +47,17 @@ from storage.throttle import ThrottleRepository
 
 if TYPE_CHECKING:
     from telegram import Bot
-    from telegram.ext import Application
 
 logger = logging.getLogger(__name__)
 
 # The key of the services in the application's ``bot_data``.
 SERVICES_KEY = "services"
+
+# The application as the services and the operations' port see it: its bot and its bot_data
+# (its context type, conversations.context.BotContext, and job queue are the handlers' business).
+AnyApplication: TypeAlias = Application[
+    ExtBot[RateLimitArgs], Any, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any
+]
 
 
 def activation_settings(settings: Settings) -> ActivationSettings:
@@ -282,7 +290,7 @@ class BotServices:
             self.database = None
 
 
-def services_of(application: Application) -> BotServices:
+def services_of(application: AnyApplication) -> BotServices:
     """The services of an application built by :func:`bot.app.build_application`."""
     services: BotServices = application.bot_data[SERVICES_KEY]
     return services

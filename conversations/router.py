@@ -20,6 +20,7 @@ from telegram.constants import ChatType
 from telegram.ext import Application, BaseHandler, CallbackContext, ExtBot
 
 from bot.services import SERVICES_KEY
+from bot.telegram_api.limiter import RateLimitArgs
 from storage.sessions import ConversationSession
 
 if TYPE_CHECKING:
@@ -29,7 +30,9 @@ if TYPE_CHECKING:
 REGISTRY_KEY = "procedures"
 
 
-class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+class BotContext(
+    CallbackContext[ExtBot[RateLimitArgs], dict[Any, Any], dict[Any, Any], dict[Any, Any]]
+):
     """``CallbackContext`` with the application's services and procedures, typed (python-
     telegram-bot's ``contexttypesbot.py`` pattern), instead of look-ups in ``bot_data``. It
     lives beside the registry it returns; handlers import it from :mod:`conversations.context`."""
@@ -46,8 +49,8 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
 
 
 State = str | int | None
-StepShower = Callable[[Update, BotContext, ConversationSession, str, bool], Awaitable[Any]]
-LinkHandler = Callable[[Update, BotContext, str], Awaitable[Any]]
+StepShower = Callable[[Update, BotContext, ConversationSession, str, bool], Awaitable[str | int]]
+LinkHandler = Callable[[Update, BotContext, str], Awaitable[State]]
 Overlay = Callable[[Update, Any, ConversationSession | None], Awaitable[bool]]
 SessionLoader = Callable[
     [Application[Any, Any, Any, Any, Any, Any], int], Awaitable[ConversationSession | None]

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 import bot.services
-from bot.services import BotServices
 from bot.school import load_school_config
+from bot.services import BotServices
 from bot.settings import Settings
 from storage.db import Database
 
