@@ -185,13 +185,13 @@ async def start_bot(
     except BaseException:  # a refused token, a stop during the retries: no session left open
         await close_http_clients(application.bot)
         raise
-    await services_of(application).open()
+    services = services_of(application)
+    await services.open()
     commands = [BotCommand(name, description) for name, description in texts.COMMANDS]
     try:
         await application.bot.set_my_commands(commands)
     except TelegramError as error:
         logger.warning("setMyCommands failed; the bot goes on without a menu: %s", error)
-    services = services_of(application)
     await services.start(application.bot)
     await start_health(application, services.settings.ops_host, services.settings.ops_port)
     await application.start()
