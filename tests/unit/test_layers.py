@@ -130,3 +130,21 @@ def test_loading_a_module_never_loads_python_telegram_bot(prefix: str) -> None:
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "", f"{done.stdout.strip()} loads python-telegram-bot"
+
+
+def test_the_script_sees_lazy_relative_and_type_checking_imports(tmp_path: Path) -> None:
+    """A cycle made only of an import inside a function, a relative import and one under
+    ``if TYPE_CHECKING:`` is still a cycle; loading ``bot.c.d`` runs ``bot/c/__init__.py``."""
+    (tmp_path / "bot" / "c").mkdir(parents=True)
+    (tmp_path / "bot" / "__init__.py").write_text("")
+    (tmp_path / "bot" / "a.py").write_text("def f():\n    from bot import b\n")
+    (tmp_path / "bot" / "b.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .c.d import X\n"
+    )
+    (tmp_path / "bot" / "c" / "__init__.py").write_text("import bot.a\n")
+    (tmp_path / "bot" / "c" / "d.py").write_text("X = 1\n")
+    graph = import_cycles.module_graph(tmp_path)
+    assert graph["bot.a"] == {"bot.b"}
+    assert graph["bot.b"] == {"bot.c", "bot.c.d"}
+    assert import_cycles.cycles(graph) == [["bot.a", "bot.b", "bot.c"]]
+    assert import_cycles.cycles(import_cycles.folder_graph(graph)) == [["bot.a", "bot.b", "bot.c"]]
