@@ -27,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from bot.config.ldap import LdapConfig  # noqa: E402
 from bot.directory.ldap import LdapDirectory  # noqa: E402
-from bot.directory.ldap_config import LdapConfig  # noqa: E402
 from bot.directory.sqlite import SqliteDirectory  # noqa: E402
 from bot.security import Argon2Params, SecretHasher  # noqa: E402
 from storage.accounts import (  # noqa: E402

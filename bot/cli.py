@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``run_bot.py``: a private file others can read and whose mode cannot be
     changed, or a missing database or key a staff command needs, gets a French message (2)."""
-    from bot.directory.ldap_config import LdapSetupError
+    from bot.config.ldap import LdapSetupError
     from bot.security import ServerSecretMissing
     from storage.db import DatabaseMissing, DatabaseTooNew
     from storage.files import UnsafePermissions

@@ -5,73 +5,21 @@ It is read from a small TOML file (see ``config/school.example.toml``), never ha
 
 from __future__ import annotations
 
-import hashlib
 import re
 import tomllib
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
-from bot.support.hours import OpeningHours, OpeningHoursError, parse_opening_hours
-
-
-class SchoolConfigError(ValueError):
-    """The school file is missing a value or has a wrong one; the message is French (it is
-    shown to staff as it is)."""
-
-
-@dataclass(frozen=True)
-class Contact:
-    """Somebody users can turn to for help."""
-
-    nom: str
-    role: str = ""
-    email: str = ""
-    telephone: str = ""
-    horaires: str = ""
-
-
-QUICK_ACTIONS = ("", "renvoyer", "recommencer", "contacts")
-
-
-@dataclass(frozen=True)
-class QuickAnswer:
-    """A short answer of the school to a frequent problem (« 🆘 Je bloque »), with an optional
-    action button: ``renvoyer`` (the e-mail), ``recommencer``, ``contacts``."""
-
-    titre: str
-    texte: str
-    action: str = ""
-    mots_cles: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class SchoolConfig:
-    """Everything the bot says that belongs to the school."""
-
-    etablissement: str
-    ent_nom: str
-    ent_url: str
-    cgu_text: str
-    contacts: tuple[Contact, ...]
-    secret_questions: tuple[str, ...]
-    mot_de_passe_oublie_url: str = ""
-    connexion_externe: dict[str, str] = field(default_factory=dict)
-    quick_answers: tuple[QuickAnswer, ...] = ()
-    # The team's opening hours (``[horaires]``); None: always there.
-    horaires: OpeningHours | None = None
-
-    @cached_property
-    def cgu_version(self) -> str:
-        """SHA-256 of the CGU text: what a user accepts is recorded with this version
-        (computed once: it is read at every step)."""
-        return hashlib.sha256(self.cgu_text.encode("utf-8")).hexdigest()
+from bot.config.hours import OpeningHoursError, parse_opening_hours
+from bot.config.school import QUICK_ACTIONS as QUICK_ACTIONS
+from bot.config.school import Contact as Contact
+from bot.config.school import QuickAnswer as QuickAnswer
+from bot.config.school import SchoolConfig as SchoolConfig
+from bot.config.school import SchoolConfigError as SchoolConfigError
+from bot.texts import ops as ops_texts
 
 
 def load_school_config(path: Path) -> SchoolConfig:
     """Read and check the school file at ``path`` (errors in French, from bot.texts.ops)."""
-    from bot.texts import ops as ops_texts  # here: bot.texts imports this module
-
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
@@ -141,8 +89,6 @@ def _toml_position(error: tomllib.TOMLDecodeError) -> tuple[int | None, int | No
 
 def _why_unreadable(error: OSError | UnicodeDecodeError) -> str:
     """Why a file cannot be read, in French (never the C library's English text)."""
-    from bot.texts import ops as ops_texts
-
     if isinstance(error, UnicodeDecodeError):
         return ops_texts.FILE_NOT_UTF8
     if isinstance(error, FileNotFoundError):
@@ -156,8 +102,6 @@ def _why_unreadable(error: OSError | UnicodeDecodeError) -> str:
 
 def _quick_answer(path: Path, item: dict[str, object]) -> QuickAnswer:
     """One ``[[reponses_rapides]]`` entry, checked."""
-    from bot.texts import ops as ops_texts
-
     titre, texte = str(item.get("titre") or ""), str(item.get("texte") or "")
     action = str(item.get("action") or "")
     if not titre or not texte:

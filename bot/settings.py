@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.broadcast.quiet import QuietHours, QuietHoursError, parse_quiet_hours
-from bot.directory.ldap_config import LdapConfig
-from bot.outbox.mail import SmtpConfig, SmtpSecurity
-from bot.procedures.password_policy import PasswordPolicy
+from bot.config.ldap import LdapConfig
+from bot.config.password_policy import PasswordPolicy
+from bot.config.quiet import QuietHours, QuietHoursError, parse_quiet_hours
+from bot.config.smtp import SmtpConfig, SmtpSecurity
 from bot.security import ARGON2_NICE, Argon2Params
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

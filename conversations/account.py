@@ -7,11 +7,11 @@ outdated CGU accepts them before anything else), « Mon compte » next to it.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     BaseHandler,
     CallbackQueryHandler,
@@ -26,7 +26,7 @@ from bot.procedures.linked_accounts import AccountService
 from bot.procedures.my_account import Change
 from conversations.buttons import button_data, parse_button
 from conversations.common import current_session, mark_choice, send, show_current_step
-from conversations.context import BotContext
+from conversations.context import BotApp, BotContext
 from conversations.my_account import change_button_data
 from storage.accounts import Account
 from storage.menus import MenuPrompt
@@ -248,12 +248,12 @@ async def on_account_button(update: Update, context: BotContext) -> None:
         await send(update, texts.MENU_STALE)
 
 
-def add_account_handlers(application: Application, *, gate_group: int = -2) -> None:
+def add_account_handlers(application: BotApp, *, gate_group: int = -2) -> None:
     """The CGU gate (before everything) and « Mon compte » (before the procedures)."""
     application.add_handler(TypeHandler(Update, cgu_gate), group=gate_group)
 
 
-def account_handlers() -> list[BaseHandler]:
+def account_handlers() -> list[BaseHandler[Update, BotContext, Any]]:
     """« Mon compte » handlers, to add before the procedures' ConversationHandler."""
     private = filters.ChatType.PRIVATE
     return [

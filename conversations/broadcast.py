@@ -11,7 +11,6 @@ from typing import Any
 from telegram import ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     ChatMemberHandler,
@@ -32,7 +31,7 @@ from conversations.common import (
     show_current_step,
     text_of,
 )
-from conversations.context import SERVICES_KEY, BotContext
+from conversations.context import SERVICES_KEY, BotApp, BotContext
 
 
 class PrefixButtonHandler(CallbackQueryHandler[Any, Any]):
@@ -237,7 +236,7 @@ async def on_diffusion_button(update: Update, context: BotContext) -> None:
     await send(update, texts.DIFF_STALE)
 
 
-def add_broadcast_handlers(application: Application) -> None:
+def add_broadcast_handlers(application: BotApp) -> None:
     """The handlers above, in one group before all others. In a group only the first matching
     handler runs: ``my_chat_member``, the reminders' buttons, then every other update."""
     application.add_handler(

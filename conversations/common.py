@@ -17,13 +17,14 @@ from bot.procedures.kernel import EmailProcedure, Outcome, ProcedureService, Res
 from bot.procedures.parts.address_typo import suggested_address
 from bot.procedures.parts.secret_screen import SecretScreen
 from bot.procedures.recovery import RecoveryService
+from bot.services import services_of
 from bot.texts import support as support_texts
 from conversations.buttons import parse_button
-from conversations.context import SERVICES_KEY, BotContext
+from conversations.context import BotContext
 from storage.sessions import ConversationSession
 
 if TYPE_CHECKING:
-    from bot.app import BotServices
+    from bot.services import BotServices
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ Handler = Callable[[Update, BotContext], Coroutine[Any, Any, State | None]]
 
 def services(application: Application[Any, Any, Any, Any, Any, Any]) -> BotServices:
     """The services of this application (opened at start-up)."""
-    return application.bot_data[SERVICES_KEY]
+    return services_of(application)
 
 
 def service(context: BotContext) -> ActivationService:
@@ -130,7 +131,7 @@ def button_handler(
     prefix: str,
     get_service: Callable[[BotContext], ProcedureService],
     handler: ButtonHandler,
-) -> CallbackQueryHandler:
+) -> CallbackQueryHandler[BotContext, State | None]:
     """Buttons ``prefix:arg:nonce`` of the current prompt only; others get the stale answer."""
 
     async def guarded(

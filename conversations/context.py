@@ -1,29 +1,24 @@
-"""The typed context every handler receives (python-telegram-bot's ``contexttypesbot.py``
-pattern): the bot's services and its procedures, instead of look-ups in ``bot_data``."""
+"""The typed context every handler receives: :class:`BotContext` (defined beside the registry
+of procedures it returns, in :mod:`conversations.router`) and the keys of ``bot_data``."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, TypeAlias
 
-from telegram.ext import CallbackContext, ExtBot
+from telegram.ext import Application, ContextTypes, ExtBot, JobQueue
 
-if TYPE_CHECKING:
-    from bot.app import BotServices
-    from conversations.router import ProcedureRegistry
+from bot.services import SERVICES_KEY as SERVICES_KEY
+from bot.telegram_api.limiter import RateLimitArgs
+from conversations.router import REGISTRY_KEY as REGISTRY_KEY
+from conversations.router import BotContext as BotContext
 
-SERVICES_KEY = "services"
-REGISTRY_KEY = "procedures"
-
-
-class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    """``CallbackContext`` with the application's services and procedures, typed."""
-
-    @property
-    def services(self) -> BotServices:
-        """The services opened at start-up (see :class:`bot.app.BotServices`)."""
-        return cast("BotServices", self.application.bot_data[SERVICES_KEY])
-
-    @property
-    def procedures(self) -> ProcedureRegistry:
-        """The registry of procedures (see :mod:`conversations.flows`)."""
-        return cast("ProcedureRegistry", self.application.bot_data[REGISTRY_KEY])
+# The bot's application as built by bot.app.build_application: its bot has the limiter's
+# arguments, its handlers get a BotContext.
+BotApp: TypeAlias = Application[
+    ExtBot[RateLimitArgs],
+    BotContext,
+    dict[Any, Any],
+    dict[Any, Any],
+    dict[Any, Any],
+    JobQueue[ContextTypes.DEFAULT_TYPE],
+]

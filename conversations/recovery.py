@@ -259,7 +259,9 @@ def procedure() -> Procedure:
 def states() -> dict[str, list[BaseHandler[Any, Any, Any]]]:
     """The recovery's steps and their handlers."""
     text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
-    method_buttons: CallbackQueryHandler = button_handler("mdp", recovery_service, _on_method)
+    method_buttons: CallbackQueryHandler[BotContext, State | None] = button_handler(
+        "mdp", recovery_service, _on_method
+    )
     return {
         RecoveryStep.IDENTIFIANT: [MessageHandler(text, on_identifiant)],
         RecoveryStep.METHOD: [method_buttons],

@@ -13,18 +13,44 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import Application, BaseHandler
+from telegram.ext import Application, BaseHandler, CallbackContext, ExtBot
 
-from conversations.context import BotContext
+from bot.services import SERVICES_KEY
+from bot.telegram_api.limiter import RateLimitArgs
 from storage.sessions import ConversationSession
 
+if TYPE_CHECKING:
+    from bot.services import BotServices
+
+# The key of the registry in the application's ``bot_data``.
+REGISTRY_KEY = "procedures"
+
+
+class BotContext(
+    CallbackContext[ExtBot[RateLimitArgs], dict[Any, Any], dict[Any, Any], dict[Any, Any]]
+):
+    """``CallbackContext`` with the application's services and procedures, typed (python-
+    telegram-bot's ``contexttypesbot.py`` pattern), instead of look-ups in ``bot_data``. It
+    lives beside the registry it returns; handlers import it from :mod:`conversations.context`."""
+
+    @property
+    def services(self) -> BotServices:
+        """The services opened at start-up (see :class:`bot.services.BotServices`)."""
+        return cast("BotServices", self.application.bot_data[SERVICES_KEY])
+
+    @property
+    def procedures(self) -> ProcedureRegistry:
+        """The registry of procedures (see :mod:`conversations.flows`)."""
+        return cast("ProcedureRegistry", self.application.bot_data[REGISTRY_KEY])
+
+
 State = str | int | None
-StepShower = Callable[[Update, BotContext, ConversationSession, str, bool], Awaitable[Any]]
-LinkHandler = Callable[[Update, BotContext, str], Awaitable[Any]]
+StepShower = Callable[[Update, BotContext, ConversationSession, str, bool], Awaitable[str | int]]
+LinkHandler = Callable[[Update, BotContext, str], Awaitable[State]]
 Overlay = Callable[[Update, Any, ConversationSession | None], Awaitable[bool]]
 SessionLoader = Callable[
     [Application[Any, Any, Any, Any, Any, Any], int], Awaitable[ConversationSession | None]

@@ -69,7 +69,7 @@ async def on_compte(update: Update, context: BotContext) -> None:
     await send(update, report_layout.account_html(report))
 
 
-def staff_handlers(staff_ids: Iterable[int]) -> list[BaseHandler]:
+def staff_handlers(staff_ids: Iterable[int]) -> list[BaseHandler[Update, BotContext, None]]:
     """The staff commands, for these Telegram user ids only, in private chats."""
     allowed = filters.User(user_id=list(staff_ids)) & filters.ChatType.PRIVATE
     return [

@@ -17,9 +17,9 @@ from telegram.ext import (
 )
 
 from bot import texts as chat_texts
+from bot.config.hours import back_at
 from bot.procedures.kernel import Outcome
 from bot.staff import report as report_layout
-from bot.support.hours import back_at
 from bot.support.quick_answers import best_match
 from bot.support.service import Mirrored, Sent, SupportService, ticket_number_of
 from bot.texts import staff as staff_texts

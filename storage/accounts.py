@@ -140,9 +140,9 @@ def _account(row: aiosqlite.Row) -> Account:
 def _keeps_its_password(row: aiosqlite.Row) -> bool:
     """An import does not touch the passwords of an active account, nor the provisional password
     that staff set."""
-    return (
-        row["status"] == AccountStatus.ACTIVE or row["import_fingerprint"] == STAFF_SET_PROVISIONAL
-    )
+    status: str = row["status"]
+    fingerprint: str | None = row["import_fingerprint"]
+    return status == AccountStatus.ACTIVE or fingerprint == STAFF_SET_PROVISIONAL
 
 
 class SqliteAccountDirectory:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -21,6 +21,13 @@ MIGRATIONS_PACKAGE = "storage.migrations"
 T = TypeVar("T")
 # The body of a write transaction: plain sqlite3 calls, run on the writer's thread.
 WriteWork = Callable[[sqlite3.Connection], T]
+
+
+def in_thread(connection: aiosqlite.Connection) -> Callable[..., Awaitable[Any]]:
+    """aiosqlite's ``_execute`` (untyped): run a function on the connection's own thread, in
+    its queue — what lets a batch of writes or a read run as plain sqlite3 calls."""
+    execute: Callable[..., Awaitable[Any]] = connection._execute
+    return execute
 
 
 def to_db_time(moment: datetime) -> str:
@@ -207,7 +214,7 @@ class Database:
         self._flushing = True
         self._idle.clear()
         works = [work for work, _ in batch]
-        task = asyncio.ensure_future(self.connection._execute(self._run_write, works))
+        task = asyncio.ensure_future(in_thread(self.connection)(self._run_write, works))
         task.add_done_callback(lambda done: self._flushed(done, [f for _, f in batch]))
 
     def _flushed(self, task: asyncio.Future[Any], futures: list[asyncio.Future[Any]]) -> None:
@@ -293,12 +300,12 @@ class Database:
 
     async def fetch_one(self, sql: str, params: tuple[object, ...] = ()) -> aiosqlite.Row | None:
         """First row of a query (committed rows only), or None."""
-        row: aiosqlite.Row | None = await self.reader._execute(self._read, sql, params, True)
+        row: aiosqlite.Row | None = await in_thread(self.reader)(self._read, sql, params, True)
         return row
 
     async def fetch_all(self, sql: str, params: tuple[object, ...] = ()) -> list[aiosqlite.Row]:
         """All rows of a query (committed rows only)."""
-        rows: list[aiosqlite.Row] = await self.reader._execute(self._read, sql, params, False)
+        rows: list[aiosqlite.Row] = await in_thread(self.reader)(self._read, sql, params, False)
         return rows
 
     async def fetch_tuples(
@@ -306,7 +313,7 @@ class Database:
     ) -> list[tuple[Any, ...]]:
         """All rows of a query as plain tuples (committed rows only), the cheapest rows to
         build and to read by position: for reads of every account."""
-        rows: list[tuple[Any, ...]] = await self.reader._execute(
+        rows: list[tuple[Any, ...]] = await in_thread(self.reader)(
             self._read, sql, params, False, True
         )
         return rows

@@ -10,6 +10,7 @@ import sys
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from bot.broadcast.message import render, unknown_placeholders
 from bot.settings import Settings
@@ -25,6 +26,9 @@ from storage.broadcasts import (
 )
 from storage.db import Database
 
+# The parser class of the command line (bot.cli.FrenchArgumentParser).
+Parser = TypeVar("Parser", bound=argparse.ArgumentParser)
+
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 CHANNELS = {
     "telegram": (Channel.TELEGRAM,),
@@ -36,7 +40,7 @@ MESSAGE_LIMIT = 4000
 STALE_BEATS = 3
 
 
-def add_broadcast_parser(commands: argparse._SubParsersAction) -> None:
+def add_broadcast_parser(commands: argparse._SubParsersAction[Parser]) -> None:
     """``broadcast`` and its sub-commands."""
     help_ = texts.CLI_HELP
     broadcast = commands.add_parser("broadcast", help=help_["broadcast"])

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.broadcast.message import render, unknown_placeholders
-from bot.broadcast.quiet import QuietHours
+from bot.config.quiet import QuietHours
 from storage.broadcasts import Audience, BroadcastRepository, Channel, Draft, Segment
 
 SEGMENTS = tuple(Segment)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from html import escape
 
-PLACEHOLDERS = ("prenom", "etablissement")
+from bot.texts.broadcast import PLACEHOLDERS as PLACEHOLDERS
+
 _PLACEHOLDER = re.compile(r"\{(prenom|etablissement)\}")
 # What staff probably meant as a placeholder: ``{word}``.
 _LOOKS_LIKE_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")

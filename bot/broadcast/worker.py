@@ -32,7 +32,7 @@ from telegram.ext import ExtBot
 
 from bot.broadcast.email import BulkMailer, ReminderMail, unsubscribe_url
 from bot.broadcast.message import render, render_html
-from bot.broadcast.quiet import QuietHours
+from bot.config.quiet import QuietHours
 from bot.outbox.mail import MailDeliveryError, OutgoingMail
 from bot.security import KeyedHasher
 from bot.telegram_api.limiter import BACKGROUND, BACKGROUND_BURST, retry_after_seconds

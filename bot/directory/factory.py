@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.directory.ldap_config import LdapSetupError, sends_passwords_in_clear
+from bot.config.ldap import LdapSetupError, sends_passwords_in_clear
 from bot.directory.port import Directory
 from bot.directory.sqlite import SqliteDirectory
 from bot.security import SecretHasher

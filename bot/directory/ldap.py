@@ -31,9 +31,9 @@ from ldap.controls import DecodeControlTuples, SimplePagedResultsControl
 from ldap.controls.ppolicy import PasswordPolicyControl
 from ldap.filter import escape_filter_chars
 
-from bot.directory.ldap_config import LdapConfig
+from bot.config.ldap import LdapConfig
 from bot.directory.port import DirectoryRule, DirectoryUnavailable, PasswordRejected
-from bot.outbox.senders import DeliveryError
+from bot.outbox.delivery import DeliveryError
 from bot.security import normalise_identifiant
 from storage.accounts import (
     Account,

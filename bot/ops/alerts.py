@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from telegram import Update
-from telegram.ext import Application
 
 from bot.procedures.kernel import Clock
+from bot.services import AnyApplication, services_of
 from bot.texts import ops as ops_texts
 from storage.db import Database
 from storage.ops import claim_alert
@@ -57,16 +57,14 @@ class AlertLimiter:
         return self.allow(kind)
 
 
-def install_alerts(application: Application, clock: Clock) -> None:
+def install_alerts(application: AnyApplication, clock: Clock) -> None:
     """The limiter of this application's alerts."""
     application.bot_data[ALERTS_KEY] = AlertLimiter(clock)
 
 
-async def alert_staff(application: Application, error: BaseException, update: object) -> None:
+async def alert_staff(application: AnyApplication, error: BaseException, update: object) -> None:
     """Queue a note to ``ALERT_CHAT_ID`` if set and this kind was not told in 10 minutes.
     Never raises: an alert that fails is logged, the error handler goes on."""
-    from bot.app import services_of
-
     services = services_of(application)
     chat_id = services.settings.alert_chat_id
     limiter: AlertLimiter | None = application.bot_data.get(ALERTS_KEY)

@@ -16,10 +16,11 @@ from typing import Any
 from aiohttp import web
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, TypeHandler
+from telegram.ext import TypeHandler
 
 from bot.directory.port import DirectoryUnavailable
 from bot.procedures.kernel import Clock
+from bot.services import AnyApplication, services_of
 from storage.ops import probe_writable
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ class UpdateTracker:
         self.last = self.clock()
 
 
-def add_update_tracker(application: Application, clock: Clock) -> UpdateTracker:
+def add_update_tracker(application: AnyApplication, clock: Clock) -> UpdateTracker:
     """Note every update's arrival in a handler that never stops the others."""
     tracker = UpdateTracker(clock)
     application.add_handler(TypeHandler(Update, tracker.seen), group=TRACKER_GROUP)
@@ -74,14 +75,12 @@ async def _check(probe: Callable[[], Awaitable[Any]]) -> Check:
 class HealthServer:
     """The operations HTTP port of one running application."""
 
-    application: Application
+    application: AnyApplication
     _runner: web.AppRunner | None = field(default=None, init=False)
     port: int = field(default=0, init=False)
 
     async def report(self) -> tuple[bool, dict[str, Any]]:
         """Run the checks; (healthy, JSON body)."""
-        from bot.app import services_of
-
         services = services_of(self.application)
         assert services.database is not None
         database = services.database
@@ -140,7 +139,7 @@ class HealthServer:
             self._runner = None
 
 
-async def start_health(application: Application, host: str, port: int | None) -> None:
+async def start_health(application: AnyApplication, host: str, port: int | None) -> None:
     """Start the operations port if ``OPS_PORT`` is set."""
     if port is None:
         return
@@ -149,7 +148,7 @@ async def start_health(application: Application, host: str, port: int | None) ->
     application.bot_data[HEALTH_KEY] = server
 
 
-async def stop_health(application: Application) -> None:
+async def stop_health(application: AnyApplication) -> None:
     """Stop the operations port if it runs."""
     server: HealthServer | None = application.bot_data.pop(HEALTH_KEY, None)
     if server is not None:

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Update
-from telegram.ext import Application
 
+from bot.services import AnyApplication
 from bot.settings import Settings
 from bot.telegram_api.limiter import StartupRetry, retry_startup
 
@@ -32,7 +32,7 @@ ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_membe
 class WebhookReceiver:
     """The HTTP endpoint Telegram delivers to."""
 
-    application: Application
+    application: AnyApplication
     path: str
     secret: str
     _runner: web.AppRunner | None = field(default=None, init=False)
@@ -75,7 +75,7 @@ def webhook_path(url: str) -> str:
 
 
 async def start_webhook(
-    application: Application,
+    application: AnyApplication,
     settings: Settings,
     retry: StartupRetry | None,
     describe: Callable[[str, str, float, int], str],
@@ -99,7 +99,7 @@ async def start_webhook(
     await retry_startup("setWebhook", register, retry, describe)
 
 
-async def stop_webhook(application: Application) -> None:
+async def stop_webhook(application: AnyApplication) -> None:
     """Stop the endpoint if it runs; the webhook stays set at Telegram."""
     receiver: WebhookReceiver | None = application.bot_data.pop(WEBHOOK_KEY, None)
     if receiver is not None:

@@ -11,12 +11,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bot.outbox.senders import DeliveryError, MailSender, TelegramSender
+    from bot.outbox.delivery import DeliveryError
+    from bot.outbox.senders import MailSender, TelegramSender
     from bot.outbox.worker import Outbox, OutboxSettings
 
 __all__ = ["DeliveryError", "MailSender", "Outbox", "OutboxSettings", "TelegramSender"]
 _MODULES = {
-    "DeliveryError": "bot.outbox.senders",
+    "DeliveryError": "bot.outbox.delivery",
     "MailSender": "bot.outbox.senders",
     "TelegramSender": "bot.outbox.senders",
     "Outbox": "bot.outbox.worker",

@@ -5,31 +5,12 @@ from __future__ import annotations
 import email.utils
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from enum import StrEnum
 
 import aiosmtplib
 from email_validator import EmailNotValidError, validate_email
 
-
-class SmtpSecurity(StrEnum):
-    """How the connection to the SMTP server is protected."""
-
-    NONE = "none"
-    STARTTLS = "starttls"
-    TLS = "tls"
-
-
-@dataclass(frozen=True)
-class SmtpConfig:
-    """Where and how to send e-mails."""
-
-    host: str
-    port: int
-    security: SmtpSecurity = SmtpSecurity.NONE
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    sender: str = "no-reply@example.org"
-    timeout: float = 20
+from bot.config.smtp import SmtpConfig as SmtpConfig
+from bot.config.smtp import SmtpSecurity as SmtpSecurity
 
 
 @dataclass(frozen=True)

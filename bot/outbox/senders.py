@@ -12,6 +12,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
+from bot.outbox.delivery import DeliveryError as DeliveryError
 from bot.outbox.mail import MailDeliveryError, Mailer, OutgoingMail
 from bot.outbox.seeds import code_from_seed, token_from_seed
 from bot.outbox.templates import (
@@ -30,9 +31,6 @@ from bot.texts import support as support_texts
 from storage.outbox import OutboxItem, OutboxKind
 
 logger = logging.getLogger(__name__)
-
-# Telegram's limit on a media caption (characters, after entities parsing).
-CAPTION_LIMIT = 1024
 
 
 class TopicResolver(Protocol):
@@ -67,19 +65,6 @@ class TopicResolver(Protocol):
     async def before_posted(self, relay_id: int) -> bool:
         """Whether an earlier attempt sent the post before the relay's copy."""
         ...
-
-
-class DeliveryError(Exception):
-    """One attempt failed. ``kind`` names the cause without any secret or address;
-    ``permanent`` means that retrying cannot help; ``retry_after`` is a wait asked for."""
-
-    def __init__(
-        self, kind: str, *, permanent: bool = False, retry_after: float | None = None
-    ) -> None:
-        super().__init__(kind)
-        self.kind = kind
-        self.permanent = permanent
-        self.retry_after = retry_after
 
 
 @dataclass

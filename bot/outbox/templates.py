@@ -20,3 +20,6 @@ TOPIC_POST = "topic_post"
 RELAY_COPY = "relay_copy"
 RELAY_EDIT = "relay_edit"
 RELAY_DELETE = "relay_delete"
+
+# Telegram's limit on a media caption (characters, after entities parsing).
+CAPTION_LIMIT = 1024

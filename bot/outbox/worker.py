@@ -14,13 +14,9 @@ from typing import Protocol
 
 from telegram import Bot
 
-from bot.outbox.senders import (
-    DELETE_MESSAGE,
-    STAFF_NOTICE,
-    DeliveryError,
-    MailSender,
-    TelegramSender,
-)
+from bot.outbox.delivery import DeliveryError
+from bot.outbox.senders import MailSender, TelegramSender
+from bot.outbox.templates import DELETE_MESSAGE, STAFF_NOTICE
 from storage.outbox import NewOutboxItem, OutboxItem, OutboxKind, OutboxRepository, OutboxStatus
 
 logger = logging.getLogger(__name__)

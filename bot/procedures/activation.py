@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot.config.password_policy import PasswordRule
 from bot.directory.port import PasswordRejected
 from bot.outbox import templates as outbox_templates
 from bot.procedures.kernel import Outcome, ProcedurePorts, Result, Steps, same_pending_password
@@ -22,7 +23,6 @@ from bot.procedures.parts.email_proof import CodeProof, EmailProof, flow_of_link
 from bot.procedures.parts.identifier import IdentifierPrompt
 from bot.procedures.parts.mails import OwedMails
 from bot.procedures.parts.question_pair import QuestionPair, QuestionSteps
-from bot.procedures.password_policy import PasswordRule
 from bot.procedures.throttle import guarded_check
 from storage.accounts import AccountStatus, ActivationRecord
 from storage.sessions import ConversationSession

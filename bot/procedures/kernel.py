@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
+from bot.config.password_policy import PasswordPolicy, PasswordRule
 from bot.directory.port import Directory, DirectoryRule
 from bot.outbox.mail import Mailer
-from bot.procedures.password_policy import PasswordPolicy, PasswordRule
 from bot.procedures.throttle import ThrottlePolicy, identifiant_key
 from bot.school import SchoolConfig
 from bot.security import KeyedHasher, SecretHasher, is_pending_digest

@@ -48,7 +48,7 @@ class ThrottlePolicy:
         doublings = consecutive_failures - self.failures_before_delay
         if doublings > 40:
             return self.max_delay
-        return min(self.first_delay * (2**doublings), self.max_delay)
+        return min(self.first_delay * (1 << doublings), self.max_delay)  # 2**doublings
 
     def retry_after(self, counters: ThrottleCounters, now: datetime) -> timedelta | None:
         """None if an attempt is allowed now; else how long to wait (``max_delay`` if locked)."""

@@ -185,7 +185,8 @@ class ChatMessage:
     @property
     def buttons(self) -> list[list[dict[str, Any]]]:
         """Rows of inline buttons."""
-        return (self.reply_markup or {}).get("inline_keyboard", [])
+        rows: list[list[dict[str, Any]]] = (self.reply_markup or {}).get("inline_keyboard", [])
+        return rows
 
     def to_json(self) -> dict[str, Any]:
         """For the sandbox page."""
@@ -1385,7 +1386,7 @@ def _caption_text(params: dict[str, Any]) -> tuple[str, list[dict[str, Any]], st
 
 
 def _inline_markup(params: dict[str, Any]) -> dict[str, Any] | None:
-    markup = _json_param(params, "reply_markup")
+    markup: dict[str, Any] | None = _json_param(params, "reply_markup")
     if not markup:
         return None
     if "inline_keyboard" not in markup:

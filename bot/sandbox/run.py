@@ -14,7 +14,6 @@ from importlib import resources
 from pathlib import Path
 
 from pydantic import SecretStr
-from telegram.ext import Application
 
 from bot import texts
 from bot.app import build_application, services_of, start_bot, stop_bot
@@ -30,6 +29,7 @@ from bot.security import (
 )
 from bot.settings import Settings
 from bot.staff.accounts_import import import_accounts
+from conversations.context import BotApp
 from storage.accounts import SqliteAccountDirectory
 from storage.db import Database
 
@@ -167,7 +167,7 @@ class Sandbox:
             team_chat_id=TEAM_CHAT_ID,
         )
         self.web.install(self.server.app)
-        self.application: Application | None = None
+        self.application: BotApp | None = None
         self.local_settings: Settings | None = None
         self._resetting = False
 

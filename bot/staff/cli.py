@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from pathlib import Path
+from typing import TypeVar
 
 from bot.directory.port import PasswordRejected
 from bot.settings import Settings
@@ -31,11 +32,14 @@ from bot.staff.service import (
 )
 from bot.texts import staff as staff_texts
 
+# The parser class of the command line (bot.cli.FrenchArgumentParser).
+Parser = TypeVar("Parser", bound=argparse.ArgumentParser)
+
 STAFF_COMMANDS = ("show", "reset", "unlock", "history", "export", "stats", "letters")
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
 
-def add_staff_parsers(accounts: argparse._SubParsersAction) -> None:
+def add_staff_parsers(accounts: argparse._SubParsersAction[Parser]) -> None:
     """The staff sub-commands of ``accounts``."""
     show = accounts.add_parser("show", help=staff_texts.CLI_HELP["show"])
     show.add_argument("identifiant")

@@ -7,7 +7,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.support.hours import OpeningHours, working_time_between
+from bot.config.hours import OpeningHours, working_time_between
 from storage.support import SupportRepository
 
 # The tickets /stats looks at for the first-response time.

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.outbox.senders import STAFF_NOTICE, TOPIC_POST
+from bot.config.hours import OpeningHours, add_working_minutes, is_open
+from bot.outbox.templates import STAFF_NOTICE, TOPIC_POST
 from bot.procedures.kernel import Clock
-from bot.support.hours import OpeningHours, add_working_minutes, is_open
 from bot.support.service import RELAY_FOR
 from bot.texts import formatting
 from bot.texts import support as texts

@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from html import escape as _escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.directory.port import Directory
-from bot.outbox import Outbox
-from bot.outbox.senders import (
+from bot.outbox.templates import (
     CAPTION_LIMIT,
     RELAY_COPY,
     RELAY_DELETE,
@@ -29,6 +28,9 @@ from bot.texts import support as texts
 from storage.outbox import NewOutboxItem, OutboxKind
 from storage.sessions import ConversationSession
 from storage.support import RELAY_ID, RelaySource, SupportRepository, Ticket
+
+if TYPE_CHECKING:
+    from bot.outbox import Outbox
 
 # How long a relay may wait in the outbox before it is given up.
 RELAY_FOR = timedelta(days=7)

@@ -14,7 +14,7 @@ from enum import Enum
 from html import escape
 from typing import Protocol
 
-from bot.school import Contact, SchoolConfig
+from bot.config.school import Contact, SchoolConfig
 from bot.texts.formatting import TELEGRAM_TEXT_LIMIT as TELEGRAM_TEXT_LIMIT
 from bot.texts.formatting import duration as duration
 from bot.texts.formatting import split_for_telegram as split_for_telegram
@@ -28,7 +28,7 @@ from bot.texts.staff import staff_account_locked as staff_account_locked
 
 
 class PasswordLimits(Protocol):
-    """What the texts say of the password policy (``bot.procedures.password_policy``'s
+    """What the texts say of the password policy (``bot.config.password_policy``'s
     PasswordPolicy has these: the catalogue imports nothing from the procedures)."""
 
     @property

@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
-from bot.broadcast.message import PLACEHOLDERS
+# The placeholders staff may write in a campaign's message, as they type them (the names are
+# French words, so they belong to the catalogue; bot.broadcast.message fills them in).
+PLACEHOLDERS = ("prenom", "etablissement")
 
 OPT_OUT_BUTTON = "🔕 Ne plus recevoir de rappels"
 OPT_OUT_DONE = (

@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-from bot.directory.port import DirectoryRule
-
 DIRECTORY_UNAVAILABLE = (
     "⏳ Le service est momentanément indisponible. Réessayez dans quelques minutes : "
     "vous reprendrez exactement là où vous en étiez, rien n'est perdu."
 )
 
 _DIRECTORY_RULE_TEXTS = {
-    DirectoryRule.TOO_SHORT: "il est trop court pour les règles de l'ENT : choisissez-en un plus long",
-    DirectoryRule.QUALITY: "il est trop simple pour les règles de l'ENT",
-    DirectoryRule.IN_HISTORY: "vous l'avez déjà utilisé : l'ENT demande un mot de passe nouveau",
-    DirectoryRule.TOO_YOUNG: "il a été changé il y a trop peu de temps : réessayez plus tard",
-    DirectoryRule.OTHER: "il ne respecte pas les règles de l'ENT",
+    "too_short": "il est trop court pour les règles de l'ENT : choisissez-en un plus long",
+    "quality": "il est trop simple pour les règles de l'ENT",
+    "in_history": "vous l'avez déjà utilisé : l'ENT demande un mot de passe nouveau",
+    "too_young": "il a été changé il y a trop peu de temps : réessayez plus tard",
+    "other": "il ne respecte pas les règles de l'ENT",
 }
 
 
-def directory_password_refused(rule: DirectoryRule) -> str:
+def directory_password_refused(rule: str) -> str:
     """The directory refused the new password: say which rule when it said so, ask another."""
     return (
         "❌ L'ENT refuse ce mot de passe : "
-        + _DIRECTORY_RULE_TEXTS.get(rule, _DIRECTORY_RULE_TEXTS[DirectoryRule.OTHER])
+        + _DIRECTORY_RULE_TEXTS.get(rule, _DIRECTORY_RULE_TEXTS["other"])
         + ".\n\nTapez un autre mot de passe."
     )
 
@@ -35,11 +33,11 @@ IMPORT_REFUSED = (
 )
 
 
-def staff_provisional_refused(rule: DirectoryRule) -> str:
+def staff_provisional_refused(rule: str) -> str:
     """The directory's policy refused the provisional password staff gave or drew."""
     return (
         "L'annuaire LDAP refuse ce mot de passe provisoire ("
-        + _DIRECTORY_RULE_TEXTS.get(rule, _DIRECTORY_RULE_TEXTS[DirectoryRule.OTHER])
+        + _DIRECTORY_RULE_TEXTS.get(rule, _DIRECTORY_RULE_TEXTS["other"])
         + ") : rien n'a changé. Donnez-en un autre avec --mot-de-passe."
     )
 

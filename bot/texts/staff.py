@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from html import escape
 
-from bot.school import SchoolConfig
+from bot.config.school import SchoolConfig
 from bot.texts.formatting import aligned, duration, when
 
 # Import of the school's CSV file (``run_bot.py accounts import``): plain text for a terminal.

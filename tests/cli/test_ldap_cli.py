@@ -187,7 +187,7 @@ def test_letters_write_their_provisional_passwords_to_the_directory(
     ],
 )
 def test_passwords_never_cross_a_network_in_clear(url: str, starttls: bool, refused: bool) -> None:
-    from bot.directory.ldap_config import sends_passwords_in_clear
+    from bot.config.ldap import sends_passwords_in_clear
 
     assert sends_passwords_in_clear(url, starttls) is refused
 

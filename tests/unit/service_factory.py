@@ -8,10 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from bot.config.password_policy import PasswordPolicy
 from bot.directory.sqlite import SqliteDirectory
 from bot.outbox.mail import MailDeliveryError, OutgoingMail
 from bot.procedures.kernel import ProcedurePorts
-from bot.procedures.password_policy import PasswordPolicy
 from bot.procedures.throttle import ThrottlePolicy
 from bot.school import SchoolConfig
 from bot.security import KeyedHasher, SecretHasher

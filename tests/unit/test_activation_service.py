@@ -6,10 +6,10 @@ import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 
+from bot.config.password_policy import PasswordRule
 from bot.outbox import OutboxSettings
 from bot.procedures.activation import ActivationService, Step
 from bot.procedures.kernel import Outcome
-from bot.procedures.password_policy import PasswordRule
 from storage.accounts import AccountStatus
 from storage.db import Database
 from storage.sessions import ConversationSession

@@ -9,9 +9,9 @@ import json
 
 import pytest
 
+from bot.config.password_policy import PasswordRule
 from bot.procedures.activation import PROVISIONAL_DIGEST, ActivationService, Step
 from bot.procedures.kernel import Outcome
-from bot.procedures.password_policy import PasswordRule
 from bot.procedures.recovery import RecoveryService, RecoveryStep
 from bot.security import SecretHasher, is_pending_digest
 from storage.accounts import AccountStatus

@@ -29,8 +29,8 @@ from ldap_server import (
 
 pytest.importorskip("ldap", reason="python-ldap is not installed (pip install -e '.[ldap]')")
 
+from bot.config.ldap import LdapConfig
 from bot.directory.ldap import DirectoryWriter, LdapDirectory, user_filter
-from bot.directory.ldap_config import LdapConfig
 
 NEW = "Velo-Rouge-Soleil-42"
 

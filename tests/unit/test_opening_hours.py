@@ -1,4 +1,4 @@
-"""The team's opening hours (bot.support.hours): open or not, the next opening, N minutes of
+"""The team's opening hours (bot.config.hours): open or not, the next opening, N minutes of
 opening time from a moment, across lunch breaks, weekends, closed dates and daylight saving
 time changes (Europe/Paris); the school file's ``[horaires]`` and its French errors."""
 
@@ -12,8 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.school import SchoolConfigError, load_school_config
-from bot.support.hours import (
+from bot.config.hours import (
     OpeningHours,
     OpeningHoursError,
     add_working_minutes,
@@ -22,6 +21,7 @@ from bot.support.hours import (
     parse_opening_hours,
     working_time_between,
 )
+from bot.school import SchoolConfigError, load_school_config
 
 from support import DATA
 

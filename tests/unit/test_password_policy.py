@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.procedures.password_policy import PasswordPolicy, PasswordRule, common_passwords, is_common
+from bot.config.password_policy import PasswordPolicy, PasswordRule, common_passwords, is_common
 
 POLICY = PasswordPolicy()
 PERSON = {"identifiant": "lea.martin", "first_name": "Léa", "last_name": "Martin"}

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.broadcast.quiet import QuietHoursError, parse_quiet_hours
+from bot.config.quiet import QuietHoursError, parse_quiet_hours
 
 PARIS = "Europe/Paris"
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-import bot.app
-from bot.app import BotServices
+import bot.services
 from bot.school import load_school_config
+from bot.services import BotServices
 from bot.settings import Settings
 from storage.db import Database
 
@@ -28,7 +28,7 @@ async def test_close_during_a_purge_ends_the_purge_task(
             inside.set()
             await asyncio.Event().wait()  # a long purge, interrupted by close()
 
-    monkeypatch.setattr(bot.app, "purge", slow_purge)
+    monkeypatch.setattr(bot.services, "purge", slow_purge)
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         database_path=tmp_path / "bot.sqlite3",

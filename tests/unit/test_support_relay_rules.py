@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from telegram.error import BadRequest, TimedOut
 
-from bot.outbox.senders import CAPTION_LIMIT
+from bot.outbox.templates import CAPTION_LIMIT
 from bot.sandbox.telegram_html import parse_html
 from bot.support.service import cut, relayed_caption, team_caption
 from bot.support.topics import TopicDirectory

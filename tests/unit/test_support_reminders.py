@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.config.hours import parse_opening_hours
 from bot.support.figures import median, support_figures
-from bot.support.hours import parse_opening_hours
 from bot.support.reminders import ReminderSettings, UnansweredReminders, reminder_due
 from bot.texts import staff as staff_texts
 from storage.db import Database

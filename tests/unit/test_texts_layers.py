@@ -10,8 +10,10 @@ import types
 import pytest
 
 from bot import texts
+from bot.directory.port import DirectoryRule
 from bot.settings import PROJECT_ROOT
 from bot.texts import languages
+from bot.texts import ldap as ldap_texts
 
 IMPORT_ALL_TEXTS = """
 import pkgutil, sys
@@ -22,7 +24,7 @@ print("\\n".join(sorted(sys.modules)))
 """
 
 
-def test_importing_the_texts_imports_neither_staff_nor_procedures() -> None:
+def test_importing_the_texts_imports_no_feature_of_the_bot() -> None:
     result = subprocess.run(
         [sys.executable, "-c", IMPORT_ALL_TEXTS],
         capture_output=True,
@@ -36,9 +38,27 @@ def test_importing_the_texts_imports_neither_staff_nor_procedures() -> None:
     wrong = [
         name
         for name in modules
-        if name.startswith(("bot.staff", "bot.procedures", "conversations", "bot.outbox"))
+        if name.startswith(
+            (
+                "bot.staff",
+                "bot.procedures",
+                "conversations",
+                "bot.outbox",
+                "bot.directory",
+                "bot.broadcast",
+                "bot.support",
+            )
+        )
     ]
     assert not wrong, f"bot.texts must not import {wrong}"
+
+
+def test_every_rule_of_the_directory_has_its_own_text() -> None:
+    """The texts key the directory's rules by value (they do not import bot.directory)."""
+    other = ldap_texts.directory_password_refused(DirectoryRule.OTHER)
+    for rule in DirectoryRule:
+        refused = ldap_texts.directory_password_refused(rule)
+        assert (refused == other) == (rule is DirectoryRule.OTHER), rule
 
 
 def test_a_catalogue_replaces_the_texts_it_has_and_keeps_french_for_the_others(

@@ -1,0 +1,296 @@
+"""The bot's services and their life cycle, apart from the Telegram set-up (:mod:`bot.app`):
+:class:`BotServices` is what the handlers use; :meth:`BotServices.start` opens it and starts
+its workers, :meth:`BotServices.close` stops them and closes it — the one stop sequence."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from telegram.ext import Application, ExtBot
+
+from bot.broadcast.email import BulkMailer
+from bot.broadcast.unsubscribe import UnsubscribeServer
+from bot.broadcast.worker import BroadcastSettings, BroadcastWorker, EmailChannel
+from bot.directory.factory import open_directory
+from bot.outbox import MailSender, Outbox, OutboxSettings, TelegramSender
+from bot.outbox.mail import Mailer
+from bot.procedures.activation import ActivationService
+from bot.procedures.kernel import ActivationSettings, Clock, ProcedurePorts, utc_now
+from bot.procedures.linked_accounts import AccountService
+from bot.procedures.my_account import MyAccountService
+from bot.procedures.recovery import RecoveryService
+from bot.procedures.throttle import throttle_policy
+from bot.school import SchoolConfig
+from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
+from bot.settings import Settings
+from bot.staff.service import StaffService
+from bot.support.reminders import ReminderSettings, UnansweredReminders
+from bot.support.service import SupportService
+from bot.support.topics import TopicDirectory
+from bot.telegram_api.limiter import RateLimitArgs
+from storage.accounts import SqliteAccountDirectory
+from storage.broadcasts import BroadcastRepository
+from storage.db import Database
+from storage.maintenance import PurgeReport, purge
+from storage.menus import MenuRepository
+from storage.outbox import OutboxRepository
+from storage.records import RecordRepository
+from storage.sessions import SessionRepository
+from storage.staff import StaffRepository
+from storage.support import SupportRepository
+from storage.throttle import ThrottleRepository
+
+if TYPE_CHECKING:
+    from telegram import Bot
+
+logger = logging.getLogger(__name__)
+
+# The key of the services in the application's ``bot_data``.
+SERVICES_KEY = "services"
+
+# The application as the services and the operations' port see it: its bot and its bot_data
+# (its context type, conversations.context.BotContext, and job queue are the handlers' business).
+AnyApplication: TypeAlias = Application[
+    ExtBot[RateLimitArgs], Any, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any
+]
+
+
+def activation_settings(settings: Settings) -> ActivationSettings:
+    """The knobs of the activation procedure from the settings."""
+    return ActivationSettings(
+        code_length=settings.verification_code_length,
+        verification_ttl=timedelta(hours=settings.verification_ttl_hours),
+        resend_cooldown=timedelta(seconds=settings.resend_cooldown_seconds),
+        max_resends=settings.max_resends,
+        mail_address_cooldown=timedelta(seconds=settings.mail_address_cooldown_seconds),
+        max_mails_per_address=settings.max_mails_per_address_per_day,
+        max_mails_per_account=settings.max_mails_per_account_per_day,
+        mail_reply_wait=settings.outbox_reply_wait_seconds,
+        staff_telegram_ids=tuple(settings.staff_telegram_ids),
+    )
+
+
+def broadcast_settings(settings: Settings) -> BroadcastSettings:
+    """The broadcast worker's rhythm from the settings."""
+    return BroadcastSettings(
+        rate_per_second=settings.broadcast_rate_per_second,
+        poll_seconds=settings.broadcast_poll_seconds,
+        heartbeat_seconds=settings.broadcast_heartbeat_seconds,
+        max_attempts=settings.broadcast_max_attempts,
+        retry_first=settings.broadcast_retry_first_seconds,
+        quiet=settings.quiet_hours_window,
+        link_expiring_within=timedelta(hours=settings.reminder_link_expiring_hours)
+        if settings.reminder_link_expiring
+        else None,
+        unfinished_for=timedelta(days=settings.reminder_after_days)
+        if settings.reminder_unfinished
+        else None,
+        auto_scan_seconds=settings.reminder_scan_seconds,
+    )
+
+
+def outbox_settings(settings: Settings) -> OutboxSettings:
+    """The outbox worker's retry rhythm from the settings."""
+    return OutboxSettings(
+        retry_first=settings.outbox_retry_first_seconds,
+        retry_max=settings.outbox_retry_max_seconds,
+    )
+
+
+@dataclass
+class BotServices:
+    """Everything the handlers use, opened once in the application's event loop."""
+
+    settings: Settings
+    school: SchoolConfig
+    clock: Clock = utc_now
+    mailer: Mailer | None = None
+    database: Database | None = None
+    ports: ProcedurePorts = field(init=False)
+    activation: ActivationService = field(init=False)
+    recovery: RecoveryService = field(init=False)
+    account: AccountService = field(init=False)
+    staff: StaffService = field(init=False)
+    my_account: MyAccountService = field(init=False)
+    support: SupportService = field(init=False)
+    topics: TopicDirectory = field(init=False)
+    reminders: UnansweredReminders = field(init=False)
+    outbox: Outbox = field(init=False)
+    broadcast: BroadcastWorker = field(init=False)
+    unsubscribe: UnsubscribeServer | None = field(default=None, init=False)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+    _purger: asyncio.Task[None] | None = field(default=None, init=False)
+
+    async def open(self) -> None:
+        """Open the database (migrating it) and build the services; idempotent."""
+        async with self._lock:
+            if self.database is not None:
+                return
+            self.database = await Database.open(self.settings.database_path)
+            key = load_or_create_server_secret(self.settings.server_secret_file)
+            hasher = SecretHasher(
+                self.settings.argon2,
+                threads=self.settings.argon2_threads,
+                nice=self.settings.argon2_nice,
+            )
+            mailer = self.mailer or Mailer(self.settings.smtp)
+            self.outbox = Outbox(
+                OutboxRepository(self.database),
+                MailSender(mailer, self.school, KeyedHasher(key)),
+                self.clock,
+                outbox_settings(self.settings),
+            )
+            broadcasts = BroadcastRepository(self.database)
+            email = None
+            if self.settings.broadcast_unsubscribe_url:
+                email = EmailChannel(
+                    BulkMailer(self.settings.smtp, self.settings.broadcast_email_rate_per_second),
+                    KeyedHasher(key),
+                    self.settings.broadcast_unsubscribe_url,
+                )
+                self.unsubscribe = UnsubscribeServer(broadcasts, KeyedHasher(key), self.clock)
+            self.broadcast = BroadcastWorker(
+                broadcasts, self.clock, broadcast_settings(self.settings), email
+            )
+            self.ports = ProcedurePorts(
+                directory=open_directory(self.settings, self.database, hasher, self.outbox),
+                accounts=SqliteAccountDirectory(self.database),
+                sessions=SessionRepository(self.database),
+                throttle=ThrottleRepository(self.database),
+                records=RecordRepository(self.database),
+                hasher=hasher,
+                keyed=KeyedHasher(key),
+                mailer=mailer,
+                school=self.school,
+                password_policy=self.settings.password_policy,
+                throttle_policy=throttle_policy(self.settings),
+                settings=activation_settings(self.settings),
+                clock=self.clock,
+                outbox=self.outbox,
+            )
+            self.activation = ActivationService(self.ports)
+            self.recovery = RecoveryService(self.ports)
+            self.my_account = MyAccountService(self.ports)
+            self.account = AccountService(self.ports, MenuRepository(self.database))
+            self.staff = StaffService(
+                repository=StaffRepository(self.database),
+                throttle=self.ports.throttle,
+                records=self.ports.records,
+                hasher=hasher,
+                keyed=self.ports.keyed,
+                throttle_policy=self.ports.throttle_policy,
+                clock=self.clock,
+                directory=self.ports.directory,
+            )
+            self.support = SupportService(
+                SupportRepository(self.database),
+                self.outbox,
+                self.ports.directory,
+                self.staff,
+                self.school,
+                self.clock,
+                chat_id=self.settings.support_chat_id,
+                max_per_minute=self.settings.support_max_messages_per_minute,
+                topics=self.settings.support_forum_topics,
+                show_staff_names=self.settings.support_show_staff_names,
+            )
+            self.topics = TopicDirectory(self.support.repository, self.clock)
+            self.reminders = UnansweredReminders(
+                self.support.repository,
+                self.outbox,
+                self.school.horaires,
+                self.clock,
+                ReminderSettings(
+                    chat_id=self.settings.support_chat_id,
+                    topics=self.settings.support_forum_topics,
+                    after=timedelta(minutes=self.settings.support_remind_after_minutes),
+                    scan_seconds=self.settings.support_remind_scan_seconds,
+                ),
+            )
+
+    async def start(self, bot: Bot) -> None:
+        """Open (if not yet) and start the workers that send through ``bot``: the purge, the
+        outbox, the broadcasts, the support reminders, the unsubscribe page."""
+        await self.open()
+        self._purger = asyncio.get_running_loop().create_task(self.purge_forever())
+        self.outbox.start(TelegramSender(bot, self.topics))
+        self.broadcast.start(bot)
+        self.reminders.start()
+        if self.unsubscribe is not None:
+            await self.unsubscribe.start(
+                self.settings.broadcast_unsubscribe_host,
+                self.settings.broadcast_unsubscribe_port,
+            )
+
+    async def purge(self) -> PurgeReport:
+        """Forget what is no longer needed (see :mod:`storage.maintenance`)."""
+        await self.open()
+        assert self.database is not None
+        now = self.clock()
+        report = await purge(
+            self.database,
+            now,
+            abandoned_before=now - timedelta(days=self.settings.abandoned_session_days),
+            attempts_before=now - throttle_policy(self.settings).window,
+        )
+        assert self.outbox is not None
+        done = await self.outbox.repository.purge(
+            now - timedelta(days=self.settings.abandoned_session_days)
+        )
+        campaigns = await self.broadcast.repository.purge(
+            now - timedelta(days=self.settings.abandoned_session_days)
+        )
+        tickets = await self.support.repository.purge(
+            now - timedelta(days=self.settings.support_retention_days)
+        )
+        logger.info(
+            "purge: %s; outbox items forgotten: %s; campaigns forgotten: %s; tickets: %s",
+            report,
+            done,
+            campaigns,
+            tickets,
+        )
+        return report
+
+    async def purge_forever(self) -> None:
+        """Purge now, then every ``PURGE_INTERVAL_MINUTES``."""
+        while True:
+            try:
+                await self.purge()
+            except Exception:  # a failed purge must never stop the bot
+                logger.exception("purge failed")
+            await asyncio.sleep(self.settings.purge_interval_minutes * 60)
+
+    async def close(self) -> None:
+        """Stop the workers (before the bot they send through is shut down), then close the
+        directory and the database; idempotent."""
+        if self.database is not None:
+            await self.reminders.stop()
+            await self.broadcast.stop()
+            await self.outbox.stop()
+        if self.unsubscribe is not None:
+            await self.unsubscribe.stop()
+        if self._purger is not None:
+            # Wait for it before closing the database: a purge cancelled mid-transaction must
+            # roll back on an open connection, or it would swallow the cancellation and live on.
+            self._purger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._purger
+            self._purger = None
+        if self.database is not None:
+            close_directory = getattr(self.ports.directory, "close", None)
+            if close_directory is not None:
+                close_directory()
+            await self.database.close()
+            self.database = None
+
+
+def services_of(application: AnyApplication) -> BotServices:
+    """The services of an application built by :func:`bot.app.build_application`."""
+    services: BotServices = application.bot_data[SERVICES_KEY]
+    return services
