@@ -216,3 +216,14 @@ def webhook_url_refused(url: str) -> str:
         f"WEBHOOK_URL doit être une adresse publique en https:// (reçu : {url}) : Telegram "
         "n'envoie les messages qu'en HTTPS, par le proxy inverse de l'établissement."
     )
+
+
+def log_burst(message: str, more: int, seconds: int) -> str:
+    """A log line standing for a burst of the same event (bot.ops.logs.AggregatedWarning)."""
+    return f"{message} (et {more} autre(s) en {seconds} s)"
+
+
+WEBHOOK_REFUSED_TOKEN = "webhook : requête refusée (en-tête du jeton secret absent ou faux, 403)"
+WEBHOOK_REFUSED_BODY = (
+    "webhook : requête refusée (corps qui n'est pas une mise à jour Telegram, 400)"
+)
