@@ -1,13 +1,14 @@
-"""``GET /healthz`` on the operations port (``OPS_HOST``/``OPS_PORT``, off unless set): 200 and
-JSON when the database can be written, the Bot API answers and the directory is reachable, 503
-naming what fails otherwise; also the time since the last update and the outbox backlog. No
-personal data: counts, times and error types only."""
+"""``GET /healthz`` on the operations port (``OPS_HOST``/``OPS_PORT``, off unless set): 200 and JSON
+when the database can be written, the Bot API answers (``getMe``, its outcome reused for a few
+seconds) and the directory is reachable, 503 naming what fails otherwise; also the time since the
+last update and the outbox backlog. No personal data: counts, times and error types only."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +29,9 @@ HEALTH_KEY = "ops_health"
 TRACKER_KEY = "ops_last_update"
 # Each check answers within this or counts as failed (a health probe must answer quickly).
 CHECK_TIMEOUT_SECONDS = 3.0
+# The Bot API check (getMe) is reused this long: a probe polled every second, or a client
+# flooding the port, must not turn into as many calls to Telegram.
+BOT_API_CACHE_SECONDS = 5.0
 # Handlers' group of the tracker: before every other handler, never stopping them.
 TRACKER_GROUP = -100
 
@@ -75,8 +79,22 @@ class HealthServer:
     """The operations HTTP port of one running application."""
 
     application: Application
+    monotonic: Callable[[], float] = time.monotonic
     _runner: web.AppRunner | None = field(default=None, init=False)
     port: int = field(default=0, init=False)
+    _bot_api: tuple[float, Check] | None = field(default=None, init=False)
+    _bot_api_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+
+    async def bot_api_check(self) -> Check:
+        """``getMe``, or its outcome of less than :data:`BOT_API_CACHE_SECONDS` ago (requests
+        arriving together share one call)."""
+        async with self._bot_api_lock:
+            cached = self._bot_api
+            if cached is not None and self.monotonic() - cached[0] < BOT_API_CACHE_SECONDS:
+                return cached[1]
+            check = await _check(self.application.bot.get_me)
+            self._bot_api = (self.monotonic(), check)
+            return check
 
     async def report(self) -> tuple[bool, dict[str, Any]]:
         """Run the checks; (healthy, JSON body)."""
@@ -89,7 +107,7 @@ class HealthServer:
         ping = getattr(directory, "ping", None)
         checks = {
             "database": await _check(lambda: probe_writable(database)),
-            "bot_api": await _check(self.application.bot.get_me),
+            "bot_api": await self.bot_api_check(),
             "directory": await _check(ping) if ping is not None else Check(True),
         }
         now = services.clock()
