@@ -16,8 +16,10 @@ from datetime import datetime
 from aiohttp import web
 
 from bot.broadcast.email import token_matches
+from bot.ops.startup import StartupRefused
 from bot.security import KeyedHasher
 from bot.texts import broadcast as texts
+from bot.texts import ops as ops_texts
 from storage.broadcasts import BroadcastRepository, Channel
 
 logger = logging.getLogger(__name__)
@@ -45,7 +47,15 @@ class UnsubscribeServer:
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as error:  # the port is taken: one French sentence, not a traceback
+            await self.stop()
+            what = ops_texts.LISTEN_UNSUBSCRIBE
+            setting = "BROADCAST_UNSUBSCRIBE_PORT"
+            raise StartupRefused(
+                ops_texts.cannot_listen(what, host, port, setting, error.errno)
+            ) from None
         server = site._server
         sockets = getattr(server, "sockets", None) or []
         self.port = int(sockets[0].getsockname()[1]) if sockets else port

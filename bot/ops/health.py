@@ -20,7 +20,9 @@ from telegram.error import TelegramError
 from telegram.ext import Application, TypeHandler
 
 from bot.directory.port import DirectoryUnavailable
+from bot.ops.startup import StartupRefused
 from bot.procedures.kernel import Clock
+from bot.texts import ops as ops_texts
 from storage.ops import probe_writable
 
 logger = logging.getLogger(__name__)
@@ -163,7 +165,13 @@ async def start_health(application: Application, host: str, port: int | None) ->
     if port is None:
         return
     server = HealthServer(application)
-    await server.start(host, port)
+    try:
+        await server.start(host, port)
+    except OSError as error:  # the port is taken: one French sentence, not a traceback
+        await server.stop()
+        raise StartupRefused(
+            ops_texts.cannot_listen(ops_texts.LISTEN_OPS, host, port, "OPS_PORT", error.errno)
+        ) from None
     application.bot_data[HEALTH_KEY] = server
 
 

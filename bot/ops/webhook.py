@@ -21,6 +21,7 @@ from telegram import Bot, Update
 from telegram.ext import Application
 
 from bot.ops.logs import AggregatedWarning
+from bot.ops.startup import StartupRefused
 from bot.settings import Settings
 from bot.telegram_api.limiter import StartupRetry, retry_startup
 from bot.texts import ops as ops_texts
@@ -108,7 +109,15 @@ async def start_webhook(
     assert settings.webhook_url and settings.webhook_secret_token is not None
     secret = settings.webhook_secret_token.get_secret_value()
     receiver = WebhookReceiver(application, webhook_path(settings.webhook_url), secret)
-    await receiver.start(settings.webhook_listen, settings.webhook_port)
+    host, port = settings.webhook_listen, settings.webhook_port
+    try:
+        await receiver.start(host, port)
+    except OSError as error:  # the port is taken: one French sentence, not a traceback
+        await receiver.stop()
+        what = ops_texts.LISTEN_WEBHOOK
+        raise StartupRefused(
+            ops_texts.cannot_listen(what, host, port, "WEBHOOK_PORT", error.errno)
+        ) from None
     application.bot_data[WEBHOOK_KEY] = receiver
     url = settings.webhook_url
 

@@ -227,3 +227,31 @@ WEBHOOK_REFUSED_TOKEN = "webhook : requête refusée (en-tête du jeton secret a
 WEBHOOK_REFUSED_BODY = (
     "webhook : requête refusée (corps qui n'est pas une mise à jour Telegram, 400)"
 )
+
+
+def listen_reason(number: int | None) -> str:
+    """Why a port cannot be opened, in French (never the system's English « [Errno 98] … »)."""
+    import errno
+
+    reasons = {
+        errno.EADDRINUSE: "port déjà pris par un autre programme",
+        errno.EADDRNOTAVAIL: "adresse qui n'est pas celle de cette machine",
+        errno.EACCES: "port réservé : en dessous de 1024, il faut des droits d'administrateur",
+    }
+    if number in reasons:
+        return reasons[number]
+    code = errno.errorcode.get(number, str(number)) if number is not None else "inconnue"
+    return f"erreur du système {code}"
+
+
+def cannot_listen(what: str, host: str, port: int, setting: str, number: int | None) -> str:
+    """The bot cannot open one of its ports (start-up refusal, one sentence)."""
+    return (
+        f"Le bot ne peut pas ouvrir {what} sur {host}:{port} ({listen_reason(number)}) : "
+        f"choisissez un autre port avec {setting}, ou arrêtez le programme qui l'occupe."
+    )
+
+
+LISTEN_OPS = "le port d'exploitation (/healthz)"
+LISTEN_WEBHOOK = "le port du webhook"
+LISTEN_UNSUBSCRIBE = "le port de désinscription des rappels"

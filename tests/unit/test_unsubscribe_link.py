@@ -79,3 +79,22 @@ async def test_every_wrong_link_answers_alike_and_only_the_right_one_opts_out(
     assert len(pages) == 1  # the right link's page is the wrong links' page
     assert ledger.opted_out == [(Channel.EMAIL, ADDRESS.lower())]
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+async def test_a_taken_port_is_a_start_up_refusal_in_french() -> None:
+    import socket
+
+    from bot.ops.startup import StartupRefused
+
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = int(other.getsockname()[1])
+        keyed = KeyedHasher(bytes(range(32)))
+        repository: BroadcastRepository = Ledger()  # type: ignore[assignment]
+        server = UnsubscribeServer(repository, keyed, lambda: datetime(2026, 12, 1, tzinfo=UTC))
+        with pytest.raises(StartupRefused) as refused:
+            await server.start("127.0.0.1", port)
+    assert "port déjà pris" in str(refused.value) and "BROADCAST_UNSUBSCRIBE_PORT" in str(
+        refused.value
+    )
