@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import logging
 from collections.abc import Sequence
@@ -263,13 +264,7 @@ class BotServices:
         tickets = await self.support.repository.purge(
             now - timedelta(days=self.settings.support_retention_days)
         )
-        logger.info(
-            "purge: %s; outbox items forgotten: %s; campaigns forgotten: %s; tickets: %s",
-            report,
-            done,
-            campaigns,
-            tickets,
-        )
+        logger.info(ops_texts.purge_done(dataclasses.asdict(report), done, campaigns, tickets))
         return report
 
     async def purge_forever(self) -> None:
@@ -439,7 +434,7 @@ async def start_bot(
     await application.start()
     if services.settings.webhook_url:
         await start_webhook(application, services.settings, startup_retry, describe)
-        logger.info("bot @%s receives updates by webhook", application.bot.username)
+        logger.info(ops_texts.bot_receiving(application.bot.username, webhook=True))
     else:
         assert application.updater is not None
         updater = application.updater
@@ -451,7 +446,7 @@ async def start_bot(
             startup_retry,
             describe,
         )
-        logger.info("bot @%s is polling for updates", application.bot.username)
+        logger.info(ops_texts.bot_receiving(application.bot.username, webhook=False))
     if freeze_gc:
         freeze_startup_objects()
 

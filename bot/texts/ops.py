@@ -255,3 +255,29 @@ def cannot_listen(what: str, host: str, port: int, setting: str, number: int | N
 LISTEN_OPS = "le port d'exploitation (/healthz)"
 LISTEN_WEBHOOK = "le port du webhook"
 LISTEN_UNSUBSCRIBE = "le port de désinscription des rappels"
+
+
+def bot_receiving(username: str, webhook: bool) -> str:
+    """The log line once the bot is started."""
+    how = "par webhook" if webhook else "en interrogeant Telegram"
+    return f"Bot @{username} démarré : il reçoit les messages {how}."
+
+
+# What each count of a purge (storage.maintenance.PurgeReport) is, in the log.
+PURGE_LABELS = {
+    "expired_codes": "codes et liens expirés effacés",
+    "abandoned_sessions": "démarches abandonnées",
+    "old_failures": "anciens échecs",
+    "old_attempts": "anciens identifiants essayés",
+}
+
+
+def purge_done(counts: dict[str, int], outbox: int, campaigns: int, tickets: int) -> str:
+    """The log line of one purge (a count the labels lack keeps its field name)."""
+    parts = [f"{PURGE_LABELS.get(name, name)} : {count}" for name, count in counts.items()]
+    parts += [
+        f"éléments de la file d'envoi oubliés : {outbox}",
+        f"campagnes oubliées : {campaigns}",
+        f"demandes à l'équipe oubliées : {tickets}",
+    ]
+    return "Purge : " + ", ".join(parts) + "."
