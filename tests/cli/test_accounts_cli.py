@@ -292,7 +292,7 @@ def test_unlock_lifts_the_lock(imported: Path, capsys: pytest.CaptureFixture[str
         "retry_after_seconds": None,
     }
     code, out, _ = run(["accounts", "history", "sam.roux"], capsys)
-    assert "déblocage" in out and "was=locked" in out
+    assert "déblocage" in out and "[était bloqué]" in out and "was=locked" not in out
     assert run(["accounts", "unlock", "nobody"], capsys)[0] == 1
 
 
@@ -709,6 +709,39 @@ def test_usage_errors_are_one_french_line(env: Path, capsys: pytest.CaptureFixtu
         main(["accounts", "--help"])
     out = capsys.readouterr().out
     assert out.startswith("usage : ") and "afficher cette aide" in out
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["accounts", "import"],
+        ["accounts", "export"],
+        ["accounts", "letters"],
+        ["accounts", "reset"],
+        ["backup"],
+    ],
+)
+def test_help_names_arguments_in_french(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--help`` and a missing argument say FICHIER, MOT_DE_PASSE (issue 22.16); the argument
+    is still given the same way (the other tests pass it by position)."""
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    out = capsys.readouterr().out
+    assert not re.search(r"\b(file|PASSWORD)\b", out), out
+    if command != ["accounts", "reset"]:
+        assert "FICHIER" in out
+        with pytest.raises(SystemExit):
+            main(command)
+        assert "il manque : FICHIER" in capsys.readouterr().err
+
+
+def test_history_details_are_french(imported: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["accounts", "history", "lea.martin"], capsys)
+    assert code == 0 and "import — " in out and "[ajouté]" in out and "[added]" not in out
+    code, out, _ = run(["accounts", "history", "lea.martin", "--json"], capsys)
+    assert '"added"' in out  # the machine-readable trail keeps the stored words
 
 
 def test_an_unknown_profile_lists_the_profiles(
