@@ -20,6 +20,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, TypeHandler
 
 from bot.directory.port import DirectoryUnavailable
+from bot.ops.logs import AggregatedWarning
 from bot.ops.startup import StartupRefused
 from bot.procedures.kernel import Clock
 from bot.texts import ops as ops_texts
@@ -86,6 +87,8 @@ class HealthServer:
     port: int = field(default=0, init=False)
     _bot_api: tuple[float, Check] | None = field(default=None, init=False)
     _bot_api_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+    # One grouped warning per set of failing checks (at most 7 sets of 3 checks).
+    _failing_logs: dict[str, AggregatedWarning] = field(default_factory=dict, init=False)
 
     async def bot_api_check(self) -> Check:
         """``getMe``, or its outcome of less than :data:`BOT_API_CACHE_SECONDS` ago (requests
@@ -137,8 +140,13 @@ class HealthServer:
 
     async def _healthz(self, request: web.Request) -> web.Response:
         healthy, body = await self.report()
-        if not healthy:
-            logger.warning("health: failing %s", ", ".join(body["failing"]))
+        if not healthy:  # a probe every second while Telegram is down: a line a minute
+            failing = ", ".join(body["failing"])
+            if failing not in self._failing_logs:
+                self._failing_logs[failing] = AggregatedWarning(
+                    logger, f"health: failing {failing}"
+                )
+            self._failing_logs[failing].note()
         return web.json_response(body, status=200 if healthy else 503)
 
     async def start(self, host: str, port: int) -> None:
