@@ -76,6 +76,21 @@ EDGE_ACCOUNTS = [
         "2026-12-31T23:59:59.5",
         None,
     ),
+    # Issue 29.9: full-width and small signs and a leading | (a reference written before that
+    # fix differs on this one line).
+    (
+        "|pipe",
+        "\uff1dx",
+        "\ufe66SUM(A1)",
+        "\uff5cy",
+        "a|b",
+        "a_activer",
+        None,
+        False,
+        None,
+        None,
+        None,
+    ),
 ]
 
 

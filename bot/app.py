@@ -197,7 +197,7 @@ async def start_bot(
     await application.start()
     if services.settings.webhook_url:
         await start_webhook(application, services.settings, startup_retry, describe)
-        logger.info("bot @%s receives updates by webhook", application.bot.username)
+        logger.info(ops_texts.bot_receiving(application.bot.username, webhook=True))
     else:
         assert application.updater is not None
         updater = application.updater
@@ -209,7 +209,7 @@ async def start_bot(
             startup_retry,
             describe,
         )
-        logger.info("bot @%s is polling for updates", application.bot.username)
+        logger.info(ops_texts.bot_receiving(application.bot.username, webhook=False))
     if freeze_gc:
         freeze_startup_objects()
 

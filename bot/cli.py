@@ -89,7 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
         dest="accounts_command", required=True, metavar="COMMANDE"
     )
     importer = accounts_commands.add_parser("import", help=staff_texts.CLI_HELP["import"])
-    importer.add_argument("file", type=Path, help=staff_texts.CLI_HELP["import_file"])
+    # The dest stays « file »; metavar is only what --help and errors show.
+    importer.add_argument(
+        "file", type=Path, metavar="FICHIER", help=staff_texts.CLI_HELP["import_file"]
+    )
     importer.add_argument("--dry-run", action="store_true", help=staff_texts.CLI_HELP["dry_run"])
     outbox = commands.add_parser("outbox", help=staff_texts.CLI_HELP["outbox"])
     outbox.add_argument("--json", action="store_true", help=staff_texts.CLI_HELP["json"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -33,6 +34,7 @@ from bot.support.reminders import ReminderSettings, UnansweredReminders
 from bot.support.service import SupportService
 from bot.support.topics import TopicDirectory
 from bot.telegram_api.limiter import RateLimitArgs
+from bot.texts import ops as ops_texts
 from storage.accounts import SqliteAccountDirectory
 from storage.broadcasts import BroadcastRepository
 from storage.db import Database
@@ -248,13 +250,7 @@ class BotServices:
         tickets = await self.support.repository.purge(
             now - timedelta(days=self.settings.support_retention_days)
         )
-        logger.info(
-            "purge: %s; outbox items forgotten: %s; campaigns forgotten: %s; tickets: %s",
-            report,
-            done,
-            campaigns,
-            tickets,
-        )
+        logger.info(ops_texts.purge_done(dataclasses.asdict(report), done, campaigns, tickets))
         return report
 
     async def purge_forever(self) -> None:

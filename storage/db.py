@@ -14,7 +14,12 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from storage.files import create_private_file, ensure_private, make_private_folder
+from storage.files import (
+    create_private_file,
+    ensure_private,
+    ensure_private_folder,
+    make_private_folder,
+)
 
 MIGRATIONS_PACKAGE = "storage.migrations"
 
@@ -130,6 +135,8 @@ class Database:
             create_private_file(path)
         elif not path.is_file():
             raise DatabaseMissing(path)
+        else:
+            ensure_private_folder(path.parent)
         for suffix in ("", "-wal", "-shm"):  # SQLite gives -wal/-shm the database's mode
             ensure_private(Path(f"{path}{suffix}"))
         target = path if create else f"{path.resolve().as_uri()}?mode=rw"  # rw: never create

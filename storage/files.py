@@ -1,5 +1,5 @@
 """Private files: the database (and its ``-wal``/``-shm``) and the server key are readable by
-their owner only (files 0600, a folder the bot creates 0700), whatever the umask.
+their owner only (files 0600, their folder 0700), whatever the umask.
 
 A file others can read (made before this rule, with umask 022) is tightened to 0600 and a
 warning logged: the bot owns its files, so this cannot break it, and refusing would stop every
@@ -30,16 +30,39 @@ class UnsafePermissions(PermissionError):
 
 
 def make_private_folder(folder: Path) -> None:
-    """Create ``folder`` (and missing parents) if needed; the folder itself gets 0700. An
-    existing folder is left as it is (it may be shared, such as the project folder)."""
+    """Create ``folder`` (and missing parents) if needed, mode 0700; an existing one is made so
+    by :func:`ensure_private_folder`."""
     if folder.is_dir():
+        ensure_private_folder(folder)
         return
     folder.parent.mkdir(parents=True, exist_ok=True)
     try:
         folder.mkdir(mode=PRIVATE_FOLDER_MODE)
     except FileExistsError:
+        ensure_private_folder(folder)
         return
     os.chmod(folder, PRIVATE_FOLDER_MODE)  # mkdir's mode is masked by the umask
+
+
+def ensure_private_folder(folder: Path) -> int | None:
+    """Make the existing folder of the database or key unlistable by group and others (0700,
+    a warning logged); its old mode if it changed. Left as it is: a shared folder with the
+    sticky bit (``/tmp``), and the code's own folder (it holds ``run_bot.py``: others may have
+    to read the code). A folder whose mode cannot change (another owner's) only gets a warning:
+    the files in it are 0600 whatever it is."""
+    try:
+        mode = stat.S_IMODE(folder.stat().st_mode)
+    except FileNotFoundError:
+        return None
+    if not mode & 0o077 or mode & stat.S_ISVTX or (folder / "run_bot.py").exists():
+        return None
+    try:
+        os.chmod(folder, mode & 0o700)
+    except OSError:
+        logger.warning("%s can be listed by others (mode %04o) and cannot be changed", folder, mode)
+        return None
+    logger.warning("%s could be listed by others (mode %04o): now %04o", folder, mode, mode & 0o700)
+    return mode
 
 
 def create_private_file(path: Path) -> bool:

@@ -27,8 +27,10 @@ def unsubscribe_token(keyed: KeyedHasher, delivery_id: int, address: str) -> str
 
 
 def token_matches(keyed: KeyedHasher, delivery_id: int, address: str, token: str) -> bool:
-    """Constant-time check of a link's token."""
-    return hmac.compare_digest(unsubscribe_token(keyed, delivery_id, address), token)
+    """Constant-time check of a link's token (as bytes: ``compare_digest`` raises on a str
+    holding non-ASCII, and a link's token is whatever a visitor typed)."""
+    expected = unsubscribe_token(keyed, delivery_id, address).encode()
+    return hmac.compare_digest(expected, token.encode("utf-8", "replace"))
 
 
 def unsubscribe_url(base_url: str, keyed: KeyedHasher, delivery_id: int, address: str) -> str:

@@ -16,8 +16,10 @@ from datetime import datetime
 from aiohttp import web
 
 from bot.broadcast.email import token_matches
+from bot.ops.startup import StartupRefused
 from bot.security import KeyedHasher
 from bot.texts import broadcast as texts
+from bot.texts import ops as ops_texts
 from storage.broadcasts import BroadcastRepository, Channel
 
 logger = logging.getLogger(__name__)
@@ -45,7 +47,15 @@ class UnsubscribeServer:
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as error:  # the port is taken: one French sentence, not a traceback
+            await self.stop()
+            what = ops_texts.LISTEN_UNSUBSCRIBE
+            setting = "BROADCAST_UNSUBSCRIBE_PORT"
+            raise StartupRefused(
+                ops_texts.cannot_listen(what, host, port, setting, error.errno)
+            ) from None
         server = site._server
         sockets = getattr(server, "sockets", None) or []
         self.port = int(sockets[0].getsockname()[1]) if sockets else port
@@ -57,14 +67,14 @@ class UnsubscribeServer:
             self._runner = None
 
     async def _address(self, request: web.Request) -> str | None:
-        """The address the link was made for, if its token is right."""
+        """The address the link was made for, if its token is right. An unknown or malformed
+        row is checked against a made-up address, so that it costs the same HMAC as a known
+        row with a wrong token: neither the page nor the time tells which rows exist."""
         row, token = request.match_info["row"], request.match_info["token"]
-        if not row.isascii() or not row.isdigit() or len(row) > 18 or len(token) > 64:
-            return None
-        address = await self.repository.email_of_delivery(int(row))
-        if address is None or not token_matches(self.keyed, int(row), address, token):
-            return None
-        return address
+        number = int(row) if row.isascii() and row.isdigit() and len(row) <= 18 else None
+        address = await self.repository.email_of_delivery(number) if number is not None else None
+        right = token_matches(self.keyed, number or 0, address or "", token[:64])
+        return address if address is not None and right and len(token) <= 64 else None
 
     async def _confirm(self, request: web.Request) -> web.Response:
         return _page(texts.UNSUBSCRIBE_PAGE_CONFIRM, form=True)

@@ -1,13 +1,14 @@
-"""``GET /healthz`` on the operations port (``OPS_HOST``/``OPS_PORT``, off unless set): 200 and
-JSON when the database can be written, the Bot API answers and the directory is reachable, 503
-naming what fails otherwise; also the time since the last update and the outbox backlog. No
-personal data: counts, times and error types only."""
+"""``GET /healthz`` on the operations port (``OPS_HOST``/``OPS_PORT``, off unless set): 200 and JSON
+when the database can be written, the Bot API answers (``getMe``, its outcome reused for a few
+seconds) and the directory is reachable, 503 naming what fails otherwise; also the time since the
+last update and the outbox backlog. No personal data: counts, times and error types only."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,8 +20,11 @@ from telegram.error import TelegramError
 from telegram.ext import TypeHandler
 
 from bot.directory.port import DirectoryUnavailable
+from bot.ops.logs import AggregatedWarning
+from bot.ops.startup import StartupRefused
 from bot.procedures.kernel import Clock
 from bot.services import AnyApplication, services_of
+from bot.texts import ops as ops_texts
 from storage.ops import probe_writable
 
 logger = logging.getLogger(__name__)
@@ -29,6 +33,9 @@ HEALTH_KEY = "ops_health"
 TRACKER_KEY = "ops_last_update"
 # Each check answers within this or counts as failed (a health probe must answer quickly).
 CHECK_TIMEOUT_SECONDS = 3.0
+# The Bot API check (getMe) is reused this long: a probe polled every second, or a client
+# flooding the port, must not turn into as many calls to Telegram.
+BOT_API_CACHE_SECONDS = 5.0
 # Handlers' group of the tracker: before every other handler, never stopping them.
 TRACKER_GROUP = -100
 
@@ -76,8 +83,24 @@ class HealthServer:
     """The operations HTTP port of one running application."""
 
     application: AnyApplication
+    monotonic: Callable[[], float] = time.monotonic
     _runner: web.AppRunner | None = field(default=None, init=False)
     port: int = field(default=0, init=False)
+    _bot_api: tuple[float, Check] | None = field(default=None, init=False)
+    _bot_api_lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+    # One grouped warning per set of failing checks (at most 7 sets of 3 checks).
+    _failing_logs: dict[str, AggregatedWarning] = field(default_factory=dict, init=False)
+
+    async def bot_api_check(self) -> Check:
+        """``getMe``, or its outcome of less than :data:`BOT_API_CACHE_SECONDS` ago (requests
+        arriving together share one call)."""
+        async with self._bot_api_lock:
+            cached = self._bot_api
+            if cached is not None and self.monotonic() - cached[0] < BOT_API_CACHE_SECONDS:
+                return cached[1]
+            check = await _check(self.application.bot.get_me)
+            self._bot_api = (self.monotonic(), check)
+            return check
 
     async def report(self) -> tuple[bool, dict[str, Any]]:
         """Run the checks; (healthy, JSON body)."""
@@ -88,7 +111,7 @@ class HealthServer:
         ping = getattr(directory, "ping", None)
         checks = {
             "database": await _check(lambda: probe_writable(database)),
-            "bot_api": await _check(self.application.bot.get_me),
+            "bot_api": await self.bot_api_check(),
             "directory": await _check(ping) if ping is not None else Check(True),
         }
         now = services.clock()
@@ -116,8 +139,13 @@ class HealthServer:
 
     async def _healthz(self, request: web.Request) -> web.Response:
         healthy, body = await self.report()
-        if not healthy:
-            logger.warning("health: failing %s", ", ".join(body["failing"]))
+        if not healthy:  # a probe every second while Telegram is down: a line a minute
+            failing = ", ".join(body["failing"])
+            if failing not in self._failing_logs:
+                self._failing_logs[failing] = AggregatedWarning(
+                    logger, f"health: failing {failing}"
+                )
+            self._failing_logs[failing].note()
         return web.json_response(body, status=200 if healthy else 503)
 
     async def start(self, host: str, port: int) -> None:
@@ -144,7 +172,13 @@ async def start_health(application: AnyApplication, host: str, port: int | None)
     if port is None:
         return
     server = HealthServer(application)
-    await server.start(host, port)
+    try:
+        await server.start(host, port)
+    except OSError as error:  # the port is taken: one French sentence, not a traceback
+        await server.stop()
+        raise StartupRefused(
+            ops_texts.cannot_listen(ops_texts.LISTEN_OPS, host, port, "OPS_PORT", error.errno)
+        ) from None
     application.bot_data[HEALTH_KEY] = server
 
 

@@ -1,24 +1,30 @@
 """Webhook mode (``WEBHOOK_URL``): Telegram POSTs each update to the bot, behind the school's
 reverse proxy, instead of the bot polling. An aiohttp server (already a dependency; PTB's own
 webhook server needs tornado) listens on ``WEBHOOK_LISTEN:WEBHOOK_PORT`` at the URL's path,
-refuses a request without the right ``X-Telegram-Bot-Api-Secret-Token`` (403) and hands the
-update to the application's queue; ``setWebhook`` is called at start with ``allowed_updates``
-and never drops pending updates, and the webhook is kept at stop (updates wait at Telegram)."""
+refuses a request without the right ``X-Telegram-Bot-Api-Secret-Token`` (403) or whose body is
+not an update (400), with one log line a minute per kind of refusal however many come, and
+hands the update to the application's queue; ``setWebhook`` is called at start with
+``allowed_updates`` and never drops pending updates, and the webhook is kept at stop (updates wait
+at Telegram)."""
 
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from telegram import Update
+from telegram import Bot, Update
 
+from bot.ops.logs import AggregatedWarning
+from bot.ops.startup import StartupRefused
 from bot.services import AnyApplication
 from bot.settings import Settings
 from bot.telegram_api.limiter import StartupRetry, retry_startup
+from bot.texts import ops as ops_texts
 
 logger = logging.getLogger(__name__)
 
@@ -38,16 +44,19 @@ class WebhookReceiver:
     _runner: web.AppRunner | None = field(default=None, init=False)
     port: int = field(default=0, init=False)
 
+    def __post_init__(self) -> None:
+        self._refused_token = AggregatedWarning(logger, ops_texts.WEBHOOK_REFUSED_TOKEN)
+        self._refused_body = AggregatedWarning(logger, ops_texts.WEBHOOK_REFUSED_BODY)
+
     async def _receive(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
-            logger.warning("webhook: a request without the right secret token was refused")
+            self._refused_token.note()
             return web.Response(status=403)
-        try:
-            data = await request.json()
-        except ValueError:
+        update = parse_update(await request.read(), self.application.bot)
+        if update is None:
+            self._refused_body.note()
             return web.Response(status=400)
-        update = Update.de_json(data, self.application.bot)
         await self.application.update_queue.put(update)
         return web.Response(status=200)
 
@@ -69,6 +78,22 @@ class WebhookReceiver:
             self._runner = None
 
 
+def parse_update(body: bytes, bot: Bot) -> Update | None:
+    """The update a request's body holds, or None for anything else (not JSON, not an object,
+    no integer ``update_id``, nesting deeper than the parser's recursion limit, fields of the
+    wrong type): a 400, never a traceback."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None
+    if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+        return None
+    try:
+        return Update.de_json(data, bot)
+    except Exception:  # whatever the object holds, it is not an update: refused, not raised
+        return None
+
+
 def webhook_path(url: str) -> str:
     """The path Telegram POSTs to (that of the public URL; the proxy keeps it)."""
     return urlsplit(url).path or "/"
@@ -84,7 +109,15 @@ async def start_webhook(
     assert settings.webhook_url and settings.webhook_secret_token is not None
     secret = settings.webhook_secret_token.get_secret_value()
     receiver = WebhookReceiver(application, webhook_path(settings.webhook_url), secret)
-    await receiver.start(settings.webhook_listen, settings.webhook_port)
+    host, port = settings.webhook_listen, settings.webhook_port
+    try:
+        await receiver.start(host, port)
+    except OSError as error:  # the port is taken: one French sentence, not a traceback
+        await receiver.stop()
+        what = ops_texts.LISTEN_WEBHOOK
+        raise StartupRefused(
+            ops_texts.cannot_listen(what, host, port, "WEBHOOK_PORT", error.errno)
+        ) from None
     application.bot_data[WEBHOOK_KEY] = receiver
     url = settings.webhook_url
 

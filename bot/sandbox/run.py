@@ -29,6 +29,7 @@ from bot.security import (
 )
 from bot.settings import Settings
 from bot.staff.accounts_import import import_accounts
+from bot.texts import ops as ops_texts
 from conversations.context import BotApp
 from storage.accounts import SqliteAccountDirectory
 from storage.db import Database
@@ -247,7 +248,8 @@ async def run_sandbox(settings: Settings) -> int:
         url = await sandbox.start()
     except OSError as error:  # the port is taken, or the host is not an address of this machine
         await sandbox.stop()
-        print(texts.sandbox_cannot_listen(sandbox.host, sandbox.port, str(error)), file=sys.stderr)
+        reason = ops_texts.listen_reason(error.errno)  # French, never « [Errno 98] … »
+        print(texts.sandbox_cannot_listen(sandbox.host, sandbox.port, reason), file=sys.stderr)
         return 2
     print(texts.sandbox_banner(url.rstrip("/"), demo_account_lines()), flush=True)
     stop = asyncio.Event()

@@ -52,6 +52,7 @@ def add_staff_parsers(accounts: argparse._SubParsersAction[Parser]) -> None:
     reset.add_argument(
         "--mot-de-passe",
         dest="password",
+        metavar="MOT_DE_PASSE",
         help=staff_texts.CLI_HELP["password"],
     )
     unlock = accounts.add_parser("unlock", help=staff_texts.CLI_HELP["unlock"])
@@ -60,7 +61,9 @@ def add_staff_parsers(accounts: argparse._SubParsersAction[Parser]) -> None:
     history.add_argument("identifiant")
     history.add_argument("--json", action="store_true", help=staff_texts.CLI_HELP["json"])
     export = accounts.add_parser("export", help=staff_texts.CLI_HELP["export"])
-    export.add_argument("file", type=Path, help=staff_texts.CLI_HELP["export_file"])
+    export.add_argument(
+        "file", type=Path, metavar="FICHIER", help=staff_texts.CLI_HELP["export_file"]
+    )
     stats = accounts.add_parser("stats", help=staff_texts.CLI_HELP["stats"])
     stats.add_argument("--json", action="store_true", help=staff_texts.CLI_HELP["json"])
     letters = accounts.add_parser(
@@ -68,7 +71,9 @@ def add_staff_parsers(accounts: argparse._SubParsersAction[Parser]) -> None:
         help=staff_texts.CLI_HELP["letters"],
         description=staff_texts.CLI_HELP["letters_description"],
     )
-    letters.add_argument("file", type=Path, help=staff_texts.CLI_HELP["letters_file"])
+    letters.add_argument(
+        "file", type=Path, metavar="FICHIER", help=staff_texts.CLI_HELP["letters_file"]
+    )
     letters.add_argument("--profil", help=staff_texts.CLI_HELP["profil"])
     letters.add_argument("--etablissement", help=staff_texts.CLI_HELP["etablissement"])
     letters.add_argument("--yes", action="store_true", help=staff_texts.CLI_HELP["yes"])

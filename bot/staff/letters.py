@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -63,13 +64,29 @@ def _new_pdf(school: SchoolConfig) -> FPDF:
 
 Paragraph = tuple[str, float, float, list[str]]  # style, size, line height, lines
 
+# A number written in groups (a phone number: « 01 23 45 67 89 », « +33 1 23 45 67 89 »).
+_GROUPED_NUMBER = re.compile(r"\+?\d+(?: \d+){2,}")
+NO_BREAK_SPACE = "\u00a0"
+
+
+def keep_numbers_whole(text: str) -> str:
+    """``text`` with the spaces inside a grouped number made non-breaking: a phone number is
+    never cut over two lines (fpdf2 breaks lines at plain spaces only)."""
+    return _GROUPED_NUMBER.sub(lambda match: match.group().replace(" ", NO_BREAK_SPACE), text)
+
 
 def _wrap(pdf: FPDF, text: str, size: float, style: str, height: float, width: float) -> Paragraph:
     """Break ``text`` into lines once (fpdf2's line breaking is the slow part of a page: the
-    texts every letter shares are broken once, then drawn line by line with ``cell``)."""
+    texts every letter shares are broken once, then drawn line by line with ``cell``), never
+    inside a phone number."""
     pdf.set_font(FONT, style, size)
     lines = pdf.multi_cell(
-        width, height, text, align="L", dry_run=True, output=MethodReturnValue.LINES
+        width,
+        height,
+        keep_numbers_whole(text),
+        align="L",
+        dry_run=True,
+        output=MethodReturnValue.LINES,
     )
     assert isinstance(lines, list)  # output=LINES
     return style, size, height, [str(line) for line in lines]

@@ -7,6 +7,7 @@ to be printed, and only its argon2id hash is kept.
 from __future__ import annotations
 
 import asyncio
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -60,15 +61,20 @@ EXPORT_COLUMNS = (
 )
 
 
-# OWASP « CSV Injection »: a spreadsheet reads a cell starting with one of these as a formula.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# OWASP « CSV Injection »: a spreadsheet reads a cell starting with one of these as a formula
+# (``|`` starts a DDE call in some), or with one of their full-width or small forms (``＝``,
+# ``﹦``, ``＋``, ``｜``…), which some spreadsheets fold to the plain sign: those are found by
+# their compatibility form (NFKC).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "|", "\t", "\r")
 
 
 def spreadsheet_cell(value: str) -> str:
     """``value`` safe to open in a spreadsheet (OWASP « CSV Injection »): a cell that starts
-    with ``= + - @``, tab or CR gets a leading single quote, so it is shown as text, never run
-    as a formula. Remove that one quote to get the value back."""
-    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+    with ``= + - @ |`` (or a full-width or small form of one), tab or CR gets a leading single
+    quote, so it is shown as text, never run as a formula. Remove that one quote to get the
+    value back."""
+    first = unicodedata.normalize("NFKC", value[:1])
+    return "'" + value if first.startswith(FORMULA_TRIGGERS) else value
 
 
 def step_reached(status: str, open_step: str | None, events: set[str]) -> str:

@@ -58,7 +58,11 @@ def email_html(message: str, unsubscribe: str) -> str:
     """HTML part (the message escaped, its lines kept)."""
     body = "<br>".join(escape(line) for line in message.splitlines())
     return (
-        f'<!doctype html><html lang="fr"><body><p>{body}</p><hr>'
+        '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
+        # A link is one long word: it wraps rather than widen a phone's screen.
+        '<body style="overflow-wrap: anywhere; word-break: break-word;">'
+        f"<p>{body}</p><hr>"
         f'<p style="font-size:small">{escape(UNSUBSCRIBE_LINE)} '
         f'<a href="{escape(unsubscribe)}">{escape(UNSUBSCRIBE_PAGE_BUTTON)}</a></p>'
         "</body></html>"

@@ -216,3 +216,68 @@ def webhook_url_refused(url: str) -> str:
         f"WEBHOOK_URL doit être une adresse publique en https:// (reçu : {url}) : Telegram "
         "n'envoie les messages qu'en HTTPS, par le proxy inverse de l'établissement."
     )
+
+
+def log_burst(message: str, more: int, seconds: int) -> str:
+    """A log line standing for a burst of the same event (bot.ops.logs.AggregatedWarning)."""
+    return f"{message} (et {more} autre(s) en {seconds} s)"
+
+
+WEBHOOK_REFUSED_TOKEN = "webhook : requête refusée (en-tête du jeton secret absent ou faux, 403)"
+WEBHOOK_REFUSED_BODY = (
+    "webhook : requête refusée (corps qui n'est pas une mise à jour Telegram, 400)"
+)
+
+
+def listen_reason(number: int | None) -> str:
+    """Why a port cannot be opened, in French (never the system's English « [Errno 98] … »)."""
+    import errno
+
+    reasons = {
+        errno.EADDRINUSE: "port déjà pris par un autre programme",
+        errno.EADDRNOTAVAIL: "adresse qui n'est pas celle de cette machine",
+        errno.EACCES: "port réservé : en dessous de 1024, il faut des droits d'administrateur",
+    }
+    if number in reasons:
+        return reasons[number]
+    code = errno.errorcode.get(number, str(number)) if number is not None else "inconnue"
+    return f"erreur du système {code}"
+
+
+def cannot_listen(what: str, host: str, port: int, setting: str, number: int | None) -> str:
+    """The bot cannot open one of its ports (start-up refusal, one sentence)."""
+    return (
+        f"Le bot ne peut pas ouvrir {what} sur {host}:{port} ({listen_reason(number)}) : "
+        f"choisissez un autre port avec {setting}, ou arrêtez le programme qui l'occupe."
+    )
+
+
+LISTEN_OPS = "le port d'exploitation (/healthz)"
+LISTEN_WEBHOOK = "le port du webhook"
+LISTEN_UNSUBSCRIBE = "le port de désinscription des rappels"
+
+
+def bot_receiving(username: str, webhook: bool) -> str:
+    """The log line once the bot is started."""
+    how = "par webhook" if webhook else "en interrogeant Telegram"
+    return f"Bot @{username} démarré : il reçoit les messages {how}."
+
+
+# What each count of a purge (storage.maintenance.PurgeReport) is, in the log.
+PURGE_LABELS = {
+    "expired_codes": "codes et liens expirés effacés",
+    "abandoned_sessions": "démarches abandonnées",
+    "old_failures": "anciens échecs",
+    "old_attempts": "anciens identifiants essayés",
+}
+
+
+def purge_done(counts: dict[str, int], outbox: int, campaigns: int, tickets: int) -> str:
+    """The log line of one purge (a count the labels lack keeps its field name)."""
+    parts = [f"{PURGE_LABELS.get(name, name)} : {count}" for name, count in counts.items()]
+    parts += [
+        f"éléments de la file d'envoi oubliés : {outbox}",
+        f"campagnes oubliées : {campaigns}",
+        f"demandes à l'équipe oubliées : {tickets}",
+    ]
+    return "Purge : " + ", ".join(parts) + "."

@@ -352,9 +352,36 @@ STAFF_HISTORY_EMPTY = "Aucun événement pour « {identifiant} »."
 STAFF_HISTORY_TITLE = "Journal de « {identifiant} » (heures UTC) :"
 
 
+# The words the audit trail stores in an event's details (English keys, kept as they are in
+# the database and in ``history --json``), as staff read them in ``history``.
+STAFF_EVENT_DETAILS = {
+    "added": "ajouté",
+    "updated": "mis à jour",
+    "activation": "à l'activation",
+    "recovery": "par « mot de passe oublié »",
+    "moncompte": "par « Mon compte »",
+    "password=generated": "mot de passe provisoire tiré au hasard",
+    "password=given": "mot de passe provisoire donné",
+    "unlocked": "blocage levé",
+    "was=locked": "était bloqué",
+}
+
+
+def staff_event_details(details: str) -> str:
+    """An event's details in French: each known word translated, the rest (a file name, a
+    filter) as it is."""
+    words = []
+    for word in details.split(","):
+        if word.startswith("failures=") and word[len("failures=") :].isdigit():
+            words.append(f"{word[len('failures=') :]} échec(s) en 24 h")
+        else:
+            words.append(STAFF_EVENT_DETAILS.get(word, word))
+    return ", ".join(words)
+
+
 def staff_history_line(at: datetime, event: str, actor: str, details: str | None) -> str:
     """One event of an audit trail."""
-    extra = f" [{details}]" if details else ""
+    extra = f" [{staff_event_details(details)}]" if details else ""
     return f"{when(at)}  {STAFF_EVENTS.get(event, event)} — {actor}{extra}"
 
 

@@ -292,7 +292,7 @@ def test_unlock_lifts_the_lock(imported: Path, capsys: pytest.CaptureFixture[str
         "retry_after_seconds": None,
     }
     code, out, _ = run(["accounts", "history", "sam.roux"], capsys)
-    assert "déblocage" in out and "was=locked" in out
+    assert "déblocage" in out and "[était bloqué]" in out and "was=locked" not in out
     assert run(["accounts", "unlock", "nobody"], capsys)[0] == 1
 
 
@@ -328,7 +328,8 @@ def _paris(text: str) -> str:
 
 
 def test_export_bytes_are_pinned(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Every kind of cell, byte for byte: formula triggers quoted away, ``"`` doubled, ``;``
+    """Every kind of cell, byte for byte: formula triggers (full-width and small forms and ``|``
+    too) quoted away, ``"`` doubled, ``;``
     and line breaks kept inside quotes, None as "", times in UTC cut (never rounded) to the
     second, across Paris's DST changes; the step from an open procedure, else the audit
     trail since the last reset; the lock; a Telegram id of 0 is « non »; BOM, CRLF, 0600."""
@@ -399,6 +400,20 @@ def test_export_bytes_are_pinned(env: Path, capsys: pytest.CaptureFixture[str]) 
             "Å",
             "B",
             "C",
+            "a_activer",
+            None,
+            False,
+            None,
+            None,
+            None,
+            "2026-01-01T00:00:00",
+        ),
+        (  # issue 29.9: full-width and small equals signs and a leading | (added to the pin)
+            "|pipe",
+            "\uff1dx",
+            "\ufe66SUM(A1)",
+            "\uff5cy",
+            "a|b",
             "a_activer",
             None,
             False,
@@ -496,6 +511,9 @@ def test_export_bytes_are_pinned(env: Path, capsys: pytest.CaptureFixture[str]) 
         '"2026-10-25T02:30:00Z";"2026-10-25T00:30:00Z";"email";"oui";"non"',
         '"questions";"enseignant";"Zoé";"Ærø";"Lycée";"active";"active";"2026-12-31T22:59:59Z";'
         '"2026-12-31T23:00:00Z";"2026-12-31T22:59:59Z";"questions";"oui";"non"',
+        # issue 29.9: the one line added to the pin; the lines above are unchanged.
+        '"\'|pipe";"\'\uff1dx";"\'\ufe66SUM(A1)";"\'\uff5cy";"a|b";"a_activer";"pas_commence";'
+        '"2025-12-31T23:00:00Z";"";"";"";"non";"non"',
     ]
     assert target.read_bytes() == "".join(line + "\r\n" for line in lines).encode("utf-8-sig")
 
@@ -554,6 +572,15 @@ def test_export_neutralises_formulas_and_round_trips(
         ("a=b", "a=b"),
         ("'t Hooft", "'t Hooft"),
         ("2026-01-02 03:04", "2026-01-02 03:04"),
+        ("\uff1d1+1", "'\uff1d1+1"),  # ＝ full-width
+        ("\ufe66A1", "'\ufe66A1"),  # ﹦ small
+        ("\uff0b1", "'\uff0b1"),  # ＋
+        ("\ufe63x", "'\ufe63x"),  # ﹣
+        ("\uff20A1", "'\uff20A1"),  # ＠
+        ("|cmd", "'|cmd"),
+        ("\uff5ccmd", "'\uff5ccmd"),  # ｜
+        ("a|b", "a|b"),
+        ("\u00e9=", "\u00e9="),
     ],
 )
 def test_spreadsheet_cell(cell: str, written: str) -> None:
@@ -682,6 +709,39 @@ def test_usage_errors_are_one_french_line(env: Path, capsys: pytest.CaptureFixtu
         main(["accounts", "--help"])
     out = capsys.readouterr().out
     assert out.startswith("usage : ") and "afficher cette aide" in out
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["accounts", "import"],
+        ["accounts", "export"],
+        ["accounts", "letters"],
+        ["accounts", "reset"],
+        ["backup"],
+    ],
+)
+def test_help_names_arguments_in_french(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--help`` and a missing argument say FICHIER, MOT_DE_PASSE (issue 22.16); the argument
+    is still given the same way (the other tests pass it by position)."""
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    out = capsys.readouterr().out
+    assert not re.search(r"\b(file|PASSWORD)\b", out), out
+    if command != ["accounts", "reset"]:
+        assert "FICHIER" in out
+        with pytest.raises(SystemExit):
+            main(command)
+        assert "il manque : FICHIER" in capsys.readouterr().err
+
+
+def test_history_details_are_french(imported: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["accounts", "history", "lea.martin"], capsys)
+    assert code == 0 and "import — " in out and "[ajouté]" in out and "[added]" not in out
+    code, out, _ = run(["accounts", "history", "lea.martin", "--json"], capsys)
+    assert '"added"' in out  # the machine-readable trail keeps the stored words
 
 
 def test_an_unknown_profile_lists_the_profiles(

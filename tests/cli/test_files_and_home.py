@@ -195,8 +195,37 @@ async def test_files_others_can_read_are_tightened(
         await database.close()
     assert load_or_create_server_secret(key)
     assert mode(path) == 0o600 and mode(key) == 0o600
-    assert mode(shared) == 0o755  # an existing folder is not changed (it may be shared)
     assert "readable by others (mode 0644): now 0600" in caplog.text
+
+
+def test_an_existing_data_folder_others_can_list_is_tightened(
+    install: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A data folder left 0755 (by hand, or an old version) is made 0700 with a warning, by
+    the bot's start as by a staff command (issue 29.9)."""
+    data = install / "data"
+    os.chmod(data, 0o755)
+    assert main(["accounts", "import", str(write_accounts_csv(install / "comptes.csv"))]) == 0
+    assert mode(data) == 0o700
+    assert f"{data} could be listed by others (mode 0755): now 0700" in caplog.text
+    os.chmod(data, 0o750)
+    assert main(["accounts", "stats"]) == 0  # opens the database without creating it
+    assert mode(data) == 0o700
+
+
+async def test_a_shared_or_code_folder_is_left_as_it_is(tmp_path: Path) -> None:
+    """A sticky shared folder (``/tmp``) and the code's own folder (``run_bot.py``) keep their
+    mode: others may need them; the files in them are 0600 all the same."""
+    sticky = tmp_path / "tmp"
+    sticky.mkdir()
+    os.chmod(sticky, 0o1777)
+    code = tmp_path / "code"
+    code.mkdir(mode=0o755)
+    (code / "run_bot.py").write_text("")
+    for folder, folder_mode in ((sticky, 0o1777), (code, 0o755)):
+        await (await Database.open(folder / "bot.sqlite3")).close()
+        assert mode(folder) == folder_mode
+        assert mode(folder / "bot.sqlite3") == 0o600
 
 
 def test_a_file_whose_mode_cannot_change_is_refused_in_french(

@@ -40,6 +40,7 @@ async def ops_harness(
     """A running bot with its operations port on a free port; checks give up after 0.5 s. The
     broadcast worker writes once at start, then sleeps (its rhythm is not under test here)."""
     monkeypatch.setattr(health, "CHECK_TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr(health, "BOT_API_CACHE_SECONDS", 0.0)  # each probe sees the fault now
     quiet = {"broadcast_poll_seconds": 3600, "broadcast_heartbeat_seconds": 3600}
     settings = harness_settings(tmp_path, bot_api, mailbox.port).model_copy(
         update={"ops_port": 0, "reminder_scan_seconds": 3600, **quiet}
@@ -98,11 +99,17 @@ async def test_read_only_database_answers_503_naming_it(ops_harness: BotHarness)
     assert status == 200
 
 
-async def test_bot_api_down_answers_503_naming_it(ops_harness: BotHarness) -> None:
+async def test_bot_api_down_answers_503_naming_it(
+    ops_harness: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
     ops_harness.server.inject(Fault("server_error", times=None))
     status, body = await healthz(ops_harness)
     assert status == 503 and body["failing"] == ["bot_api"]
     assert body["checks"]["bot_api"]["ok"] is False
+    for _ in range(5):  # a probe polling all the while: one warning, not one a probe
+        assert (await healthz(ops_harness))[0] == 503
+    warnings = [r for r in caplog.records if r.name == "bot.ops.health"]
+    assert [r.getMessage() for r in warnings] == ["health: failing bot_api"]
     ops_harness.server.clear_faults()
     status, _ = await healthz(ops_harness)
     assert status == 200
@@ -148,6 +155,27 @@ async def test_directory_check_follows_a_real_slapd(
         assert status == 200
     finally:
         await harness.stop()
+
+
+async def test_get_me_is_called_once_for_a_burst_of_probes(
+    ops_harness: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """50 probes, 10 at a time, within the cache's few seconds: one getMe at Telegram; the
+    next once the cache is stale."""
+    monkeypatch.setattr(health, "BOT_API_CACHE_SECONDS", 5.0)
+    assert ops_harness.app is not None
+    server: health.HealthServer = ops_harness.app.bot_data[health.HEALTH_KEY]
+    now = [100.0]
+    server.monotonic = lambda: now[0]
+    before = len(ops_harness.server.events_of(method="getMe"))
+    for _ in range(5):
+        answers = await asyncio.gather(*(healthz(ops_harness) for _ in range(10)))
+        assert all(status == 200 for status, _ in answers)
+        now[0] += 0.5
+    assert len(ops_harness.server.events_of(method="getMe")) == before + 1
+    now[0] += 5
+    assert (await healthz(ops_harness))[0] == 200
+    assert len(ops_harness.server.events_of(method="getMe")) == before + 2
 
 
 async def test_no_operations_port_unless_set(harness: BotHarness) -> None:

@@ -146,14 +146,14 @@ async def test_no_command_with_a_token_still_runs_but_says_to_use_run(
     tmp_path: Path, bot_api: LocalBotApi, mailbox: Mailbox
 ) -> None:
     env = await real_bot_env(tmp_path, bot_api, mailbox)
-    code, stderr = await lines_until(env, "polling for updates", 1, args=())
+    code, stderr = await lines_until(env, "en interrogeant Telegram", 1, args=())
     assert code == 0  # it ran, until SIGTERM
     warning = stderr.splitlines()[0]
     assert "obsolète" in warning and "utilisez `run_bot.py run`" in warning
     assert bot_api.events_of(method="getMe")
     assert "Traceback" not in stderr and SECRET_PART not in stderr
 
-    code, stderr = await lines_until(env, "polling for updates", 1)
+    code, stderr = await lines_until(env, "en interrogeant Telegram", 1)
     assert code == 0 and "obsolète" not in stderr  # `run` says nothing of the kind
 
 

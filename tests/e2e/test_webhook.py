@@ -6,17 +6,21 @@ stopped wait and are delivered at the next start."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
+import pytest
 import pytest_asyncio
 from pydantic import SecretStr
 from test_startup_refusals import closed_port
 
-from bot.ops.webhook import ALLOWED_UPDATES, SECRET_HEADER
+from bot.ops.webhook import ALLOWED_UPDATES, SECRET_HEADER, WEBHOOK_KEY, WebhookReceiver
 from bot.sandbox.bot_api_server import LocalBotApi
 from bot.sandbox.mailbox import Mailbox
+from bot.texts import ops as ops_texts
 from storage.accounts import AccountStatus
 
 from chat import Chat
@@ -108,3 +112,64 @@ async def test_a_request_without_the_secret_token_is_refused(
                 assert response.status == 403
         async with session.post(url, json=update, headers={SECRET_HEADER: SECRET}) as response:
             assert response.status == 200
+
+
+MALFORMED_BODIES = [
+    b"[]",
+    b"{}",
+    b"null",
+    b"\xff\xfe",
+    b"[" * 100_000 + b"]" * 100_000,
+    b'{"update_id": 1, "message": ' + b'{"a": ' * 50_000 + b"1" + b"}" * 50_001,
+    b'{"update_id": "1"}',
+    b'{"update_id": 7, "message": "x"}',
+    b'{"update_id": 8, "message": {"chat": []}}',
+]
+
+
+async def test_a_malformed_body_with_the_right_token_is_a_400_in_one_line(
+    webhook_harness: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A JSON list, ``{}``, deep nesting or fields of the wrong type: 400, never a 500 and a
+    traceback; the bot goes on answering."""
+    url = webhook_harness.settings.webhook_url
+    assert url is not None
+    caplog.set_level(logging.INFO)
+    async with aiohttp.ClientSession() as session:
+        for body in MALFORMED_BODIES:
+            async with session.post(url, data=body, headers={SECRET_HEADER: SECRET}) as response:
+                assert response.status == 400, body[:40]
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    refused = [r for r in caplog.records if "webhook" in r.getMessage()]
+    assert len(refused) == 1, [r.getMessage() for r in refused]
+    chat = Chat(webhook_harness, 5503, "Léa")
+    assert "Qui êtes-vous" in (await chat.say("/start")).text
+
+
+async def test_a_flood_of_refused_requests_is_one_log_line_a_minute(
+    webhook_harness: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """2,000 requests with a wrong token: 403 each, but one log line (the first), then one
+    line that counts the rest once the minute is over, not one line a request."""
+    url = webhook_harness.settings.webhook_url
+    assert url is not None
+    assert webhook_harness.app is not None
+    receiver: WebhookReceiver = webhook_harness.app.bot_data[WEBHOOK_KEY]
+    now = [1000.0]
+    receiver._refused_token.monotonic = lambda: now[0]
+    caplog.set_level(logging.INFO)
+    async with aiohttp.ClientSession() as session:
+
+        async def refused() -> None:
+            async with session.post(url, data=b"{}", headers={SECRET_HEADER: "x"}) as response:
+                assert response.status == 403
+
+        for _ in range(20):
+            await asyncio.gather(*(refused() for _ in range(100)))
+        lines = [r.getMessage() for r in caplog.records if "webhook" in r.getMessage()]
+        assert lines == [ops_texts.WEBHOOK_REFUSED_TOKEN]
+        now[0] += 61
+        await refused()
+    lines = [r.getMessage() for r in caplog.records if "webhook" in r.getMessage()]
+    assert lines[1:] == [ops_texts.log_burst(ops_texts.WEBHOOK_REFUSED_TOKEN, 1999, 61)]
+    assert all(SECRET not in r.getMessage() for r in caplog.records)
