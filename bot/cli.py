@@ -129,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ServerSecretMissing as error:
         print(staff_texts.no_server_key(str(error.path)), file=sys.stderr)
     except Exception as error:
-        if _raised(error, "bot.ops.startup", "StartupRefused"):
+        if _raised(error, "bot.config.refusal", "StartupRefused"):
             print(error, file=sys.stderr)
         elif _raised(error, "telegram.error", "InvalidToken"):
             # PTB's own message holds the token: never printed.

@@ -16,7 +16,7 @@ from datetime import datetime
 from aiohttp import web
 
 from bot.broadcast.email import token_matches
-from bot.ops.startup import StartupRefused
+from bot.config.refusal import StartupRefused
 from bot.security import KeyedHasher
 from bot.texts import broadcast as texts
 from bot.texts import ops as ops_texts

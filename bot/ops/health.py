@@ -19,9 +19,9 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import TypeHandler
 
+from bot.config.refusal import StartupRefused
 from bot.directory.port import DirectoryUnavailable
 from bot.ops.logs import AggregatedWarning
-from bot.ops.startup import StartupRefused
 from bot.procedures.kernel import Clock
 from bot.services import AnyApplication, services_of
 from bot.texts import ops as ops_texts

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import aiosmtplib
 
+from bot.config.refusal import StartupRefused
 from bot.outbox.mail import SmtpConfig, SmtpSecurity
 from bot.school import SchoolConfigError, load_school_config
 from bot.settings import Settings
@@ -22,10 +23,6 @@ logger = logging.getLogger(__name__)
 
 # The Bot API's rule for secret_token.
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
-
-
-class StartupRefused(Exception):
-    """The bot must not start; the message is one French sentence saying what to do."""
 
 
 def check_before_start(settings: Settings) -> None:

@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from telegram import Bot, Update
 
+from bot.config.refusal import StartupRefused
 from bot.ops.logs import AggregatedWarning
-from bot.ops.startup import StartupRefused
 from bot.services import AnyApplication
 from bot.settings import Settings
 from bot.telegram_api.limiter import StartupRetry, retry_startup
