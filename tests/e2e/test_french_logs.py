@@ -20,7 +20,11 @@ async def test_start_and_purge_lines_are_french(
     await harness.start()
     assert harness.app is not None
     await services_of(harness.app).purge()
-    lines = [record.getMessage() for record in caplog.records if record.name == "bot.app"]
+    lines = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name in ("bot.app", "bot.services")
+    ]
     assert any("il reçoit les messages en interrogeant Telegram" in line for line in lines), lines
     purge = [line for line in lines if line.startswith("Purge :")][-1]
     assert "démarches abandonnées : " in purge and "campagnes oubliées : " in purge
