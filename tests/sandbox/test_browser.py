@@ -370,6 +370,80 @@ async def test_a_long_message_opens_at_its_start(sandbox: Sandbox, browser: Brow
     assert geometry["log_top"] - 1 <= geometry["top"] <= geometry["log_top"] + 24
 
 
+async def newest_message_in_view(page: Page) -> dict[str, float]:
+    """Where the chat's newest message is: its top must be inside the visible part of the chat
+    (and the whole message, when it is shorter than that part), the chat inside the window."""
+    await page.wait_for_timeout(300)  # the bot's edits after its answer, and their scrolling
+    return dict(
+        await page.evaluate(
+            """() => { const log = document.getElementById("chat-log");
+              const box = log.getBoundingClientRect();
+              const r = log.querySelector("li.msg:last-child").getBoundingClientRect();
+              return {top: r.top, bottom: r.bottom, height: r.height, log_top: box.top,
+                      log_bottom: box.bottom, window: innerHeight}; }"""
+        )
+    )
+
+
+def is_in_view(where: dict[str, float]) -> bool:
+    """Read from :func:`newest_message_in_view`."""
+    visible_top, visible_bottom = where["log_top"], min(where["log_bottom"], where["window"])
+    top_shown = visible_top - 1 <= where["top"] <= visible_bottom - 24
+    fits = where["height"] <= visible_bottom - visible_top
+    return top_shown and (not fits or where["bottom"] <= visible_bottom + 1)
+
+
+async def press_and_see(page: Page, label: str, answer: str) -> None:
+    """Press the newest button labelled ``label``; the bot's answer containing ``answer`` is
+    the newest message, and it is on screen (Playwright scrolls to the button first: a page
+    that scrolls back to an older message after the answer fails here)."""
+    await press(page, label)
+    await last_bot_says(page, answer)
+    where = await newest_message_in_view(page)
+    assert is_in_view(where), f"after « {label} », the newest message is off-screen: {where}"
+
+
+@pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["phone", "laptop"])
+async def test_the_answer_to_a_button_is_on_screen(
+    sandbox: Sandbox, browser: Browser, tmp_path: Path, viewport: dict[str, int]
+) -> None:
+    """After each button (the CGU, the recovery choice, a question, « 🆘 Je bloque » and
+    « Reprendre »), the chat shows the bot's answer, not the CGU it scrolled back to."""
+    page = await browser.new_page(viewport=viewport, locale="fr-FR")
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await walk_to_cgu(page, sandbox.url, "Léa (apprenti·e)", "lea.demo", "Demo-Lea-2026")
+    await press_and_see(page, "J'accepte", "Étape 3")
+    await page.screenshot(path=str(tmp_path / "after-cgu.png"))
+    await press_and_see(page, "questions secrètes", "Questions secrètes (1 sur 2)")
+    await press_and_see(page, "premier animal", "Tapez votre réponse")
+    await press_and_see(page, "Je bloque", "Quel est le problème")
+    await press_and_see(page, "Reprendre", "Tapez votre réponse")
+    await page.screenshot(path=str(tmp_path / "after-resume.png"))
+    assert errors == []
+
+
+async def test_buttons_from_the_keyboard_alone(sandbox: Sandbox, browser: Browser) -> None:
+    """Enter on a focused button: the focus goes on to the first button of the bot's answer (not
+    to the page's start), so the next step is one key away, and its answer is on screen."""
+    page = await browser.new_page(viewport=PHONE, locale="fr-FR")
+    await walk_to_cgu(page, sandbox.url, "Léa (apprenti·e)", "lea.demo", "Demo-Lea-2026")
+    await chat(page).locator(".keyboard button", has_text="J'accepte").last.focus()
+    await page.keyboard.press("Enter")
+    await last_bot_says(page, "Étape 3")
+    by_email = chat(page).locator(".keyboard button", has_text="Par e-mail").last
+    await expect(by_email).to_be_focused()
+    assert is_in_view(await newest_message_in_view(page))
+    await page.keyboard.press("Tab")
+    await expect(chat(page).locator(".keyboard button", has_text="questions").last).to_be_focused()
+    await page.keyboard.press("Enter")
+    await last_bot_says(page, "Questions secrètes (1 sur 2)")
+    await expect(chat(page).locator(".keyboard button").last).to_be_attached()
+    first_question = chat(page).locator("li.msg.bot").last.locator(".keyboard button").first
+    await expect(first_question).to_be_focused()
+    assert is_in_view(await newest_message_in_view(page))
+
+
 async def test_emoji_without_an_emoji_font(sandbox: Sandbox, browser: Browser) -> None:
     """The machine has no emoji font: the page's own (Noto Color Emoji, cut down) draws them
     in colour instead of boxes."""

@@ -20,6 +20,7 @@ const state = {
   openTopic: null,      // thread id of the topic shown in « Équipe »
   unreadTeam: false,
   anchor: null,         // first bot message since the user's last one (see scrollChat)
+  focusAnswer: false,   // a focused button was pressed: its answer's first button gets the focus
 };
 const WIDE = window.matchMedia("(min-width: 900px)");
 const LINK_OPENED = "🔗 Lien de l'e-mail ouvert";
@@ -302,9 +303,41 @@ function appendMessage(message) {
   const node = messageNode(message);
   $("chat-log").append(node);
   $("empty-chat").hidden = true;
-  if (!message.from_bot) state.anchor = null;
-  else if (!state.anchor) state.anchor = node;
+  if (!message.from_bot) {
+    state.anchor = null;
+    state.focusAnswer = false;
+  } else if (!state.anchor) {
+    state.anchor = node;
+  }
+  if (message.from_bot) focusAnswer(node);
   scrollChat();
+}
+
+// Keyboard use: after a press, the focus goes to the first button of the bot's answer (the
+// next step), instead of staying on a stale button or falling to the page's start.
+function focusAnswer(node) {
+  const log = $("chat-log");
+  const active = document.activeElement;
+  if (!state.focusAnswer || !(active === document.body || active === log || log.contains(active))) {
+    return;
+  }
+  const first = node.querySelector(".keyboard button:not([disabled]), .keyboard a");
+  if (!first) return;
+  state.focusAnswer = false;
+  first.focus({ preventScroll: true });
+}
+
+// An edit replaced the message holding the focus: the same button if it is still there,
+// else the chat, until the answer comes (focusAnswer).
+function keepFocus(node, data) {
+  const same = data === null ? null
+    : [...node.querySelectorAll(".keyboard button")].find((b) => b.dataset.callback === data);
+  if (same) {
+    same.focus({ preventScroll: true });
+    return;
+  }
+  state.focusAnswer = true;
+  $("chat-log").focus({ preventScroll: true });
 }
 
 function renderPeople() {
@@ -405,14 +438,19 @@ async function sendTextAs(user, text) {
   await api(`/users/${user.id}/messages`, { text });
 }
 
+// A press is the user's turn, like a typed message: the bot's answer is scrolled to (not the
+// first bot message since the last typed one). The button is marked busy with aria-disabled,
+// not disabled, so that it keeps the keyboard focus.
 async function press(messageId, data, button) {
   const user = currentUser();
-  if (!user) return;
-  if (button) button.disabled = true;
+  if (!user || (button && button.getAttribute("aria-disabled") === "true")) return;
+  state.anchor = null;
+  state.focusAnswer = Boolean(button && button === document.activeElement);
+  if (button) button.setAttribute("aria-disabled", "true");
   try {
     await api(`/users/${user.id}/press`, { message_id: messageId, data });
   } finally {
-    if (button) setTimeout(() => { button.disabled = false; }, 400);
+    if (button) setTimeout(() => { button.removeAttribute("aria-disabled"); }, 400);
   }
 }
 
@@ -633,7 +671,9 @@ function onEvent(event) {
         if (old) {
           const node = messageNode(event.message);
           if (state.anchor === old) state.anchor = node;
+          const focused = old.contains(document.activeElement) ? document.activeElement : null;
           old.replaceWith(node);
+          if (focused) keepFocus(node, focused.dataset.callback ?? null);
         }
         if (atBottom) scrollChat();
       }
