@@ -755,9 +755,7 @@ def sandbox_cannot_listen(host: str, port: int, reason: str) -> str:
     )
 
 
-SANDBOX_RESET_DONE = (
-    "Bac à sable réinitialisé : discussions et e-mails effacés, comptes de démonstration recréés."
-)
+SANDBOX_RESET_DONE = "Bac à sable réinitialisé : discussions et e-mails effacés, comptes recréés."
 SANDBOX_ERRORS = {
     "bad_json": "La requête doit être un objet JSON (Content-Type: application/json).",
     "unknown_user": "Utilisateur inconnu dans le bac à sable.",
