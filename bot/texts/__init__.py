@@ -471,7 +471,6 @@ SECRET_LOOKS_LIKE_A_QUESTION = (
     "(et je l'ai effacée).\n\nC'était bien ce que vous vouliez taper ?"
 )
 BUTTON_SECRET_IT_WAS = "✅ Oui, c'était bien ça"
-BUTTON_SECRET_HELP = "🆘 J'ai besoin d'aide"
 SECRET_TYPE_AGAIN = "D'accord. Retapez-le : cette fois, je le prends tel quel."
 HELP_RESUME = "Reprenons là où vous en étiez 👇"
 CANCELLED = (
