@@ -46,6 +46,17 @@ try:
 except ImportError:  # pragma: no cover - playwright is in the [test] extra
     pytestmark = pytest.mark.skip(reason="playwright is not installed (pip install -e '.[test]')")
 
+try:  # axe-core, shipped inside the package (nothing fetched)
+    from axe_playwright_python.async_playwright import Axe
+except ImportError:  # pragma: no cover - in the [test] extra
+    Axe = None
+
+# axe-core's rules for WCAG 2.1 A and AA.
+WCAG_21_AA = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
+
 
 @pytest_asyncio.fixture
 async def browser() -> AsyncIterator[Browser]:
@@ -443,6 +454,41 @@ async def test_buttons_from_the_keyboard_alone(sandbox: Sandbox, browser: Browse
     first_question = chat(page).locator("li.msg.bot").last.locator(".keyboard button").first
     await expect(first_question).to_be_focused()
     assert is_in_view(await newest_message_in_view(page))
+
+
+async def wcag_violations(page: Page) -> list[str]:
+    """axe-core's WCAG 2.1 AA violations on the page as it is now, one line each."""
+    assert Axe is not None
+    results = await Axe().run(page, options=WCAG_21_AA)
+    return [
+        f"{rule['id']}: {rule['help']} {[node['target'] for node in rule['nodes']]}"
+        for rule in results.response["violations"]
+    ]
+
+
+@pytest.mark.skipif(Axe is None, reason="axe-playwright-python is not installed ('.[test]')")
+@pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["phone", "laptop"])
+async def test_wcag_2_1_aa_by_axe_core(
+    sandbox: Sandbox, browser: Browser, viewport: dict[str, int]
+) -> None:
+    """No axe-core violation of WCAG 2.1 A/AA: the first screen, a chat with buttons and a
+    notice, an e-mail open, the accounts and the team's group."""
+    page = await browser.new_page(viewport=viewport, locale="fr-FR")
+    await page.goto(sandbox.url)
+    await expect(page.locator("#person-select option")).not_to_have_count(0)
+    seen = {"first screen": await wcag_violations(page)}
+    await walk_to_code_mail(page, sandbox.url, "Léa (apprenti·e)", "lea.demo", "Demo-Lea-2026")
+    await page.evaluate("notice('📨 Nouvel e-mail : Confirmez votre adresse e-mail')")
+    seen["an e-mail open, a notice"] = await wcag_violations(page)
+    await show(page, "Discussion")
+    await press(page, "Je bloque")
+    await last_bot_says(page, "Quel est le problème")
+    seen["the chat after a press"] = await wcag_violations(page)
+    await page.get_by_role("tab", name="Comptes").click()
+    seen["the accounts"] = await wcag_violations(page)
+    await page.get_by_role("tab", name=re.compile("^Équipe")).click()
+    seen["the team"] = await wcag_violations(page)
+    assert {state: found for state, found in seen.items() if found} == {}
 
 
 async def test_emoji_without_an_emoji_font(sandbox: Sandbox, browser: Browser) -> None:
