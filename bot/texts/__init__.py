@@ -766,7 +766,9 @@ SANDBOX_ERRORS = {
     "too_many_users": "Trop d'utilisateurs dans le bac à sable : réinitialisez-le.",
     "resetting": "Réinitialisation en cours, réessayez dans un instant.",
     "unknown_topic": "Ce sujet n'existe pas dans le groupe de l'équipe.",
+    "unknown_mail": "Cet e-mail n'est plus dans la boîte (le bac à sable a été réinitialisé ?).",
 }
+SANDBOX_MAIL_NO_HTML = "<p>(pas de version HTML)</p>"
 
 
 # The sandbox on an address other machines can reach (``SANDBOX_HOST``, ``SANDBOX_ALLOW_REMOTE``).

@@ -191,6 +191,19 @@ async def finish_with_password(page: Page) -> None:
     await expect(chat(page).locator("a.url-button")).to_have_attribute("target", "_blank")
 
 
+def refused_by_the_policy(page: Page) -> list[str]:
+    """The messages of Chromium refusing something under the page's (or an e-mail's) Content
+    Security Policy, from now on (an inline style or script, a request elsewhere)."""
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return refused
+
+
 async def in_view(page: Page, selector: str) -> bool:
     """Whether the element is entirely inside the window (to the pixel)."""
     return bool(
@@ -209,6 +222,7 @@ async def test_activation_by_email_code_in_the_browser(
     page = await browser.new_page(viewport=LAPTOP, locale="fr-FR")
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    refused = refused_by_the_policy(page)
     code = await walk_to_code_mail(
         page, sandbox.url, "Léa (apprenti·e)", "lea.demo", "Demo-Lea-2026"
     )
@@ -227,6 +241,7 @@ async def test_activation_by_email_code_in_the_browser(
     frame = page.frame_locator("#mail-html")
     await expect(frame.get_by_role("link", name="Confirmer mon adresse")).to_be_visible()
     await page.get_by_role("button", name="Texte", exact=True).click()
+    assert refused == []
     shot = tmp_path / "sandbox.png"
     await page.evaluate("document.getElementById('notice').hidden = true")
     await page.screenshot(path=str(shot))
@@ -474,6 +489,7 @@ async def test_wcag_2_1_aa_by_axe_core(
     """No axe-core violation of WCAG 2.1 A/AA: the first screen, a chat with buttons and a
     notice, an e-mail open, the accounts and the team's group."""
     page = await browser.new_page(viewport=viewport, locale="fr-FR")
+    refused = refused_by_the_policy(page)
     await page.goto(sandbox.url)
     await expect(page.locator("#person-select option")).not_to_have_count(0)
     seen = {"first screen": await wcag_violations(page)}
@@ -489,6 +505,7 @@ async def test_wcag_2_1_aa_by_axe_core(
     await page.get_by_role("tab", name=re.compile("^Équipe")).click()
     seen["the team"] = await wcag_violations(page)
     assert {state: found for state, found in seen.items() if found} == {}
+    assert refused == []
 
 
 async def test_emoji_without_an_emoji_font(sandbox: Sandbox, browser: Browser) -> None:
