@@ -275,6 +275,7 @@ function renderChat() {
   log.replaceChildren(...(user ? user.messages.map(messageNode) : []));
   $("empty-chat").hidden = Boolean(user && user.messages.length);
   state.anchor = null;
+  state.focusAnswer = false;
   scrollChat();
 }
 
@@ -313,8 +314,9 @@ function appendMessage(message) {
   scrollChat();
 }
 
-// Keyboard use: after a press, the focus goes to the first button of the bot's answer (the
-// next step), instead of staying on a stale button or falling to the page's start.
+// After a press on a focused button (from the keyboard; a click focuses it too), the focus
+// goes to the first button of the bot's answer (the next step), instead of staying on a stale
+// button or falling to the page's start.
 function focusAnswer(node) {
   const log = $("chat-log");
   const active = document.activeElement;
