@@ -254,7 +254,8 @@ async def on_letter(update: Update, context: BotContext, token: str) -> State | 
     if result.outcome != Outcome.OK or result.account is None:
         return await show_step(update, svc, session, texts.LETTER_LINK_UNKNOWN)
     text = texts.letter_recognised(result.account.identifiant)
-    await send(update, text, change_identifiant_keyboard(session.prompt_nonce))
+    nonce = session.prompt_nonce
+    await send(update, text, stuck_markup(change_identifiant_keyboard(nonce), nonce))
     return session.step
 
 

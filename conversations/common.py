@@ -167,12 +167,9 @@ def screened(
                 session, text_of(update)
             ):
                 await remove_secret_message(update)
+                # Help is reprompt's « 🆘 Je bloque », the same button as under every prompt.
                 buttons = keyboard(
-                    [
-                        [(texts.BUTTON_SECRET_IT_WAS, "sec:yes")],
-                        [(texts.BUTTON_SECRET_HELP, "sec:help")],
-                    ],
-                    session.prompt_nonce,
+                    [[(texts.BUTTON_SECRET_IT_WAS, "sec:yes")]], session.prompt_nonce
                 )
                 await reprompt(update, session, texts.SECRET_LOOKS_LIKE_A_QUESTION, buttons)
                 return session.step
@@ -194,7 +191,7 @@ async def on_secret_check(update: Update, context: BotContext) -> State | None:
         return await on_stale_button(update, context)
     await query.answer()
     await mark_choice(query)
-    if data.arg == "help":
+    if data.arg == "help":  # « J'ai besoin d'aide », only on messages sent by older versions
         return await on_help(update, context)
     await SecretScreen(Steps(context.services.ports, session.flow)).take_next(session)
     await reprompt(update, session, texts.SECRET_TYPE_AGAIN)

@@ -10,6 +10,8 @@ Routes (all under the server's root URL):
 - ``POST /sandbox/api/users/{id}/messages``: ``{"text": …}`` → the user types and sends it.
 - ``POST /sandbox/api/users/{id}/press``: ``{"message_id": …, "data": …}`` → presses a button.
 - ``POST /sandbox/api/reset``: forget chats and e-mails, recreate the demo accounts.
+- ``GET /sandbox/api/mails/{id}/html``: that e-mail's HTML part, a document of its own (the
+  page's HTML view loads it in a sandboxed iframe) under ``MAIL_CSP``.
 - ``GET /sandbox/api/team``: the staff group (« Équipe »): its forum topics, one a ticket, each
   with its posts (the bot's context card and relayed messages, the staff's answers).
 - ``POST /sandbox/api/team/topics/{thread_id}/messages``: ``{"text": …}`` → the sandbox's staff
@@ -54,10 +56,16 @@ STAFF_USER_ID = 7_000_900
 STAFF_FIRST_NAME = "Camille"
 NAME_LIMIT = 64
 PING_SECONDS = 15.0
-# The page loads only its own files; the e-mails' HTML view (a srcdoc iframe) inherits this.
+# The page loads only its own files: no inline script or style.
 PAGE_CSP = (
-    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
+# An e-mail's HTML, its own document in the page's iframe: its inline styles and data: images,
+# nothing else (no script, nothing fetched, no form sent).
+MAIL_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'self'"
 )
 
 
@@ -138,6 +146,7 @@ class SandboxWeb:
         app.router.add_post(f"{API}/users/{{user_id}}/messages", self._send)
         app.router.add_post(f"{API}/users/{{user_id}}/press", self._press)
         app.router.add_post(f"{API}/reset", self._reset_route)
+        app.router.add_get(f"{API}/mails/{{mail_id}}/html", self._mail_html)
         app.router.add_get(f"{API}/team", self._team_route)
         app.router.add_post(f"{API}/team/topics/{{thread_id}}/messages", self._team_send)
         app.on_shutdown.append(self._on_shutdown)
@@ -285,6 +294,22 @@ class SandboxWeb:
             "staff": {"id": STAFF_USER_ID, "first_name": STAFF_FIRST_NAME},
             "topics": topics,
         }
+
+    async def _mail_html(self, request: web.Request) -> web.Response:
+        mail_id = request.match_info["mail_id"]
+        mail = next((m for m in self.mailbox.mails if str(m.id) == mail_id), None)
+        if mail is None:
+            return _error_response(ApiError(404, "unknown_mail"))
+        return web.Response(
+            text=mail.html or texts.SANDBOX_MAIL_NO_HTML,
+            content_type="text/html",
+            charset="utf-8",
+            headers={
+                "Content-Security-Policy": MAIL_CSP,
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "no-store",
+            },
+        )
 
     async def _team_route(self, request: web.Request) -> web.Response:
         return web.json_response({"team": self.team_json()}, headers={"Cache-Control": "no-store"})

@@ -471,7 +471,6 @@ SECRET_LOOKS_LIKE_A_QUESTION = (
     "(et je l'ai effacée).\n\nC'était bien ce que vous vouliez taper ?"
 )
 BUTTON_SECRET_IT_WAS = "✅ Oui, c'était bien ça"
-BUTTON_SECRET_HELP = "🆘 J'ai besoin d'aide"
 SECRET_TYPE_AGAIN = "D'accord. Retapez-le : cette fois, je le prends tel quel."
 HELP_RESUME = "Reprenons là où vous en étiez 👇"
 CANCELLED = (
@@ -755,9 +754,7 @@ def sandbox_cannot_listen(host: str, port: int, reason: str) -> str:
     )
 
 
-SANDBOX_RESET_DONE = (
-    "Bac à sable réinitialisé : discussions et e-mails effacés, comptes de démonstration recréés."
-)
+SANDBOX_RESET_DONE = "Bac à sable réinitialisé : discussions et e-mails effacés, comptes recréés."
 SANDBOX_ERRORS = {
     "bad_json": "La requête doit être un objet JSON (Content-Type: application/json).",
     "unknown_user": "Utilisateur inconnu dans le bac à sable.",
@@ -769,7 +766,9 @@ SANDBOX_ERRORS = {
     "too_many_users": "Trop d'utilisateurs dans le bac à sable : réinitialisez-le.",
     "resetting": "Réinitialisation en cours, réessayez dans un instant.",
     "unknown_topic": "Ce sujet n'existe pas dans le groupe de l'équipe.",
+    "unknown_mail": "Cet e-mail n'est plus dans la boîte (le bac à sable a été réinitialisé ?).",
 }
+SANDBOX_MAIL_NO_HTML = "<p>(pas de version HTML)</p>"
 
 
 # The sandbox on an address other machines can reach (``SANDBOX_HOST``, ``SANDBOX_ALLOW_REMOTE``).

@@ -46,6 +46,17 @@ try:
 except ImportError:  # pragma: no cover - playwright is in the [test] extra
     pytestmark = pytest.mark.skip(reason="playwright is not installed (pip install -e '.[test]')")
 
+try:  # axe-core, shipped inside the package (nothing fetched)
+    from axe_playwright_python.async_playwright import Axe
+except ImportError:  # pragma: no cover - in the [test] extra
+    Axe = None
+
+# axe-core's rules for WCAG 2.1 A and AA.
+WCAG_21_AA = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
+
 
 @pytest_asyncio.fixture
 async def browser() -> AsyncIterator[Browser]:
@@ -145,11 +156,11 @@ async def walk_to_code_mail(page: Page, url: str, person: str, account: str, pas
     return found.group(1)
 
 
-async def notice_clear_of_the_chat(page: Page, fragment: str) -> None:
-    """The notice saying ``fragment`` shows inside the window, over neither the chat nor the
-    message box."""
+async def notice_clear_of_the_chat(page: Page, fragment: str, *, whole: bool = True) -> None:
+    """The notice saying ``fragment`` shows inside the window, over neither the page's title,
+    the chat, the tabs nor the message box; ``whole``: all its text is shown (none cut)."""
     await page.wait_for_function(
-        """(fragment) => {
+        """([fragment, whole]) => {
           const box = document.getElementById("notice");
           if (box.hidden || !box.textContent.includes(fragment)) return false;
           const r = box.getBoundingClientRect();
@@ -160,9 +171,11 @@ async def notice_clear_of_the_chat(page: Page, fragment: str) -> None:
             return o.height === 0 || r.bottom <= o.top || o.bottom <= r.top
               || r.right <= o.left || o.right <= r.left;
           };
-          return inside && apart("#chat-log") && apart("#composer");
+          const shown = !whole || box.scrollHeight <= box.clientHeight + 1;
+          return inside && shown && apart("h1") && apart(".tabs") && apart("#chat-log")
+            && apart("#composer");
         }""",
-        arg=fragment,
+        arg=[fragment, whole],
         timeout=10_000,
     )
 
@@ -176,6 +189,19 @@ async def finish_with_password(page: Page) -> None:
     await last_bot_says(page, "activé")
     await expect(chat(page).locator("li.msg.user", has_text=NEW_PASSWORD)).to_have_count(0)
     await expect(chat(page).locator("a.url-button")).to_have_attribute("target", "_blank")
+
+
+def refused_by_the_policy(page: Page) -> list[str]:
+    """The messages of Chromium refusing something under the page's (or an e-mail's) Content
+    Security Policy, from now on (an inline style or script, a request elsewhere)."""
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return refused
 
 
 async def in_view(page: Page, selector: str) -> bool:
@@ -196,6 +222,7 @@ async def test_activation_by_email_code_in_the_browser(
     page = await browser.new_page(viewport=LAPTOP, locale="fr-FR")
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    refused = refused_by_the_policy(page)
     code = await walk_to_code_mail(
         page, sandbox.url, "Léa (apprenti·e)", "lea.demo", "Demo-Lea-2026"
     )
@@ -214,6 +241,7 @@ async def test_activation_by_email_code_in_the_browser(
     frame = page.frame_locator("#mail-html")
     await expect(frame.get_by_role("link", name="Confirmer mon adresse")).to_be_visible()
     await page.get_by_role("button", name="Texte", exact=True).click()
+    assert refused == []
     shot = tmp_path / "sandbox.png"
     await page.evaluate("document.getElementById('notice').hidden = true")
     await page.screenshot(path=str(shot))
@@ -269,8 +297,7 @@ async def test_deep_link_in_the_mail_continues_the_recipients_chat(
     assert await in_view(page, "#reset-confirm")
     await expect(page.get_by_role("button", name="Oui, tout effacer")).to_be_focused()
     await page.get_by_role("button", name="Oui, tout effacer").click()
-    await expect(page.locator("#notice")).to_contain_text("réinitialisé", timeout=10_000)
-    assert await in_view(page, "#notice")
+    await notice_clear_of_the_chat(page, "réinitialisé")
     await expect(chat(page).locator("li")).to_have_count(0)
     await expect(page.locator("#mail-list li")).to_have_count(0)
     await type_and_send(page, "/aide")
@@ -290,9 +317,9 @@ async def test_the_chat_comes_first(
         assert await in_view(page, selector), f"{selector} is not on the first screen"
     chat_top = await page.eval_on_selector(".chat-frame", "e => e.getBoundingClientRect().top")
     assert chat_top < 200
-    # A notice, even a long one, covers the title only: the chat does not move.
+    # A notice, even a long one, shows beside the title: the chat does not move.
     await page.evaluate("notice('Nouvel e-mail : ' + 'un objet très long '.repeat(8))")
-    await notice_clear_of_the_chat(page, "objet très long")
+    await notice_clear_of_the_chat(page, "objet très long", whole=False)
     moved = await page.eval_on_selector(".chat-frame", "e => e.getBoundingClientRect().top")
     assert moved == chat_top
     wide = viewport is LAPTOP
@@ -368,6 +395,117 @@ async def test_a_long_message_opens_at_its_start(sandbox: Sandbox, browser: Brow
     assert geometry["height"] > geometry["log_height"], "the welcome should be taller than the view"
     # Its first line is in view, under the top of the chat.
     assert geometry["log_top"] - 1 <= geometry["top"] <= geometry["log_top"] + 24
+
+
+async def newest_message_in_view(page: Page) -> dict[str, float]:
+    """Where the chat's newest message is: its top must be inside the visible part of the chat
+    (and the whole message, when it is shorter than that part), the chat inside the window."""
+    await page.wait_for_timeout(300)  # the bot's edits after its answer, and their scrolling
+    return dict(
+        await page.evaluate(
+            """() => { const log = document.getElementById("chat-log");
+              const box = log.getBoundingClientRect();
+              const r = log.querySelector("li.msg:last-child").getBoundingClientRect();
+              return {top: r.top, bottom: r.bottom, height: r.height, log_top: box.top,
+                      log_bottom: box.bottom, window: innerHeight}; }"""
+        )
+    )
+
+
+def is_in_view(where: dict[str, float]) -> bool:
+    """Read from :func:`newest_message_in_view`."""
+    visible_top, visible_bottom = where["log_top"], min(where["log_bottom"], where["window"])
+    top_shown = visible_top - 1 <= where["top"] <= visible_bottom - 24
+    fits = where["height"] <= visible_bottom - visible_top
+    return top_shown and (not fits or where["bottom"] <= visible_bottom + 1)
+
+
+async def press_and_see(page: Page, label: str, answer: str) -> None:
+    """Press the newest button labelled ``label``; the bot's answer containing ``answer`` is
+    the newest message, and it is on screen (Playwright scrolls to the button first: a page
+    that scrolls back to an older message after the answer fails here)."""
+    await press(page, label)
+    await last_bot_says(page, answer)
+    where = await newest_message_in_view(page)
+    assert is_in_view(where), f"after « {label} », the newest message is off-screen: {where}"
+
+
+@pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["phone", "laptop"])
+async def test_the_answer_to_a_button_is_on_screen(
+    sandbox: Sandbox, browser: Browser, tmp_path: Path, viewport: dict[str, int]
+) -> None:
+    """After each button (the CGU, the recovery choice, a question, « 🆘 Je bloque » and
+    « Reprendre »), the chat shows the bot's answer, not the CGU it scrolled back to."""
+    page = await browser.new_page(viewport=viewport, locale="fr-FR")
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await walk_to_cgu(page, sandbox.url, "Léa (apprenti·e)", "lea.demo", "Demo-Lea-2026")
+    await press_and_see(page, "J'accepte", "Étape 3")
+    await page.screenshot(path=str(tmp_path / "after-cgu.png"))
+    await press_and_see(page, "questions secrètes", "Questions secrètes (1 sur 2)")
+    await press_and_see(page, "premier animal", "Tapez votre réponse")
+    await press_and_see(page, "Je bloque", "Quel est le problème")
+    await press_and_see(page, "Reprendre", "Tapez votre réponse")
+    await page.screenshot(path=str(tmp_path / "after-resume.png"))
+    assert errors == []
+
+
+async def test_buttons_from_the_keyboard_alone(sandbox: Sandbox, browser: Browser) -> None:
+    """Enter on a focused button: the focus goes on to the first button of the bot's answer (not
+    to the page's start), so the next step is one key away, and its answer is on screen."""
+    page = await browser.new_page(viewport=PHONE, locale="fr-FR")
+    await walk_to_cgu(page, sandbox.url, "Léa (apprenti·e)", "lea.demo", "Demo-Lea-2026")
+    await chat(page).locator(".keyboard button", has_text="J'accepte").last.focus()
+    await page.keyboard.press("Enter")
+    await last_bot_says(page, "Étape 3")
+    by_email = chat(page).locator(".keyboard button", has_text="Par e-mail").last
+    await expect(by_email).to_be_focused()
+    assert is_in_view(await newest_message_in_view(page))
+    await page.keyboard.press("Tab")
+    await expect(chat(page).locator(".keyboard button", has_text="questions").last).to_be_focused()
+    await page.keyboard.press("Enter")
+    await last_bot_says(page, "Questions secrètes (1 sur 2)")
+    await expect(chat(page).locator(".keyboard button").last).to_be_attached()
+    first_question = chat(page).locator("li.msg.bot").last.locator(".keyboard button").first
+    await expect(first_question).to_be_focused()
+    assert is_in_view(await newest_message_in_view(page))
+
+
+async def wcag_violations(page: Page) -> list[str]:
+    """axe-core's WCAG 2.1 AA violations on the page as it is now, one line each."""
+    assert Axe is not None
+    results = await Axe().run(page, options=WCAG_21_AA)
+    return [
+        f"{rule['id']}: {rule['help']} {[node['target'] for node in rule['nodes']]}"
+        for rule in results.response["violations"]
+    ]
+
+
+@pytest.mark.skipif(Axe is None, reason="axe-playwright-python is not installed ('.[test]')")
+@pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["phone", "laptop"])
+async def test_wcag_2_1_aa_by_axe_core(
+    sandbox: Sandbox, browser: Browser, viewport: dict[str, int]
+) -> None:
+    """No axe-core violation of WCAG 2.1 A/AA: the first screen, a chat with buttons and a
+    notice, an e-mail open, the accounts and the team's group."""
+    page = await browser.new_page(viewport=viewport, locale="fr-FR")
+    refused = refused_by_the_policy(page)
+    await page.goto(sandbox.url)
+    await expect(page.locator("#person-select option")).not_to_have_count(0)
+    seen = {"first screen": await wcag_violations(page)}
+    await walk_to_code_mail(page, sandbox.url, "Léa (apprenti·e)", "lea.demo", "Demo-Lea-2026")
+    await page.evaluate("notice('📨 Nouvel e-mail : Confirmez votre adresse e-mail')")
+    seen["an e-mail open, a notice"] = await wcag_violations(page)
+    await show(page, "Discussion")
+    await press(page, "Je bloque")
+    await last_bot_says(page, "Quel est le problème")
+    seen["the chat after a press"] = await wcag_violations(page)
+    await page.get_by_role("tab", name="Comptes").click()
+    seen["the accounts"] = await wcag_violations(page)
+    await page.get_by_role("tab", name=re.compile("^Équipe")).click()
+    seen["the team"] = await wcag_violations(page)
+    assert {state: found for state, found in seen.items() if found} == {}
+    assert refused == []
 
 
 async def test_emoji_without_an_emoji_font(sandbox: Sandbox, browser: Browser) -> None:

@@ -36,6 +36,32 @@ async def test_page_and_static_files_are_served_with_their_types(api: SandboxCli
     assert font.status_code == 200 and font.content[:4] == b"wOFF"
 
 
+async def test_no_inline_script_nor_style_and_e_mails_apart(
+    sandbox: Sandbox, api: SandboxClient
+) -> None:
+    """The page's policy allows neither inline script nor inline style; an e-mail's HTML (its
+    inline styles) is its own document, under a policy of its own: no script, nothing fetched."""
+    policy = (await api.http.get("/")).headers["content-security-policy"]
+    assert "'unsafe-inline'" not in policy and "'unsafe-eval'" not in policy
+    assert "script-src" not in policy or "script-src 'self'" in policy
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "a@example.org", "b@example.org", "Vu"
+    message.set_content("Bonjour")
+    message.add_alternative('<p style="color:#123">Bonjour <script>x()</script></p>', "html")
+    await aiosmtplib.send(message, hostname="127.0.0.1", port=sandbox.mailbox.port)
+    state = await api.wait(lambda s: len(s["mails"]) == 1)
+    mail_id = state["mails"][0]["id"]
+    html = await api.http.get(f"/sandbox/api/mails/{mail_id}/html")
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    assert 'style="color:#123"' in html.text
+    mail_policy = html.headers["content-security-policy"]
+    assert "default-src 'none'" in mail_policy and "script-src" not in mail_policy
+    assert "style-src 'unsafe-inline'" in mail_policy
+    assert html.headers["x-content-type-options"] == "nosniff"
+    for wrong in (mail_id + 1, "x"):
+        assert (await api.http.get(f"/sandbox/api/mails/{wrong}/html")).status_code == 404
+
+
 def test_the_bundled_emoji_font_has_every_emoji_of_the_bot() -> None:
     """Each emoji (U+1F000 and up) of the bot's texts and of the page is in the page's own
     font, drawn where the machine has no emoji font. A new one: rebuild the font with

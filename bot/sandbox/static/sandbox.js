@@ -20,6 +20,7 @@ const state = {
   openTopic: null,      // thread id of the topic shown in « Équipe »
   unreadTeam: false,
   anchor: null,         // first bot message since the user's last one (see scrollChat)
+  focusAnswer: false,   // a focused button was pressed: its answer's first button gets the focus
 };
 const WIDE = window.matchMedia("(min-width: 900px)");
 const LINK_OPENED = "🔗 Lien de l'e-mail ouvert";
@@ -274,6 +275,7 @@ function renderChat() {
   log.replaceChildren(...(user ? user.messages.map(messageNode) : []));
   $("empty-chat").hidden = Boolean(user && user.messages.length);
   state.anchor = null;
+  state.focusAnswer = false;
   scrollChat();
 }
 
@@ -302,9 +304,42 @@ function appendMessage(message) {
   const node = messageNode(message);
   $("chat-log").append(node);
   $("empty-chat").hidden = true;
-  if (!message.from_bot) state.anchor = null;
-  else if (!state.anchor) state.anchor = node;
+  if (!message.from_bot) {
+    state.anchor = null;
+    state.focusAnswer = false;
+  } else if (!state.anchor) {
+    state.anchor = node;
+  }
+  if (message.from_bot) focusAnswer(node);
   scrollChat();
+}
+
+// After a press on a focused button (from the keyboard; a click focuses it too), the focus
+// goes to the first button of the bot's answer (the next step), instead of staying on a stale
+// button or falling to the page's start.
+function focusAnswer(node) {
+  const log = $("chat-log");
+  const active = document.activeElement;
+  if (!state.focusAnswer || !(active === document.body || active === log || log.contains(active))) {
+    return;
+  }
+  const first = node.querySelector(".keyboard button:not([disabled]), .keyboard a");
+  if (!first) return;
+  state.focusAnswer = false;
+  first.focus({ preventScroll: true });
+}
+
+// An edit replaced the message holding the focus: the same button if it is still there,
+// else the chat, until the answer comes (focusAnswer).
+function keepFocus(node, data) {
+  const same = data === null ? null
+    : [...node.querySelectorAll(".keyboard button")].find((b) => b.dataset.callback === data);
+  if (same) {
+    same.focus({ preventScroll: true });
+    return;
+  }
+  state.focusAnswer = true;
+  $("chat-log").focus({ preventScroll: true });
 }
 
 function renderPeople() {
@@ -405,14 +440,19 @@ async function sendTextAs(user, text) {
   await api(`/users/${user.id}/messages`, { text });
 }
 
+// A press is the user's turn, like a typed message: the bot's answer is scrolled to (not the
+// first bot message since the last typed one). The button is marked busy with aria-disabled,
+// not disabled, so that it keeps the keyboard focus.
 async function press(messageId, data, button) {
   const user = currentUser();
-  if (!user) return;
-  if (button) button.disabled = true;
+  if (!user || (button && button.getAttribute("aria-disabled") === "true")) return;
+  state.anchor = null;
+  state.focusAnswer = Boolean(button && button === document.activeElement);
+  if (button) button.setAttribute("aria-disabled", "true");
   try {
     await api(`/users/${user.id}/press`, { message_id: messageId, data });
   } finally {
-    if (button) setTimeout(() => { button.disabled = false; }, 400);
+    if (button) setTimeout(() => { button.removeAttribute("aria-disabled"); }, 400);
   }
 }
 
@@ -466,14 +506,15 @@ function linkifiedText(text) {
   return fragment;
 }
 
-const MAIL_CSP = "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; " +
-  "style-src 'unsafe-inline'; img-src data:\">";
-
 function renderMailView() {
   const mail = state.mails.find((m) => m.id === state.openMail);
   const view = $("mail-view");
   view.hidden = !mail;
-  if (!mail) return;
+  if (!mail) {  // after a reset, the numbers start again: the next mail 1 is another one
+    $("mail-html").removeAttribute("src");
+    delete $("mail-html").dataset.mailId;
+    return;
+  }
   $("mail-subject").textContent = mail.subject || "(sans objet)";
   $("mail-subject").setAttribute("tabindex", "-1");
   $("mail-from").textContent = mail.from;
@@ -483,14 +524,12 @@ function renderMailView() {
   cont.hidden = !mail.deep_link_payload;
   cont.onclick = () => continueInChat(mail.deep_link_payload, mailOwner(mail));
   $("mail-text").replaceChildren(linkifiedText(mail.text || "(pas de version texte)"));
+  // The HTML part is a document of its own, served under a policy of its own (its inline
+  // styles, nothing else), so that the page's policy allows no inline style.
   const frame = $("mail-html");
-  const html = mail.html || "<p>(pas de version HTML)</p>";
   if (frame.dataset.mailId !== String(mail.id)) {
     frame.dataset.mailId = String(mail.id);
-    // The policy goes inside <head> (before <!doctype> it would switch to quirks mode).
-    frame.srcdoc = /<head[^>]*>/i.test(html)
-      ? html.replace(/<head[^>]*>/i, (head) => head + MAIL_CSP)
-      : MAIL_CSP + html;
+    frame.src = `${API}/mails/${mail.id}/html`;
   }
   const showHtml = state.mailMode === "html";
   frame.hidden = !showHtml;
@@ -633,7 +672,9 @@ function onEvent(event) {
         if (old) {
           const node = messageNode(event.message);
           if (state.anchor === old) state.anchor = node;
+          const focused = old.contains(document.activeElement) ? document.activeElement : null;
           old.replaceWith(node);
+          if (focused) keepFocus(node, focused.dataset.callback ?? null);
         }
         if (atBottom) scrollChat();
       }
