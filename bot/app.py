@@ -227,6 +227,7 @@ class BotServices:
                 max_per_minute=self.settings.support_max_messages_per_minute,
                 topics=self.settings.support_forum_topics,
                 show_staff_names=self.settings.support_show_staff_names,
+                ports=self.ports,
             )
             self.topics = TopicDirectory(self.support.repository, self.clock)
             self.reminders = UnansweredReminders(

@@ -192,6 +192,45 @@ class SupportRepository:
         assert row is not None
         return int(row["n"])
 
+    async def admit(
+        self, telegram_user_id: int, now: datetime, since: datetime, limit: int
+    ) -> int | None:
+        """Count a message screened for the team, unless ``limit`` were already screened since
+        ``since`` (then None: the cap comes before any hashing). Counting and the check are one
+        transaction, so a burst cannot slip past the cap. Returns the screening's id."""
+        async with self.db.transaction() as connection:
+            cursor = await connection.execute(
+                "SELECT COUNT(*) FROM support_screenings "
+                "WHERE telegram_user_id = ? AND screened_at >= ?",
+                (telegram_user_id, to_db_time(since)),
+            )
+            row = await cursor.fetchone()
+            if row is not None and int(row[0]) >= limit:
+                return None
+            cursor = await connection.execute(
+                "INSERT INTO support_screenings (telegram_user_id, screened_at) VALUES (?, ?)",
+                (telegram_user_id, to_db_time(now)),
+            )
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+    async def hash_checks_since(self, telegram_user_id: int, since: datetime) -> int:
+        """How many password hashes this user's messages cost since ``since``."""
+        row = await self.db.fetch_one(
+            "SELECT COALESCE(SUM(hash_checks), 0) AS n FROM support_screenings "
+            "WHERE telegram_user_id = ? AND screened_at >= ?",
+            (telegram_user_id, to_db_time(since)),
+        )
+        return int(row["n"]) if row else 0
+
+    async def count_hash_check(self, screening_id: int) -> None:
+        """One more password hash for this screening (written before the hash is computed)."""
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                "UPDATE support_screenings SET hash_checks = hash_checks + 1 WHERE id = ?",
+                (screening_id,),
+            )
+
     async def add_user_message(
         self,
         telegram_user_id: int,
@@ -354,6 +393,9 @@ class SupportRepository:
                 "DELETE FROM support_topic_intents WHERE telegram_user_id = ?",
                 (telegram_user_id,),
             )
+            await connection.execute(
+                "DELETE FROM support_screenings WHERE telegram_user_id = ?", (telegram_user_id,)
+            )
             if thread_id is not None:
                 await connection.execute(
                     "INSERT INTO support_topics (telegram_user_id, chat_id, thread_id, "
@@ -490,4 +532,7 @@ class SupportRepository:
                 "DELETE FROM support_tickets WHERE updated_at < ?", (stamp,)
             )
             await connection.execute("DELETE FROM support_modes WHERE since < ?", (stamp,))
+            await connection.execute(
+                "DELETE FROM support_screenings WHERE screened_at < ?", (stamp,)
+            )
         return cursor.rowcount

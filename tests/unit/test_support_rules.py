@@ -9,11 +9,11 @@ import pytest
 
 from bot.school import QuickAnswer, SchoolConfigError, load_school_config
 from bot.staff.service import AccountReport, LockState
-from bot.support.quick_answers import best_match, normalise
+from bot.support.quick_answers import best_match, match, normalise
+from bot.support.screen import has_a_secret_shape, looks_like_a_secret, password_pieces
 from bot.support.service import (
     CardFacts,
     context_card,
-    password_candidates,
     relayed_text,
     ticket_number_of,
 )
@@ -146,9 +146,34 @@ def test_ticket_numbers_are_read_from_the_bots_own_first_line() -> None:
     assert ticket_number_of("#٣") is None
 
 
-def test_password_pieces_are_the_text_and_its_longest_words() -> None:
-    pieces = password_candidates("mon code c'est Xq7-Tb4k-Wpz, il marche pas")
-    assert "Xq7-Tb4k-Wpz" in pieces and len(pieces) <= 6
+def test_password_pieces_are_words_and_groups_of_words_bounded() -> None:
+    pieces = password_pieces("mon code c'est Xq7-Tb4k-Wpz, il marche pas")
+    assert pieces[0] == "Xq7-Tb4k-Wpz" and len(pieces) <= 8
+    # A passphrase inside a sentence is one of the first pieces (issue 29.3).
+    sentence = "mon mot de passe c'est Mon chat dort 2 fois et ça marche pas"
+    assert "Mon chat dort 2 fois" in password_pieces(sentence)[:3]
+    # However long the message, a bounded number of pieces.
+    assert len(password_pieces("Un Mot 2 " * 500)) <= 8
+
+
+@pytest.mark.parametrize(
+    "word",
+    ["Re-bonjour", "Jean-Pierre2", "lea.dupont12", "aujourd'hui", "MARTIN-Durand3", "Bonjour,"],
+)
+def test_words_names_and_identifiers_are_not_shaped_like_a_secret(word: str) -> None:
+    assert not looks_like_a_secret(word)
+
+
+def test_the_persons_own_identifier_is_never_a_secret() -> None:
+    assert looks_like_a_secret("Ab3-Cd4e.Fgh")
+    assert not looks_like_a_secret("Ab3-Cd4e.Fgh", own={"ab3-cd4e.fgh"})
+
+
+def test_a_weak_match_is_not_taken_for_the_answer(answers: tuple[QuickAnswer, ...]) -> None:
+    """Issue 22.4: « adresse » is no word of « Je n'ai pas reçu l'e-mail »."""
+    found = match("je n'ai pas d'adresse mail", answers)
+    assert found is not None and not found.strong
+    assert best_match("je n'ai pas d'adresse mail", answers) is None
 
 
 async def test_tickets_are_purged_and_forgotten_on_request(tmp_path: Path) -> None:
@@ -182,14 +207,14 @@ async def test_tickets_are_purged_and_forgotten_on_request(tmp_path: Path) -> No
     [
         ("mon mot de passe Xq7-Tb4k-Wpz ne marche pas", True),
         ("Velo-Rouge-Soleil-42", True),
+        ("kT7mPq2xZa", True),
         ("je n'ai pas reçu le mail", False),
         ("mon identifiant est lea.martin", False),
+        ("Re-bonjour, encore une question.", False),
         ("écrivez à Lea.Martin@Example.org", False),
         ("voir https://ent.example.org/Aide-2026", False),
         ("code 12345678", False),
     ],
 )
-def test_what_has_a_password_shape_is_held_back(text: str, held: bool) -> None:
-    from bot.support.service import has_a_password_shape
-
-    assert has_a_password_shape(text) is held
+def test_what_has_a_password_shape(text: str, held: bool) -> None:
+    assert has_a_secret_shape(text) is held
