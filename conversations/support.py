@@ -417,6 +417,13 @@ async def overlay(update: Update, context: BotContext, session: ConversationSess
     user = update.effective_user
     if user is not None and update.edited_message is not None:
         return await on_user_edit(update, context)
+    query = update.callback_query
+    if user is not None and query is not None:
+        # A button of the procedure: the person went back to it, and leaves help.
+        procedure_button = not (query.data or "").startswith(f"{PREFIX}:")
+        if procedure_button and await support(context).mode(user.id) is not None:
+            await support(context).set_mode(user.id, None)
+        return False
     message = update.message  # an edit is not a new message to the team
     if user is None or message is None:
         return False

@@ -442,7 +442,9 @@ class SupportService:
         )
         if verdict == Screened.SECRET:
             return Submission(Sent.PASSWORD)
-        if verdict == Screened.DOUBT and message_id is not None:
+        if verdict == Screened.DOUBT:
+            if message_id is None:  # nothing to ask about later: held back
+                return Submission(Sent.PASSWORD)
             self.hold(telegram_user_id, Held(chat_id, message_id, text, media, self.clock()))
             return Submission(Sent.ASK)
         return await self._record(

@@ -1,9 +1,11 @@
-"""Support without Telegram: quick-answer matching, the context card, the password pieces."""
+"""Support without Telegram: quick-answer matching, the context card, the password screen."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -218,3 +220,76 @@ async def test_tickets_are_purged_and_forgotten_on_request(tmp_path: Path) -> No
 )
 def test_what_has_a_password_shape(text: str, held: bool) -> None:
     assert has_a_secret_shape(text) is held
+
+
+class CountingDirectory:
+    """An active account whose password is a passphrase; counts the hashes checked."""
+
+    def __init__(self) -> None:
+        self.checked = 0
+
+    async def get(self, account_id: int) -> Any:
+        return SimpleNamespace(id=account_id, identifiant="lea.martin", status="active")
+
+    async def check_password(self, account_id: int | None, password: str) -> bool:
+        self.checked += 1
+        return password == "Mon chat dort 2 fois"
+
+    async def check_provisional(self, account_id: int | None, password: str) -> bool:
+        self.checked += 1
+        return False
+
+
+async def test_the_screen_is_capped_then_bounded_per_message_and_per_hour(tmp_path: Path) -> None:
+    """Issues 29.3 and 29.4: a passphrase inside a sentence is found; the per-minute cap comes
+    before any hash; a message costs 8 hashes at most, a person 120 an hour."""
+    from bot.support.service import (
+        MAX_HASH_CHECKS_PER_MESSAGE,
+        MAX_HASH_CHECKS_PER_WINDOW,
+        Screened,
+        SupportService,
+    )
+    from storage.db import Database
+    from storage.support import SupportRepository
+
+    database = await Database.open(tmp_path / "bot.sqlite3")
+    now = [NOW]
+    directory = CountingDirectory()
+    service = SupportService(
+        SupportRepository(database),
+        None,  # type: ignore[arg-type]
+        directory,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        lambda: now[0],
+        chat_id=-1,
+        max_per_minute=5,
+    )
+
+    async def screen(text: str) -> Screened | None:
+        screening = await service.admit(7)
+        if screening is None:
+            return None
+        return await service.screen(
+            telegram_user_id=7, text=text, session=None, account_ids=[1], screening=screening
+        )
+
+    try:
+        sentence = "mon mot de passe c'est Mon chat dort 2 fois et ça marche pas"
+        assert await screen(sentence) == Screened.SECRET
+        assert directory.checked <= 2
+        ordinary = "Il y a un Souci avec le lien 2 fois de suite hier et encore aujourd'hui"
+        for _ in range(4):
+            assert await screen(ordinary) == Screened.CLEAR
+        checked = directory.checked
+        assert checked <= 2 + 4 * MAX_HASH_CHECKS_PER_MESSAGE
+        # Over the cap: refused before any hash.
+        assert await screen(ordinary) is None and directory.checked == checked
+        # Spread over the hour: never more than the person's budget.
+        for _ in range(40):
+            now[0] += timedelta(seconds=30)
+            await screen(ordinary)
+        assert directory.checked <= MAX_HASH_CHECKS_PER_WINDOW
+        assert await service.repository.hash_checks_since(7, NOW) == directory.checked
+    finally:
+        await database.close()
