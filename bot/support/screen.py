@@ -93,3 +93,14 @@ def has_a_secret_shape(text: str, own: Collection[str] = ()) -> bool:
 def secret_shaped_words(text: str, own: Collection[str] = ()) -> list[str]:
     """The words of ``text`` that :func:`looks_like_a_secret`, once each."""
     return list(dict.fromkeys(w for w in words(text) if looks_like_a_secret(w, own)))
+
+
+def reads_like_a_whole_password(text: str) -> bool:
+    """Whether the whole of ``text`` could be a new password typed for the step rather than a
+    message: six words at most, no question mark, what the password rule would take, and
+    three kinds of characters besides spaces (« Mon chat dort 2 fois », not « il ne marche
+    pas »). Asked about only where a new password is expected (nothing to compare it with)."""
+    whole = text.strip()
+    if "?" in whole or len(whole.split()) > MAX_GROUP_WORDS or not could_be_a_password(whole):
+        return False
+    return kinds("".join(whole.split())) >= 3

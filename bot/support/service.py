@@ -24,12 +24,19 @@ from bot.outbox.senders import (
     TOPIC_POST,
 )
 from bot.procedures.activation import PROVISIONAL_DIGEST
+from bot.procedures.activation import Step as ActivationStep
 from bot.procedures.kernel import Clock, Outcome, ProcedurePorts
+from bot.procedures.my_account import MyAccountStep
 from bot.procedures.parts.checked_secret import CheckedSecret
+from bot.procedures.recovery import RecoveryStep
 from bot.school import SchoolConfig
 from bot.security import normalise_identifiant
 from bot.staff.service import AccountReport, StaffService
-from bot.support.screen import password_pieces, secret_shaped_words
+from bot.support.screen import (
+    password_pieces,
+    reads_like_a_whole_password,
+    secret_shaped_words,
+)
 from bot.texts import formatting
 from bot.texts import support as texts
 from storage.accounts import AccountStatus
@@ -50,6 +57,10 @@ HASH_WINDOW = timedelta(hours=1)
 MAX_UNPROVEN_GUESSES = 2
 # Pieces compared with a procedure's pending digests (HMAC: cheap, no budget).
 MAX_PENDING_PIECES = 64
+# The steps where a new password is typed: nothing to compare it with yet.
+NEW_PASSWORD_STEPS = frozenset(
+    {ActivationStep.PASSWORD, RecoveryStep.PASSWORD, MyAccountStep.PASSWORD}
+)
 # How long a message held for « Ce message contient-il un mot de passe ? » waits in memory.
 HOLD_FOR = timedelta(hours=1)
 
@@ -330,6 +341,9 @@ class SupportService:
             found = await self._check_hashes(text, session, account_ids, shaped, screening, budget)
             if found:
                 return Screened.SECRET
+        if session is not None and session.step in NEW_PASSWORD_STEPS:
+            # Typed for the step, perhaps, while the messages go to the team.
+            shaped = shaped or ([text] if reads_like_a_whole_password(text) else [])
         return Screened.DOUBT if shaped else Screened.CLEAR
 
     async def _hash_budget(self, telegram_user_id: int) -> int:

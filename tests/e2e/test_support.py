@@ -500,3 +500,19 @@ async def test_the_cap_comes_before_any_hashing(team: BotHarness) -> None:
     flooded = await chat.say("Encore un Message 2")
     assert flooded.text == support_texts.FLOOD
     assert len(calls) == spent
+
+
+async def test_a_new_password_typed_to_the_team_is_asked_about(team: BotHarness) -> None:
+    """Messages stay with the team (issue 22.2): at the new password step, a message that as a
+    whole could be that password (a passphrase, nothing to compare it with yet) is asked
+    about rather than relayed; a plain question is relayed."""
+    chat = Chat(team, 3028, "Léa")
+    await chat.walk_to_password("lea.martin", "Xq7-Tb4k-Wpz", "lea@example.org")
+    await chat.press("Je bloque")
+    await chat.press("Écrire à l'équipe")
+    asked = await chat.say("Mon chat dort 2 fois")
+    assert asked.text.startswith("🔒 Ce message contient-il un mot de passe ?")
+    sent = await chat.say("il ne marche pas")
+    assert "demande n° 1" in sent.text
+    [post] = await posts(team, 1)
+    assert "Mon chat dort" not in post.text
