@@ -262,7 +262,8 @@ class BotServices:
             now - timedelta(days=self.settings.abandoned_session_days)
         )
         tickets = await self.support.repository.purge(
-            now - timedelta(days=self.settings.support_retention_days)
+            now - timedelta(days=self.settings.support_retention_days),
+            screenings_before=now - timedelta(days=1),
         )
         logger.info(
             "purge: %s; outbox items forgotten: %s; campaigns forgotten: %s; tickets: %s",

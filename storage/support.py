@@ -181,17 +181,6 @@ class SupportRepository:
         rows = await self.db.fetch_all(f"{_WITH_COUNTS}{where} ORDER BY t.id DESC")
         return [_ticket(row) for row in rows]
 
-    async def user_messages_since(self, telegram_user_id: int, since: datetime) -> int:
-        """Messages this user sent to the team since ``since`` (all their tickets)."""
-        row = await self.db.fetch_one(
-            "SELECT COUNT(*) AS n FROM support_messages m JOIN support_tickets t "
-            "ON t.id = m.ticket_id WHERE t.telegram_user_id = ? AND m.direction = 'user' "
-            "AND m.at >= ?",
-            (telegram_user_id, to_db_time(since)),
-        )
-        assert row is not None
-        return int(row["n"])
-
     async def admit(
         self, telegram_user_id: int, now: datetime, since: datetime, limit: int
     ) -> int | None:
@@ -393,9 +382,6 @@ class SupportRepository:
                 "DELETE FROM support_topic_intents WHERE telegram_user_id = ?",
                 (telegram_user_id,),
             )
-            await connection.execute(
-                "DELETE FROM support_screenings WHERE telegram_user_id = ?", (telegram_user_id,)
-            )
             if thread_id is not None:
                 await connection.execute(
                     "INSERT INTO support_topics (telegram_user_id, chat_id, thread_id, "
@@ -508,7 +494,9 @@ class SupportRepository:
     # --- forgetting -------------------------------------------------------------------------
 
     async def forget_user(self, telegram_user_id: int) -> None:
-        """« Supprimer mes données »: the user's tickets, messages and help mode."""
+        """« Supprimer mes données »: the user's tickets, messages and help mode (not the
+        screenings of the last day: like the throttle's traces, they stay until purged, or
+        deleting one's data would reset the cap and the hashing budget)."""
         async with self.db.transaction() as connection:
             await connection.execute(
                 "DELETE FROM support_tickets WHERE telegram_user_id = ?", (telegram_user_id,)
@@ -524,8 +512,9 @@ class SupportRepository:
                 (telegram_user_id,),
             )
 
-    async def purge(self, before: datetime) -> int:
-        """Forget tickets not touched since ``before`` (closed or left open), and stale modes."""
+    async def purge(self, before: datetime, *, screenings_before: datetime | None = None) -> int:
+        """Forget tickets not touched since ``before`` (closed or left open), stale modes, and
+        screenings older than ``screenings_before`` (default ``before``)."""
         stamp = to_db_time(before)
         async with self.db.transaction() as connection:
             cursor = await connection.execute(
@@ -533,6 +522,7 @@ class SupportRepository:
             )
             await connection.execute("DELETE FROM support_modes WHERE since < ?", (stamp,))
             await connection.execute(
-                "DELETE FROM support_screenings WHERE screened_at < ?", (stamp,)
+                "DELETE FROM support_screenings WHERE screened_at < ?",
+                (to_db_time(screenings_before or before),),
             )
         return cursor.rowcount

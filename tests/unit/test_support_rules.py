@@ -293,3 +293,22 @@ async def test_the_screen_is_capped_then_bounded_per_message_and_per_hour(tmp_pa
         assert await service.repository.hash_checks_since(7, NOW) == directory.checked
     finally:
         await database.close()
+
+
+async def test_screenings_outlive_forget_user_until_purged(tmp_path: Path) -> None:
+    """The cap and the hashing budget are security traces: « supprimer mes données » does not
+    reset them; the purge forgets them after a day."""
+    from storage.db import Database
+    from storage.support import SupportRepository
+
+    database = await Database.open(tmp_path / "bot.sqlite3")
+    try:
+        repository = SupportRepository(database)
+        since = NOW - timedelta(minutes=1)
+        assert await repository.admit(5, NOW, since, 1) is not None
+        await repository.forget_user(5)
+        assert await repository.admit(5, NOW, since, 1) is None
+        await repository.purge(NOW, screenings_before=NOW + timedelta(seconds=1))
+        assert await repository.admit(5, NOW, since, 1) is not None
+    finally:
+        await database.close()
