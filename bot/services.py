@@ -200,6 +200,7 @@ class BotServices:
                 max_per_minute=self.settings.support_max_messages_per_minute,
                 topics=self.settings.support_forum_topics,
                 show_staff_names=self.settings.support_show_staff_names,
+                ports=self.ports,
             )
             self.topics = TopicDirectory(self.support.repository, self.clock)
             self.reminders = UnansweredReminders(
@@ -248,7 +249,8 @@ class BotServices:
             now - timedelta(days=self.settings.abandoned_session_days)
         )
         tickets = await self.support.repository.purge(
-            now - timedelta(days=self.settings.support_retention_days)
+            now - timedelta(days=self.settings.support_retention_days),
+            screenings_before=now - timedelta(days=1),
         )
         logger.info(ops_texts.purge_done(dataclasses.asdict(report), done, campaigns, tickets))
         return report

@@ -4,9 +4,11 @@ document; edits mirrored); the staff group's answers, their edits, and ``/fermer
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from telegram import Message, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationHandlerStop,
     BaseHandler,
@@ -20,8 +22,14 @@ from bot import texts as chat_texts
 from bot.config.hours import back_at
 from bot.procedures.kernel import Outcome
 from bot.staff import report as report_layout
-from bot.support.quick_answers import best_match
-from bot.support.service import Mirrored, Sent, SupportService, ticket_number_of
+from bot.support.quick_answers import match
+from bot.support.service import (
+    Mirrored,
+    Sent,
+    Submission,
+    SupportService,
+    ticket_number_of,
+)
 from bot.texts import staff as staff_texts
 from bot.texts import support as texts
 from conversations.buttons import parse_button
@@ -78,10 +86,31 @@ async def show_answer(update: Update, context: BotContext, index: int) -> None:
     answer = answers[index]
     session = await current_session(update, context)
     rows: list[list[tuple[str, str]]] = []
-    if answer.action:
+    if answer.action and _action_works(context, session, answer.action):
         rows.append([(texts.BUTTON_ACTIONS[answer.action], f"{PREFIX}:act.{index}")])
     rows += [[(texts.BUTTON_NOT_HELPED, f"{PREFIX}:write")], _resume_row(session)]
     await send(update, f"<b>{answer.titre}</b>\n\n{answer.texte}", keyboard(rows, _nonce(session)))
+
+
+def _action_works(context: BotContext, session: ConversationSession | None, action: str) -> bool:
+    """Whether a quick answer's action can be done at the person's step: an e-mail is resent
+    only where one was sent by the open procedure (others always can)."""
+    if action == "renvoyer":
+        return (
+            session is not None
+            and session.code_sent_at is not None
+            and _procedure_of(context, session) is not None
+        )
+    return True
+
+
+async def show_list(update: Update, context: BotContext, intro: str) -> None:
+    """The quick answers again, under ``intro`` (a message that was only nearly one)."""
+    session = await current_session(update, context)
+    answers = context.services.school.quick_answers
+    rows = [[(answer.titre, f"{PREFIX}:qa.{index}")] for index, answer in enumerate(answers)]
+    rows += [[(texts.BUTTON_WRITE_TEAM, f"{PREFIX}:write")], _resume_row(session)]
+    await send(update, intro, keyboard(rows, _nonce(session)))
 
 
 async def write_to_team(update: Update, context: BotContext) -> None:
@@ -184,6 +213,8 @@ async def on_button(update: Update, context: BotContext) -> None:
         await run_action(update, context, data.number)
     elif data.action == "write":
         await write_to_team(update, context)
+    elif data.action in ("pwyes", "pwno") and data.number is not None:
+        await on_password_answer(update, context, data.number, data.action == "pwyes")
     else:
         await resume(update, context)
 
@@ -211,9 +242,19 @@ async def on_text(update: Update, context: BotContext) -> None:
         return
     mode = await support(context).mode(user.id)
     if mode != "compose":
-        index = best_match(message.text, context.services.school.quick_answers)
-        if index is not None:
-            await show_answer(update, context, index)
+        session, account_ids, _ = await _user_facts(update, context)
+        if await support(context).shaped_like_a_secret(message.text, session, account_ids):
+            # A password typed here by mistake: neither matched nor relayed, deleted at once.
+            await remove_secret_message(update)
+            markup = keyboard([_resume_row(session)], _nonce(session))
+            await send(update, texts.SECRET_IN_HELP, markup)
+            return
+        found = match(message.text, context.services.school.quick_answers)
+        if found is not None and found.strong:
+            await show_answer(update, context, found.index)
+            return
+        if found is not None:
+            await show_list(update, context, texts.WEAK_MATCH)
             return
         if support(context).chat_id is None:
             await send(update, texts.NO_MATCH_NO_TEAM)
@@ -277,21 +318,87 @@ async def submit(update: Update, context: BotContext) -> None:
     if result.outcome == Sent.PASSWORD:
         await remove_secret_message(update)
         await send(update, texts.PASSWORD_NOT_SENT, markup)
-    elif result.outcome == Sent.FLOOD:
+    elif result.outcome == Sent.ASK:
+        await ask_password(update, session, message.message_id)
+    else:
+        await _after_submit(update, context, session, result)
+
+
+async def ask_password(
+    update: Update, session: ConversationSession | None, message_id: int
+) -> None:
+    """« Ce message contient-il un mot de passe ? » Oui (deleted) / Non (relayed)."""
+    nonce = _nonce(session)
+    rows = [
+        [
+            (texts.BUTTON_YES_PASSWORD, f"{PREFIX}:pwyes.{message_id}"),
+            (texts.BUTTON_NO_PASSWORD, f"{PREFIX}:pwno.{message_id}"),
+        ]
+    ]
+    await send(update, texts.ASK_PASSWORD, keyboard(rows, nonce))
+
+
+async def on_password_answer(
+    update: Update, context: BotContext, message_id: int, is_password: bool
+) -> None:
+    """The person's answer about a held message: Oui, it is deleted; Non, it is relayed."""
+    user = update.effective_user
+    chat = update.effective_chat
+    assert user is not None and chat is not None
+    session, account_ids, label = await _user_facts(update, context)
+    markup = keyboard([_resume_row(session)], _nonce(session))
+    if is_password:
+        held = support(context).release(user.id, message_id)
+        sent_at = held.held_at if held is not None else context.services.clock()
+        await delete_message(context, chat.id, message_id, sent_at)
+        await send(update, texts.PASSWORD_ERASED, markup)
+        return
+    result = await support(context).relay_held(
+        telegram_user_id=user.id,
+        message_id=message_id,
+        first_name=user.first_name,
+        session=session,
+        step_label=label,
+        account_ids=account_ids,
+    )
+    if result.outcome == Sent.GONE:
+        await send(update, texts.HELD_GONE, markup)
+    else:
+        await _after_submit(update, context, session, result)
+
+
+async def delete_message(
+    context: BotContext, chat_id: int, message_id: int, sent_at: datetime
+) -> None:
+    """Delete a message the person said holds a password (owed to the outbox if it fails)."""
+    try:
+        await context.bot.delete_message(chat_id, message_id)
+    except TelegramError:
+        await context.services.outbox.owe_deletion(chat_id, message_id, sent_at)
+
+
+async def _after_submit(
+    update: Update, context: BotContext, session: ConversationSession | None, result: Submission
+) -> None:
+    """What the person reads once a message went to the team (or could not)."""
+    user = update.effective_user
+    assert user is not None
+    markup = keyboard([_resume_row(session)], _nonce(session))
+    if result.outcome == Sent.FLOOD:
         await send(update, texts.FLOOD, markup)
     elif result.outcome == Sent.NO_TEAM:
         await write_to_team(update, context)
     elif session is not None:
-        # Back to the step at once: what is typed next is the step's, never the team's (a new
-        # password typed to the step must not reach the group).
-        await support(context).set_mode(user.id, None)
-        intro = (
+        # Still with the team: people write in several short messages, and each one goes to
+        # the team until they touch « Reprendre » (or type a command).
+        await support(context).set_mode(user.id, "compose")
+        text = (
             texts.SENT.format(number=result.ticket)
+            + "\n"
+            + texts.WRITE_MORE
             + _outside_hours(context)
-            + "\n\n"
-            + chat_texts.HELP_RESUME
         )
-        await show_current_step(update, context, session, intro + "\n\n")
+        await send(update, text, markup)
     else:
         # Outside any procedure, whatever is typed next goes to the open ticket.
         await support(context).set_mode(user.id, None)
@@ -310,6 +417,13 @@ async def overlay(update: Update, context: BotContext, session: ConversationSess
     user = update.effective_user
     if user is not None and update.edited_message is not None:
         return await on_user_edit(update, context)
+    query = update.callback_query
+    if user is not None and query is not None:
+        # A button of the procedure: the person went back to it, and leaves help.
+        procedure_button = not (query.data or "").startswith(f"{PREFIX}:")
+        if procedure_button and await support(context).mode(user.id) is not None:
+            await support(context).set_mode(user.id, None)
+        return False
     message = update.message  # an edit is not a new message to the team
     if user is None or message is None:
         return False

@@ -181,16 +181,44 @@ class SupportRepository:
         rows = await self.db.fetch_all(f"{_WITH_COUNTS}{where} ORDER BY t.id DESC")
         return [_ticket(row) for row in rows]
 
-    async def user_messages_since(self, telegram_user_id: int, since: datetime) -> int:
-        """Messages this user sent to the team since ``since`` (all their tickets)."""
+    async def admit(
+        self, telegram_user_id: int, now: datetime, since: datetime, limit: int
+    ) -> int | None:
+        """Count a message screened for the team, unless ``limit`` were already screened since
+        ``since`` (then None: the cap comes before any hashing). Counting and the check are one
+        transaction, so a burst cannot slip past the cap. Returns the screening's id."""
+        async with self.db.transaction() as connection:
+            cursor = await connection.execute(
+                "SELECT COUNT(*) FROM support_screenings "
+                "WHERE telegram_user_id = ? AND screened_at >= ?",
+                (telegram_user_id, to_db_time(since)),
+            )
+            row = await cursor.fetchone()
+            if row is not None and int(row[0]) >= limit:
+                return None
+            cursor = await connection.execute(
+                "INSERT INTO support_screenings (telegram_user_id, screened_at) VALUES (?, ?)",
+                (telegram_user_id, to_db_time(now)),
+            )
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+    async def hash_checks_since(self, telegram_user_id: int, since: datetime) -> int:
+        """How many password hashes this user's messages cost since ``since``."""
         row = await self.db.fetch_one(
-            "SELECT COUNT(*) AS n FROM support_messages m JOIN support_tickets t "
-            "ON t.id = m.ticket_id WHERE t.telegram_user_id = ? AND m.direction = 'user' "
-            "AND m.at >= ?",
+            "SELECT COALESCE(SUM(hash_checks), 0) AS n FROM support_screenings "
+            "WHERE telegram_user_id = ? AND screened_at >= ?",
             (telegram_user_id, to_db_time(since)),
         )
-        assert row is not None
-        return int(row["n"])
+        return int(row["n"]) if row else 0
+
+    async def count_hash_check(self, screening_id: int) -> None:
+        """One more password hash for this screening (written before the hash is computed)."""
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                "UPDATE support_screenings SET hash_checks = hash_checks + 1 WHERE id = ?",
+                (screening_id,),
+            )
 
     async def add_user_message(
         self,
@@ -466,7 +494,9 @@ class SupportRepository:
     # --- forgetting -------------------------------------------------------------------------
 
     async def forget_user(self, telegram_user_id: int) -> None:
-        """« Supprimer mes données »: the user's tickets, messages and help mode."""
+        """« Supprimer mes données »: the user's tickets, messages and help mode (not the
+        screenings of the last day: like the throttle's traces, they stay until purged, or
+        deleting one's data would reset the cap and the hashing budget)."""
         async with self.db.transaction() as connection:
             await connection.execute(
                 "DELETE FROM support_tickets WHERE telegram_user_id = ?", (telegram_user_id,)
@@ -482,12 +512,17 @@ class SupportRepository:
                 (telegram_user_id,),
             )
 
-    async def purge(self, before: datetime) -> int:
-        """Forget tickets not touched since ``before`` (closed or left open), and stale modes."""
+    async def purge(self, before: datetime, *, screenings_before: datetime | None = None) -> int:
+        """Forget tickets not touched since ``before`` (closed or left open), stale modes, and
+        screenings older than ``screenings_before`` (default ``before``)."""
         stamp = to_db_time(before)
         async with self.db.transaction() as connection:
             cursor = await connection.execute(
                 "DELETE FROM support_tickets WHERE updated_at < ?", (stamp,)
             )
             await connection.execute("DELETE FROM support_modes WHERE since < ?", (stamp,))
+            await connection.execute(
+                "DELETE FROM support_screenings WHERE screened_at < ?",
+                (to_db_time(screenings_before or before),),
+            )
         return cursor.rowcount

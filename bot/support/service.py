@@ -4,6 +4,8 @@ in the transaction of the ticket's change."""
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,11 +22,23 @@ from bot.outbox.templates import (
     STAFF_NOTICE,
     TOPIC_POST,
 )
-from bot.procedures.kernel import Clock
+from bot.procedures.activation import PROVISIONAL_DIGEST
+from bot.procedures.activation import Step as ActivationStep
+from bot.procedures.kernel import Clock, Outcome, ProcedurePorts
+from bot.procedures.my_account import MyAccountStep
+from bot.procedures.parts.checked_secret import CheckedSecret
+from bot.procedures.recovery import RecoveryStep
 from bot.school import SchoolConfig
+from bot.security import normalise_identifiant
 from bot.staff.service import AccountReport, StaffService
+from bot.support.screen import (
+    password_pieces,
+    reads_like_a_whole_password,
+    secret_shaped_words,
+)
 from bot.texts import formatting
 from bot.texts import support as texts
+from storage.accounts import AccountStatus
 from storage.outbox import NewOutboxItem, OutboxKind
 from storage.sessions import ConversationSession
 from storage.support import RELAY_ID, RelaySource, SupportRepository, Ticket
@@ -34,8 +48,23 @@ if TYPE_CHECKING:
 
 # How long a relay may wait in the outbox before it is given up.
 RELAY_FOR = timedelta(days=7)
-# At most this many pieces of a message are checked against the password hashes.
-MAX_PASSWORD_CANDIDATES = 6
+# At most this many password hashes are checked for one message (each piece of it against
+# one account's provisional or current password: bot.support.screen.password_pieces)…
+MAX_HASH_CHECKS_PER_MESSAGE = 8
+# … and for all of one person's messages within HASH_WINDOW (beyond: the shape alone decides).
+MAX_HASH_CHECKS_PER_WINDOW = 120
+HASH_WINDOW = timedelta(hours=1)
+# Of these, at most this many are guesses of a provisional password not proven yet (each one
+# counts on that identifier's throttle, like a guess typed at the step).
+MAX_UNPROVEN_GUESSES = 2
+# Pieces compared with a procedure's pending digests (HMAC: cheap, no budget).
+MAX_PENDING_PIECES = 64
+# The steps where a new password is typed: nothing to compare it with yet.
+NEW_PASSWORD_STEPS = frozenset(
+    {ActivationStep.PASSWORD, RecoveryStep.PASSWORD, MyAccountStep.PASSWORD}
+)
+# How long a message held for « Ce message contient-il un mot de passe ? » waits in memory.
+HOLD_FOR = timedelta(hours=1)
 
 
 class Mirrored(StrEnum):
@@ -53,6 +82,30 @@ class Sent(StrEnum):
     PASSWORD = "password"
     FLOOD = "flood"
     NO_TEAM = "no_team"
+    # It has the shape of a password the bot cannot check: held until the person says.
+    ASK = "ask"
+    # A held message that is no longer held (answered already, or the bot restarted).
+    GONE = "gone"
+
+
+class Screened(StrEnum):
+    """The screen's verdict on a message to the team."""
+
+    CLEAR = "clear"
+    SECRET = "secret"  # the account's provisional or current password, or a pending one
+    DOUBT = "doubt"  # has a password's shape, and the bot cannot tell
+
+
+@dataclass(frozen=True)
+class Held:
+    """A message held until the person says whether it holds a password: in memory only
+    (never written anywhere, it may be a password), forgotten after :data:`HOLD_FOR`."""
+
+    chat_id: int
+    message_id: int
+    text: str
+    media: bool
+    held_at: datetime
 
 
 @dataclass(frozen=True)
@@ -168,36 +221,6 @@ def ticket_number_of(first_line: str) -> int | None:
     return None
 
 
-def password_candidates(text: str) -> list[str]:
-    """The pieces of a message that could be a password: the whole text and its longest
-    words (at most :data:`MAX_PASSWORD_CANDIDATES`)."""
-    words = sorted({w.strip(".,;:!?«»\"'()") for w in text.split()}, key=len, reverse=True)
-    pieces = [text.strip(), *(w for w in words if len(w) >= 4 and w != text.strip())]
-    return [p for p in dict.fromkeys(pieces) if p][:MAX_PASSWORD_CANDIDATES]
-
-
-def has_a_password_shape(text: str) -> bool:
-    """Whether a word of ``text`` has the shape of a password: 8 characters or more, no space,
-    three kinds of characters at least (lower case, upper case, digits, symbols), and not an
-    address or a link. This catches a provisional password typed to the team before the
-    account is proven (comparing it with the account's would be an unthrottled oracle)."""
-    for word in text.split():
-        word = word.strip(".,;:!?«»\"'()")
-        if len(word) < 8 or "@" in word or "://" in word:
-            continue
-        kinds = sum(
-            (
-                any(c.islower() for c in word),
-                any(c.isupper() for c in word),
-                any(c.isdigit() for c in word),
-                any(not c.isalnum() for c in word),
-            )
-        )
-        if kinds >= 3:
-            return True
-    return False
-
-
 class SupportService:
     """Help mode and tickets of the running bot."""
 
@@ -214,6 +237,7 @@ class SupportService:
         max_per_minute: int,
         topics: bool = False,
         show_staff_names: bool = False,
+        ports: ProcedurePorts | None = None,
     ) -> None:
         self.repository = repository
         self.outbox = outbox
@@ -227,6 +251,9 @@ class SupportService:
         self.topics = topics
         # Staff answers signed with the staff member's first name (the school's choice).
         self.show_staff_names = show_staff_names
+        # The procedures' throttle and keyed hashes (an identifier typed, not proven yet).
+        self.ports = ports
+        self._held: dict[tuple[int, int], Held] = {}
 
     async def mode(self, telegram_user_id: int) -> str | None:
         """``menu``, ``compose`` or None."""
@@ -240,16 +267,164 @@ class SupportService:
         """Whether the user has a ticket staff have not closed."""
         return await self.repository.open_ticket(telegram_user_id) is not None
 
-    async def contains_password(self, account_ids: Sequence[int], text: str) -> bool:
-        """Whether ``text`` holds the provisional or current password of one of these proven
-        accounts (checked against the stored hashes by the directory, off the event loop)."""
+    async def own_identifiants(
+        self, account_ids: Sequence[int], session: ConversationSession | None
+    ) -> set[str]:
+        """The person's own identifiers (normalised): never taken for a password."""
+        own = (
+            {normalise_identifiant(session.identifiant)}
+            if session and session.identifiant
+            else set()
+        )
         for account_id in dict.fromkeys(account_ids):
-            for piece in password_candidates(text):
-                if await self.directory.check_provisional(account_id, piece):
-                    return True
-                if await self.directory.check_password(account_id, piece):
-                    return True
+            account = await self.directory.get(account_id)
+            if account is not None:
+                own.add(normalise_identifiant(account.identifiant))
+        return own
+
+    def _pending_secret(self, session: ConversationSession | None, text: str) -> bool:
+        """Whether a piece of ``text`` is a secret the procedure keeps between two typings
+        (the new password before its confirmation, the provisional one): keyed digests,
+        cheap to compare."""
+        if session is None or self.ports is None:
+            return False
+        keyed = self.ports.keyed
+        provisional = json.loads(session.flow_data or "{}").get(PROVISIONAL_DIGEST)
+        for piece in password_pieces(text, MAX_PENDING_PIECES):
+            if keyed.matches_pending(piece, session.new_password_hash, purpose="password"):
+                return True
+            if isinstance(provisional, str) and keyed.matches_pending(
+                piece, provisional, purpose="provisional"
+            ):
+                return True
         return False
+
+    async def _shaped_words(
+        self, text: str, session: ConversationSession | None, account_ids: Sequence[int]
+    ) -> list[str]:
+        """The words of ``text`` shaped like a password, but for the person's identifiers."""
+        shaped = secret_shaped_words(text, await self.own_identifiants(account_ids, session))
+        typed_key = session.identifiant_key if session else None
+        if typed_key and self.ports is not None:
+            # The identifier typed at the prompt (only its keyed hash is kept) is theirs too.
+            key_of = self.ports.identifiant_key
+            shaped = [word for word in shaped if key_of(word) != typed_key]
+        return shaped
+
+    async def shaped_like_a_secret(
+        self, text: str, session: ConversationSession | None, account_ids: Sequence[int]
+    ) -> bool:
+        """Whether ``text``, typed in help (not to the team), holds a secret the procedure
+        keeps or a word shaped like a password: no hash is checked (nothing is relayed)."""
+        if self._pending_secret(session, text):
+            return True
+        return bool(await self._shaped_words(text, session, account_ids))
+
+    async def screen(
+        self,
+        *,
+        telegram_user_id: int,
+        text: str,
+        session: ConversationSession | None,
+        account_ids: Sequence[int],
+        screening: int | None,
+    ) -> Screened:
+        """Whether ``text`` holds a password: compared with what the bot can check (a
+        procedure's pending digests; the proven accounts' provisional or current password;
+        for an identifier typed but not proven, its provisional password as a throttled
+        guess), then, failing that, its shape. Hashes are checked only for an admitted
+        ``screening`` (:meth:`SupportService.admit`), each one counted before it is computed,
+        within :data:`MAX_HASH_CHECKS_PER_MESSAGE` and the person's budget."""
+        if self._pending_secret(session, text):
+            return Screened.SECRET
+        shaped = await self._shaped_words(text, session, account_ids)
+        if screening is not None:
+            budget = await self._hash_budget(telegram_user_id)
+            found = await self._check_hashes(text, session, account_ids, shaped, screening, budget)
+            if found:
+                return Screened.SECRET
+        if session is not None and session.step in NEW_PASSWORD_STEPS:
+            # Typed for the step, perhaps, while the messages go to the team.
+            shaped = shaped or ([text] if reads_like_a_whole_password(text) else [])
+        return Screened.DOUBT if shaped else Screened.CLEAR
+
+    async def _hash_budget(self, telegram_user_id: int) -> int:
+        since = self.clock() - HASH_WINDOW
+        spent = await self.repository.hash_checks_since(telegram_user_id, since)
+        return max(0, min(MAX_HASH_CHECKS_PER_MESSAGE, MAX_HASH_CHECKS_PER_WINDOW - spent))
+
+    async def _check_hashes(
+        self,
+        text: str,
+        session: ConversationSession | None,
+        account_ids: Sequence[int],
+        shaped: Sequence[str],
+        screening: int,
+        budget: int,
+    ) -> bool:
+        """The hash comparisons of :meth:`screen`, ``budget`` at most (see there)."""
+        pieces = password_pieces(text)
+        for account_id in dict.fromkeys(account_ids):
+            account = await self.directory.get(account_id)
+            if account is None:
+                continue
+            # An account to activate has only its provisional password, an active one only
+            # its current one: one hash a piece.
+            check = (
+                self.directory.check_provisional
+                if account.status == AccountStatus.TO_ACTIVATE
+                else self.directory.check_password
+            )
+            for piece in pieces:
+                if budget <= 0:
+                    return False
+                budget -= 1
+                await self.repository.count_hash_check(screening)
+                if await check(account_id, piece):
+                    return True
+        if session is None or self.ports is None or session.account_id is not None:
+            return False
+        if not session.identifiant_key:
+            return False
+        # Not proven yet: the identifier typed names the account whose provisional password
+        # to compare, guess by guess under its throttle (the same for an unknown identifier).
+        judge = CheckedSecret(self.ports).judge
+        candidate = session.candidate_account_id
+        for word in shaped[:MAX_UNPROVEN_GUESSES]:
+            if budget <= 0:
+                return False
+            budget -= 1
+            await self.repository.count_hash_check(screening)
+            guess = functools.partial(self.directory.check_provisional, candidate, word)
+            key = session.identifiant_key
+            result = await judge(key, guess, self.clock(), account_id=candidate)
+            if result.outcome == Outcome.OK:
+                return True
+            if result.outcome != Outcome.WRONG:
+                return False  # throttled or locked: the bot cannot tell (the shape decides)
+        return False
+
+    async def admit(self, telegram_user_id: int) -> int | None:
+        """Count a message to be screened, within the per-minute cap (None: over it). The cap
+        comes first, before any hashing."""
+        now = self.clock()
+        return await self.repository.admit(
+            telegram_user_id, now, now - timedelta(minutes=1), self.max_per_minute
+        )
+
+    def hold(self, telegram_user_id: int, held: Held) -> None:
+        """Keep a message until the person says whether it holds a password."""
+        cutoff = held.held_at - HOLD_FOR
+        for key in [k for k, h in self._held.items() if h.held_at < cutoff]:
+            del self._held[key]
+        self._held[(telegram_user_id, held.message_id)] = held
+
+    def release(self, telegram_user_id: int, message_id: int) -> Held | None:
+        """The held message, forgotten (None if it is no longer held)."""
+        held = self._held.pop((telegram_user_id, message_id), None)
+        if held is None or held.held_at < self.clock() - HOLD_FOR:
+            return None
+        return held
 
     async def submit(
         self,
@@ -271,14 +446,80 @@ class SupportService:
         that an edit of the message is mirrored."""
         if self.chat_id is None:
             return Submission(Sent.NO_TEAM)
-        now = self.clock()
-        if has_a_password_shape(text) or await self.contains_password(account_ids, text):
-            return Submission(Sent.PASSWORD)
-        recent = await self.repository.user_messages_since(
-            telegram_user_id, now - timedelta(minutes=1)
-        )
-        if recent >= self.max_per_minute:
+        screening = await self.admit(telegram_user_id)
+        if screening is None:
             return Submission(Sent.FLOOD)
+        verdict = await self.screen(
+            telegram_user_id=telegram_user_id,
+            text=text,
+            session=session,
+            account_ids=account_ids,
+            screening=screening,
+        )
+        if verdict == Screened.SECRET:
+            return Submission(Sent.PASSWORD)
+        if verdict == Screened.DOUBT:
+            if message_id is None:  # nothing to ask about later: held back
+                return Submission(Sent.PASSWORD)
+            self.hold(telegram_user_id, Held(chat_id, message_id, text, media, self.clock()))
+            return Submission(Sent.ASK)
+        return await self._record(
+            telegram_user_id=telegram_user_id,
+            chat_id=chat_id,
+            first_name=first_name,
+            text=text,
+            session=session,
+            step_label=step_label,
+            account_ids=account_ids,
+            message_id=message_id,
+            media=media,
+        )
+
+    async def relay_held(
+        self,
+        *,
+        telegram_user_id: int,
+        message_id: int,
+        first_name: str,
+        session: ConversationSession | None,
+        step_label: str | None,
+        account_ids: Sequence[int],
+    ) -> Submission:
+        """The person said a held message holds no password: it goes to the team (it was
+        screened and counted when it was held)."""
+        held = self.release(telegram_user_id, message_id)
+        if held is None:
+            return Submission(Sent.GONE)
+        if self.chat_id is None:
+            return Submission(Sent.NO_TEAM)
+        return await self._record(
+            telegram_user_id=telegram_user_id,
+            chat_id=held.chat_id,
+            first_name=first_name,
+            text=held.text,
+            session=session,
+            step_label=step_label,
+            account_ids=account_ids,
+            message_id=held.message_id,
+            media=held.media,
+        )
+
+    async def _record(
+        self,
+        *,
+        telegram_user_id: int,
+        chat_id: int,
+        first_name: str,
+        text: str,
+        session: ConversationSession | None,
+        step_label: str | None,
+        account_ids: Sequence[int],
+        message_id: int | None,
+        media: bool,
+    ) -> Submission:
+        """The ticket's rows and relays of a screened message, in one transaction."""
+        assert self.chat_id is not None
+        now = self.clock()
         report = await self._report(session, account_ids)
         chat = self.chat_id
 
@@ -351,7 +592,16 @@ class SupportService:
         if ticket is None:
             return Mirrored.NOT_RELAYED
         now = self.clock()
-        if has_a_password_shape(text) or await self.contains_password(account_ids, text):
+        # The same screen as a new message; over the cap, the shape alone decides. What the
+        # bot cannot tell is deleted (an edit has no question to ask).
+        verdict = await self.screen(
+            telegram_user_id=ticket.telegram_user_id,
+            text=text,
+            session=session,
+            account_ids=account_ids,
+            screening=await self.admit(ticket.telegram_user_id),
+        )
+        if verdict != Screened.CLEAR:
             item = self._item(RELAY_DELETE, {RELAY_ID: relay.id}, now)
         else:
             if relay.media:

@@ -22,6 +22,28 @@ ASK_MESSAGE = (
     "⚠️ N'écrivez <b>jamais</b> votre mot de passe."
 )
 SENT = "📨 Message transmis à l'équipe (demande n° {number}).\nLa réponse arrivera ici."
+WRITE_MORE = (
+    "Vous pouvez écrire encore : vos messages vont à l'équipe jusqu'à ce que vous touchiez "
+    "« Reprendre »."
+)
+ASK_PASSWORD = (
+    "🔒 <b>Ce message contient-il un mot de passe ?</b>\nJe ne l'ai pas encore transmis à l'équipe."
+)
+BUTTON_YES_PASSWORD = "Oui, effacez-le"
+BUTTON_NO_PASSWORD = "Non, envoyez-le"
+PASSWORD_ERASED = (
+    "🔒 Je l'ai effacé et je ne l'ai pas transmis : l'équipe n'a jamais besoin de votre mot "
+    "de passe. Réécrivez votre message sans lui."
+)
+HELD_GONE = "Je n'ai plus ce message. Envoyez-le de nouveau, s'il vous plaît."
+SECRET_IN_HELP = (
+    "🔒 Cela ressemble à un mot de passe : je l'ai effacé, et je ne le transmets à personne.\n"
+    "Tapez-le à l'étape de votre démarche : touchez « Reprendre »."
+)
+WEAK_MATCH = (
+    "Je ne suis pas sûr d'avoir compris. Est-ce l'un de ces cas ? Sinon, touchez "
+    "« Écrire à l'équipe »."
+)
 HOW_TO_REPLY_OUTSIDE = "Vous pouvez écrire ici : vos messages vont à l'équipe."
 FLOOD = (
     "⏳ Vous avez déjà envoyé plusieurs messages. Attendez une minute avant d'en écrire un "

@@ -121,8 +121,9 @@ async def test_ticket_from_the_cgu_step_answered_and_closed(
     ticket = await team.services.support.repository.get(1)
     assert ticket.first_response_at is not None
 
-    # The procedure was kept all along.
-    assert "J'accepte" in " ".join(chat.labels(sent))
+    # The procedure was kept all along: « Reprendre » shows its step again.
+    resumed = await chat.press("Reprendre")
+    assert "J'accepte" in " ".join(chat.labels(resumed))
 
     await group_of(team).post(staff, "/fermer", card.message_id)
     closed = await user_sees(chat, "est close")
@@ -199,9 +200,12 @@ async def test_a_password_typed_to_the_team_is_not_relayed(team: BotHarness) -> 
     await team.settle()
     assert group_of(team).bot_posts() == []
     assert await team.services.support.repository.open_ticket(3005) is None
-    # Sent at last without it: back to the step at once.
+    # Sent at last without it; still with the team until « Reprendre ».
     sent = await chat.say("il ne marche pas")
-    assert "demande n° 1" in sent.text and "J'accepte" in " ".join(chat.labels(sent))
+    assert "demande n° 1" in sent.text and support_texts.WRITE_MORE in sent.text
+    # A button of the step pressed meanwhile is the procedure's, and leaves help.
+    await chat.press("J'accepte")
+    assert await team.services.support.mode(3005) is None
 
 
 async def test_a_provisional_password_typed_before_it_is_proven_is_not_relayed(
@@ -314,3 +318,201 @@ async def test_forum_topic_deleted_by_staff_is_created_again(forum: BotHarness) 
     assert card.text.startswith("🆘 Demande #1 · Sam") and "Telegram : 3011" in card.text
     assert "vous êtes là ?" not in card.text
     assert message.text.startswith("✉️ Demande #1") and "vous êtes là ?" in message.text
+
+
+# --- the password screen without false positives (issues 22 and 29) ------------------------
+
+
+async def write_from_provisional(chat: Chat) -> None:
+    """At the provisional password (the account not proven yet), « Écrire à l'équipe »."""
+    await chat.walk_to_provisional("lea.martin")
+    await chat.press("Je bloque")
+    await chat.press("Écrire à l'équipe")
+
+
+async def test_words_names_and_identifiers_reach_the_team(team: BotHarness) -> None:
+    """Issue 22.1: « Re-bonjour », a name with a digit, an identifier were refused as
+    passwords; they go to the team as they are."""
+    chat = Chat(team, 3020, "Léa")
+    await write_from_provisional(chat)
+    for text in (
+        "Re-bonjour, encore une question.",
+        "Mon fils Jean-Pierre2 n'y arrive pas",
+        "son identifiant est lea.dupont12",
+        "le mien c'est lea.martin",
+    ):
+        sent = await chat.say(text)
+        assert "demande n° 1" in sent.text, text
+    relayed = await posts(team, 4)
+    assert "Re-bonjour, encore une question." in relayed[0].text
+    assert "lea.dupont12" in relayed[2].text
+    # No guess was spent on the owner's throttle: nothing had the shape of a password.
+    report = await team.services.staff.report("lea.martin")
+    assert report is not None and report.lock.failures_last_24h == 0
+
+
+async def test_what_the_bot_cannot_check_is_asked_about(team: BotHarness) -> None:
+    """Issue 22.1: a word shaped like a password that is not the account's is not refused:
+    « Ce message contient-il un mot de passe ? » Non relays it, Oui deletes it."""
+    chat = Chat(team, 3021, "Léa")
+    await chat.walk_to_cgu("lea.martin", "Xq7-Tb4k-Wpz")
+    await chat.press("Je bloque")
+    await chat.press("Écrire à l'équipe")
+    asked = await chat.say("la référence du courrier est Kp9-Wq2z-Xav")
+    assert asked.text.startswith("🔒 Ce message contient-il un mot de passe ?")
+    assert chat.labels(asked) == [
+        support_texts.BUTTON_YES_PASSWORD,
+        support_texts.BUTTON_NO_PASSWORD,
+    ]
+    await team.settle()
+    assert group_of(team).bot_posts() == []
+    sent = await chat.press("Non, envoyez-le")
+    assert "demande n° 1" in sent.text
+    [post] = await posts(team, 1)
+    assert "Kp9-Wq2z-Xav" in post.text
+
+    message_id = await chat.send("et mon autre mot de passe Zr8-Mn3c-Tqw")
+    chat.secret_message_ids.append(message_id)
+    await chat.last()
+    erased = await chat.press("Oui, effacez-le")
+    assert erased.text == support_texts.PASSWORD_ERASED
+    chat.assert_secrets_deleted()
+    await team.settle()
+    assert len(group_of(team).bot_posts()) == 1
+    # A button pressed again finds nothing held: nothing more is sent.
+    assert not any("Zr8-Mn3c-Tqw" in p.text for p in group_of(team).bot_posts())
+
+
+async def test_a_guess_before_the_account_is_proven_is_throttled(team: BotHarness) -> None:
+    """Issue 22.1: before the account is proven, a word shaped like a password is compared
+    with the provisional password of the identifier typed, as one guess of its throttle."""
+    chat = Chat(team, 3022, "Léa")
+    await write_from_provisional(chat)
+    asked = await chat.say("mon code Ab3-Cd4e-Fgh ne marche pas")
+    assert asked.text.startswith("🔒 Ce message contient-il un mot de passe ?")
+    report = await team.services.staff.report("lea.martin")
+    assert report is not None and report.lock.failures_last_24h == 1
+
+
+async def test_messages_stay_with_the_team_until_reprendre(forum: BotHarness) -> None:
+    """Issue 22.2: two messages typed at once right after « Écrire à l'équipe » both reach the
+    one topic (the second was answered by the procedure's step); every message stays with the
+    team until « Reprendre »."""
+    group = forum.server.group(FORUM_CHAT)
+    chat = Chat(forum, 3023, "Léa")
+    await write_from_provisional(chat)
+    await chat.send("Bonjour, je suis bloquée")
+    await chat.user.send_text("je ne retrouve pas mon courrier")
+    await forum.server.wait_until(lambda: len(group.bot_posts()) >= 2)
+    replies = await chat.replies()
+    assert all("demande n° 1" in reply.text for reply in replies), [r.text for r in replies]
+    assert not any("touchez un des boutons" in reply.text for reply in replies)
+    later = await chat.say("ah et aussi le lien")
+    assert "demande n° 1" in later.text and support_texts.WRITE_MORE in later.text
+    await forum.server.wait_until(lambda: len(group.bot_posts()) >= 3)
+    assert len(group.topics) == 1
+    resumed = await chat.press("Reprendre")
+    assert texts.HELP_RESUME in resumed.text
+    assert await forum.services.support.mode(3023) is None
+    # Back at the step: the provisional password is the step's again.
+    await chat.say_secret("Xq7-Tb4k-Wpz")
+    assert len(group.bot_posts()) == 3
+
+
+async def test_a_secret_typed_in_help_is_deleted_at_once(team: BotHarness) -> None:
+    """Issue 22.3: the provisional password typed in help was « Je n'ai pas trouvé de réponse
+    toute prête »; it is deleted at once, neither matched nor relayed, and « Reprendre » is
+    offered to type it at the right step."""
+    chat = Chat(team, 3024, "Léa")
+    await chat.walk_to_provisional("lea.martin")
+    await chat.press("Je bloque")
+    told = await chat.say_secret("Xq7-Tb4k-Wpz")
+    assert told.text == support_texts.SECRET_IN_HELP
+    assert any("Reprendre" in label for label in chat.labels(told))
+    chat.assert_secrets_deleted()
+    await team.settle()
+    assert group_of(team).bot_posts() == []
+    await chat.press("Reprendre")
+    accepted = await chat.say_secret("Xq7-Tb4k-Wpz")
+    assert "Conditions Générales" in " ".join(m.text for m in await chat.replies()) or accepted
+
+
+async def test_quick_answers_offer_what_works_and_a_weak_match_the_list(
+    harness: BotHarness,
+) -> None:
+    """Issue 22.4: « je n'ai pas d'adresse mail » matched « Je n'ai pas reçu l'e-mail », whose
+    « Renvoyer l'e-mail » failed at that step: a weak match shows the list, and an answer
+    offers only the actions that work at the person's step."""
+    chat = Chat(harness, 3025, "Léa")
+    await chat.walk_to_provisional("lea.martin")
+    await chat.press("Je bloque")
+    listed = await chat.say("je n'ai pas d'adresse mail")
+    assert listed.text == support_texts.WEAK_MATCH
+    assert "Je n'ai pas reçu l'e-mail" in chat.labels(listed)
+    answer = await chat.press("Je n'ai pas reçu l'e-mail")
+    assert "Spam" in answer.text
+    assert support_texts.BUTTON_ACTIONS["renvoyer"] not in chat.labels(answer)
+
+
+async def test_a_passphrase_in_a_sentence_is_not_relayed(team: BotHarness) -> None:
+    """Issue 29.3: a passphrase written inside a sentence reached the staff group."""
+    passphrase = "Mon chat dort 2 fois"
+    chat = Chat(team, 3026, "Léa")
+    await chat.walk_to_password("lea.martin", "Xq7-Tb4k-Wpz", "lea@example.org")
+    await chat.say_secret(passphrase)
+    done = await chat.say_secret(passphrase)
+    assert "activé" in done.text
+    await chat.say("/aide")
+    await chat.press("Je bloque")
+    await chat.press("Écrire à l'équipe")
+    refused = await chat.say_secret(f"mon mot de passe c'est {passphrase} et ça marche pas")
+    assert refused.text == support_texts.PASSWORD_NOT_SENT
+    chat.assert_secrets_deleted()
+    await team.settle()
+    assert group_of(team).bot_posts() == []
+
+
+async def test_the_cap_comes_before_any_hashing(team: BotHarness) -> None:
+    """Issue 29.4: every message was checked against the password hashes before the
+    per-minute cap. Over the cap, no hash is checked; a message costs a bounded number."""
+    chat = Chat(team, 3027, "Léa")
+    await chat.walk_to_cgu("lea.martin", "Xq7-Tb4k-Wpz")
+    await chat.press("Je bloque")
+    await chat.press("Écrire à l'équipe")
+    directory = team.services.support.directory
+    calls: list[str] = []
+    real = directory.check_provisional
+
+    async def counted(account_id: int | None, password: str) -> bool:
+        calls.append(password)
+        return await real(account_id, password)
+
+    directory.check_provisional = counted  # type: ignore[method-assign]
+    long = "Il y a un Souci avec le lien 2 fois de suite aujourd'hui et hier encore " * 3
+    for n in range(8):
+        await chat.say(f"{long} {n}")
+    limit = team.settings.support_max_messages_per_minute
+    assert 0 < len(calls) <= limit * 8
+    spent = await team.services.support.repository.hash_checks_since(
+        3027, team.clock.now.replace(year=2000)
+    )
+    assert spent == len(calls)
+    flooded = await chat.say("Encore un Message 2")
+    assert flooded.text == support_texts.FLOOD
+    assert len(calls) == spent
+
+
+async def test_a_new_password_typed_to_the_team_is_asked_about(team: BotHarness) -> None:
+    """Messages stay with the team (issue 22.2): at the new password step, a message that as a
+    whole could be that password (a passphrase, nothing to compare it with yet) is asked
+    about rather than relayed; a plain question is relayed."""
+    chat = Chat(team, 3028, "Léa")
+    await chat.walk_to_password("lea.martin", "Xq7-Tb4k-Wpz", "lea@example.org")
+    await chat.press("Je bloque")
+    await chat.press("Écrire à l'équipe")
+    asked = await chat.say("Mon chat dort 2 fois")
+    assert asked.text.startswith("🔒 Ce message contient-il un mot de passe ?")
+    sent = await chat.say("il ne marche pas")
+    assert "demande n° 1" in sent.text
+    [post] = await posts(team, 1)
+    assert "Mon chat dort" not in post.text

@@ -219,14 +219,15 @@ async def test_outside_opening_hours_the_user_is_told_when_to_expect_an_answer(
     team.clock.now = paris(2026, 12, 14, 12, 15)
     again = await chat.say("Toujours bloqué")
     assert "à partir de 13 h 30." in again.text
-    # Thursday evening before the closed Friday: « lundi », in a procedure too (then the step).
+    # Thursday evening before the closed Friday: « lundi », in a procedure too (« Reprendre »
+    # shows the step again).
     team.clock.now = paris(2026, 12, 24, 18, 0)
     lea = Chat(team, 3106, "Léa")
     await lea.walk_to_cgu("lea.martin", "Xq7-Tb4k-Wpz")
     await lea.press("Je bloque")
     await lea.press("Écrire à l'équipe")
     sent = await lea.say("Je ne comprends pas")
-    assert "à partir de lundi 8 h 00" in sent.text and "J'accepte" in " ".join(lea.labels(sent))
+    assert "à partir de lundi 8 h 00" in sent.text and "Reprendre" in " ".join(lea.labels(sent))
     # In opening hours: no note.
     team.clock.now = paris(2026, 12, 28, 9, 0)
     sent = await chat.say("Vous êtes là ?")

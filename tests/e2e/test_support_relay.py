@@ -410,3 +410,39 @@ async def test_the_quick_answer_resend_says_the_email_left(harness: BotHarness) 
     resent = await chat.press("Renvoyer l'e-mail")
     await harness.mailbox.wait_for(count + 1)
     assert resent.text.startswith(support_texts.RESENT)  # was « cannot resend » on main
+
+
+async def test_a_caption_the_bot_cannot_check_is_asked_about_then_copied(
+    forum: BotHarness,
+) -> None:
+    """A photo's caption goes through the same screen: a word shaped like a password that is
+    not the account's is asked about; « Non » copies the photo with its caption."""
+    group = forum.server.group(FORUM_CHAT)
+    chat = Chat(forum, 3110, "Léa")
+    await chat.walk_to_cgu("lea.martin", "Xq7-Tb4k-Wpz")
+    await chat.press("Je bloque")
+    await chat.press("Écrire à l'équipe")
+    await send_photo(chat, "la référence Kp9-Wq2z-Xav du courrier")
+    asked = await chat.last()
+    assert asked.text.startswith("🔒 Ce message contient-il un mot de passe ?")
+    await forum.settle()
+    assert copies(forum, FORUM_CHAT) == []
+    sent = await chat.press("Non, envoyez-le")
+    assert "demande n° 1" in sent.text
+    thread = await only_topic(forum, group, 2)
+    _, photo = group.bot_posts(thread)
+    assert photo.kind == "photo" and "Kp9-Wq2z-Xav" in photo.text
+
+
+async def test_an_edit_with_ordinary_words_is_mirrored(forum: BotHarness) -> None:
+    """Issue 22.1 on edits: « Re-bonjour » or a name are no password; the copy is edited."""
+    group = forum.server.group(FORUM_CHAT)
+    chat = Chat(forum, 3111, "Léa")
+    await write_to_team(chat)
+    message_id = await chat.send("bonjour")
+    await chat.last()
+    thread = await only_topic(forum, group, 1)
+    [post] = group.bot_posts(thread)  # the card, with the first message
+    await chat.user.edit(message_id, "Re-bonjour, c'est pour Jean-Pierre2")
+    await forum.server.wait_until(lambda: post.edited)
+    assert post.text.endswith("Re-bonjour, c'est pour Jean-Pierre2") and not post.deleted
