@@ -4,6 +4,9 @@ application: :meth:`BroadcastWorker.start` in start-up, :meth:`BroadcastWorker.s
 
 Each row is marked ``in_flight`` before its send and given its outcome after; one found
 ``in_flight`` at start-up (the bot died meanwhile) becomes ``uncertain`` and is never sent again.
+So does a send whose outcome is unknown (a timeout, a connection lost after the request left:
+Telegram may have delivered it); only an answer that proves it was not sent (429, 5xx, a
+connection never made) is tried again.
 
 A database error (a write refused for a while: disk full, file system read-only, a lock held
 too long) never stops the worker: it is logged and the round is tried again after
@@ -35,7 +38,12 @@ from bot.broadcast.message import render, render_html
 from bot.broadcast.quiet import QuietHours
 from bot.outbox.mail import MailDeliveryError, OutgoingMail
 from bot.security import KeyedHasher
-from bot.telegram_api.limiter import BACKGROUND, BACKGROUND_BURST, retry_after_seconds
+from bot.telegram_api.limiter import (
+    BACKGROUND,
+    BACKGROUND_BURST,
+    outcome_unknown,
+    retry_after_seconds,
+)
 from bot.texts import broadcast as texts
 from storage.broadcasts import (
     AutoKind,
@@ -430,7 +438,10 @@ class BroadcastWorker:
             await self._done(row.id, DeliveryStatus.FAILED, error.message[:200])
             return
         except (TelegramError, OSError) as error:
-            await self._failed(row, type(error).__name__)
+            if _maybe_sent(error):  # as after a kill: never sent again
+                await self._uncertain(row, type(error).__name__)
+            else:  # Telegram said it did not send it (5xx), or nothing left: again later
+                await self._failed(row, type(error).__name__)
             return
         self._retry_at.pop(row.id, None)
         self._failures.pop(row.id, None)
@@ -593,11 +604,24 @@ class BroadcastWorker:
         except BadRequest as error:
             await self._reminder_done(reminder.id, DeliveryStatus.FAILED, error.message[:200])
             return
-        except (TelegramError, OSError) as error:  # tried again at the next round
-            await self._reminder_done(reminder.id, DeliveryStatus.PENDING, type(error).__name__)
+        except (TelegramError, OSError) as error:
+            if _maybe_sent(error):  # never sent again
+                status = DeliveryStatus.UNCERTAIN
+                logger.warning("broadcast: automatic reminder %d uncertain", reminder.id)
+            else:  # tried again at the next round
+                status = DeliveryStatus.PENDING
+            await self._reminder_done(reminder.id, status, type(error).__name__)
             return
         await self._reminder_done(reminder.id, DeliveryStatus.SENT)
         logger.info("broadcast: automatic reminder %s sent", reminder.kind.value)
+
+    async def _uncertain(self, row: Delivery, reason: str) -> None:
+        """Telegram may have delivered it (a timeout, a connection lost after the request
+        left): « incertain », never sent again, exactly as a send cut by a kill."""
+        self._retry_at.pop(row.id, None)
+        self._failures.pop(row.id, None)
+        await self._done(row.id, DeliveryStatus.UNCERTAIN, reason)
+        logger.warning("broadcast: row %d uncertain (%s): not sent again", row.id, reason)
 
     async def _failed(self, row: Delivery, reason: str) -> None:
         self._failures[row.id] += 1
@@ -611,3 +635,12 @@ class BroadcastWorker:
         delay = self.settings.retry_first * 2 ** (failures - 1)
         self._retry_at[row.id] = asyncio.get_running_loop().time() + delay
         await self._done(row.id, DeliveryStatus.PENDING, reason)
+
+
+def _maybe_sent(error: BaseException) -> bool:
+    """Whether a failed send may have reached the person (see
+    :func:`bot.telegram_api.limiter.outcome_unknown`); an ``OSError`` from below the Bot API
+    client cannot tell either."""
+    if isinstance(error, TelegramError):
+        return outcome_unknown(error)
+    return isinstance(error, OSError)
