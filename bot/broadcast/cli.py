@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.broadcast.message import render, unknown_placeholders
 from bot.settings import Settings
+from bot.staff.accounts_import import has_control_characters
 from bot.staff.cli import actor
 from bot.texts import broadcast as texts
 from storage.broadcasts import (
@@ -100,6 +101,9 @@ async def _new(
         return EXIT_USAGE
     if args.canal != "telegram" and not settings.broadcast_unsubscribe_url:
         print(texts.CANAL_NOT_YET, file=sys.stderr)
+        return EXIT_USAGE
+    if has_control_characters(args.objet):  # a header: one line, or the e-mail cannot go
+        print(texts.SUBJECT_ON_ONE_LINE, file=sys.stderr)
         return EXIT_USAGE
     message = path.read_text(encoding="utf-8").strip()
     if not message:

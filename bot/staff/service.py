@@ -24,6 +24,11 @@ from bot.security import (
     generate_provisional_password,
     normalise_identifiant,
 )
+from bot.staff.accounts_import import (
+    MAX_PROVISIONAL_LENGTH,
+    MIN_PROVISIONAL_LENGTH,
+    provisional_password_ok,
+)
 from storage.db import db_time_seconds
 from storage.records import RecordRepository
 from storage.staff import (
@@ -41,8 +46,9 @@ from storage.throttle import ThrottleRepository
 STEP_NOT_STARTED = "pas_commence"
 STEP_ACTIVE = "active"
 FUNNEL_STAGES = ("imported", "started", "cgu_accepted", "recovery_set", "active")
-MIN_GIVEN_PASSWORD_LENGTH = 8
-MAX_GIVEN_PASSWORD_LENGTH = 128
+# The import's rule (one rule for every provisional password staff give).
+MIN_GIVEN_PASSWORD_LENGTH = MIN_PROVISIONAL_LENGTH
+MAX_GIVEN_PASSWORD_LENGTH = MAX_PROVISIONAL_LENGTH
 EXPORT_COLUMNS = (
     "identifiant",
     "profil",
@@ -293,11 +299,7 @@ class StaffService:
     @staticmethod
     def check_given_password(password: str) -> str:
         """A provisional password typed by staff, checked; raises :class:`PasswordRefused`."""
-        if (
-            len(password) < MIN_GIVEN_PASSWORD_LENGTH
-            or len(password) > MAX_GIVEN_PASSWORD_LENGTH
-            or any(ch.isspace() for ch in password)
-        ):
+        if not provisional_password_ok(password):
             raise PasswordRefused(password)
         return password
 

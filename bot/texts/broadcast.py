@@ -43,8 +43,10 @@ UNSUBSCRIBE_PAGE_DONE = (
 
 
 def email_subject(etablissement: str) -> str:
-    """Subject of a reminder e-mail when staff gave none."""
-    return f"Rappel : {etablissement}" if etablissement else "Rappel de votre établissement"
+    """Subject of a reminder e-mail when staff gave none, on one line (a line break in the
+    establishment's name, as an earlier import let through, becomes a space)."""
+    name = " ".join(etablissement.split())
+    return f"Rappel : {name}" if name else "Rappel de votre établissement"
 
 
 def email_text(message: str, unsubscribe: str) -> str:
@@ -74,7 +76,7 @@ CLI_HELP = {
     "profil": "Seulement ce profil (plusieurs possibles)",
     "etablissement": "Seulement cet établissement",
     "canal": "Canal : telegram (par défaut), email ou tous",
-    "objet": "Objet des e-mails",
+    "objet": "Objet des e-mails (une ligne)",
     "maintenant": "Envoyer tout de suite, même pendant les heures calmes (QUIET_HOURS)",
     "yes": "Enregistrer sans demander de confirmation",
     "wait": "Attendre la fin de l'envoi, avec une barre de progression",
@@ -92,6 +94,10 @@ CANAL_NOT_YET = (
 EMAIL_CONTACT_INVALID = "email_contact n'est pas une adresse e-mail valable"
 NO_SUCH_FILE = "Fichier introuvable : {path}"
 EMPTY_MESSAGE = "Le message est vide : écrivez-le dans le fichier {path}."
+SUBJECT_ON_ONE_LINE = (
+    "L'objet (--objet) doit tenir sur une ligne, sans caractère de contrôle : "
+    "retirez le retour à la ligne."
+)
 MESSAGE_TOO_LONG = "Le message est trop long ({length} caractères, 4000 au plus)."
 NO_SUCH_CAMPAIGN = "Aucune campagne n° {number}."
 CONFIRM = "Enregistrer et envoyer cette campagne ? [o/N] "

@@ -21,7 +21,14 @@ IMPORT_MISSING_COLUMNS = "colonne(s) manquante(s) : {columns}"
 IMPORT_EXTRA_CELLS = "plus de cellules que de colonnes (un ; ou une , dans une valeur ?)"
 IMPORT_NO_IDENTIFIANT = "identifiant vide"
 IMPORT_SPACE_IN_IDENTIFIANT = "l'identifiant contient une espace"
+IMPORT_CONTROL_IN_IDENTIFIANT = (
+    "l'identifiant contient un caractère de contrôle (retour à la ligne, tabulation…)"
+)
 IMPORT_NO_PROVISIONAL = "mot_de_passe_provisoire vide"
+IMPORT_PROVISIONAL_REFUSED = (
+    "mot_de_passe_provisoire refusé : 8 à 128 caractères, sans espace ni retour à la ligne "
+    "(la règle d'accounts reset)"
+)
 IMPORT_UNKNOWN_PROFIL = "profil inconnu {value!r} (attendu : {allowed})"
 IMPORT_TOO_LONG = "{column} dépasse {limit} caractères"
 IMPORT_DUPLICATE = "identifiant déjà présent ligne {line}"
