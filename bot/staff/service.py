@@ -272,6 +272,12 @@ class StaffService:
     async def _report(self, account: StaffAccount) -> AccountReport:
         session = await self.repository.open_session(account)
         events = (await self.repository.progress(account.id)).get(account.id, set())
+        # Accepted during the open procedure: kept in its session until the activation, but
+        # audited at once (as ``history`` and ``stats`` count it), so shown from the audit.
+        cgu_accepted_at = account.cgu_accepted_at
+        if cgu_accepted_at is None and not events.isdisjoint(CGU_EVENTS):
+            accepted = await self.repository.last_event(account.id, CGU_EVENTS)
+            cgu_accepted_at = accepted.at if accepted else None
         letter = await self.repository.last_event(account.id, ("letter",))
         reset = await self.repository.last_event(account.id, ("reset",))
         return AccountReport(
@@ -288,7 +294,7 @@ class StaffService:
             imported_at=account.imported_at,
             updated_at=account.updated_at,
             activated_at=account.activated_at,
-            cgu_accepted_at=account.cgu_accepted_at,
+            cgu_accepted_at=cgu_accepted_at,
             email_verified_at=account.email_verified_at,
             procedure_updated_at=session.updated_at if session else None,
             last_letter_at=letter.at if letter else None,

@@ -51,7 +51,7 @@ CLI_HELP = {
     "export_file": "fichier CSV à écrire (séparateur ;, UTF-8)",
     "stats": "l'entonnoir d'activation, par profil et par établissement",
     "letters": "courriers à imprimer (PDF, une page par compte encore à activer). Chaque compte reçoit un NOUVEAU mot de passe provisoire : les courriers précédents ne marchent plus.",
-    "letters_description": "Courriers à imprimer, une page A4 par compte encore à activer : l'identifiant, un NOUVEAU mot de passe provisoire (seuls des hachages sont gardés : imprimer un courrier est la seule façon d'en donner un, les courriers précédents ne marchent plus), les étapes et un QR code du lien du bot (https://t.me/<bot>?start=activer, sans aucun secret).",
+    "letters_description": "Courriers à imprimer, une page A4 par compte encore à activer : l'identifiant, un NOUVEAU mot de passe provisoire (seuls des hachages sont gardés : imprimer un courrier est la seule façon d'en donner un, les courriers précédents ne marchent plus), les étapes et un QR code propre à ce courrier (https://t.me/<bot>?start=c_… : un jeton tiré au sort, gardé seulement en HMAC, qui ouvre le bot au mot de passe provisoire de ce compte ; un nouveau courrier ou reset l'annule). Le lien imprimé en clair, https://t.me/<bot>?start=activer, ne porte aucun secret.",
     "letters_file": "fichier PDF à écrire",
     "profil": "seulement ce profil (apprenti, eleve, parent…)",
     "etablissement": "seulement cet établissement",
