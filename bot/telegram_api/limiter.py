@@ -162,8 +162,11 @@ class TelegramLimiter(BaseRateLimiter[RateLimitArgs]):
             endpoint in ALWAYS_ONCE or given.get("at_most_once", priority == "background")
         )
         key = _chat_key(data)
+
+        def call() -> Coroutine[Any, Any, Result]:
+            return callback(*args, **kwargs)
+
         if priority != "background":
-            call = lambda: callback(*args, **kwargs)  # noqa: E731
             return await self._in_chat(key, endpoint, call, False, once)
         async with self._background_slots:
             await self._sleep_until(self._background_resume_at)
@@ -171,7 +174,7 @@ class TelegramLimiter(BaseRateLimiter[RateLimitArgs]):
                 await self._background_chat(key).acquire()
             if self._background is not None:
                 await self._background.acquire()
-            return await self._in_chat(key, endpoint, lambda: callback(*args, **kwargs), True, once)
+            return await self._in_chat(key, endpoint, call, True, once)
 
     async def _in_chat(
         self,
