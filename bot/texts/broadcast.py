@@ -119,7 +119,9 @@ def no_recipient_hint(by_email: int, *, email_open: bool) -> str:
 
 NO_RECIPIENT_TELEGRAM = (
     "Sur Telegram, on ne joint que les personnes liées à un compte ou qui ont commencé une "
-    "démarche : un compte jamais commencé (a_activer) n'a en général personne à joindre."
+    "démarche : un compte jamais commencé (a_activer) n'a en général personne à joindre. "
+    "Pour ces comptes : --canal email, avec la colonne email_contact du CSV des comptes, ou les "
+    "courriers (accounts letters)."
 )
 CANCELLED = "Campagne n° {number} annulée (les messages déjà partis ne sont pas repris)."
 CANNOT_CANCEL = "La campagne n° {number} est déjà {state} : rien à annuler."

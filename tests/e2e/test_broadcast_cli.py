@@ -100,3 +100,11 @@ async def test_a_cancelled_campaign_shows_its_unsent_rows_as_such(
     assert code == 0
     assert "annulée" in out and "en attente" not in out
     assert "non envoyés (campagne annulée) : 1" in out
+
+
+async def test_nobody_to_activate_on_telegram_nor_by_email_says_why(
+    harness: BotHarness, tmp_path: Path
+) -> None:
+    code, _, err = await _record(harness, tmp_path, "--segment", "a_activer")
+    assert code == 1 and texts.NO_RECIPIENT in err
+    assert texts.NO_RECIPIENT_TELEGRAM in err and "--canal email" in err
