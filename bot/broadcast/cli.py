@@ -1,5 +1,6 @@
 """``run_bot.py broadcast new|list|status|cancel``: staff record campaigns, the running bot
-sends them. Exit codes: 0 done, 1 refused or unknown campaign, 2 usage or file error."""
+sends them. Exit codes: 0 done, 1 refused or unknown campaign, 2 usage or file error, 3
+``--wait`` stopped because no bot is running (nothing would move)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ import argparse
 import asyncio
 import json
 import sys
-from dataclasses import asdict
+import time
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
 from bot.broadcast.message import render, unknown_placeholders
 from bot.settings import Settings
+from bot.staff.accounts_import import has_control_characters
 from bot.staff.cli import actor
 from bot.texts import broadcast as texts
 from storage.broadcasts import (
@@ -29,7 +32,7 @@ from storage.db import Database
 # The parser class of the command line (bot.cli.FrenchArgumentParser).
 Parser = TypeVar("Parser", bound=argparse.ArgumentParser)
 
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_NO_BOT = 0, 1, 2, 3
 CHANNELS = {
     "telegram": (Channel.TELEGRAM,),
     "email": (Channel.EMAIL,),
@@ -105,6 +108,9 @@ async def _new(
     if args.canal != "telegram" and not settings.broadcast_unsubscribe_url:
         print(texts.CANAL_NOT_YET, file=sys.stderr)
         return EXIT_USAGE
+    if has_control_characters(args.objet):  # a header: one line, or the e-mail cannot go
+        print(texts.SUBJECT_ON_ONE_LINE, file=sys.stderr)
+        return EXIT_USAGE
     message = path.read_text(encoding="utf-8").strip()
     if not message:
         print(texts.EMPTY_MESSAGE.format(path=path), file=sys.stderr)
@@ -125,6 +131,13 @@ async def _new(
     recipients = await repository.recipients(audience)
     if not recipients:
         print(texts.NO_RECIPIENT, file=sys.stderr)
+        if Channel.EMAIL not in audience.channels:
+            by_email = await repository.recipients(replace(audience, channels=(Channel.EMAIL,)))
+            if by_email:
+                open_ = bool(settings.broadcast_unsubscribe_url)
+                print(texts.no_recipient_hint(len(by_email), email_open=open_), file=sys.stderr)
+            elif audience.segment == Segment.A_ACTIVER:
+                print(texts.NO_RECIPIENT_TELEGRAM, file=sys.stderr)
         return EXIT_REFUSED
     sample = render(message, recipients[0].prenom, recipients[0].etablissement)
     out = sys.stderr if args.json else sys.stdout
@@ -155,11 +168,12 @@ async def _new(
     assert stats is not None
     print(texts.recorded(number, stats.recipients), file=out)
     await _warn_if_no_bot(settings, repository)
+    code = EXIT_OK
     if args.wait:
-        stats = await _wait(repository, number, stats.recipients)
+        stats, code = await _wait(settings, repository, number, stats.recipients)
     if args.json:
         print(json.dumps(stats_json(stats), ensure_ascii=False, indent=2))
-    return EXIT_OK
+    return code
 
 
 async def _list(settings: Settings, repository: BroadcastRepository, *, as_json: bool) -> int:
@@ -183,13 +197,14 @@ async def _status(
         print(texts.NO_SUCH_CAMPAIGN.format(number=number), file=sys.stderr)
         return EXIT_REFUSED
     await _warn_if_no_bot(settings, repository)
+    code = EXIT_OK
     if wait:
-        stats = await _wait(repository, number, stats.recipients)
+        stats, code = await _wait(settings, repository, number, stats.recipients)
     if as_json:
         print(json.dumps(stats_json(stats), ensure_ascii=False, indent=2))
     else:
         print(texts.status_text(stats_json(stats)))
-    return EXIT_OK
+    return code
 
 
 async def _cancel(repository: BroadcastRepository, number: int) -> int:
@@ -205,31 +220,55 @@ async def _cancel(repository: BroadcastRepository, number: int) -> int:
     return EXIT_OK
 
 
+async def _bot_silent_for(settings: Settings, repository: BroadcastRepository) -> float | None:
+    """Seconds since the running bot's last heartbeat if that is too old (inf: no bot ever
+    ran on this database); None while a bot runs."""
+    beat = await repository.heartbeat()
+    if beat is None:
+        return float("inf")
+    age = datetime.now(UTC) - beat.at
+    limit = timedelta(seconds=settings.broadcast_heartbeat_seconds * STALE_BEATS)
+    return age.total_seconds() if age > limit else None
+
+
 async def _warn_if_no_bot(settings: Settings, repository: BroadcastRepository) -> None:
     """Say so on stderr when no bot has written its heartbeat lately."""
-    beat = await repository.heartbeat()
-    now = datetime.now(UTC)
-    limit = timedelta(seconds=settings.broadcast_heartbeat_seconds * STALE_BEATS)
-    if beat is None:
-        print(texts.no_bot_running(None), file=sys.stderr)
-    elif now - beat.at > limit:
-        print(texts.no_bot_running((now - beat.at).total_seconds()), file=sys.stderr)
+    silent = await _bot_silent_for(settings, repository)
+    if silent is not None:
+        print(texts.no_bot_running(None if silent == float("inf") else silent), file=sys.stderr)
 
 
-async def _wait(repository: BroadcastRepository, number: int, total: int) -> CampaignStats:
-    """Follow the campaign with a progress bar until it is finished or cancelled."""
+async def _wait(
+    settings: Settings, repository: BroadcastRepository, number: int, total: int
+) -> tuple[CampaignStats, int]:
+    """Follow the campaign with a progress bar until it is finished or cancelled (exit code
+    0). Nothing moves without a running bot: when none has beaten for as long as one takes to
+    show up (``STALE_BEATS`` heartbeats), say so and stop (exit code 3)."""
     from tqdm import tqdm
 
     bar = tqdm(total=total, unit="msg", desc=texts.WAIT_DESC, file=sys.stderr, disable=None)
+    grace = settings.broadcast_heartbeat_seconds * STALE_BEATS
+    silent_since: float | None = None
     try:
         while True:
             stats = await repository.stats(number, datetime.now(UTC))
             assert stats is not None
             bar.n = stats.recipients - stats.pending
             bar.set_postfix(envoyes=stats.sent, bloques=stats.blocked, echecs=stats.failed)
-            bar.refresh()
             if stats.state in (CampaignState.TERMINEE, CampaignState.ANNULEE):
-                return stats
+                bar.refresh()
+                return stats, EXIT_OK
+            if await _bot_silent_for(settings, repository) is None:
+                silent_since = None
+                bar.set_description_str(texts.WAIT_DESC, refresh=False)
+            elif silent_since is None:
+                silent_since = time.monotonic()
+                bar.set_description_str(texts.WAIT_NO_BOT_DESC, refresh=False)
+            elif time.monotonic() - silent_since >= grace:
+                bar.close()
+                print(texts.wait_no_bot(number), file=sys.stderr)
+                return stats, EXIT_NO_BOT
+            bar.refresh()
             await asyncio.sleep(0.5)
     finally:
         bar.close()

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import hmac
 from dataclasses import dataclass
+from email.message import EmailMessage
 
 import aiosmtplib
 from aiolimiter import AsyncLimiter
@@ -74,12 +75,19 @@ class BulkMailer:
             self._smtp = smtp
         return self._smtp
 
-    async def send(self, reminder: ReminderMail) -> None:
-        """Send one reminder; :class:`MailDeliveryError` (no address in it) on failure."""
+    def message(self, reminder: ReminderMail) -> EmailMessage:
+        """The MIME message of one reminder; ``ValueError`` if a header cannot hold a value (a
+        line break in the subject)."""
         message = self._builder.build(reminder.mail)
         message["List-Unsubscribe"] = f"<{reminder.unsubscribe}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         message["Precedence"] = "bulk"
+        return message
+
+    async def send(self, reminder: ReminderMail | EmailMessage) -> None:
+        """Send one reminder (or its :meth:`message`); :class:`MailDeliveryError` (no address
+        in it) on failure."""
+        message = reminder if isinstance(reminder, EmailMessage) else self.message(reminder)
         await self._pace.acquire()
         async with self._lock:
             try:

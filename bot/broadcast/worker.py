@@ -4,6 +4,9 @@ application: :meth:`BroadcastWorker.start` in start-up, :meth:`BroadcastWorker.s
 
 Each row is marked ``in_flight`` before its send and given its outcome after; one found
 ``in_flight`` at start-up (the bot died meanwhile) becomes ``uncertain`` and is never sent again.
+So does a send whose outcome is unknown (a timeout, a connection lost after the request left:
+Telegram may have delivered it); only an answer that proves it was not sent (429, 5xx, a
+connection never made) is tried again.
 
 A database error (a write refused for a while: disk full, file system read-only, a lock held
 too long) never stops the worker: it is logged and the round is tried again after
@@ -35,7 +38,12 @@ from bot.broadcast.message import render, render_html
 from bot.config.quiet import QuietHours
 from bot.outbox.mail import MailDeliveryError, OutgoingMail
 from bot.security import KeyedHasher
-from bot.telegram_api.limiter import BACKGROUND, BACKGROUND_BURST, retry_after_seconds
+from bot.telegram_api.limiter import (
+    BACKGROUND,
+    BACKGROUND_BURST,
+    outcome_unknown,
+    retry_after_seconds,
+)
 from bot.texts import broadcast as texts
 from storage.broadcasts import (
     AutoKind,
@@ -131,6 +139,8 @@ class BroadcastWorker:
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self._retry_at: dict[int, float] = {}
+        # The (campaign, channel) of each row waiting for a retry: it holds only its own.
+        self._retry_of: dict[int, tuple[int, Channel]] = {}
         # Outcomes of sends the database refused to record: written again at the next round.
         self._unwritten: dict[tuple[str, int], Callable[[], Awaitable[object]]] = {}
         self._failures: collections.Counter[int] = collections.Counter()
@@ -263,9 +273,7 @@ class BroadcastWorker:
                     await self._recover()
                     recovered = True
                 await self._write_unwritten()
-                campaign = await self._next_campaign()
-                if campaign is not None:
-                    wait = await self._send_some(campaign)
+                wait = await self._send_campaigns()
             except sqlite3.Error as error:  # transient (read-only, full, locked): again soon
                 logger.warning(
                     "broadcast: the database failed (%s); trying again in %g s",
@@ -337,14 +345,28 @@ class BroadcastWorker:
                 )
         return database
 
-    async def _next_campaign(self) -> Campaign | None:
-        """The oldest campaign that may be sent now (quiet hours hold all but « maintenant »)."""
+    async def _sendable_campaigns(self) -> list[Campaign]:
+        """The campaigns that may be sent now, oldest first (quiet hours hold all but those
+        sent « maintenant »)."""
         quiet = self.settings.quiet
         held = quiet is not None and quiet.contains(self.clock())
-        for campaign in await self.repository.open_campaigns():
-            if campaign.send_now or not held:
-                return campaign
-        return None
+        return [c for c in await self.repository.open_campaigns() if c.send_now or not held]
+
+    async def _send_campaigns(self) -> float:
+        """A batch of the oldest campaign that has something to send now; one with nothing to
+        send now (rows waiting for a retry, or for their outcome to be written) never holds
+        the next ones. How long to wait before the next round (0: at once; at most
+        ``poll_seconds``, so that a campaign the command line records is seen)."""
+        waits: list[float] = [self.settings.poll_seconds]
+        for campaign in await self._sendable_campaigns():
+            if self._stopping:
+                break
+            wait = await self._send_some(campaign)
+            if wait == 0:
+                return 0
+            if wait is not None:
+                waits.append(wait)
+        return min(waits)
 
     async def _send_some(self, campaign: Campaign) -> float | None:
         """Send a batch of ``campaign`` on each channel at once (each at its own pace); how
@@ -373,7 +395,8 @@ class BroadcastWorker:
             campaign.id, self.settings.batch, exclude=waiting, channel=channel
         )
         if not rows:
-            due = [self._retry_at[row] for row in waiting if row in self._retry_at]
+            mine = (campaign.id, channel)
+            due = [self._retry_at[row] for row in waiting if self._retry_of.get(row) == mine]
             return max(0.0, min(due) - now) if due else None
         slots = self._slots[channel]
         batch: list[asyncio.Task[None]] = []
@@ -395,10 +418,32 @@ class BroadcastWorker:
         return 0
 
     async def _deliver(self, campaign: Campaign, row: Delivery) -> None:
-        if row.channel == Channel.EMAIL:
-            await self._deliver_mail(campaign, row)
-            return
-        user_id = int(row.recipient)
+        """Send one row; whatever goes wrong, the row gets an outcome and the campaign goes on:
+        a row that cannot be built fails with its reason, an unexpected error during its send
+        makes it « incertain » (only the database's own errors are raised: the row is then
+        settled at a later round)."""
+        try:
+            if row.channel == Channel.EMAIL:
+                await self._deliver_mail(campaign, row)
+            else:
+                await self._deliver_telegram(campaign, row)
+        except (sqlite3.Error, asyncio.CancelledError):
+            raise
+        except _Unbuildable as error:
+            cause = error.__cause__ or error
+            reason = f"{type(cause).__name__}: {cause}"[:200]
+            logger.error("broadcast: row %d cannot be built, failed: %s", row.id, reason)
+            await self._done(row.id, DeliveryStatus.FAILED, reason)
+        except Exception as error:  # a bug during the send: it may have left
+            logger.exception("broadcast: row %d, unexpected error during its send", row.id)
+            await self._uncertain(row, type(error).__name__)
+
+    async def _deliver_telegram(self, campaign: Campaign, row: Delivery) -> None:
+        try:
+            user_id = int(row.recipient)
+            text = render_html(campaign.message, row.prenom, row.etablissement)
+        except Exception as error:
+            raise _Unbuildable from error
         if user_id in self.blocked:
             await self.repository.mark_done(row.id, DeliveryStatus.BLOCKED, self.clock(), "bloque")
             return
@@ -414,7 +459,7 @@ class BroadcastWorker:
         try:
             await self.bot.send_message(
                 chat_id=user_id,
-                text=render_html(campaign.message, row.prenom, row.etablissement),
+                text=text,
                 reply_markup=opt_out_keyboard(campaign.id),
                 **self._rate_limit,
             )
@@ -423,16 +468,20 @@ class BroadcastWorker:
             await self.blocked_by(user_id)
             return
         except RetryAfter as error:  # the limiter's own retries were not enough: later
-            self._retry_at[row.id] = asyncio.get_running_loop().time() + retry_after_seconds(error)
+            self._retry_later(row, retry_after_seconds(error))
             await self._done(row.id, DeliveryStatus.PENDING, "429")
             return
         except BadRequest as error:  # « chat not found »…: retrying cannot help
             await self._done(row.id, DeliveryStatus.FAILED, error.message[:200])
             return
         except (TelegramError, OSError) as error:
-            await self._failed(row, type(error).__name__)
+            if _maybe_sent(error):  # as after a kill: never sent again
+                await self._uncertain(row, type(error).__name__)
+            else:  # Telegram said it did not send it (5xx), or nothing left: again later
+                await self._failed(row, type(error).__name__)
             return
         self._retry_at.pop(row.id, None)
+        self._retry_of.pop(row.id, None)
         self._failures.pop(row.id, None)
         self._sent_times.append(asyncio.get_running_loop().time())
         await self._done(row.id, DeliveryStatus.SENT)
@@ -449,18 +498,22 @@ class BroadcastWorker:
                 row.id, DeliveryStatus.FAILED, self.clock(), "canal e-mail non configure"
             )
             return
+        try:  # built before it is marked in flight: bad data fails this row alone
+            link = unsubscribe_url(email.base_url, email.keyed, row.id, row.recipient)
+            text = render(campaign.message, row.prenom, row.etablissement)
+            mail = OutgoingMail(
+                to=row.recipient,
+                subject=campaign.subject or texts.email_subject(row.etablissement),
+                text=texts.email_text(text, link),
+                html=texts.email_html(text, link),
+            )
+            message = email.mailer.message(ReminderMail(mail, link))
+        except Exception as error:
+            raise _Unbuildable from error
         if not await self.repository.mark_in_flight(row.id):
             return
-        link = unsubscribe_url(email.base_url, email.keyed, row.id, row.recipient)
-        text = render(campaign.message, row.prenom, row.etablissement)
-        mail = OutgoingMail(
-            to=row.recipient,
-            subject=campaign.subject or texts.email_subject(row.etablissement),
-            text=texts.email_text(text, link),
-            html=texts.email_html(text, link),
-        )
         try:
-            await email.mailer.send(ReminderMail(mail, link))
+            await email.mailer.send(message)
         except MailDeliveryError as error:
             if error.kind == "SMTPRecipientsRefused":
                 await self._done(row.id, DeliveryStatus.FAILED, error.kind)
@@ -468,6 +521,7 @@ class BroadcastWorker:
                 await self._failed(row, error.kind)
             return
         self._retry_at.pop(row.id, None)
+        self._retry_of.pop(row.id, None)
         self._failures.pop(row.id, None)
         await self._done(row.id, DeliveryStatus.SENT)
 
@@ -593,21 +647,53 @@ class BroadcastWorker:
         except BadRequest as error:
             await self._reminder_done(reminder.id, DeliveryStatus.FAILED, error.message[:200])
             return
-        except (TelegramError, OSError) as error:  # tried again at the next round
-            await self._reminder_done(reminder.id, DeliveryStatus.PENDING, type(error).__name__)
+        except (TelegramError, OSError) as error:
+            if _maybe_sent(error):  # never sent again
+                status = DeliveryStatus.UNCERTAIN
+                logger.warning("broadcast: automatic reminder %d uncertain", reminder.id)
+            else:  # tried again at the next round
+                status = DeliveryStatus.PENDING
+            await self._reminder_done(reminder.id, status, type(error).__name__)
             return
         await self._reminder_done(reminder.id, DeliveryStatus.SENT)
         logger.info("broadcast: automatic reminder %s sent", reminder.kind.value)
+
+    def _retry_later(self, row: Delivery, delay: float) -> None:
+        self._retry_at[row.id] = asyncio.get_running_loop().time() + delay
+        self._retry_of[row.id] = (row.campaign_id, row.channel)
+
+    async def _uncertain(self, row: Delivery, reason: str) -> None:
+        """Telegram may have delivered it (a timeout, a connection lost after the request
+        left): « incertain », never sent again, exactly as a send cut by a kill."""
+        self._retry_at.pop(row.id, None)
+        self._retry_of.pop(row.id, None)
+        self._failures.pop(row.id, None)
+        await self._done(row.id, DeliveryStatus.UNCERTAIN, reason)
+        logger.warning("broadcast: row %d uncertain (%s): not sent again", row.id, reason)
 
     async def _failed(self, row: Delivery, reason: str) -> None:
         self._failures[row.id] += 1
         failures = self._failures[row.id]
         if failures >= self.settings.max_attempts:
             self._retry_at.pop(row.id, None)
+            self._retry_of.pop(row.id, None)
             self._failures.pop(row.id, None)
             await self._done(row.id, DeliveryStatus.FAILED, reason)
             logger.warning("broadcast: row %d failed: %s", row.id, reason)
             return
         delay = self.settings.retry_first * 2 ** (failures - 1)
-        self._retry_at[row.id] = asyncio.get_running_loop().time() + delay
+        self._retry_later(row, delay)
         await self._done(row.id, DeliveryStatus.PENDING, reason)
+
+
+class _Unbuildable(Exception):
+    """A row's message cannot be built from its data (its cause says why)."""
+
+
+def _maybe_sent(error: BaseException) -> bool:
+    """Whether a failed send may have reached the person (see
+    :func:`bot.telegram_api.limiter.outcome_unknown`); an ``OSError`` from below the Bot API
+    client cannot tell either."""
+    if isinstance(error, TelegramError):
+        return outcome_unknown(error)
+    return isinstance(error, OSError)

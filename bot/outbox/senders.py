@@ -25,7 +25,7 @@ from bot.outbox.templates import (
 )
 from bot.school import SchoolConfig
 from bot.security import KeyedHasher
-from bot.telegram_api.limiter import BACKGROUND
+from bot.telegram_api.limiter import BACKGROUND, outcome_unknown
 from bot.texts import mail as mail_templates
 from bot.texts import support as support_texts
 from storage.outbox import OutboxItem, OutboxKind
@@ -140,7 +140,7 @@ class TelegramSender:
         self, chat_id: int, text: str, thread_id: int | None = None
     ) -> int | None:
         """Send a text (HTML) to a chat (a topic of it with ``thread_id``); its message id.
-        :class:`DeliveryError` if it cannot go."""
+        :class:`DeliveryError` if it cannot go, permanent if it may have gone (never twice)."""
         try:
             sent = await self.bot.send_message(
                 chat_id=chat_id, text=text, message_thread_id=thread_id, **self._rate_limit()
@@ -148,8 +148,21 @@ class TelegramSender:
         except (BadRequest, Forbidden) as error:  # a chat the bot cannot write to
             raise DeliveryError(type(error).__name__, permanent=True) from None
         except TelegramError as error:
-            raise _delivery_error(error) from None
+            raise _delivery_error(error, creates=True) from None
         return sent.message_id
+
+    async def _post_before(
+        self, chat_id: int, text: str, thread_id: int | None, params: dict[str, Any]
+    ) -> None:
+        """The post before a copy (a new ticket's card), once: one that may have gone (its
+        outcome unknown) counts as posted, so that the copy itself still leaves."""
+        try:
+            sent = await self.send_message(chat_id, text, thread_id)
+        except DeliveryError as error:
+            if not error.kind.startswith(UNCERTAIN):
+                raise
+            sent = 0  # its id is unknown; never posted again
+        await self._posted_before(params, sent)
 
     async def send(self, item: OutboxItem) -> None:
         """Carry out a Telegram item."""
@@ -169,14 +182,13 @@ class TelegramSender:
         elif item.template == RELAY_COPY and self.topics is not None:
             if params.get("text") and not await self._before_posted(params):
                 # A post before the copy (a new ticket's context card), once.
-                sent_before = await self.send_message(chat_id, str(params["text"]))
-                await self._posted_before(params, sent_before)
+                await self._post_before(chat_id, str(params["text"]), None, params)
             try:
                 sent = await self._copy(chat_id, params["copy"], None)
             except (BadRequest, Forbidden) as error:  # gone, or a chat the bot cannot write to
                 raise DeliveryError(type(error).__name__, permanent=True) from None
             except TelegramError as error:
-                raise _delivery_error(error) from None
+                raise _delivery_error(error, creates=True) from None
             await self._record(params, chat_id, sent)
         elif item.template == TOPIC_POST and self.topics is not None:
             await self._post_in_topic(chat_id, params)
@@ -236,17 +248,16 @@ class TelegramSender:
                 if thread is None:  # a creation was cut short: in General, never a 2nd topic
                     text = (text or card) + "\n\n" + support_texts.STAFF_TOPIC_UNCERTAIN
                 elif created and card and not params.get("with_card"):
-                    await self.bot.send_message(
-                        chat_id=chat_id, text=card, message_thread_id=thread, **self._rate_limit()
-                    )
+                    await self._card(chat_id, card, thread)
                 sent: int | None = None
-                if text and (copy is None or not await self._before_posted(params)):
+                if text and copy is None:
                     message = await self.bot.send_message(
                         chat_id=chat_id, text=text, message_thread_id=thread, **self._rate_limit()
                     )
                     sent = message.message_id
-                    if copy is not None:  # a card before the copy: not sent again on a retry
-                        await self._posted_before(params, sent)
+                elif text and not await self._before_posted(params):
+                    # A card before the copy: not sent again on a retry.
+                    await self._post_before(chat_id, text, thread, params)
                 if copy is not None:
                     sent = await self._copy(chat_id, copy, thread)
                 await self._record(params, chat_id, sent)
@@ -256,8 +267,21 @@ class TelegramSender:
                     raise DeliveryError(type(error).__name__, permanent=True) from None
                 await self.topics.forget(user_id)
             except TelegramError as error:
-                raise _delivery_error(error) from None
+                raise _delivery_error(error, creates=True) from None
         raise DeliveryError("TopicMissing")
+
+    async def _card(self, chat_id: int, card: str, thread: int) -> None:
+        """A new topic's context card; one whose outcome is unknown is not sent again, and the
+        post goes on (a « thread not found » is raised as it comes)."""
+        try:
+            await self.bot.send_message(
+                chat_id=chat_id, text=card, message_thread_id=thread, **self._rate_limit()
+            )
+        except BadRequest:
+            raise
+        except TelegramError as error:
+            if not outcome_unknown(error):
+                raise
 
     async def _copy_ref(self, params: dict[str, Any]) -> tuple[int, int]:
         """The copy of the item's relay; retried while the copy is not sent yet."""
@@ -296,8 +320,16 @@ class TelegramSender:
         await self.delete_message(chat_id, message_id)
 
 
-def _delivery_error(error: TelegramError) -> DeliveryError:
-    """A Telegram error as an attempt's failure (a 429 says how long to wait)."""
+#: The ``kind`` prefix of an item given up because it may have gone (« incertain »).
+UNCERTAIN = "Incertain:"
+
+
+def _delivery_error(error: TelegramError, *, creates: bool = False) -> DeliveryError:
+    """A Telegram error as an attempt's failure (a 429 says how long to wait). A call that
+    ``creates`` a message whose outcome is unknown (a timeout: Telegram may have delivered it)
+    is given up as « incertain », never sent again (as the broadcasts' rows)."""
+    if creates and outcome_unknown(error):
+        return DeliveryError(UNCERTAIN + type(error).__name__, permanent=True)
     if isinstance(error, RetryAfter):
         wait = error.retry_after
         seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)

@@ -8,7 +8,9 @@ type, press buttons and see what the bot shows them: messages, edits, deletions.
 Faults, the way Telegram fails, can be switched on per chat or for every chat, from a test
 (:meth:`LocalBotApi.inject`, :meth:`LocalBotApi.inject_random`) or over HTTP
 (``GET|POST|DELETE /test/faults``): 429 with ``parameters.retry_after``, 5xx, slow answers (which
-the bot sees as timeouts when they outlast its read timeout). Every call of the bot but
+the bot sees as timeouts when they outlast its read timeout), late answers (the call is carried
+out at once, its answer comes ``delay`` seconds later: a message delivered that the bot sees
+time out, as Telegram does when it is slow to answer). Every call of the bot but
 ``getUpdates`` is recorded with its outcome in :attr:`LocalBotApi.events`.
 """
 
@@ -65,8 +67,8 @@ _SERVER_ERRORS = {
     504: "Gateway Timeout",
 }
 
-FaultKind = Literal["retry_after", "server_error", "slow"]
-FAULT_KINDS: tuple[FaultKind, ...] = ("retry_after", "server_error", "slow")
+FaultKind = Literal["retry_after", "server_error", "slow", "late"]
+FAULT_KINDS: tuple[FaultKind, ...] = ("retry_after", "server_error", "slow", "late")
 
 
 @dataclass
@@ -75,7 +77,9 @@ class Fault:
 
     ``chat_id`` None: every chat (and calls without one); ``methods`` (lower-case) None: every
     method but ``getUpdates``; ``times`` None: until cleared; ``probability``: of each matching
-    call. ``slow`` answers after ``delay`` seconds (the call is carried out)."""
+    call. ``slow`` waits ``delay`` seconds, then carries the call out and answers; ``late``
+    carries it out at once and answers ``delay`` seconds later (delivered, but a bot with a
+    shorter read timeout cannot know it)."""
 
     kind: FaultKind
     chat_id: int | None = None
@@ -588,7 +592,7 @@ class LocalBotApi:
     def inject_random(
         self,
         rate: float,
-        kinds: tuple[FaultKind, ...] = FAULT_KINDS,
+        kinds: tuple[FaultKind, ...] = ("retry_after", "server_error", "slow"),
         *,
         chat_id: int | None = None,
         retry_after: int = 1,
@@ -850,6 +854,8 @@ class LocalBotApi:
             return _error(error)
         if method != "getupdates":
             self._record(request.match_info["method"], chat_id, "ok", fault)
+        if fault is not None and fault.kind == "late":
+            await asyncio.sleep(fault.delay)  # done already; the answer is what is late
         return web.json_response({"ok": True, "result": result})
 
     def _chat_of(self, params: dict[str, Any]) -> int | None:

@@ -4,6 +4,12 @@ Columns: ``identifiant``, ``mot_de_passe_provisoire``, ``profil``, ``prenom``, `
 ``etablissement``; ``;`` or ``,`` delimiter; UTF-8 with or without BOM. A bad line is reported
 with its line number and does not stop the others; importing the same file again changes
 nothing. Provisional passwords are hashed (argon2id) as they are read, never stored in clear.
+
+Control characters (a line break inside a quoted cell, a tab…) never enter the database: in a
+name or an establishment they become a space (they would break an e-mail's subject, a letter's
+layout); in an identifier or a provisional password, which must be typed back exactly, the line
+is refused. Provisional passwords follow the rule of ``accounts reset --mot-de-passe``
+(:func:`provisional_password_ok`).
 """
 
 from __future__ import annotations
@@ -47,6 +53,15 @@ PROFIL_ALIASES: dict[str, Profil] = {
 }
 
 MAX_FIELD_LENGTH = 200
+# The one rule of a provisional password given by staff (import and ``accounts reset``).
+MIN_PROVISIONAL_LENGTH = 8
+MAX_PROVISIONAL_LENGTH = 128
+# Typed back exactly by their owner: refused, never cleaned.
+TYPED_COLUMNS = ("identifiant", "mot_de_passe_provisoire")
+# Unicode's control characters (Cc), line (Zl) and paragraph (Zp) separators.
+_CONTROLS = "\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029"
+_CONTROL = re.compile(f"[{_CONTROLS}]")
+_CONTROL_RUN = re.compile(f"\\s*[{_CONTROLS}][\\s{_CONTROLS}]*")
 # Optional column: an address for reminders only (never a recovery address).
 EMAIL_CONTACT = "email_contact"
 
@@ -77,6 +92,26 @@ class ImportReport:
     def total(self) -> int:
         """Lines read (header excluded)."""
         return self.added + self.updated + self.unchanged + len(self.rejected)
+
+
+def has_control_characters(text: str) -> bool:
+    """Whether ``text`` holds a control character (a line break, a tab, NUL…)."""
+    return _CONTROL.search(text) is not None
+
+
+def one_line(text: str) -> str:
+    """``text`` with each run of control characters (and the spaces around it) as one space."""
+    return _CONTROL_RUN.sub(" ", text).strip() if _CONTROL.search(text) else text
+
+
+def provisional_password_ok(password: str) -> bool:
+    """The one rule of a provisional password given by staff: 8 to 128 characters, no space,
+    no control character (its owner types it in Telegram)."""
+    return (
+        MIN_PROVISIONAL_LENGTH <= len(password) <= MAX_PROVISIONAL_LENGTH
+        and not any(ch.isspace() for ch in password)
+        and not has_control_characters(password)
+    )
 
 
 def _fold(text: str) -> str:
@@ -113,6 +148,9 @@ def read_csv(data: bytes) -> Iterator[CsvLine]:
             continue
         number = reader.line_num
         values = {name: (row[i].strip() if i < len(row) else "") for i, name in enumerate(header)}
+        for name, value in values.items():
+            if name not in TYPED_COLUMNS:
+                values[name] = one_line(value)
         if len(row) > len(header):
             values["__extra__"] = "yes"
         yield CsvLine(number, values)
@@ -128,6 +166,8 @@ def check_line(line: CsvLine) -> str | None:
         return staff_texts.IMPORT_NO_IDENTIFIANT
     if any(ch.isspace() for ch in identifiant):
         return staff_texts.IMPORT_SPACE_IN_IDENTIFIANT
+    if has_control_characters(identifiant):
+        return staff_texts.IMPORT_CONTROL_IN_IDENTIFIANT
     if not values.get("mot_de_passe_provisoire"):
         return staff_texts.IMPORT_NO_PROVISIONAL
     if parse_profil(values.get("profil", "")) is None:
@@ -135,6 +175,8 @@ def check_line(line: CsvLine) -> str | None:
         return staff_texts.IMPORT_UNKNOWN_PROFIL.format(
             value=values.get("profil", ""), allowed=allowed
         )
+    if not provisional_password_ok(values["mot_de_passe_provisoire"]):
+        return staff_texts.IMPORT_PROVISIONAL_REFUSED
     for name, value in values.items():
         if len(value) > MAX_FIELD_LENGTH:
             return staff_texts.IMPORT_TOO_LONG.format(column=name, limit=MAX_FIELD_LENGTH)

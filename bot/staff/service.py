@@ -25,6 +25,11 @@ from bot.security import (
     generate_provisional_password,
     normalise_identifiant,
 )
+from bot.staff.accounts_import import (
+    MAX_PROVISIONAL_LENGTH,
+    MIN_PROVISIONAL_LENGTH,
+    provisional_password_ok,
+)
 from storage.db import db_time_seconds
 from storage.records import RecordRepository
 from storage.staff import (
@@ -42,8 +47,9 @@ from storage.throttle import ThrottleRepository
 STEP_NOT_STARTED = "pas_commence"
 STEP_ACTIVE = "active"
 FUNNEL_STAGES = ("imported", "started", "cgu_accepted", "recovery_set", "active")
-MIN_GIVEN_PASSWORD_LENGTH = 8
-MAX_GIVEN_PASSWORD_LENGTH = 128
+# The import's rule (one rule for every provisional password staff give).
+MIN_GIVEN_PASSWORD_LENGTH = MIN_PROVISIONAL_LENGTH
+MAX_GIVEN_PASSWORD_LENGTH = MAX_PROVISIONAL_LENGTH
 EXPORT_COLUMNS = (
     "identifiant",
     "profil",
@@ -272,6 +278,12 @@ class StaffService:
     async def _report(self, account: StaffAccount) -> AccountReport:
         session = await self.repository.open_session(account)
         events = (await self.repository.progress(account.id)).get(account.id, set())
+        # Accepted during the open procedure: kept in its session until the activation, but
+        # audited at once (as ``history`` and ``stats`` count it), so shown from the audit.
+        cgu_accepted_at = account.cgu_accepted_at
+        if cgu_accepted_at is None and not events.isdisjoint(CGU_EVENTS):
+            accepted = await self.repository.last_event(account.id, CGU_EVENTS)
+            cgu_accepted_at = accepted.at if accepted else None
         letter = await self.repository.last_event(account.id, ("letter",))
         reset = await self.repository.last_event(account.id, ("reset",))
         return AccountReport(
@@ -288,7 +300,7 @@ class StaffService:
             imported_at=account.imported_at,
             updated_at=account.updated_at,
             activated_at=account.activated_at,
-            cgu_accepted_at=account.cgu_accepted_at,
+            cgu_accepted_at=cgu_accepted_at,
             email_verified_at=account.email_verified_at,
             procedure_updated_at=session.updated_at if session else None,
             last_letter_at=letter.at if letter else None,
@@ -299,11 +311,7 @@ class StaffService:
     @staticmethod
     def check_given_password(password: str) -> str:
         """A provisional password typed by staff, checked; raises :class:`PasswordRefused`."""
-        if (
-            len(password) < MIN_GIVEN_PASSWORD_LENGTH
-            or len(password) > MAX_GIVEN_PASSWORD_LENGTH
-            or any(ch.isspace() for ch in password)
-        ):
+        if not provisional_password_ok(password):
             raise PasswordRefused(password)
         return password
 

@@ -12,6 +12,15 @@ chat waits out a 429 (PTB issues #3765, #3772); :class:`TelegramLimiter` does no
   ``Forbidden``, ``InvalidToken``…) never are; the tries of one call are bounded. A retry refused
   because the try that seemed to fail had landed (« message to delete not found », « message is
   not modified », « query is too old ») counts as done;
+- but a call that creates something (``sendMessage``, ``copyMessage``, ``createForumTopic``…)
+  whose outcome is unknown — a timeout or a connection lost after the request left
+  (:func:`outcome_unknown`): Telegram may have done it — is never sent again when it is
+  background traffic (``at_most_once``, the default of :data:`BACKGROUND`): the caller gets the
+  error and counts the message « incertain ». Only an answer that proves nothing was done (429,
+  5xx, a connection refused or never made) is retried. Replies to the update in hand keep the
+  retry: the person is waiting for that one answer, a lost one leaves them facing silence while a
+  rare duplicate repeats the same prompt (same step, same buttons); and there is one reply per
+  action, not hundreds of sends at once;
 - two priorities: replies (the default) are never slowed but by their own chat's 429;
   background traffic (outbox, broadcasts: ``rate_limit_args=BACKGROUND``) goes through a global
   budget and a per-chat pace (``aiolimiter``'s leaky buckets) and a 429 on it slows the whole
@@ -30,7 +39,7 @@ from datetime import timedelta
 from typing import Any, Literal, TypedDict, TypeVar
 
 from aiolimiter import AsyncLimiter
-from telegram.error import BadRequest, NetworkError, RetryAfter
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import BaseRateLimiter
 
 from bot import texts
@@ -43,16 +52,19 @@ T = TypeVar("T")
 
 
 class RateLimitArgs(TypedDict, total=False):
-    """What a caller may pass as ``rate_limit_args`` to a bot method."""
+    """What a caller may pass as ``rate_limit_args`` to a bot method. ``at_most_once``: a
+    send whose outcome is unknown is not retried (default: True for background calls)."""
 
     priority: Priority
+    at_most_once: bool
 
 
 #: Background calls that may leave at once after a quiet spell (then: at the steady rate).
 BACKGROUND_BURST = 2
 
-#: ``rate_limit_args`` of every message that is not the answer to the update in hand.
-BACKGROUND: RateLimitArgs = {"priority": "background"}
+#: ``rate_limit_args`` of every message that is not the answer to the update in hand (a send
+#: whose outcome is unknown is never sent again: see :func:`outcome_unknown`).
+BACKGROUND: RateLimitArgs = {"priority": "background", "at_most_once": True}
 
 
 @dataclass(frozen=True)
@@ -144,17 +156,25 @@ class TelegramLimiter(BaseRateLimiter[RateLimitArgs]):
         rate_limit_args: RateLimitArgs | None,
     ) -> Result:
         """Send one call: paced if it is background traffic, in its chat's order, retried."""
-        priority: Priority = (rate_limit_args or {}).get("priority", "reply")
+        given = rate_limit_args or {}
+        priority: Priority = given.get("priority", "reply")
+        once = creates(endpoint) and (
+            endpoint in ALWAYS_ONCE or given.get("at_most_once", priority == "background")
+        )
         key = _chat_key(data)
+
+        def call() -> Coroutine[Any, Any, Result]:
+            return callback(*args, **kwargs)
+
         if priority != "background":
-            return await self._in_chat(key, endpoint, lambda: callback(*args, **kwargs), False)
+            return await self._in_chat(key, endpoint, call, False, once)
         async with self._background_slots:
             await self._sleep_until(self._background_resume_at)
             if key is not None and self._background_chat_rate:
                 await self._background_chat(key).acquire()
             if self._background is not None:
                 await self._background.acquire()
-            return await self._in_chat(key, endpoint, lambda: callback(*args, **kwargs), True)
+            return await self._in_chat(key, endpoint, call, True, once)
 
     async def _in_chat(
         self,
@@ -162,9 +182,10 @@ class TelegramLimiter(BaseRateLimiter[RateLimitArgs]):
         endpoint: str,
         call: Callable[[], Awaitable[Result]],
         background: bool,
+        once: bool = False,
     ) -> Result:
         if key is None:
-            return await self._tries(None, endpoint, call, background)
+            return await self._tries(None, endpoint, call, background, once)
         if len(self._chats) > 1024:  # chats left paused with nobody waiting: forget them
             now = self._clock()
             for other, state in list(self._chats.items()):
@@ -174,7 +195,7 @@ class TelegramLimiter(BaseRateLimiter[RateLimitArgs]):
         chat.users += 1
         try:
             async with chat.lock:  # asyncio.Lock is FIFO: the chat's calls keep their order
-                return await self._tries(chat, endpoint, call, background)
+                return await self._tries(chat, endpoint, call, background, once)
         finally:
             chat.users -= 1
             if chat.users == 0 and chat.resume_at <= self._clock():
@@ -186,6 +207,7 @@ class TelegramLimiter(BaseRateLimiter[RateLimitArgs]):
         endpoint: str,
         call: Callable[[], Awaitable[Result]],
         background: bool,
+        once: bool = False,
     ) -> Result:
         policy = self.policy
         tries = 0
@@ -215,6 +237,14 @@ class TelegramLimiter(BaseRateLimiter[RateLimitArgs]):
                     return True
                 raise
             except NetworkError as error:  # 5xx, connection errors and TimedOut
+                if once and outcome_unknown(error):
+                    logger.warning(
+                        "%s: %s, outcome unknown: not sent again (try %d)",
+                        endpoint,
+                        type(error).__name__,
+                        tries,
+                    )
+                    raise
                 if tries >= policy.max_tries or network_failures >= len(policy.network_backoff):
                     logger.log(
                         _level(endpoint, logging.WARNING),
@@ -271,6 +301,49 @@ _DONE_BY_AN_EARLIER_TRY = {
     "editMessageCaption": ("message is not modified",),
     "answerCallbackQuery": ("query is too old", "query id is invalid"),
 }
+
+
+#: Calls that create something and are at most once whoever makes them: a second forum topic is
+#: what the support's intent row is there to avoid (never a reply to a person's message).
+ALWAYS_ONCE = frozenset({"createForumTopic"})
+
+
+def creates(endpoint: str) -> bool:
+    """Whether a second try of ``endpoint`` after a first that landed would do it twice (a
+    second message, topic, link); deletions, edits and reads would not."""
+    if endpoint == "sendChatAction":
+        return False
+    return endpoint.startswith(("send", "copyMessage", "forwardMessage", "create"))
+
+
+def outcome_unknown(error: BaseException) -> bool:
+    """Whether Telegram may have carried out the call that raised ``error``: a timeout or a
+    connection lost once the request had left. False for an answer (429, 5xx, a refusal) and for
+    a connection that was never made (refused, DNS, connect or pool timeout): nothing left."""
+    if not isinstance(error, NetworkError) or isinstance(error, BadRequest):
+        return False
+    cause = error.__cause__
+    if cause is None or isinstance(cause, TelegramError):
+        # PTB raised it from an HTTP answer (a 5xx; its cause, if any, the unreadable body).
+        return isinstance(error, TimedOut)
+    return not isinstance(cause, _NOT_CONNECTED)
+
+
+def _not_connected() -> tuple[type[BaseException], ...]:
+    """The HTTP clients' errors raised before a request could leave (aiohttp, httpx)."""
+    import aiohttp
+    import httpx
+
+    return (
+        aiohttp.ClientConnectorError,
+        aiohttp.ConnectionTimeoutError,
+        httpx.ConnectError,
+        httpx.ConnectTimeout,
+        httpx.PoolTimeout,
+    )
+
+
+_NOT_CONNECTED = _not_connected()
 
 
 def _already_done(endpoint: str, error: BadRequest) -> bool:

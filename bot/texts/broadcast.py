@@ -45,8 +45,10 @@ UNSUBSCRIBE_PAGE_DONE = (
 
 
 def email_subject(etablissement: str) -> str:
-    """Subject of a reminder e-mail when staff gave none."""
-    return f"Rappel : {etablissement}" if etablissement else "Rappel de votre établissement"
+    """Subject of a reminder e-mail when staff gave none, on one line (a line break in the
+    establishment's name, as an earlier import let through, becomes a space)."""
+    name = " ".join(etablissement.split())
+    return f"Rappel : {name}" if name else "Rappel de votre établissement"
 
 
 def email_text(message: str, unsubscribe: str) -> str:
@@ -80,7 +82,7 @@ CLI_HELP = {
     "profil": "Seulement ce profil (plusieurs possibles)",
     "etablissement": "Seulement cet établissement",
     "canal": "Canal : telegram (par défaut), email ou tous",
-    "objet": "Objet des e-mails",
+    "objet": "Objet des e-mails (une ligne)",
     "maintenant": "Envoyer tout de suite, même pendant les heures calmes (QUIET_HOURS)",
     "yes": "Enregistrer sans demander de confirmation",
     "wait": "Attendre la fin de l'envoi, avec une barre de progression",
@@ -98,15 +100,51 @@ CANAL_NOT_YET = (
 EMAIL_CONTACT_INVALID = "email_contact n'est pas une adresse e-mail valable"
 NO_SUCH_FILE = "Fichier introuvable : {path}"
 EMPTY_MESSAGE = "Le message est vide : écrivez-le dans le fichier {path}."
+SUBJECT_ON_ONE_LINE = (
+    "L'objet (--objet) doit tenir sur une ligne, sans caractère de contrôle : "
+    "retirez le retour à la ligne."
+)
 MESSAGE_TOO_LONG = "Le message est trop long ({length} caractères, 4000 au plus)."
 NO_SUCH_CAMPAIGN = "Aucune campagne n° {number}."
 CONFIRM = "Enregistrer et envoyer cette campagne ? [o/N] "
 NOT_RECORDED = "Campagne non enregistrée."
 NO_RECIPIENT = "Personne ne correspond à ces critères : aucune campagne enregistrée."
+
+
+def no_recipient_hint(by_email: int, *, email_open: bool) -> str:
+    """Nobody on Telegram, but ``by_email`` people of the segment have an address (accounts
+    never started are seldom linked to Telegram)."""
+    hint = (
+        f"Par e-mail, {by_email} personne(s) de ces critères sont joignables : "
+        "ajoutez --canal email (ou --canal tous)"
+    )
+    if not email_open:
+        hint += ", après avoir réglé BROADCAST_UNSUBSCRIBE_URL (voir le README)"
+    return hint + "."
+
+
+NO_RECIPIENT_TELEGRAM = (
+    "Sur Telegram, on ne joint que les personnes liées à un compte ou qui ont commencé une "
+    "démarche : un compte jamais commencé (a_activer) n'a en général personne à joindre. "
+    "Pour ces comptes : --canal email, avec la colonne email_contact du CSV des comptes, ou les "
+    "courriers (accounts letters)."
+)
 CANCELLED = "Campagne n° {number} annulée (les messages déjà partis ne sont pas repris)."
 CANNOT_CANCEL = "La campagne n° {number} est déjà {state} : rien à annuler."
 NO_CAMPAIGN = "Aucune campagne pour l'instant."
 WAIT_DESC = "Envoi"
+WAIT_NO_BOT_DESC = "En attente du bot"
+
+
+def wait_no_bot(number: int) -> str:
+    """``--wait`` while no bot runs: nothing will move, so it stops (exit code 3)."""
+    return (
+        f"Aucun bot ne tourne : rien ne bougera tant qu'il n'est pas démarré. La campagne "
+        f"n° {number} reste enregistrée et partira à son démarrage ; pour la suivre ensuite : "
+        f"run_bot.py broadcast status {number} --wait"
+    )
+
+
 STATES = {
     "en_attente": "en attente",
     "en_cours": "en cours",
@@ -169,9 +207,16 @@ def status_text(values: dict[str, object]) -> str:
         f"  bloqués : {values['blocked']}\n"
         f"  échecs : {values['failed']}\n"
         f"  incertains : {values['uncertain']}\n"
-        f"  en attente : {values['pending']}\n"
+        f"  {_pending_label(values)} : {values['pending']}\n"
         f"  débit : {values['rate_per_s']} message(s)/s"
     )
+
+
+def _pending_label(values: dict[str, object]) -> str:
+    """Rows not sent: waiting, or never to leave once the campaign is cancelled."""
+    if values["state"] == "annulee":
+        return "non envoyés (campagne annulée)"
+    return "en attente"
 
 
 def list_line(values: dict[str, object]) -> str:

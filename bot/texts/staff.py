@@ -21,7 +21,14 @@ IMPORT_MISSING_COLUMNS = "colonne(s) manquante(s) : {columns}"
 IMPORT_EXTRA_CELLS = "plus de cellules que de colonnes (un ; ou une , dans une valeur ?)"
 IMPORT_NO_IDENTIFIANT = "identifiant vide"
 IMPORT_SPACE_IN_IDENTIFIANT = "l'identifiant contient une espace"
+IMPORT_CONTROL_IN_IDENTIFIANT = (
+    "l'identifiant contient un caractère de contrôle (retour à la ligne, tabulation…)"
+)
 IMPORT_NO_PROVISIONAL = "mot_de_passe_provisoire vide"
+IMPORT_PROVISIONAL_REFUSED = (
+    "mot_de_passe_provisoire refusé : 8 à 128 caractères, sans espace ni retour à la ligne "
+    "(la règle d'accounts reset)"
+)
 IMPORT_UNKNOWN_PROFIL = "profil inconnu {value!r} (attendu : {allowed})"
 IMPORT_TOO_LONG = "{column} dépasse {limit} caractères"
 IMPORT_DUPLICATE = "identifiant déjà présent ligne {line}"
@@ -44,7 +51,7 @@ CLI_HELP = {
     "export_file": "fichier CSV à écrire (séparateur ;, UTF-8)",
     "stats": "l'entonnoir d'activation, par profil et par établissement",
     "letters": "courriers à imprimer (PDF, une page par compte encore à activer). Chaque compte reçoit un NOUVEAU mot de passe provisoire : les courriers précédents ne marchent plus.",
-    "letters_description": "Courriers à imprimer, une page A4 par compte encore à activer : l'identifiant, un NOUVEAU mot de passe provisoire (seuls des hachages sont gardés : imprimer un courrier est la seule façon d'en donner un, les courriers précédents ne marchent plus), les étapes et un QR code du lien du bot (https://t.me/<bot>?start=activer, sans aucun secret).",
+    "letters_description": "Courriers à imprimer, une page A4 par compte encore à activer : l'identifiant, un NOUVEAU mot de passe provisoire (seuls des hachages sont gardés : imprimer un courrier est la seule façon d'en donner un, les courriers précédents ne marchent plus), les étapes et un QR code propre à ce courrier (https://t.me/<bot>?start=c_… : un jeton tiré au sort, gardé seulement en HMAC, qui ouvre le bot au mot de passe provisoire de ce compte ; un nouveau courrier ou reset l'annule). Le lien imprimé en clair, https://t.me/<bot>?start=activer, ne porte aucun secret.",
     "letters_file": "fichier PDF à écrire",
     "profil": "seulement ce profil (apprenti, eleve, parent…)",
     "etablissement": "seulement cet établissement",

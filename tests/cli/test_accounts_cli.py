@@ -858,3 +858,65 @@ def test_import_refuses_a_new_key_beside_accounts(
         assert str(key) in err and "contient déjà des comptes" in err
         assert len(err.strip().splitlines()) == 1
         assert not key.exists()
+
+
+# --- issue 22.14 ----------------------------------------------------------------------------
+
+
+def test_show_gives_the_cgu_accepted_during_an_open_procedure(
+    imported: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def accept_in_procedure() -> None:
+        database = await Database.open(imported / "data" / "bot.sqlite3")
+        try:
+            account = await SqliteAccountDirectory(database).find("lea.martin")
+            assert account is not None
+            now = datetime.now(UTC)
+            session = ConversationSession(
+                77, 77, "activation", "choix_secours", now, now, account_id=account.id
+            )
+            await SessionRepository(database).save(session)
+            async with database.transaction() as connection:
+                await connection.execute(
+                    "INSERT INTO audit_events (at, event, account_id, actor, details) "
+                    "VALUES ('2026-03-01T09:30:00.000000Z', 'cgu_accepted', ?, 'telegram', '')",
+                    (account.id,),
+                )
+        finally:
+            await database.close()
+
+    asyncio.run(accept_in_procedure())
+    code, out, _ = run(["accounts", "stats", "--json"], capsys)
+    assert json.loads(out)["total"]["cgu_accepted"] == 1
+    code, out, _ = run(["accounts", "show", "lea.martin", "--json"], capsys)
+    assert code == 0 and json.loads(out)["cgu_accepted_at"] is not None
+    code, out, _ = run(["accounts", "show", "lea.martin"], capsys)
+    line = next(line for line in out.splitlines() if "CGU acceptées le" in line)
+    assert "—" not in line and "2026" in line
+
+
+def test_import_refuses_the_provisional_passwords_reset_refuses(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [
+        ACCOUNTS[0],
+        ("x.court", "a", "eleve", "A", "B", "C"),  # line 3: 1 character
+        ("x.espace", "Pw 123456", "eleve", "A", "B", "C"),  # line 4: a space
+    ]
+    path = write_accounts_csv(env / "comptes.csv", rows)
+    code, out, _ = run(["accounts", "import", str(path)], capsys)
+    assert code == 1
+    assert "ligne 3 : mot_de_passe_provisoire refusé : 8 à 128 caractères" in out
+    assert "ligne 4 : mot_de_passe_provisoire refusé" in out
+    assert "ajoutés :    1" in out
+    code, _, err = run(["accounts", "reset", "lea.martin", "--mot-de-passe", "a"], capsys)
+    assert code != 0 and "8 à 128 caractères" in err
+
+
+def test_letters_help_tells_each_qr_code_holds_its_own_token(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["accounts", "letters", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "start=c_" in out and "start=activer, sans aucun secret" not in out

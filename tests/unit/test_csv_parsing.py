@@ -40,7 +40,10 @@ def test_reads_both_delimiters_with_or_without_bom(bom: bytes, delimiter: str) -
 
 
 def test_headers_with_accents_and_capitals_are_accepted() -> None:
-    text = "Identifiant;Mot de passe provisoire;Profil;Prénom;Nom;Établissement\na;b;eleve;c;d;e\n"
+    text = (
+        "Identifiant;Mot de passe provisoire;Profil;Prénom;Nom;Établissement\n"
+        "a;Bv7-Kq2x;eleve;c;d;e\n"
+    )
     (line,) = read_csv(text.encode())
     assert check_line(line) is None
 

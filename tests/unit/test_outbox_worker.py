@@ -164,3 +164,88 @@ async def test_an_account_gets_at_most_its_cap_whatever_the_address(
         session = await at_step(service, user, Step.EMAIL_CONFIRM)
         outcomes.append((await service.send_verification(session, "b")).outcome)
     assert outcomes == [Outcome.SENT] * 3 + [Outcome.RESEND_LIMIT] * 2
+
+
+# --- Telegram items whose outcome is unknown (issue 29.1) -----------------------------------
+
+
+class FakeBot:
+    """A Bot standing in for Telegram: ``send_message`` raises ``errors`` in turn, then works."""
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = list(errors)
+        self.sent: list[str] = []
+        self.copies = 0
+
+    async def send_message(self, chat_id: int, text: str, **_: object) -> object:
+        self.sent.append(text)
+        if self.errors:
+            raise self.errors.pop(0)
+        return type("Message", (), {"message_id": len(self.sent)})()
+
+    async def copy_message(self, **_: object) -> object:
+        self.copies += 1
+        return type("Message", (), {"message_id": 100})()
+
+
+class Topics:
+    """Keeps what a relay's card and copy became."""
+
+    def __init__(self) -> None:
+        self.before: dict[int, int] = {}
+        self.copies: dict[int, int] = {}
+
+    async def posted_before(self, relay_id: int, message_id: int) -> None:
+        self.before[relay_id] = message_id
+
+    async def before_posted(self, relay_id: int) -> bool:
+        return relay_id in self.before
+
+    async def copied(self, relay_id: int, chat_id: int, message_id: int) -> None:
+        self.copies[relay_id] = message_id
+
+
+def telegram_item(template: str, **params: object) -> object:
+    from datetime import UTC, datetime
+
+    from storage.outbox import OutboxItem
+
+    now = datetime.now(UTC)
+    return OutboxItem(
+        1, OutboxKind.TELEGRAM_MESSAGE, template, dict(params), None, None,
+        OutboxStatus.PENDING, now, now + timedelta(days=1), 0, None,
+    )  # fmt: skip
+
+
+async def test_a_staff_notice_that_timed_out_is_given_up_as_uncertain() -> None:
+    import pytest
+    from telegram.error import NetworkError, TimedOut
+
+    from bot.outbox.senders import DeliveryError, TelegramSender
+    from bot.outbox.templates import STAFF_NOTICE
+
+    sender = TelegramSender(FakeBot(TimedOut()))  # type: ignore[arg-type]
+    with pytest.raises(DeliveryError) as raised:
+        await sender.send(telegram_item(STAFF_NOTICE, chat_id=5, text="Avis"))  # type: ignore[arg-type]
+    assert raised.value.permanent and raised.value.kind == "Incertain:TimedOut"
+    # An answer that proves it did not leave (a 502): tried again later.
+    sender = TelegramSender(FakeBot(NetworkError("Bad Gateway")))  # type: ignore[arg-type]
+    with pytest.raises(DeliveryError) as raised:
+        await sender.send(telegram_item(STAFF_NOTICE, chat_id=5, text="Avis"))  # type: ignore[arg-type]
+    assert not raised.value.permanent and raised.value.kind == "NetworkError"
+
+
+async def test_a_relay_card_that_timed_out_is_not_posted_again_and_the_copy_leaves() -> None:
+    from telegram.error import TimedOut
+
+    from bot.outbox.senders import TelegramSender
+    from bot.outbox.templates import RELAY_COPY
+
+    bot, topics = FakeBot(TimedOut()), Topics()
+    sender = TelegramSender(bot, topics)  # type: ignore[arg-type]
+    item = telegram_item(
+        RELAY_COPY, chat_id=5, text="Carte", relay_id=7, copy={"from_chat_id": 1, "message_id": 2}
+    )
+    await sender.send(item)  # type: ignore[arg-type]
+    assert bot.sent == ["Carte"] and bot.copies == 1
+    assert topics.before == {7: 0} and topics.copies == {7: 100}

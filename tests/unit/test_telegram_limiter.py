@@ -23,6 +23,7 @@ from bot.telegram_api.limiter import (
     RetryPolicy,
     StartupRetry,
     TelegramLimiter,
+    outcome_unknown,
     retry_startup,
 )
 
@@ -177,3 +178,89 @@ async def test_start_up_retries_transient_errors_only() -> None:
     with pytest.raises(NetworkError):
         await retry_startup("getMe", failing(*[NetworkError("x")] * 5, log=log), bounded)
     assert len(log) == 3
+
+
+def raised_from(error: Exception, cause: BaseException) -> Exception:
+    """``error`` as PTB raises it from the HTTP client's own ``cause``."""
+    error.__cause__ = cause
+    return error
+
+
+def refused_connection() -> Exception:
+    import aiohttp
+
+    key = aiohttp.client_reqrep.ConnectionKey("x", 1, False, True, None, None, None)
+    cause = aiohttp.ClientConnectorError(key, ConnectionRefusedError(111, "refused"))
+    return raised_from(NetworkError("aiohttp.ClientConnectorError"), cause)
+
+
+def late_answer() -> Exception:
+    import aiohttp
+
+    return raised_from(TimedOut(), aiohttp.SocketTimeoutError("read"))
+
+
+def reset_after_sending() -> Exception:
+    import aiohttp
+
+    return raised_from(
+        NetworkError("aiohttp.ServerDisconnectedError"), aiohttp.ServerDisconnectedError()
+    )
+
+
+def pool_timeout() -> Exception:
+    import httpx
+
+    return raised_from(TimedOut("Pool timeout"), httpx.PoolTimeout("pool"))
+
+
+@pytest.mark.parametrize("error", [late_answer, reset_after_sending, lambda: TimedOut()])
+async def test_a_background_send_whose_outcome_is_unknown_is_never_sent_again(
+    error: Callable[[], Exception],
+) -> None:
+    log: list[str] = []
+    raised = error()
+    with pytest.raises(type(raised)):
+        await send(TelegramLimiter(FAST), failing(raised, log=log), args=BACKGROUND)
+    assert log == [""]
+    assert outcome_unknown(raised)
+
+
+@pytest.mark.parametrize(
+    "error", [refused_connection, pool_timeout, lambda: NetworkError("Bad Gateway")]
+)
+async def test_a_background_send_proven_not_sent_is_retried(
+    error: Callable[[], Exception],
+) -> None:
+    log: list[str] = []
+    raised = error()
+    assert not outcome_unknown(raised)
+    assert await send(TelegramLimiter(FAST), failing(raised, log=log), args=BACKGROUND)
+    assert log == ["", ""]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "args", "tries"),
+    [
+        ("deleteMessage", BACKGROUND, 2),  # idempotent: a second try does no harm
+        ("editMessageText", BACKGROUND, 2),
+        ("sendChatAction", BACKGROUND, 2),
+        ("sendMessage", None, 2),  # a reply: the person waits for it (see the module)
+        ("sendMessage", {"priority": "background", "at_most_once": False}, 2),
+        ("copyMessage", BACKGROUND, 1),
+        ("sendPhoto", BACKGROUND, 1),
+        ("sendMessage", {"at_most_once": True}, 1),
+        ("createForumTopic", None, 1),  # never twice, whoever asks
+    ],
+)
+async def test_which_calls_are_at_most_once(
+    endpoint: str, args: RateLimitArgs | None, tries: int
+) -> None:
+    log: list[str] = []
+    call = failing(late_answer(), log=log)
+    if tries == 1:
+        with pytest.raises(TimedOut):
+            await send(TelegramLimiter(FAST), call, endpoint=endpoint, args=args)
+    else:
+        await send(TelegramLimiter(FAST), call, endpoint=endpoint, args=args)
+    assert len(log) == tries
