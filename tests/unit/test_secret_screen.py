@@ -1,10 +1,11 @@
-"""What reads like a question is not taken for a secret."""
+"""What reads like a question is not taken for a secret; what a typed step was told instead of
+its input (a thank-you, a question, a long plea) is recognised."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.procedures.parts.secret_screen import looks_like_a_question
+from bot.procedures.parts.secret_screen import Reading, looks_like_a_question, reading_of
 
 
 @pytest.mark.parametrize(
@@ -21,6 +22,8 @@ from bot.procedures.parts.secret_screen import looks_like_a_question
         "je suis bloqué",
         "Quel mot de passe",
         "?",
+        "Aide !",
+        "Merci beaucoup !",
     ],
 )
 def test_questions_and_calls_for_help(text: str) -> None:
@@ -37,7 +40,41 @@ def test_questions_and_calls_for_help(text: str) -> None:
         "Maidenhead-1987",  # « aide » inside a word is not a call for help
         "Rex",
         "Comté2024!",
+        # Issue 22.6: « ? » is one of the most common symbols of a password.
+        "Soleil?2026",
+        "?Velo-Rouge-9",
+        "Pourquoi?Pas!42",
+        "Bloqué2024!",
+        "Comment-Allez-Vous-7",
+        "Mon chat dort 2 fois ?",
+        "merci",  # one word: an answer like any other
     ],
 )
 def test_answers_and_passwords(text: str) -> None:
     assert not looks_like_a_question(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [
+        ("Merci beaucoup !", Reading.THANKS),
+        ("merci", Reading.THANKS),
+        ("Super, merci 🙏", Reading.THANKS),
+        ("Je vous remercie", Reading.THANKS),
+        ("c'est quoi une adresse personnelle ?", Reading.QUESTION),
+        ("je comprends pas", Reading.QUESTION),
+        ("aide", Reading.QUESTION),
+        ("?", Reading.QUESTION),
+        (
+            "Bonjour, j'ai essayé plusieurs fois avec mon fils mais nous n'y arrivons pas, "
+            "pouvez-vous nous rappeler s'il vous plaît",
+            Reading.PLEA,
+        ),
+        ("lea.martin@mail.fr", None),
+        ("pas une adresse", None),
+        ("Soleil?2026", None),
+        ("12345678", None),
+    ],
+)
+def test_what_a_typed_step_was_told(text: str, reading: Reading | None) -> None:
+    assert reading_of(text) == reading
