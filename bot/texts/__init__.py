@@ -314,6 +314,10 @@ QUESTIONS_DONE = "✅ Vos deux questions secrètes sont enregistrées.\n\n"
 # --- Step 4: password ------------------------------------------------------------------------
 
 
+# The example passwords the prompts show: refused as passwords (anyone can read them here).
+PASSWORD_EXAMPLES = ("Mon chat dort 2 fois !",)
+
+
 def password_rules(
     policy: PasswordLimits, title: str = "Étape 4 sur 5 — Votre mot de passe"
 ) -> str:
@@ -324,7 +328,7 @@ def password_rules(
         f"Au moins <b>{policy.min_length} caractères</b>, avec {policy.min_kinds} sortes parmi "
         "minuscules, MAJUSCULES, chiffres et symboles — ou une phrase de "
         f"{policy.long_length} caractères et plus.\n\n"
-        "💡 Par exemple : <code>Mon chat dort 2 fois !</code>\n\n"
+        f"💡 Par exemple : <code>{escape(PASSWORD_EXAMPLES[0])}</code>\n\n"
         "Tapez votre nouveau mot de passe. 🔒 Je l'efface dès que je l'ai lu."
     )
 
@@ -368,21 +372,28 @@ _RULE_TEXTS: dict[str, str] = {
     "same_as_provisional": "c'est le mot de passe provisoire du courrier",
     "common_password": "c'est un mot de passe trop courant, facile à deviner",
     "invalid_characters": "il contient des caractères invisibles ou de contrôle",
+    "example": "c'est l'exemple que je donne : tout le monde peut le lire ici",
 }
+PASSWORD_IS_THE_EXAMPLE = (
+    "🙂 Bonne idée de faire une phrase ! Mais c'est l'exemple que je donne : tout le monde "
+    "peut le lire ici, il ne protégerait pas votre compte.\n\n"
+    "Inventez la vôtre, avec un souvenir ou une habitude à vous (par exemple un lieu, un "
+    "animal, un nombre qui comptent pour vous), et tapez-la."
+)
 
 
 def password_refused(rules: Iterable[Enum], policy: PasswordLimits) -> str:
-    """Say exactly which rules the password broke."""
+    """Say exactly which rules the password broke (the example alone: a kind word)."""
+    names = [rule.name.lower() for rule in rules]
+    if names == ["example"]:
+        return PASSWORD_IS_THE_EXAMPLE
     values = {
         "min_length": policy.min_length,
         "max_length": policy.max_length,
         "min_kinds": policy.min_kinds,
         "long_length": policy.long_length,
     }
-    lines = [
-        "• " + _RULE_TEXTS.get(rule.name.lower(), rule.name.lower()).format(**values)
-        for rule in rules
-    ]
+    lines = ["• " + _RULE_TEXTS.get(name, name).format(**values) for name in names]
     return (
         "❌ Ce mot de passe ne convient pas :\n"
         + "\n".join(lines)
