@@ -78,7 +78,9 @@ def reading_of(text: str) -> Reading | None:
     words = folded.split()
     if not words:
         return None
-    asking = _ASKING.search(folded) is not None or (len(words) == 1 and _lone_call_for_help(words[0]))
+    asking = _ASKING.search(folded) is not None or (
+        len(words) == 1 and _lone_call_for_help(words[0])
+    )
     if len(words) >= PLEA_WORDS:
         return Reading.PLEA
     if _THANKING.search(folded) is not None and not asking:
