@@ -227,7 +227,8 @@ class RecoveryService:
         result = await self.secret.judge(
             ports.session_key(session), both_right, ports.clock(), account_id=session.account_id
         )
-        session.flow_data = "{}"
+        data.pop("a1", None)  # the first verdict is spent (what else the session notes stays)
+        session.flow_data = json.dumps(data)
         if result.outcome == Outcome.OK:
             await self.steps.go(session, RecoveryStep.PASSWORD)
             return Result(Outcome.OK)

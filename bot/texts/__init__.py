@@ -481,6 +481,42 @@ SECRET_LOOKS_LIKE_A_QUESTION = (
     "🤔 On dirait une question plutôt qu'une réponse : je ne l'ai <b>pas</b> enregistrée "
     "(et je l'ai effacée).\n\nC'était bien ce que vous vouliez taper ?"
 )
+SECRET_LOOKS_LIKE_THANKS = (
+    "😊 Avec plaisir ! Ce message ressemble à un merci : je ne l'ai <b>pas</b> pris pour votre "
+    "réponse (et je l'ai effacé).\n\nC'était bien ce que vous vouliez taper ?"
+)
+SECRET_LOOKS_LIKE_A_PLEA = (
+    "📝 Merci pour votre message. Je ne l'ai <b>pas</b> pris pour votre réponse (et je l'ai "
+    "effacé) : pour écrire à l'équipe, touchez « 🆘 J'ai besoin d'aide ».\n\n"
+    "Sinon, c'était bien ce que vous vouliez taper ?"
+)
+# What a typed step answers to a thank-you, a question or a long plea instead of its input
+# (keys: the values of bot.procedures.parts.secret_screen.Reading), before the step again.
+KIND_THANKS = "😊 Avec plaisir ! On continue quand vous voulez 👇"
+KIND_QUESTION = (
+    "🤔 Je ne sais pas répondre aux questions écrites. Pour de l'aide, touchez « 🆘 Je bloque » "
+    "sous ce message."
+)
+KIND_PLEA = (
+    "📝 Merci pour votre message. Je suis un robot et je ne peux pas le lire : pour écrire à "
+    "l'équipe, touchez « 🆘 Je bloque » sous ce message."
+)
+KIND_ANSWERS = {"thanks": KIND_THANKS, "question": KIND_QUESTION, "plea": KIND_PLEA}
+SECRET_HELD_BACK = {
+    "thanks": SECRET_LOOKS_LIKE_THANKS,
+    "question": SECRET_LOOKS_LIKE_A_QUESTION,
+    "plea": SECRET_LOOKS_LIKE_A_PLEA,
+}
+# A secret of the step before typed again (its answer may never have arrived).
+SECRET_TYPED_AGAIN = (
+    "🔒 J'ai effacé ce message : c'est ce que vous veniez de taper, et je l'avais bien reçu. "
+    "On continue 👇"
+)
+# Typed where a button is expected, just after a secret: it may be that secret.
+SECRET_MAYBE_AT_BUTTONS = (
+    "🔒 J'ai effacé votre message par prudence : il pouvait contenir un mot de passe ou une "
+    "réponse secrète."
+)
 BUTTON_SECRET_IT_WAS = "✅ Oui, c'était bien ça"
 SECRET_TYPE_AGAIN = "D'accord. Retapez-le : cette fois, je le prends tel quel."
 HELP_RESUME = "Reprenons là où vous en étiez 👇"

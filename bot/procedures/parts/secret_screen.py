@@ -90,6 +90,14 @@ def reading_of(text: str) -> Reading | None:
     return None
 
 
+def could_be_a_secret(text: str) -> bool:
+    """Whether ``text``, typed just after a secret step where nothing typed is expected, could
+    be that secret typed again (a password, an answer, a code): anything but a command or what
+    reads like a thank-you, a question or a plea."""
+    stripped = text.strip()
+    return bool(stripped) and not stripped.startswith("/") and reading_of(stripped) is None
+
+
 @dataclass
 class SecretScreen:
     """Holds back, at a secret step, what reads like a question (see the module)."""

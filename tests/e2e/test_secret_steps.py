@@ -1,0 +1,171 @@
+"""What happens to typed text at the steps around a secret (issues 22 and 29): a thank-you or a
+question at a typed step gets a kind answer, « ? » in a password is no question, the example
+password is refused, and a secret typed again after its step is deleted wherever it lands."""
+
+from __future__ import annotations
+
+from bot import texts
+from bot.procedures.activation import Step
+from bot.procedures.my_account import MyAccountStep
+from bot.procedures.recovery import RecoveryStep
+from bot.sandbox.bot_api_server import Fault
+
+from chat import Chat
+from conftest import BotHarness
+from support import GOOD_PASSWORD
+from test_recovery import activate_by_email, activate_by_questions
+
+LEA, LEA_PROVISIONAL = "lea.martin", "Xq7-Tb4k-Wpz"
+NORA, NORA_PROVISIONAL = "nora.petit", "Gd5-Js3y-Fex"
+
+
+async def _step(harness: BotHarness, user_id: int) -> str | None:
+    session = await harness.services.ports.sessions.get(user_id)
+    return session.step if session else None
+
+
+def _visible(chat: Chat, message_id: int) -> bool:
+    return message_id in {m.message_id for m in chat.user.visible_messages()}
+
+
+# --- 22.5: a thank-you, a question, a plea at a typed step --------------------------------------
+
+
+async def test_a_thank_you_at_the_address_step_gets_a_kind_answer_and_the_step_s_choices(
+    harness: BotHarness,
+) -> None:
+    chat = Chat(harness, 5201)
+    await chat.walk_to_email(LEA, LEA_PROVISIONAL)
+    reply = await chat.say("Merci beaucoup !")
+    assert "adresse e-mail ne semble pas valide" not in reply.text
+    assert texts.KIND_THANKS.strip() in reply.text
+    assert any("questions secrètes" in label for label in chat.labels(reply))
+    assert any("Je bloque" in label for label in chat.labels(reply))
+    assert await _step(harness, 5201) == Step.EMAIL
+    # A question, then a long plea: each its own kind answer, the step's choices still last.
+    reply = await chat.say("c'est quoi une adresse personnelle ?")
+    assert texts.KIND_QUESTION.strip() in reply.text
+    assert any("questions secrètes" in label for label in chat.labels(reply))
+    plea = (
+        "Bonjour, j'ai essayé plusieurs fois avec mon fils mais nous n'y arrivons pas du tout, "
+        "pouvez-vous nous rappeler"
+    )
+    reply = await chat.say(plea)
+    assert texts.KIND_PLEA.strip() in reply.text
+    assert any("questions secrètes" in label for label in chat.labels(reply))
+    # A plain typo keeps its own refusal, with the step's choices too.
+    reply = await chat.say("lea.martin@")
+    assert "ne semble pas valide" in reply.text
+    assert any("questions secrètes" in label for label in chat.labels(reply))
+    assert await _step(harness, 5201) == Step.EMAIL
+
+
+async def test_a_thank_you_at_a_password_step_is_held_back_with_a_word_that_fits(
+    harness: BotHarness,
+) -> None:
+    chat = Chat(harness, 5202)
+    await chat.walk_to_password(LEA, LEA_PROVISIONAL)
+    reply = await chat.say_secret("Merci beaucoup !")
+    assert "Avec plaisir" in reply.text and "pas" in reply.text
+    assert await _step(harness, 5202) == Step.PASSWORD
+    chat.assert_secrets_deleted()
+
+
+# --- 22.6: « ? » in a password ----------------------------------------------------------------
+
+
+async def test_a_password_with_a_question_mark_is_taken(harness: BotHarness) -> None:
+    chat = Chat(harness, 5203)
+    await chat.walk_to_password(LEA, LEA_PROVISIONAL)
+    reply = await chat.say_secret("Girafe?Bleue7")
+    assert "On dirait une question" not in reply.text
+    assert await _step(harness, 5203) == Step.PASSWORD_CONFIRM
+    await chat.say_secret("Girafe?Bleue7")
+    assert "activé" in (await chat.last()).text
+    chat.assert_secrets_deleted()
+
+
+# --- 22.8: the example password -----------------------------------------------------------------
+
+
+async def test_the_example_password_and_its_variants_are_refused_kindly(
+    harness: BotHarness,
+) -> None:
+    chat = Chat(harness, 5204)
+    await chat.walk_to_password(LEA, LEA_PROVISIONAL)
+    for typed in ("Mon chat dort 2 fois !", "mon chat dort 2 fois", "MonChatDort2Fois!"):
+        reply = await chat.say_secret(typed)
+        assert "exemple" in reply.text, typed
+        assert await _step(harness, 5204) == Step.PASSWORD, typed
+    await chat.say_secret("Mon chien dort 3 fois !")
+    assert await _step(harness, 5204) == Step.PASSWORD_CONFIRM
+    chat.assert_secrets_deleted()
+
+
+# --- 22.7 and 29.7: a secret typed again after its step ---------------------------------------
+
+
+async def test_answers_typed_at_the_buttons_after_a_failed_try_are_deleted(
+    harness: BotHarness,
+) -> None:
+    await activate_by_questions(harness, 5205, NORA, NORA_PROVISIONAL)
+    chat = Chat(harness, 5206)
+    await chat.say("/motdepasse")
+    await chat.say(NORA)
+    await chat.press("questions secrètes")
+    await chat.say_secret("MEDOR")
+    await chat.say_secret("lyon")
+    assert await _step(harness, 5206) == RecoveryStep.METHOD
+    # The person types the answers again where the bot waits for a button.
+    await chat.say_secret("MEDOR")
+    reply = await chat.say_secret("lyon")
+    assert any("questions secrètes" in label for label in chat.labels(reply))
+    chat.assert_secrets_deleted()
+    # A sentence is not a secret: it stays, and gets the usual word.
+    said = await chat.send("je ne sais plus quoi faire")
+    await chat.last()
+    assert _visible(chat, said)
+
+
+async def test_a_secret_typed_again_after_a_lost_reply_is_deleted(harness: BotHarness) -> None:
+    """Under Bot API faults the reply to a secret may never arrive: the person types it again,
+    and the copy is read by the next step."""
+    chat = Chat(harness, 5207)
+    await chat.walk_to_provisional(LEA)
+    harness.server.inject(
+        Fault("server_error", chat_id=5207, methods=frozenset({"sendmessage"}), times=20)
+    )
+    await chat.say_secret(LEA_PROVISIONAL)
+    harness.server.clear_faults()
+    assert await _step(harness, 5207) == Step.CGU
+    reply = await chat.say_secret(LEA_PROVISIONAL)  # no answer came: typed again, at the CGU
+    assert await _step(harness, 5207) == Step.CGU
+    assert any("J'accepte" in label for label in chat.labels(reply))
+    chat.assert_secrets_deleted()
+
+
+async def test_a_passphrase_typed_again_at_the_next_button_step_is_deleted(
+    harness: BotHarness,
+) -> None:
+    chat = Chat(harness, 5208)
+    await chat.walk_to_questions(LEA, LEA_PROVISIONAL)
+    await chat.press("Question A")
+    await chat.say_secret("Mon chien Médor")
+    await chat.say_secret("Mon chien Médor")
+    assert await _step(harness, 5208) == Step.QUESTION2
+    await chat.say_secret("Mon chien Médor")  # a sentence, but the very answer just typed
+    chat.assert_secrets_deleted()
+
+
+async def test_the_current_password_typed_again_at_the_address_step_is_deleted(
+    harness: BotHarness,
+) -> None:
+    await activate_by_email(harness, 5209, LEA, LEA_PROVISIONAL)
+    chat = Chat(harness, 5209)
+    await chat.say("/moncompte")
+    await chat.press("adresse")
+    await chat.say_secret(GOOD_PASSWORD)
+    assert await _step(harness, 5209) == MyAccountStep.EMAIL
+    await chat.say_secret(GOOD_PASSWORD)
+    assert await _step(harness, 5209) == MyAccountStep.EMAIL
+    chat.assert_secrets_deleted()
