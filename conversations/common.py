@@ -23,7 +23,12 @@ from bot.procedures.kernel import (
     secret_before,
 )
 from bot.procedures.parts.address_typo import suggested_address
-from bot.procedures.parts.secret_screen import SecretScreen, could_be_a_secret, reading_of
+from bot.procedures.parts.secret_screen import (
+    SecretScreen,
+    could_be_a_secret,
+    looks_like_a_password,
+    reading_of,
+)
 from bot.procedures.recovery import RecoveryService
 from bot.services import services_of
 from bot.texts import support as support_texts
@@ -533,12 +538,20 @@ async def on_cancel_outside(update: Update, context: BotContext) -> None:
 
 
 async def on_outside_flow(update: Update, context: BotContext) -> None:
-    """Anything else when no procedure is open: say what the bot is for."""
+    """Anything else when no procedure is open: say what the bot is for. A text shaped like a
+    password or a code is deleted first: the last secret of a procedure, typed again because
+    its answer never arrived, lands here."""
     if update.callback_query is not None:
         try:
             await update.callback_query.answer(texts.STALE_BUTTON)
         except TelegramError:
             logger.debug("callback query not acknowledged (too old or already acknowledged)")
+    text = text_of(update)
+    ports = service(context).ports
+    if text and looks_like_a_password(text, ports.password_policy, ports.settings.code_length):
+        await remove_secret_message(update)
+        await send(update, texts.SECRET_OUTSIDE_DELETED + "\n\n" + texts.OUTSIDE_FLOW)
+        return
     await send(update, texts.OUTSIDE_FLOW)
 
 

@@ -517,6 +517,10 @@ SECRET_MAYBE_AT_BUTTONS = (
     "🔒 J'ai effacé votre message par prudence : il pouvait contenir un mot de passe ou une "
     "réponse secrète."
 )
+# Typed outside any procedure, shaped like a password or a code.
+SECRET_OUTSIDE_DELETED = (
+    "🔒 J'ai effacé votre message par prudence : il ressemblait à un mot de passe ou à un code."
+)
 BUTTON_SECRET_IT_WAS = "✅ Oui, c'était bien ça"
 SECRET_TYPE_AGAIN = "D'accord. Retapez-le : cette fois, je le prends tel quel."
 HELP_RESUME = "Reprenons là où vous en étiez 👇"

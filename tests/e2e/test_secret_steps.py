@@ -169,3 +169,26 @@ async def test_the_current_password_typed_again_at_the_address_step_is_deleted(
     await chat.say_secret(GOOD_PASSWORD)
     assert await _step(harness, 5209) == MyAccountStep.EMAIL
     chat.assert_secrets_deleted()
+
+
+async def test_the_last_password_typed_again_after_the_end_is_deleted(
+    harness: BotHarness,
+) -> None:
+    """The activation's « Compte activé » never arrived: the person types the password again,
+    with no procedure left to read it."""
+    chat = Chat(harness, 5210)
+    await chat.walk_to_password(LEA, LEA_PROVISIONAL)
+    await chat.say_secret(GOOD_PASSWORD)
+    harness.server.inject(
+        Fault("server_error", chat_id=5210, methods=frozenset({"sendmessage"}), times=20)
+    )
+    await chat.say_secret(GOOD_PASSWORD)
+    harness.server.clear_faults()
+    assert await _step(harness, 5210) is None
+    reply = await chat.say_secret(GOOD_PASSWORD)
+    assert "effacé" in reply.text
+    chat.assert_secrets_deleted()
+    # An ordinary sentence outside a procedure stays.
+    said = await chat.send("bonjour")
+    await chat.last()
+    assert _visible(chat, said)

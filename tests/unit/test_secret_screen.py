@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from bot.procedures.parts.secret_screen import Reading, looks_like_a_question, reading_of
+from bot.procedures.parts.secret_screen import (
+    Reading,
+    could_be_a_secret,
+    looks_like_a_password,
+    looks_like_a_question,
+    reading_of,
+)
+from bot.procedures.password_policy import PasswordPolicy
 
 
 @pytest.mark.parametrize(
@@ -78,3 +85,37 @@ def test_answers_and_passwords(text: str) -> None:
 )
 def test_what_a_typed_step_was_told(text: str, reading: Reading | None) -> None:
     assert reading_of(text) == reading
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("MEDOR", True),
+        ("lyon", True),
+        ("Mon chien Médor", True),
+        ("Velo-Rouge-Soleil-42", True),
+        ("Merci beaucoup !", False),
+        ("je ne sais plus quoi faire", False),
+        ("/aide", False),
+        ("   ", False),
+    ],
+)
+def test_what_could_be_a_secret_typed_again(text: str, secret: bool) -> None:
+    assert could_be_a_secret(text) is secret
+
+
+@pytest.mark.parametrize(
+    ("text", "shaped"),
+    [
+        ("Velo-Rouge-Soleil-42", True),
+        ("Girafe?Bleue7", True),
+        ("12345678", True),
+        ("bonjour", False),
+        ("Mon chat dort 2 fois !", False),  # a sentence: not told from a message
+        ("lea.martin@mail.fr", False),
+        ("1234", False),
+        ("/start", False),
+    ],
+)
+def test_what_looks_like_a_password_outside_a_procedure(text: str, shaped: bool) -> None:
+    assert looks_like_a_password(text, PasswordPolicy(), code_length=8) is shaped

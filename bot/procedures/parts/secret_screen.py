@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.procedures.kernel import Steps
+from bot.procedures.password_policy import PasswordPolicy
 from bot.security import strip_accents
 from storage.sessions import ConversationSession
 
@@ -96,6 +97,21 @@ def could_be_a_secret(text: str) -> bool:
     reads like a thank-you, a question or a plea."""
     stripped = text.strip()
     return bool(stripped) and not stripped.startswith("/") and reading_of(stripped) is None
+
+
+def looks_like_a_password(text: str, policy: PasswordPolicy, code_length: int) -> bool:
+    """Whether ``text``, typed outside any procedure, has the shape of a password or a code:
+    one word of the rule's length and kinds of characters, or a code's digits. The last secret
+    of a procedure typed again after it ended (its answer lost) has no step left to know it."""
+    stripped = text.strip()
+    if not stripped or any(ch.isspace() for ch in stripped) or stripped.startswith("/"):
+        return False
+    if re.fullmatch(rf"\d{{{code_length}}}", stripped):
+        return True
+    return (
+        policy.min_length <= len(stripped) <= policy.max_length
+        and len(policy.kinds(stripped)) >= policy.min_kinds
+    )
 
 
 @dataclass
