@@ -127,8 +127,10 @@ async def test_answers_typed_at_the_buttons_after_a_failed_try_are_deleted(
     chat.assert_secrets_deleted()
     # A sentence is not a secret: it stays, and gets the usual word.
     said = await chat.send("je ne sais plus quoi faire")
-    await chat.last()
+    reply = await chat.last()
     assert _visible(chat, said)
+    assert texts.KIND_QUESTION.split(" touchez")[0] in reply.text
+    assert any("questions secrètes" in label for label in chat.labels(reply))
 
 
 async def test_a_secret_typed_again_after_a_lost_reply_is_deleted(harness: BotHarness) -> None:

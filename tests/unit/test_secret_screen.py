@@ -97,6 +97,7 @@ def test_what_a_typed_step_was_told(text: str, reading: Reading | None) -> None:
         ("Merci beaucoup !", False),
         ("je ne sais plus quoi faire", False),
         ("/aide", False),
+        ("ok", False),
         ("   ", False),
     ],
 )

@@ -39,6 +39,8 @@ _ASKING = re.compile(
 _THANKING = re.compile(r"\b(merci\w*|remerci\w*|thanks?|thx)\b")
 # One word alone that is a call for help (a secret answer is never just this).
 _HELP_WORDS = frozenset({"aide", "aidez", "aidezmoi", "help", "sos"})
+# No secret is shorter (a secret answer has 3 characters at least, a password 8).
+MIN_SECRET_LENGTH = 3
 # A message of this many words is a plea, whatever it says.
 PLEA_WORDS = 12
 
@@ -93,10 +95,14 @@ def reading_of(text: str) -> Reading | None:
 
 def could_be_a_secret(text: str) -> bool:
     """Whether ``text``, typed just after a secret step where nothing typed is expected, could
-    be that secret typed again (a password, an answer, a code): anything but a command or what
-    reads like a thank-you, a question or a plea."""
+    be that secret typed again (a password, an answer, a code): anything but a command, a word
+    shorter than any secret (« ok ») or what reads like a thank-you, a question or a plea."""
     stripped = text.strip()
-    return bool(stripped) and not stripped.startswith("/") and reading_of(stripped) is None
+    return (
+        len(stripped) >= MIN_SECRET_LENGTH
+        and not stripped.startswith("/")
+        and reading_of(stripped) is None
+    )
 
 
 def looks_like_a_password(text: str, policy: PasswordPolicy, code_length: int) -> bool:
