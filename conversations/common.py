@@ -475,6 +475,10 @@ async def on_secret_typed_again(
     if not is_secret_before(context.services.ports, session, message.text):
         return False
     await remove_secret_message(update)
+    if await context.services.support.mode(session.telegram_user_id) is not None:
+        # In help: never a message to the team, and the help goes on.
+        await send(update, texts.SECRET_TYPED_AGAIN_IN_HELP)
+        return True
     await show_current_step(update, context, session, texts.SECRET_TYPED_AGAIN + "\n\n")
     return True
 

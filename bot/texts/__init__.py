@@ -512,6 +512,10 @@ SECRET_TYPED_AGAIN = (
     "🔒 J'ai effacé ce message : c'est ce que vous veniez de taper, et je l'avais bien reçu. "
     "On continue 👇"
 )
+SECRET_TYPED_AGAIN_IN_HELP = (
+    "🔒 J'ai effacé ce message : c'est ce que vous veniez de taper comme secret. Je ne "
+    "l'envoie pas à l'équipe. Décrivez plutôt votre problème avec vos mots 🙂"
+)
 # Typed where a button is expected, just after a secret: it may be that secret.
 SECRET_MAYBE_AT_BUTTONS = (
     "🔒 J'ai effacé votre message par prudence : il pouvait contenir un mot de passe ou une "

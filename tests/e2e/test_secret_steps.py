@@ -265,3 +265,16 @@ async def test_under_random_faults_no_secret_stays_in_the_chat(
         await harness.server.wait_until(lambda: not left(), timeout=15)
     except AssertionError:
         raise AssertionError(f"{len(left())} messages holding a secret stayed") from None
+
+
+async def test_a_secret_typed_again_in_help_is_deleted_and_not_sent_to_the_team(
+    harness: BotHarness,
+) -> None:
+    chat = Chat(harness, 5220)
+    await chat.walk_to_cgu(LEA, LEA_PROVISIONAL)
+    await chat.press("Je bloque")
+    reply = await chat.say_secret(LEA_PROVISIONAL)
+    assert "Je ne l'envoie pas à l'équipe" in reply.text
+    assert await harness.services.support.mode(5220) is not None  # the help goes on
+    assert await _step(harness, 5220) == Step.CGU
+    chat.assert_secrets_deleted()
