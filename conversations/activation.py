@@ -604,9 +604,11 @@ async def on_password(
     password = await read_secret(update, svc.steps, session)
     result = await svc.submit_password(session, password)
     if result.outcome == Outcome.REFUSED:
+        # A thank-you or a question refused anyway gets a word that fits it; a refusal keeps
+        # « Voir la règle complète » on the newest message.
         refused = texts.password_refused(result.rules, svc.ports.password_policy)
-        await reprompt(update, session, refused)
-        return Step.PASSWORD
+        rule = keyboard([[(texts.BUTTON_FULL_PASSWORD_RULE, "pw:rule")]], session.prompt_nonce)
+        return await refuse_typed(update, context, session, password, refused, rule, deleted=True)
     return await show_step(update, svc, session)
 
 

@@ -72,6 +72,14 @@ async def test_a_thank_you_at_a_password_step_is_held_back_with_a_word_that_fits
     reply = await chat.say_secret("Merci beaucoup !")
     assert "Avec plaisir" in reply.text and "pas" in reply.text
     assert await _step(harness, 5202) == Step.PASSWORD
+    # One word is never held back; refused by the rule anyway, it gets the same kind word.
+    reply = await chat.say_secret("Merci")
+    assert "Avec plaisir" in reply.text and "Tapez votre nouveau mot de passe" in reply.text
+    assert any("règle complète" in label for label in chat.labels(reply))
+    # A password refused by the rule keeps « Voir la règle complète » on the newest message.
+    reply = await chat.say_secret("court")
+    assert "ne convient pas" in reply.text
+    assert any("règle complète" in label for label in chat.labels(reply))
     chat.assert_secrets_deleted()
 
 

@@ -81,6 +81,7 @@ def test_answers_and_passwords(text: str) -> None:
         ("pas une adresse", None),
         ("Soleil?2026", None),
         ("12345678", None),
+        ("merci2024", None),  # a password attempt, not a thank-you
     ],
 )
 def test_what_a_typed_step_was_told(text: str, reading: Reading | None) -> None:

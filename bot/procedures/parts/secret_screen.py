@@ -36,7 +36,7 @@ _ASKING = re.compile(
     r"quel(?:le)?s?\s+(?:mot|reponse|adresse|code)"
     r")\b"
 )
-_THANKING = re.compile(r"\b(merci\w*|remerci\w*|thanks?|thx)\b")
+_THANKING = re.compile(r"\b(merci+|remerci\w*|thanks?|thx)\b")
 # One word alone that is a call for help (a secret answer is never just this).
 _HELP_WORDS = frozenset({"aide", "aidez", "aidezmoi", "help", "sos"})
 # No secret is shorter (a secret answer has 3 characters at least, a password 8).
