@@ -12,11 +12,11 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
 
-from bot import texts
 from bot.security import strip_accents
 
 
@@ -90,11 +90,11 @@ def _letters_and_digits(text: str) -> str:
     return "".join(ch for ch in _fold(text) if ch.isalnum())
 
 
-def is_an_example(password: str) -> bool:
-    """Whether the password is an example the bot shows (:data:`bot.texts.PASSWORD_EXAMPLES`
-    of the catalogue in use), whatever its case, spaces and punctuation."""
+def is_an_example(password: str, examples: Iterable[str]) -> bool:
+    """Whether the password is one of ``examples`` (those the bot shows), whatever its case,
+    spaces and punctuation."""
     typed = _letters_and_digits(password)
-    return any(typed == _letters_and_digits(example) for example in texts.PASSWORD_EXAMPLES)
+    return any(typed == _letters_and_digits(example) for example in examples)
 
 
 def _personal_parts(value: str) -> list[str]:
@@ -149,9 +149,17 @@ class PasswordPolicy:
         return found
 
     def check(
-        self, password: str, *, identifiant: str = "", first_name: str = "", last_name: str = ""
+        self,
+        password: str,
+        *,
+        identifiant: str = "",
+        first_name: str = "",
+        last_name: str = "",
+        examples: Iterable[str] = (),
     ) -> list[PasswordRule]:
-        """Every rule the password breaks, in a stable order (empty list: it is fine)."""
+        """Every rule the password breaks, in a stable order (empty list: it is fine).
+        ``examples``: the example passwords the prompt shows (``bot.texts.PASSWORD_EXAMPLES``),
+        refused."""
         if not password.strip():
             return [PasswordRule.EMPTY]
         broken: list[PasswordRule] = []
@@ -167,6 +175,6 @@ class PasswordPolicy:
         broken.extend(_personal_rules(password, identifiant, first_name, last_name))
         if is_common(password):
             broken.append(PasswordRule.COMMON_PASSWORD)
-        if is_an_example(password):
+        if is_an_example(password, examples):
             broken.append(PasswordRule.EXAMPLE)
         return broken

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot import texts
 from bot.directory.port import PasswordRejected
 from bot.outbox import templates as outbox_templates
 from bot.outbox.seeds import new_seed
@@ -271,6 +272,7 @@ class RecoveryService:
             identifiant=account.identifiant,
             first_name=account.prenom,
             last_name=account.nom,
+            examples=texts.PASSWORD_EXAMPLES,
         )
         if rules:
             return Result(Outcome.REFUSED, rules=tuple(rules))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.config.password_policy import PasswordPolicy
 from bot.procedures.parts.secret_screen import (
     Reading,
     could_be_a_secret,
@@ -12,7 +13,6 @@ from bot.procedures.parts.secret_screen import (
     looks_like_a_question,
     reading_of,
 )
-from bot.procedures.password_policy import PasswordPolicy
 
 
 @pytest.mark.parametrize(

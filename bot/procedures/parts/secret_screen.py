@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.config.password_policy import PasswordPolicy
 from bot.procedures.kernel import Steps
-from bot.procedures.password_policy import PasswordPolicy
 from bot.security import strip_accents
 from storage.sessions import ConversationSession
 
@@ -112,7 +112,7 @@ def looks_like_a_password(text: str, policy: PasswordPolicy, code_length: int) -
     stripped = text.strip()
     if not stripped or any(ch.isspace() for ch in stripped) or stripped.startswith("/"):
         return False
-    if re.fullmatch(rf"\d{{{code_length}}}", stripped):
+    if re.fullmatch(rf"\d{{{code_length}}}", stripped) is not None:
         return True
     return (
         policy.min_length <= len(stripped) <= policy.max_length
