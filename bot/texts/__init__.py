@@ -487,7 +487,7 @@ SECRET_LOOKS_LIKE_THANKS = (
 )
 SECRET_LOOKS_LIKE_A_PLEA = (
     "📝 Merci pour votre message. Je ne l'ai <b>pas</b> pris pour votre réponse (et je l'ai "
-    "effacé) : pour écrire à l'équipe, touchez « 🆘 J'ai besoin d'aide ».\n\n"
+    "effacé) : pour écrire à l'équipe, touchez « 🆘 Je bloque ».\n\n"
     "Sinon, c'était bien ce que vous vouliez taper ?"
 )
 # What a typed step answers to a thank-you, a question or a long plea instead of its input
