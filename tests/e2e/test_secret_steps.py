@@ -286,3 +286,21 @@ async def test_a_secret_typed_again_in_help_is_deleted_and_not_sent_to_the_team(
     assert await harness.services.support.mode(5220) is not None  # the help goes on
     assert await _step(harness, 5220) == Step.CGU
     chat.assert_secrets_deleted()
+
+
+async def test_a_thank_you_at_the_identifier_and_code_steps_gets_a_kind_answer(
+    harness: BotHarness,
+) -> None:
+    chat = Chat(harness, 5230)
+    await chat.say("/activer")
+    reply = await chat.say_secret("Merci beaucoup !")  # read like an identifier: deleted
+    assert texts.KIND_THANKS.split(" 👇")[0] in reply.text
+    assert await _step(harness, 5230) == Step.IDENTIFIANT
+    other = Chat(harness, 5231)
+    await other.walk_to_email_sent(LEA, LEA_PROVISIONAL, "lea@example.org")
+    reply = await other.say_secret("je n'ai rien reçu, comment faire ?")
+    assert texts.KIND_QUESTION.split(" touchez")[0] in reply.text
+    assert any("Renvoyer" in label or "renvoyer" in label for label in other.labels(reply))
+    assert await _step(harness, 5231) == Step.CODE
+    chat.assert_secrets_deleted()
+    other.assert_secrets_deleted()
