@@ -41,6 +41,7 @@ from conversations.common import (
     on_email_button,
     on_stale_button,
     read_secret,
+    refuse_typed,
     render_link_failure,
     reprompt,
     screened,
@@ -329,10 +330,12 @@ async def on_identifiant(
 ) -> State | None:
     """The identifier from the letter: deleted from the chat like a secret (a password typed
     here by mistake must not stay), then only its reference is kept."""
-    result = await svc.submit_identifiant(session, await read_secret(update, tell=True))
+    typed = await read_secret(update, svc.steps, session, tell=True)
+    result = await svc.submit_identifiant(session, typed)
     if result.outcome == Outcome.INVALID:
-        await reprompt(update, session, texts.IDENTIFIANT_INVALID)
-        return Step.IDENTIFIANT
+        return await refuse_typed(
+            update, context, session, typed, texts.IDENTIFIANT_INVALID, deleted=True
+        )
     return await show_step(update, svc, session)
 
 
@@ -345,7 +348,7 @@ async def on_provisional(
     session: ConversationSession,
 ) -> State | None:
     """The provisional password: deleted from the chat, then checked."""
-    password = await read_secret(update)
+    password = await read_secret(update, svc.steps, session)
     result = await svc.submit_provisional(session, password)
     if result.outcome == Outcome.TOO_MANY_IDENTIFIANTS:
         await send(update, texts.TOO_MANY_IDENTIFIANTS)
@@ -435,10 +438,13 @@ async def on_email(
 ) -> State | None:
     """The personal e-mail address: checked, then sent to at once (one that looks like a typo
     is shown back with the likely one first)."""
-    result = await svc.submit_email(session, text_of(update))
+    typed = text_of(update)
+    result = await svc.submit_email(session, typed)
     if result.outcome == Outcome.INVALID:
-        await reprompt(update, session, texts.EMAIL_INVALID)
-        return Step.EMAIL
+        choices = keyboard(
+            [[(texts.BUTTON_SWITCH_TO_QUESTIONS, "em:questions")]], session.prompt_nonce
+        )
+        return await refuse_typed(update, context, session, typed, texts.EMAIL_INVALID, choices)
     if session.step == Step.EMAIL_CONFIRM:
         return await show_step(update, svc, session)
     progress = await send(update, texts.EMAIL_SENDING)
@@ -508,7 +514,7 @@ async def on_code(
     session: ConversationSession,
 ) -> State | None:
     """A code typed in the chat: deleted, then checked."""
-    text = await read_secret(update)
+    text = await read_secret(update, svc.steps, session)
     result = await svc.submit_code(session, text)
     if result.outcome == Outcome.OK:
         return await show_step(update, svc, session, texts.EMAIL_VERIFIED)
@@ -516,8 +522,10 @@ async def on_code(
         return await show_step(update, svc, session, texts.VERIFICATION_EXPIRED)
     if result.outcome == Outcome.INVALID:
         length = svc.ports.settings.code_length
-        await reprompt(update, session, texts.CODE_FORMAT.format(length=length))
-    elif result.outcome == Outcome.LOCKED:
+        refusal = texts.CODE_FORMAT.format(length=length)
+        choices = _code_keyboard(session.prompt_nonce)
+        return await refuse_typed(update, context, session, text, refusal, choices, deleted=True)
+    if result.outcome == Outcome.LOCKED:
         await reprompt(update, session, texts.CODE_LOCKED)
     elif result.retry_after is not None:
         await reprompt(update, session, texts.wait_before_retry(result.retry_after))
@@ -558,7 +566,7 @@ async def _answer(
     session: ConversationSession,
 ) -> State | None:
     """The answer to a secret question: deleted, normalised, hashed."""
-    text = await read_secret(update)
+    text = await read_secret(update, svc.steps, session)
     result = await svc.submit_answer(session, text)
     if result.outcome == Outcome.TOO_SHORT:
         await reprompt(update, session, texts.ANSWER_TOO_SHORT)
@@ -593,12 +601,14 @@ async def on_password(
     session: ConversationSession,
 ) -> State | None:
     """The new password: deleted, checked against the rule, hashed."""
-    password = await read_secret(update)
+    password = await read_secret(update, svc.steps, session)
     result = await svc.submit_password(session, password)
     if result.outcome == Outcome.REFUSED:
+        # A thank-you or a question refused anyway gets a word that fits it; a refusal keeps
+        # « Voir la règle complète » on the newest message.
         refused = texts.password_refused(result.rules, svc.ports.password_policy)
-        await reprompt(update, session, refused)
-        return Step.PASSWORD
+        rule = keyboard([[(texts.BUTTON_FULL_PASSWORD_RULE, "pw:rule")]], session.prompt_nonce)
+        return await refuse_typed(update, context, session, password, refused, rule, deleted=True)
     return await show_step(update, svc, session)
 
 
@@ -610,7 +620,7 @@ async def on_password_confirmation(
     session: ConversationSession,
 ) -> State | None:
     """The password typed again: the account is activated."""
-    password = await read_secret(update)
+    password = await read_secret(update, svc.steps, session)
     result = await svc.confirm_password(session, password)
     if result.outcome == Outcome.MISMATCH:
         await reprompt(update, session, texts.PASSWORD_MISMATCH)
@@ -639,6 +649,19 @@ def procedure() -> Procedure:
         on_link=on_link,
         staff_labels=texts.STAFF_STEPS_ACTIVATION,
         fresh_steps=frozenset({Step.PROFILE, Step.IDENTIFIANT}),
+        secret_steps=frozenset(
+            {
+                Step.IDENTIFIANT,
+                Step.PROVISIONAL,
+                Step.CODE,
+                Step.ANSWER1,
+                Step.ANSWER1_CONFIRM,
+                Step.ANSWER2,
+                Step.ANSWER2_CONFIRM,
+                Step.PASSWORD,
+                Step.PASSWORD_CONFIRM,
+            }
+        ),
     )
 
 

@@ -13,9 +13,22 @@ from telegram.ext import Application, CallbackQueryHandler, ConversationHandler
 from bot import texts
 from bot.outbox.worker import outbox_of
 from bot.procedures.activation import ActivationService
-from bot.procedures.kernel import EmailProcedure, Outcome, ProcedureService, Result, Steps
+from bot.procedures.kernel import (
+    EmailProcedure,
+    Outcome,
+    ProcedureService,
+    Result,
+    Steps,
+    is_secret_before,
+    secret_before,
+)
 from bot.procedures.parts.address_typo import suggested_address
-from bot.procedures.parts.secret_screen import SecretScreen
+from bot.procedures.parts.secret_screen import (
+    SecretScreen,
+    could_be_a_secret,
+    looks_like_a_password,
+    reading_of,
+)
 from bot.procedures.recovery import RecoveryService
 from bot.services import services_of
 from bot.texts import support as support_texts
@@ -154,9 +167,9 @@ def button_handler(
 def screened(
     get_service: Callable[[BotContext], ProcedureService],
 ) -> Callable[[Handler], Handler]:
-    """For a step that takes a secret: a message that reads like a question or a call for help
-    is deleted and not taken as the secret; the user says whether it really was it
-    (:class:`bot.procedures.parts.secret_screen.SecretScreen`)."""
+    """For a step that takes a secret: a message that reads like a question, a call for help or
+    a thank-you is deleted and not taken as the secret, with a word that fits it; the user says
+    whether it really was it (:class:`bot.procedures.parts.secret_screen.SecretScreen`)."""
 
     def decorate(handler: Handler) -> Handler:
         async def wrapped(update: Update, context: BotContext) -> State | None:
@@ -171,7 +184,11 @@ def screened(
                 buttons = keyboard(
                     [[(texts.BUTTON_SECRET_IT_WAS, "sec:yes")]], session.prompt_nonce
                 )
-                await reprompt(update, session, texts.SECRET_LOOKS_LIKE_A_QUESTION, buttons)
+                reading = reading_of(text_of(update))
+                held = texts.SECRET_HELD_BACK.get(
+                    reading.value if reading else "", texts.SECRET_LOOKS_LIKE_A_QUESTION
+                )
+                await reprompt(update, session, held, buttons)
                 return session.step
             return await handler(update, context)
 
@@ -351,13 +368,22 @@ async def on_email_button(
 
 
 async def on_unexpected(update: Update, context: BotContext) -> State | None:
-    """A sticker, a photo, a text where a button is expected, an unknown command…"""
+    """A sticker, a photo, a text where a button is expected, an unknown command… A text just
+    after a secret step that could be that secret is deleted (issue 22.7); a thank-you or a
+    question gets a word that fits it."""
     session = await current_session(update, context)
     message = update.effective_message
     if message is not None and message.text and message.text.startswith("/"):
         intro = texts.UNKNOWN_COMMAND
     elif message is not None and message.text:
         intro = texts.USE_BUTTONS
+        reading = reading_of(message.text)
+        if session is not None and secret_before(session) and could_be_a_secret(message.text):
+            # Just after a secret step: it may be that secret, typed again.
+            await remove_secret_message(update)
+            intro = texts.SECRET_MAYBE_AT_BUTTONS + "\n\n" + texts.USE_BUTTONS
+        elif reading is not None:
+            intro = texts.KIND_ANSWERS[reading.value]
     else:
         intro = texts.NOT_TEXT
     if session is None:
@@ -412,13 +438,75 @@ async def mark_choice(query: CallbackQuery | None) -> None:
         logger.debug("choice could not be marked on the message")
 
 
-async def read_secret(update: Update, *, tell: bool = False) -> str:
+async def read_secret(
+    update: Update,
+    steps: Steps | None = None,
+    session: ConversationSession | None = None,
+    *,
+    tell: bool = False,
+) -> str:
     """The text of a message that holds a secret (password, answer, code); the message is
     deleted from the chat before anything else happens. ``tell``: say so (once a procedure,
-    at its first secret; the prompts say it too)."""
+    at its first secret; the prompts say it too). With ``steps`` and ``session``, the session
+    notes it (its keyed digest, saved with the step it causes): the same secret typed again at
+    the next step is deleted there too (:func:`on_secret_typed_again`)."""
     secret = text_of(update)
+    if steps is not None and session is not None and secret.strip():
+        steps.note_secret(session, secret)
     await remove_secret_message(update, tell=tell)
     return secret
+
+
+async def on_secret_typed_again(
+    update: Update, context: BotContext, session: ConversationSession | None
+) -> bool:
+    """Tried by the router before anything else: the very secret read at the step before,
+    typed again at a step that does not read secrets (its answer may never have arrived, or the
+    bot restarted in between), is deleted and the current step shown, whatever would have read
+    it (an address step, buttons, the help mode). True if it was."""
+    message = update.effective_message
+    if session is None or update.callback_query is not None or message is None:
+        return False
+    if not message.text or message.text.startswith("/") or secret_before(session) is None:
+        return False
+    procedure = context.procedures.get(session.flow)
+    if procedure is None or session.step in procedure.secret_steps:
+        return False  # its own handler reads it as a secret and deletes it
+    if not is_secret_before(context.services.ports, session, message.text):
+        return False
+    await remove_secret_message(update)
+    if await context.services.support.mode(session.telegram_user_id) is not None:
+        # In help: never a message to the team, and the help goes on.
+        await send(update, texts.SECRET_TYPED_AGAIN_IN_HELP)
+        return True
+    await show_current_step(update, context, session, texts.SECRET_TYPED_AGAIN + "\n\n")
+    return True
+
+
+async def refuse_typed(
+    update: Update,
+    context: BotContext,
+    session: ConversationSession,
+    text: str,
+    refusal: str,
+    markup: InlineKeyboardMarkup | None = None,
+    *,
+    deleted: bool = False,
+) -> State:
+    """A typed step (an address, a code, an identifier) could not take ``text``. A thank-you, a
+    question or a long plea gets a word that fits it, then the step again, its choices on the
+    newest message; anything else gets ``refusal`` with the step's ``markup``. Just after a
+    secret step, a refused text that could be that secret is deleted (unless ``deleted``
+    already)."""
+    reading = reading_of(text)
+    if not deleted and secret_before(session) is not None and could_be_a_secret(text):
+        await remove_secret_message(update)
+    if reading is None:
+        await reprompt(update, session, refusal, markup)
+        return session.step
+    return await show_current_step(
+        update, context, session, texts.KIND_ANSWERS[reading.value] + "\n\n"
+    )
 
 
 async def remove_secret_message(update: Update, *, tell: bool = False) -> None:
@@ -454,12 +542,20 @@ async def on_cancel_outside(update: Update, context: BotContext) -> None:
 
 
 async def on_outside_flow(update: Update, context: BotContext) -> None:
-    """Anything else when no procedure is open: say what the bot is for."""
+    """Anything else when no procedure is open: say what the bot is for. A text shaped like a
+    password or a code is deleted first: the last secret of a procedure, typed again because
+    its answer never arrived, lands here."""
     if update.callback_query is not None:
         try:
             await update.callback_query.answer(texts.STALE_BUTTON)
         except TelegramError:
             logger.debug("callback query not acknowledged (too old or already acknowledged)")
+    text = text_of(update)
+    ports = service(context).ports
+    if text and looks_like_a_password(text, ports.password_policy, ports.settings.code_length):
+        await remove_secret_message(update)
+        await send(update, texts.SECRET_OUTSIDE_DELETED + "\n\n" + texts.OUTSIDE_FLOW)
+        return
     await send(update, texts.OUTSIDE_FLOW)
 
 

@@ -27,6 +27,7 @@ from conversations.common import (
     on_help_outside,
     on_outside_flow,
     on_secret_check,
+    on_secret_typed_again,
     on_stale_button,
     on_unexpected,
     services,
@@ -73,6 +74,7 @@ def build_router(extra: Sequence[Procedure] = ()) -> StepRouter:
             MessageHandler(private, on_unexpected),
         ],
         overlay=support.overlay,
+        screen=on_secret_typed_again,
         outside=[
             CommandHandler("aide", on_help_outside, filters=private),
             CommandHandler("annuler", on_cancel_outside, filters=private),

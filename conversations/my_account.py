@@ -32,6 +32,7 @@ from conversations.common import (
     mark_choice,
     on_email_button,
     read_secret,
+    refuse_typed,
     render_link_failure,
     reprompt,
     screened,
@@ -191,7 +192,7 @@ async def on_password(
     session: ConversationSession,
 ) -> State:
     """The current ENT password: deleted, then checked (throttled)."""
-    password = await read_secret(update, tell=True)
+    password = await read_secret(update, svc.steps, session, tell=True)
     result = await svc.submit_current_password(session, password)
     if result.outcome == Outcome.OK:
         return await show_step(update, svc, session, texts.MY_VERIFIED)
@@ -230,12 +231,12 @@ async def on_email(
     session: ConversationSession,
 ) -> State:
     """The new address: checked, then shown back."""
-    result = await svc.submit_email(session, text_of(update))
+    typed = text_of(update)
+    result = await svc.submit_email(session, typed)
     if result.outcome == Outcome.REFUSED:
         return await _not_linked(update)
     if result.outcome == Outcome.INVALID:
-        await reprompt(update, session, texts.EMAIL_INVALID)
-        return session.step
+        return await refuse_typed(update, context, session, typed, texts.EMAIL_INVALID)
     if result.outcome == Outcome.SAME:
         await reprompt(update, session, texts.MY_EMAIL_SAME)
         return session.step
@@ -306,7 +307,7 @@ async def on_code(
     session: ConversationSession,
 ) -> State:
     """A code typed in the chat: deleted, then checked (throttled like the activation's)."""
-    text = await read_secret(update)
+    text = await read_secret(update, svc.steps, session)
     result = await svc.submit_code(session, text)
     if result.outcome == Outcome.CHANGED and result.email:
         await send(update, texts.my_email_changed(mask_email(result.email)))
@@ -315,8 +316,9 @@ async def on_code(
         return await show_step(update, svc, session, texts.MY_EMAIL_EXPIRED)
     if result.outcome == Outcome.INVALID:
         length = svc.ports.settings.code_length
-        await reprompt(update, session, texts.CODE_FORMAT.format(length=length))
-        return session.step
+        refusal = texts.CODE_FORMAT.format(length=length)
+        choices = _code_keyboard(session.prompt_nonce)
+        return await refuse_typed(update, context, session, text, refusal, choices, deleted=True)
     return await _refusal(update, svc, session, result, texts.CODE_WRONG)
 
 
@@ -355,7 +357,7 @@ async def _answer(
     session: ConversationSession,
 ) -> State:
     """An answer: deleted, normalised, hashed; after the second, both questions are replaced."""
-    text = await read_secret(update)
+    text = await read_secret(update, svc.steps, session)
     result = await svc.submit_answer(session, text)
     if result.outcome == Outcome.TOO_SHORT:
         await reprompt(update, session, texts.ANSWER_TOO_SHORT)
@@ -405,6 +407,16 @@ def procedure() -> Procedure:
         entry_points=entry_points(),
         on_link=on_link,
         staff_labels=texts.STAFF_STEPS_MY_ACCOUNT,
+        secret_steps=frozenset(
+            {
+                MyAccountStep.PASSWORD,
+                MyAccountStep.CODE,
+                MyAccountStep.ANSWER1,
+                MyAccountStep.ANSWER1_CONFIRM,
+                MyAccountStep.ANSWER2,
+                MyAccountStep.ANSWER2_CONFIRM,
+            }
+        ),
     )
 
 

@@ -24,6 +24,7 @@ from conversations.common import (
     mark_choice,
     read_secret,
     recovery_service,
+    refuse_typed,
     reprompt,
     screened,
     send,
@@ -116,10 +117,12 @@ async def on_identifiant(
 ) -> State:
     """The identifier."""
     # Deleted like a secret (a password typed here by mistake must not stay).
-    result = await svc.submit_recovery_identifiant(session, await read_secret(update, tell=True))
+    typed = await read_secret(update, svc.steps, session, tell=True)
+    result = await svc.submit_recovery_identifiant(session, typed)
     if result.outcome == Outcome.INVALID:
-        await reprompt(update, session, texts.IDENTIFIANT_INVALID)
-        return session.step
+        return await refuse_typed(
+            update, context, session, typed, texts.IDENTIFIANT_INVALID, deleted=True
+        )
     return await show_step(update, svc, session)
 
 
@@ -155,7 +158,7 @@ async def on_code(
     session: ConversationSession,
 ) -> State:
     """A code typed in the chat: deleted, then checked."""
-    text = await read_secret(update)
+    text = await read_secret(update, svc.steps, session)
     result = await svc.submit_recovery_code(session, text)
     if result.outcome == Outcome.OK:
         return await show_step(update, svc, session, texts.RECOVERY_VERIFIED)
@@ -164,8 +167,10 @@ async def on_code(
         return await show_step(update, svc, session)
     if result.outcome == Outcome.INVALID:
         length = svc.ports.settings.code_length
-        await reprompt(update, session, texts.CODE_FORMAT.format(length=length))
-    elif result.outcome == Outcome.LOCKED:
+        refusal = texts.CODE_FORMAT.format(length=length)
+        resend = keyboard([[(texts.BUTTON_EMAIL_RESEND, "mdp:email")]], session.prompt_nonce)
+        return await refuse_typed(update, context, session, text, refusal, resend, deleted=True)
+    if result.outcome == Outcome.LOCKED:
         await reprompt(update, session, texts.CODE_LOCKED)
     elif result.retry_after is not None:
         await reprompt(update, session, texts.wait_before_retry(result.retry_after))
@@ -183,7 +188,7 @@ async def on_answer(
     session: ConversationSession,
 ) -> State:
     """An answer: deleted, checked (the verdict comes after both)."""
-    text = await read_secret(update)
+    text = await read_secret(update, svc.steps, session)
     result = await svc.submit_recovery_answer(session, text)
     if result.outcome == Outcome.WRONG:
         await send(update, texts.RECOVERY_ANSWERS_WRONG)
@@ -201,12 +206,14 @@ async def on_password(
     session: ConversationSession,
 ) -> State:
     """The new password: deleted, checked, hashed."""
-    password = await read_secret(update)
+    password = await read_secret(update, svc.steps, session)
     result = await svc.submit_recovery_password(session, password)
     if result.outcome == Outcome.REFUSED:
+        # A thank-you or a question refused anyway gets a word that fits it; a refusal keeps
+        # « Voir la règle complète » on the newest message.
         refused = texts.password_refused(result.rules, svc.ports.password_policy)
-        await reprompt(update, session, refused)
-        return session.step
+        rule = keyboard([[(texts.BUTTON_FULL_PASSWORD_RULE, "pw:rule")]], session.prompt_nonce)
+        return await refuse_typed(update, context, session, password, refused, rule, deleted=True)
     if result.outcome == Outcome.INVALID:
         await send(update, texts.RECOVERY_FAILED)
         return END
@@ -221,7 +228,7 @@ async def on_password_confirmation(
     session: ConversationSession,
 ) -> State:
     """The new password again: it replaces the old one."""
-    password = await read_secret(update)
+    password = await read_secret(update, svc.steps, session)
     result = await svc.confirm_recovery_password(session, password)
     if result.outcome == Outcome.MISMATCH:
         await reprompt(update, session, texts.PASSWORD_MISMATCH)
@@ -253,6 +260,16 @@ def procedure() -> Procedure:
         on_link=on_link,
         staff_labels=texts.STAFF_STEPS_RECOVERY,
         fresh_steps=frozenset({RecoveryStep.IDENTIFIANT}),
+        secret_steps=frozenset(
+            {
+                RecoveryStep.IDENTIFIANT,
+                RecoveryStep.CODE,
+                RecoveryStep.ANSWER1,
+                RecoveryStep.ANSWER2,
+                RecoveryStep.PASSWORD,
+                RecoveryStep.PASSWORD_CONFIRM,
+            }
+        ),
     )
 
 

@@ -77,6 +77,9 @@ class Procedure:
     # Steps at which nothing the user did would be lost: a command starting another procedure
     # replaces this one without asking « Reprendre / Tout recommencer ».
     fresh_steps: frozenset[str] = frozenset()
+    # Steps whose handlers read what is typed as a secret (and delete it at once): a secret of
+    # the step before typed again there is theirs to delete.
+    secret_steps: frozenset[str] = frozenset()
 
 
 class ProcedureRegistry:
@@ -141,6 +144,7 @@ class StepRouter(BaseHandler[Update, Any, Any]):
         fallbacks: Sequence[BaseHandler[Any, Any, Any]],
         outside: Sequence[BaseHandler[Any, Any, Any]],
         overlay: Overlay | None = None,
+        screen: Overlay | None = None,
     ) -> None:
         super().__init__(self._never_called)
         self.registry = registry
@@ -150,6 +154,9 @@ class StepRouter(BaseHandler[Update, Any, Any]):
         self._outside = list(outside)
         # Tried before the saved step (the help mode of « 🆘 Je bloque »): True if it handled.
         self._overlay = overlay
+        # Tried first of all: the secret of the step before, typed again, is deleted and
+        # answered here, whatever would read it (the help mode, a step that takes no secret).
+        self._screen = screen
 
     @staticmethod
     async def _never_called(update: object, context: object) -> None:  # pragma: no cover
@@ -180,6 +187,8 @@ class StepRouter(BaseHandler[Update, Any, Any]):
         """Read the saved session, then run the first handler that takes the update."""
         assert update.effective_user is not None
         session = await self._load_session(application, update.effective_user.id)
+        if self._screen is not None and await self._screen(update, context, session):
+            return None
         if self._overlay is not None and await self._overlay(update, context, session):
             return None
         for handler in self.candidates(session):

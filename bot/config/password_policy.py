@@ -2,8 +2,9 @@
 
 Default (configurable): at least 8 characters and at least 3 of the 4 kinds (lower case, upper
 case, digit, other) unless at least 12 characters; at most 128; not containing the identifier,
-the first or last name; not a common password. "Not the provisional password" is checked by the
-caller, who holds its hash.
+the first or last name; not a common password; not an example the bot shows (in any case,
+spacing or punctuation: everyone reading the bot knows it). "Not the provisional password" is
+checked by the caller, who holds its hash.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
@@ -33,6 +35,8 @@ class PasswordRule(StrEnum):
     CONTAINS_LAST_NAME = "contains_last_name"
     SAME_AS_PROVISIONAL = "same_as_provisional"
     COMMON_PASSWORD = "common_password"
+    # The example of the prompt (« Mon chat dort 2 fois ! ») or a variant of it.
+    EXAMPLE = "example"
 
 
 # Parts of identifiers and names shorter than this are not looked for in passwords.
@@ -80,6 +84,17 @@ def is_common(password: str) -> bool:
     }
     words = common_passwords()
     return any(candidate in words for candidate in candidates if candidate)
+
+
+def _letters_and_digits(text: str) -> str:
+    return "".join(ch for ch in _fold(text) if ch.isalnum())
+
+
+def is_an_example(password: str, examples: Iterable[str]) -> bool:
+    """Whether the password is one of ``examples`` (those the bot shows), whatever its case,
+    spaces and punctuation."""
+    typed = _letters_and_digits(password)
+    return any(typed == _letters_and_digits(example) for example in examples)
 
 
 def _personal_parts(value: str) -> list[str]:
@@ -134,9 +149,17 @@ class PasswordPolicy:
         return found
 
     def check(
-        self, password: str, *, identifiant: str = "", first_name: str = "", last_name: str = ""
+        self,
+        password: str,
+        *,
+        identifiant: str = "",
+        first_name: str = "",
+        last_name: str = "",
+        examples: Iterable[str] = (),
     ) -> list[PasswordRule]:
-        """Every rule the password breaks, in a stable order (empty list: it is fine)."""
+        """Every rule the password breaks, in a stable order (empty list: it is fine).
+        ``examples``: the example passwords the prompt shows (``bot.texts.PASSWORD_EXAMPLES``),
+        refused."""
         if not password.strip():
             return [PasswordRule.EMPTY]
         broken: list[PasswordRule] = []
@@ -152,4 +175,6 @@ class PasswordPolicy:
         broken.extend(_personal_rules(password, identifiant, first_name, last_name))
         if is_common(password):
             broken.append(PasswordRule.COMMON_PASSWORD)
+        if is_an_example(password, examples):
+            broken.append(PasswordRule.EXAMPLE)
         return broken

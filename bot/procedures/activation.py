@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot import texts
 from bot.config.password_policy import PasswordRule
 from bot.directory.port import PasswordRejected
 from bot.outbox import templates as outbox_templates
@@ -351,6 +352,7 @@ class ActivationService:
                 identifiant=account.identifiant,
                 first_name=account.prenom,
                 last_name=account.nom,
+                examples=texts.PASSWORD_EXAMPLES,
             )
         )
         if not rules and await self._same_as_provisional(session, account.id, password):

@@ -9,6 +9,7 @@ question pair); none inherits from another.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,13 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], datetime]
 Check = Callable[[], Awaitable[bool]]
+
+
+# The session's flow_data keys of the secret read at the current step and of the one read at the
+# step before: their keyed digest, kept only until the step after (see :meth:`Steps.go`).
+SECRET_HERE = "secret_here"
+SECRET_BEFORE = "secret_before"
+SECRET_PURPOSE = "typed-secret"
 
 
 def utc_now() -> datetime:
@@ -194,11 +202,27 @@ class Steps:
         await self.go(session, step)
         return session
 
+    def note_secret(self, session: ConversationSession, text: str) -> None:
+        """A secret was read at the session's step: its keyed digest goes with the session
+        (saved with the step it causes), so that the step after knows the message that could
+        be that secret typed again (the person got no answer): see :func:`secret_before`."""
+        data = json.loads(session.flow_data or "{}")
+        data[SECRET_HERE] = self.ports.keyed.digest(text.strip(), purpose=SECRET_PURPOSE)
+        session.flow_data = json.dumps(data)
+
     async def go(
         self, session: ConversationSession, step: str, *, outbox: list[NewOutboxItem] | None = None
     ) -> None:
         """Move to ``step`` and save, with the outbox items the step causes in the same
-        transaction."""
+        transaction. Moving on, the secret read at the step left (if any) becomes the
+        « secret before » of the new one; the one before that is forgotten."""
+        if step != session.step:
+            data = json.loads(session.flow_data or "{}")
+            data.pop(SECRET_BEFORE, None)
+            read_here = data.pop(SECRET_HERE, None)
+            if read_here is not None:
+                data[SECRET_BEFORE] = read_here
+            session.flow_data = json.dumps(data)
         session.step = step
         session.prompt_nonce = secrets.token_hex(3)
         await self.save(session, outbox=outbox)
@@ -225,6 +249,19 @@ class Steps:
         existed = await self.ports.sessions.get(telegram_user_id) is not None
         await self.ports.sessions.delete(telegram_user_id)
         return existed
+
+
+def secret_before(session: ConversationSession) -> str | None:
+    """The keyed digest of the secret read at the step before the session's step, if one was:
+    a message typed now that could be it is deleted, whatever step reads it."""
+    digest = json.loads(session.flow_data or "{}").get(SECRET_BEFORE)
+    return digest if isinstance(digest, str) else None
+
+
+def is_secret_before(ports: ProcedurePorts, session: ConversationSession, text: str) -> bool:
+    """Whether ``text`` is exactly the secret read at the step before (typed again)."""
+    digest = secret_before(session)
+    return digest is not None and ports.keyed.matches(text.strip(), digest, purpose=SECRET_PURPOSE)
 
 
 async def same_pending_password(ports: ProcedurePorts, stored: str | None, typed: str) -> bool:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot import texts
 from bot.directory.port import PasswordRejected
 from bot.outbox import templates as outbox_templates
 from bot.outbox.seeds import new_seed
@@ -227,7 +228,8 @@ class RecoveryService:
         result = await self.secret.judge(
             ports.session_key(session), both_right, ports.clock(), account_id=session.account_id
         )
-        session.flow_data = "{}"
+        data.pop("a1", None)  # the first verdict is spent (what else the session notes stays)
+        session.flow_data = json.dumps(data)
         if result.outcome == Outcome.OK:
             await self.steps.go(session, RecoveryStep.PASSWORD)
             return Result(Outcome.OK)
@@ -270,6 +272,7 @@ class RecoveryService:
             identifiant=account.identifiant,
             first_name=account.prenom,
             last_name=account.nom,
+            examples=texts.PASSWORD_EXAMPLES,
         )
         if rules:
             return Result(Outcome.REFUSED, rules=tuple(rules))

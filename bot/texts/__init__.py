@@ -314,6 +314,10 @@ QUESTIONS_DONE = "✅ Vos deux questions secrètes sont enregistrées.\n\n"
 # --- Step 4: password ------------------------------------------------------------------------
 
 
+# The example passwords the prompts show: refused as passwords (anyone can read them here).
+PASSWORD_EXAMPLES = ("Mon chat dort 2 fois !",)
+
+
 def password_rules(
     policy: PasswordLimits, title: str = "Étape 4 sur 5 — Votre mot de passe"
 ) -> str:
@@ -324,7 +328,7 @@ def password_rules(
         f"Au moins <b>{policy.min_length} caractères</b>, avec {policy.min_kinds} sortes parmi "
         "minuscules, MAJUSCULES, chiffres et symboles — ou une phrase de "
         f"{policy.long_length} caractères et plus.\n\n"
-        "💡 Par exemple : <code>Mon chat dort 2 fois !</code>\n\n"
+        f"💡 Par exemple : <code>{escape(PASSWORD_EXAMPLES[0])}</code>\n\n"
         "Tapez votre nouveau mot de passe. 🔒 Je l'efface dès que je l'ai lu."
     )
 
@@ -368,21 +372,28 @@ _RULE_TEXTS: dict[str, str] = {
     "same_as_provisional": "c'est le mot de passe provisoire du courrier",
     "common_password": "c'est un mot de passe trop courant, facile à deviner",
     "invalid_characters": "il contient des caractères invisibles ou de contrôle",
+    "example": "c'est l'exemple que je donne : tout le monde peut le lire ici",
 }
+PASSWORD_IS_THE_EXAMPLE = (
+    "🙂 Bonne idée de faire une phrase ! Mais c'est l'exemple que je donne : tout le monde "
+    "peut le lire ici, il ne protégerait pas votre compte.\n\n"
+    "Inventez la vôtre, avec un souvenir ou une habitude à vous (par exemple un lieu, un "
+    "animal, un nombre qui comptent pour vous), et tapez-la."
+)
 
 
 def password_refused(rules: Iterable[Enum], policy: PasswordLimits) -> str:
-    """Say exactly which rules the password broke."""
+    """Say exactly which rules the password broke (the example alone: a kind word)."""
+    names = [rule.name.lower() for rule in rules]
+    if names == ["example"]:
+        return PASSWORD_IS_THE_EXAMPLE
     values = {
         "min_length": policy.min_length,
         "max_length": policy.max_length,
         "min_kinds": policy.min_kinds,
         "long_length": policy.long_length,
     }
-    lines = [
-        "• " + _RULE_TEXTS.get(rule.name.lower(), rule.name.lower()).format(**values)
-        for rule in rules
-    ]
+    lines = ["• " + _RULE_TEXTS.get(name, name).format(**values) for name in names]
     return (
         "❌ Ce mot de passe ne convient pas :\n"
         + "\n".join(lines)
@@ -469,6 +480,50 @@ def _contact(contact: Contact) -> str:
 SECRET_LOOKS_LIKE_A_QUESTION = (
     "🤔 On dirait une question plutôt qu'une réponse : je ne l'ai <b>pas</b> enregistrée "
     "(et je l'ai effacée).\n\nC'était bien ce que vous vouliez taper ?"
+)
+SECRET_LOOKS_LIKE_THANKS = (
+    "😊 Avec plaisir ! Ce message ressemble à un merci : je ne l'ai <b>pas</b> pris pour votre "
+    "réponse (et je l'ai effacé).\n\nC'était bien ce que vous vouliez taper ?"
+)
+SECRET_LOOKS_LIKE_A_PLEA = (
+    "📝 Merci pour votre message. Je ne l'ai <b>pas</b> pris pour votre réponse (et je l'ai "
+    "effacé) : pour écrire à l'équipe, touchez « 🆘 Je bloque ».\n\n"
+    "Sinon, c'était bien ce que vous vouliez taper ?"
+)
+# What a typed step answers to a thank-you, a question or a long plea instead of its input
+# (keys: the values of bot.procedures.parts.secret_screen.Reading), before the step again.
+KIND_THANKS = "😊 Avec plaisir ! On continue quand vous voulez 👇"
+KIND_QUESTION = (
+    "🤔 Je ne sais pas répondre aux questions écrites. Pour de l'aide, touchez « 🆘 Je bloque » "
+    "sous ce message."
+)
+KIND_PLEA = (
+    "📝 Merci pour votre message. Je suis un robot et je ne peux pas le lire : pour écrire à "
+    "l'équipe, touchez « 🆘 Je bloque » sous ce message."
+)
+KIND_ANSWERS = {"thanks": KIND_THANKS, "question": KIND_QUESTION, "plea": KIND_PLEA}
+SECRET_HELD_BACK = {
+    "thanks": SECRET_LOOKS_LIKE_THANKS,
+    "question": SECRET_LOOKS_LIKE_A_QUESTION,
+    "plea": SECRET_LOOKS_LIKE_A_PLEA,
+}
+# A secret of the step before typed again (its answer may never have arrived).
+SECRET_TYPED_AGAIN = (
+    "🔒 J'ai effacé ce message : c'est ce que vous veniez de taper, et je l'avais bien reçu. "
+    "On continue 👇"
+)
+SECRET_TYPED_AGAIN_IN_HELP = (
+    "🔒 J'ai effacé ce message : c'est ce que vous veniez de taper comme secret. Je ne "
+    "l'envoie pas à l'équipe. Décrivez plutôt votre problème avec vos mots 🙂"
+)
+# Typed where a button is expected, just after a secret: it may be that secret.
+SECRET_MAYBE_AT_BUTTONS = (
+    "🔒 J'ai effacé votre message par prudence : il pouvait contenir un mot de passe ou une "
+    "réponse secrète."
+)
+# Typed outside any procedure, shaped like a password or a code.
+SECRET_OUTSIDE_DELETED = (
+    "🔒 J'ai effacé votre message par prudence : il ressemblait à un mot de passe ou à un code."
 )
 BUTTON_SECRET_IT_WAS = "✅ Oui, c'était bien ça"
 SECRET_TYPE_AGAIN = "D'accord. Retapez-le : cette fois, je le prends tel quel."

@@ -456,7 +456,7 @@ async def test_quick_answers_offer_what_works_and_a_weak_match_the_list(
 
 async def test_a_passphrase_in_a_sentence_is_not_relayed(team: BotHarness) -> None:
     """Issue 29.3: a passphrase written inside a sentence reached the staff group."""
-    passphrase = "Mon chat dort 2 fois"
+    passphrase = "Mon chien dort 3 fois"  # not the example: refused (issue 22.8)
     chat = Chat(team, 3026, "Léa")
     await chat.walk_to_password("lea.martin", "Xq7-Tb4k-Wpz", "lea@example.org")
     await chat.say_secret(passphrase)

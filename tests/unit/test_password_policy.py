@@ -6,9 +6,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot import texts
 from bot.config.password_policy import PasswordPolicy, PasswordRule, common_passwords, is_common
 
 POLICY = PasswordPolicy()
+EXAMPLES = texts.PASSWORD_EXAMPLES
 PERSON = {"identifiant": "lea.martin", "first_name": "Léa", "last_name": "Martin"}
 
 
@@ -76,3 +78,30 @@ def test_a_refusal_names_exactly_the_part_found() -> None:
     ]
     pupil = {"identifiant": "pdurand7", "first_name": "Paul", "last_name": "Durand"}
     assert PasswordRule.CONTAINS_IDENTIFIANT in POLICY.check("Xy-pdurand7-!", **pupil)
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "Mon chat dort 2 fois !",
+        "mon chat dort 2 fois",
+        "MON CHAT DORT 2 FOIS !",
+        "MonChatDort2Fois!",
+        "Mon  chat dort 2 fois !!",
+        "Mon-chat-dort-2-fois",
+    ],
+)
+def test_the_example_the_bot_shows_is_refused(password: str) -> None:
+    """Issue 22.8: the example of the prompt, and its variants in case, spaces and
+    punctuation, would activate an account anyone reading the bot can guess."""
+    assert PasswordRule.EXAMPLE in POLICY.check(password, **PERSON, examples=EXAMPLES)
+
+
+def test_a_sentence_near_the_example_is_fine() -> None:
+    assert POLICY.check("Mon chien dort 3 fois !", **PERSON, examples=EXAMPLES) == []
+
+
+def test_the_examples_are_those_the_bot_shows() -> None:
+    prompt = texts.password_rules(POLICY)
+    assert all(example in prompt for example in texts.PASSWORD_EXAMPLES)
+    assert "exemple" in texts.password_refused([PasswordRule.EXAMPLE], POLICY)
