@@ -143,6 +143,7 @@ class RecoveryService:
         self.code.new_code_from_seed(session, seed)
         address = account.email if account and account.email and account.email_verified else None
         refusal = await self.mails.refusal(
+            session.telegram_user_id,
             account.id if account else None,
             address or f"none:{normalise_identifiant(session.identifiant or '')}",
             now,

@@ -36,3 +36,25 @@ async def test_plus_addresses_and_gmail_dots_count_as_one_mailbox(harness: BotHa
     assert len(sent_to) == cap
     # the address is used as typed: only the counting is normalised
     assert sent_to[0] == "Vic.Tim+0@gmail.com"
+
+
+async def test_one_person_gets_at_most_the_cap_whatever_the_mailboxes_and_accounts(
+    harness: BotHarness,
+) -> None:
+    """One Telegram user, two accounts, twelve different mailboxes: the person's cap of ten."""
+    chat = Chat(harness, 7201)
+    sent = 0
+    for who in ("lea.martin", "paul.durand"):
+        await chat.restart("/activer")
+        await chat.walk_to_email(who, PROVISIONAL[who])
+        for n in range(6):
+            before = len(harness.mailbox.mails)
+            await chat.say(f"{who}.{n}@example.org")
+            await harness.services.outbox.drain()
+            harness.clock.advance(seconds=61)
+            if len(harness.mailbox.mails) > before:
+                sent += 1
+                await chat.press("Changer d'adresse")
+            else:
+                assert "beaucoup d'e-mails" in "".join(m.text for m in await chat.replies())
+    assert sent == harness.settings.max_mails_per_user_per_day == 10

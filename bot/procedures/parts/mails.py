@@ -47,10 +47,21 @@ class OwedMails:
         had before mailboxes were counted (the same digest of its case-folded form)."""
         return self.ports.keyed.digest(counting_mailbox(address), purpose="mail-address")
 
-    async def refusal(self, account_id: int | None, address: str, now: datetime) -> Result | None:
-        """TOO_SOON or RESEND_LIMIT if a code e-mail to this address or account would exceed
-        the limits (across procedures and restarts); None if allowed."""
+    async def refusal(
+        self, telegram_user_id: int, account_id: int | None, address: str, now: datetime
+    ) -> Result | None:
+        """TOO_SOON or RESEND_LIMIT if a code e-mail asked for by this Telegram user, to this
+        mailbox or account would exceed the limits (across procedures and restarts); None if
+        allowed. The request counts for the person whatever the rest of the verdict (see
+        :meth:`storage.outbox.OutboxRepository.request_code_mail`)."""
         settings = self.ports.settings
+        if not await self.ports.outbox.repository.request_code_mail(
+            telegram_user_id,
+            now,
+            since=now - settings.mail_window,
+            limit=settings.max_mails_per_person,
+        ):
+            return Result(Outcome.RESEND_LIMIT)
         by_account, by_address, last_at = await self.ports.outbox.repository.code_mails_since(
             now - settings.mail_window,
             account_id=account_id,
