@@ -146,6 +146,21 @@ CREDENTIALS_REFUSED = (
     "Retapez le <b>mot de passe provisoire</b>, ou touchez « Changer d'identifiant »."
 )
 BUTTON_CHANGE_IDENTIFIANT = "✏️ Changer d'identifiant"
+
+
+def chat_must_wait(delay: timedelta) -> str:
+    """Too many tries in a row from this chat (whatever the identifiers): the wait, told the
+    same way for every identifier, so it says nothing about the account."""
+    return (
+        "⏳ Plusieurs essais d'affilée ici : par sécurité, je ne vérifie plus rien pendant "
+        f"<b>{duration(delay)}</b>.\n\n"
+        "Gardez votre courrier sous la main : passé ce délai, retapez le "
+        "<b>mot de passe provisoire</b> (majuscules, chiffre 0 et lettre O, chiffre 1 et "
+        "lettre l comptent).\n\n"
+        "Besoin d'aide ? Tapez /aide pour contacter l'établissement."
+    )
+
+
 TOO_MANY_IDENTIFIANTS = (
     "⛔ Vous avez essayé trop d'identifiants différents aujourd'hui. Réessayez demain, ou "
     "tapez /aide pour contacter l'établissement."
