@@ -351,10 +351,10 @@ async def on_provisional(
         await send(update, texts.TOO_MANY_IDENTIFIANTS)
         await svc.cancel(session.telegram_user_id)
         return END
-    if result.outcome in (Outcome.REFUSED, Outcome.THROTTLED):
+    if result.outcome in (Outcome.REFUSED, Outcome.WAIT):
         text = (
             texts.chat_must_wait(result.retry_after)
-            if result.outcome == Outcome.THROTTLED and result.retry_after is not None
+            if result.outcome == Outcome.WAIT and result.retry_after is not None
             else texts.CREDENTIALS_REFUSED
         )
         await reprompt(update, session, text, change_identifiant_keyboard(session.prompt_nonce))

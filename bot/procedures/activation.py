@@ -178,7 +178,7 @@ class ActivationService:
     async def submit_provisional(self, session: ConversationSession, password: str) -> Result:
         """Check identifier + provisional password, with the same answer and the same work
         whether the identifier is unknown, wrong, locked, throttled or already active. Only
-        the chat's own wait is told (THROTTLED, after ``failures_before_delay`` failures in a
+        the chat's own wait is told (WAIT, after ``failures_before_delay`` failures in a
         row from this chat, whatever the identifiers): it is the same for every identifier."""
         ports = self.ports
         if not await self.identifier.may_try(session):
@@ -199,7 +199,7 @@ class ActivationService:
         )
         if attempt.chat_wait is not None:
             await self.steps.go(session, Step.PROVISIONAL)
-            return Result(Outcome.THROTTLED, retry_after=attempt.chat_wait)
+            return Result(Outcome.WAIT, retry_after=attempt.chat_wait)
         if attempt.newly_locked:
             await self.secret.tell_staff_locked(candidate)
         account = await ports.directory.get(candidate) if attempt.accepted and candidate else None

@@ -54,6 +54,9 @@ class Outcome(StrEnum):
     RESEND_LIMIT = "resend_limit"
     WRONG = "wrong"
     THROTTLED = "throttled"
+    # This chat's own tries at an unproven identifier's secret are in their delay
+    # (``Result.retry_after``): told, the same whatever the identifier.
+    WAIT = "wait"
     LOCKED = "locked"
     EXPIRED = "expired"
     OTHER_USER = "other_user"

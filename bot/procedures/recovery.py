@@ -23,6 +23,7 @@ from bot.procedures.parts.checked_secret import CheckedSecret
 from bot.procedures.parts.email_proof import CodeProof
 from bot.procedures.parts.identifier import IdentifierPrompt
 from bot.procedures.parts.mails import OwedMails
+from bot.procedures.throttle import chat_key
 from bot.security import normalise_answer, normalise_identifiant
 from storage.accounts import Account, AccountStatus
 from storage.sessions import ConversationSession
@@ -235,15 +236,22 @@ class RecoveryService:
             second = await ports.hasher.verify(stored, answer)
             return bool(data.get("a1")) and second and account is not None
 
-        # The pair is judged under the throttle, reserved before the second answer's check.
+        # The pair is judged under the throttle, reserved before the second answer's check;
+        # this chat's own tries first (their wait is told: the same for every identifier).
         result = await self.secret.judge(
-            ports.session_key(session), both_right, ports.clock(), account_id=session.account_id
+            ports.session_key(session),
+            both_right,
+            ports.clock(),
+            account_id=session.account_id,
+            chat=chat_key(session.telegram_user_id),
         )
         session.flow_data = "{}"
         if result.outcome == Outcome.OK:
             await self.steps.go(session, RecoveryStep.PASSWORD)
             return Result(Outcome.OK)
         await self.steps.go(session, RecoveryStep.METHOD)
+        if result.outcome == Outcome.WAIT:
+            return result
         return Result(Outcome.WRONG)
 
     async def submit_recovery_code(self, session: ConversationSession, text: str) -> Result:

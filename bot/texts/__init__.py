@@ -558,6 +558,17 @@ RECOVERY_ANSWERS_WRONG = (
     "• Après plusieurs essais, attendez quelques minutes.\n"
     "• Toujours bloqué ? Tapez /aide pour contacter l'établissement."
 )
+
+
+def recovery_answers_wait(delay: timedelta) -> str:
+    """Too many tries in a row from this chat at secret answers (whatever the identifiers):
+    the wait, told the same way for every identifier."""
+    return (
+        "⏳ Plusieurs essais d'affilée ici : par sécurité, je ne vérifie plus de réponses "
+        f"pendant <b>{duration(delay)}</b>. Passé ce délai, vous pourrez les taper de nouveau."
+    )
+
+
 RECOVERY_CODE_EXPIRED = "⌛ Ce code a expiré. Demandez-en un nouveau :"
 RECOVERY_VERIFIED = "✅ C'est bien vous, merci !\n\n"
 RECOVERY_DONE = (

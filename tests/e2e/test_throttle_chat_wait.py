@@ -1,5 +1,5 @@
 """After five failed tries in a chat, the chat is told to wait, and until when (issue 22,
-point 10): the same reply whatever the identifier (unknown, wrong password, active), so it
+point 10): the same reply whatever the identifier (unknown, wrong password, active, locked), so it
 tells nothing about the identifier; after the wait, the right provisional password works.
 The real Application, a real SQLite file."""
 
@@ -32,11 +32,18 @@ async def test_the_chat_is_told_to_wait_and_then_the_right_password_works(
     await activated.say_secret(GOOD_PASSWORD)
     assert "activé" in (await activated.say_secret(GOOD_PASSWORD)).text
 
+    # sam.roux is locked (staff-only lock)
+    ports = harness.services.activation.ports
+    await ports.throttle.record_failure(
+        ports.identifiant_key("sam.roux"), harness.clock(), lock=True
+    )
+
     sixth = {}
     for user, (identifiant, right) in {
         8101: LEA,
         8102: ("personne.inconnue", "Xq7-Tb4k-Wpz"),
         8103: ("paul.durand", "Rm2-Hv8n-Zcw"),
+        8104: ("sam.roux", "Nt9-Bw6q-Kyv"),
     }.items():
         chat = Chat(harness, user)
         await fail_five_times(chat, identifiant)
