@@ -91,6 +91,7 @@ async def main() -> None:
         mail_address_cooldown_seconds=0,
         max_mails_per_address_per_day=10**6,
         max_mails_per_account_per_day=10**6,
+        max_mails_per_user_per_day=10**6,
     )
     csv_path = folder / "accounts.csv"
     csv_path.write_text(
