@@ -742,8 +742,9 @@ CONFIRM_DELETE = (
 )
 DATA_DELETED = (
     "🗑 C'est fait : ce compte Telegram n'est plus lié à aucun compte ENT et la démarche en "
-    "cours est effacée. Seule la trace de sécurité des identifiants essayés reste 24 heures, "
-    "puis elle est effacée.\n\n"
+    "cours est effacée. Seule la trace de sécurité des identifiants essayés reste (24 heures "
+    "après le dernier essai de chacun, y compris celui du compte qui était lié), puis elle est "
+    "effacée.\n\n"
     "Restent chez l'établissement : votre compte ENT (identifiant, nom, profil, mot de passe "
     "chiffré, adresse de secours) et l'historique de son activation (dates, acceptation des "
     "CGU), qu'il doit conserver. Pour les consulter ou les faire supprimer, contactez "
