@@ -560,6 +560,7 @@ def bench_overrides(
         "mail_address_cooldown_seconds": 0,
         "max_mails_per_address_per_day": 10**6,
         "max_mails_per_account_per_day": 10**6,
+        "max_mails_per_user_per_day": 10**6,
         "reminder_unfinished": False,
         "reminder_link_expiring": False,
     }

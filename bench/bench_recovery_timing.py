@@ -37,7 +37,7 @@ from bot.staff.accounts_import import import_accounts
 from storage.accounts import SqliteAccountDirectory
 from storage.db import Database
 
-ANSWER = "Si un compte activé correspond"
+ANSWER = "Si ce compte a une adresse e-mail de secours"
 
 
 async def one_round(server: LocalBotApi, user: SandboxUser, identifiant: str) -> float:
@@ -63,6 +63,8 @@ async def one_round(server: LocalBotApi, user: SandboxUser, identifiant: str) ->
         end = await asyncio.wait_for(arrived, 10)
     finally:
         server._listeners.remove(listener)
+    # the procedure ends, so the next /motdepasse starts afresh (no « Reprendre » question)
+    await turn(user, user.send_text("/annuler"), ("arrêté la démarche", "Il n'y a pas de démarche"))
     return end - start
 
 
@@ -91,6 +93,7 @@ async def main() -> None:
         mail_address_cooldown_seconds=0,
         max_mails_per_address_per_day=10**6,
         max_mails_per_account_per_day=10**6,
+        max_mails_per_user_per_day=10**6,
     )
     csv_path = folder / "accounts.csv"
     csv_path.write_text(

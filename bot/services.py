@@ -72,6 +72,7 @@ def activation_settings(settings: Settings) -> ActivationSettings:
         mail_address_cooldown=timedelta(seconds=settings.mail_address_cooldown_seconds),
         max_mails_per_address=settings.max_mails_per_address_per_day,
         max_mails_per_account=settings.max_mails_per_account_per_day,
+        max_mails_per_person=settings.max_mails_per_user_per_day,
         mail_reply_wait=settings.outbox_reply_wait_seconds,
         staff_telegram_ids=tuple(settings.staff_telegram_ids),
     )

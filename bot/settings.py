@@ -119,11 +119,13 @@ class Settings(BaseSettings):
     resend_cooldown_seconds: int = 60
     max_resends: int = 5
 
-    # E-mails through the outbox: limits per address and per account (all procedures, counted
-    # from the outbox table), how long an answer waits for the first attempt, retry rhythm
+    # E-mails through the outbox: limits per mailbox (an address's sub-address and, at Gmail,
+    # dots do not count), per account and per person (all procedures, counted from the
+    # database), how long an answer waits for the first attempt, retry rhythm
     mail_address_cooldown_seconds: int = 60
     max_mails_per_address_per_day: int = 10
     max_mails_per_account_per_day: int = 10
+    max_mails_per_user_per_day: int = 10
     outbox_reply_wait_seconds: float = 3.0
     outbox_retry_first_seconds: float = 2.0
     outbox_retry_max_seconds: float = 30.0

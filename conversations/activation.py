@@ -354,13 +354,13 @@ async def on_provisional(
         await send(update, texts.TOO_MANY_IDENTIFIANTS)
         await svc.cancel(session.telegram_user_id)
         return END
-    if result.outcome == Outcome.REFUSED:
-        await reprompt(
-            update,
-            session,
-            texts.CREDENTIALS_REFUSED,
-            change_identifiant_keyboard(session.prompt_nonce),
+    if result.outcome in (Outcome.REFUSED, Outcome.WAIT):
+        text = (
+            texts.chat_must_wait(result.retry_after)
+            if result.outcome == Outcome.WAIT and result.retry_after is not None
+            else texts.CREDENTIALS_REFUSED
         )
+        await reprompt(update, session, text, change_identifiant_keyboard(session.prompt_nonce))
         return Step.PROVISIONAL
     if result.outcome == Outcome.ALREADY_ACTIVE and result.account:
         text = texts.already_active(svc.ports.school, result.account.identifiant)

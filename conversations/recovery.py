@@ -193,6 +193,9 @@ async def on_answer(
     if result.outcome == Outcome.WRONG:
         await send(update, texts.RECOVERY_ANSWERS_WRONG)
         return await show_step(update, svc, session)
+    if result.outcome == Outcome.WAIT and result.retry_after is not None:
+        await send(update, texts.recovery_answers_wait(result.retry_after))
+        return await show_step(update, svc, session)
     intro = texts.RECOVERY_VERIFIED if session.step == RecoveryStep.PASSWORD else ""
     return await show_step(update, svc, session, intro)
 

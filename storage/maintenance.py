@@ -42,6 +42,9 @@ async def purge(
             "DELETE FROM identifiant_attempts WHERE last_at < ?", (to_db_time(attempts_before),)
         )
         await connection.execute(
+            "DELETE FROM mail_requests WHERE at < ?", (to_db_time(attempts_before),)
+        )
+        await connection.execute(
             "DELETE FROM menu_prompts WHERE shown_at < ?", (to_db_time(abandoned_before),)
         )
         await connection.execute(

@@ -199,6 +199,25 @@ class OutboxRepository:
         assert row is not None
         return row["by_account"], row["by_address"], from_db_time(row["last_at"])
 
+    async def request_code_mail(
+        self, telegram_user_id: int, now: datetime, *, since: datetime, limit: int
+    ) -> bool:
+        """Count one code e-mail asked for by this Telegram user, if fewer than ``limit`` were
+        since ``since``; False (nothing counted) once the limit is reached. Every request
+        counts, sent or not, so the count tells nothing about the accounts asked for; the
+        check and the count are one statement."""
+
+        def work(connection: sqlite3.Connection) -> bool:
+            cursor = connection.execute(
+                "INSERT INTO mail_requests (telegram_user_id, at) SELECT ?, ? "
+                "WHERE (SELECT COUNT(*) FROM mail_requests WHERE telegram_user_id = ? "
+                "AND at >= ?) < ?",
+                (telegram_user_id, to_db_time(now), telegram_user_id, to_db_time(since), limit),
+            )
+            return cursor.rowcount == 1
+
+        return await self.db.write(work)
+
     async def stats(self, now: datetime, day_ago: datetime) -> OutboxStats:
         """Counts for staff."""
         row = await self.db.fetch_one(

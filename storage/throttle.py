@@ -85,12 +85,12 @@ class ThrottleRepository:
         now: datetime,
         *,
         window_start: datetime,
-        failures_before_lock: int,
+        failures_before_lock: int | None,
     ) -> bool:
         """The verdict of a reserved attempt: a correct secret turns its pending failure back
         into a success (the consecutive count starts again); a wrong one stays counted and
-        locks ``key`` once it has ``failures_before_lock`` failures since ``window_start``.
-        True if this attempt locked ``key``."""
+        locks ``key`` once it has ``failures_before_lock`` failures since ``window_start``
+        (None: never locks, only delays). True if this attempt locked ``key``."""
 
         def work(connection: sqlite3.Connection) -> bool:
             if correct:
@@ -98,6 +98,8 @@ class ThrottleRepository:
                 connection.execute(
                     "UPDATE throttle SET consecutive_failures = 0 WHERE key = ?", (key,)
                 )
+                return False
+            if failures_before_lock is None:
                 return False
             return self._lock_if_due(
                 connection, key, now, window_start=window_start, limit=failures_before_lock

@@ -24,7 +24,7 @@ from bot.procedures.parts.email_proof import CodeProof, EmailProof, flow_of_link
 from bot.procedures.parts.identifier import IdentifierPrompt
 from bot.procedures.parts.mails import OwedMails
 from bot.procedures.parts.question_pair import QuestionPair, QuestionSteps
-from bot.procedures.throttle import guarded_check
+from bot.procedures.throttle import chat_key, guarded_check
 from storage.accounts import AccountStatus, ActivationRecord
 from storage.sessions import ConversationSession
 
@@ -178,7 +178,9 @@ class ActivationService:
 
     async def submit_provisional(self, session: ConversationSession, password: str) -> Result:
         """Check identifier + provisional password, with the same answer and the same work
-        whether the identifier is unknown, wrong, locked, throttled or already active."""
+        whether the identifier is unknown, wrong, locked, throttled or already active. Only
+        the chat's own wait is told (WAIT, after ``failures_before_delay`` failures in a
+        row from this chat, whatever the identifiers): it is the same for every identifier."""
         ports = self.ports
         if not await self.identifier.may_try(session):
             self.identifier.forget(session)
@@ -194,7 +196,11 @@ class ActivationService:
             ports.session_key(session),
             now,
             lambda: ports.directory.check_provisional(candidate, password),
+            chat=chat_key(session.telegram_user_id),
         )
+        if attempt.chat_wait is not None:
+            await self.steps.go(session, Step.PROVISIONAL)
+            return Result(Outcome.WAIT, retry_after=attempt.chat_wait)
         if attempt.newly_locked:
             await self.secret.tell_staff_locked(candidate)
         account = await ports.directory.get(candidate) if attempt.accepted and candidate else None

@@ -62,6 +62,9 @@ class Outcome(StrEnum):
     RESEND_LIMIT = "resend_limit"
     WRONG = "wrong"
     THROTTLED = "throttled"
+    # This chat's own tries at an unproven identifier's secret are in their delay
+    # (``Result.retry_after``): told, the same whatever the identifier.
+    WAIT = "wait"
     LOCKED = "locked"
     EXPIRED = "expired"
     OTHER_USER = "other_user"
@@ -103,13 +106,15 @@ class ActivationSettings:
     min_answer_length: int = 3
     max_answer_length: int = 100
     max_identifiant_length: int = 100
-    # Code e-mails, counted from the outbox whatever the procedure: one address gets at most
+    # Code e-mails, counted from the database whatever the procedure: one mailbox gets at most
     # one every ``mail_address_cooldown`` and ``max_mails_per_address`` per ``mail_window``,
-    # one account ``max_mails_per_account``. The answer waits at most ``mail_reply_wait``
-    # for the first attempt.
+    # one account ``max_mails_per_account``, and one Telegram user asks for at most
+    # ``max_mails_per_person``. The answer waits at most ``mail_reply_wait`` for the first
+    # attempt.
     mail_address_cooldown: timedelta = timedelta(seconds=60)
     max_mails_per_address: int = 10
     max_mails_per_account: int = 10
+    max_mails_per_person: int = 10
     mail_window: timedelta = timedelta(hours=24)
     mail_reply_wait: float = 3.0
     # Told (in Telegram, through the outbox) when an identifier reaches the staff-only lock.

@@ -24,6 +24,7 @@ from bot.procedures.parts.checked_secret import CheckedSecret
 from bot.procedures.parts.email_proof import CodeProof
 from bot.procedures.parts.identifier import IdentifierPrompt
 from bot.procedures.parts.mails import OwedMails
+from bot.procedures.throttle import chat_key
 from bot.security import normalise_answer, normalise_identifiant
 from storage.accounts import Account, AccountStatus
 from storage.sessions import ConversationSession
@@ -144,6 +145,7 @@ class RecoveryService:
         self.code.new_code_from_seed(session, seed)
         address = account.email if account and account.email and account.email_verified else None
         refusal = await self.mails.refusal(
+            session.telegram_user_id,
             account.id if account else None,
             address or f"none:{normalise_identifiant(session.identifiant or '')}",
             now,
@@ -162,13 +164,15 @@ class RecoveryService:
             session.code_expires_at,
         )
         if account is None or address is None:
-            session.code_hash = session.token_hash = None
+            self._no_code(session, seed)
             mail.decoy = True
         elif refusal is not None:
             # Too many e-mails to this address or account: the last code (if any) stays the
             # valid one, and nothing is told (the answer is the same).
             session.code_hash, session.token_hash = previous_hashes
             session.code_expires_at = previous_expiry or session.code_expires_at
+            if session.code_hash is None:
+                self._no_code(session, seed)
             mail.decoy = True
         # A decoy costs the same statement in the same transaction and writes nothing.
         await self.steps.go(session, RecoveryStep.CODE, outbox=[mail])
@@ -194,6 +198,15 @@ class RecoveryService:
         session.flow_data = json.dumps({})
         await self.steps.go(session, RecoveryStep.ANSWER1)
         return Result(Outcome.OK)
+
+    def _no_code(self, session: ConversationSession, seed: str) -> None:
+        """No e-mail leaves: no code can be right, yet the code step has a hash of its own,
+        fresh at each request as a real code's is, so that wrong codes are throttled on a key of
+        their own exactly as for an account with an address (a shared key for every « no
+        code » once made the replies differ, issue 29.5). The hash is of another purpose than
+        a code's: no typed code ever matches it."""
+        session.code_hash = self.ports.keyed.digest(seed, purpose="recovery-no-code")
+        session.token_hash = None
 
     def _decoy_questions(self, key: str) -> tuple[str, str]:
         """Two questions drawn from the identifier's throttle key (always the same ones)."""
@@ -224,9 +237,14 @@ class RecoveryService:
             second = await ports.hasher.verify(stored, answer)
             return bool(data.get("a1")) and second and account is not None
 
-        # The pair is judged under the throttle, reserved before the second answer's check.
+        # The pair is judged under the throttle, reserved before the second answer's check;
+        # this chat's own tries first (their wait is told: the same for every identifier).
         result = await self.secret.judge(
-            ports.session_key(session), both_right, ports.clock(), account_id=session.account_id
+            ports.session_key(session),
+            both_right,
+            ports.clock(),
+            account_id=session.account_id,
+            chat=chat_key(session.telegram_user_id),
         )
         data.pop("a1", None)  # the first verdict is spent (what else the session notes stays)
         session.flow_data = json.dumps(data)
@@ -234,6 +252,8 @@ class RecoveryService:
             await self.steps.go(session, RecoveryStep.PASSWORD)
             return Result(Outcome.OK)
         await self.steps.go(session, RecoveryStep.METHOD)
+        if result.outcome == Outcome.WAIT:
+            return result
         return Result(Outcome.WRONG)
 
     async def submit_recovery_code(self, session: ConversationSession, text: str) -> Result:
@@ -246,7 +266,9 @@ class RecoveryService:
         when someone locked the identifier by guessing (« locking as a weapon »). Each code gets
         the throttle's delays and lock; a new one needs a new e-mail, itself limited per
         address and per day."""
-        key = self.ports.keyed.digest(session.code_hash or "none", purpose="recovery-code")
+        # (a session saved before every code step had a hash: its own key, not a shared one)
+        own = session.code_hash or f"none:{session.telegram_user_id}:{session.code_sent_at}"
+        key = self.ports.keyed.digest(own, purpose="recovery-code")
         return key, None
 
     async def _code_proven(self, session: ConversationSession, now: datetime) -> Result:

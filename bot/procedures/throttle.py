@@ -20,6 +20,13 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 
+def chat_key(telegram_user_id: int) -> str:
+    """The throttle key of one Telegram user's tries at secrets of identifiers not proven yet
+    (provisional passwords): its delays apply to this chat whatever the identifier typed, so
+    they may be told (see :func:`guarded_check`). No HMAC key makes it, none can collide."""
+    return f"chat:{telegram_user_id}"
+
+
 def identifiant_key(keyed: KeyedHasher, identifiant: str) -> str:
     """The throttle key of an identifier, known or not: a keyed hash of its normalised form
     (activation, recovery, « Mon compte » and the staff tools share it)."""
@@ -101,6 +108,9 @@ class Attempt:
     retry_after: timedelta | None = None
     # This very guess reached the staff-only lock (staff are told once).
     newly_locked: bool = False
+    # The chat's own tries are in their delay: nothing was checked, the same for any
+    # identifier, so this wait may be told.
+    chat_wait: timedelta | None = None
 
 
 async def guarded_check(
@@ -109,8 +119,16 @@ async def guarded_check(
     key: str,
     now: datetime,
     check: Callable[[], Awaitable[bool]],
+    *,
+    chat: str | None = None,
 ) -> Attempt:
     """Check a guess of a secret bound to ``key`` under the throttle.
+
+    With ``chat`` (:func:`chat_key`), the chat's own tries are throttled first, with the same
+    delays and no lock: after ``failures_before_delay`` failures in a row from this chat, the
+    guess is refused before anything about ``key`` is looked at (``chat_wait``), which is why
+    that wait may be told. A chat trying one identifier reaches its delay with the identifier's
+    own, and both end at the same moment: the right secret typed after the wait is checked.
 
     The attempt is reserved first (counted as a pending failure in one SQL statement, if the
     key is neither locked nor in its delay), then ``check`` runs — always, so that a refused
@@ -120,14 +138,32 @@ async def guarded_check(
     A check that could not run (:class:`DirectoryUnavailable`) releases its reservation: it
     counts for nothing.
     """
+    window_start = now - policy.window
+    chat_failure: int | None = None
+    if chat is not None:
+        chat_failure = await repository.reserve(chat, now, policy.cutoffs(now))
+        if chat_failure is None:
+            counters = await repository.counters(chat, window_start)
+            wait = policy.retry_after(counters, now) or policy.first_delay
+            return Attempt(accepted=False, retry_after=wait, chat_wait=wait)
     failure_id = await repository.reserve(key, now, policy.cutoffs(now))
     try:
         right = await check()
     except DirectoryUnavailable:
         if failure_id is not None:
             await repository.release(key, failure_id)
+        if chat is not None and chat_failure is not None:
+            await repository.release(chat, chat_failure)
         raise
-    window_start = now - policy.window
+    if chat is not None and chat_failure is not None:
+        await repository.settle(
+            chat,
+            chat_failure,
+            right and failure_id is not None,
+            now,
+            window_start=window_start,
+            failures_before_lock=None,
+        )
     newly_locked = False
     if failure_id is not None:
         newly_locked = await repository.settle(

@@ -146,6 +146,21 @@ CREDENTIALS_REFUSED = (
     "Retapez le <b>mot de passe provisoire</b>, ou touchez « Changer d'identifiant »."
 )
 BUTTON_CHANGE_IDENTIFIANT = "✏️ Changer d'identifiant"
+
+
+def chat_must_wait(delay: timedelta) -> str:
+    """Too many tries in a row from this chat (whatever the identifiers): the wait, told the
+    same way for every identifier, so it says nothing about the account."""
+    return (
+        "⏳ Plusieurs essais d'affilée ici : par sécurité, je ne vérifie plus rien pendant "
+        f"<b>{duration(delay)}</b>.\n\n"
+        "Gardez votre courrier sous la main : passé ce délai, retapez le "
+        "<b>mot de passe provisoire</b> (majuscules, chiffre 0 et lettre O, chiffre 1 et "
+        "lettre l comptent).\n\n"
+        "Besoin d'aide ? Tapez /aide pour contacter l'établissement."
+    )
+
+
 TOO_MANY_IDENTIFIANTS = (
     "⛔ Vous avez essayé trop d'identifiants différents aujourd'hui. Réessayez demain, ou "
     "tapez /aide pour contacter l'établissement."
@@ -598,6 +613,17 @@ RECOVERY_ANSWERS_WRONG = (
     "• Après plusieurs essais, attendez quelques minutes.\n"
     "• Toujours bloqué ? Tapez /aide pour contacter l'établissement."
 )
+
+
+def recovery_answers_wait(delay: timedelta) -> str:
+    """Too many tries in a row from this chat at secret answers (whatever the identifiers):
+    the wait, told the same way for every identifier."""
+    return (
+        "⏳ Plusieurs essais d'affilée ici : par sécurité, je ne vérifie plus de réponses "
+        f"pendant <b>{duration(delay)}</b>. Passé ce délai, vous pourrez les taper de nouveau."
+    )
+
+
 RECOVERY_CODE_EXPIRED = "⌛ Ce code a expiré. Demandez-en un nouveau :"
 RECOVERY_VERIFIED = "✅ C'est bien vous, merci !\n\n"
 RECOVERY_DONE = (
@@ -771,8 +797,9 @@ CONFIRM_DELETE = (
 )
 DATA_DELETED = (
     "🗑 C'est fait : ce compte Telegram n'est plus lié à aucun compte ENT et la démarche en "
-    "cours est effacée. Seule la trace de sécurité des identifiants essayés reste 24 heures, "
-    "puis elle est effacée.\n\n"
+    "cours est effacée. Seule la trace de sécurité des identifiants essayés reste (24 heures "
+    "après le dernier essai de chacun, y compris celui du compte qui était lié), puis elle est "
+    "effacée.\n\n"
     "Restent chez l'établissement : votre compte ENT (identifiant, nom, profil, mot de passe "
     "chiffré, adresse de secours) et l'historique de son activation (dates, acceptation des "
     "CGU), qu'il doit conserver. Pour les consulter ou les faire supprimer, contactez "

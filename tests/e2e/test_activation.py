@@ -4,6 +4,7 @@ server over HTTP, e-mails through a real SMTP server, a real SQLite file."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
@@ -138,8 +139,14 @@ async def test_throttle_after_five_failures_refuses_even_the_right_password(
     await chat.say("paul.durand")  # kept after each refusal: only the password is asked again
     for n in range(5):
         await chat.say_secret(f"Mauvais-{n}")
+    # another chat: refused like any wrong guess (the identifier's own delay is never told)
+    other = Chat(harness, 1112)
+    await other.walk_to_provisional("paul.durand")
+    await other.say_secret("Rm2-Hv8n-Zcw")
+    assert (await other.last()).text == texts_plain(texts.CREDENTIALS_REFUSED)
+    # this chat: told its own wait, the same for any identifier (issue 22.10)
     await chat.say_secret("Rm2-Hv8n-Zcw")
-    assert (await chat.last()).text == texts_plain(texts.CREDENTIALS_REFUSED)
+    assert (await chat.last()).text == texts_plain(texts.chat_must_wait(timedelta(minutes=1)))
     harness.clock.advance(seconds=61)
     await chat.say_secret("Rm2-Hv8n-Zcw")
     assert any("Conditions Générales" in m.text for m in await chat.replies())

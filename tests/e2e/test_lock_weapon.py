@@ -25,9 +25,12 @@ async def test_the_owner_recovers_a_locked_account_by_e_mail_and_staff_are_told(
     await staff.say("/start")
     await activate_by_email(harness, 6001, "lea.martin", "Xq7-Tb4k-Wpz")
 
-    attacker = Chat(harness, 6666)
-    await attacker.say("/activer")
+    # five Telegram accounts of the attacker, five guesses each (one chat alone is held by its
+    # own delay after five, issue 22.10)
     for attempt in range(harness.settings.failures_before_lock):
+        attacker = Chat(harness, 6660 + attempt // 5)
+        if attempt % 5 == 0:
+            await attacker.say("/activer")
         await attacker.say("lea.martin")
         await attacker.say_secret(f"Devine-{attempt}")
     services = harness.services

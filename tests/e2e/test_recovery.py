@@ -130,13 +130,24 @@ async def test_wrong_answers_are_throttled_with_activation_and_reset_clears_it(
         await chat.say_secret("faux")
         await chat.say_secret("faux")
         assert "pas pu vérifier" in "".join(m.text for m in await chat.replies())
-    # throttled now: even the right answers are refused
-    await chat.say("/motdepasse")
-    await chat.say("nora.petit")
-    await chat.press("questions secrètes")
-    await chat.say_secret("Mon Éléphant")
-    await chat.say_secret("Tours")
-    assert "pas pu vérifier" in "".join(m.text for m in await chat.replies())
+    # throttled now: even the right answers are refused; from another chat, like wrong ones
+    other = Chat(harness, 2043)
+    await other.say("/motdepasse")
+    await other.say("nora.petit")
+    await other.press("questions secrètes")
+    await other.say_secret("Mon Éléphant")
+    await other.say_secret("Tours")
+    assert "pas pu vérifier" in "".join(m.text for m in await other.replies())
+    # this chat is told its own wait (issue 22.10), the same whatever the identifier
+    told = []
+    for identifiant in ("nora.petit", "personne.inconnue"):
+        await chat.say("/motdepasse")
+        await chat.say(identifiant)
+        await chat.press("questions secrètes")
+        await chat.say_secret("Mon Éléphant")
+        await chat.say_secret("Tours")
+        told.append("".join(m.text for m in await chat.replies()))
+    assert told[0] == told[1] and "1 minute" in told[0] and "pas pu vérifier" not in told[0]
     harness.clock.advance(minutes=3)
     await chat.say("/motdepasse")
     await chat.say("nora.petit")

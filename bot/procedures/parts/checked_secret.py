@@ -18,13 +18,24 @@ class CheckedSecret:
     ports: ProcedurePorts
 
     async def judge(
-        self, key: str, check: Check, now: datetime, *, account_id: int | None
+        self,
+        key: str,
+        check: Check,
+        now: datetime,
+        *,
+        account_id: int | None,
+        chat: str | None = None,
     ) -> Result:
         """OK, WRONG, THROTTLED or LOCKED for a guess of a secret bound to the throttle key
-        ``key`` (:func:`bot.procedures.throttle.guarded_check`). Staff are told when this guess
-        locks ``account_id``'s identifier."""
+        ``key`` (:func:`bot.procedures.throttle.guarded_check`); WAIT if the tries of ``chat``
+        (:func:`bot.procedures.throttle.chat_key`) are in their delay. Staff are told when this
+        guess locks ``account_id``'s identifier."""
         ports = self.ports
-        attempt = await guarded_check(ports.throttle, ports.throttle_policy, key, now, check)
+        attempt = await guarded_check(
+            ports.throttle, ports.throttle_policy, key, now, check, chat=chat
+        )
+        if attempt.chat_wait is not None:
+            return Result(Outcome.WAIT, retry_after=attempt.chat_wait)
         if attempt.newly_locked:
             await self.tell_staff_locked(account_id)
         if attempt.accepted:

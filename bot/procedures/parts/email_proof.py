@@ -156,7 +156,9 @@ class EmailProof:
                 return Result(Outcome.TOO_SOON, retry_after=wait)
         if previously_sent_at is not None and session.resend_count >= settings.max_resends:
             return Result(Outcome.RESEND_LIMIT)
-        refusal = await self.mails.refusal(session.account_id, session.email, now)
+        refusal = await self.mails.refusal(
+            session.telegram_user_id, session.account_id, session.email, now
+        )
         if refusal is not None:
             return refusal
         account = await ports.directory.get(session.account_id)
