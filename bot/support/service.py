@@ -28,6 +28,7 @@ from bot.procedures.kernel import Clock, Outcome, ProcedurePorts
 from bot.procedures.my_account import MyAccountStep
 from bot.procedures.parts.checked_secret import CheckedSecret
 from bot.procedures.recovery import RecoveryStep
+from bot.procedures.throttle import chat_key
 from bot.school import SchoolConfig
 from bot.security import normalise_identifiant
 from bot.staff.service import AccountReport, StaffService
@@ -397,7 +398,13 @@ class SupportService:
             await self.repository.count_hash_check(screening)
             guess = functools.partial(self.directory.check_provisional, candidate, word)
             key = session.identifiant_key
-            result = await judge(key, guess, self.clock(), account_id=candidate)
+            result = await judge(
+                key,
+                guess,
+                self.clock(),
+                account_id=candidate,
+                chat=chat_key(session.telegram_user_id),
+            )
             if result.outcome == Outcome.OK:
                 return True
             if result.outcome != Outcome.WRONG:

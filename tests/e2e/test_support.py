@@ -14,6 +14,7 @@ import pytest_asyncio
 
 from bot import texts
 from bot.cli import build_parser
+from bot.procedures.throttle import chat_key
 from bot.sandbox.bot_api_server import SandboxGroup
 from bot.support.cli import support_command
 from bot.texts import support as support_texts
@@ -392,6 +393,18 @@ async def test_a_guess_before_the_account_is_proven_is_throttled(team: BotHarnes
     assert asked.text.startswith("🔒 Ce message contient-il un mot de passe ?")
     report = await team.services.staff.report("lea.martin")
     assert report is not None and report.lock.failures_last_24h == 1
+
+
+async def test_a_guess_in_a_support_message_counts_on_the_chat_too(team: BotHarness) -> None:
+    """A password-shaped word compared with the provisional password is a guess of this chat
+    as well as of the identifier: else it could put the identifier in its delay ahead of the
+    chat's, and the right password would get the generic refusal again (issue 22.10)."""
+    chat = Chat(team, 3027, "Léa")
+    await write_from_provisional(chat)
+    await chat.say("mon code Ab3-Cd4e-Fgh ne marche pas")
+    ports = team.services.activation.ports
+    window = team.clock() - ports.throttle_policy.window
+    assert (await ports.throttle.counters(chat_key(3027), window)).consecutive_failures == 1
 
 
 async def test_messages_stay_with_the_team_until_reprendre(forum: BotHarness) -> None:
