@@ -152,7 +152,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     if settings.directory == "ldap" and args.command == "accounts":
-        refused = _refused_with_ldap(args.accounts_command)
+        refused = _refused_with_ldap(args.accounts_command, settings)
         if refused:
             print(refused, file=sys.stderr)
             return 2
@@ -180,6 +180,10 @@ def _main(argv: Sequence[str] | None = None) -> int:
         from bot.ops.init import init_command
 
         return asyncio.run(init_command(settings))
+    if args.command == "accounts" and settings.directory == "ldap":
+        from bot.staff.ldap_import import local_import_command
+
+        return asyncio.run(local_import_command(settings, args.file, dry_run=args.dry_run))
     if args.command == "accounts":
         return asyncio.run(import_command(settings, args.file, dry_run=args.dry_run))
     if args.command == "sandbox" or (args.command is None and settings.telegram_bot_token is None):
@@ -197,12 +201,13 @@ def _main(argv: Sequence[str] | None = None) -> int:
     return asyncio.run(run_polling(settings))
 
 
-def _refused_with_ldap(accounts_command: str) -> str | None:
-    """Why a staff command cannot run with DIRECTORY=ldap (None if it can)."""
+def _refused_with_ldap(accounts_command: str, settings: Settings) -> str | None:
+    """Why a staff command cannot run with DIRECTORY=ldap (None if it can): the import reads
+    only the letters' provisional passwords, when the bot keeps them (local source)."""
     from bot.texts import ldap as ldap_texts
 
-    if accounts_command == "import":
-        return ldap_texts.IMPORT_REFUSED
+    if accounts_command == "import" and settings.ldap_provisional_source != "local":
+        return ldap_texts.IMPORT_REFUSED_DIRECTORY_SOURCE
     return None
 
 
