@@ -199,10 +199,15 @@ class Settings(BaseSettings):
     ldap_structure_base: str = ""
     ldap_structure_attr_uai: str = "ENTStructureUAI"
     ldap_structure_attr_name: str = "ENTStructureNomCourant"
+    ldap_educonnect_profiles: str = ""
+    ldap_educonnect_url: str = "https://educonnect.education.gouv.fr/"
     ldap_attr_charter: str = ""
     ldap_charter_format: Literal["time", "service"] = "time"
     ldap_charter_service: str = "ENT"
     ldap_decoy_dn: str = ""
+    # Mail domains refused as recovery addresses (the ENT's own: read only once logged in),
+    # comma-separated; their subdomains too.
+    recovery_email_refused_domains: str = ""
 
     # Data retention
     abandoned_session_days: int = 30
@@ -347,6 +352,7 @@ class Settings(BaseSettings):
             structure_base=self.ldap_structure_base,
             structure_attr_uai=self.ldap_structure_attr_uai,
             structure_attr_name=self.ldap_structure_attr_name,
+            educonnect_profiles=self.ldap_educonnect_profiles,
             attr_charter=self.ldap_attr_charter,
             charter_format=self.ldap_charter_format,
             charter_service=self.ldap_charter_service,

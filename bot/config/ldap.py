@@ -63,6 +63,10 @@ class LdapConfig:
     # Where CGU acceptance is written (empty: only in the bot's database), in which form:
     # ``time`` (a generalized time, ESCOPersonValidationCharte) or ``service``
     # (« service;version;date » values, one per service, ESCOPersonValidationCharteService).
+    # The bot's profiles whose accounts log in through EduConnect (Éducation nationale pupils
+    # and parents), comma-separated: refused like unknown identifiers, every refusal says
+    # where EduConnect is.
+    educonnect_profiles: str = ""
     attr_charter: str = ""
     charter_format: str = "time"
     charter_service: str = "ENT"

@@ -33,7 +33,7 @@ from ldap.controls import DecodeControlTuples, SimplePagedResultsControl
 from ldap.controls.ppolicy import PasswordPolicyControl
 from ldap.filter import escape_filter_chars
 
-from bot.config.ldap import LdapConfig
+from bot.config.ldap import LdapConfig, split_values
 from bot.directory.ldap_profiles import profile_map, profile_of
 from bot.directory.port import DirectoryRule, DirectoryUnavailable, PasswordRejected
 from bot.outbox.delivery import DeliveryError
@@ -62,6 +62,7 @@ STRUCTURE_NAMES_KEPT_FOR = 3600.0
 # States of refused entries, as the local rows and the staff tools name them.
 BLOCKED = "bloque"
 DELETED = "supprime"
+EDUCONNECT = "educonnect"
 
 # How long one chat's activation holds the account while its password is written (a claim left
 # by a crash is then taken over).
@@ -439,6 +440,8 @@ class LdapDirectory:
         identifiant = _first(attributes, config.attr_identifiant) or typed.strip()
         profil = profile_of(_values(attributes, config.attr_profile), self.profiles)
         status, state = self._state(attributes)
+        if state is None and profil.value in split_values(config.educonnect_profiles):
+            state = EDUCONNECT
         names = names or {}
         etablissement = " / ".join(names.get(uai.casefold(), uai) for uai in self._uais(attributes))
         return DirectoryEntry(

@@ -218,6 +218,7 @@ async def _staff_command(settings: Settings, args: argparse.Namespace) -> int:
                 if states is not None:  # LDAP: blocked and deleted entries (issue 25)
                     data["annuaire"] = {"bloques": states.get("bloque", 0)}
                     data["annuaire"]["supprimes"] = states.get("supprime", 0)
+                    data["annuaire"]["educonnect"] = states.get("educonnect", 0)
                 print(json.dumps(data, ensure_ascii=False, indent=2))
             else:
                 print(report_layout.funnel_text(funnel))

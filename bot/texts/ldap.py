@@ -129,5 +129,6 @@ def stats_states(counts: dict[str, int]) -> str:
     """Entries the directory says are blocked or deleted (left out of the funnel)."""
     return (
         f"Annuaire LDAP : {counts.get('bloque', 0)} compte(s) bloqué(s), "
-        f"{counts.get('supprime', 0)} supprimé(s) (hors décompte ci-dessus)."
+        f"{counts.get('supprime', 0)} supprimé(s), {counts.get('educonnect', 0)} EduConnect "
+        "(hors décompte ci-dessus)."
     )

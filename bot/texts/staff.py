@@ -140,6 +140,7 @@ STAFF_STATUS = {
     # an LDAP directory's blocked and deleted entries (issue 25)
     "bloque": "bloqué dans l'annuaire",
     "supprime": "supprimé dans l'annuaire",
+    "educonnect": "se connecte avec EduConnect",
 }
 # What staff read for each step, one dict a procedure (each registers its own: see
 # conversations.flows; a step without a label is refused at start-up).

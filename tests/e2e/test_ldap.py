@@ -345,6 +345,9 @@ async def esco_harness(
             "ldap_provisional_source": "local",
             "ldap_structure_base": ESCO_STRUCTURES,
             "ldap_attr_charter": "ESCOPersonValidationCharte",
+            # Parents of the Éducation nationale log in through EduConnect (marie.curie).
+            "ldap_educonnect_profiles": "parent",
+            "recovery_email_refused_domains": "netocentre.fr, ent.example.org",
         }
     )
     harness = BotHarness(bot_api, settings, clock, mailbox, tmp_path)
@@ -362,7 +365,7 @@ async def esco_harness(
         report = await import_provisional_passwords(
             letters, directory, directory.hasher, KeyedHasher(b"k" * 32), datetime.now(UTC)
         )
-        assert report.set == len(ESCO_LETTERS)
+        assert report.set == len(ESCO_LETTERS) - 1, "marie.curie logs in with EduConnect"
     finally:
         directory.close()
     yield harness, ldap_server
@@ -405,3 +408,37 @@ async def test_esco_blocked_and_deleted_accounts_answer_like_unknown_ones(
         await chat.walk_to_provisional(typed)
         assert (await chat.say_secret(password)).text == expected, typed
         assert "Conditions" not in "".join(m.text for m in await chat.replies())
+
+
+async def test_esco_educonnect_profiles_are_sent_to_educonnect_like_everybody_refused(
+    esco_harness: tuple[BotHarness, LdapServer],
+) -> None:
+    """A parent of the Éducation nationale does not activate here; every refusal (unknown
+    identifiers too: nothing tells them apart) says where EduConnect is."""
+    from ldap_server import ESCO_LETTERS
+
+    harness, _ = esco_harness
+    unknown = Chat(harness, 3121)
+    await unknown.walk_to_provisional("personne.inconnue")
+    expected = (await unknown.say_secret("Xx1-Yy2-Zz3")).text
+    assert "EduConnect" in expected and "educonnect.education.gouv.fr" in expected
+    parent = Chat(harness, 3122)
+    await parent.walk_to_provisional("marie.curie")
+    assert (await parent.say_secret(ESCO_LETTERS["F0450002"])).text == expected
+
+
+async def test_esco_recovery_address_on_the_ent_domains_is_refused_kindly(
+    esco_harness: tuple[BotHarness, LdapServer],
+) -> None:
+    from ldap_server import ESCO_LETTERS
+
+    harness, _ = esco_harness
+    chat = Chat(harness, 3131)
+    await chat.walk_to_email("jean.dupont", ESCO_LETTERS["F0450001"])
+    for address in ("jean.dupont@lycees.netocentre.fr", "Jean@ENT.example.org"):
+        refused = await chat.say(address)
+        assert "adresse de l'ENT" in refused.text and "personnelle" in refused.text, address
+    assert len(harness.mailbox.mails) == 0
+    count = len(harness.mailbox.mails)
+    await chat.say("jean@example.org")
+    await harness.mailbox.wait_for(count + 1)
