@@ -181,8 +181,6 @@ def _main(argv: Sequence[str] | None = None) -> int:
 
         return asyncio.run(init_command(settings))
     if args.command == "accounts" and settings.directory == "ldap":
-        from bot.staff.ldap_import import local_import_command
-
         return asyncio.run(local_import_command(settings, args.file, dry_run=args.dry_run))
     if args.command == "accounts":
         return asyncio.run(import_command(settings, args.file, dry_run=args.dry_run))
@@ -300,4 +298,48 @@ async def import_command(settings: Settings, path: Path, *, dry_run: bool) -> in
             dry_run=dry_run,
         )
     )
+    return 1 if report.rejected else 0
+
+
+async def local_import_command(settings: Settings, path: Path, *, dry_run: bool) -> int:
+    """``accounts import FILE.csv [--dry-run]`` with DIRECTORY=ldap (local provisional
+    passwords): exit 0, 1 when lines were rejected, 2 when the file cannot be read or the
+    directory does not answer."""
+    from datetime import UTC, datetime
+
+    from bot.directory.factory import open_directory
+    from bot.directory.port import DirectoryUnavailable
+    from bot.ops.startup import check_server_secret
+    from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
+    from bot.staff.ldap_import import LocalImportFileError, import_provisional_passwords
+    from bot.texts import ldap as ldap_texts
+    from storage.db import Database
+
+    if not path.is_file():
+        print(ldap_texts.local_import_no_file(str(path)), file=sys.stderr)
+        return 2
+    check_server_secret(settings)
+    database = await Database.open(settings.database_path)
+    hasher = SecretHasher(settings.argon2)
+    directory: Any = open_directory(settings, database, hasher, None)
+    try:
+        report = await import_provisional_passwords(
+            path,
+            directory,
+            hasher,
+            KeyedHasher(load_or_create_server_secret(settings.server_secret_file)),
+            datetime.now(UTC),
+            actor=f"cli:{path.name}",
+            dry_run=dry_run,
+        )
+    except LocalImportFileError as error:
+        print(ldap_texts.local_import_cannot_read(str(path), str(error)), file=sys.stderr)
+        return 2
+    except DirectoryUnavailable:
+        print(ldap_texts.STAFF_DIRECTORY_UNAVAILABLE, file=sys.stderr)
+        return 2
+    finally:
+        directory.close()
+        await database.close()
+    print(ldap_texts.local_import_summary(str(path), report))
     return 1 if report.rejected else 0

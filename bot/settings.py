@@ -261,7 +261,7 @@ class Settings(BaseSettings):
     @field_validator("ldap_profile_map")
     @classmethod
     def _check_profile_map(cls, value: str) -> str:
-        from bot.directory.ldap_profiles import ProfileMapError, profile_map
+        from bot.config.ldap_profiles import ProfileMapError, profile_map
 
         try:
             profile_map(value)

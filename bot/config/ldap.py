@@ -53,7 +53,7 @@ class LdapConfig:
     # directories whose accounts to activate hold ``{SCRIPT}LOCK``).
     provisional_source: str = "directory"
     # Profile attribute values → the bot's profiles (``Value=profil`` pairs, comma-separated),
-    # over the SDET defaults (:data:`bot.directory.ldap_profiles.SDET_PROFILES`).
+    # over the SDET defaults (:data:`bot.config.ldap_profiles.SDET_PROFILES`).
     profile_map: str = ""
     # Establishment names: the structure entry of each UAI, under this base (empty: the
     # establishment attribute's values are shown as they are).

@@ -34,7 +34,7 @@ from ldap.controls.ppolicy import PasswordPolicyControl
 from ldap.filter import escape_filter_chars
 
 from bot.config.ldap import LdapConfig, split_values
-from bot.directory.ldap_profiles import profile_map, profile_of
+from bot.config.ldap_profiles import profile_map, profile_of
 from bot.directory.port import DirectoryRule, DirectoryUnavailable, PasswordRejected
 from bot.outbox.delivery import DeliveryError
 from bot.security import SecretHasher, normalise_identifiant

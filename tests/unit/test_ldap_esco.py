@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.directory.ldap_profiles import ProfileMapError, profile_map, profile_of
+from bot.config.ldap_profiles import ProfileMapError, profile_map, profile_of
 from bot.security import KeyedHasher, SecretHasher
 from bot.settings import Settings
 from storage.accounts import AccountStatus, ActivationRecord, Profil
