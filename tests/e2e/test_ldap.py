@@ -442,3 +442,22 @@ async def test_esco_recovery_address_on_the_ent_domains_is_refused_kindly(
     count = len(harness.mailbox.mails)
     await chat.say("jean@example.org")
     await harness.mailbox.wait_for(count + 1)
+
+
+async def test_esco_my_account_refuses_a_new_address_on_the_ent_domains(
+    esco_harness: tuple[BotHarness, LdapServer],
+) -> None:
+    from ldap_server import ESCO_LETTERS
+
+    harness, _ = esco_harness
+    chat = Chat(harness, 3141)
+    await chat.walk_to_password("jean.dupont", ESCO_LETTERS["F0450001"], "jean@example.org")
+    await chat.say_secret(GOOD_PASSWORD)
+    await chat.say_secret(GOOD_PASSWORD)
+    assert "activé" in (await chat.last()).text
+    harness.clock.advance(seconds=61)
+    await chat.say("/moncompte")
+    await chat.press("Changer d'adresse e-mail")
+    assert "nouvelle adresse" in (await chat.say_secret(GOOD_PASSWORD)).text
+    refused = await chat.say("jean@mail.netocentre.fr")
+    assert "adresse de l'ENT" in refused.text and "personnelle" in refused.text
