@@ -152,7 +152,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     if settings.directory == "ldap" and args.command == "accounts":
-        refused = _refused_with_ldap(args.accounts_command)
+        refused = _refused_with_ldap(args.accounts_command, settings)
         if refused:
             print(refused, file=sys.stderr)
             return 2
@@ -180,6 +180,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
         from bot.ops.init import init_command
 
         return asyncio.run(init_command(settings))
+    if args.command == "accounts" and settings.directory == "ldap":
+        return asyncio.run(local_import_command(settings, args.file, dry_run=args.dry_run))
     if args.command == "accounts":
         return asyncio.run(import_command(settings, args.file, dry_run=args.dry_run))
     if args.command == "sandbox" or (args.command is None and settings.telegram_bot_token is None):
@@ -197,12 +199,13 @@ def _main(argv: Sequence[str] | None = None) -> int:
     return asyncio.run(run_polling(settings))
 
 
-def _refused_with_ldap(accounts_command: str) -> str | None:
-    """Why a staff command cannot run with DIRECTORY=ldap (None if it can)."""
+def _refused_with_ldap(accounts_command: str, settings: Settings) -> str | None:
+    """Why a staff command cannot run with DIRECTORY=ldap (None if it can): the import reads
+    only the letters' provisional passwords, when the bot keeps them (local source)."""
     from bot.texts import ldap as ldap_texts
 
-    if accounts_command == "import":
-        return ldap_texts.IMPORT_REFUSED
+    if accounts_command == "import" and settings.ldap_provisional_source != "local":
+        return ldap_texts.IMPORT_REFUSED_DIRECTORY_SOURCE
     return None
 
 
@@ -295,4 +298,48 @@ async def import_command(settings: Settings, path: Path, *, dry_run: bool) -> in
             dry_run=dry_run,
         )
     )
+    return 1 if report.rejected else 0
+
+
+async def local_import_command(settings: Settings, path: Path, *, dry_run: bool) -> int:
+    """``accounts import FILE.csv [--dry-run]`` with DIRECTORY=ldap (local provisional
+    passwords): exit 0, 1 when lines were rejected, 2 when the file cannot be read or the
+    directory does not answer."""
+    from datetime import UTC, datetime
+
+    from bot.directory.factory import open_directory
+    from bot.directory.port import DirectoryUnavailable
+    from bot.ops.startup import check_server_secret
+    from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
+    from bot.staff.ldap_import import LocalImportFileError, import_provisional_passwords
+    from bot.texts import ldap as ldap_texts
+    from storage.db import Database
+
+    if not path.is_file():
+        print(ldap_texts.local_import_no_file(str(path)), file=sys.stderr)
+        return 2
+    check_server_secret(settings)
+    database = await Database.open(settings.database_path)
+    hasher = SecretHasher(settings.argon2)
+    directory: Any = open_directory(settings, database, hasher, None)
+    try:
+        report = await import_provisional_passwords(
+            path,
+            directory,
+            hasher,
+            KeyedHasher(load_or_create_server_secret(settings.server_secret_file)),
+            datetime.now(UTC),
+            actor=f"cli:{path.name}",
+            dry_run=dry_run,
+        )
+    except LocalImportFileError as error:
+        print(ldap_texts.local_import_cannot_read(str(path), str(error)), file=sys.stderr)
+        return 2
+    except DirectoryUnavailable:
+        print(ldap_texts.STAFF_DIRECTORY_UNAVAILABLE, file=sys.stderr)
+        return 2
+    finally:
+        directory.close()
+        await database.close()
+    print(ldap_texts.local_import_summary(str(path), report))
     return 1 if report.rejected else 0

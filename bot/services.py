@@ -75,6 +75,14 @@ def activation_settings(settings: Settings) -> ActivationSettings:
         max_mails_per_person=settings.max_mails_per_user_per_day,
         mail_reply_wait=settings.outbox_reply_wait_seconds,
         staff_telegram_ids=tuple(settings.staff_telegram_ids),
+        refused_email_domains=tuple(
+            domain.strip().strip(".").casefold()
+            for domain in settings.recovery_email_refused_domains.split(",")
+            if domain.strip()
+        ),
+        educonnect_url=settings.ldap_educonnect_url
+        if settings.directory == "ldap" and settings.ldap_educonnect_profiles.strip()
+        else "",
     )
 
 

@@ -191,7 +191,23 @@ class Settings(BaseSettings):
     ldap_attr_status: str = ""
     ldap_status_to_activate: str = ""
     ldap_status_active: str = ""
+    # Issue 25 (NetO'Centre, ESCO schema): see README « Annuaire LDAP ».
+    ldap_status_blocked: str = ""
+    ldap_status_deleted: str = ""
+    ldap_provisional_source: Literal["directory", "local"] = "directory"
+    ldap_profile_map: str = ""
+    ldap_structure_base: str = ""
+    ldap_structure_attr_uai: str = "ENTStructureUAI"
+    ldap_structure_attr_name: str = "ENTStructureNomCourant"
+    ldap_educonnect_profiles: str = ""
+    ldap_educonnect_url: str = "https://educonnect.education.gouv.fr/"
+    ldap_attr_charter: str = ""
+    ldap_charter_format: Literal["time", "service"] = "time"
+    ldap_charter_service: str = "ENT"
     ldap_decoy_dn: str = ""
+    # Mail domains refused as recovery addresses (the ENT's own: read only once logged in),
+    # comma-separated; their subdomains too.
+    recovery_email_refused_domains: str = ""
 
     # Data retention
     abandoned_session_days: int = 30
@@ -240,6 +256,17 @@ class Settings(BaseSettings):
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
             return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+        return value
+
+    @field_validator("ldap_profile_map")
+    @classmethod
+    def _check_profile_map(cls, value: str) -> str:
+        from bot.config.ldap_profiles import ProfileMapError, profile_map
+
+        try:
+            profile_map(value)
+        except ProfileMapError as error:
+            raise ValueError(f"LDAP_PROFILE_MAP: {error} (attendu : Valeur=profil, …)") from None
         return value
 
     @model_validator(mode="after")
@@ -318,6 +345,17 @@ class Settings(BaseSettings):
             attr_status=self.ldap_attr_status,
             status_to_activate=self.ldap_status_to_activate,
             status_active=self.ldap_status_active,
+            status_blocked=self.ldap_status_blocked,
+            status_deleted=self.ldap_status_deleted,
+            provisional_source=self.ldap_provisional_source,
+            profile_map=self.ldap_profile_map,
+            structure_base=self.ldap_structure_base,
+            structure_attr_uai=self.ldap_structure_attr_uai,
+            structure_attr_name=self.ldap_structure_attr_name,
+            educonnect_profiles=self.ldap_educonnect_profiles,
+            attr_charter=self.ldap_attr_charter,
+            charter_format=self.ldap_charter_format,
+            charter_service=self.ldap_charter_service,
             decoy_dn=self.ldap_decoy_dn,
         )
 

@@ -358,7 +358,7 @@ async def on_provisional(
         text = (
             texts.chat_must_wait(result.retry_after)
             if result.outcome == Outcome.WAIT and result.retry_after is not None
-            else texts.CREDENTIALS_REFUSED
+            else texts.credentials_refused(svc.ports.settings.educonnect_url)
         )
         await reprompt(update, session, text, change_identifiant_keyboard(session.prompt_nonce))
         return Step.PROVISIONAL
@@ -445,6 +445,13 @@ async def on_email(
             [[(texts.BUTTON_SWITCH_TO_QUESTIONS, "em:questions")]], session.prompt_nonce
         )
         return await refuse_typed(update, context, session, typed, texts.EMAIL_INVALID, choices)
+    if result.outcome == Outcome.DOMAIN_REFUSED:
+        choices = keyboard(
+            [[(texts.BUTTON_SWITCH_TO_QUESTIONS, "em:questions")]], session.prompt_nonce
+        )
+        return await refuse_typed(
+            update, context, session, typed, texts.EMAIL_DOMAIN_REFUSED, choices
+        )
     if session.step == Step.EMAIL_CONFIRM:
         return await show_step(update, svc, session)
     progress = await send(update, texts.EMAIL_SENDING)

@@ -237,6 +237,8 @@ async def on_email(
         return await _not_linked(update)
     if result.outcome == Outcome.INVALID:
         return await refuse_typed(update, context, session, typed, texts.EMAIL_INVALID)
+    if result.outcome == Outcome.DOMAIN_REFUSED:
+        return await refuse_typed(update, context, session, typed, texts.EMAIL_DOMAIN_REFUSED)
     if result.outcome == Outcome.SAME:
         await reprompt(update, session, texts.MY_EMAIL_SAME)
         return session.step

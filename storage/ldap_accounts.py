@@ -31,14 +31,17 @@ class DirectoryEntry:
     nom: str
     etablissement: str
     status: AccountStatus | None
+    # ``bloque`` or ``supprime`` when the directory's state says so (refused like unknown).
+    state: str | None = None
 
 
 @dataclass(frozen=True)
 class DirectoryRef:
-    """The DN and local status of an account."""
+    """The DN and local status of an account (and its directory state, if refused)."""
 
     dn: str | None
     status: AccountStatus
+    state: str | None = None
 
 
 class LdapAccountStore:
@@ -97,15 +100,62 @@ class LdapAccountStore:
     async def ref(self, account_id: int) -> DirectoryRef | None:
         """The DN and status of the account, if there is one."""
         row = await self.db.fetch_one(
-            "SELECT directory_dn, status FROM accounts WHERE id = ?", (account_id,)
+            "SELECT directory_dn, status, directory_state FROM accounts WHERE id = ?",
+            (account_id,),
         )
-        return DirectoryRef(row["directory_dn"], AccountStatus(row["status"])) if row else None
+        if row is None:
+            return None
+        return DirectoryRef(row["directory_dn"], AccountStatus(row["status"]), row[2])
+
+    async def refused_ids(self) -> set[int]:
+        """The accounts the directory says are blocked or deleted."""
+        rows = await self.db.fetch_all(
+            "SELECT id FROM accounts WHERE directory_state IS NOT NULL AND directory_dn IS NOT NULL"
+        )
+        return {row["id"] for row in rows}
+
+    async def state_counts(self) -> dict[str, int]:
+        """How many accounts the directory says are blocked, deleted (``{state: n}``)."""
+        rows = await self.db.fetch_all(
+            "SELECT directory_state, COUNT(*) FROM accounts WHERE directory_state IS NOT NULL "
+            "GROUP BY directory_state"
+        )
+        return {row[0]: row[1] for row in rows}
+
+    async def set_provisional_hash(
+        self, account_id: int, provisional_hash: str, fingerprint: str, actor: str, now: datetime
+    ) -> bool:
+        """The argon2id hash of an imported provisional password (``LDAP_PROVISIONAL_SOURCE=
+        local``), for an account still to activate (audited ``imported``); False otherwise."""
+        stamp = to_db_time(now)
+        async with self.db.transaction() as connection:
+            cursor = await connection.execute(
+                "UPDATE accounts SET provisional_password_hash = ?, import_fingerprint = ?, "
+                "updated_at = ? WHERE id = ? AND status = 'a_activer' "
+                "AND directory_state IS NULL",
+                (provisional_hash, fingerprint, stamp, account_id),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await connection.execute(
+                "INSERT INTO audit_events (at, event, account_id, actor, details) "
+                "VALUES (?, 'imported', ?, ?, 'provisional=local')",
+                (stamp, account_id, actor),
+            )
+            return True
+
+    async def import_fingerprint(self, account_id: int) -> str | None:
+        """The fingerprint of the last imported line of the account (unchanged lines skip)."""
+        row = await self.db.fetch_one(
+            "SELECT import_fingerprint FROM accounts WHERE id = ?", (account_id,)
+        )
+        return row[0] if row else None
 
 
 async def _upsert(connection: aiosqlite.Connection, entry: DirectoryEntry, stamp: str) -> int:
     async with connection.execute(
         "SELECT id, identifiant, identifiant_norm, profil, prenom, nom, etablissement, "
-        "status, directory_dn FROM accounts WHERE directory_dn = ? "
+        "status, directory_dn, directory_state FROM accounts WHERE directory_dn = ? "
         "OR identifiant_norm = ? ORDER BY directory_dn = ? DESC LIMIT 1",
         (entry.dn, entry.identifiant_norm, entry.dn),
     ) as cursor:
@@ -113,8 +163,9 @@ async def _upsert(connection: aiosqlite.Connection, entry: DirectoryEntry, stamp
     if row is None:
         cursor = await connection.execute(
             """INSERT INTO accounts (identifiant, identifiant_norm, profil, prenom, nom,
-                   etablissement, status, directory_dn, imported_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   etablissement, status, directory_dn, directory_state, imported_at,
+                   updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 entry.identifiant,
                 entry.identifiant_norm,
@@ -124,6 +175,7 @@ async def _upsert(connection: aiosqlite.Connection, entry: DirectoryEntry, stamp
                 entry.etablissement,
                 (entry.status or AccountStatus.TO_ACTIVATE).value,
                 entry.dn,
+                entry.state,
                 stamp,
                 stamp,
             ),
@@ -149,12 +201,13 @@ async def _upsert(connection: aiosqlite.Connection, entry: DirectoryEntry, stamp
         entry.etablissement,
         status,
         entry.dn,
+        entry.state,
     )
     if tuple(row)[1:] != new:
         await connection.execute(
             """UPDATE accounts SET identifiant = ?, identifiant_norm = ?, profil = ?,
                    prenom = ?, nom = ?, etablissement = ?, status = ?, directory_dn = ?,
-                   updated_at = ? WHERE id = ?""",
+                   directory_state = ?, updated_at = ? WHERE id = ?""",
             (*new, stamp, account_id),
         )
     return account_id

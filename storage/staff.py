@@ -299,7 +299,8 @@ class StaffRepository:
 
     async def funnel(self) -> list[FunnelRow]:
         """The activation funnel by profile and establishment. An active account counts in
-        every stage; the others by their audit events since their last reset."""
+        every stage; the others by their audit events since their last reset. Entries an LDAP
+        directory says are blocked or deleted are left out."""
         rows = await self.db.fetch_all(
             f"""WITH last_reset AS (
                     SELECT account_id, MAX(id) AS id FROM audit_events
@@ -320,6 +321,7 @@ class StaffRepository:
                        SUM(a.status = 'active' OR COALESCE(p.recovery, 0)) AS recovery_set,
                        SUM(a.status = 'active') AS active
                 FROM accounts a LEFT JOIN progress p ON p.account_id = a.id
+                WHERE a.directory_state IS NULL
                 GROUP BY a.profil, a.etablissement
                 ORDER BY a.etablissement, a.profil"""
         )

@@ -1,6 +1,13 @@
 """A real OpenLDAP server for the tests and the bench: Debian's ``slapd`` on a free port in a
 temporary folder (python-ldap's :mod:`slapdtest`), with the ppolicy overlay hashing clear-text
-passwords and a policy stricter than the bot's (12 characters at least, a history of 3)."""
+passwords and a policy stricter than the bot's (12 characters at least, a history of 3).
+
+Beside the plain inetOrgPerson people, an ENT tree shaped like NetO'Centre's (GIP RECIA's
+« ESCO » schema: SDET attributes plus ESCO's own, issue 25) under ``ou=esco``: the schema below
+is OUR OWN minimal one, written for these tests — the attribute names, syntaxes and matching
+rules of those the bot reads and writes, as the public ESCO schema declares them, under the
+example OID arc of RFC 5612 (1.3.6.1.4.1.32473); no file of GIP RECIA's is copied here. The
+entries are made up, in the shape of ESCO's public sample data."""
 
 from __future__ import annotations
 
@@ -14,6 +21,137 @@ PEOPLE = f"ou=people,{SUFFIX}"
 SERVICE_DN = f"cn=ent-bot,ou=services,{SUFFIX}"
 SERVICE_PASSWORD = "service-secret-for-tests"
 POLICY_MIN_LENGTH = 12
+
+# --- the ESCO-like tree (issue 25) ---------------------------------------------------------------
+ESCO_PEOPLE = f"ou=esco,{SUFFIX}"
+ESCO_STRUCTURES = f"ou=structures,{SUFFIX}"
+ESCO_FILTER = "(|(ENTPersonLogin={identifiant})(ENTPersonAlias={identifiant}))"
+# A locked password, as ESCO's accounts not activated yet hold it (no scheme slapd knows).
+SCRIPT_LOCK = "{SCRIPT}LOCK"
+# UAI → establishment name (ENTStructureNomCourant)
+ESCO_STRUCTURES_NAMES = {
+    "0450001A": "LYCEE DES ESSAIS-ac-ORLEANS-TOURS",
+    "0370002B": "CFA DES TESTS",
+}
+# login, alias, state, profiles, UAIs (main first), password (SCRIPT_LOCK: none), names
+ESCO_USERS: list[tuple[str, str, str, tuple[str, ...], tuple[str, ...], str, str, str]] = [
+    (
+        "F0450001",
+        "jean.dupont",
+        "INVALIDE",
+        ("National_ELV", "National_1"),
+        ("0450001A",),
+        SCRIPT_LOCK,
+        "Jean",
+        "Dupont",
+    ),
+    (
+        "F0450002",
+        "marie.curie",
+        "invalide",
+        ("National_TUT",),
+        ("0450001A", "0370002B"),
+        SCRIPT_LOCK,
+        "Marie",
+        "Curie",
+    ),
+    (
+        "F0450003",
+        "prof.martin",
+        "NOUVEAU",
+        ("National_TUT", "National_ENS"),
+        ("0450001A",),
+        SCRIPT_LOCK,
+        "Alain",
+        "Martin",
+    ),
+    (
+        "F0450004",
+        "bloque.user",
+        "BLOQUE",
+        ("National_ELV",),
+        ("0450001A",),
+        "Bq4-Lm8p-Qrs-9",
+        "Bruno",
+        "Bloque",
+    ),
+    (
+        "F0450005",
+        "supprime.user",
+        "Delete",
+        ("National_ELV",),
+        ("0450001A",),
+        "Sp4-Lm8p-Qrs-9",
+        "Sophie",
+        "Supprime",
+    ),
+    (
+        "F0450006",
+        "paul.valide",
+        "VALIDE",
+        ("National_ELV",),
+        ("0450001A",),
+        "Va4-Lm8p-Qrs-9",
+        "Paul",
+        "Valide",
+    ),
+    (
+        "F0450007",
+        "direct.user",
+        "INVALIDE",
+        ("Tuteur_stage",),
+        ("0370002B",),
+        "Di4-Lm8p-Qrs-9",
+        "Dina",
+        "Direct",
+    ),
+]
+# What the letters' CSV gives the school for the locked accounts (LDAP_PROVISIONAL_SOURCE=local).
+ESCO_LETTERS = {"F0450001": "Lt4-Kc8m-Tqs", "F0450002": "Lt5-Kc8m-Tqs", "F0450003": "Lt6-Kc8m-Tqs"}
+
+_DS = "1.3.6.1.4.1.1466.115.121.1.15"  # Directory String
+_GT = "1.3.6.1.4.1.1466.115.121.1.24"  # Generalized Time
+_ARC = "1.3.6.1.4.1.32473.25"  # RFC 5612's example enterprise number, then ours
+
+
+def _string(number: int, name: str, *, single: bool) -> str:
+    return (
+        f"olcAttributeTypes: ( {_ARC}.1.{number} NAME '{name}' EQUALITY caseIgnoreMatch "
+        f"SUBSTR caseIgnoreSubstringsMatch SYNTAX {_DS}{' SINGLE-VALUE' if single else ''} )"
+    )
+
+
+ESCO_SCHEMA = (
+    "\n".join(
+        [
+            "dn: cn=esco-test,cn=schema,cn=config",
+            "objectClass: olcSchemaConfig",
+            "cn: esco-test",
+            _string(1, "ENTPersonLogin", single=True),
+            _string(2, "ENTPersonAlias", single=True),
+            _string(3, "ENTPersonProfils", single=False),
+            _string(4, "ESCOUAI", single=False),
+            _string(5, "ESCOUAIRattachement", single=True),
+            f"olcAttributeTypes: ( {_ARC}.1.6 NAME 'ESCOPersonEtatCompte' EQUALITY caseIgnoreMatch "
+            f"SYNTAX {_DS} SINGLE-VALUE )",
+            f"olcAttributeTypes: ( {_ARC}.1.7 NAME 'ESCOPersonValidationCharte' "
+            f"EQUALITY generalizedTimeMatch ORDERING generalizedTimeOrderingMatch SYNTAX {_GT} "
+            "SINGLE-VALUE )",
+            _string(8, "ESCOPersonValidationCharteService", single=False),
+            _string(9, "ENTStructureUAI", single=True),
+            _string(10, "ENTStructureNomCourant", single=True),
+            f"olcObjectClasses: ( {_ARC}.2.1 NAME 'ENTPerson' SUP inetOrgPerson STRUCTURAL "
+            "MUST ENTPersonLogin MAY ( ENTPersonAlias $ ENTPersonProfils ) )",
+            f"olcObjectClasses: ( {_ARC}.2.2 NAME 'ESCOAddons' SUP top AUXILIARY MAY ( ESCOUAI $ "
+            "ESCOUAIRattachement $ ESCOPersonEtatCompte $ ESCOPersonValidationCharte $ "
+            "ESCOPersonValidationCharteService ) )",
+            f"olcObjectClasses: ( {_ARC}.2.3 NAME 'ENTStructure' SUP organizationalUnit "
+            "STRUCTURAL MUST ENTStructureNomCourant MAY ENTStructureUAI )",
+        ]
+    )
+    + "\n"
+)
+ESCO_WRITTEN = "ESCOPersonEtatCompte,ESCOPersonValidationCharte,ESCOPersonValidationCharteService"
 STATUS_ATTR = "employeeType"
 STATUS_TO_ACTIVATE = "a_activer"
 STATUS_ACTIVE = "actif"
@@ -77,9 +215,11 @@ olcRootPW: %(rootpw)s
 olcDbDirectory: %(directory)s
 olcLimits: {0}dn.exact="%(service)s" size.prtotal=unlimited
 olcAccess: {0}to attrs=userPassword by dn.exact="%(service)s" write by anonymous auth by * none
-olcAccess: {1}to attrs=mail,employeeType by dn.exact="%(service)s" write by self read by * none
+olcAccess: {1}to attrs=mail,employeeType,%(esco_written)s
+  by dn.exact="%(service)s" write by self read by * none
 olcAccess: {2}to dn.subtree="%(people)s" by dn.exact="%(service)s" read by self read by * none
-olcAccess: {3}to * by * read
+olcAccess: {3}to dn.subtree="%(esco)s" by dn.exact="%(service)s" read by self read by * none
+olcAccess: {4}to * by * read
 
 dn: olcOverlay={0}ppolicy,olcDatabase={1}%(database)s,cn=config
 objectClass: olcOverlayConfig
@@ -112,7 +252,11 @@ def _make_server_class() -> Any:
             self.slapadd(CONFIG % self._values(), ["-n0"])
             for schema in self.openldap_schema_files:
                 self.slapadd(None, ["-n0", "-l", os.path.join(self.SCHEMADIR, schema)])
+            self.slapadd(ESCO_SCHEMA, ["-n0"])
             self.slapadd(DATABASE % self._values(), ["-n0"])
+            # Loaded offline (slapadd: no overlay runs), so that ppolicy does not hash the
+            # ``{SCRIPT}LOCK`` values as clear-text passwords: stored as they are, as in ESCO.
+            self.slapadd(base_ldif() + "\n\n" + "\n\n".join(esco_ldif()) + "\n", ["-n1"])
 
         def _values(self) -> dict[str, Any]:
             argon2 = self.password_hash == "{ARGON2}"
@@ -129,6 +273,8 @@ def _make_server_class() -> Any:
                 "cn=peercred,cn=external,cn=auth",
                 "service": SERVICE_DN,
                 "people": PEOPLE,
+                "esco": ESCO_PEOPLE,
+                "esco_written": ESCO_WRITTEN,
             }
 
     return PolicySlapd
@@ -137,7 +283,6 @@ def _make_server_class() -> Any:
 def seed_ldif(users: list[tuple[str, ...]] = LDAP_USERS) -> str:
     """The tree: people, services (the bot's account), the policy, users to activate."""
     parts = [
-        f"dn: {SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: Example",
         f"dn: {PEOPLE}\nobjectClass: organizationalUnit\nou: people",
         f"dn: ou=services,{SUFFIX}\nobjectClass: organizationalUnit\nou: services",
         f"dn: ou=policies,{SUFFIX}\nobjectClass: organizationalUnit\nou: policies",
@@ -151,6 +296,50 @@ def seed_ldif(users: list[tuple[str, ...]] = LDAP_USERS) -> str:
     for identifiant, password, profil, prenom, nom, etablissement in users:
         parts.append(user_ldif(identifiant, password, profil, prenom, nom, etablissement))
     return "\n\n".join(parts) + "\n"
+
+
+def base_ldif() -> str:
+    """The suffix entry (added offline, with the ESCO-like tree)."""
+    return (
+        f"dn: {SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: Example"
+    )
+
+
+def esco_dn(login: str) -> str:
+    """The DN of an ESCO-like user (``uid`` is its login, as in ESCO's sample data)."""
+    return f"uid={login},{ESCO_PEOPLE}"
+
+
+def esco_ldif() -> list[str]:
+    """The ESCO-like tree: establishments (structure entries) and people."""
+    parts = [
+        f"dn: {ESCO_PEOPLE}\nobjectClass: organizationalUnit\nou: esco",
+        f"dn: {ESCO_STRUCTURES}\nobjectClass: organizationalUnit\nou: structures",
+    ]
+    for uai, name in ESCO_STRUCTURES_NAMES.items():
+        parts.append(
+            f"dn: ENTStructureUAI={uai},{ESCO_STRUCTURES}\nobjectClass: ENTStructure\n"
+            f"ou: {name}\nENTStructureUAI: {uai}\nENTStructureNomCourant: {name}"
+        )
+    for login, alias, state, profiles, uais, password, prenom, nom in ESCO_USERS:
+        lines = [
+            f"dn: {esco_dn(login)}",
+            "objectClass: ENTPerson",
+            "objectClass: ESCOAddons",
+            f"uid: {login}",
+            f"ENTPersonLogin: {login}",
+            f"ENTPersonAlias: {alias}",
+            f"cn: {prenom} {nom}",
+            f"givenName: {prenom}",
+            f"sn: {nom}",
+            f"ESCOPersonEtatCompte: {state}",
+            f"ESCOUAIRattachement: {uais[0]}",
+            *(f"ENTPersonProfils: {profile}" for profile in profiles),
+            *(f"ESCOUAI: {uai}" for uai in uais),
+            f"userPassword: {password}",
+        ]
+        parts.append("\n".join(lines))
+    return parts
 
 
 def user_dn(identifiant: str) -> str:
@@ -247,5 +436,16 @@ class LdapServer:
             connection.simple_bind_s(self.root_dn, self.root_pw)
             [(_, attributes)] = connection.search_s(dn, ldap.SCOPE_BASE, attrlist=["*", "+"])
             return {k: [v.decode() for v in vs] for k, vs in attributes.items()}
+        finally:
+            connection.unbind_s()
+
+    def modify(self, dn: str, name: str, values: list[str]) -> None:
+        """Replace an attribute of ``dn`` as the root."""
+        import ldap
+
+        connection = ldap.initialize(self.url)
+        try:
+            connection.simple_bind_s(self.root_dn, self.root_pw)
+            connection.modify_s(dn, [(ldap.MOD_REPLACE, name, [v.encode() for v in values])])
         finally:
             connection.unbind_s()

@@ -35,7 +35,7 @@ def open_directory(
         from bot.directory.ldap import DirectoryWriter, LdapDirectory
     except ImportError as error:  # pragma: no cover - depends on the installation
         raise LdapSetupError(ldap_texts.LIBRARY_MISSING) from error
-    directory = LdapDirectory(settings.ldap, database)
+    directory = LdapDirectory(settings.ldap, database, hasher)
     if outbox is not None:
         directory.outbox = outbox
         outbox.directory = DirectoryWriter(directory)

@@ -21,8 +21,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -31,15 +33,15 @@ from ldap.controls import DecodeControlTuples, SimplePagedResultsControl
 from ldap.controls.ppolicy import PasswordPolicyControl
 from ldap.filter import escape_filter_chars
 
-from bot.config.ldap import LdapConfig
+from bot.config.ldap import LdapConfig, split_values
+from bot.config.ldap_profiles import profile_map, profile_of
 from bot.directory.port import DirectoryRule, DirectoryUnavailable, PasswordRejected
 from bot.outbox.delivery import DeliveryError
-from bot.security import normalise_identifiant
+from bot.security import SecretHasher, normalise_identifiant
 from storage.accounts import (
     Account,
     AccountStatus,
     ActivationRecord,
-    Profil,
     SqliteAccountDirectory,
 )
 from storage.db import Database
@@ -54,6 +56,13 @@ T = TypeVar("T")
 DIRECTORY_WRITE = "directory_write"
 # A directory write owed after activation is retried for this long (then staff see it given up).
 DIRECTORY_WRITE_KEPT_FOR = timedelta(days=365)
+
+# How long an establishment's name read from its structure entry is kept.
+STRUCTURE_NAMES_KEPT_FOR = 3600.0
+# States of refused entries, as the local rows and the staff tools name them.
+BLOCKED = "bloque"
+DELETED = "supprime"
+EDUCONNECT = "educonnect"
 
 # How long one chat's activation holds the account while its password is written (a claim left
 # by a crash is then taken over).
@@ -236,6 +245,59 @@ class LdapConnector:
 
         self._run(work)
 
+    def structure_names(self, uais: list[str]) -> dict[str, str]:
+        """``{UAI casefolded: name}`` of the structure entries of these UAIs (one search per
+        fifty; a UAI with no entry is left out)."""
+        config = self.config
+        attr_uai, attr_name = config.structure_attr_uai, config.structure_attr_name
+
+        def work() -> dict[str, str]:
+            connection = self._service()
+            names: dict[str, str] = {}
+            try:
+                for start in range(0, len(uais), 50):
+                    chunk = uais[start : start + 50]
+                    wanted = "".join(f"({attr_uai}={escape_filter_chars(u)})" for u in chunk)
+                    try:
+                        results = connection.search_ext_s(
+                            config.structure_base,
+                            ldap.SCOPE_SUBTREE,
+                            f"(|{wanted})",
+                            attrlist=[attr_uai, attr_name],
+                            timeout=config.timeout_seconds,
+                        )
+                    except ldap.NO_SUCH_OBJECT:
+                        return names
+                    for dn, attributes in results:
+                        uai, name = _first(attributes, attr_uai), _first(attributes, attr_name)
+                        if dn and uai and name:
+                            names[uai.strip().casefold()] = name.strip()
+            finally:
+                connection.unbind_s()
+            return names
+
+        return self._run(work)
+
+    def replace_service_value(self, dn: str, name: str, service: str, value: str) -> None:
+        """Replace this service's value of a multi-valued ``service;…`` attribute (the other
+        services' values stay)."""
+
+        def work() -> None:
+            connection = self._service()
+            try:
+                [(_, attributes)] = connection.search_ext_s(
+                    dn, ldap.SCOPE_BASE, attrlist=[name], timeout=self.config.timeout_seconds
+                )
+                prefix = f"{service};".casefold()
+                old = [v for v in _values(attributes, name) if v.casefold().startswith(prefix)]
+                changes = [(ldap.MOD_DELETE, name, [v.encode() for v in old])] if old else []
+                changes.append((ldap.MOD_ADD, name, [value.encode()]))
+                connection.modify_s(dn, changes)
+            finally:
+                connection.unbind_s()
+
+        self._run(work)
+
     def replace(self, dn: str, changes: dict[str, str]) -> None:
         """Replace attributes of ``dn`` by the service account."""
 
@@ -252,20 +314,45 @@ class LdapConnector:
         self._run(work)
 
 
-def _first(attributes: dict[str, list[bytes]], name: str) -> str:
+def _values(attributes: dict[str, list[bytes]], name: str) -> list[str]:
+    """Every value of an attribute (names compared without case)."""
     if not name:
-        return ""
+        return []
     for key, values in attributes.items():
-        if key.lower() == name.lower() and values:
-            return values[0].decode("utf-8", "replace")
-    return ""
+        if key.lower() == name.lower():
+            return [value.decode("utf-8", "replace") for value in values]
+    return []
+
+
+def _first(attributes: dict[str, list[bytes]], name: str) -> str:
+    values = _values(attributes, name)
+    return values[0] if values else ""
+
+
+def charter_value(config: LdapConfig, version: str, accepted_at: datetime) -> str:
+    """CGU acceptance in the charter attribute's form: a generalized time (``time``), or
+    « service;version;date » (``service``, as GIP RECIA's « Mon Compte ENT » writes
+    ``ESCOPersonValidationCharteService``; the date a generalized time too)."""
+    stamp = accepted_at.astimezone(UTC).strftime("%Y%m%d%H%M%SZ")
+    if config.charter_format.strip().lower() == "service":
+        return f"{config.charter_service};{version};{stamp}"
+    return stamp
 
 
 class LdapDirectory:
     """:class:`bot.directory.port.Directory` over an LDAP server."""
 
-    def __init__(self, config: LdapConfig, database: Database) -> None:
+    def __init__(
+        self, config: LdapConfig, database: Database, hasher: SecretHasher | None = None
+    ) -> None:
         self.config = config
+        # LDAP_PROVISIONAL_SOURCE=local: the provisional passwords' argon2id hashes are here.
+        self.hasher = hasher
+        if config.provisional_local and hasher is None:
+            raise ValueError("LDAP_PROVISIONAL_SOURCE=local needs the argon2id hasher")
+        self.profiles = profile_map(config.profile_map)
+        # UAI (casefolded) → (name or "" when it has no structure entry, monotonic time read).
+        self._structure_names: dict[str, tuple[str, float]] = {}
         self.connector = LdapConnector(config)
         self.store = SqliteAccountDirectory(database)
         self.mirror = LdapAccountStore(database)
@@ -293,38 +380,104 @@ class LdapDirectory:
 
         await self._call(connector._run, work)
 
-    def entry_of(self, dn: str, attributes: dict[str, list[bytes]], typed: str) -> DirectoryEntry:
-        """The local view of a found entry."""
+    @property
+    def provisional_local(self) -> bool:
+        """Whether the bot keeps the provisional passwords' hashes (staff tools hash them)."""
+        return self.config.provisional_local
+
+    def _uais(self, attributes: dict[str, list[bytes]]) -> list[str]:
+        """The establishment values of an entry, main attribute first, without repeats."""
+        seen: dict[str, str] = {}
+        for name in self.config.establishment_attributes():
+            for value in _values(attributes, name):
+                if value.strip():
+                    seen.setdefault(value.strip().casefold(), value.strip())
+        return list(seen.values())
+
+    async def _names(self, found: list[tuple[str, dict[str, list[bytes]]]]) -> dict[str, str]:
+        """The names of the establishments these entries name (structure entries read once an
+        hour at most; a UAI without one keeps its code)."""
+        if not self.config.structure_base:
+            return {}
+        now = time.monotonic()
+        cache = self._structure_names
+        wanted = {uai.casefold(): uai for _, attributes in found for uai in self._uais(attributes)}
+        stale = [
+            uai
+            for key, uai in wanted.items()
+            if key not in cache or now - cache[key][1] > STRUCTURE_NAMES_KEPT_FOR
+        ]
+        if stale:
+            names = await self._call(self.connector.structure_names, stale)
+            for uai in stale:
+                cache[uai.casefold()] = (names.get(uai.casefold(), ""), now)
+        return {key: cache[key][0] for key in wanted if cache[key][0]}
+
+    def _state(self, attributes: dict[str, list[bytes]]) -> tuple[AccountStatus | None, str | None]:
+        """The local status and the refused state (blocked, deleted) the entry's state value
+        says, compared without case; any value that is none of these means active."""
+        config = self.config
+        if not config.attr_status:
+            return None, None
+        value = _first(attributes, config.attr_status).strip().casefold()
+        if value in config.status_values("blocked"):
+            return None, BLOCKED
+        if value in config.status_values("deleted"):
+            return None, DELETED
+        if value in config.status_values("to_activate"):
+            return AccountStatus.TO_ACTIVATE, None
+        return AccountStatus.ACTIVE, None
+
+    def entry_of(
+        self,
+        dn: str,
+        attributes: dict[str, list[bytes]],
+        typed: str,
+        names: dict[str, str] | None = None,
+    ) -> DirectoryEntry:
+        """The local view of a found entry (``names``: establishment names by UAI)."""
         config = self.config
         identifiant = _first(attributes, config.attr_identifiant) or typed.strip()
-        profil = _first(attributes, config.attr_profile).strip().lower()
-        status: AccountStatus | None = None
-        if config.attr_status:
-            value = _first(attributes, config.attr_status)
-            to_activate = value == config.status_to_activate
-            status = AccountStatus.TO_ACTIVATE if to_activate else AccountStatus.ACTIVE
+        profil = profile_of(_values(attributes, config.attr_profile), self.profiles)
+        status, state = self._state(attributes)
+        if state is None and profil.value in split_values(config.educonnect_profiles):
+            state = EDUCONNECT
+        names = names or {}
+        etablissement = " / ".join(names.get(uai.casefold(), uai) for uai in self._uais(attributes))
         return DirectoryEntry(
             dn=dn,
             identifiant=identifiant,
             identifiant_norm=normalise_identifiant(identifiant),
-            profil=profil if profil in set(Profil) else Profil.AUTRE.value,
+            profil=profil.value,
             prenom=_first(attributes, config.attr_first_name),
             nom=_first(attributes, config.attr_last_name),
-            etablissement=_first(attributes, config.attr_establishment),
+            etablissement=etablissement,
             status=status,
+            state=state,
         )
 
     # --- reading -------------------------------------------------------------------------
 
-    async def find(self, identifiant: str) -> Account | None:
-        """Search the directory (service account); the entry's local row, refreshed."""
+    async def _refresh(self, identifiant: str) -> int | None:
+        """Search the directory (service account) and refresh the entry's local row; its id
+        (blocked and deleted entries too)."""
         found = await self._call(self.connector.search_user, identifiant)
         if found is None:
             return None
         dn, attributes = found
-        account_id = await self.mirror.upsert(
-            self.entry_of(dn, attributes, identifiant), datetime.now(UTC)
-        )
+        names = await self._names([found])
+        entry = self.entry_of(dn, attributes, identifiant, names)
+        return await self.mirror.upsert(entry, datetime.now(UTC))
+
+    async def find(self, identifiant: str) -> Account | None:
+        """The entry's local row, refreshed; None for a blocked or deleted entry too (refused
+        like an unknown identifier)."""
+        account_id = await self._refresh(identifiant)
+        if account_id is None:
+            return None
+        ref = await self.mirror.ref(account_id)
+        if ref is None or ref.state is not None:
+            return None
         return await self.store.get(account_id)
 
     async def get(self, account_id: int) -> Account | None:
@@ -332,40 +485,91 @@ class LdapDirectory:
         return await self.store.get(account_id)
 
     async def linked_to(self, telegram_user_id: int) -> list[Account]:
-        """Active accounts linked to this Telegram user."""
-        return await self.store.linked_to(telegram_user_id)
+        """Active accounts linked to this Telegram user (not blocked nor deleted)."""
+        accounts = await self.store.linked_to(telegram_user_id)
+        if not accounts:
+            return accounts
+        refused = await self.mirror.refused_ids()
+        return [account for account in accounts if account.id not in refused]
 
     async def refresh_all(self) -> int:
         """Read every entry (paged search) and refresh the local rows; how many entries."""
         found = await self._call(self.connector.all_users)
-        entries = [self.entry_of(dn, attributes, "") for dn, attributes in found]
+        names = await self._names(found)
+        entries = [self.entry_of(dn, attributes, "", names) for dn, attributes in found]
         return await self.mirror.upsert_many(
             [entry for entry in entries if entry.identifiant], datetime.now(UTC)
         )
 
+    async def state_counts(self) -> dict[str, int]:
+        """How many entries the directory says are blocked, deleted (for ``accounts stats``)."""
+        return await self.mirror.state_counts()
+
     async def staff_find(self, identifiant_norm: str) -> StaffAccount | None:
-        """The entry of this identifier as staff see it (its local row, refreshed first)."""
-        if await self.find(identifiant_norm) is None:
+        """The entry of this identifier as staff see it (its local row, refreshed first); a
+        blocked or deleted entry shows its state."""
+        account_id = await self._refresh(identifiant_norm)
+        local = await self.store.get(account_id) if account_id is not None else None
+        if account_id is None or local is None:
             return None
-        return await self.staff.find(identifiant_norm)
+        # (by the entry's own identifier: staff may have typed its alias)
+        account = await self.staff.find(normalise_identifiant(local.identifiant))
+        ref = await self.mirror.ref(account_id)
+        if account is not None and ref is not None and ref.state is not None:
+            account = replace(account, status=ref.state)
+        return account
 
     async def staff_export(self) -> list[ExportAccount]:
-        """Every entry of the directory (read by pages), with what the bot knows of it."""
+        """Every entry of the directory (read by pages), with what the bot knows of it; a
+        blocked or deleted entry shows its state."""
         await self.refresh_all()
-        return await self.staff.export_accounts()
+        rows = await self.staff.export_accounts()
+        refused = await self.mirror.refused_ids()
+        if not refused:
+            return rows
+        states = {account_id: (await self.mirror.ref(account_id)) for account_id in refused}
+        return [
+            (*row[:7], states[row[0]].state or row[7], *row[8:])  # type: ignore[union-attr]
+            if row[0] in refused
+            else row
+            for row in rows
+        ]
 
     async def staff_to_activate(
         self, profil: str | None = None, etablissement: str | None = None
     ) -> list[StaffAccount]:
-        """Entries still to activate (the directory read by pages first)."""
+        """Entries still to activate, not blocked nor deleted (the directory read by pages
+        first); an entry of several establishments is found by any of them."""
         await self.refresh_all()
-        return await self.staff.to_activate(profil, etablissement)
+        refused = await self.mirror.refused_ids()
+        accounts = await self.staff.to_activate(profil, None)
+        wanted = etablissement.strip().casefold() if etablissement else None
+        return [
+            account
+            for account in accounts
+            if account.id not in refused
+            and (
+                wanted is None
+                or wanted == account.etablissement.casefold()
+                or wanted
+                in (part.strip().casefold() for part in account.etablissement.split(" / "))
+            )
+        ]
 
     # --- checking secrets ----------------------------------------------------------------
 
     async def _check(self, account_id: int | None, password: str, status: AccountStatus) -> bool:
         ref = await self.mirror.ref(-1 if account_id is None else account_id)
-        usable = ref is not None and ref.dn is not None and ref.status == status
+        usable = (
+            ref is not None and ref.dn is not None and ref.status == status and ref.state is None
+        )
+        if status == AccountStatus.TO_ACTIVATE and self.config.provisional_local:
+            # The directory holds no provisional password ({SCRIPT}LOCK): the bot's argon2id
+            # hash, the same work for every account (a dummy hash when there is none).
+            assert self.hasher is not None
+            stored = await self.store.password_hashes(-1 if account_id is None else account_id)
+            hashed = stored.provisional_password_hash if stored is not None and usable else None
+            return await self.hasher.verify(hashed, password) and hashed is not None
         # Always one bind: the account's own DN if there is one (its answer only counts when
         # the status fits), else the decoy entry (or a DN that does not exist).
         dn = ref.dn if ref is not None and ref.dn else self.config.decoy_dn or self._dummy_dn
@@ -373,7 +577,8 @@ class LdapDirectory:
         return bound and usable
 
     async def check_provisional(self, account_id: int | None, password: str) -> bool:
-        """Bind as the account's DN (a DN that does not exist when there is none)."""
+        """Bind as the account's DN (a DN that does not exist when there is none); with
+        ``LDAP_PROVISIONAL_SOURCE=local``, the bot's own hash instead."""
         return await self._check(account_id, password, AccountStatus.TO_ACTIVATE)
 
     async def check_password(self, account_id: int | None, password: str) -> bool:
@@ -393,6 +598,17 @@ class LdapDirectory:
             expires_at=now + DIRECTORY_WRITE_KEPT_FOR,
         )
 
+    def _charter_item(self, account_id: int, dn: str, record: ActivationRecord) -> NewOutboxItem:
+        """CGU acceptance owed to the charter attribute (LDAP_ATTR_CHARTER)."""
+        config = self.config
+        assert record.cgu_accepted_at is not None
+        value = charter_value(config, record.cgu_version or "", record.cgu_accepted_at)
+        if config.charter_format.strip().lower() != "service":
+            return self._write_item(account_id, dn, {config.attr_charter: value})
+        item = self._write_item(account_id, dn, {})
+        service = {"attr": config.attr_charter, "service": config.charter_service, "value": value}
+        return replace(item, params={**item.params, "service_value": service})
+
     def _kick(self, items: list[NewOutboxItem]) -> None:
         if self.outbox is not None:
             for item in items:
@@ -403,7 +619,12 @@ class LdapDirectory:
         then the local activation with the directory writes it owes (status, address) in one
         transaction; the writes leave through the outbox."""
         ref = await self.mirror.ref(account_id)
-        if ref is None or ref.dn is None or ref.status != AccountStatus.TO_ACTIVATE:
+        if (
+            ref is None
+            or ref.dn is None
+            or ref.status != AccountStatus.TO_ACTIVATE
+            or ref.state is not None
+        ):
             return False
         now = datetime.now(UTC)
         user = record.telegram_user_id
@@ -420,6 +641,8 @@ class LdapDirectory:
         if self.config.attr_mail and record.email:
             changes[self.config.attr_mail] = record.email
         items = [self._write_item(account_id, ref.dn, changes)] if changes else []
+        if self.config.attr_charter and record.cgu_accepted_at is not None:
+            items.append(self._charter_item(account_id, ref.dn, record))
         won = await self.store.complete_activation(account_id, record, None, outbox=items)
         if won:
             self._kick(items)
@@ -428,7 +651,7 @@ class LdapDirectory:
     async def set_password(self, account_id: int, password: str, actor: str, now: datetime) -> bool:
         """Password Modify for an active account (audited locally)."""
         ref = await self.mirror.ref(account_id)
-        if ref is None or ref.dn is None or ref.status != AccountStatus.ACTIVE:
+        if ref is None or ref.dn is None or ref.status != AccountStatus.ACTIVE or ref.state:
             return False
         await self._call(self.connector.set_password, ref.dn, password)
         return await self.store.set_password(account_id, None, actor, now)
@@ -436,13 +659,18 @@ class LdapDirectory:
     async def set_provisional(self, account_id: int, password: str) -> bool:
         """Staff reset: a new provisional password by Password Modify (under the server's
         policy: :class:`PasswordRejected`), and the status attribute back to « to activate »
-        (if there is one). False if the account has no entry."""
+        (if there is one). False if the account has no entry.
+
+        ``LDAP_PROVISIONAL_SOURCE=local``: the staff tools keep the password's hash here; the
+        directory gets a long random password nobody knows instead (the old one stops opening
+        the ENT) and the « to activate » state."""
         ref = await self.mirror.ref(account_id)
         if ref is None or ref.dn is None:
             return False
-        await self._call(self.connector.set_password, ref.dn, password)
-        if self.config.attr_status and self.config.status_to_activate:
-            changes = {self.config.attr_status: self.config.status_to_activate}
+        written = secrets.token_urlsafe(24) if self.config.provisional_local else password
+        await self._call(self.connector.set_password, ref.dn, written)
+        if self.config.attr_status and self.config.status_to_write_back:
+            changes = {self.config.attr_status: self.config.status_to_write_back}
             await self._call(self.connector.replace, ref.dn, changes)
         return True
 
@@ -472,8 +700,19 @@ class DirectoryWriter:
         """Replace the item's attributes; a failure is retried by the outbox."""
         dn = str(item.params["dn"])
         changes = {str(k): str(v) for k, v in dict(item.params["changes"]).items()}
+        service_value = item.params.get("service_value")
+        connector = self.directory.connector
         try:
-            await self.directory._call(self.directory.connector.replace, dn, changes)
+            if changes:
+                await self.directory._call(connector.replace, dn, changes)
+            if service_value:
+                await self.directory._call(
+                    connector.replace_service_value,
+                    dn,
+                    str(service_value["attr"]),
+                    str(service_value["service"]),
+                    str(service_value["value"]),
+                )
         except DirectoryUnavailable as error:
             raise DeliveryError(f"DirectoryUnavailable:{error}") from None
         except ldap.LDAPError as error:

@@ -81,6 +81,8 @@ class Outcome(StrEnum):
     SUSPECT = "suspect"
     # The directory's own password policy refused the new password (``Result.directory_rule``).
     DIRECTORY_REFUSED = "directory_refused"
+    # A recovery address on a refused domain (RECOVERY_EMAIL_REFUSED_DOMAINS: the ENT's own).
+    DOMAIN_REFUSED = "domain_refused"
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,10 @@ class ActivationSettings:
     mail_reply_wait: float = 3.0
     # Told (in Telegram, through the outbox) when an identifier reaches the staff-only lock.
     staff_telegram_ids: tuple[int, ...] = ()
+    # Recovery addresses refused on these domains (and their subdomains), casefolded.
+    refused_email_domains: tuple[str, ...] = ()
+    # Where EduConnect is, said in every refusal of provisional credentials ("": not said).
+    educonnect_url: str = ""
 
 
 @dataclass

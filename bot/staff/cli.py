@@ -211,10 +211,21 @@ async def _staff_command(settings: Settings, args: argparse.Namespace) -> int:
             if refresh is not None:  # LDAP: the funnel counts every entry of the directory
                 await refresh()
             funnel = await staff.funnel()
+            state_counts = getattr(staff.directory, "state_counts", None)
+            states = await state_counts() if state_counts is not None else None
             if args.json:
-                print(json.dumps(funnel.to_json(), ensure_ascii=False, indent=2))
+                data = funnel.to_json()
+                if states is not None:  # LDAP: blocked and deleted entries (issue 25)
+                    data["annuaire"] = {"bloques": states.get("bloque", 0)}
+                    data["annuaire"]["supprimes"] = states.get("supprime", 0)
+                    data["annuaire"]["educonnect"] = states.get("educonnect", 0)
+                print(json.dumps(data, ensure_ascii=False, indent=2))
             else:
                 print(report_layout.funnel_text(funnel))
+                if states:
+                    from bot.texts import ldap as ldap_texts
+
+                    print(ldap_texts.stats_states(states))
             return EXIT_OK
         if command == "letters":
             return await letters_command(settings, staff, args)

@@ -249,6 +249,11 @@ class StaffService:
         assert self.directory is not None
         return self.directory
 
+    @property
+    def _provisional_local(self) -> bool:
+        """An LDAP directory whose provisional passwords the bot keeps (hashed) itself."""
+        return bool(getattr(self._directory, "provisional_local", False))
+
     def _key(self, identifiant_norm: str) -> str:
         return identifiant_key(self.keyed, identifiant_norm)
 
@@ -329,15 +334,18 @@ class StaffService:
         # anything changes here; a drawn one is longer, for policies stricter than the bot's);
         # the SQLite one keeps its argon2id hash.
         write_provisional = getattr(self._directory, "set_provisional", None)
+        # LDAP_PROVISIONAL_SOURCE=local: the directory only gets the « to activate » state,
+        # the bot keeps the hash as with its own directory.
+        keeps_hash = write_provisional is None or self._provisional_local
         provisional = (
-            generate_provisional_password(16 if write_provisional else 10)
+            generate_provisional_password(10 if keeps_hash else 16)
             if password is None
             else self.check_given_password(password)
         )
         hashed: str | None = None
         if write_provisional is not None:
             await write_provisional(account.id, provisional)
-        else:
+        if keeps_hash:
             hashed = await self.hasher.hash(provisional)
         lock = await self.lock_state(account)
         had_failures = lock.locked or lock.consecutive_failures > 0 or lock.failures_last_24h > 0
@@ -445,7 +453,9 @@ class StaffService:
         again once, then the account gets no letter), since only a password the directory took
         may be printed; nothing of it is kept here."""
         semaphore = asyncio.Semaphore(concurrency)
-        write = getattr(self._directory, "set_provisional", None)
+        write = (
+            None if self._provisional_local else getattr(self._directory, "set_provisional", None)
+        )
 
         async def one(account: StaffAccount) -> Letter | None:
             letter: Letter | None

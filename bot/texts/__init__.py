@@ -145,6 +145,22 @@ CREDENTIALS_REFUSED = (
     "• Toujours bloqué ? Tapez /aide pour contacter l'établissement.\n\n"
     "Retapez le <b>mot de passe provisoire</b>, ou touchez « Changer d'identifiant »."
 )
+
+
+def credentials_refused(educonnect_url: str = "") -> str:
+    """The provisional credentials refused (the same words whatever the reason); with
+    EduConnect profiles in the directory, where pupils and parents of the Éducation nationale
+    log in instead."""
+    if not educonnect_url:
+        return CREDENTIALS_REFUSED
+    return CREDENTIALS_REFUSED.replace(
+        "\n\nRetapez",
+        "\n• Élève ou parent d'un collège ou lycée public ? Votre compte n'a pas besoin "
+        "d'être activé : connectez-vous avec EduConnect, "
+        f"{escape(educonnect_url)}\n\nRetapez",
+    )
+
+
 BUTTON_CHANGE_IDENTIFIANT = "✏️ Changer d'identifiant"
 
 
@@ -207,6 +223,13 @@ ASK_EMAIL = (
 EMAIL_INVALID = (
     "Cette adresse e-mail ne semble pas valide. Vérifiez-la (une seule adresse, avec un @ et "
     "sans espace) et tapez-la à nouveau."
+)
+
+EMAIL_DOMAIN_REFUSED = (
+    "Cette adresse est une adresse de l'ENT : vous ne pourriez la lire qu'une fois connecté·e, "
+    "elle ne vous aiderait donc pas à retrouver un mot de passe oublié.\n\n"
+    "Tapez plutôt une adresse e-mail <b>personnelle</b> (par exemple : "
+    "<code>prenom.nom@mail.fr</code>)."
 )
 
 

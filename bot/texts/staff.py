@@ -134,7 +134,14 @@ def import_summary(
 # Read by the school's IT staff (``run_bot.py accounts …``, /stats and /compte for the Telegram
 # ids of STAFF_TELEGRAM_IDS). Plain text for the terminal; *_html for Telegram.
 
-STAFF_STATUS = {"a_activer": "à activer", "active": "actif"}
+STAFF_STATUS = {
+    "a_activer": "à activer",
+    "active": "actif",
+    # an LDAP directory's blocked and deleted entries (issue 25)
+    "bloque": "bloqué dans l'annuaire",
+    "supprime": "supprimé dans l'annuaire",
+    "educonnect": "se connecte avec EduConnect",
+}
 # What staff read for each step, one dict a procedure (each registers its own: see
 # conversations.flows; a step without a label is refused at start-up).
 STAFF_STEPS_ACTIVATION = {

@@ -199,3 +199,168 @@ def test_a_clear_text_directory_is_refused_with_a_french_line(
     assert main(["accounts", "show", "lea.martin"]) == 2
     err = capsys.readouterr().err
     assert "en clair" in err and "LDAP_STARTTLS=true" in err and "Traceback" not in err
+
+
+# --- NetO'Centre (ESCO-like) directory, provisional passwords kept by the bot (issue 25) ---------
+
+
+@pytest.fixture
+def esco_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ldap_server: LdapServer) -> Path:
+    """The README's NetO'Centre example on the test slapd (no extra entries)."""
+    from ldap_server import ESCO_FILTER, ESCO_PEOPLE, ESCO_STRUCTURES
+    from support import CHEAP_ARGON2
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_USERNAME", "STAFF_TELEGRAM_IDS"):
+        monkeypatch.delenv(name, raising=False)
+    values = {
+        "ENT_BOT_HOME": str(tmp_path),
+        "DATABASE_PATH": str(tmp_path / "data" / "bot.sqlite3"),
+        "SERVER_SECRET_FILE": str(tmp_path / "data" / "server.key"),
+        "SCHOOL_CONFIG": str(DATA / "school.toml"),
+        "LOG_LEVEL": "WARNING",
+        "DIRECTORY": "ldap",
+        "LDAP_URL": ldap_server.url,
+        "LDAP_BIND_DN": SERVICE_DN,
+        "LDAP_BIND_PASSWORD": SERVICE_PASSWORD,
+        "LDAP_USER_BASE": ESCO_PEOPLE,
+        "LDAP_USER_FILTER": ESCO_FILTER,
+        "LDAP_ATTR_IDENTIFIANT": "ENTPersonLogin",
+        "LDAP_ATTR_PROFILE": "ENTPersonProfils",
+        "LDAP_ATTR_ESTABLISHMENT": "ESCOUAIRattachement,ESCOUAI",
+        "LDAP_ATTR_STATUS": "ESCOPersonEtatCompte",
+        "LDAP_STATUS_TO_ACTIVATE": "INVALIDE,NOUVEAU",
+        "LDAP_STATUS_ACTIVE": "VALIDE",
+        "LDAP_STATUS_BLOCKED": "BLOQUE",
+        "LDAP_STATUS_DELETED": "DELETE",
+        "LDAP_PROVISIONAL_SOURCE": "local",
+        "LDAP_STRUCTURE_BASE": ESCO_STRUCTURES,
+        "LDAP_ATTR_CHARTER": "ESCOPersonValidationCharte",
+        "LDAP_TIMEOUT_SECONDS": "2",
+        **{name.upper(): str(value) for name, value in CHEAP_ARGON2.items()},
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    load_or_create_server_secret(tmp_path / "data" / "server.key")
+
+    async def create() -> None:
+        await (await Database.open(tmp_path / "data" / "bot.sqlite3")).close()
+
+    asyncio.run(create())
+    return tmp_path
+
+
+def local_check(identifiant: str, password: str) -> bool:
+    """Whether the bot (LDAP_PROVISIONAL_SOURCE=local) takes this provisional password."""
+    from bot.directory.ldap import LdapDirectory
+    from bot.security import SecretHasher
+    from bot.settings import load_settings
+
+    settings = load_settings()
+
+    async def check() -> bool:
+        database = await Database.open(settings.database_path)
+        directory = LdapDirectory(settings.ldap, database, SecretHasher(settings.argon2))
+        try:
+            account = await directory.find(identifiant)
+            return account is not None and await directory.check_provisional(account.id, password)
+        finally:
+            directory.close()
+            await database.close()
+
+    return asyncio.run(check())
+
+
+def test_import_reads_the_letters_provisional_passwords(
+    esco_env: Path, capsys: pytest.CaptureFixture[str], ldap_server: LdapServer
+) -> None:
+    from ldap_server import ESCO_LETTERS
+
+    letters = esco_env / "courriers.csv"
+    letters.write_text(
+        "identifiant;mot_de_passe_provisoire;prenom;etablissement\n"
+        + "".join(f"{login};{password};X;Y\n" for login, password in ESCO_LETTERS.items())
+        + "inconnu;Xx1-Yy2-Zz3;X;Y\nbloque.user;Xx1-Yy2-Zz3;X;Y\npaul.valide;Xx1-Yy2-Zz3;X;Y\n",
+        encoding="utf-8",
+    )
+    assert main(["accounts", "import", str(letters), "--dry-run"]) == 1
+    assert "essai à blanc" in capsys.readouterr().out
+    assert not local_check("F0450001", ESCO_LETTERS["F0450001"])
+    assert main(["accounts", "import", str(letters)]) == 1  # three lines rejected
+    out = capsys.readouterr().out
+    assert "enregistrés : 3" in out and "rejetés :   3" in out
+    assert "Colonnes ignorées" in out and "prenom, etablissement" in out
+    for secret in ESCO_LETTERS.values():
+        assert secret not in out
+    assert local_check("F0450001", ESCO_LETTERS["F0450001"])
+    assert local_check("marie.curie", ESCO_LETTERS["F0450002"])
+    assert not local_check("marie.curie", ESCO_LETTERS["F0450001"])
+    assert main(["accounts", "import", str(letters)]) == 1
+    assert "inchangés : 3" in capsys.readouterr().out
+
+
+def test_import_is_still_refused_when_the_directory_holds_the_passwords(
+    ldap_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (ldap_env / "a.csv").write_text("identifiant;mot_de_passe_provisoire\nx;y\n")
+    assert main(["accounts", "import", str(ldap_env / "a.csv")]) == 2
+    assert "LDAP_PROVISIONAL_SOURCE=local" in capsys.readouterr().err
+
+
+def test_local_reset_and_letters_keep_the_hash_and_lock_the_directory(
+    esco_env: Path, capsys: pytest.CaptureFixture[str], ldap_server: LdapServer
+) -> None:
+    from ldap_server import esco_dn
+
+    dn = esco_dn("F0450006")  # VALIDE, its password known
+    assert main(["accounts", "reset", "paul.valide", "--mot-de-passe", "Nouveau-Prov-12"]) == 0
+    assert "Nouveau-Prov-12" in capsys.readouterr().out
+    entry = ldap_server.entry(dn)
+    assert entry["ESCOPersonEtatCompte"] == ["INVALIDE"]
+    assert not ldap_server.can_bind(dn, "Va4-Lm8p-Qrs-9"), "the old password stops working"
+    assert not ldap_server.can_bind(dn, "Nouveau-Prov-12"), "the directory never gets it"
+    assert local_check("paul.valide", "Nouveau-Prov-12")
+
+    import re
+
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "ent_cli_test_bot")
+    try:
+        target = esco_env / "courriers.pdf"
+        args = ["accounts", "letters", str(target), "--yes", "--etablissement", "CFA DES TESTS"]
+        assert main(args) == 0, capsys.readouterr().err
+    finally:
+        monkeypatch.undo()
+    from test_accounts_cli import pdf_pages
+
+    pages = pdf_pages(target)
+    printed = {}
+    for text, _ in pages:
+        identifiant = re.search(r"Identifiant\s*\n(\S+)", text)
+        password = re.search(r"Mot de passe provisoire\s*\n(\S+)", text)
+        assert identifiant and password
+        printed[identifiant.group(1)] = password.group(1)
+    assert set(printed) == {"F0450002", "F0450007"}  # marie.curie's second UAI is the CFA
+    for login, password in printed.items():
+        assert local_check(login, password)
+        assert not ldap_server.can_bind(esco_dn(login), password)
+
+
+def test_show_export_and_stats_name_blocked_and_deleted_accounts(
+    esco_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["accounts", "show", "bloque.user"]) == 0
+    shown = capsys.readouterr().out
+    assert "bloqué dans l'annuaire" in shown and "F0450004" in shown
+    assert main(["accounts", "show", "jean.dupont"]) == 0
+    shown = capsys.readouterr().out
+    assert "LYCEE DES ESSAIS-ac-ORLEANS-TOURS" in shown and ": eleve" in shown
+    assert main(["accounts", "export", str(esco_env / "export.csv")]) == 0
+    with (esco_env / "export.csv").open(encoding="utf-8-sig") as handle:
+        rows = {row["identifiant"]: row for row in csv.DictReader(handle, delimiter=";")}
+    assert rows["F0450004"]["statut"] == "bloque" and rows["F0450005"]["statut"] == "supprime"
+    assert rows["F0450002"]["etablissement"] == "LYCEE DES ESSAIS-ac-ORLEANS-TOURS / CFA DES TESTS"
+    assert main(["accounts", "stats"]) == 0
+    assert "1 compte(s) bloqué(s), 1 supprimé(s)" in capsys.readouterr().out
+    assert main(["accounts", "stats", "--json"]) == 0
+    assert '"bloques": 1' in capsys.readouterr().out

@@ -302,3 +302,162 @@ async def test_owed_directory_writes_survive_a_restart(
     await harness.settle()
     await assert_written(harness, server, dn, STATUS_ATTR, STATUS_ACTIVE)
     await assert_written(harness, server, dn, "mail", "paul@example.org")
+
+
+# --- NetO'Centre (ESCO-like) directory, provisional passwords kept by the bot (issue 25) ---------
+
+
+@pytest_asyncio.fixture
+async def esco_harness(
+    tmp_path: Path,
+    bot_api: LocalBotApi,
+    mailbox: Mailbox,
+    clock: MutableClock,
+    ldap_server: LdapServer,
+) -> AsyncIterator[tuple[BotHarness, LdapServer]]:
+    """A running bot on the ESCO-like tree with the README's NetO'Centre settings, the letters'
+    provisional passwords imported (LDAP_PROVISIONAL_SOURCE=local)."""
+    from datetime import UTC, datetime
+
+    from bot.directory.ldap import LdapDirectory
+    from bot.security import KeyedHasher, SecretHasher
+    from bot.staff.ldap_import import import_provisional_passwords
+
+    from ldap_server import ESCO_FILTER, ESCO_LETTERS, ESCO_PEOPLE, ESCO_STRUCTURES
+
+    settings = harness_settings(tmp_path, bot_api, mailbox.port).model_copy(
+        update={
+            "directory": "ldap",
+            "ldap_url": ldap_server.url,
+            "ldap_bind_dn": SERVICE_DN,
+            "ldap_bind_password": SecretStr(SERVICE_PASSWORD),
+            "ldap_user_base": ESCO_PEOPLE,
+            "ldap_user_filter": ESCO_FILTER,
+            "ldap_timeout_seconds": 2.0,
+            "ldap_attr_identifiant": "ENTPersonLogin",
+            "ldap_attr_profile": "ENTPersonProfils",
+            "ldap_attr_establishment": "ESCOUAIRattachement,ESCOUAI",
+            "ldap_attr_status": "ESCOPersonEtatCompte",
+            "ldap_status_to_activate": "INVALIDE,NOUVEAU",
+            "ldap_status_active": "VALIDE",
+            "ldap_status_blocked": "BLOQUE",
+            "ldap_status_deleted": "DELETE",
+            "ldap_provisional_source": "local",
+            "ldap_structure_base": ESCO_STRUCTURES,
+            "ldap_attr_charter": "ESCOPersonValidationCharte",
+            # Parents of the Éducation nationale log in through EduConnect (marie.curie).
+            "ldap_educonnect_profiles": "parent",
+            "recovery_email_refused_domains": "netocentre.fr, ent.example.org",
+        }
+    )
+    harness = BotHarness(bot_api, settings, clock, mailbox, tmp_path)
+    await harness.start()
+    letters = tmp_path / "courriers.csv"
+    letters.write_text(
+        "identifiant;mot_de_passe_provisoire\n"
+        + "".join(f"{login};{password}\n" for login, password in ESCO_LETTERS.items())
+    )
+    directory = LdapDirectory(
+        settings.ldap, harness.services.database, SecretHasher(settings.argon2)
+    )
+    try:
+        assert directory.hasher is not None
+        report = await import_provisional_passwords(
+            letters, directory, directory.hasher, KeyedHasher(b"k" * 32), datetime.now(UTC)
+        )
+        assert report.set == len(ESCO_LETTERS) - 1, "marie.curie logs in with EduConnect"
+    finally:
+        directory.close()
+    yield harness, ldap_server
+    await harness.stop()
+
+
+async def test_esco_activation_with_the_letters_password(
+    esco_harness: tuple[BotHarness, LdapServer],
+) -> None:
+    from ldap_server import ESCO_LETTERS, SCRIPT_LOCK, esco_dn
+
+    harness, server = esco_harness
+    dn = esco_dn("F0450001")
+    chat = Chat(harness, 3101)
+    # The alias, as the user knows it; the letter's password, which the directory never had.
+    await chat.walk_to_password("Jean.Dupont", ESCO_LETTERS["F0450001"], "jean@example.org")
+    await chat.say_secret(GOOD_PASSWORD)
+    await chat.say_secret(GOOD_PASSWORD)
+    assert "activé" in (await chat.last()).text
+    assert server.can_bind(dn, GOOD_PASSWORD) and not server.can_bind(dn, SCRIPT_LOCK)
+    await assert_written(harness, server, dn, "ESCOPersonEtatCompte", "VALIDE")
+    entry = server.entry(dn)
+    assert entry["mail"] == ["jean@example.org"]
+    assert len(entry["ESCOPersonValidationCharte"]) == 1
+    assert entry["ESCOPersonValidationCharte"][0].endswith("Z")
+    chat.assert_secrets_deleted()
+
+
+async def test_esco_blocked_and_deleted_accounts_answer_like_unknown_ones(
+    esco_harness: tuple[BotHarness, LdapServer],
+) -> None:
+    harness, _ = esco_harness
+    unknown = Chat(harness, 3111)
+    await unknown.walk_to_provisional("personne.inconnue")
+    expected = (await unknown.say_secret("Bq4-Lm8p-Qrs-9")).text
+    for n, (typed, password) in enumerate(
+        (("bloque.user", "Bq4-Lm8p-Qrs-9"), ("F0450005", "Sp4-Lm8p-Qrs-9"))
+    ):
+        chat = Chat(harness, 3112 + n)
+        await chat.walk_to_provisional(typed)
+        assert (await chat.say_secret(password)).text == expected, typed
+        assert "Conditions" not in "".join(m.text for m in await chat.replies())
+
+
+async def test_esco_educonnect_profiles_are_sent_to_educonnect_like_everybody_refused(
+    esco_harness: tuple[BotHarness, LdapServer],
+) -> None:
+    """A parent of the Éducation nationale does not activate here; every refusal (unknown
+    identifiers too: nothing tells them apart) says where EduConnect is."""
+    from ldap_server import ESCO_LETTERS
+
+    harness, _ = esco_harness
+    unknown = Chat(harness, 3121)
+    await unknown.walk_to_provisional("personne.inconnue")
+    expected = (await unknown.say_secret("Xx1-Yy2-Zz3")).text
+    assert "EduConnect" in expected and "educonnect.education.gouv.fr" in expected
+    parent = Chat(harness, 3122)
+    await parent.walk_to_provisional("marie.curie")
+    assert (await parent.say_secret(ESCO_LETTERS["F0450002"])).text == expected
+
+
+async def test_esco_recovery_address_on_the_ent_domains_is_refused_kindly(
+    esco_harness: tuple[BotHarness, LdapServer],
+) -> None:
+    from ldap_server import ESCO_LETTERS
+
+    harness, _ = esco_harness
+    chat = Chat(harness, 3131)
+    await chat.walk_to_email("jean.dupont", ESCO_LETTERS["F0450001"])
+    for address in ("jean.dupont@lycees.netocentre.fr", "Jean@ENT.example.org"):
+        refused = await chat.say(address)
+        assert "adresse de l'ENT" in refused.text and "personnelle" in refused.text, address
+    assert len(harness.mailbox.mails) == 0
+    count = len(harness.mailbox.mails)
+    await chat.say("jean@example.org")
+    await harness.mailbox.wait_for(count + 1)
+
+
+async def test_esco_my_account_refuses_a_new_address_on_the_ent_domains(
+    esco_harness: tuple[BotHarness, LdapServer],
+) -> None:
+    from ldap_server import ESCO_LETTERS
+
+    harness, _ = esco_harness
+    chat = Chat(harness, 3141)
+    await chat.walk_to_password("jean.dupont", ESCO_LETTERS["F0450001"], "jean@example.org")
+    await chat.say_secret(GOOD_PASSWORD)
+    await chat.say_secret(GOOD_PASSWORD)
+    assert "activé" in (await chat.last()).text
+    harness.clock.advance(seconds=61)
+    await chat.say("/moncompte")
+    await chat.press("Changer d'adresse e-mail")
+    assert "nouvelle adresse" in (await chat.say_secret(GOOD_PASSWORD)).text
+    refused = await chat.say("jean@mail.netocentre.fr")
+    assert "adresse de l'ENT" in refused.text and "personnelle" in refused.text

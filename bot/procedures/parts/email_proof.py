@@ -117,6 +117,12 @@ class EmailProof:
         address = validate_email_address(text.strip())
         if address is None:
             return Result(Outcome.INVALID)
+        domain = address.rpartition("@")[2].casefold()
+        if any(
+            domain == d or domain.endswith("." + d)
+            for d in self.ports.settings.refused_email_domains
+        ):
+            return Result(Outcome.DOMAIN_REFUSED, email=address)
         session.email = address
         suggestion = suggested_address(address)
         if suggestion is not None or self.confirm_always:
