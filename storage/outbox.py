@@ -68,6 +68,10 @@ class OutboxItem:
     expires_at: datetime
     attempts: int
     last_error: str | None
+    # When a request of the item that must not be repeated (a post, a copy) left for Telegram;
+    # None once an answer proved it did nothing. Set at the start of an attempt: the earlier
+    # one may have delivered it (« incertain »).
+    in_flight_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,14 @@ class OutboxStats:
     last_error: str | None
     last_error_at: datetime | None
     pending_by_kind: dict[str, int]
+    # Given up because they may have gone (« Incertain:… »: a timeout, a kill mid-send).
+    uncertain: int = 0
+    # Pending, with a request out now (or cut short by a stop: « incertain » at the next try).
+    in_flight: int = 0
+
+
+#: The ``last_error`` prefix of an item given up because it may have gone (« incertain »).
+UNCERTAIN = "Incertain:"
 
 
 def _item(row: aiosqlite.Row) -> OutboxItem:
@@ -100,6 +112,7 @@ def _item(row: aiosqlite.Row) -> OutboxItem:
         expires_at=expires,
         attempts=row["attempts"],
         last_error=row["last_error"],
+        in_flight_at=from_db_time(row["in_flight_at"]),
     )
 
 
@@ -165,10 +178,34 @@ class OutboxRepository:
         """Sent or given up: the seed and the parameters (address, names) are wiped."""
         async with self.db.transaction() as connection:
             await connection.execute(
-                "UPDATE outbox SET status = ?, done_at = ?, seed = NULL, params = '{}' "
-                "WHERE id = ? AND status = 'pending'",
+                "UPDATE outbox SET status = ?, done_at = ?, seed = NULL, params = '{}', "
+                "in_flight_at = NULL WHERE id = ? AND status = 'pending'",
                 (status.value, to_db_time(at), item_id),
             )
+
+    async def mark_in_flight(self, item_id: int, at: datetime) -> None:
+        """A request of the item that must not be repeated is about to leave: committed
+        before it leaves, so that a ``kill -9`` during it leaves the item « incertain »."""
+
+        def work(connection: sqlite3.Connection) -> None:
+            connection.execute(
+                "UPDATE outbox SET in_flight_at = ? WHERE id = ? AND status = 'pending'",
+                (to_db_time(at), item_id),
+            )
+
+        await self.db.write(work)
+
+    async def clear_in_flight(self, item_id: int) -> None:
+        """An answer proved that the request did nothing (a 429, a 5xx, a refusal), or what
+        it sent is recorded elsewhere: the item may be tried again."""
+
+        def work(connection: sqlite3.Connection) -> None:
+            connection.execute(
+                "UPDATE outbox SET in_flight_at = NULL WHERE id = ? AND in_flight_at IS NOT NULL",
+                (item_id,),
+            )
+
+        await self.db.write(work)
 
     async def record_failure(self, item_id: int, error_kind: str, at: datetime) -> None:
         """One more failed attempt (``error_kind`` is an exception class name, never a text
@@ -226,8 +263,12 @@ class OutboxRepository:
             "(SELECT MIN(created_at) FROM outbox WHERE status = 'pending') AS oldest, "
             "(SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND attempts > 0) AS retrying, "
             "(SELECT COUNT(*) FROM outbox WHERE status = 'given_up') AS given_up, "
+            "(SELECT COUNT(*) FROM outbox WHERE status = 'given_up' "
+            " AND substr(last_error, 1, ?) = ?) AS uncertain, "
+            "(SELECT COUNT(*) FROM outbox WHERE status = 'pending' "
+            " AND in_flight_at IS NOT NULL) AS in_flight, "
             "(SELECT COUNT(*) FROM outbox WHERE status = 'sent' AND done_at >= ?) AS sent_day",
-            (to_db_time(day_ago),),
+            (len(UNCERTAIN), UNCERTAIN, to_db_time(day_ago)),
         )
         assert row is not None
         last = await self.db.fetch_one(
@@ -246,6 +287,8 @@ class OutboxRepository:
             last_error=last["last_error"] if last else None,
             last_error_at=from_db_time(last["last_attempt_at"]) if last else None,
             pending_by_kind={r["kind"]: r["n"] for r in kinds},
+            uncertain=row["uncertain"],
+            in_flight=row["in_flight"],
         )
 
     async def purge(self, before: datetime) -> int:

@@ -4,9 +4,10 @@ through one :class:`TelegramSender`."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
@@ -25,12 +26,15 @@ from bot.outbox.templates import (
 )
 from bot.school import SchoolConfig
 from bot.security import KeyedHasher
-from bot.telegram_api.limiter import BACKGROUND, outcome_unknown
+from bot.telegram_api.limiter import BACKGROUND, InFlightMark, leaving_once, outcome_unknown
 from bot.texts import mail as mail_templates
 from bot.texts import support as support_texts
+from storage.outbox import UNCERTAIN as UNCERTAIN
 from storage.outbox import OutboxItem, OutboxKind
 
 logger = logging.getLogger(__name__)
+
+R = TypeVar("R")
 
 
 class TopicResolver(Protocol):
@@ -110,7 +114,14 @@ class MailSender:
 
 class TelegramSender:
     """Every Telegram call the outbox makes goes through here (one place to give background
-    traffic its priority in the rate limiter)."""
+    traffic its priority in the rate limiter).
+
+    A call that creates a message and that a retry of the item would make again (a post, a
+    copy) carries the item's ``mark`` (:class:`~bot.telegram_api.limiter.InFlightMark`): the
+    row is marked in flight when the request leaves — in the limiter, after its queue — and
+    cleared when an answer proves nothing was done; the worker never tries again an item left
+    marked. A topic's creation and its first card are not marked: a retry never makes them
+    again (the topic is found, or its intent is)."""
 
     def __init__(self, bot: Bot, topics: TopicResolver | None = None) -> None:
         self.bot = bot
@@ -122,6 +133,16 @@ class TelegramSender:
     def _rate_limit(self) -> dict[str, Any]:
         """The background priority, where the bot has a limiter."""
         return {} if self._priority is None else {"rate_limit_args": self._priority}
+
+    async def _creating(
+        self, mark: InFlightMark | None, method: Callable[..., Awaitable[R]], **kwargs: Any
+    ) -> R:
+        """``method(**kwargs)``, a call that creates a message, with ``mark`` told when its
+        request leaves (by the limiter, after its queue; here when the bot has none)."""
+        if self._priority is None:
+            return await leaving_once(mark, lambda: method(**kwargs))
+        args = self._priority if mark is None else {**self._priority, "mark": mark}
+        return await method(**kwargs, rate_limit_args=args)
 
     async def delete_message(self, chat_id: int, message_id: int) -> None:
         """Delete a message; gone already counts as done; :class:`DeliveryError` otherwise."""
@@ -137,13 +158,17 @@ class TelegramSender:
             raise _delivery_error(error) from None
 
     async def send_message(
-        self, chat_id: int, text: str, thread_id: int | None = None
+        self,
+        chat_id: int,
+        text: str,
+        thread_id: int | None = None,
+        mark: InFlightMark | None = None,
     ) -> int | None:
         """Send a text (HTML) to a chat (a topic of it with ``thread_id``); its message id.
         :class:`DeliveryError` if it cannot go, permanent if it may have gone (never twice)."""
         try:
-            sent = await self.bot.send_message(
-                chat_id=chat_id, text=text, message_thread_id=thread_id, **self._rate_limit()
+            sent = await self._creating(
+                mark, self.bot.send_message, chat_id=chat_id, text=text, message_thread_id=thread_id
             )
         except (BadRequest, Forbidden) as error:  # a chat the bot cannot write to
             raise DeliveryError(type(error).__name__, permanent=True) from None
@@ -152,20 +177,29 @@ class TelegramSender:
         return sent.message_id
 
     async def _post_before(
-        self, chat_id: int, text: str, thread_id: int | None, params: dict[str, Any]
+        self,
+        chat_id: int,
+        text: str,
+        thread_id: int | None,
+        params: dict[str, Any],
+        mark: InFlightMark | None,
     ) -> None:
         """The post before a copy (a new ticket's card), once: one that may have gone (its
-        outcome unknown) counts as posted, so that the copy itself still leaves."""
+        outcome unknown) counts as posted, so that the copy itself still leaves. Once that is
+        recorded, a retry would not post it again: the item's mark is cleared for the copy."""
         try:
-            sent = await self.send_message(chat_id, text, thread_id)
+            sent = await self.send_message(chat_id, text, thread_id, mark)
         except DeliveryError as error:
             if not error.kind.startswith(UNCERTAIN):
                 raise
             sent = 0  # its id is unknown; never posted again
         await self._posted_before(params, sent)
+        if mark is not None and params.get("relay_id") is not None:
+            await mark.clear()
 
-    async def send(self, item: OutboxItem) -> None:
-        """Carry out a Telegram item."""
+    async def send(self, item: OutboxItem, mark: InFlightMark | None = None) -> None:
+        """Carry out a Telegram item; ``mark`` notes when a request that must not be repeated
+        leaves (see the class)."""
         params = item.params
         if item.template == RELAY_EDIT and self.topics is not None:
             await self._mirror_edit(params)
@@ -177,21 +211,21 @@ class TelegramSender:
         if item.template == DELETE_MESSAGE:
             await self.delete_message(chat_id, int(params["message_id"]))
         elif item.template == STAFF_NOTICE:
-            sent = await self.send_message(chat_id, str(params["text"]))
+            sent = await self.send_message(chat_id, str(params["text"]), mark=mark)
             await self._record(params, chat_id, sent)
         elif item.template == RELAY_COPY and self.topics is not None:
             if params.get("text") and not await self._before_posted(params):
                 # A post before the copy (a new ticket's context card), once.
-                await self._post_before(chat_id, str(params["text"]), None, params)
+                await self._post_before(chat_id, str(params["text"]), None, params, mark)
             try:
-                sent = await self._copy(chat_id, params["copy"], None)
+                sent = await self._copy(chat_id, params["copy"], None, mark)
             except (BadRequest, Forbidden) as error:  # gone, or a chat the bot cannot write to
                 raise DeliveryError(type(error).__name__, permanent=True) from None
             except TelegramError as error:
                 raise _delivery_error(error, creates=True) from None
             await self._record(params, chat_id, sent)
         elif item.template == TOPIC_POST and self.topics is not None:
-            await self._post_in_topic(chat_id, params)
+            await self._post_in_topic(chat_id, params, mark)
         else:
             raise DeliveryError("UnknownTemplate", permanent=True)
 
@@ -214,21 +248,30 @@ class TelegramSender:
         if self.topics is not None and relay_id is not None and message_id is not None:
             await self.topics.copied(int(relay_id), chat_id, message_id)
 
-    async def _copy(self, chat_id: int, copy: dict[str, Any], thread_id: int | None) -> int:
+    async def _copy(
+        self,
+        chat_id: int,
+        copy: dict[str, Any],
+        thread_id: int | None,
+        mark: InFlightMark | None,
+    ) -> int:
         """copyMessage with our caption (the original's own caption is replaced: Telegram keeps
         it only when no caption is given); raises :class:`BadRequest` and other Telegram errors
         as they come (the caller decides)."""
-        sent = await self.bot.copy_message(
+        sent = await self._creating(
+            mark,
+            self.bot.copy_message,
             chat_id=chat_id,
             from_chat_id=int(copy["from_chat_id"]),
             message_id=int(copy["message_id"]),
             message_thread_id=thread_id,
             caption=str(copy.get("caption") or ""),
-            **self._rate_limit(),
         )
         return sent.message_id
 
-    async def _post_in_topic(self, chat_id: int, params: dict[str, Any]) -> None:
+    async def _post_in_topic(
+        self, chat_id: int, params: dict[str, Any], mark: InFlightMark | None
+    ) -> None:
         """A post in the user's topic, created (once) or reopened first; a topic staff
         deleted is forgotten and created again, its first post a fresh context card. A post
         is a text, a copy (photo, document), or both (a new ticket's card, then the copy)."""
@@ -251,15 +294,19 @@ class TelegramSender:
                     await self._card(chat_id, card, thread)
                 sent: int | None = None
                 if text and copy is None:
-                    message = await self.bot.send_message(
-                        chat_id=chat_id, text=text, message_thread_id=thread, **self._rate_limit()
+                    message = await self._creating(
+                        mark,
+                        self.bot.send_message,
+                        chat_id=chat_id,
+                        text=text,
+                        message_thread_id=thread,
                     )
                     sent = message.message_id
                 elif text and not await self._before_posted(params):
                     # A card before the copy: not sent again on a retry.
-                    await self._post_before(chat_id, text, thread, params)
+                    await self._post_before(chat_id, text, thread, params, mark)
                 if copy is not None:
-                    sent = await self._copy(chat_id, copy, thread)
+                    sent = await self._copy(chat_id, copy, thread, mark)
                 await self._record(params, chat_id, sent)
                 return
             except BadRequest as error:
@@ -318,10 +365,6 @@ class TelegramSender:
     async def _delete_copy(self, params: dict[str, Any]) -> None:
         chat_id, message_id = await self._copy_ref(params)
         await self.delete_message(chat_id, message_id)
-
-
-#: The ``kind`` prefix of an item given up because it may have gone (« incertain »).
-UNCERTAIN = "Incertain:"
 
 
 def _delivery_error(error: TelegramError, *, creates: bool = False) -> DeliveryError:

@@ -17,7 +17,14 @@ from telegram import Bot
 from bot.outbox.delivery import DeliveryError
 from bot.outbox.senders import MailSender, TelegramSender
 from bot.outbox.templates import DELETE_MESSAGE, STAFF_NOTICE
-from storage.outbox import NewOutboxItem, OutboxItem, OutboxKind, OutboxRepository, OutboxStatus
+from storage.outbox import (
+    UNCERTAIN,
+    NewOutboxItem,
+    OutboxItem,
+    OutboxKind,
+    OutboxRepository,
+    OutboxStatus,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +34,10 @@ Clock = Callable[[], datetime]
 DELETABLE_FOR = timedelta(hours=48)
 # A staff notice not delivered in a week is given up (its news is stale).
 STAFF_NOTICE_FOR = timedelta(days=7)
+
+# The cause of an item found marked in flight at the start of an attempt: the process was killed
+# (or stopped) while its request was out, or the attempt failed after it had left.
+INTERRUPTED = UNCERTAIN + "Interrompu"
 
 # The running outbox of each bot (by identity), for code that only has an update at hand.
 _RUNNING: dict[int, Outbox] = {}
@@ -43,6 +54,24 @@ class ItemSender(Protocol):
     async def send(self, item: OutboxItem) -> None:
         """Deliver ``item`` or raise :class:`DeliveryError`."""
         ...
+
+
+@dataclass(frozen=True)
+class RowMark:
+    """The :class:`~bot.telegram_api.limiter.InFlightMark` of one item: its row, marked in
+    flight just before a request that must not be repeated leaves."""
+
+    repository: OutboxRepository
+    item_id: int
+    clock: Clock
+
+    async def mark(self) -> None:
+        """Committed before the request leaves."""
+        await self.repository.mark_in_flight(self.item_id, self.clock())
+
+    async def clear(self) -> None:
+        """Telegram's answer proved nothing was done: the item may be tried again."""
+        await self.repository.clear_in_flight(self.item_id)
 
 
 @dataclass(frozen=True)
@@ -264,6 +293,11 @@ class Outbox:
         if item.id in self._delivered:  # sent already: only the note was missing
             await self._mark_sent(item)
             return True
+        if item.in_flight_at is not None:
+            # An earlier attempt's request left and no answer proved it undone (a kill -9 while
+            # it was out): it may have been delivered, so it is never sent again.
+            await self._failed(item, DeliveryError(INTERRUPTED, permanent=True))
+            return False
         if self.clock() >= item.expires_at:
             await self.repository.mark_done(item.id, OutboxStatus.GIVEN_UP, self.clock())
             logger.warning("outbox: item %s (%s) given up: expired", item.id, item.template)
@@ -313,7 +347,7 @@ class Outbox:
         if item.kind in (OutboxKind.TELEGRAM_DELETE, OutboxKind.TELEGRAM_MESSAGE):
             if self.telegram is None:
                 raise DeliveryError("NoTelegram")
-            await self.telegram.send(item)
+            await self.telegram.send(item, RowMark(self.repository, item.id, self.clock))
         elif item.kind == OutboxKind.DIRECTORY_WRITE:
             if self.directory is None:
                 raise DeliveryError("NoDirectory")

@@ -24,7 +24,12 @@ chat waits out a 429 (PTB issues #3765, #3772); :class:`TelegramLimiter` does no
 - two priorities: replies (the default) are never slowed but by their own chat's 429;
   background traffic (outbox, broadcasts: ``rate_limit_args=BACKGROUND``) goes through a global
   budget and a per-chat pace (``aiolimiter``'s leaky buckets) and a 429 on it slows the whole
-  background lane, so that it never delays a reply.
+  background lane, so that it never delays a reply;
+- a caller that must know whether such a request left (the outbox, whose row is what makes its
+  sends at most once across a ``kill -9``) passes a ``mark`` (:class:`InFlightMark`): it is
+  awaited just before each try leaves — after the pacing, the queue and the chat's pauses, so
+  that a call still waiting there is not counted as sent — and told when an answer proved that
+  the try did nothing (:func:`leaving_once`).
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ import warnings
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal, TypedDict, TypeVar
+from typing import Any, Literal, Protocol, TypedDict, TypeVar
 
 from aiolimiter import AsyncLimiter
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -51,12 +56,27 @@ Result = bool | dict[str, Any] | list[dict[str, Any]]
 T = TypeVar("T")
 
 
+class InFlightMark(Protocol):
+    """Where a send that must never be repeated notes that its request is out (the outbox's
+    row), so that a process killed during it knows, at the next start, that it may have gone."""
+
+    async def mark(self) -> None:
+        """The request is about to leave; if this raises, it does not leave."""
+        ...
+
+    async def clear(self) -> None:
+        """An answer proved that the request did nothing (429, 5xx, a refusal)."""
+        ...
+
+
 class RateLimitArgs(TypedDict, total=False):
     """What a caller may pass as ``rate_limit_args`` to a bot method. ``at_most_once``: a
-    send whose outcome is unknown is not retried (default: True for background calls)."""
+    send whose outcome is unknown is not retried (default: True for background calls);
+    ``mark``: told when each try leaves and when an answer proved it did nothing."""
 
     priority: Priority
     at_most_once: bool
+    mark: InFlightMark
 
 
 #: Background calls that may leave at once after a quiet spell (then: at the steady rate).
@@ -162,9 +182,10 @@ class TelegramLimiter(BaseRateLimiter[RateLimitArgs]):
             endpoint in ALWAYS_ONCE or given.get("at_most_once", priority == "background")
         )
         key = _chat_key(data)
+        mark = given.get("mark")
 
         def call() -> Coroutine[Any, Any, Result]:
-            return callback(*args, **kwargs)
+            return leaving_once(mark, lambda: callback(*args, **kwargs))
 
         if priority != "background":
             return await self._in_chat(key, endpoint, call, False, once)
@@ -278,6 +299,21 @@ class TelegramLimiter(BaseRateLimiter[RateLimitArgs]):
         delay = moment - self._clock()
         if delay > 0:
             await asyncio.sleep(delay)
+
+
+async def leaving_once(mark: InFlightMark | None, send: Callable[[], Awaitable[T]]) -> T:
+    """``send()``, with ``mark`` told just before it leaves and when an answer proves it did
+    nothing; a timeout or a lost connection (:func:`outcome_unknown`) or a cancellation while
+    it is out leave the mark in place: it may have been carried out."""
+    if mark is None:
+        return await send()
+    await mark.mark()
+    try:
+        return await send()
+    except TelegramError as error:
+        if not outcome_unknown(error):
+            await mark.clear()
+        raise
 
 
 def _chat_key(data: dict[str, Any]) -> int | str | None:

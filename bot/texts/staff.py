@@ -75,6 +75,8 @@ def outbox_report_text(
     last_error: str | None,
     last_error_at: datetime | None,
     pending_by_kind: dict[str, int],
+    uncertain: int = 0,
+    in_flight: int = 0,
 ) -> str:
     """The outbox for the terminal (never a secret nor an address)."""
     fields = [
@@ -83,9 +85,11 @@ def outbox_report_text(
             (f"  dont {OUTBOX_KINDS.get(kind, kind)}", str(count))
             for kind, count in sorted(pending_by_kind.items())
         ),
+        ("  dont en cours d'envoi", str(in_flight)),
         ("Plus ancien en attente", when(oldest_pending_at)),
         ("En échec, nouvel essai prévu", str(retrying)),
-        ("Abandonnés (délai dépassé)", str(given_up)),
+        ("Abandonnés (délai dépassé, refus)", str(given_up)),
+        ("  dont incertains (peut-être partis)", str(uncertain)),
         ("Envoyés (24 h)", str(sent_last_day)),
         (
             "Dernière erreur",

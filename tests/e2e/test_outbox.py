@@ -10,9 +10,10 @@ import os
 import re
 import sys
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 
 from bot.outbox.senders import STAFF_NOTICE
@@ -267,9 +268,12 @@ async def test_sigkill_between_commit_and_send_then_sent_after_restart(
     assert b"Xq7-Tb4k-Wpz" not in stderr
 
 
-async def test_a_delivery_the_database_cannot_note_is_not_sent_again(harness: BotHarness) -> None:
+async def test_a_delivery_the_database_cannot_note_is_not_sent_again(
+    harness: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Sent, but the database refuses the « sent » note (full disk, read-only remount): the
-    worker notes it later and never sends it a second time."""
+    worker notes it later and never sends it a second time. (It refuses from the moment the
+    row is marked in flight: a database that refuses that mark sends nothing.)"""
     outbox = harness.services.outbox
     user = harness.server.user(5401)
     item = NewOutboxItem(
@@ -282,7 +286,13 @@ async def test_a_delivery_the_database_cannot_note_is_not_sent_again(harness: Bo
     await outbox.repository.add([item])
     assert item.id is not None
     writer = harness.services.database.connection
-    await writer.execute("PRAGMA query_only = ON")  # every write refused from now on
+    mark_in_flight = outbox.repository.mark_in_flight
+
+    async def then_refuse(item_id: int, at: datetime) -> None:
+        await mark_in_flight(item_id, at)
+        await writer.execute("PRAGMA query_only = ON")  # every write refused from now on
+
+    monkeypatch.setattr(outbox.repository, "mark_in_flight", then_refuse)
 
     def received() -> int:
         return sum(1 for m in user.visible_messages() if m.from_bot)
