@@ -91,7 +91,10 @@ def test_out_of_office_subjects_are_automatic(subject: str) -> None:
 
 
 def test_dmarc_from_the_trusted_server_only() -> None:
-    ours = "mx.lycee.example; spf=pass smtp.mailfrom=example.org; dmarc=fail (p=reject) header.from=example.org"
+    ours = (
+        "mx.lycee.example; spf=pass smtp.mailfrom=example.org; "
+        "dmarc=fail (p=reject) header.from=example.org"
+    )
     forged = "mx.lycee.example.attacker; dmarc=pass header.from=example.org"
     assert dmarc_result([ours], "mx.lycee.example") == "fail"
     assert dmarc_result([forged], "mx.lycee.example") is None
@@ -131,7 +134,10 @@ def test_an_answer_below_the_quote_is_kept() -> None:
 def test_threading() -> None:
     raw = with_headers("References: <r1@x.org> <r2@x.org>")
     incoming = parse(raw)
-    assert reply_references(incoming) == ("<abc@example.org>", "<r1@x.org> <r2@x.org> <abc@example.org>")
+    assert reply_references(incoming) == (
+        "<abc@example.org>",
+        "<r1@x.org> <r2@x.org> <abc@example.org>",
+    )
     assert reply_subject("Mon code") == "Re: Mon code"
     assert reply_subject("RE: Mon code") == "RE: Mon code"
     assert reply_subject("") == "Re: votre message"
@@ -147,7 +153,8 @@ def test_threading() -> None:
         b"",
         b"not an e-mail at all",
         b"From: a@b.c\r\n\r\nno message-id\r\n",
-        b"From: =?utf-8?b?w6k=?= <\xc3\xa9l\xc3\xa8ve@example.org>\r\nSubject: \xc3\xa9t\xe9\r\n\r\nx",
+        b"From: =?utf-8?b?w6k=?= <\xc3\xa9l\xc3\xa8ve@example.org>\r\n"
+        b"Subject: \xc3\xa9t\xe9\r\n\r\nx",
         b"From: a@b.c\r\nContent-Type: text/plain; charset=x-unknown-42\r\n\r\n\xe9t\xe9",
         b"From: a@b.c\r\nContent-Type: multipart/mixed; boundary=zz\r\n\r\n--zz\r\nbroken",
         b"From: a@b.c\r\nContent-Type: multipart/alternative\r\n\r\nno boundary",
