@@ -13,6 +13,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 USER = "activation"
@@ -177,3 +178,18 @@ def _group_name(gid: int) -> str:
     import grp
 
     return grp.getgrgid(gid).gr_name
+
+
+def running_dovecot() -> Iterator[Dovecot]:
+    """The body of a test fixture: a started Dovecot, stopped after the test; the test skips,
+    saying why, where Dovecot is missing."""
+    import pytest
+
+    reason = missing()
+    if reason:
+        pytest.skip(reason)
+    server = Dovecot().start()
+    try:
+        yield server
+    finally:
+        server.stop()

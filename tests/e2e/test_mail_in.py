@@ -15,14 +15,16 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from pydantic import SecretStr
 
 from bot.cli import quiet_noisy_loggers
 from bot.sandbox.bot_api_server import LocalBotApi
 from bot.sandbox.mailbox import Mailbox
+from bot.settings import Settings
 from storage.db import Database
 
 from conftest import BotHarness, _ListHandler, harness_settings
-from dovecot_server import PASSWORD, USER, Dovecot, missing
+from dovecot_server import PASSWORD, USER, Dovecot, running_dovecot
 from support import DATA, MutableClock
 
 INBOUND = "activation@lycee.example"
@@ -62,15 +64,12 @@ def headers_of(raw: bytes) -> EmailMessage:
 @pytest.fixture
 def dovecot() -> Iterator[Dovecot]:
     """A real Dovecot on a free loopback port (skips, saying why, where it is missing)."""
-    reason = missing()
-    if reason:
-        pytest.skip(reason)
-    server = Dovecot().start()
-    yield server
-    server.stop()
+    yield from running_dovecot()
 
 
-def mail_in_settings(tmp_path: Path, bot_api: LocalBotApi, mailbox: Mailbox, imap: Dovecot):  # type: ignore[no-untyped-def]
+def mail_in_settings(
+    tmp_path: Path, bot_api: LocalBotApi, mailbox: Mailbox, imap: Dovecot
+) -> Settings:
     """The harness's settings with the mailbox, the inbound address and the school's hours."""
     school = tmp_path / "school.toml"
     text = (DATA / "school.toml").read_text()
@@ -82,7 +81,7 @@ def mail_in_settings(tmp_path: Path, bot_api: LocalBotApi, mailbox: Mailbox, ima
             "imap_host": "127.0.0.1",
             "imap_port": imap.port,
             "imap_user": USER,
-            "imap_password": PASSWORD,
+            "imap_password": SecretStr(PASSWORD),
             "inbound_email": INBOUND,
             "mail_authserv_id": AUTHSERV,
             "imap_poll_seconds": 2.0,
@@ -95,10 +94,7 @@ async def mail_harness(
     tmp_path: Path, bot_api: LocalBotApi, mailbox: Mailbox, clock: MutableClock, dovecot: Dovecot
 ) -> AsyncIterator[BotHarness]:
     """The running bot, reading the Dovecot's INBOX."""
-    from pydantic import SecretStr
-
     settings = mail_in_settings(tmp_path, bot_api, mailbox, dovecot)
-    settings = settings.model_copy(update={"imap_password": SecretStr(PASSWORD)})
     harness = BotHarness(bot_api, settings, clock, mailbox, tmp_path)
     handler = _ListHandler(harness.log_records)
     root = logging.getLogger()
@@ -252,3 +248,54 @@ async def test_the_table_is_written_with_the_outbox_item(
     finally:
         await database.close()
     assert [tuple(r) for r in rows] == [(1, "mail_answer", "sent")]
+
+
+class Recorder:
+    """A handler that keeps what the reader hands it."""
+
+    def __init__(self) -> None:
+        self.seen: list[int] = []
+        self.arrived = asyncio.Event()
+
+    async def resume_after(self, uidvalidity: int) -> int:
+        return max(self.seen, default=0)
+
+    async def handled(self, uidvalidity: int, uids: list[int]) -> set[int]:
+        return set(self.seen) & set(uids)
+
+    async def handle(self, uidvalidity: int, uid: int, raw: bytes) -> None:
+        self.seen.append(uid)
+        self.arrived.set()
+
+
+async def test_idle_brings_a_new_message_at_once(dovecot: Dovecot) -> None:
+    """The reader waits in IDLE: a message arriving then is read in seconds, not at the next
+    look (30 s here)."""
+    from bot.mail_in.reader import ImapConfig, MailReader
+
+    recorder = Recorder()
+    reader = MailReader(
+        ImapConfig("127.0.0.1", dovecot.port, USER, PASSWORD, poll_seconds=30), recorder
+    )
+    reader.start()
+    try:
+        await asyncio.wait_for(reader.connected.wait(), 10)
+        await asyncio.sleep(0.5)  # in IDLE now
+        dovecot.deliver(mail())
+        await asyncio.wait_for(recorder.arrived.wait(), 5)
+        assert recorder.seen == [1]
+    finally:
+        await reader.stop()
+    assert not reader.running
+
+
+async def test_a_wrong_password_is_retried_without_crashing(dovecot: Dovecot) -> None:
+    from bot.mail_in.reader import ImapConfig, MailReader
+
+    reader = MailReader(
+        ImapConfig("127.0.0.1", dovecot.port, USER, "wrong", retry_first=0.1), Recorder()
+    )
+    reader.start()
+    await asyncio.sleep(1)
+    assert reader.running and not reader.connected.is_set()
+    await reader.stop()
