@@ -306,6 +306,10 @@ class BotServices:
             now - timedelta(days=self.settings.support_retention_days),
             screenings_before=now - timedelta(days=1),
         )
+        if self.mail_in is not None:
+            await self.mail_in.repository.purge(
+                now - timedelta(days=self.settings.abandoned_session_days)
+            )
         logger.info(ops_texts.purge_done(dataclasses.asdict(report), done, campaigns, tickets))
         return report
 

@@ -114,3 +114,15 @@ class MailInRepository:
             "SELECT outcome, COUNT(*) AS n FROM mail_in GROUP BY outcome"
         )
         return {row["outcome"]: row["n"] for row in rows}
+
+    async def purge(self, before: datetime) -> int:
+        """Forget messages handled before ``before``, except the last one of each mailbox and
+        UIDVALIDITY (reading resumes after it)."""
+        async with self.db.transaction() as connection:
+            cursor = await connection.execute(
+                "DELETE FROM mail_in WHERE received_at < ? AND uid < (SELECT MAX(newest.uid) "
+                "FROM mail_in AS newest WHERE newest.mailbox = mail_in.mailbox "
+                "AND newest.uidvalidity = mail_in.uidvalidity)",
+                (to_db_time(before),),
+            )
+        return cursor.rowcount
