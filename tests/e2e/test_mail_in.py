@@ -98,12 +98,15 @@ async def mail_harness(
     harness = BotHarness(bot_api, settings, clock, mailbox, tmp_path)
     handler = _ListHandler(harness.log_records)
     root = logging.getLogger()
+    previous_level = root.level
     root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
     quiet_noisy_loggers()
     await harness.start()
     yield harness
     await harness.stop()
     root.removeHandler(handler)
+    root.setLevel(previous_level)
 
 
 async def outcomes(harness: BotHarness, count: int, timeout: float = 20) -> dict[str, int]:
@@ -147,6 +150,10 @@ async def test_a_new_writer_gets_a_threaded_answer(
     assert "mercredi : 8 h - 12 h" in text
     assert "&nbsp;" not in text and "&nbsp;" not in answer.html
     assert await outcomes(mail_harness, 1) == {"answered": 1}
+    # Neither the message, nor its sender, nor the mailbox's password reach the logs (DEBUG).
+    logged = "\n".join(record.getMessage() for record in mail_harness.log_records)
+    for private in ("reçu l'e-mail", "nora.petit", PASSWORD):
+        assert private not in logged
     # Read once: a later look finds nothing new, and nothing is sent again.
     await asyncio.sleep(3)
     assert len(mail_harness.mailbox.mails) == 1
