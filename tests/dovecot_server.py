@@ -48,7 +48,7 @@ state_dir = {home}/state
 log_path = {home}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {internal_user}
@@ -71,7 +71,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -83,12 +84,17 @@ service anvil {{
 class Dovecot:
     """One Dovecot on a free port; :meth:`stop` kills it and removes its folder."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: bool = False) -> None:
+        self.tls = tls
         # Its own folder under /tmp, traversable: as root, Dovecot's login and mail processes
         # run as its system users, which pytest's 0700 folders would shut out.
         self.home = Path(tempfile.mkdtemp(prefix="dovecot-test-"))
         self.home.chmod(0o755)
         self.port = free_port()
+        # IMAPS (TLS from the start) with tls=True, on this port; STARTTLS on ``port`` then.
+        self.tls_port = free_port() if tls else 0
+        # The self-signed certificate (for 127.0.0.1) clients must trust, with tls=True.
+        self.certificate = self.home / "cert.pem"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 15) -> Dovecot:
@@ -107,6 +113,16 @@ class Dovecot:
         if os.getuid() == 0:
             os.chown(mail_home.parent, uid, gid)
             os.chown(mail_home, uid, gid)
+        ssl = "ssl = no"
+        if self.tls:
+            key = self.home / "key.pem"
+            subprocess.run(
+                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                 "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                 "-keyout", str(key), "-out", str(self.certificate)],
+                check=True, capture_output=True,
+            )  # fmt: skip
+            ssl = f"ssl = yes\nssl_cert = <{self.certificate}\nssl_key = <{key}"
         (self.home / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}:{uid}:{gid}::{mail_home}\n")
         (self.home / "dovecot.conf").write_text(
             CONFIG.format(
@@ -115,6 +131,8 @@ class Dovecot:
                 internal_user=internal,
                 internal_group=group,
                 login_user=login,
+                ssl=ssl,
+                tls_port=self.tls_port,
             )
         )
         binary = DOVECOT if Path(DOVECOT).exists() else str(shutil.which("dovecot"))
@@ -180,7 +198,7 @@ def _group_name(gid: int) -> str:
     return grp.getgrgid(gid).gr_name
 
 
-def running_dovecot() -> Iterator[Dovecot]:
+def running_dovecot(tls: bool = False) -> Iterator[Dovecot]:
     """The body of a test fixture: a started Dovecot, stopped after the test; the test skips,
     saying why, where Dovecot is missing."""
     import pytest
@@ -188,7 +206,7 @@ def running_dovecot() -> Iterator[Dovecot]:
     reason = missing()
     if reason:
         pytest.skip(reason)
-    server = Dovecot().start()
+    server = Dovecot(tls=tls).start()
     try:
         yield server
     finally:

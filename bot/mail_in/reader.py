@@ -227,10 +227,8 @@ async def _starttls(imap: Any, config: ImapConfig, context: ssl.SSLContext) -> N
     if not imap.has_capability("STARTTLS"):
         raise ImapError("STARTTLS")
     protocol = imap.protocol
-    _ok(
-        await asyncio.wait_for(protocol.simple_command("STARTTLS"), config.timeout),
-        "STARTTLS",
-    )
+    command = aioimaplib.Command("STARTTLS", protocol.new_tag(), loop=protocol.loop)
+    _ok(await asyncio.wait_for(protocol.execute(command), config.timeout), "STARTTLS")
     loop = asyncio.get_running_loop()
     protocol.transport = await loop.start_tls(
         protocol.transport, protocol, context, server_hostname=config.host

@@ -9,6 +9,7 @@ import asyncio
 import email
 import email.policy
 import logging
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest_asyncio
 from pydantic import SecretStr
 
 from bot.cli import quiet_noisy_loggers
+from bot.config.smtp import SmtpSecurity
 from bot.sandbox.bot_api_server import LocalBotApi
 from bot.sandbox.mailbox import Mailbox
 from bot.settings import Settings
@@ -306,3 +308,47 @@ async def test_a_wrong_password_is_retried_without_crashing(dovecot: Dovecot) ->
     await asyncio.sleep(1)
     assert reader.running and not reader.connected.is_set()
     await reader.stop()
+
+
+@pytest.fixture
+def dovecot_tls() -> Iterator[Dovecot]:
+    """A Dovecot with a self-signed certificate: IMAPS, and STARTTLS on the plain port."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed (the test's certificate)")
+    yield from running_dovecot(tls=True)
+
+
+@pytest.mark.parametrize("security", [SmtpSecurity.TLS, SmtpSecurity.STARTTLS])
+async def test_the_reader_speaks_tls_and_starttls(
+    dovecot_tls: Dovecot, security: SmtpSecurity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """IMAP_SECURITY=tls and starttls: the server's certificate is checked (the test trusts
+    its own through SSL_CERT_FILE, as a school would install its CA)."""
+    from bot.mail_in.reader import ImapConfig, MailReader
+
+    monkeypatch.setenv("SSL_CERT_FILE", str(dovecot_tls.certificate))
+    port = dovecot_tls.tls_port if security == SmtpSecurity.TLS else dovecot_tls.port
+    dovecot_tls.deliver(mail())
+    recorder = Recorder()
+    reader = MailReader(ImapConfig("127.0.0.1", port, USER, PASSWORD, security), recorder)
+    reader.start()
+    try:
+        await asyncio.wait_for(recorder.arrived.wait(), 10)
+    finally:
+        await reader.stop()
+    assert recorder.seen == [1]
+
+
+async def test_an_untrusted_certificate_is_refused(dovecot_tls: Dovecot) -> None:
+    from bot.mail_in.reader import ImapConfig, MailReader
+
+    dovecot_tls.deliver(mail())
+    recorder = Recorder()
+    config = ImapConfig(
+        "127.0.0.1", dovecot_tls.tls_port, USER, PASSWORD, SmtpSecurity.TLS, retry_first=0.1
+    )
+    reader = MailReader(config, recorder)
+    reader.start()
+    await asyncio.sleep(1.5)
+    await reader.stop()
+    assert recorder.seen == []
