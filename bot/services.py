@@ -38,6 +38,7 @@ from bot.support.reminders import ReminderSettings, UnansweredReminders
 from bot.support.service import SupportService
 from bot.support.topics import TopicDirectory
 from bot.telegram_api.limiter import RateLimitArgs
+from bot.texts import mail_in as mail_in_texts
 from bot.texts import ops as ops_texts
 from storage.accounts import SqliteAccountDirectory
 from storage.broadcasts import BroadcastRepository
@@ -228,6 +229,8 @@ class BotServices:
     def _open_mail_in(self, keyed: KeyedHasher) -> None:
         """The incoming e-mail service and its IMAP reader, when the settings name a mailbox."""
         settings = self.settings
+        if settings.imap_host and not settings.inbound_email:
+            logger.warning(mail_in_texts.NO_INBOUND_ADDRESS)
         if not (settings.imap_host and settings.inbound_email):
             return
         assert self.database is not None

@@ -16,16 +16,20 @@ import re
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import aioimaplib
 
 from bot.config.smtp import SmtpSecurity
+from bot.texts import mail_in as mail_in_texts
 
 logger = logging.getLogger(__name__)
 
 _UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
 _NUMBERS = re.compile(rb"[\d ]*")
+# IMAP dates (RFC 3501: « 7-Dec-2026 »), whatever the locale.
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ class ImapConfig:
     max_bytes: int = 1_000_000
     # The first wait after a failure (doubling up to a minute).
     retry_first: float = 2.0
+    # A mailbox read for the first time: only messages of the last days are handled.
+    first_look_days: int = 2
 
 
 class MailHandler(Protocol):
@@ -126,6 +132,15 @@ class MailReader:
             try:
                 imap = await self._connect(self.config)
                 uidvalidity = await self._select(imap)
+                if not self.connected.is_set():
+                    logger.info(
+                        mail_in_texts.reading(
+                            self.config.host,
+                            self.config.port,
+                            self.config.mailbox,
+                            imap.has_capability("IDLE"),
+                        )
+                    )
                 self.connected.set()
                 delay = self.config.retry_first
                 while not self._stopping:
@@ -135,12 +150,9 @@ class MailReader:
                 raise
             except Exception as error:  # the reader never dies: it connects again
                 self.connected.clear()
+                cause = str(error) if isinstance(error, ImapError) else type(error).__name__
                 logger.warning(
-                    "mail_in: IMAP %s:%s: %s; next try in %.0f s",
-                    self.config.host,
-                    self.config.port,
-                    type(error).__name__,
-                    delay,
+                    mail_in_texts.unreachable(self.config.host, self.config.port, cause, delay)
                 )
             finally:
                 if imap is not None:
@@ -159,7 +171,13 @@ class MailReader:
     async def read_new(self, imap: Any, uidvalidity: int) -> int:
         """Handle each message after the last one recorded; how many were handled."""
         last = await self.handler.resume_after(uidvalidity)
-        response = _ok(await imap.uid_search(f"UID {last + 1}:*", charset=None), "SEARCH")
+        criteria = f"UID {last + 1}:*"
+        if last == 0:
+            # A mailbox seen for the first time (or rebuilt: a new UIDVALIDITY): its old
+            # messages were someone else's business; only the last days' are answered.
+            since = datetime.now(UTC).date() - timedelta(days=self.config.first_look_days)
+            criteria += f" SINCE {since.day}-{_MONTHS[since.month - 1]}-{since.year}"
+        response = _ok(await imap.uid_search(criteria, charset=None), "SEARCH")
         uids: list[int] = []
         for line in response.lines[:-1]:  # the untagged SEARCH's numbers, then « completed »
             text = bytes(line).removeprefix(b"SEARCH")

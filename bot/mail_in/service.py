@@ -21,6 +21,7 @@ from bot.procedures.kernel import Clock
 from bot.school import SchoolConfig
 from bot.security import KeyedHasher
 from bot.support.quick_answers import match
+from bot.texts import mail_in as mail_in_texts
 from bot.texts.support import DAY_NAMES, opening_day
 from storage.mail_in import HandledMail, MailInRepository, MailOutcome
 from storage.outbox import NewOutboxItem, OutboxKind
@@ -149,13 +150,7 @@ class MailInService:
         mail = HandledMail(self.mailbox, uidvalidity, uid, now, outcome, reason, key)
         if not await self.repository.record(mail, items):
             return None
-        logger.info(
-            "mail_in: message %s:%s %s%s",
-            uidvalidity,
-            uid,
-            outcome.value,
-            f" ({reason})" if reason else "",
-        )
+        logger.info(mail_in_texts.handled(uidvalidity, uid, outcome.value, reason))
         for item in items:
             self.outbox.kick(item)
         return outcome

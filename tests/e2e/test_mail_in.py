@@ -352,3 +352,27 @@ async def test_an_untrusted_certificate_is_refused(dovecot_tls: Dovecot) -> None
     await asyncio.sleep(1.5)
     await reader.stop()
     assert recorder.seen == []
+
+
+async def test_old_mail_of_a_mailbox_read_for_the_first_time_is_left_alone(
+    dovecot: Dovecot,
+) -> None:
+    """The bot pointed at a mailbox with years of mail answers only the last days' messages."""
+    import imaplib
+    import time
+
+    from bot.mail_in.reader import ImapConfig, MailReader
+
+    with dovecot.client() as client:
+        old = imaplib.Time2Internaldate(time.time() - 30 * 86400)
+        client.append("INBOX", None, old, mail(message_id="<old@example.org>"))
+    dovecot.deliver(mail(message_id="<new@example.org>"))
+    recorder = Recorder()
+    reader = MailReader(ImapConfig("127.0.0.1", dovecot.port, USER, PASSWORD), recorder)
+    reader.start()
+    try:
+        await asyncio.wait_for(recorder.arrived.wait(), 10)
+        await asyncio.sleep(0.5)
+    finally:
+        await reader.stop()
+    assert recorder.seen == [2]
