@@ -98,6 +98,14 @@ class Dovecot:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 15) -> Dovecot:
+        """Configure and start it; on any failure, nothing is left behind."""
+        try:
+            return self._start(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, timeout: float) -> Dovecot:
         me = pwd.getpwuid(os.getuid())
         if os.getuid() == 0:
             mail_user = pwd.getpwnam("dovecot")
