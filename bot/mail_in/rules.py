@@ -80,16 +80,16 @@ def message_ids(value: str) -> list[str]:
 
 
 def _decode_part(part: Message) -> str:
-    """A text part's content: its charset, else UTF-8, else Latin-1 (which reads any byte)."""
-    if isinstance(part, EmailMessage):
-        with contextlib.suppress(Exception):
-            content = part.get_content()
-            if isinstance(content, str):
-                return content
-    payload = part.get_payload(decode=True)
+    """A text part's content: its charset if the bytes are that; else UTF-8 (8-bit text sent
+    without a charset, or under a wrong one), else Windows-1252, else Latin-1 (any byte)."""
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:
+        payload = None
     if not isinstance(payload, bytes):
         return str(part.get_payload() or "")
-    for charset in (part.get_content_charset() or "utf-8", "utf-8"):
+    declared = part.get_content_charset() or "utf-8"
+    for charset in (declared, "utf-8", "cp1252"):
         with contextlib.suppress(LookupError, UnicodeError):
             return payload.decode(charset)
     return payload.decode("latin-1")

@@ -173,6 +173,12 @@ def test_bad_input_never_crashes(raw: bytes) -> None:
 def test_unknown_charset_and_html_are_read() -> None:
     odd = parse(b"From: a@b.c\r\nContent-Type: text/plain; charset=x-unknown\r\n\r\n\xe9t\xe9")
     assert odd.text == "été"
+    undeclared = parse("From: a@b.c\r\n\r\nJ'ai reçu l'été".encode())
+    assert undeclared.text == "J'ai reçu l'été"
+    wrong = parse(
+        b"From: a@b.c\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n\xc3\xa9t\xc3\xa9"
+    )
+    assert wrong.text == "été"
     rich = parse(b"From: a@b.c\r\nContent-Type: text/html\r\n\r\n<p>Bonjour<br>mon code</p>")
     assert rich.text == "Bonjour\nmon code"
     no_id = parse(b"From: a@b.c\r\n\r\nx")
