@@ -41,8 +41,10 @@ def configure_logging(level: str, log_format: str = "text") -> None:
 
 
 def quiet_noisy_loggers() -> None:
-    """Libraries whose debug logs could show the bot token (in URLs) or an update's text."""
-    for noisy in ("httpx", "httpcore", "telegram", "aiosqlite", "mail.log", "aiohttp.access"):
+    """Libraries whose debug logs could show the bot token (in URLs), an update's text or an
+    incoming e-mail (aioimaplib logs every byte it receives)."""
+    noisy_loggers = ("httpx", "httpcore", "telegram", "aiosqlite", "mail.log", "aiohttp.access")
+    for noisy in (*noisy_loggers, "aioimaplib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

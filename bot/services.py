@@ -17,7 +17,11 @@ from telegram.ext import Application, ExtBot
 from bot.broadcast.email import BulkMailer
 from bot.broadcast.unsubscribe import UnsubscribeServer
 from bot.broadcast.worker import BroadcastSettings, BroadcastWorker, EmailChannel
+from bot.config.smtp import SmtpSecurity
 from bot.directory.factory import open_directory
+from bot.mail_in.reader import ImapConfig, MailReader
+from bot.mail_in.rules import address_key_text, sender_address
+from bot.mail_in.service import MailInService, MailInSettings
 from bot.outbox import MailSender, Outbox, OutboxSettings, TelegramSender
 from bot.outbox.mail import Mailer
 from bot.procedures.activation import ActivationService
@@ -34,10 +38,12 @@ from bot.support.reminders import ReminderSettings, UnansweredReminders
 from bot.support.service import SupportService
 from bot.support.topics import TopicDirectory
 from bot.telegram_api.limiter import RateLimitArgs
+from bot.texts import mail_in as mail_in_texts
 from bot.texts import ops as ops_texts
 from storage.accounts import SqliteAccountDirectory
 from storage.broadcasts import BroadcastRepository
 from storage.db import Database
+from storage.mail_in import MailInRepository
 from storage.maintenance import PurgeReport, purge
 from storage.menus import MenuRepository
 from storage.outbox import OutboxRepository
@@ -134,6 +140,9 @@ class BotServices:
     outbox: Outbox = field(init=False)
     broadcast: BroadcastWorker = field(init=False)
     unsubscribe: UnsubscribeServer | None = field(default=None, init=False)
+    # Incoming e-mail (IMAP_HOST and INBOUND_EMAIL set): the service and its reader.
+    mail_in: MailInService | None = field(default=None, init=False)
+    mail_reader: MailReader | None = field(default=None, init=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
     _purger: asyncio.Task[None] | None = field(default=None, init=False)
 
@@ -212,6 +221,7 @@ class BotServices:
                 ports=self.ports,
             )
             self.topics = TopicDirectory(self.support.repository, self.clock)
+            self._open_mail_in(KeyedHasher(key))
             self.reminders = UnansweredReminders(
                 self.support.repository,
                 self.outbox,
@@ -225,6 +235,50 @@ class BotServices:
                 ),
             )
 
+    def _open_mail_in(self, keyed: KeyedHasher) -> None:
+        """The incoming e-mail service and its IMAP reader, when the settings name a mailbox."""
+        settings = self.settings
+        if settings.imap_host and not settings.inbound_email:
+            logger.warning(mail_in_texts.NO_INBOUND_ADDRESS)
+        if not (settings.imap_host and settings.inbound_email):
+            return
+        assert self.database is not None
+        own = {
+            address_key_text(address)
+            for address in (
+                sender_address(settings.inbound_email),
+                sender_address(settings.mail_from),
+            )
+            if address
+        }
+        self.mail_in = MailInService(
+            MailInRepository(self.database),
+            self.outbox,
+            self.school,
+            keyed,
+            self.clock,
+            MailInSettings(
+                inbound_email=settings.inbound_email,
+                authserv_id=settings.mail_authserv_id,
+                answers_per_day=settings.mail_answers_per_address_per_day,
+                own_addresses=frozenset(own),
+            ),
+        )
+        tls = settings.imap_security == SmtpSecurity.TLS
+        self.mail_reader = MailReader(
+            ImapConfig(
+                host=settings.imap_host,
+                port=settings.imap_port or (993 if tls else 143),
+                user=settings.imap_user or "",
+                password=settings.imap_password.get_secret_value()
+                if settings.imap_password
+                else "",
+                security=settings.imap_security,
+                poll_seconds=settings.imap_poll_seconds,
+            ),
+            self.mail_in,
+        )
+
     async def start(self, bot: Bot) -> None:
         """Open (if not yet) and start the workers that send through ``bot``: the purge, the
         outbox, the broadcasts, the support reminders, the unsubscribe page."""
@@ -233,6 +287,9 @@ class BotServices:
         self.outbox.start(TelegramSender(bot, self.topics))
         self.broadcast.start(bot)
         self.reminders.start()
+        if self.mail_in is not None and self.mail_reader is not None:
+            self.mail_in.bot_username = self.settings.telegram_bot_username or _username(bot)
+            self.mail_reader.start()
         if self.unsubscribe is not None:
             await self.unsubscribe.start(
                 self.settings.broadcast_unsubscribe_host,
@@ -261,6 +318,10 @@ class BotServices:
             now - timedelta(days=self.settings.support_retention_days),
             screenings_before=now - timedelta(days=1),
         )
+        if self.mail_in is not None:
+            await self.mail_in.repository.purge(
+                now - timedelta(days=self.settings.abandoned_session_days)
+            )
         logger.info(ops_texts.purge_done(dataclasses.asdict(report), done, campaigns, tickets))
         return report
 
@@ -276,6 +337,8 @@ class BotServices:
     async def close(self) -> None:
         """Stop the workers (before the bot they send through is shut down), then close the
         directory and the database; idempotent."""
+        if self.mail_reader is not None:
+            await self.mail_reader.stop()
         if self.database is not None:
             await self.reminders.stop()
             await self.broadcast.stop()
@@ -295,6 +358,14 @@ class BotServices:
                 close_directory()
             await self.database.close()
             self.database = None
+
+
+def _username(bot: Bot) -> str | None:
+    """The bot's @username, known once it is initialised (getMe)."""
+    try:
+        return bot.username
+    except RuntimeError:
+        return None
 
 
 def services_of(application: AnyApplication) -> BotServices:

@@ -101,6 +101,22 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     mail_from: str = "ENT - activation <no-reply@example.org>"
 
+    # Incoming e-mail (README « Conversations par e-mail »): the school's mailbox the bot reads
+    # (INBOX, IMAP IDLE or a look every IMAP_POLL_SECONDS), its address (every e-mail the bot
+    # sends then carries Reply-To: INBOUND_EMAIL), and the authserv-id of the school's mail
+    # server, the only one whose Authentication-Results (DMARC) the bot trusts. Off unless
+    # IMAP_HOST and INBOUND_EMAIL are set.
+    imap_host: str | None = None
+    imap_port: int | None = Field(default=None, ge=1, le=65535)
+    imap_user: str | None = None
+    imap_password: SecretStr | None = None
+    imap_security: SmtpSecurity = SmtpSecurity.NONE
+    imap_poll_seconds: float = Field(default=25.0, gt=0, le=30)
+    inbound_email: str | None = None
+    mail_authserv_id: str | None = None
+    # Automatic answers to one address in 24 hours (stops mail loops).
+    mail_answers_per_address_per_day: int = Field(default=5, ge=0)
+
     # Hashing (argon2id; defaults are argon2-cffi's RFC 9106 low-memory profile)
     argon2_time_cost: int = Argon2Params().time_cost
     argon2_memory_cost: int = Argon2Params().memory_cost
@@ -310,6 +326,7 @@ class Settings(BaseSettings):
             username=self.smtp_username,
             password=self.smtp_password.get_secret_value() if self.smtp_password else None,
             sender=self.mail_from,
+            reply_to=self.inbound_email or None,
         )
 
     @property

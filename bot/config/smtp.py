@@ -26,3 +26,5 @@ class SmtpConfig:
     password: str | None = field(default=None, repr=False)
     sender: str = "no-reply@example.org"
     timeout: float = 20
+    # INBOUND_EMAIL: where replies go (the mailbox the bot reads); None: no Reply-To.
+    reply_to: str | None = None

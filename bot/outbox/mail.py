@@ -15,12 +15,16 @@ from bot.config.smtp import SmtpSecurity as SmtpSecurity
 
 @dataclass(frozen=True)
 class OutgoingMail:
-    """One e-mail: a text part and an HTML part."""
+    """One e-mail: a text part and an HTML part; an answer to an incoming e-mail also has its
+    threading headers and is marked auto-replied (RFC 3834)."""
 
     to: str
     subject: str
     text: str = field(repr=False)
     html: str = field(repr=False)
+    in_reply_to: str | None = None
+    references: str | None = None
+    auto_replied: bool = False
 
 
 class MailDeliveryError(Exception):
@@ -48,7 +52,13 @@ class Mailer:
         _, sender_address = email.utils.parseaddr(self.config.sender)
         domain = sender_address.rpartition("@")[2] or "localhost"
         message["Message-ID"] = email.utils.make_msgid(domain=domain)
-        message["Auto-Submitted"] = "auto-generated"
+        message["Auto-Submitted"] = "auto-replied" if mail.auto_replied else "auto-generated"
+        if self.config.reply_to:
+            message["Reply-To"] = self.config.reply_to
+        if mail.in_reply_to:
+            message["In-Reply-To"] = mail.in_reply_to
+        if mail.references:
+            message["References"] = mail.references
         message.set_content(mail.text, charset="utf-8")
         message.add_alternative(mail.html, subtype="html", charset="utf-8")
         return message

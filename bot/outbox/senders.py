@@ -96,11 +96,19 @@ class MailSender:
             values["hours"] = int(params["hours"])
         elif item.kind != OutboxKind.CODE_MAIL and item.template in mail_templates.NOTICES:
             values["masked_new"] = str(params.get("masked_new") or "")
+        elif item.kind != OutboxKind.CODE_MAIL and item.template in mail_templates.ANSWERS:
+            values.update(params.get("values") or {})
         else:
             raise DeliveryError("UnknownTemplate", permanent=True)
         rendered = mail_templates.render(item.template, **values)
         return OutgoingMail(
-            to=str(params["to"]), subject=rendered.subject, text=rendered.text, html=rendered.html
+            to=str(params["to"]),
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            in_reply_to=params.get("in_reply_to"),
+            references=params.get("references"),
+            auto_replied=item.template in mail_templates.ANSWERS,
         )
 
     async def send(self, item: OutboxItem) -> None:

@@ -11,6 +11,8 @@ EMAIL_CHANGE = "email_change"
 PASSWORD_CHANGED = "password_changed"
 EMAIL_CHANGED = "email_changed"
 DELETE_MESSAGE = "delete_message"
+# The automatic answer to an incoming e-mail (bot/mail_in/), threaded to it.
+MAIL_ANSWER = "mail_answer"
 # Telegram messages to staff (e.g. an account just locked).
 STAFF_NOTICE = "staff_notice"
 # A message in a user's forum topic of the staff group (support with topics).

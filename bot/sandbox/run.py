@@ -94,6 +94,8 @@ def sandbox_settings(settings: Settings, server: LocalBotApi, mailbox: Mailbox) 
             "smtp_security": "none",
             "smtp_username": None,
             "smtp_password": None,
+            # Never the school's real mailbox: the sandbox would answer real people.
+            "imap_host": None,
             # Support works out of the box: a staff group with forum topics, one staff member
             # (the page's « Équipe » view writes as them).
             "support_chat_id": TEAM_CHAT_ID,

@@ -43,6 +43,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ("bot.procedures",),
     ("bot.staff",),
     ("bot.support", "bot.broadcast"),
+    ("bot.mail_in",),
     ("bot.services",),
     ("conversations", "bot.ops"),
     ("bot.app",),
@@ -65,6 +66,9 @@ WITHOUT_TELEGRAM = (
     "bot.support.reminders",
     "bot.support.quick_answers",
     "bot.support.figures",
+    "bot.mail_in.rules",
+    "bot.mail_in.service",
+    "bot.mail_in.reader",
 )
 
 

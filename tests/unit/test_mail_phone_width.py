@@ -57,6 +57,17 @@ def every_html(school: SchoolConfig) -> dict[str, str]:
             prenom="Marie-Éléonore",
             **(params if name != PASSWORD_CHANGED else {}),
         ).html
+    mails["mail_answer"] = mail_templates.render(
+        "mail_answer",
+        school=school,
+        prenom="",
+        subject="Re: " + "très long sujet " * 10,
+        quick_titre=school.quick_answers[0].titre if school.quick_answers else "",
+        quick_texte=school.quick_answers[0].texte if school.quick_answers else "",
+        telegram_link="https://t.me/un_nom_de_bot_vraiment_tres_long_pour_un_telephone_bot",
+        hours_lines=["lundi : 8 h - 12 h, 13 h 30 - 17 h"] * 5,
+        back_at="lundi 4 janvier 8 h 00",
+    ).html
     mails["reminder"] = broadcast_texts.email_html(
         "Bonjour, activez votre compte : " + LINK, UNSUBSCRIBE
     )

@@ -17,6 +17,8 @@ import jinja2
 # The e-mails that carry a code and a link (params: prenom, code, link, hours) and the notices.
 CODE_MAILS = frozenset({"verification", "recovery", "email_change"})
 NOTICES = frozenset({"password_changed", "email_changed"})
+# Answers to an incoming e-mail (params: subject and the template's values; see bot/mail_in).
+ANSWERS = frozenset({"mail_answer"})
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ def render(name: str, **params: object) -> RenderedMail:
     """The e-mail ``name`` with ``params`` (``school`` and ``prenom`` always; see each template).
     An unknown name raises :class:`jinja2.TemplateNotFound`, a missing parameter
     :class:`jinja2.UndefinedError`."""
-    if name not in CODE_MAILS | NOTICES:
+    if name not in CODE_MAILS | NOTICES | ANSWERS:
         raise jinja2.TemplateNotFound(name)
     text_template = _environment(False).get_template(f"{name}.j2")
     subject = "".join(
