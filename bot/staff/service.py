@@ -30,6 +30,7 @@ from bot.staff.accounts_import import (
     MIN_PROVISIONAL_LENGTH,
     provisional_password_ok,
 )
+from bot.staff.rights import StaffRights
 from storage.db import db_time_seconds
 from storage.records import RecordRepository
 from storage.staff import (
@@ -37,6 +38,7 @@ from storage.staff import (
     RECOVERY_EVENTS,
     STARTED_EVENTS,
     AuditEvent,
+    EstablishmentFigures,
     FunnelRow,
     StaffAccount,
     StaffRepository,
@@ -257,9 +259,14 @@ class StaffService:
     def _key(self, identifiant_norm: str) -> str:
         return identifiant_key(self.keyed, identifiant_norm)
 
-    async def find(self, identifiant: str) -> StaffAccount | None:
-        """The account of this identifier, without case or surrounding spaces."""
-        return await self._directory.staff_find(normalise_identifiant(identifiant))
+    async def find(
+        self, identifiant: str, acting_as: StaffRights | None = None
+    ) -> StaffAccount | None:
+        """The account of this identifier, without case or surrounding spaces; with
+        ``acting_as``, only one of their establishments' (another's is unknown, filtered in
+        SQL: nothing tells it exists)."""
+        scope = acting_as.scope if acting_as is not None else None
+        return await self._directory.staff_find(normalise_identifiant(identifiant), scope)
 
     async def lock_state(self, account: StaffAccount) -> LockState:
         """The throttle of the account's identifier now."""
@@ -275,9 +282,12 @@ class StaffService:
             retry_after=self.throttle_policy.retry_after(counters, now),
         )
 
-    async def report(self, identifiant: str) -> AccountReport | None:
-        """What staff see about an account (``show``, ``/compte``); None if unknown."""
-        account = await self.find(identifiant)
+    async def report(
+        self, identifiant: str, acting_as: StaffRights | None = None
+    ) -> AccountReport | None:
+        """What staff see about an account (``show``, ``/compte``); None if unknown (or of
+        an establishment ``acting_as`` does not cover)."""
+        account = await self.find(identifiant, acting_as)
         return await self._report(account) if account else None
 
     async def _report(self, account: StaffAccount) -> AccountReport:
@@ -321,12 +331,16 @@ class StaffService:
         return password
 
     async def reset(
-        self, identifiant: str, actor: str, password: str | None = None
+        self,
+        identifiant: str,
+        actor: str,
+        password: str | None = None,
+        acting_as: StaffRights | None = None,
     ) -> ResetResult | None:
         """Back to « to activate » with a new provisional password (generated with
         :func:`bot.security.generate_provisional_password` unless given); the lock is lifted,
-        the Telegram link kept. None if the identifier is unknown."""
-        account = await self.find(identifiant)
+        the Telegram link kept. None if the identifier is unknown (or not ``acting_as``'s)."""
+        account = await self.find(identifiant, acting_as)
         if account is None:
             return None
         generated = password is None
@@ -354,15 +368,19 @@ class StaffService:
         details = "password=generated" if generated else "password=given"
         if had_failures:
             details += ",unlocked"
+        if account.uai:  # the establishment acted on, in the audit trail
+            details += f",uai={account.uai}"
         await self.repository.reset(account.id, hashed, actor, self.clock(), details)
         after = await self._directory.staff_find(account.identifiant_norm)
         assert after is not None
         return ResetResult(provisional, generated, lock.locked, await self._report(after))
 
-    async def unlock(self, identifiant: str, actor: str) -> LockState | None:
+    async def unlock(
+        self, identifiant: str, actor: str, acting_as: StaffRights | None = None
+    ) -> LockState | None:
         """Lift the lock and forget the failures of the identifier; the state before it.
-        None if the identifier is unknown."""
-        account = await self.find(identifiant)
+        None if the identifier is unknown (or not ``acting_as``'s)."""
+        account = await self.find(identifiant, acting_as)
         if account is None:
             return None
         before = await self.lock_state(account)
@@ -370,19 +388,26 @@ class StaffService:
             return before  # nothing to lift: nothing written to the history
         await self.throttle.unlock(self._key(account.identifiant_norm))
         details = "was=locked" if before.locked else f"failures={before.failures_last_24h}"
+        if account.uai:
+            details += f",uai={account.uai}"
         await self.records.audit("unlock", account.id, actor, self.clock(), details)
         return before
 
-    async def history(self, identifiant: str) -> list[AuditEvent] | None:
-        """The account's audit trail, oldest first; None if the identifier is unknown."""
-        account = await self.find(identifiant)
+    async def history(
+        self, identifiant: str, acting_as: StaffRights | None = None
+    ) -> list[AuditEvent] | None:
+        """The account's audit trail, oldest first; None if the identifier is unknown (or
+        not ``acting_as``'s)."""
+        account = await self.find(identifiant, acting_as)
         return await self.repository.history(account.id) if account else None
 
-    async def export_rows(self) -> list[tuple[str, ...]]:
+    async def export_rows(self, acting_as: StaffRights | None = None) -> list[tuple[str, ...]]:
         """One row per account for the school's records: its cells, in the order of
         :data:`EXPORT_COLUMNS` (formulas not neutralised yet: see ``write_export``). Read as
         plain tuples, times sliced from the database's text: no object an account."""
-        accounts = await self._directory.staff_export()
+        accounts = await self._directory.staff_export(
+            acting_as.scope if acting_as is not None else None
+        )
         steps = await self.repository.open_steps()
         progress = await self.repository.progress()
         locked = await self.repository.locked_keys()
@@ -429,15 +454,26 @@ class StaffService:
             ) in accounts
         ]
 
-    async def funnel(self) -> Funnel:
-        """The activation funnel, by profile and establishment."""
-        return Funnel(await self.repository.funnel())
+    async def funnel(self, acting_as: StaffRights | None = None) -> Funnel:
+        """The activation funnel, by profile and establishment (of ``acting_as``'s)."""
+        return Funnel(await self.repository.funnel(acting_as.scope if acting_as else None))
+
+    async def establishment_figures(
+        self, acting_as: StaffRights | None = None
+    ) -> list[EstablishmentFigures]:
+        """Accounts, activated and open tickets per establishment (``acting_as``'s)."""
+        return await self.repository.establishment_figures(acting_as.scope if acting_as else None)
 
     async def accounts_for_letters(
-        self, profil: str | None = None, etablissement: str | None = None
+        self,
+        profil: str | None = None,
+        etablissement: str | None = None,
+        acting_as: StaffRights | None = None,
     ) -> list[StaffAccount]:
-        """Accounts still to activate that would get a letter."""
-        return await self._directory.staff_to_activate(profil, etablissement)
+        """Accounts still to activate that would get a letter (``acting_as``'s)."""
+        return await self._directory.staff_to_activate(
+            profil, etablissement, acting_as.scope if acting_as else None
+        )
 
     async def prepare_letters(
         self,
