@@ -343,6 +343,19 @@ class SqliteAccountDirectory:
                 )
             return len(list(rows))
 
+    async def uais_of(self, identifiants_norm: Sequence[str]) -> dict[str, str | None]:
+        """``{identifiant_norm: uai}`` of the accounts that exist among these identifiers."""
+        found: dict[str, str | None] = {}
+        for start in range(0, len(identifiants_norm), 500):
+            chunk = tuple(identifiants_norm[start : start + 500])
+            rows = await self.db.fetch_all(
+                "SELECT identifiant_norm, uai FROM accounts WHERE identifiant_norm IN "
+                f"({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.update({row[0]: row[1] for row in rows})
+        return found
+
     async def plan_import(self, line: ImportedAccount) -> tuple[ImportOutcome, bool]:
         """What importing ``line`` would do, and whether its provisional password must be hashed.
 

@@ -12,7 +12,8 @@ from datetime import datetime
 import aiosqlite
 
 from storage.accounts import STAFF_SET_PROVISIONAL
-from storage.db import Database, from_db_time, to_db_time
+from storage.db import Database, from_db_time, scope_sql, to_db_time
+from storage.db import Scope as Scope
 
 # Audit events that mark progress in the activation (after the account's last reset).
 STARTED_EVENTS = ("activation_started",)
@@ -114,22 +115,6 @@ def _staff_account(row: aiosqlite.Row) -> StaffAccount:
         updated_at=updated_at,
         uai=row["uai"],
     )
-
-
-# Which establishments a staff query sees (issue 27): None, every account; else the accounts
-# whose UAI is one of these (an empty set sees none).
-Scope = frozenset[str] | None
-
-
-def scope_sql(scope: Scope, column: str = "uai") -> tuple[str, tuple[str, ...]]:
-    """`` AND <column> IN (?, …)`` and its parameters for a scope ('' for every account):
-    a staff member's establishments are filtered in SQL, never after the fact."""
-    if scope is None:
-        return "", ()
-    if not scope:
-        return " AND 0", ()
-    values = tuple(sorted(scope))
-    return f" AND {column} IN ({', '.join('?' * len(values))})", values
 
 
 # One account as the staff export reads it (:meth:`StaffRepository.export_accounts`), by
