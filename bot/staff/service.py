@@ -19,6 +19,7 @@ from bot.outbox.mail import mask_email
 from bot.procedures.activation import START_PAYLOAD_ACTIVATE, Step, new_letter_token
 from bot.procedures.kernel import Clock, utc_now
 from bot.procedures.throttle import ThrottlePolicy, identifiant_key
+from bot.region import Region
 from bot.security import (
     KeyedHasher,
     SecretHasher,
@@ -30,8 +31,8 @@ from bot.staff.accounts_import import (
     MIN_PROVISIONAL_LENGTH,
     provisional_password_ok,
 )
-from bot.staff.rights import StaffRights
-from storage.db import db_time_seconds
+from bot.staff.rights import StaffRights, everything, telegram_rights
+from storage.db import Scope, db_time_seconds
 from storage.records import RecordRepository
 from storage.staff import (
     CGU_EVENTS,
@@ -241,6 +242,10 @@ class StaffService:
     clock: Clock = utc_now
     # None: the SQLite directory of the repository's database.
     directory: Directory | None = None
+    # A region's establishments (issue 27; None: one school) and STAFF_TELEGRAM_IDS: who may
+    # act on which accounts from Telegram (see :meth:`rights_of`).
+    region: Region | None = None
+    staff_telegram_ids: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.directory is None:
@@ -256,6 +261,35 @@ class StaffService:
         """An LDAP directory whose provisional passwords the bot keeps (hashed) itself."""
         return bool(getattr(self._directory, "provisional_local", False))
 
+    def rights_of(self, telegram_user_id: int) -> StaffRights | None:
+        """A Telegram user's staff rights (None: not staff): see
+        :func:`bot.staff.rights.telegram_rights`. The Telegram staff commands pass them as
+        ``acting_as``."""
+        if self.region is None:
+            if telegram_user_id in self.staff_telegram_ids:
+                return everything(f"telegram:{telegram_user_id}")
+            return None
+        return telegram_rights(self.region, telegram_user_id, self.staff_telegram_ids)
+
+    def staff_user_ids(self) -> frozenset[int]:
+        """Every Telegram id with some staff rights (for the staff commands' filter)."""
+        ids = set(self.staff_telegram_ids)
+        if self.region is not None:
+            ids |= self.region.admin_telegram_ids
+            for establishment in self.region.establishments.values():
+                ids |= establishment.team.telegram_ids
+        return frozenset(ids)
+
+    def _scope(self, acting_as: StaffRights | None) -> Scope:
+        """What a query sees: the rights' establishments; without rights, every account of
+        a single school (the command line's service), but nothing in a region: an account of
+        a region is only ever shown to staff whose rights cover it (fails closed)."""
+        if acting_as is not None:
+            return acting_as.scope
+        if self.region is not None and self.region.establishments:
+            return frozenset()
+        return None
+
     def _key(self, identifiant_norm: str) -> str:
         return identifiant_key(self.keyed, identifiant_norm)
 
@@ -265,8 +299,9 @@ class StaffService:
         """The account of this identifier, without case or surrounding spaces; with
         ``acting_as``, only one of their establishments' (another's is unknown, filtered in
         SQL: nothing tells it exists)."""
-        scope = acting_as.scope if acting_as is not None else None
-        return await self._directory.staff_find(normalise_identifiant(identifiant), scope)
+        return await self._directory.staff_find(
+            normalise_identifiant(identifiant), self._scope(acting_as)
+        )
 
     async def lock_state(self, account: StaffAccount) -> LockState:
         """The throttle of the account's identifier now."""
@@ -405,9 +440,7 @@ class StaffService:
         """One row per account for the school's records: its cells, in the order of
         :data:`EXPORT_COLUMNS` (formulas not neutralised yet: see ``write_export``). Read as
         plain tuples, times sliced from the database's text: no object an account."""
-        accounts = await self._directory.staff_export(
-            acting_as.scope if acting_as is not None else None
-        )
+        accounts = await self._directory.staff_export(self._scope(acting_as))
         steps = await self.repository.open_steps()
         progress = await self.repository.progress()
         locked = await self.repository.locked_keys()
@@ -456,13 +489,13 @@ class StaffService:
 
     async def funnel(self, acting_as: StaffRights | None = None) -> Funnel:
         """The activation funnel, by profile and establishment (of ``acting_as``'s)."""
-        return Funnel(await self.repository.funnel(acting_as.scope if acting_as else None))
+        return Funnel(await self.repository.funnel(self._scope(acting_as)))
 
     async def establishment_figures(
         self, acting_as: StaffRights | None = None
     ) -> list[EstablishmentFigures]:
         """Accounts, activated and open tickets per establishment (``acting_as``'s)."""
-        return await self.repository.establishment_figures(acting_as.scope if acting_as else None)
+        return await self.repository.establishment_figures(self._scope(acting_as))
 
     async def accounts_for_letters(
         self,
@@ -472,7 +505,7 @@ class StaffService:
     ) -> list[StaffAccount]:
         """Accounts still to activate that would get a letter (``acting_as``'s)."""
         return await self._directory.staff_to_activate(
-            profil, etablissement, acting_as.scope if acting_as else None
+            profil, etablissement, self._scope(acting_as)
         )
 
     async def prepare_letters(
