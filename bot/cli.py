@@ -194,7 +194,11 @@ def _main(argv: Sequence[str] | None = None) -> int:
 
         return asyncio.run(init_command(settings))
     if args.command == "accounts" and settings.directory == "ldap":
-        return asyncio.run(local_import_command(settings, args.file, dry_run=args.dry_run))
+        return asyncio.run(
+            local_import_command(
+                settings, args.file, dry_run=args.dry_run, etablissement=args.etablissement
+            )
+        )
     if args.command == "accounts":
         return asyncio.run(
             import_command(
@@ -328,16 +332,20 @@ async def import_command(
     return 1 if report.rejected else 0
 
 
-async def local_import_command(settings: Settings, path: Path, *, dry_run: bool) -> int:
-    """``accounts import FILE.csv [--dry-run]`` with DIRECTORY=ldap (local provisional
-    passwords): exit 0, 1 when lines were rejected, 2 when the file cannot be read or the
-    directory does not answer."""
+async def local_import_command(
+    settings: Settings, path: Path, *, dry_run: bool, etablissement: str | None = None
+) -> int:
+    """``accounts import FILE.csv [--dry-run] [--etablissement UAI]`` with DIRECTORY=ldap
+    (local provisional passwords; in a region, entries of that establishment only): exit 0,
+    1 when lines were rejected, 2 when the file cannot be read or the directory does not
+    answer."""
     from datetime import UTC, datetime
 
     from bot.directory.factory import open_directory
     from bot.directory.port import DirectoryUnavailable
     from bot.ops.startup import check_server_secret
     from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
+    from bot.staff.cli import region_and_rights
     from bot.staff.ldap_import import LocalImportFileError, import_provisional_passwords
     from bot.texts import ldap as ldap_texts
     from storage.db import Database
@@ -345,6 +353,7 @@ async def local_import_command(settings: Settings, path: Path, *, dry_run: bool)
     if not path.is_file():
         print(ldap_texts.local_import_no_file(str(path)), file=sys.stderr)
         return 2
+    _, rights = region_and_rights(settings, etablissement)
     check_server_secret(settings)
     database = await Database.open(settings.database_path)
     hasher = SecretHasher(settings.argon2)
@@ -358,6 +367,7 @@ async def local_import_command(settings: Settings, path: Path, *, dry_run: bool)
             datetime.now(UTC),
             actor=f"cli:{path.name}",
             dry_run=dry_run,
+            scope=rights.scope,
         )
     except LocalImportFileError as error:
         print(ldap_texts.local_import_cannot_read(str(path), str(error)), file=sys.stderr)

@@ -25,6 +25,8 @@ from storage.throttle import ThrottleRepository
 
 from support import DATA, UAI_A, UAI_B, MutableClock, write_two_schools
 
+HEADER = ("identifiant", "mot_de_passe_provisoire", "profil", "prenom", "nom")
+HEADER += ("etablissement", "uai")
 ADMIN, STAFF_A, STAFF_B, OLD_STAFF = 999, 111, 222, 333
 
 
@@ -49,10 +51,7 @@ async def staff(
     path = tmp_path / "region.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, delimiter=";")
-        writer.writerow(
-            ["identifiant", "mot_de_passe_provisoire", "profil", "prenom", "nom"]
-            + ["etablissement", "uai"]
-        )
+        writer.writerow(HEADER)
         writer.writerow(["ana.alpha", "Xq7-Tb4k-Wpz", "eleve", "Ana", "A", "Alpha", UAI_A])
         writer.writerow(["bea.beta", "Gd5-Js3y-Fex", "eleve", "Béa", "B", "Bêta", UAI_B])
         writer.writerow(["rita.region", "Nt9-Bw6q-Kyv", "eleve", "Rita", "R", "", ""])
