@@ -196,3 +196,26 @@ def test_cli_rights(tmp_path: Path) -> None:
     one = load_region(region_file, schools)
     assert cli_rights(one, None, "cli:x").regional
     assert cli_rights(one, "0450001A", "cli:x").uais == {"0450001A"}
+
+
+def test_start_up_refuses_a_wrong_establishment_file(tmp_path: Path) -> None:
+    """The bot refuses to start with one French sentence naming the file and the field."""
+    from bot.config.refusal import StartupRefused
+    from bot.ops.startup import check_before_start
+    from bot.settings import Settings
+
+    region_file, schools = two_schools(tmp_path)
+    path = schools / "beta.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace("-1002", "true"), encoding="utf-8")
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        school_config=region_file,
+        schools_dir=schools,
+        database_path=tmp_path / "bot.sqlite3",
+        server_secret_file=tmp_path / "server.key",
+    )
+    with pytest.raises(StartupRefused) as caught:
+        check_before_start(settings)
+    assert "beta.toml : dans [equipe], « support_chat_id » doit être un nombre entier" in str(
+        caught.value
+    )
