@@ -135,3 +135,35 @@ async def test_a_single_school_is_unchanged(staff: StaffService) -> None:
     assert staff.rights_of(STAFF_A) is None
     assert await staff.report("bea.beta") is not None
     assert len(await staff.export_rows()) == 3
+
+
+async def test_diffusion_reaches_the_staff_member_s_establishments_only(
+    staff: StaffService, database: Database, clock: MutableClock
+) -> None:
+    """/diffusion's rules (bot/broadcast/diffusion.py) with ``rights_of``: staff of A reach
+    A's people and their campaign is A's; a regional admin reaches everyone; without rights,
+    nobody."""
+    from bot.broadcast.diffusion import DiffusionService, Preview
+
+    repository = BroadcastRepository(database)
+    service = DiffusionService(
+        repository, clock, email_enabled=False, quiet=None, rights_of=staff.rights_of
+    )
+
+    async def preview(user_id: int) -> Preview:
+        draft = await service.start(user_id)
+        chosen = await service.choose_segment(user_id, draft.nonce, 3)  # tous
+        assert chosen is not None
+        written = await service.write(user_id, "Bonjour {prenom}")
+        assert isinstance(written, Preview)
+        return written
+
+    assert (await preview(STAFF_A)).counts == {"telegram": 1}
+    assert (await preview(ADMIN)).counts == {"telegram": 3}
+    assert (await preview(OLD_STAFF)).counts == {}
+    shown = await preview(STAFF_A)
+    number = await service.confirm(STAFF_A, shown.draft.nonce, now=False)
+    assert number is not None
+    assert await repository.all_stats(clock(), frozenset({UAI_B})) == []
+    rows = await database.fetch_all("SELECT uai FROM broadcast_campaigns WHERE id = ?", (number,))
+    assert rows[0][0] == UAI_A
