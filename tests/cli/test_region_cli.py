@@ -133,7 +133,7 @@ def test_import_stores_the_uai_and_checks_it(env: Path, capsys: pytest.CaptureFi
     assert code == 1
     assert "ligne 3 : UAI « 0459999Z » inconnu" in out
     assert f"ligne 4 : UAI « {UAI_B} » : cet import est pour l'établissement {UAI_A}" in out
-    assert sql(env, "SELECT identifiant, uai FROM accounts ORDER BY id") == [
+    assert sql(env, "SELECT identifiant, uai FROM accounts ORDER BY identifiant") == [
         ("ana.alpha", UAI_A),
         ("sans.uai", UAI_A),  # the import's establishment
     ]
