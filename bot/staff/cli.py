@@ -399,6 +399,8 @@ async def letters_command(
             lambda letter: letter_link(username, letter),
         )
         filters = f"profil={profil or '*'},etablissement={args.etablissement or '*'}"
+        if rights is not None and rights.uais:  # a region: the establishment acted on
+            filters += f",uai={','.join(sorted(rights.uais))}"
         stored = await staff.commit_letters(letters, actor(), f"{path.name};{filters}")
         partial.replace(path)
     finally:

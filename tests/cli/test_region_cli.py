@@ -204,9 +204,9 @@ def test_letters_only_for_the_establishment(
     assert code == 0, err
     assert sql(
         region,
-        "SELECT a.identifiant FROM audit_events e JOIN accounts a ON a.id = e.account_id "
-        "WHERE e.event = 'letter'",
-    ) == [("ana.alpha",)]
+        "SELECT a.identifiant, e.details FROM audit_events e "
+        "JOIN accounts a ON a.id = e.account_id WHERE e.event = 'letter'",
+    ) == [("ana.alpha", f"b.pdf;profil=*,etablissement={UAI_A},uai={UAI_A}")]
 
 
 def test_broadcasts_are_scoped(region: Path, capsys: pytest.CaptureFixture[str]) -> None:
