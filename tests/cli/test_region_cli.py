@@ -165,6 +165,8 @@ def test_staff_of_a_cannot_see_reset_unlock_or_read_the_history_of_b(
     ) == [(f"password=generated,uai={UAI_A}",)]
     code, out, _ = run(["accounts", "show", "bea.beta", "--etablissement", "tous"], capsys)
     assert code == 0 and "Béa" in out
+    code, out, _ = run(["accounts", "history", "ana.alpha", "--etablissement", UAI_A], capsys)
+    assert code == 0 and f"établissement {UAI_A}" in out
 
 
 def test_export_and_stats_only_hold_the_establishment(
