@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 
 from bot.settings import Settings, load_settings
 from bot.texts import ops as ops_texts
+from bot.texts import region as region_texts
 from bot.texts import staff as staff_texts
 
 logger = logging.getLogger("bot")
@@ -96,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
         "file", type=Path, metavar="FICHIER", help=staff_texts.CLI_HELP["import_file"]
     )
     importer.add_argument("--dry-run", action="store_true", help=staff_texts.CLI_HELP["dry_run"])
+    importer.add_argument("--etablissement", help=region_texts.CLI_ETABLISSEMENT_HELP)
+    establishments = commands.add_parser(
+        "etablissements", help=region_texts.CLI_ESTABLISHMENTS_HELP
+    )
+    establishments.add_argument("--json", action="store_true", help=staff_texts.CLI_HELP["json"])
     outbox = commands.add_parser("outbox", help=staff_texts.CLI_HELP["outbox"])
     outbox.add_argument("--json", action="store_true", help=staff_texts.CLI_HELP["json"])
     from bot.broadcast.cli import add_broadcast_parser
@@ -113,13 +119,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``run_bot.py``: a private file others can read and whose mode cannot be
     changed, or a missing database or key a staff command needs, gets a French message (2)."""
     from bot.config.ldap import LdapSetupError
+    from bot.config.school import SchoolConfigError
     from bot.security import ServerSecretMissing
     from storage.db import DatabaseMissing, DatabaseTooNew
     from storage.files import UnsafePermissions
 
     try:
         return _main(argv)
-    except LdapSetupError as error:
+    except (LdapSetupError, SchoolConfigError) as error:
         print(error, file=sys.stderr)
     except UnsafePermissions as error:
         print(staff_texts.file_permissions_refused(str(error.path), error.mode), file=sys.stderr)
@@ -131,7 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ServerSecretMissing as error:
         print(staff_texts.no_server_key(str(error.path)), file=sys.stderr)
     except Exception as error:
-        if _raised(error, "bot.config.refusal", "StartupRefused"):
+        if _raised(error, "bot.config.refusal", "StartupRefused") or _raised(
+            error, "bot.staff.rights", "EstablishmentChoiceError"
+        ):
             print(error, file=sys.stderr)
         elif _raised(error, "telegram.error", "InvalidToken"):
             # PTB's own message holds the token: never printed.
@@ -170,6 +179,10 @@ def _main(argv: Sequence[str] | None = None) -> int:
         from bot.support.cli import support_command
 
         return asyncio.run(support_command(settings, args))
+    if args.command == "etablissements":
+        from bot.staff.cli import establishments_command
+
+        return asyncio.run(establishments_command(settings, as_json=args.json))
     if args.command == "outbox":
         from bot.outbox.cli import outbox_command
 
@@ -183,9 +196,17 @@ def _main(argv: Sequence[str] | None = None) -> int:
 
         return asyncio.run(init_command(settings))
     if args.command == "accounts" and settings.directory == "ldap":
-        return asyncio.run(local_import_command(settings, args.file, dry_run=args.dry_run))
+        return asyncio.run(
+            local_import_command(
+                settings, args.file, dry_run=args.dry_run, etablissement=args.etablissement
+            )
+        )
     if args.command == "accounts":
-        return asyncio.run(import_command(settings, args.file, dry_run=args.dry_run))
+        return asyncio.run(
+            import_command(
+                settings, args.file, dry_run=args.dry_run, etablissement=args.etablissement
+            )
+        )
     if args.command == "sandbox" or (args.command is None and settings.telegram_bot_token is None):
         from bot.sandbox.run import run_sandbox
 
@@ -245,20 +266,28 @@ async def run_polling(settings: Settings) -> int:
     return 0
 
 
-async def import_command(settings: Settings, path: Path, *, dry_run: bool) -> int:
-    """``accounts import FILE.csv [--dry-run]``: load accounts, with a progress bar."""
+async def import_command(
+    settings: Settings, path: Path, *, dry_run: bool, etablissement: str | None = None
+) -> int:
+    """``accounts import FILE.csv [--dry-run] [--etablissement UAI]``: load accounts, with a
+    progress bar. In a region the ``uai`` column is checked against the establishments and
+    the import is for one of them (or ``tous``)."""
     from datetime import UTC, datetime
 
     from tqdm import tqdm
 
     from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
     from bot.staff.accounts_import import ImportFileError, import_accounts
+    from bot.staff.cli import region_and_rights
     from storage.accounts import SqliteAccountDirectory
     from storage.db import Database
 
     if not path.is_file():
         print(staff_texts.IMPORT_NO_SUCH_FILE.format(path=path), file=sys.stderr)
         return 2
+    region, rights = region_and_rights(settings, etablissement)
+    known_uais = set(region.establishments) if region is not None else None
+    only_uai = next(iter(rights.uais)) if rights.uais else None
     from bot.ops.startup import check_server_secret
 
     check_server_secret(settings)
@@ -281,6 +310,8 @@ async def import_command(settings: Settings, path: Path, *, dry_run: bool) -> in
             actor=f"cli:{path.name}",
             dry_run=dry_run,
             progress=progress,
+            known_uais=known_uais,
+            only_uai=only_uai,
         )
     except ImportFileError as error:
         bar.close()
@@ -303,16 +334,20 @@ async def import_command(settings: Settings, path: Path, *, dry_run: bool) -> in
     return 1 if report.rejected else 0
 
 
-async def local_import_command(settings: Settings, path: Path, *, dry_run: bool) -> int:
-    """``accounts import FILE.csv [--dry-run]`` with DIRECTORY=ldap (local provisional
-    passwords): exit 0, 1 when lines were rejected, 2 when the file cannot be read or the
-    directory does not answer."""
+async def local_import_command(
+    settings: Settings, path: Path, *, dry_run: bool, etablissement: str | None = None
+) -> int:
+    """``accounts import FILE.csv [--dry-run] [--etablissement UAI]`` with DIRECTORY=ldap
+    (local provisional passwords; in a region, entries of that establishment only): exit 0,
+    1 when lines were rejected, 2 when the file cannot be read or the directory does not
+    answer."""
     from datetime import UTC, datetime
 
     from bot.directory.factory import open_directory
     from bot.directory.port import DirectoryUnavailable
     from bot.ops.startup import check_server_secret
     from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
+    from bot.staff.cli import region_and_rights
     from bot.staff.ldap_import import LocalImportFileError, import_provisional_passwords
     from bot.texts import ldap as ldap_texts
     from storage.db import Database
@@ -320,6 +355,7 @@ async def local_import_command(settings: Settings, path: Path, *, dry_run: bool)
     if not path.is_file():
         print(ldap_texts.local_import_no_file(str(path)), file=sys.stderr)
         return 2
+    _, rights = region_and_rights(settings, etablissement)
     check_server_secret(settings)
     database = await Database.open(settings.database_path)
     hasher = SecretHasher(settings.argon2)
@@ -333,6 +369,7 @@ async def local_import_command(settings: Settings, path: Path, *, dry_run: bool)
             datetime.now(UTC),
             actor=f"cli:{path.name}",
             dry_run=dry_run,
+            scope=rights.scope,
         )
     except LocalImportFileError as error:
         print(ldap_texts.local_import_cannot_read(str(path), str(error)), file=sys.stderr)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from bot.config.hours import OpeningHoursError, parse_opening_hours
 from bot.config.school import QUICK_ACTIONS as QUICK_ACTIONS
@@ -20,8 +21,13 @@ from bot.texts import ops as ops_texts
 
 def load_school_config(path: Path) -> SchoolConfig:
     """Read and check the school file at ``path`` (errors in French, from bot.texts.ops)."""
+    return school_from_data(path, read_school_file(path))
+
+
+def read_school_file(path: Path) -> dict[str, Any]:
+    """The TOML of a school file, unchecked (a syntax or reading error in French)."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         line, column = _toml_position(error)
         raise SchoolConfigError(ops_texts.school_syntax(str(path), line, column)) from error
@@ -30,7 +36,14 @@ def load_school_config(path: Path) -> SchoolConfig:
             ops_texts.school_unreadable(str(path), _why_unreadable(error))
         ) from error
 
+
+def school_from_data(path: Path, data: dict[str, Any]) -> SchoolConfig:
+    """Check a school file's values (``path`` names it in errors; a relative CGU path starts
+    from its folder). :mod:`bot.region` calls it with a region file merged with an
+    establishment's."""
     etab = data.get("etablissement", {})
+    if not isinstance(etab, dict):
+        raise SchoolConfigError(ops_texts.school_section(str(path), "etablissement"))
     for key in ("nom", "ent_url", "cgu"):
         if not etab.get(key):
             raise SchoolConfigError(ops_texts.school_needs(str(path), "etablissement", key))
@@ -46,6 +59,16 @@ def load_school_config(path: Path) -> SchoolConfig:
         ) from error
     if not cgu_text:
         raise SchoolConfigError(ops_texts.cgu_empty(str(cgu_path)))
+    if etab.get("cgu_ajout"):  # an establishment's additions to the region's CGU
+        addition_path = (path.parent / etab["cgu_ajout"]).resolve()
+        try:
+            addition = addition_path.read_text(encoding="utf-8-sig").strip()
+        except (OSError, UnicodeDecodeError) as error:
+            raise SchoolConfigError(
+                ops_texts.cgu_unreadable(str(addition_path), _why_unreadable(error))
+            ) from error
+        if addition:
+            cgu_text = f"{cgu_text}\n\n{addition}"
 
     contacts = tuple(
         Contact(**{k: str(v) for k, v in c.items() if k in Contact.__dataclass_fields__})
@@ -58,7 +81,7 @@ def load_school_config(path: Path) -> SchoolConfig:
     horaires = None
     if "horaires" in data:
         if not isinstance(data["horaires"], dict):
-            raise SchoolConfigError(f"{path} : [horaires] doit être une section")
+            raise SchoolConfigError(ops_texts.school_section(str(path), "horaires"))
         try:
             horaires = parse_opening_hours(data["horaires"])
         except OpeningHoursError as error:

@@ -30,6 +30,7 @@ from bot.procedures.linked_accounts import AccountService
 from bot.procedures.my_account import MyAccountService
 from bot.procedures.recovery import RecoveryService
 from bot.procedures.throttle import throttle_policy
+from bot.region import region_of
 from bot.school import SchoolConfig
 from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
 from bot.settings import Settings
@@ -206,6 +207,8 @@ class BotServices:
                 throttle_policy=self.ports.throttle_policy,
                 clock=self.clock,
                 directory=self.ports.directory,
+                region=region_of(self.settings) if self.settings.schools_dir else None,
+                staff_telegram_ids=tuple(self.settings.staff_telegram_ids),
             )
             self.support = SupportService(
                 SupportRepository(self.database),

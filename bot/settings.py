@@ -29,6 +29,8 @@ HOME_RELATIVE_PATHS = (
     "school_config",
     "sandbox_database_path",
 )
+# Optional paths resolved from the home too (None stays None).
+HOME_RELATIVE_OPTIONAL_PATHS = ("schools_dir",)
 
 
 def find_home(
@@ -92,6 +94,11 @@ class Settings(BaseSettings):
 
     # School content
     school_config: Path = Path("config/school.toml")
+    # One bot for a region (issue 27): a folder with one school file per establishment
+    # (SCHOOL_CONFIG is then the region's defaults); unset: one school, as before.
+    schools_dir: Path | None = None
+    # Regional administrators: their staff commands act on every establishment.
+    region_admin_telegram_ids: Annotated[list[int], NoDecode] = []
 
     # E-mail
     smtp_host: str = "localhost"
@@ -267,7 +274,7 @@ class Settings(BaseSettings):
     ops_host: str = "127.0.0.1"
     ops_port: int | None = Field(default=None, ge=0, le=65535)
 
-    @field_validator("staff_telegram_ids", mode="before")
+    @field_validator("staff_telegram_ids", "region_admin_telegram_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
@@ -305,6 +312,10 @@ class Settings(BaseSettings):
             value: Path = getattr(self, name).expanduser()
             if not value.is_absolute():
                 setattr(self, name, home / value)
+        for name in HOME_RELATIVE_OPTIONAL_PATHS:
+            optional: Path | None = getattr(self, name)
+            if optional is not None and not optional.expanduser().is_absolute():
+                setattr(self, name, home / optional.expanduser())
         return self
 
     @property

@@ -64,6 +64,8 @@ class Account:
     secret_question2: str | None = None
     secret_answer2_hash: str | None = None
     cgu_version: str | None = None
+    # The establishment's UAI (upper case); None: the region's defaults (issue 27).
+    uai: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,8 @@ class ImportedAccount:
     nom: str
     etablissement: str
     fingerprint: str
+    # The establishment's UAI (the CSV's « uai » column, upper case), if any.
+    uai: str | None = None
 
 
 class ImportOutcome(StrEnum):
@@ -134,6 +138,7 @@ def _account(row: aiosqlite.Row) -> Account:
         secret_question2=row["secret_question2"],
         secret_answer2_hash=row["secret_answer2_hash"],
         cgu_version=row["cgu_version"],
+        uai=row["uai"],
     )
 
 
@@ -338,6 +343,19 @@ class SqliteAccountDirectory:
                 )
             return len(list(rows))
 
+    async def uais_of(self, identifiants_norm: Sequence[str]) -> dict[str, str | None]:
+        """``{identifiant_norm: uai}`` of the accounts that exist among these identifiers."""
+        found: dict[str, str | None] = {}
+        for start in range(0, len(identifiants_norm), 500):
+            chunk = tuple(identifiants_norm[start : start + 500])
+            rows = await self.db.fetch_all(
+                "SELECT identifiant_norm, uai FROM accounts WHERE identifiant_norm IN "
+                f"({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.update({row[0]: row[1] for row in rows})
+        return found
+
     async def plan_import(self, line: ImportedAccount) -> tuple[ImportOutcome, bool]:
         """What importing ``line`` would do, and whether its provisional password must be hashed.
 
@@ -357,9 +375,17 @@ class SqliteAccountDirectory:
                 row["prenom"],
                 row["nom"],
                 row["etablissement"],
-            ) == (line.identifiant, line.profil.value, line.prenom, line.nom, line.etablissement)
+                row["uai"],
+            ) == (
+                line.identifiant,
+                line.profil.value,
+                line.prenom,
+                line.nom,
+                line.etablissement,
+                line.uai,
+            )
             return (ImportOutcome.UNCHANGED if same else ImportOutcome.UPDATED), False
-        if row["import_fingerprint"] == line.fingerprint:
+        if row["import_fingerprint"] == line.fingerprint and row["uai"] == line.uai:
             return ImportOutcome.UNCHANGED, False
         return ImportOutcome.UPDATED, True
 
@@ -379,8 +405,8 @@ class SqliteAccountDirectory:
                 cursor = await connection.execute(
                     """INSERT INTO accounts (identifiant, identifiant_norm,
                            provisional_password_hash, profil, prenom, nom, etablissement,
-                           import_fingerprint, imported_at, updated_at)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                           import_fingerprint, imported_at, updated_at, uai)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     (
                         line.identifiant,
                         line.identifiant_norm,
@@ -392,6 +418,7 @@ class SqliteAccountDirectory:
                         line.fingerprint,
                         stamp,
                         stamp,
+                        line.uai,
                     ),
                 )
                 account_id = cursor.lastrowid
@@ -401,13 +428,14 @@ class SqliteAccountDirectory:
                 if _keeps_its_password(existing):
                     await connection.execute(
                         """UPDATE accounts SET identifiant = ?, profil = ?, prenom = ?, nom = ?,
-                               etablissement = ?, updated_at = ? WHERE id = ?""",
+                               etablissement = ?, uai = ?, updated_at = ? WHERE id = ?""",
                         (
                             line.identifiant,
                             line.profil.value,
                             line.prenom,
                             line.nom,
                             line.etablissement,
+                            line.uai,
                             stamp,
                             account_id,
                         ),
@@ -417,7 +445,7 @@ class SqliteAccountDirectory:
                         raise ValueError("a to-activate account needs its provisional hash")
                     await connection.execute(
                         """UPDATE accounts SET identifiant = ?, provisional_password_hash = ?,
-                               profil = ?, prenom = ?, nom = ?, etablissement = ?,
+                               profil = ?, prenom = ?, nom = ?, etablissement = ?, uai = ?,
                                import_fingerprint = ?, updated_at = ? WHERE id = ?""",
                         (
                             line.identifiant,
@@ -426,6 +454,7 @@ class SqliteAccountDirectory:
                             line.prenom,
                             line.nom,
                             line.etablissement,
+                            line.uai,
                             line.fingerprint,
                             stamp,
                             account_id,

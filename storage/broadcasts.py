@@ -11,7 +11,7 @@ from enum import StrEnum
 
 import aiosqlite
 
-from storage.db import Database, from_db_time, to_db_time
+from storage.db import Database, Scope, from_db_time, scope_sql, to_db_time
 
 
 class Segment(StrEnum):
@@ -59,6 +59,13 @@ class Audience:
     profils: tuple[str, ...] = ()
     etablissement: str | None = None
     channels: tuple[Channel, ...] = (Channel.TELEGRAM,)
+    # Only accounts of these establishments (UAIs; None: every account), in SQL (issue 27).
+    uais: frozenset[str] | None = None
+
+    @property
+    def campaign_uai(self) -> str | None:
+        """The establishment a campaign for this audience belongs to (None: the region)."""
+        return next(iter(self.uais)) if self.uais is not None and len(self.uais) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -186,7 +193,9 @@ def _audience_where(audience: Audience) -> tuple[str, list[object]]:
     if audience.etablissement:
         where.append("a.etablissement = ? COLLATE NOCASE")
         params.append(audience.etablissement)
-    return " AND ".join(where), params
+    only, scoped = scope_sql(audience.uais, "a.uai")
+    params.extend(scoped)
+    return " AND ".join(where) + only, params
 
 
 def recipients_query(audience: Audience) -> tuple[str, tuple[object, ...]]:
@@ -331,8 +340,8 @@ class BroadcastRepository:
         async with self.database.transaction() as connection:
             cursor = await connection.execute(
                 "INSERT INTO broadcast_campaigns (message, subject, segment, profils, "
-                "etablissement, channel, created_by, created_at, send_now) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "etablissement, channel, created_by, created_at, send_now, uai) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     message,
                     subject,
@@ -343,6 +352,7 @@ class BroadcastRepository:
                     created_by,
                     to_db_time(now),
                     send_now,
+                    audience.campaign_uai,
                 ),
             )
             campaign_id = cursor.lastrowid
@@ -354,18 +364,23 @@ class BroadcastRepository:
             )
         return campaign_id
 
-    async def stats(self, campaign_id: int, now: datetime) -> CampaignStats | None:
-        """The figures of one campaign."""
+    async def stats(
+        self, campaign_id: int, now: datetime, scope: Scope = None
+    ) -> CampaignStats | None:
+        """The figures of one campaign (of one of ``scope``'s establishments)."""
+        only, params = scope_sql(scope, "c.uai")
         row = await self.database.fetch_one(
-            _STATS_SQL + " WHERE c.id = ? GROUP BY c.id",
-            (to_db_time(now - RATE_WINDOW), campaign_id),
+            _STATS_SQL + f" WHERE c.id = ?{only} GROUP BY c.id",
+            (to_db_time(now - RATE_WINDOW), campaign_id, *params),
         )
         return _stats(row) if row else None
 
-    async def all_stats(self, now: datetime) -> list[CampaignStats]:
-        """The figures of every campaign, newest first."""
+    async def all_stats(self, now: datetime, scope: Scope = None) -> list[CampaignStats]:
+        """The figures of every campaign (of ``scope``'s establishments), newest first."""
+        only, params = scope_sql(scope, "c.uai")
         rows = await self.database.fetch_all(
-            _STATS_SQL + " GROUP BY c.id ORDER BY c.id DESC", (to_db_time(now - RATE_WINDOW),)
+            _STATS_SQL + f" WHERE 1{only} GROUP BY c.id ORDER BY c.id DESC",
+            (to_db_time(now - RATE_WINDOW), *params),
         )
         return [_stats(row) for row in rows]
 
@@ -404,10 +419,11 @@ class BroadcastRepository:
             )
             return cursor.rowcount
 
-    async def campaign(self, campaign_id: int) -> Campaign | None:
-        """One campaign."""
+    async def campaign(self, campaign_id: int, scope: Scope = None) -> Campaign | None:
+        """One campaign (of one of ``scope``'s establishments)."""
+        only, params = scope_sql(scope)
         row = await self.database.fetch_one(
-            "SELECT * FROM broadcast_campaigns WHERE id = ?", (campaign_id,)
+            f"SELECT * FROM broadcast_campaigns WHERE id = ?{only}", (campaign_id, *params)
         )
         return _campaign(row) if row else None
 

@@ -358,3 +358,19 @@ def _split_sql(script: str) -> list[str]:
     if buffer.strip():
         statements.append(buffer.strip())
     return statements
+
+
+# Which establishments a staff query sees (issue 27): None, every account; else the accounts
+# whose UAI is one of these (an empty set sees none).
+Scope = frozenset[str] | None
+
+
+def scope_sql(scope: Scope, column: str = "uai") -> tuple[str, tuple[str, ...]]:
+    """`` AND <column> IN (?, …)`` and its parameters for a scope ('' for every account):
+    a staff member's establishments are filtered in SQL, never after the fact."""
+    if scope is None:
+        return "", ()
+    if not scope:
+        return " AND 0", ()
+    values = tuple(sorted(scope))
+    return f" AND {column} IN ({', '.join('?' * len(values))})", values

@@ -33,6 +33,8 @@ class DirectoryEntry:
     status: AccountStatus | None
     # ``bloque`` or ``supprime`` when the directory's state says so (refused like unknown).
     state: str | None = None
+    # The entry's establishment (its first UAI, upper case; issue 27).
+    uai: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,7 @@ class LdapAccountStore:
 async def _upsert(connection: aiosqlite.Connection, entry: DirectoryEntry, stamp: str) -> int:
     async with connection.execute(
         "SELECT id, identifiant, identifiant_norm, profil, prenom, nom, etablissement, "
-        "status, directory_dn, directory_state FROM accounts WHERE directory_dn = ? "
+        "status, directory_dn, directory_state, uai FROM accounts WHERE directory_dn = ? "
         "OR identifiant_norm = ? ORDER BY directory_dn = ? DESC LIMIT 1",
         (entry.dn, entry.identifiant_norm, entry.dn),
     ) as cursor:
@@ -164,8 +166,8 @@ async def _upsert(connection: aiosqlite.Connection, entry: DirectoryEntry, stamp
         cursor = await connection.execute(
             """INSERT INTO accounts (identifiant, identifiant_norm, profil, prenom, nom,
                    etablissement, status, directory_dn, directory_state, imported_at,
-                   updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   updated_at, uai)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 entry.identifiant,
                 entry.identifiant_norm,
@@ -178,6 +180,7 @@ async def _upsert(connection: aiosqlite.Connection, entry: DirectoryEntry, stamp
                 entry.state,
                 stamp,
                 stamp,
+                entry.uai,
             ),
         )
         assert cursor.lastrowid is not None
@@ -202,12 +205,13 @@ async def _upsert(connection: aiosqlite.Connection, entry: DirectoryEntry, stamp
         status,
         entry.dn,
         entry.state,
+        entry.uai,
     )
     if tuple(row)[1:] != new:
         await connection.execute(
             """UPDATE accounts SET identifiant = ?, identifiant_norm = ?, profil = ?,
                    prenom = ?, nom = ?, etablissement = ?, status = ?, directory_dn = ?,
-                   directory_state = ?, updated_at = ? WHERE id = ?""",
+                   directory_state = ?, uai = ?, updated_at = ? WHERE id = ?""",
             (*new, stamp, account_id),
         )
     return account_id

@@ -12,7 +12,8 @@ from datetime import datetime
 import aiosqlite
 
 from storage.accounts import STAFF_SET_PROVISIONAL
-from storage.db import Database, from_db_time, to_db_time
+from storage.db import Database, from_db_time, scope_sql, to_db_time
+from storage.db import Scope as Scope
 
 # Audit events that mark progress in the activation (after the account's last reset).
 STARTED_EVENTS = ("activation_started",)
@@ -42,6 +43,8 @@ class StaffAccount:
     activated_at: datetime | None
     imported_at: datetime
     updated_at: datetime
+    # The establishment's UAI (issue 27); None: the region's defaults.
+    uai: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,16 @@ class FunnelRow:
     active: int
 
 
+@dataclass(frozen=True)
+class EstablishmentFigures:
+    """One establishment's figures (``uai`` None: accounts of the region's defaults)."""
+
+    uai: str | None
+    accounts: int
+    activated: int
+    open_tickets: int
+
+
 def _staff_account(row: aiosqlite.Row) -> StaffAccount:
     imported_at = from_db_time(row["imported_at"])
     updated_at = from_db_time(row["updated_at"])
@@ -100,6 +113,7 @@ def _staff_account(row: aiosqlite.Row) -> StaffAccount:
         activated_at=from_db_time(row["activated_at"]),
         imported_at=imported_at,
         updated_at=updated_at,
+        uai=row["uai"],
     )
 
 
@@ -128,28 +142,32 @@ class StaffRepository:
     def __init__(self, database: Database) -> None:
         self.db = database
 
-    async def find(self, identifiant_norm: str) -> StaffAccount | None:
-        """The account with this normalised identifier, if any."""
+    async def find(self, identifiant_norm: str, scope: Scope = None) -> StaffAccount | None:
+        """The account with this normalised identifier, if any (and in ``scope``)."""
+        only, params = scope_sql(scope)
         row = await self.db.fetch_one(
-            "SELECT * FROM accounts WHERE identifiant_norm = ?", (identifiant_norm,)
+            f"SELECT * FROM accounts WHERE identifiant_norm = ?{only}", (identifiant_norm, *params)
         )
         return _staff_account(row) if row else None
 
-    async def export_accounts(self) -> list[ExportAccount]:
-        """Every account for the export, by identifier (plain tuples, see
+    async def export_accounts(self, scope: Scope = None) -> list[ExportAccount]:
+        """Every account (of ``scope``) for the export, by identifier (plain tuples, see
         :data:`ExportAccount`)."""
+        only, params = scope_sql(scope)
         rows = await self.db.fetch_tuples(
-            f"SELECT {_EXPORT_COLUMNS} FROM accounts ORDER BY identifiant_norm"
+            f"SELECT {_EXPORT_COLUMNS} FROM accounts WHERE 1{only} ORDER BY identifiant_norm",
+            params,
         )
         return rows
 
     async def to_activate(
-        self, profil: str | None = None, etablissement: str | None = None
+        self, profil: str | None = None, etablissement: str | None = None, scope: Scope = None
     ) -> list[StaffAccount]:
         """Accounts still to activate, optionally of one profile and one establishment
         (establishment compared without case, accents kept), by establishment, name, identifier."""
-        sql = "SELECT * FROM accounts WHERE status = 'a_activer'"
-        params: list[object] = []
+        only, scoped = scope_sql(scope)
+        sql = f"SELECT * FROM accounts WHERE status = 'a_activer'{only}"
+        params: list[object] = list(scoped)
         if profil:
             sql += " AND profil = ?"
             params.append(profil)
@@ -297,10 +315,11 @@ class StaffRepository:
             found.setdefault(row["account_id"], set()).add(row["event"])
         return found
 
-    async def funnel(self) -> list[FunnelRow]:
+    async def funnel(self, scope: Scope = None) -> list[FunnelRow]:
         """The activation funnel by profile and establishment. An active account counts in
         every stage; the others by their audit events since their last reset. Entries an LDAP
         directory says are blocked or deleted are left out."""
+        only, params = scope_sql(scope, "a.uai")
         rows = await self.db.fetch_all(
             f"""WITH last_reset AS (
                     SELECT account_id, MAX(id) AS id FROM audit_events
@@ -321,9 +340,10 @@ class StaffRepository:
                        SUM(a.status = 'active' OR COALESCE(p.recovery, 0)) AS recovery_set,
                        SUM(a.status = 'active') AS active
                 FROM accounts a LEFT JOIN progress p ON p.account_id = a.id
-                WHERE a.directory_state IS NULL
+                WHERE a.directory_state IS NULL{only}
                 GROUP BY a.profil, a.etablissement
-                ORDER BY a.etablissement, a.profil"""
+                ORDER BY a.etablissement, a.profil""",
+            params,
         )
         return [
             FunnelRow(
@@ -334,6 +354,26 @@ class StaffRepository:
                 cgu_accepted=row["cgu_accepted"],
                 recovery_set=row["recovery_set"],
                 active=row["active"],
+            )
+            for row in rows
+        ]
+
+    async def establishment_figures(self, scope: Scope = None) -> list[EstablishmentFigures]:
+        """Accounts, activated accounts and open tickets per UAI (of ``scope``); entries an
+        LDAP directory says are blocked or deleted are left out. A ticket counts for the
+        establishment of its account."""
+        only, params = scope_sql(scope, "a.uai")
+        rows = await self.db.fetch_all(
+            f"""SELECT a.uai, COUNT(*) AS accounts, SUM(a.status = 'active') AS activated,
+                       SUM(EXISTS (SELECT 1 FROM support_tickets t WHERE t.account_id = a.id
+                                   AND t.state = 'open')) AS open_tickets
+                FROM accounts a WHERE a.directory_state IS NULL{only}
+                GROUP BY a.uai ORDER BY a.uai""",
+            params,
+        )
+        return [
+            EstablishmentFigures(
+                row["uai"], row["accounts"], row["activated"] or 0, row["open_tickets"] or 0
             )
             for row in rows
         ]

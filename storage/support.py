@@ -8,7 +8,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from storage.db import Database, from_db_time, to_db_time
+from storage.db import Database, Scope, from_db_time, scope_sql, to_db_time
 from storage.outbox import NewOutboxItem, insert_items
 
 
@@ -131,6 +131,10 @@ _WITH_COUNTS = (
 )
 
 
+# The establishment of a ticket: its account's (none before the account is known).
+_TICKET_UAI = "(SELECT a.uai FROM accounts a WHERE a.id = t.account_id)"
+
+
 class SupportRepository:
     """Rows of ``support_tickets``, ``support_messages`` and ``support_modes``."""
 
@@ -170,15 +174,17 @@ class SupportRepository:
         )
         return _ticket(row) if row else None
 
-    async def get(self, ticket_id: int) -> Ticket | None:
-        """One ticket."""
-        row = await self.db.fetch_one(f"{_WITH_COUNTS} WHERE t.id = ?", (ticket_id,))
+    async def get(self, ticket_id: int, scope: Scope = None) -> Ticket | None:
+        """One ticket (of ``scope``'s establishments: that of the ticket's account)."""
+        only, params = scope_sql(scope, _TICKET_UAI)
+        row = await self.db.fetch_one(f"{_WITH_COUNTS} WHERE t.id = ?{only}", (ticket_id, *params))
         return _ticket(row) if row else None
 
-    async def tickets(self, *, open_only: bool = False) -> list[Ticket]:
-        """Tickets, newest first."""
-        where = " WHERE t.state = 'open'" if open_only else ""
-        rows = await self.db.fetch_all(f"{_WITH_COUNTS}{where} ORDER BY t.id DESC")
+    async def tickets(self, *, open_only: bool = False, scope: Scope = None) -> list[Ticket]:
+        """Tickets (of ``scope``'s establishments), newest first."""
+        only, params = scope_sql(scope, _TICKET_UAI)
+        where = " WHERE t.state = 'open'" if open_only else " WHERE 1"
+        rows = await self.db.fetch_all(f"{_WITH_COUNTS}{where}{only} ORDER BY t.id DESC", params)
         return [_ticket(row) for row in rows]
 
     async def admit(

@@ -44,3 +44,52 @@ def write_accounts_csv(path: Path, rows: list[tuple[str, ...]] = ACCOUNTS) -> Pa
         )
         writer.writerows(rows)
     return path
+
+
+# Two establishments of a region (issue 27): their school files over the tests' school file.
+UAI_A, UAI_B = "0450001A", "0450002B"
+SCHOOL_A = """
+[etablissement]
+uai = "0450001a"
+nom = "Lycée Alpha"
+ent_url = "https://ent.example.org/alpha"
+cgu_ajout = "alpha-cgu.txt"
+
+[[contacts]]
+nom = "Secrétariat Alpha"
+email = "secretariat@alpha.example.org"
+
+[horaires]
+fuseau = "Europe/Paris"
+lundi = ["08:00-12:00"]
+
+[equipe]
+support_chat_id = -1001
+forum = true
+telegram_ids = [111]
+emails = ["cpe@alpha.example.org"]
+
+[rappels]
+apres_jours = 5
+"""
+SCHOOL_B = """
+[etablissement]
+uai = "0450002B"
+nom = "CFA Bêta"
+ent_url = "https://ent.example.org/beta"
+cgu = "beta-cgu.txt"
+
+[equipe]
+support_chat_id = -1002
+telegram_ids = [222]
+"""
+
+
+def write_two_schools(folder: Path) -> Path:
+    """A SCHOOLS_DIR with establishments A and B in ``folder``; its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "alpha.toml").write_text(SCHOOL_A, encoding="utf-8")
+    (folder / "alpha-cgu.txt").write_text("Article Alpha.", encoding="utf-8")
+    (folder / "beta.toml").write_text(SCHOOL_B, encoding="utf-8")
+    (folder / "beta-cgu.txt").write_text("CGU du CFA Bêta.", encoding="utf-8")
+    return folder

@@ -17,8 +17,10 @@ from typing import TypeVar
 from bot.broadcast.message import render, unknown_placeholders
 from bot.settings import Settings
 from bot.staff.accounts_import import has_control_characters
-from bot.staff.cli import actor
+from bot.staff.cli import actor, region_and_rights
+from bot.staff.rights import StaffRights
 from bot.texts import broadcast as texts
+from bot.texts import region as region_texts
 from storage.broadcasts import (
     Audience,
     BroadcastRepository,
@@ -67,12 +69,15 @@ def add_broadcast_parser(commands: argparse._SubParsersAction[Parser]) -> None:
     new.add_argument("--json", action="store_true", help=help_["json"])
     listing = sub.add_parser("list", help=help_["list"])
     listing.add_argument("--json", action="store_true", help=help_["json"])
+    listing.add_argument("--etablissement", help=region_texts.CLI_ETABLISSEMENT_HELP)
     status = sub.add_parser("status", help=help_["status"])
     status.add_argument("number", type=int, metavar="NUMERO", help=help_["number"])
     status.add_argument("--json", action="store_true", help=help_["json"])
     status.add_argument("--wait", action="store_true", help=help_["wait"])
+    status.add_argument("--etablissement", help=region_texts.CLI_ETABLISSEMENT_HELP)
     cancel = sub.add_parser("cancel", help=help_["cancel"])
     cancel.add_argument("number", type=int, metavar="NUMERO", help=help_["number"])
+    cancel.add_argument("--etablissement", help=region_texts.CLI_ETABLISSEMENT_HELP)
 
 
 def stats_json(stats: CampaignStats) -> dict[str, object]:
@@ -82,24 +87,32 @@ def stats_json(stats: CampaignStats) -> dict[str, object]:
 
 
 async def broadcast_command(settings: Settings, args: argparse.Namespace) -> int:
-    """Run one ``broadcast`` sub-command (the database must exist: it is never created)."""
+    """Run one ``broadcast`` sub-command (the database must exist: it is never created). In
+    a region, ``--etablissement`` names the establishment whose accounts a new campaign
+    reaches, and whose campaigns the other sub-commands see."""
+    region, rights = region_and_rights(settings, args.etablissement)
     database = await Database.open(settings.database_path, create=False)
     try:
         repository = BroadcastRepository(database)
         command = args.broadcast_command
         if command == "new":
-            return await _new(settings, repository, args)
+            return await _new(settings, repository, args, rights, regional=region is not None)
         if command == "list":
-            return await _list(settings, repository, as_json=args.json)
+            return await _list(settings, repository, as_json=args.json, rights=rights)
         if command == "status":
-            return await _status(settings, repository, args.number, args.json, args.wait)
-        return await _cancel(repository, args.number)
+            return await _status(settings, repository, args.number, args.json, args.wait, rights)
+        return await _cancel(repository, args.number, rights)
     finally:
         await database.close()
 
 
 async def _new(
-    settings: Settings, repository: BroadcastRepository, args: argparse.Namespace
+    settings: Settings,
+    repository: BroadcastRepository,
+    args: argparse.Namespace,
+    rights: StaffRights,
+    *,
+    regional: bool = False,
 ) -> int:
     path: Path = args.message
     if not path.is_file():
@@ -125,8 +138,10 @@ async def _new(
     audience = Audience(
         segment=Segment(args.segment),
         profils=tuple(args.profil),
-        etablissement=args.etablissement,
+        # One school: the accounts' establishment name, as always; a region: the UAI.
+        etablissement=None if regional else args.etablissement,
         channels=CHANNELS[args.canal],
+        uais=rights.uais,
     )
     recipients = await repository.recipients(audience)
     if not recipients:
@@ -176,8 +191,10 @@ async def _new(
     return code
 
 
-async def _list(settings: Settings, repository: BroadcastRepository, *, as_json: bool) -> int:
-    campaigns = await repository.all_stats(datetime.now(UTC))
+async def _list(
+    settings: Settings, repository: BroadcastRepository, *, as_json: bool, rights: StaffRights
+) -> int:
+    campaigns = await repository.all_stats(datetime.now(UTC), rights.scope)
     if as_json:
         print(json.dumps([stats_json(c) for c in campaigns], ensure_ascii=False, indent=2))
         return EXIT_OK
@@ -190,9 +207,14 @@ async def _list(settings: Settings, repository: BroadcastRepository, *, as_json:
 
 
 async def _status(
-    settings: Settings, repository: BroadcastRepository, number: int, as_json: bool, wait: bool
+    settings: Settings,
+    repository: BroadcastRepository,
+    number: int,
+    as_json: bool,
+    wait: bool,
+    rights: StaffRights,
 ) -> int:
-    stats = await repository.stats(number, datetime.now(UTC))
+    stats = await repository.stats(number, datetime.now(UTC), rights.scope)
     if stats is None:
         print(texts.NO_SUCH_CAMPAIGN.format(number=number), file=sys.stderr)
         return EXIT_REFUSED
@@ -207,8 +229,8 @@ async def _status(
     return code
 
 
-async def _cancel(repository: BroadcastRepository, number: int) -> int:
-    campaign = await repository.campaign(number)
+async def _cancel(repository: BroadcastRepository, number: int, rights: StaffRights) -> int:
+    campaign = await repository.campaign(number, rights.scope)
     if campaign is None:
         print(texts.NO_SUCH_CAMPAIGN.format(number=number), file=sys.stderr)
         return EXIT_REFUSED

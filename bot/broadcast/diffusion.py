@@ -11,6 +11,7 @@ from datetime import datetime
 
 from bot.broadcast.message import render, unknown_placeholders
 from bot.config.quiet import QuietHours
+from bot.staff.rights import StaffRights
 from storage.broadcasts import Audience, BroadcastRepository, Channel, Draft, Segment
 
 SEGMENTS = tuple(Segment)
@@ -54,11 +55,16 @@ class DiffusionService:
         *,
         email_enabled: bool,
         quiet: QuietHours | None,
+        rights_of: Callable[[int], StaffRights | None] | None = None,
     ) -> None:
         self.repository = repository
         self.clock = clock
         self.email_enabled = email_enabled
         self.quiet = quiet
+        # A region (issue 27): a staff member's rights (``StaffService.rights_of``); their
+        # campaigns reach their establishments' accounts only (none without rights). None:
+        # one school, every account.
+        self.rights_of = rights_of
 
     def channels(self) -> list[str]:
         """The channels offered."""
@@ -105,9 +111,14 @@ class DiffusionService:
         return draft is not None and draft.step == "texte"
 
     def _audience(self, draft: Draft) -> Audience:
+        uais: frozenset[str] | None = None
+        if self.rights_of is not None:
+            rights = self.rights_of(draft.telegram_user_id)
+            uais = frozenset() if rights is None else rights.uais
         return Audience(
             segment=Segment(draft.segment or Segment.TOUS),
             channels=CHANNELS.get(draft.channel or "telegram", (Channel.TELEGRAM,)),
+            uais=uais,
         )
 
     async def write(self, user_id: int, text: str) -> Preview | Refused | None:

@@ -47,7 +47,7 @@ from storage.accounts import (
 from storage.db import Database
 from storage.ldap_accounts import DirectoryEntry, LdapAccountStore
 from storage.outbox import NewOutboxItem, OutboxItem, OutboxKind
-from storage.staff import ExportAccount, StaffAccount, StaffRepository
+from storage.staff import ExportAccount, Scope, StaffAccount, StaffRepository
 
 logger = logging.getLogger(__name__)
 
@@ -443,7 +443,8 @@ class LdapDirectory:
         if state is None and profil.value in split_values(config.educonnect_profiles):
             state = EDUCONNECT
         names = names or {}
-        etablissement = " / ".join(names.get(uai.casefold(), uai) for uai in self._uais(attributes))
+        uais = self._uais(attributes)
+        etablissement = " / ".join(names.get(uai.casefold(), uai) for uai in uais)
         return DirectoryEntry(
             dn=dn,
             identifiant=identifiant,
@@ -454,6 +455,7 @@ class LdapDirectory:
             etablissement=etablissement,
             status=status,
             state=state,
+            uai=uais[0].upper() if uais else None,
         )
 
     # --- reading -------------------------------------------------------------------------
@@ -505,7 +507,7 @@ class LdapDirectory:
         """How many entries the directory says are blocked, deleted (for ``accounts stats``)."""
         return await self.mirror.state_counts()
 
-    async def staff_find(self, identifiant_norm: str) -> StaffAccount | None:
+    async def staff_find(self, identifiant_norm: str, scope: Scope = None) -> StaffAccount | None:
         """The entry of this identifier as staff see it (its local row, refreshed first); a
         blocked or deleted entry shows its state."""
         account_id = await self._refresh(identifiant_norm)
@@ -513,17 +515,17 @@ class LdapDirectory:
         if account_id is None or local is None:
             return None
         # (by the entry's own identifier: staff may have typed its alias)
-        account = await self.staff.find(normalise_identifiant(local.identifiant))
+        account = await self.staff.find(normalise_identifiant(local.identifiant), scope)
         ref = await self.mirror.ref(account_id)
         if account is not None and ref is not None and ref.state is not None:
             account = replace(account, status=ref.state)
         return account
 
-    async def staff_export(self) -> list[ExportAccount]:
+    async def staff_export(self, scope: Scope = None) -> list[ExportAccount]:
         """Every entry of the directory (read by pages), with what the bot knows of it; a
         blocked or deleted entry shows its state."""
         await self.refresh_all()
-        rows = await self.staff.export_accounts()
+        rows = await self.staff.export_accounts(scope)
         refused = await self.mirror.refused_ids()
         if not refused:
             return rows
@@ -536,13 +538,13 @@ class LdapDirectory:
         ]
 
     async def staff_to_activate(
-        self, profil: str | None = None, etablissement: str | None = None
+        self, profil: str | None = None, etablissement: str | None = None, scope: Scope = None
     ) -> list[StaffAccount]:
         """Entries still to activate, not blocked nor deleted (the directory read by pages
         first); an entry of several establishments is found by any of them."""
         await self.refresh_all()
         refused = await self.mirror.refused_ids()
-        accounts = await self.staff.to_activate(profil, None)
+        accounts = await self.staff.to_activate(profil, None, scope)
         wanted = etablissement.strip().casefold() if etablissement else None
         return [
             account

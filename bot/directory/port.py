@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from storage.accounts import Account, ActivationRecord
-from storage.staff import ExportAccount, StaffAccount
+from storage.staff import ExportAccount, Scope, StaffAccount
 
 
 class DirectoryUnavailable(Exception):
@@ -66,19 +66,21 @@ class Directory(Protocol):
         """Active accounts linked to this Telegram user."""
         ...
 
-    async def staff_find(self, identifiant_norm: str) -> StaffAccount | None:
-        """The account of this normalised identifier as staff see it, if any."""
+    async def staff_find(self, identifiant_norm: str, scope: Scope = None) -> StaffAccount | None:
+        """The account of this normalised identifier as staff see it, if any (and of one of
+        ``scope``'s establishments: another's is unknown)."""
         ...
 
-    async def staff_export(self) -> list[ExportAccount]:
-        """Every account for the staff export, by identifier (plain tuples: see
-        :data:`storage.staff.ExportAccount`)."""
+    async def staff_export(self, scope: Scope = None) -> list[ExportAccount]:
+        """Every account (of ``scope``) for the staff export, by identifier (plain tuples:
+        see :data:`storage.staff.ExportAccount`)."""
         ...
 
     async def staff_to_activate(
-        self, profil: str | None = None, etablissement: str | None = None
+        self, profil: str | None = None, etablissement: str | None = None, scope: Scope = None
     ) -> list[StaffAccount]:
-        """Accounts still to activate, optionally of one profile and one establishment."""
+        """Accounts (of ``scope``) still to activate, optionally of one profile and one
+        establishment."""
         ...
 
     # --- checking secrets ----------------------------------------------------------------

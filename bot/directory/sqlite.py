@@ -18,7 +18,7 @@ from storage.accounts import (
     SqliteAccountDirectory,
 )
 from storage.db import Database
-from storage.staff import ExportAccount, StaffAccount, StaffRepository
+from storage.staff import ExportAccount, Scope, StaffAccount, StaffRepository
 
 
 class SqliteDirectory:
@@ -43,19 +43,20 @@ class SqliteDirectory:
         """Active accounts linked to this Telegram user."""
         return await self.store.linked_to(telegram_user_id)
 
-    async def staff_find(self, identifiant_norm: str) -> StaffAccount | None:
-        """The account of this normalised identifier as staff see it, if any."""
-        return await self.staff.find(identifiant_norm)
+    async def staff_find(self, identifiant_norm: str, scope: Scope = None) -> StaffAccount | None:
+        """The account of this normalised identifier as staff see it, if any (in ``scope``)."""
+        return await self.staff.find(identifiant_norm, scope)
 
-    async def staff_export(self) -> list[ExportAccount]:
-        """Every account for the staff export, by identifier."""
-        return await self.staff.export_accounts()
+    async def staff_export(self, scope: Scope = None) -> list[ExportAccount]:
+        """Every account (of ``scope``) for the staff export, by identifier."""
+        return await self.staff.export_accounts(scope)
 
     async def staff_to_activate(
-        self, profil: str | None = None, etablissement: str | None = None
+        self, profil: str | None = None, etablissement: str | None = None, scope: Scope = None
     ) -> list[StaffAccount]:
-        """Accounts still to activate, optionally of one profile and one establishment."""
-        return await self.staff.to_activate(profil, etablissement)
+        """Accounts (of ``scope``) still to activate, optionally of one profile and one
+        establishment."""
+        return await self.staff.to_activate(profil, etablissement, scope)
 
     # --- checking secrets ----------------------------------------------------------------
 

@@ -26,14 +26,18 @@ _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 def check_before_start(settings: Settings) -> None:
-    """Refuse to start without the school's own file (never the example's school) or with a
-    server key gone while the database has accounts (a new key would void every code, lock
-    and import fingerprint)."""
+    """Refuse to start without the school's own file (never the example's school), with a
+    wrong establishment file (``SCHOOLS_DIR``) or with a server key gone while the database
+    has accounts (a new key would void every code, lock and import fingerprint)."""
     school = settings.school_config
     if not school.is_file():
         raise StartupRefused(ops_texts.school_missing(str(school)))
     try:
         load_school_config(school)
+        if settings.schools_dir is not None:  # a region: every establishment's file too
+            from bot.region import region_of
+
+            region_of(settings)
     except SchoolConfigError as error:
         raise StartupRefused(ops_texts.school_invalid(str(error))) from None
     check_server_secret(settings)

@@ -19,7 +19,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +27,7 @@ from pathlib import Path
 from bot.outbox.mail import validate_email_address
 from bot.security import KeyedHasher, SecretHasher, normalise_identifiant
 from bot.texts import broadcast as broadcast_texts
+from bot.texts import region as region_texts
 from bot.texts import staff as staff_texts
 from storage.accounts import ImportedAccount, ImportOutcome, Profil, SqliteAccountDirectory
 from storage.broadcasts import BroadcastRepository
@@ -64,6 +65,8 @@ _CONTROL = re.compile(f"[{_CONTROLS}]")
 _CONTROL_RUN = re.compile(f"\\s*[{_CONTROLS}][\\s{_CONTROLS}]*")
 # Optional column: an address for reminders only (never a recovery address).
 EMAIL_CONTACT = "email_contact"
+# Optional column: the establishment's UAI (issue 27), checked against SCHOOLS_DIR's.
+UAI_COLUMN = "uai"
 
 
 class ImportFileError(ValueError):
@@ -189,7 +192,28 @@ def check_line(line: CsvLine) -> str | None:
 def fingerprint(keyed: KeyedHasher, line: CsvLine) -> str:
     """Keyed hash of the line's values: equal fingerprints mean an unchanged line."""
     joined = "\x1f".join(line.values.get(column, "") for column in REQUIRED_COLUMNS)
+    uai = line.values.get(UAI_COLUMN, "").strip().upper()
+    if uai:  # (a file without the column keeps the fingerprints it always had)
+        joined += "\x1f" + uai
     return keyed.digest(joined, purpose="import")
+
+
+def line_uai(
+    line: CsvLine, known_uais: Collection[str] | None, only_uai: str | None
+) -> tuple[str | None, str | None]:
+    """The establishment of a line, and why it is refused (or None): its ``uai`` cell (upper
+    case) must name a known establishment (``known_uais``; None: not checked, one school) and,
+    when the import is for one establishment (``only_uai``), that one; an empty cell takes
+    ``only_uai``."""
+    raw = line.values.get(UAI_COLUMN, "").strip()
+    uai = raw.upper() or only_uai
+    if uai is None:
+        return None, None
+    if known_uais is not None and uai not in known_uais:
+        return None, region_texts.uai_unknown_in_import(raw)
+    if only_uai is not None and uai != only_uai:
+        return None, region_texts.uai_outside_import(raw, only_uai)
+    return uai, None
 
 
 async def import_accounts(
@@ -203,22 +227,42 @@ async def import_accounts(
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
     concurrency: int = 4,
+    known_uais: Collection[str] | None = None,
+    only_uai: str | None = None,
 ) -> ImportReport:
-    """Import the CSV file at ``path``; ``progress(done, total)`` is called as lines are done."""
+    """Import the CSV file at ``path``; ``progress(done, total)`` is called as lines are done.
+
+    In a region (issue 27): ``known_uais``, the establishments a ``uai`` cell may name;
+    ``only_uai``, the one establishment this import is for (its staff's ``--etablissement``):
+    its lines only, and never an identifier another establishment already has."""
     lines = list(read_csv(path.read_bytes()))
     report = ImportReport(dry_run=dry_run)
     seen: dict[str, int] = {}
     valid: list[CsvLine] = []
+    uais: dict[int, str | None] = {}
     for line in lines:
         reason = check_line(line)
         norm = normalise_identifiant(line.values.get("identifiant", ""))
         if reason is None and norm in seen:
             reason = staff_texts.IMPORT_DUPLICATE.format(line=seen[norm])
+        if reason is None:
+            uais[line.number], reason = line_uai(line, known_uais, only_uai)
         if reason is not None:
             report.rejected.append((line.number, reason))
         else:
             seen[norm] = line.number
             valid.append(line)
+    if only_uai is not None and valid:
+        norms = {line.number: normalise_identifiant(line.values["identifiant"]) for line in valid}
+        owners = await directory.uais_of(list(norms.values()))
+        taken = [
+            line
+            for line in valid
+            if norms[line.number] in owners and owners[norms[line.number]] != only_uai
+        ]
+        for line in taken:
+            report.rejected.append((line.number, region_texts.IDENTIFIER_RESERVED))
+        valid = [line for line in valid if line not in taken]
     done = len(report.rejected)
     if progress:
         progress(done, len(lines))
@@ -239,6 +283,7 @@ async def import_accounts(
                 nom=values.get("nom", ""),
                 etablissement=values.get("etablissement", ""),
                 fingerprint=fingerprint(keyed, line),
+                uai=uais.get(line.number),
             )
             outcome, needs_hash = await directory.plan_import(candidate)
             if not dry_run and outcome != ImportOutcome.UNCHANGED:

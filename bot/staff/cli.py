@@ -16,12 +16,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from bot.directory.port import PasswordRejected
 from bot.settings import Settings
 from bot.staff import report as report_layout
 from bot.staff.private_files import open_private
+from bot.staff.rights import StaffRights, cli_rights, everything
 from bot.staff.service import (
     EXPORT_COLUMNS,
     PasswordRefused,
@@ -30,7 +31,12 @@ from bot.staff.service import (
     letter_link,
     spreadsheet_cell,
 )
+from bot.texts import region as region_texts
 from bot.texts import staff as staff_texts
+from storage.staff import EstablishmentFigures
+
+if TYPE_CHECKING:
+    from bot.region import Region
 
 # The parser class of the command line (bot.cli.FrenchArgumentParser).
 Parser = TypeVar("Parser", bound=argparse.ArgumentParser)
@@ -44,6 +50,7 @@ def add_staff_parsers(accounts: argparse._SubParsersAction[Parser]) -> None:
     show = accounts.add_parser("show", help=staff_texts.CLI_HELP["show"])
     show.add_argument("identifiant")
     show.add_argument("--json", action="store_true", help=staff_texts.CLI_HELP["json"])
+    show.add_argument("--etablissement", help=region_texts.CLI_ETABLISSEMENT_HELP)
     reset = accounts.add_parser(
         "reset",
         help=staff_texts.CLI_HELP["reset"],
@@ -55,17 +62,22 @@ def add_staff_parsers(accounts: argparse._SubParsersAction[Parser]) -> None:
         metavar="MOT_DE_PASSE",
         help=staff_texts.CLI_HELP["password"],
     )
+    reset.add_argument("--etablissement", help=region_texts.CLI_ETABLISSEMENT_HELP)
     unlock = accounts.add_parser("unlock", help=staff_texts.CLI_HELP["unlock"])
     unlock.add_argument("identifiant")
+    unlock.add_argument("--etablissement", help=region_texts.CLI_ETABLISSEMENT_HELP)
     history = accounts.add_parser("history", help=staff_texts.CLI_HELP["history"])
     history.add_argument("identifiant")
     history.add_argument("--json", action="store_true", help=staff_texts.CLI_HELP["json"])
+    history.add_argument("--etablissement", help=region_texts.CLI_ETABLISSEMENT_HELP)
     export = accounts.add_parser("export", help=staff_texts.CLI_HELP["export"])
     export.add_argument(
         "file", type=Path, metavar="FICHIER", help=staff_texts.CLI_HELP["export_file"]
     )
+    export.add_argument("--etablissement", help=region_texts.CLI_ETABLISSEMENT_HELP)
     stats = accounts.add_parser("stats", help=staff_texts.CLI_HELP["stats"])
     stats.add_argument("--json", action="store_true", help=staff_texts.CLI_HELP["json"])
+    stats.add_argument("--etablissement", help=region_texts.CLI_ETABLISSEMENT_HELP)
     letters = accounts.add_parser(
         "letters",
         help=staff_texts.CLI_HELP["letters"],
@@ -123,6 +135,21 @@ async def open_staff_service(settings: Settings) -> AsyncIterator[StaffService]:
         await database.close()
 
 
+def region_and_rights(
+    settings: Settings, etablissement: str | None
+) -> tuple[Region | None, StaffRights]:
+    """The region (None: one school, no SCHOOLS_DIR) and the operator's rights for
+    ``--etablissement``. Raises :class:`bot.school.SchoolConfigError` (a school file is wrong)
+    or :class:`bot.staff.rights.EstablishmentChoiceError` (none named while several exist, or
+    an unknown one): French sentences the command line prints (exit 2)."""
+    if settings.schools_dir is None:
+        return None, everything(actor())
+    from bot.region import region_of
+
+    region = region_of(settings)
+    return region, cli_rights(region, etablissement, actor())
+
+
 def _err(text: str) -> None:
     print(text, file=sys.stderr)
 
@@ -142,12 +169,13 @@ async def staff_command(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _staff_command(settings: Settings, args: argparse.Namespace) -> int:
     command = args.accounts_command
+    region, rights = region_and_rights(settings, getattr(args, "etablissement", None))
     if command == "export" and not args.file.parent.is_dir():
         _err(staff_texts.export_no_folder(str(args.file.parent)))
         return EXIT_USAGE
     async with open_staff_service(settings) as staff:
         if command == "show":
-            report = await staff.report(args.identifiant)
+            report = await staff.report(args.identifiant, acting_as=rights)
             if report is None:
                 _err(staff_texts.staff_unknown_account(args.identifiant))
                 return EXIT_REFUSED
@@ -158,7 +186,9 @@ async def _staff_command(settings: Settings, args: argparse.Namespace) -> int:
             return EXIT_OK
         if command == "reset":
             try:
-                result = await staff.reset(args.identifiant, actor(), args.password)
+                result = await staff.reset(
+                    args.identifiant, actor(), args.password, acting_as=rights
+                )
             except PasswordRefused:
                 _err(staff_texts.STAFF_PASSWORD_REFUSED)
                 return EXIT_USAGE
@@ -180,7 +210,7 @@ async def _staff_command(settings: Settings, args: argparse.Namespace) -> int:
             )
             return EXIT_OK
         if command == "unlock":
-            before = await staff.unlock(args.identifiant, actor())
+            before = await staff.unlock(args.identifiant, actor(), acting_as=rights)
             if before is None:
                 _err(staff_texts.staff_unknown_account(args.identifiant))
                 return EXIT_REFUSED
@@ -191,7 +221,7 @@ async def _staff_command(settings: Settings, args: argparse.Namespace) -> int:
             )
             return EXIT_OK
         if command == "history":
-            events = await staff.history(args.identifiant)
+            events = await staff.history(args.identifiant, acting_as=rights)
             if events is None:
                 _err(staff_texts.staff_unknown_account(args.identifiant))
                 return EXIT_REFUSED
@@ -202,7 +232,7 @@ async def _staff_command(settings: Settings, args: argparse.Namespace) -> int:
                 print(report_layout.history_text(args.identifiant, events))
             return EXIT_OK
         if command == "export":
-            exported = await staff.export_rows()
+            exported = await staff.export_rows(acting_as=rights)
             write_export(args.file, exported)
             print(staff_texts.staff_export_done(len(exported), str(args.file)))
             return EXIT_OK
@@ -210,11 +240,20 @@ async def _staff_command(settings: Settings, args: argparse.Namespace) -> int:
             refresh = getattr(staff.directory, "refresh_all", None)
             if refresh is not None:  # LDAP: the funnel counts every entry of the directory
                 await refresh()
-            funnel = await staff.funnel()
+            funnel = await staff.funnel(acting_as=rights)
             state_counts = getattr(staff.directory, "state_counts", None)
             states = await state_counts() if state_counts is not None else None
+            figures = (
+                establishment_rows(
+                    region, await staff.establishment_figures(acting_as=rights), rights
+                )
+                if region is not None and region.establishments
+                else None
+            )
             if args.json:
                 data = funnel.to_json()
+                if figures is not None:  # a region: one row per establishment (issue 27)
+                    data["par_uai"] = figures
                 if states is not None:  # LDAP: blocked and deleted entries (issue 25)
                     data["annuaire"] = {"bloques": states.get("bloque", 0)}
                     data["annuaire"]["supprimes"] = states.get("supprime", 0)
@@ -222,13 +261,17 @@ async def _staff_command(settings: Settings, args: argparse.Namespace) -> int:
                 print(json.dumps(data, ensure_ascii=False, indent=2))
             else:
                 print(report_layout.funnel_text(funnel))
+                if figures is not None:
+                    print()
+                    print(region_texts.STATS_BY_ESTABLISHMENT)
+                    print(establishments_table(figures))
                 if states:
                     from bot.texts import ldap as ldap_texts
 
                     print(ldap_texts.stats_states(states))
             return EXIT_OK
         if command == "letters":
-            return await letters_command(settings, staff, args)
+            return await letters_command(settings, staff, args, region, rights)
     raise AssertionError(command)
 
 
@@ -280,8 +323,22 @@ def confirm(question: str) -> bool:
     return answer.strip().casefold() in {"o", "oui", "y", "yes"}
 
 
-async def letters_command(settings: Settings, staff: StaffService, args: argparse.Namespace) -> int:
-    """``accounts letters FILE.pdf [--profil …] [--etablissement …] [--yes]``."""
+async def letters_command(
+    settings: Settings,
+    staff: StaffService,
+    args: argparse.Namespace,
+    region: Region | None = None,
+    rights: StaffRights | None = None,
+) -> int:
+    """``accounts letters FILE.pdf [--profil …] [--etablissement …] [--yes]``. One school:
+    ``--etablissement`` filters on the accounts' establishment name, as always; a region: it
+    names the establishment (UAI), whose school file heads the letters."""
+    name_filter = args.etablissement if region is None else None
+    # One school file heads a letter: one establishment a file.
+    if region is not None and region.needs_choice and (rights is None or rights.uais is None):
+        from bot.staff.rights import EstablishmentChoiceError
+
+        raise EstablishmentChoiceError(region_texts.establishment_required(list(region.uais)))
     from datetime import UTC, datetime
 
     from tqdm import tqdm
@@ -306,7 +363,7 @@ async def letters_command(settings: Settings, staff: StaffService, args: argpars
     if not username:
         _err(staff_texts.STAFF_BOT_USERNAME_MISSING)
         return EXIT_USAGE
-    accounts = await staff.accounts_for_letters(profil, args.etablissement)
+    accounts = await staff.accounts_for_letters(profil, name_filter, acting_as=rights)
     if not accounts:
         print(staff_texts.STAFF_LETTERS_NONE)
         return EXIT_OK
@@ -319,6 +376,10 @@ async def letters_command(settings: Settings, staff: StaffService, args: argpars
         _err(ops_texts.school_missing(str(settings.school_config)))
         return EXIT_USAGE
     school = load_school_config(settings.school_config)
+    if region is not None and rights is not None and rights.uais:
+        chosen = region.by_uai(next(iter(rights.uais)))
+        if chosen is not None:
+            school = chosen.school
     bar = tqdm(total=2 * len(accounts), unit="étape", desc="Courriers", disable=None)
 
     def tick(steps: int) -> None:
@@ -338,10 +399,99 @@ async def letters_command(settings: Settings, staff: StaffService, args: argpars
             lambda letter: letter_link(username, letter),
         )
         filters = f"profil={profil or '*'},etablissement={args.etablissement or '*'}"
+        if rights is not None and rights.uais:  # a region: the establishment acted on
+            filters += f",uai={','.join(sorted(rights.uais))}"
         stored = await staff.commit_letters(letters, actor(), f"{path.name};{filters}")
         partial.replace(path)
     finally:
         bar.close()
         partial.unlink(missing_ok=True)
     print(staff_texts.staff_letters_done(stored, str(path)))
+    return EXIT_OK
+
+
+def establishment_rows(
+    region: Region, figures: list[EstablishmentFigures], rights: StaffRights
+) -> list[dict[str, object]]:
+    """One row per establishment the rights cover (each, even without accounts; accounts with
+    no UAI as the region's row), the least activated first: which schools need help."""
+    by_uai = {figure.uai: figure for figure in figures}
+    rows = [
+        _row(uai, establishment.name, by_uai.get(uai, EstablishmentFigures(uai, 0, 0, 0)))
+        for uai, establishment in region.establishments.items()
+        if rights.covers(uai)
+    ]
+    if None in by_uai:
+        rows.append(_row(None, region_texts.REGION_ROW, by_uai[None]))
+    return sorted(rows, key=lambda row: (_rate(row), str(row["uai"] or "~")))
+
+
+def _row(uai: str | None, name: str, figure: EstablishmentFigures) -> dict[str, object]:
+    return {
+        "uai": uai,
+        "nom": name,
+        "comptes": figure.accounts,
+        "actives": figure.activated,
+        "taux_activation": round(figure.activated / figure.accounts, 3) if figure.accounts else 0.0,
+        "demandes_ouvertes": figure.open_tickets,
+    }
+
+
+def _rate(row: dict[str, object]) -> float:
+    rate = row["taux_activation"]
+    assert isinstance(rate, float)
+    return rate
+
+
+def establishments_table(rows: list[dict[str, object]]) -> str:
+    """The establishments' figures as an aligned table for a terminal."""
+    header = region_texts.ESTABLISHMENTS_HEADER
+    cells = [
+        (
+            str(row["uai"] or "—"),
+            str(row["nom"]),
+            str(row["comptes"]),
+            f"{row['actives']} ({round(100 * _rate(row))} %)",
+            str(row["demandes_ouvertes"]),
+        )
+        for row in rows
+    ]
+    widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in [header, *cells]
+    )
+
+
+async def establishments_command(settings: Settings, *, as_json: bool) -> int:
+    """``etablissements [--json]``: each configured establishment with its UAI, name, accounts,
+    activated accounts and open tickets (sorted by UAI). Without SCHOOLS_DIR: says so."""
+    if settings.schools_dir is None:
+        print(region_texts.NO_ESTABLISHMENT, file=sys.stderr if as_json else sys.stdout)
+        if as_json:
+            print("[]")
+        return EXIT_OK
+    from bot.region import region_of
+
+    region = region_of(settings)
+    async with open_staff_service(settings) as staff:
+        figures = {f.uai: f for f in await staff.establishment_figures()}
+    rows = [
+        {
+            "uai": uai,
+            "nom": region.establishments[uai].name,
+            "comptes": figures[uai].accounts if uai in figures else 0,
+            "actives": figures[uai].activated if uai in figures else 0,
+            "demandes_ouvertes": figures[uai].open_tickets if uai in figures else 0,
+        }
+        for uai in region.uais
+    ]
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    table = [
+        {**row, "taux_activation": row["actives"] / row["comptes"] if row["comptes"] else 0.0}  # type: ignore[operator]
+        for row in rows
+    ]
+    print(establishments_table(table))
     return EXIT_OK

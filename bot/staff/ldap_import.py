@@ -92,9 +92,12 @@ async def import_provisional_passwords(
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
     concurrency: int = 4,
+    scope: frozenset[str] | None = None,
 ) -> LocalImportReport:
     """Hash each line's provisional password for its directory entry to activate
-    (:class:`bot.directory.ldap.LdapDirectory`, ``LDAP_PROVISIONAL_SOURCE=local``)."""
+    (:class:`bot.directory.ldap.LdapDirectory`, ``LDAP_PROVISIONAL_SOURCE=local``). With
+    ``scope`` (a region's ``--etablissement``), an entry of another establishment is refused
+    like an unknown one."""
     header, lines = read_lines(path.read_bytes())
     report = LocalImportReport(
         dry_run=dry_run, ignored_columns=[name for name in header if name not in NEEDED]
@@ -120,6 +123,8 @@ async def import_provisional_passwords(
         nonlocal done
         async with semaphore:
             account = await directory.find(identifiant)
+            if account is not None and scope is not None and account.uai not in scope:
+                account = None
             if account is None:
                 report.rejected.append((number, ldap_texts.LOCAL_IMPORT_UNKNOWN))
             elif account.status != AccountStatus.TO_ACTIVATE:

@@ -19,6 +19,7 @@ from bot.outbox.mail import mask_email
 from bot.procedures.activation import START_PAYLOAD_ACTIVATE, Step, new_letter_token
 from bot.procedures.kernel import Clock, utc_now
 from bot.procedures.throttle import ThrottlePolicy, identifiant_key
+from bot.region import Region
 from bot.security import (
     KeyedHasher,
     SecretHasher,
@@ -30,13 +31,15 @@ from bot.staff.accounts_import import (
     MIN_PROVISIONAL_LENGTH,
     provisional_password_ok,
 )
-from storage.db import db_time_seconds
+from bot.staff.rights import StaffRights, everything, telegram_rights
+from storage.db import Scope, db_time_seconds
 from storage.records import RecordRepository
 from storage.staff import (
     CGU_EVENTS,
     RECOVERY_EVENTS,
     STARTED_EVENTS,
     AuditEvent,
+    EstablishmentFigures,
     FunnelRow,
     StaffAccount,
     StaffRepository,
@@ -239,6 +242,10 @@ class StaffService:
     clock: Clock = utc_now
     # None: the SQLite directory of the repository's database.
     directory: Directory | None = None
+    # A region's establishments (issue 27; None: one school) and STAFF_TELEGRAM_IDS: who may
+    # act on which accounts from Telegram (see :meth:`rights_of`).
+    region: Region | None = None
+    staff_telegram_ids: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.directory is None:
@@ -254,12 +261,47 @@ class StaffService:
         """An LDAP directory whose provisional passwords the bot keeps (hashed) itself."""
         return bool(getattr(self._directory, "provisional_local", False))
 
+    def rights_of(self, telegram_user_id: int) -> StaffRights | None:
+        """A Telegram user's staff rights (None: not staff): see
+        :func:`bot.staff.rights.telegram_rights`. The Telegram staff commands pass them as
+        ``acting_as``."""
+        if self.region is None:
+            if telegram_user_id in self.staff_telegram_ids:
+                return everything(f"telegram:{telegram_user_id}")
+            return None
+        return telegram_rights(self.region, telegram_user_id, self.staff_telegram_ids)
+
+    def staff_user_ids(self) -> frozenset[int]:
+        """Every Telegram id with some staff rights (for the staff commands' filter)."""
+        ids = set(self.staff_telegram_ids)
+        if self.region is not None:
+            ids |= self.region.admin_telegram_ids
+            for establishment in self.region.establishments.values():
+                ids |= establishment.team.telegram_ids
+        return frozenset(ids)
+
+    def _scope(self, acting_as: StaffRights | None) -> Scope:
+        """What a query sees: the rights' establishments; without rights, every account of
+        a single school (the command line's service), but nothing in a region: an account of
+        a region is only ever shown to staff whose rights cover it (fails closed)."""
+        if acting_as is not None:
+            return acting_as.scope
+        if self.region is not None and self.region.establishments:
+            return frozenset()
+        return None
+
     def _key(self, identifiant_norm: str) -> str:
         return identifiant_key(self.keyed, identifiant_norm)
 
-    async def find(self, identifiant: str) -> StaffAccount | None:
-        """The account of this identifier, without case or surrounding spaces."""
-        return await self._directory.staff_find(normalise_identifiant(identifiant))
+    async def find(
+        self, identifiant: str, acting_as: StaffRights | None = None
+    ) -> StaffAccount | None:
+        """The account of this identifier, without case or surrounding spaces; with
+        ``acting_as``, only one of their establishments' (another's is unknown, filtered in
+        SQL: nothing tells it exists)."""
+        return await self._directory.staff_find(
+            normalise_identifiant(identifiant), self._scope(acting_as)
+        )
 
     async def lock_state(self, account: StaffAccount) -> LockState:
         """The throttle of the account's identifier now."""
@@ -275,9 +317,12 @@ class StaffService:
             retry_after=self.throttle_policy.retry_after(counters, now),
         )
 
-    async def report(self, identifiant: str) -> AccountReport | None:
-        """What staff see about an account (``show``, ``/compte``); None if unknown."""
-        account = await self.find(identifiant)
+    async def report(
+        self, identifiant: str, acting_as: StaffRights | None = None
+    ) -> AccountReport | None:
+        """What staff see about an account (``show``, ``/compte``); None if unknown (or of
+        an establishment ``acting_as`` does not cover)."""
+        account = await self.find(identifiant, acting_as)
         return await self._report(account) if account else None
 
     async def _report(self, account: StaffAccount) -> AccountReport:
@@ -321,12 +366,16 @@ class StaffService:
         return password
 
     async def reset(
-        self, identifiant: str, actor: str, password: str | None = None
+        self,
+        identifiant: str,
+        actor: str,
+        password: str | None = None,
+        acting_as: StaffRights | None = None,
     ) -> ResetResult | None:
         """Back to « to activate » with a new provisional password (generated with
         :func:`bot.security.generate_provisional_password` unless given); the lock is lifted,
-        the Telegram link kept. None if the identifier is unknown."""
-        account = await self.find(identifiant)
+        the Telegram link kept. None if the identifier is unknown (or not ``acting_as``'s)."""
+        account = await self.find(identifiant, acting_as)
         if account is None:
             return None
         generated = password is None
@@ -354,15 +403,19 @@ class StaffService:
         details = "password=generated" if generated else "password=given"
         if had_failures:
             details += ",unlocked"
+        if account.uai:  # the establishment acted on, in the audit trail
+            details += f",uai={account.uai}"
         await self.repository.reset(account.id, hashed, actor, self.clock(), details)
         after = await self._directory.staff_find(account.identifiant_norm)
         assert after is not None
         return ResetResult(provisional, generated, lock.locked, await self._report(after))
 
-    async def unlock(self, identifiant: str, actor: str) -> LockState | None:
+    async def unlock(
+        self, identifiant: str, actor: str, acting_as: StaffRights | None = None
+    ) -> LockState | None:
         """Lift the lock and forget the failures of the identifier; the state before it.
-        None if the identifier is unknown."""
-        account = await self.find(identifiant)
+        None if the identifier is unknown (or not ``acting_as``'s)."""
+        account = await self.find(identifiant, acting_as)
         if account is None:
             return None
         before = await self.lock_state(account)
@@ -370,19 +423,24 @@ class StaffService:
             return before  # nothing to lift: nothing written to the history
         await self.throttle.unlock(self._key(account.identifiant_norm))
         details = "was=locked" if before.locked else f"failures={before.failures_last_24h}"
+        if account.uai:
+            details += f",uai={account.uai}"
         await self.records.audit("unlock", account.id, actor, self.clock(), details)
         return before
 
-    async def history(self, identifiant: str) -> list[AuditEvent] | None:
-        """The account's audit trail, oldest first; None if the identifier is unknown."""
-        account = await self.find(identifiant)
+    async def history(
+        self, identifiant: str, acting_as: StaffRights | None = None
+    ) -> list[AuditEvent] | None:
+        """The account's audit trail, oldest first; None if the identifier is unknown (or
+        not ``acting_as``'s)."""
+        account = await self.find(identifiant, acting_as)
         return await self.repository.history(account.id) if account else None
 
-    async def export_rows(self) -> list[tuple[str, ...]]:
+    async def export_rows(self, acting_as: StaffRights | None = None) -> list[tuple[str, ...]]:
         """One row per account for the school's records: its cells, in the order of
         :data:`EXPORT_COLUMNS` (formulas not neutralised yet: see ``write_export``). Read as
         plain tuples, times sliced from the database's text: no object an account."""
-        accounts = await self._directory.staff_export()
+        accounts = await self._directory.staff_export(self._scope(acting_as))
         steps = await self.repository.open_steps()
         progress = await self.repository.progress()
         locked = await self.repository.locked_keys()
@@ -429,15 +487,26 @@ class StaffService:
             ) in accounts
         ]
 
-    async def funnel(self) -> Funnel:
-        """The activation funnel, by profile and establishment."""
-        return Funnel(await self.repository.funnel())
+    async def funnel(self, acting_as: StaffRights | None = None) -> Funnel:
+        """The activation funnel, by profile and establishment (of ``acting_as``'s)."""
+        return Funnel(await self.repository.funnel(self._scope(acting_as)))
+
+    async def establishment_figures(
+        self, acting_as: StaffRights | None = None
+    ) -> list[EstablishmentFigures]:
+        """Accounts, activated and open tickets per establishment (``acting_as``'s)."""
+        return await self.repository.establishment_figures(self._scope(acting_as))
 
     async def accounts_for_letters(
-        self, profil: str | None = None, etablissement: str | None = None
+        self,
+        profil: str | None = None,
+        etablissement: str | None = None,
+        acting_as: StaffRights | None = None,
     ) -> list[StaffAccount]:
-        """Accounts still to activate that would get a letter."""
-        return await self._directory.staff_to_activate(profil, etablissement)
+        """Accounts still to activate that would get a letter (``acting_as``'s)."""
+        return await self._directory.staff_to_activate(
+            profil, etablissement, self._scope(acting_as)
+        )
 
     async def prepare_letters(
         self,

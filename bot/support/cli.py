@@ -9,7 +9,9 @@ import sys
 from typing import Any
 
 from bot.settings import Settings
+from bot.staff.cli import region_and_rights
 from bot.texts import formatting
+from bot.texts import region as region_texts
 from bot.texts import staff as staff_texts
 from bot.texts import support as texts
 from storage.db import Database
@@ -23,9 +25,11 @@ def add_support_parser(commands: Any) -> None:
     listing = sub.add_parser("list", help=texts.CLI_LIST_HELP)
     listing.add_argument("--ouverts", action="store_true", help=texts.CLI_OPEN_HELP)
     listing.add_argument("--json", action="store_true", help=texts.CLI_JSON_HELP)
+    listing.add_argument("--etablissement", help=region_texts.CLI_ETABLISSEMENT_HELP)
     show = sub.add_parser("show", help=texts.CLI_SHOW_HELP)
     show.add_argument("number", type=int, metavar=texts.CLI_NUMBER)
     show.add_argument("--json", action="store_true", help=texts.CLI_JSON_HELP)
+    show.add_argument("--etablissement", help=region_texts.CLI_ETABLISSEMENT_HELP)
 
 
 def ticket_json(ticket: Ticket) -> dict[str, object]:
@@ -77,7 +81,9 @@ def ticket_text(ticket: Ticket) -> str:
 
 
 async def support_command(settings: Settings, args: argparse.Namespace) -> int:
-    """Print tickets; 2 without a database (none is created), 1 for an unknown number."""
+    """Print tickets (in a region, of ``--etablissement``'s accounts only); 2 without a
+    database (none is created), 1 for an unknown number."""
+    _, rights = region_and_rights(settings, args.etablissement)
     if not settings.database_path.exists():
         print(staff_texts.OUTBOX_NO_DATABASE.format(path=settings.database_path), file=sys.stderr)
         return 2
@@ -85,13 +91,13 @@ async def support_command(settings: Settings, args: argparse.Namespace) -> int:
     try:
         repository = SupportRepository(database)
         if args.support_command == "show":
-            ticket = await repository.get(args.number)
+            ticket = await repository.get(args.number, rights.scope)
             if ticket is None:
                 print(texts.CLI_UNKNOWN.format(number=args.number), file=sys.stderr)
                 return 1
             tickets = [ticket]
         else:
-            tickets = await repository.tickets(open_only=args.ouverts)
+            tickets = await repository.tickets(open_only=args.ouverts, scope=rights.scope)
     finally:
         await database.close()
     if args.json:

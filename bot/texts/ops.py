@@ -92,6 +92,10 @@ def school_needs(path: str, section: str, key: str) -> str:
     return f"{path} : il manque « {key} » dans [{section}]"
 
 
+def school_section(path: str, section: str) -> str:
+    return f"{path} : [{section}] doit être une section"
+
+
 def school_bad_url(path: str) -> str:
     return f"{path} : « ent_url » doit être une adresse en https:// (ou http://)"
 

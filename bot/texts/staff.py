@@ -392,6 +392,8 @@ def staff_event_details(details: str) -> str:
     for word in details.split(","):
         if word.startswith("failures=") and word[len("failures=") :].isdigit():
             words.append(f"{word[len('failures=') :]} échec(s) en 24 h")
+        elif word.startswith("uai=") and word[len("uai=") :]:  # a region (issue 27)
+            words.append(f"établissement {word[len('uai=') :]}")
         else:
             words.append(STAFF_EVENT_DETAILS.get(word, word))
     return ", ".join(words)

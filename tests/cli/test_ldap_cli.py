@@ -364,3 +364,32 @@ def test_show_export_and_stats_name_blocked_and_deleted_accounts(
     assert "1 compte(s) bloqué(s), 1 supprimé(s)" in capsys.readouterr().out
     assert main(["accounts", "stats", "--json"]) == 0
     assert '"bloques": 1' in capsys.readouterr().out
+
+
+def test_a_region_scopes_the_directory_s_entries_by_their_uai(
+    esco_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 27 on the ESCO-like tree: each entry belongs to its ESCOUAIRattachement; a
+    command for one establishment never sees nor imports another's entries."""
+    from support import write_two_schools
+
+    schools = write_two_schools(esco_env / "etablissements")
+    beta = schools / "beta.toml"
+    beta.write_text(beta.read_text(encoding="utf-8").replace("0450002B", "0370002B"))
+    monkeypatch.setenv("SCHOOLS_DIR", str(schools))
+    letters = esco_env / "courriers.csv"
+    letters.write_text(
+        "identifiant;mot_de_passe_provisoire\nF0450001;Lt4-Kc8m-Tqs\ndirect.user;Xx1-Yy2-Zz3\n",
+        encoding="utf-8",
+    )
+    assert main(["accounts", "import", str(letters)]) == 2
+    assert "0370002B, 0450001A" in capsys.readouterr().err
+    assert main(["accounts", "import", str(letters), "--etablissement", "0370002B"]) == 1
+    out = capsys.readouterr().out
+    assert "enregistrés : 1" in out and "rejetés :   1" in out
+    assert not local_check("F0450001", "Lt4-Kc8m-Tqs")
+    assert local_check("direct.user", "Xx1-Yy2-Zz3")
+    assert main(["accounts", "show", "jean.dupont", "--etablissement", "0370002B"]) == 1
+    assert "Jean" not in capsys.readouterr().out
+    assert main(["accounts", "show", "jean.dupont", "--etablissement", "0450001A"]) == 0
+    assert "Jean" in capsys.readouterr().out

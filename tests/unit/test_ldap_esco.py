@@ -294,3 +294,21 @@ async def test_charter_in_the_service_form_keeps_other_services(
         assert sorted(values) == ["AUTRE;v9;20250101000000Z", "ENT;v3;20261207233000Z"]
     finally:
         directory.close()
+
+
+async def test_the_entry_s_uai_is_stored_and_scopes_staff(
+    ldap_server: LdapServer, database: Database
+) -> None:
+    """Issue 27: the local row keeps the entry's establishment (its first UAI, the
+    « rattachement » first); staff of another establishment do not find it."""
+    directory = LdapDirectory(esco_config(ldap_server), database, hasher())
+    try:
+        jean = await directory.find("jean.dupont")
+        marie = await directory.find("marie.curie")
+        assert jean is not None and jean.uai == "0450001A"
+        assert marie is not None and marie.uai == "0450001A"
+        assert await directory.staff_find("jean.dupont", frozenset({"0370002B"})) is None
+        found = await directory.staff_find("jean.dupont", frozenset({"0450001A"}))
+        assert found is not None and found.uai == "0450001A"
+    finally:
+        directory.close()
