@@ -34,6 +34,7 @@ from bot.region import region_of
 from bot.school import SchoolConfig
 from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
 from bot.settings import Settings
+from bot.staff.rights import staff_telegram_ids
 from bot.staff.service import StaffService
 from bot.support.reminders import ReminderSettings, UnansweredReminders
 from bot.support.service import SupportService
@@ -369,6 +370,13 @@ def _username(bot: Bot) -> str | None:
         return bot.username
     except RuntimeError:
         return None
+
+
+def staff_ids_of(settings: Settings) -> frozenset[int]:
+    """Every Telegram id with staff rights under these settings: the staff handlers' filter,
+    built before the services open (a region's teams and administrators included)."""
+    region = region_of(settings) if settings.schools_dir else None
+    return staff_telegram_ids(region, settings.staff_telegram_ids)
 
 
 def services_of(application: AnyApplication) -> BotServices:

@@ -22,6 +22,7 @@ from telegram.ext import (
 
 from bot.broadcast.diffusion import SEGMENTS, DiffusionService, Refused
 from bot.broadcast.worker import OPT_OUT_DATA, OPT_OUT_PREFIX, RESUME_DATA
+from bot.services import staff_ids_of
 from bot.texts import broadcast as texts
 from conversations.buttons import parse_button
 from conversations.common import (
@@ -122,6 +123,7 @@ def diffusion(context: BotContext) -> DiffusionService:
         services.clock,
         email_enabled=services.broadcast.email is not None,
         quiet=services.settings.quiet_hours_window,
+        rights_of=services.staff.rights_of,
     )
 
 
@@ -183,7 +185,7 @@ async def on_diffusion_button(update: Update, context: BotContext) -> None:
     else's press is a stale button)."""
     query = update.callback_query
     assert query is not None
-    if query.from_user.id not in context.services.settings.staff_telegram_ids:
+    if query.from_user.id not in context.services.staff.staff_user_ids():
         await on_stale_button(update, context)
         return
     await query.answer()
@@ -245,7 +247,7 @@ def add_broadcast_handlers(application: BotApp) -> None:
     application.add_handler(PrefixButtonHandler(on_opt_out, OPT_OUT_DATA), group=SEEN_GROUP)
     application.add_handler(PrefixButtonHandler(on_resume, RESUME_DATA), group=SEEN_GROUP)
     application.add_handler(TypeHandler(Update, on_any_update), group=SEEN_GROUP)
-    staff = filters.User(application.bot_data[SERVICES_KEY].settings.staff_telegram_ids)
+    staff = filters.User(staff_ids_of(application.bot_data[SERVICES_KEY].settings))
     application.add_handler(
         MessageHandler(
             staff & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, on_diffusion_text

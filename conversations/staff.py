@@ -32,7 +32,11 @@ def staff_service(context: BotContext) -> StaffService:
 
 async def on_stats(update: Update, context: BotContext) -> None:
     """/stats: the funnel as text, then as a chart."""
-    funnel = await staff_service(context).funnel()
+    user = update.effective_user
+    assert user is not None
+    funnel = await staff_service(context).funnel(
+        acting_as=staff_service(context).rights_of(user.id)
+    )
     await send(update, report_layout.funnel_html(funnel))
     services = context.services
     figures = await support_figures(
@@ -62,7 +66,10 @@ async def on_compte(update: Update, context: BotContext) -> None:
         await send(update, staff_texts.STAFF_COMPTE_USAGE)
         return
     identifiant = context.args[0]
-    report = await staff_service(context).report(identifiant)
+    user = update.effective_user
+    assert user is not None
+    rights = staff_service(context).rights_of(user.id)
+    report = await staff_service(context).report(identifiant, acting_as=rights)
     if report is None:
         await send(update, staff_texts.staff_unknown_account_html(identifiant))
         return

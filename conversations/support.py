@@ -556,10 +556,17 @@ async def on_account(update: Update, context: BotContext) -> None:
     its user, as ``/compte ID`` shows it."""
     message = update.effective_message
     assert message is not None
+    staff = update.effective_user
+    assert staff is not None
     ticket = await _staff_ticket(update, context)
     if ticket is not None:
         identifiant = await _identifiant_of(context, ticket)
-        report = await context.services.staff.report(identifiant) if identifiant else None
+        rights = context.services.staff.rights_of(staff.id)
+        report = (
+            await context.services.staff.report(identifiant, acting_as=rights)
+            if identifiant
+            else None
+        )
         if identifiant is None:
             await message.reply_text(texts.STAFF_TICKET_NO_ACCOUNT)
         elif report is None:
@@ -580,7 +587,11 @@ async def on_unlock(update: Update, context: BotContext) -> None:
         identifiant = await _identifiant_of(context, ticket)
         before = None
         if identifiant is not None:
-            before = await context.services.staff.unlock(identifiant, f"telegram:{staff.id}")
+            before = await context.services.staff.unlock(
+                identifiant,
+                f"telegram:{staff.id}",
+                acting_as=context.services.staff.rights_of(staff.id),
+            )
         if identifiant is None or before is None:
             await message.reply_text(texts.STAFF_TICKET_NO_ACCOUNT)
         else:

@@ -43,6 +43,17 @@ class StaffRights:
         return f"{details},uai={uai}" if details else f"uai={uai}"
 
 
+def staff_telegram_ids(region: Region | None, staff_ids: Collection[int]) -> frozenset[int]:
+    """Every Telegram id with some staff rights (the staff commands' filter): the region's
+    team, its administrators and each establishment's team."""
+    ids = set(staff_ids)
+    if region is not None:
+        ids |= region.admin_telegram_ids
+        for establishment in region.establishments.values():
+            ids |= establishment.team.telegram_ids
+    return frozenset(ids)
+
+
 def everything(actor: str) -> StaffRights:
     """Rights on every account (the command line of a single school, a regional admin)."""
     return StaffRights(actor, None)

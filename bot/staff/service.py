@@ -31,7 +31,7 @@ from bot.staff.accounts_import import (
     MIN_PROVISIONAL_LENGTH,
     provisional_password_ok,
 )
-from bot.staff.rights import StaffRights, everything, telegram_rights
+from bot.staff.rights import StaffRights, everything, staff_telegram_ids, telegram_rights
 from storage.db import Scope, db_time_seconds
 from storage.records import RecordRepository
 from storage.staff import (
@@ -273,12 +273,7 @@ class StaffService:
 
     def staff_user_ids(self) -> frozenset[int]:
         """Every Telegram id with some staff rights (for the staff commands' filter)."""
-        ids = set(self.staff_telegram_ids)
-        if self.region is not None:
-            ids |= self.region.admin_telegram_ids
-            for establishment in self.region.establishments.values():
-                ids |= establishment.team.telegram_ids
-        return frozenset(ids)
+        return staff_telegram_ids(self.region, self.staff_telegram_ids)
 
     def _scope(self, acting_as: StaffRights | None) -> Scope:
         """What a query sees: the rights' establishments; without rights, every account of

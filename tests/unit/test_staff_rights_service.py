@@ -99,11 +99,16 @@ async def test_staff_of_a_act_on_a_only(staff: StaffService, database: Database)
     rows = await database.fetch_all("SELECT status FROM accounts WHERE identifiant = 'bea.beta'")
     assert rows[0][0] == "active"
     # tickets and broadcasts, at the storage level the staff paths use
+    # (the import hashes lines concurrently: account ids follow no order)
+    ids = dict(await database.fetch_all("SELECT identifiant, id FROM accounts"))
     tickets = await SupportRepository(database).tickets(scope=rights.scope)
-    assert [t.account_id for t in tickets] == [1]
-    assert await SupportRepository(database).get(2, rights.scope) is None
+    assert [t.account_id for t in tickets] == [ids["ana.alpha"]]
+    beta_ticket = await database.fetch_all(
+        "SELECT id FROM support_tickets WHERE account_id = ?", (ids["bea.beta"],)
+    )
+    assert await SupportRepository(database).get(beta_ticket[0][0], rights.scope) is None
     recipients = await BroadcastRepository(database).recipients(Audience(uais=rights.uais))
-    assert [r.recipient for r in recipients] == ["501"]
+    assert [r.recipient for r in recipients] == [str(500 + ids["ana.alpha"])]
 
 
 async def test_a_regional_admin_acts_on_all(staff: StaffService) -> None:
