@@ -181,7 +181,9 @@ class WebChannel:
         headers = response.headers
         headers["Content-Security-Policy"] = self.config.csp
         headers["X-Content-Type-Options"] = "nosniff"
-        headers["Referrer-Policy"] = "no-referrer"
+        # same-origin: the no-JS page's URL (its id) never leaves; no-referrer would make
+        # Chromium send « Origin: null » on the form's own POST.
+        headers["Referrer-Policy"] = "same-origin"
         if request.path.endswith("/widget.js"):  # loaded by the ENT's pages
             headers["Cross-Origin-Resource-Policy"] = "cross-origin"
             headers["Cache-Control"] = "public, max-age=300"

@@ -12,7 +12,7 @@ from bot.texts import web as texts
 from bot.web.server import ID_HEADER, WebChannel
 from storage.db import Database
 
-from conftest import ENT
+ENT = "https://lycees.netocentre.fr"
 
 Client = TestClient[web.Request, web.Application]
 
@@ -285,3 +285,14 @@ async def test_unbound_channel_answers_kindly(client: Client, channel: WebChanne
     response = await client.post("/web/api/conversations", json={}, headers=own(client))
     assert response.status == 503
     assert (await response.json())["message"] == texts.ERRORS["unavailable"]
+
+
+async def test_the_loader_is_small_and_fetches_nothing_by_itself(client: Client) -> None:
+    """≤ 30 KB compressed (issue 24); no fetch, XHR or stylesheet before the button is pressed
+    (the only request it makes is the panel's iframe, inside the click handler)."""
+    import gzip
+
+    source = await (await client.get("/web/widget.js")).read()
+    assert len(gzip.compress(source, 9)) <= 30 * 1024
+    text = source.decode()
+    assert "fetch(" not in text and "XMLHttpRequest" not in text and "<link" not in text

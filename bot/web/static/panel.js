@@ -126,9 +126,12 @@
     item.appendChild(text);
     var focusChoices = false;
     if (!person) {
+      var typing = document.activeElement === message || document.activeElement === secret;
       if (entry.rows && entry.rows.length) {
         focusChoices = dropChoices(entry.nonce);
         item.appendChild(choices(entry));
+        /* a step answered by buttons only: the keyboard goes to its first button */
+        focusChoices = focusChoices || (typing && entry.input === "choice");
       }
       setMode(entry.input, entry.autocomplete);
     }
@@ -143,7 +146,6 @@
   }
 
   function render(messages) {
-    var lost = false;
     messages.forEach(function (entry) {
       if (entry.seq <= after) {
         return;
@@ -151,9 +153,6 @@
       after = entry.seq;
       show(entry);
     });
-    if (lost) {
-      message.focus();
-    }
   }
 
   function request(path, options) {
