@@ -71,8 +71,9 @@ class WebConfig:
     allowed_origins: tuple[str, ...] = ()
     public_url: str | None = None
     poll_seconds: float = 25.0
-    requests_per_ip_per_minute: int = 120
-    opens_per_ip_per_minute: int = 20
+    # Per IP: a school's pupils often share one address (a classroom behind one NAT).
+    requests_per_ip_per_minute: int = 600
+    opens_per_ip_per_minute: int = 60
     inputs_per_conversation_per_minute: int = 30
 
     @property
@@ -116,6 +117,7 @@ class WebChannel:
     bound: Bound | None = None
     app: web.Application = field(init=False)
     _events: dict[int, asyncio.Event] = field(default_factory=dict, init=False)
+    _waiting: dict[int, int] = field(default_factory=dict, init=False)
     _locks: weakref.WeakValueDictionary[int, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary, init=False
     )
@@ -345,13 +347,24 @@ class WebChannel:
     async def messages(self, row: int, after: int, wait: float) -> list[dict[str, Any]]:
         """The log after ``after``; if none yet, wait up to ``wait`` seconds for some."""
         bound = self._bound()
-        # Watched before reading: a message logged during the read still wakes this poll.
-        event = self._events.setdefault(row, asyncio.Event()) if wait > 0 else None
-        found = await bound.repository.messages_after(row, after)
-        if not found and event is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), wait)
-            found = await self._bound().repository.messages_after(row, after)
+        if wait <= 0:
+            found = await bound.repository.messages_after(row, after)
+        else:
+            # Watched before reading: a message logged during the read still wakes this poll.
+            event = self._events.setdefault(row, asyncio.Event())
+            self._waiting[row] = self._waiting.get(row, 0) + 1
+            try:
+                found = await bound.repository.messages_after(row, after)
+                if not found:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(event.wait(), wait)
+                    found = await self._bound().repository.messages_after(row, after)
+            finally:  # the last poll of a conversation forgets its event (memory per idle page)
+                self._waiting[row] -= 1
+                if not self._waiting[row]:
+                    del self._waiting[row]
+                    if self._events.get(row) is event:
+                        del self._events[row]
         return [{"seq": m.seq, "from": m.sender, **m.body} for m in found]
 
     # --- the JSON API ------------------------------------------------------------------------

@@ -318,3 +318,51 @@ async def test_without_javascript_the_demo_completes(sandbox: Sandbox, browser: 
         checked = await browser.new_page(viewport=PHONE)
         await checked.goto(page.url)
         assert await violations(checked) == []
+
+
+async def test_the_csp_watch_sees_a_refusal(sandbox: Sandbox, browser: Browser) -> None:
+    """The guard of the other tests works: an inline script in the panel is refused, and seen."""
+    context = await browser.new_context()
+    await context.add_init_script(CSP_WATCH)
+    page = await context.new_page()
+    refused = watch_csp(page)
+    await page.goto(f"{sandbox.server.root_url}/web/panel")
+    await page.wait_for_selector("#log .msg-bot")
+    await page.evaluate(
+        "document.body.appendChild(Object.assign(document.createElement('script'), "
+        "{textContent: 'window.inline = 1'}))"
+    )
+    await page.wait_for_timeout(200)
+    assert await page.evaluate("window.inline") is None
+    assert refused != []
+
+
+async def test_zoom_200_focus_visible_and_reduced_motion(
+    sandbox: Sandbox, browser: Browser
+) -> None:
+    """A laptop at 200 % zoom (1280 × 800 → 640 × 400 CSS pixels): the panel reflows without a
+    horizontal scroll, the text box and the newest message in view; the focus ring is drawn;
+    with reduced motion nothing animates."""
+    context = await browser.new_context(
+        viewport={"width": 640, "height": 400}, device_scale_factor=2, reduced_motion="reduce"
+    )
+    page = await context.new_page()
+    await page.goto(ent_url(sandbox))
+    frame = await open_by_keyboard(page)
+    await page.keyboard.type("jdupont")
+    await page.keyboard.press("Enter")
+    await bot_says(frame, texts.DEMO_ASK_PASSWORD)
+    assert await newest_and_box_visible(frame)
+    assert await frame.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+    ring = await frame.evaluate(
+        "(() => { const s = getComputedStyle(document.activeElement);"
+        " return [document.activeElement.id, s.outlineStyle, s.outlineWidth]; })()"
+    )
+    assert ring[0] == "secret" and ring[1] != "none" and ring[2] != "0px"
+    motion = await frame.evaluate(
+        "getComputedStyle(document.querySelector('.choice')).transitionDuration"
+    )
+    assert motion in ("0s", "")
+    await context.close()

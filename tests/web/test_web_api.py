@@ -228,12 +228,23 @@ async def test_flood_from_one_conversation_is_slowed_kindly(client: Client) -> N
     assert int(response.headers["Retry-After"]) >= 1
 
 
-async def test_flood_of_opens_from_one_ip_is_slowed(client: Client) -> None:
+async def test_flood_of_opens_from_one_ip_is_slowed(client: Client, channel: WebChannel) -> None:
+    allowed = channel.config.opens_per_ip_per_minute
     statuses = [
         (await client.post("/web/api/conversations", json={}, headers=own(client))).status
-        for _ in range(25)
+        for _ in range(allowed + 5)
     ]
-    assert statuses[:20] == [200] * 20 and set(statuses[20:]) == {429}
+    assert statuses[:allowed] == [200] * allowed and set(statuses[allowed:]) == {429}
+
+
+async def test_an_idle_poll_leaves_nothing_behind(client: Client, channel: WebChannel) -> None:
+    """Memory per idle conversation: once its poll returns, no event or counter is kept."""
+    conversation = (await open_conversation(client))["conversation"]
+    response = await client.get(
+        "/web/api/messages?after=2&wait=1", headers={ID_HEADER: conversation}
+    )
+    assert (await response.json())["messages"] == []
+    assert channel._events == {} and channel._waiting == {}
 
 
 async def test_every_response_has_the_strict_headers_and_no_cookie(client: Client) -> None:

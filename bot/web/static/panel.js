@@ -65,7 +65,8 @@
       secret.setAttribute("autocomplete", hint === "off" ? "current-password" : hint);
       secret.type = "password";
       toggle.setAttribute("aria-pressed", "false");
-      toggle.textContent = TEXT.show;
+      toggle.textContent = TEXT.showShort;
+      toggle.setAttribute("aria-label", TEXT.show);
     } else {
       message.setAttribute("autocomplete", hint);
     }
@@ -136,7 +137,9 @@
       setMode(entry.input, entry.autocomplete);
     }
     log.appendChild(item);
-    log.scrollTop = log.scrollHeight;
+    /* the newest message from its start: to the bottom if it fits, else to its top */
+    var start = item.offsetTop; /* the log is positioned: relative to it */
+    log.scrollTop = item.offsetHeight > log.clientHeight ? start : log.scrollHeight;
     if (focusChoices) {
       var first = item.querySelector(".choice");
       if (first) {
@@ -218,7 +221,8 @@
       secret.value = "";
       secret.type = "password";
       toggle.setAttribute("aria-pressed", "false");
-      toggle.textContent = TEXT.show;
+      toggle.textContent = TEXT.showShort;
+      toggle.setAttribute("aria-label", TEXT.show);
       if (value) {
         send({ kind: "secret", text: value });
       }
@@ -236,7 +240,8 @@
     var shown = secret.type === "text";
     secret.type = shown ? "password" : "text";
     toggle.setAttribute("aria-pressed", shown ? "false" : "true");
-    toggle.textContent = shown ? TEXT.show : TEXT.hide;
+    toggle.textContent = shown ? TEXT.showShort : TEXT.hideShort;
+    toggle.setAttribute("aria-label", shown ? TEXT.show : TEXT.hide);
   });
 
   document.addEventListener("keydown", function (event) {
