@@ -3,8 +3,11 @@ after sequence N, forged ids, and every bad input answered in French, never a tr
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import Any
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
@@ -257,9 +260,9 @@ async def test_every_response_has_the_strict_headers_and_no_cookie(client: Clien
         assert "Set-Cookie" not in response.headers
         assert response.headers["X-Content-Type-Options"] == "nosniff"
     widget = await (await client.get("/web/widget.js")).text()
-    assert texts.OPEN_BUTTON in widget.encode().decode("unicode_escape") or (
-        '"Activer mon compte' in widget
-    )
+    assert json.dumps(texts.OPEN_BUTTON) in widget and "{{" not in widget
+    panel = await (await client.get("/web/panel")).text()
+    assert texts.MESSAGE_LABEL in panel and "{{" not in panel
 
 
 async def test_no_javascript_path(client: Client) -> None:
@@ -307,3 +310,38 @@ async def test_the_loader_is_small_and_fetches_nothing_by_itself(client: Client)
     assert len(gzip.compress(source, 9)) <= 30 * 1024
     text = source.decode()
     assert "fetch(" not in text and "XMLHttpRequest" not in text and "<link" not in text
+
+
+class FailingEngine:
+    """An engine that breaks on a secret (a bug, a directory down…)."""
+
+    async def open(self, conversation: Any) -> list[Any]:
+        from bot.web.demo import DemoEngine
+
+        return await DemoEngine().open(conversation)
+
+    async def text(self, conversation: Any, text: str) -> list[Any]:
+        return await self.open(conversation)
+
+    async def secret(self, conversation: Any, value: str) -> list[Any]:
+        raise RuntimeError("directory down")
+
+    async def choose(self, conversation: Any, action: str) -> list[Any]:
+        return await self.open(conversation)
+
+
+async def test_an_engine_failure_is_a_kind_500_and_logs_no_secret(
+    client: Client, channel: WebChannel, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert channel.bound is not None
+    channel.bound.engine = FailingEngine()
+    conversation = (await open_conversation(client))["conversation"]
+    secret = "Velo-Rouge-Soleil-42"
+    with caplog.at_level(logging.DEBUG):
+        response = await send(client, conversation, kind="secret", text=secret)
+    assert response.status == 500
+    body = await response.text()
+    assert json.loads(body)["message"] == texts.ERRORS["internal"]
+    assert "Traceback" not in body and secret not in body
+    assert "RuntimeError" in caplog.text  # the type, for the operator
+    assert secret not in caplog.text and conversation not in caplog.text

@@ -105,6 +105,10 @@
         button.className = "choice";
         button.textContent = choice.label;
         button.addEventListener("click", function () {
+          if (group.dataset.used) {
+            return; /* one press per set of choices: a double click sends once */
+          }
+          group.dataset.used = "1";
           send({ kind: "choice", action: choice.action, nonce: entry.nonce });
         });
         line.appendChild(button);
@@ -203,6 +207,7 @@
     }).then(function (answer) {
       if (!answer.ok) {
         say(answer.data.message);
+        release();
         return;
       }
       if (answer.data.fresh) {
@@ -211,6 +216,14 @@
       }
     }).catch(function () {
       say(TEXT.offline);
+      release();
+    });
+  }
+
+  function release() {
+    /* a refused or lost press: the choices can be pressed again */
+    Array.prototype.forEach.call(log.querySelectorAll(".choices"), function (group) {
+      delete group.dataset.used;
     });
   }
 
