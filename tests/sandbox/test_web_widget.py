@@ -2,10 +2,14 @@
 Chromium: the demo path by keyboard only on a phone and a laptop, axe-core at each step, the
 secret gone from the DOM and storage, a reload mid-step, two people apart, a forged id, no
 connection before the panel opens, CSP violations failing the test, and the no-JavaScript
-version. The engine is the demo one until step 2 of issue 24 binds the procedures."""
+version. The engine is the demo one until step 2 of issue 24 binds the procedures.
+
+``WEB_PHONE_SCREENSHOT=docs/web-phone.png pytest tests/sandbox/test_web_widget.py -k phone``
+writes the README's picture of the panel on a phone."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -189,6 +193,8 @@ async def test_demo_path_by_keyboard_only(
     assert await newest_and_box_visible(frame)
     seen["secret"] = await violations(frame)
 
+    if viewport == PHONE and os.environ.get("WEB_PHONE_SCREENSHOT"):
+        await page.screenshot(path=os.environ["WEB_PHONE_SCREENSHOT"])
     await page.keyboard.type(SECRET)
     await page.keyboard.press("Tab")  # the show/hide toggle, by keyboard
     toggle = frame.get_by_role("button", name=texts.SHOW_SECRET)
@@ -366,3 +372,31 @@ async def test_zoom_200_focus_visible_and_reduced_motion(
     )
     assert motion in ("0s", "")
     await context.close()
+
+
+async def test_lost_connection_resumes_nothing_lost_or_doubled(
+    sandbox: Sandbox, browser: Browser
+) -> None:
+    """Offline mid-step while the conversation moves on elsewhere (here: its id used over the
+    API, as a staff answer will in step 2): back online, the page shows what came, once."""
+    import httpx
+
+    page = await browser.new_page(viewport=PHONE, locale="fr-FR")
+    await page.goto(ent_url(sandbox))
+    frame = await open_by_keyboard(page)
+    conversation = await frame.evaluate("sessionStorage.getItem('ent-assistant-conversation')")
+    await page.context.set_offline(True)
+    await expect(frame.locator("#status")).to_have_text(texts.OFFLINE, timeout=15_000)
+    root = sandbox.server.root_url
+    async with httpx.AsyncClient(base_url=root, timeout=5) as http:
+        sent = await http.post(
+            "/web/api/input",
+            json={"kind": "text", "text": "jdupont"},
+            headers={"Origin": root, "X-Conversation": conversation},
+        )
+        assert sent.status_code == 200
+    await page.context.set_offline(False)
+    await bot_says(frame, texts.DEMO_ASK_PASSWORD)
+    await expect(frame.locator("#status")).to_have_text("")
+    shown = await log_texts(frame)
+    assert len(shown) == len(set(shown)) == 4  # greeting, question, « jdupont », next step

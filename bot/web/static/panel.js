@@ -172,9 +172,19 @@
     });
   }
 
+  var pending = null;
+
   function poll() {
     var mine = ++polling;
-    request("api/messages?wait=1&after=" + after, { headers: headers() })
+    if (pending) {
+      pending.abort();
+    }
+    var controller = window.AbortController ? new window.AbortController() : null;
+    pending = controller;
+    request("api/messages?wait=1&after=" + after, {
+      headers: headers(),
+      signal: controller ? controller.signal : undefined
+    })
       .then(function (answer) {
         if (mine !== polling) {
           return;
@@ -260,6 +270,21 @@
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && window.parent !== window) {
       window.parent.postMessage({ type: "ent-assistant:close" }, "*");
+    }
+  });
+
+  /* A phone that sleeps or loses its network: stop waiting at once, read again on return. */
+  window.addEventListener("offline", function () {
+    polling++;
+    if (pending) {
+      pending.abort();
+      pending = null;
+    }
+    say(TEXT.offline);
+  });
+  window.addEventListener("online", function () {
+    if (conversation) {
+      poll();
     }
   });
 
