@@ -42,6 +42,7 @@ from bot.support.topics import TopicDirectory
 from bot.telegram_api.limiter import RateLimitArgs
 from bot.texts import mail_in as mail_in_texts
 from bot.texts import ops as ops_texts
+from bot.texts import web as web_texts
 from bot.web.engine import ClosedEngine, WebEngine
 from bot.web.server import Bound, WebChannel, WebConfig, WebServer
 from storage.accounts import SqliteAccountDirectory
@@ -312,6 +313,8 @@ class BotServices:
     async def start_web(self) -> None:
         """Serve the web channel on ``WEB_HOST``/``WEB_PORT`` (see :mod:`bot.web.server`)."""
         assert self.database is not None
+        if not self.settings.web_allowed_origins.strip():
+            logger.warning(web_texts.NO_ALLOWED_ORIGINS)
         channel = WebChannel(
             WebConfig(
                 allowed_origins=parse_origins(self.settings.web_allowed_origins),

@@ -45,6 +45,12 @@ ERRORS = {
 }
 TEXT_LIMIT = 2000
 
+# --- the operator's log -----------------------------------------------------------------------
+NO_ALLOWED_ORIGINS = (
+    "WEB_PORT est réglé mais WEB_ALLOWED_ORIGINS est vide : aucune page de l'ENT ne pourra "
+    "afficher le panneau de l'assistant (seule la version sans JavaScript marchera)."
+)
+
 # --- production until step 2 ------------------------------------------------------------------
 CLOSED = (
     "L'assistant en ligne n'est pas encore ouvert. En attendant, votre établissement peut vous "

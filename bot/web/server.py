@@ -245,7 +245,9 @@ class WebChannel:
         """A POST must come from this origin or an allowed one (``Origin`` is set by browsers
         on every POST; a missing or ``null`` one is refused)."""
         origin = (request.headers.get("Origin") or "").casefold()
-        own = {f"{request.scheme}://{request.host}".casefold()}
+        # This host by either scheme (behind the school's HTTPS proxy the request arrives in
+        # plain HTTP): a browser sets Host to this server, and Origin to the page's own site.
+        own = {f"{scheme}://{request.host}".casefold() for scheme in ("http", "https")}
         if self.config.public_url and (public := origin_of(self.config.public_url)):
             own.add(public)
         if origin not in own and origin not in self.config.allowed_origins:

@@ -55,6 +55,20 @@ async def test_web_port_serves_the_channel_until_close(tmp_path: Path) -> None:
             await http.get("/web/panel")
 
 
+async def test_no_allowed_origin_is_told_to_the_operator(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    services = BotServices(
+        settings=settings(tmp_path, web_port=0), school=load_school_config(DATA / "school.toml")
+    )
+    await services.open()
+    try:
+        await services.start_web()
+    finally:
+        await services.close()
+    assert texts.NO_ALLOWED_ORIGINS in caplog.text
+
+
 def test_allowed_origins_are_checked(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="WEB_ALLOWED_ORIGINS"):
         settings(tmp_path, web_allowed_origins="lycees.netocentre.fr")
