@@ -346,6 +346,29 @@ class WebChannel:
                 prompts = await bound.engine.text(conversation, value)
             await self._record(current.row, conversation, person, prompts)
 
+    async def deliver(self, address: str, prompts: list[WebPrompt]) -> bool:
+        """Add prompts the engine did not answer with — the team's answer, an e-mail link
+        followed (step 2) — to the conversation at ``address`` (``web:<row>``); its waiting
+        pages show them. New choices replace the current ones; without any, those stay valid.
+        False if there is no such conversation (forgotten by the purge)."""
+        bound = self._bound()
+        prefix, _, number = address.partition(":")
+        if prefix != "web" or not number.isdigit():
+            return False
+        row = int(number)
+        lock = self._locks.get(row)
+        if lock is None:
+            lock = self._locks[row] = asyncio.Lock()
+        async with lock:
+            current = await bound.repository.find_row(row)
+            if current is None:
+                return False
+            conversation = WebConversation(row, dict(current.state.get("engine", {})))
+            has_choices = any(prompt.rows for prompt in prompts)
+            keep = None if has_choices else (current.nonce, current.state.get("choices", {}))
+            await self._record(row, conversation, None, prompts, keep=keep)
+        return True
+
     async def messages(self, row: int, after: int, wait: float) -> list[dict[str, Any]]:
         """The log after ``after``; if none yet, wait up to ``wait`` seconds for some."""
         bound = self._bound()

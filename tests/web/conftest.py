@@ -4,6 +4,7 @@ test server (a free port on the loopback)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest_asyncio
 from aiohttp import web
@@ -26,9 +27,7 @@ async def channel(database: Database, keyed: KeyedHasher) -> WebChannel:
     return web_channel
 
 
-def _now():  # type: ignore[no-untyped-def]
-    from datetime import UTC, datetime
-
+def _now() -> datetime:
     return datetime.now(UTC)
 
 

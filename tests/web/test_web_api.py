@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from bot.texts import web as texts
-from bot.web.server import ID_HEADER, WebChannel
+from bot.web.server import ID_HEADER, ID_PURPOSE, WebChannel
 from storage.db import Database
 
 ENT = "https://lycees.netocentre.fr"
@@ -350,3 +350,37 @@ async def test_an_engine_failure_is_a_kind_500_and_logs_no_secret(
     assert "Traceback" not in body and secret not in body
     assert "RuntimeError" in caplog.text  # the type, for the operator
     assert secret not in caplog.text and conversation not in caplog.text
+
+
+async def test_deliver_reaches_a_waiting_page(client: Client, channel: WebChannel) -> None:
+    """What step 2 sends without an input (a staff answer): the waiting poll shows it, and the
+    current choices stay valid when it brings none."""
+    import asyncio
+
+    from bot.web.engine import InputKind, WebPrompt
+
+    conversation = (await open_conversation(client))["conversation"]
+    await send(client, conversation, kind="text", text="jdupont")
+    await send(client, conversation, kind="secret", text="Velo-Rouge-Soleil-42")
+    shown = await after(client, conversation, 0)
+    nonce = shown[-1]["nonce"]
+    waiting = asyncio.ensure_future(
+        client.get(
+            f"/web/api/messages?after={len(shown)}&wait=1", headers={ID_HEADER: conversation}
+        )
+    )
+    await asyncio.sleep(0.1)
+    bound = channel.bound
+    assert bound is not None
+    stored = await bound.repository.find(bound.keyed.digest(conversation, purpose=ID_PURPOSE))
+    assert stored is not None
+    row = stored.row
+    assert await channel.deliver(
+        f"web:{row}", [WebPrompt("L'équipe : bonjour", input=InputKind.NONE)]
+    )
+    assert not await channel.deliver("web:999999", [WebPrompt("x")])
+    assert not await channel.deliver("telegram:1", [WebPrompt("x")])
+    response = await asyncio.wait_for(waiting, 1.0)
+    assert [m["text"] for m in (await response.json())["messages"]] == ["L'équipe : bonjour"]
+    response = await send(client, conversation, kind="choice", action="confirm", nonce=nonce)
+    assert (await after(client, conversation, len(shown) + 1))[-1]["text"] == texts.DEMO_DONE

@@ -44,7 +44,8 @@ async def test_web_port_serves_the_channel_until_close(tmp_path: Path) -> None:
             assert opened.status_code == 200
             messages = opened.json()["messages"]
             assert [m["text"] for m in messages] == [texts.CLOSED]  # not the demo
-            assert not isinstance(services.web.channel.bound.engine, DemoEngine)  # type: ignore[union-attr]
+            bound = services.web.channel.bound
+            assert bound is not None and not isinstance(bound.engine, DemoEngine)
             csp = opened.headers["content-security-policy"]
             assert "frame-ancestors 'self' https://lycees.netocentre.fr" in csp
     finally:
