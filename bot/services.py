@@ -18,6 +18,7 @@ from bot.broadcast.email import BulkMailer
 from bot.broadcast.unsubscribe import UnsubscribeServer
 from bot.broadcast.worker import BroadcastSettings, BroadcastWorker, EmailChannel
 from bot.config.smtp import SmtpSecurity
+from bot.config.web_origins import parse_origins
 from bot.directory.factory import open_directory
 from bot.mail_in.reader import ImapConfig, MailReader
 from bot.mail_in.rules import address_key_text, sender_address
@@ -42,6 +43,9 @@ from bot.support.topics import TopicDirectory
 from bot.telegram_api.limiter import RateLimitArgs
 from bot.texts import mail_in as mail_in_texts
 from bot.texts import ops as ops_texts
+from bot.texts import web as web_texts
+from bot.web.engine import ClosedEngine, WebEngine
+from bot.web.server import Bound, WebChannel, WebConfig, WebServer
 from storage.accounts import SqliteAccountDirectory
 from storage.broadcasts import BroadcastRepository
 from storage.db import Database
@@ -54,6 +58,7 @@ from storage.sessions import SessionRepository
 from storage.staff import StaffRepository
 from storage.support import SupportRepository
 from storage.throttle import ThrottleRepository
+from storage.web import WebRepository
 
 if TYPE_CHECKING:
     from telegram import Bot
@@ -145,6 +150,10 @@ class BotServices:
     # Incoming e-mail (IMAP_HOST and INBOUND_EMAIL set): the service and its reader.
     mail_in: MailInService | None = field(default=None, init=False)
     mail_reader: MailReader | None = field(default=None, init=False)
+    # The web channel's engine: the procedures once step 2 of issue 24 binds them; until then
+    # a production start serves ClosedEngine (the demo engine is for the sandbox and tests).
+    web_engine: WebEngine | None = None
+    web: WebServer | None = field(default=None, init=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
     _purger: asyncio.Task[None] | None = field(default=None, init=False)
 
@@ -299,6 +308,30 @@ class BotServices:
                 self.settings.broadcast_unsubscribe_host,
                 self.settings.broadcast_unsubscribe_port,
             )
+        if self.settings.web_port is not None:
+            await self.start_web()
+
+    async def start_web(self) -> None:
+        """Serve the web channel on ``WEB_HOST``/``WEB_PORT`` (see :mod:`bot.web.server`)."""
+        assert self.database is not None
+        if not self.settings.web_allowed_origins.strip():
+            logger.warning(web_texts.NO_ALLOWED_ORIGINS)
+        channel = WebChannel(
+            WebConfig(
+                allowed_origins=parse_origins(self.settings.web_allowed_origins),
+                public_url=self.settings.web_public_url,
+            )
+        )
+        channel.bind(
+            Bound(
+                WebRepository(self.database),
+                self.ports.keyed,
+                self.web_engine or ClosedEngine(),
+                self.clock,
+            )
+        )
+        self.web = WebServer(channel)
+        await self.web.start(self.settings.web_host, self.settings.web_port or 0)
 
     async def purge(self) -> PurgeReport:
         """Forget what is no longer needed (see :mod:`storage.maintenance`)."""
@@ -321,6 +354,9 @@ class BotServices:
         tickets = await self.support.repository.purge(
             now - timedelta(days=self.settings.support_retention_days),
             screenings_before=now - timedelta(days=1),
+        )
+        await WebRepository(self.database).purge(
+            now - timedelta(days=self.settings.abandoned_session_days)
         )
         if self.mail_in is not None:
             await self.mail_in.repository.purge(
@@ -349,6 +385,9 @@ class BotServices:
             await self.outbox.stop()
         if self.unsubscribe is not None:
             await self.unsubscribe.stop()
+        if self.web is not None:
+            await self.web.stop()
+            self.web = None
         if self._purger is not None:
             # Wait for it before closing the database: a purge cancelled mid-transaction must
             # roll back on an open connection, or it would swallow the cancellation and live on.

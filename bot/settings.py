@@ -18,6 +18,7 @@ from bot.config.ldap import LdapConfig
 from bot.config.password_policy import PasswordPolicy
 from bot.config.quiet import QuietHours, QuietHoursError, parse_quiet_hours
 from bot.config.smtp import SmtpConfig, SmtpSecurity
+from bot.config.web_origins import parse_origins
 from bot.security import ARGON2_NICE, Argon2Params
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -273,12 +274,26 @@ class Settings(BaseSettings):
     # Operations HTTP port (GET /healthz): off unless OPS_PORT is set; loopback by default.
     ops_host: str = "127.0.0.1"
     ops_port: int | None = Field(default=None, ge=0, le=65535)
+    # The web channel (issue 24): off unless WEB_PORT is set; loopback by default, behind the
+    # school's HTTPS proxy. WEB_ALLOWED_ORIGINS: the ENT origins allowed to embed the widget
+    # (frame-ancestors, CORS, Origin of POSTs), separated by commas. WEB_PUBLIC_URL: the
+    # channel's public address as the ENT pages reach it (https://…/web/).
+    web_host: str = "127.0.0.1"
+    web_port: int | None = Field(default=None, ge=0, le=65535)
+    web_allowed_origins: str = ""
+    web_public_url: str | None = None
 
     @field_validator("staff_telegram_ids", "region_admin_telegram_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
             return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+        return value
+
+    @field_validator("web_allowed_origins")
+    @classmethod
+    def _check_web_origins(cls, value: str) -> str:
+        parse_origins(value)
         return value
 
     @field_validator("ldap_profile_map")

@@ -30,9 +30,12 @@ from bot.security import (
 from bot.settings import Settings
 from bot.staff.accounts_import import import_accounts
 from bot.texts import ops as ops_texts
+from bot.web.demo import DemoEngine
+from bot.web.server import PREFIX, Bound, WebChannel, WebConfig
 from conversations.context import BotApp
 from storage.accounts import SqliteAccountDirectory
 from storage.db import Database
+from storage.web import WebRepository
 
 logger = logging.getLogger(__name__)
 
@@ -170,6 +173,11 @@ class Sandbox:
             team_chat_id=TEAM_CHAT_ID,
         )
         self.web.install(self.server.app)
+        # The web channel (issue 24) on the same host and port, with the demo engine until
+        # step 2 binds the procedures, and /ent/: a page imitating the ENT's that embeds it.
+        self.web_channel = WebChannel(WebConfig())
+        self.server.app.add_subapp(PREFIX, self.web_channel.app)
+        self.web.install_ent_page(self.server.app)
         self.application: BotApp | None = None
         self.local_settings: Settings | None = None
         self._resetting = False
@@ -203,6 +211,13 @@ class Sandbox:
         assert self.local_settings is not None
         self.application = build_application(self.local_settings)
         await start_bot(self.application, poll_timeout=self.poll_timeout)
+        services = services_of(self.application)
+        assert services.database is not None
+        self.web_channel.bind(
+            Bound(
+                WebRepository(services.database), services.ports.keyed, DemoEngine(), services.clock
+            )
+        )
 
     async def reset(self) -> None:
         """Forget chats, e-mails and the bot's steps; recreate the demo accounts.
@@ -214,6 +229,7 @@ class Sandbox:
             return
         self._resetting = True
         try:
+            self.web_channel.unbind()
             if self.application is not None:
                 await stop_bot(self.application)
                 self.application = None
@@ -230,6 +246,7 @@ class Sandbox:
     async def stop(self) -> None:
         """Stop everything (the page's event streams first)."""
         self.web.close_streams()
+        self.web_channel.unbind()
         if self.application is not None:
             await stop_bot(self.application)
             self.application = None

@@ -61,6 +61,11 @@ PAGE_CSP = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'none'"
 )
+# The imitation of the ENT's page: its files and the widget (same origin here), framed by no one.
+ENT_CSP = (
+    "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
 # An e-mail's HTML, its own document in the page's iframe: its inline styles and data: images,
 # nothing else (no script, nothing fetched, no form sent).
 MAIL_CSP = (
@@ -150,6 +155,25 @@ class SandboxWeb:
         app.router.add_get(f"{API}/team", self._team_route)
         app.router.add_post(f"{API}/team/topics/{{thread_id}}/messages", self._team_send)
         app.on_shutdown.append(self._on_shutdown)
+
+    def install_ent_page(self, app: web.Application) -> None:
+        """``GET /ent/``: a page imitating the ENT's « Activer mon compte », embedding the web
+        channel's widget with the one ``<script>`` tag a school pastes."""
+        app.router.add_get("/ent/", self._ent)
+        app.router.add_get("/ent", self._ent_redirect)
+
+    async def _ent(self, request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(
+            static_dir() / "ent.html",
+            headers={
+                "Content-Type": "text/html; charset=utf-8",
+                "Cache-Control": "no-cache",
+                "Content-Security-Policy": ENT_CSP,
+            },
+        )
+
+    async def _ent_redirect(self, request: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound("/ent/")
 
     def seed_users(self) -> None:
         """One person per demo account (after a start or a reset the chats are empty)."""

@@ -840,7 +840,8 @@ def sandbox_banner(url: str, account_lines: list[str]) -> str:
     return (
         "\nBac à sable de l'assistant d'activation ENT : aucun jeton Telegram n'est configuré,\n"
         "le bot tourne sur ce poste, avec un faux Telegram et une fausse boîte mail.\n"
-        f"Ouvrez dans votre navigateur : {url}/\n\n"
+        f"Ouvrez dans votre navigateur : {url}/\n"
+        f"La discussion sur le site de l'ENT (page imitée) : {url}/ent/\n\n"
         "Comptes de démonstration (identifiant / mot de passe provisoire / profil) :\n"
         + "\n".join(account_lines)
         + "\n\nCtrl+C pour arrêter."

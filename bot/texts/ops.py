@@ -259,6 +259,7 @@ def cannot_listen(what: str, host: str, port: int, setting: str, number: int | N
 LISTEN_OPS = "le port d'exploitation (/healthz)"
 LISTEN_WEBHOOK = "le port du webhook"
 LISTEN_UNSUBSCRIBE = "le port de désinscription des rappels"
+LISTEN_WEB = "le port de la discussion web (WEB_PORT)"
 
 
 def bot_receiving(username: str, webhook: bool) -> str:

@@ -37,7 +37,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ("bot.security",),
     ("bot.config",),
     ("bot.texts", "bot.settings"),
-    ("bot.school", "bot.telegram_api"),
+    ("bot.school", "bot.telegram_api", "bot.web"),
     ("bot.region",),
     ("bot.outbox",),
     ("bot.directory",),
@@ -72,6 +72,7 @@ WITHOUT_TELEGRAM = (
     "bot.mail_in.rules",
     "bot.mail_in.service",
     "bot.mail_in.reader",
+    "bot.web",
 )
 
 
