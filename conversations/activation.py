@@ -12,18 +12,23 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, MessageHandler, filters
 
 from bot import texts
 from bot.outbox.mail import mask_email
 from bot.procedures.activation import (
-    FLOW_ACTIVATION,
-    START_PAYLOAD_ACTIVATE,
+    DESCRIPTION,
     START_PAYLOAD_LETTER,
     ActivationService,
     Step,
+    change_identifiant_choices,
+    code_choices,
+    email_sent_text,
+    ent_choice,
+    prompt,
 )
+from bot.procedures.description import Description
 from bot.procedures.kernel import Outcome, Result
 from bot.texts import ldap as ldap_texts
 from conversations import recovery
@@ -32,12 +37,14 @@ from conversations.common import (
     END,
     State,
     ask_before_replacing,
+    begin,
     button_handler,
     current_session,
     edit_or_send,
-    email_confirm_prompt,
+    entry_handler,
     keyboard,
     mark_choice,
+    markup_of,
     on_email_button,
     on_stale_button,
     read_secret,
@@ -48,11 +55,11 @@ from conversations.common import (
     send,
     service,
     show_current_step,
+    show_prompts,
     stuck_markup,
     text_of,
     verify_link_then_show,
     with_session,
-    with_stuck,
 )
 from conversations.context import BotContext
 from conversations.router import Procedure
@@ -67,115 +74,21 @@ EXTERNAL_PROFILES = {
 }
 
 
-# --- keyboards ------------------------------------------------------------------------------
+# --- what the person sees (the procedure's prompts, rendered) ---------------------------------
 
 
-def ent_button(svc: ActivationService) -> InlineKeyboardMarkup:
+def ent_button(svc: ActivationService) -> InlineKeyboardMarkup | None:
     """A URL button that opens the ENT."""
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(texts.BUTTON_OPEN_ENT, url=svc.ports.school.ent_url)]]
-    )
+    return markup_of(ent_choice(svc), "0")
 
 
-def profile_keyboard(nonce: str) -> InlineKeyboardMarkup:
-    """One button a profile, one a row (long French labels on a phone), then « forgotten
-    password »."""
-    rows = [[(label, f"p:{key}")] for key, label in texts.BUTTON_PROFILES.items()]
-    rows.append([(texts.BUTTON_FORGOTTEN_PASSWORD, "p:forgot")])
-    return keyboard(rows, nonce)
-
-
-def change_identifiant_keyboard(nonce: str) -> InlineKeyboardMarkup:
+def change_identifiant_keyboard(nonce: str) -> InlineKeyboardMarkup | None:
     """The way back from the provisional password to the identifier."""
-    return keyboard([[(texts.BUTTON_CHANGE_IDENTIFIANT, "id:change")]], nonce)
+    return markup_of(change_identifiant_choices(), nonce)
 
 
-def prompt(
-    svc: ActivationService, session: ConversationSession, *, full: bool = True
-) -> list[tuple[str, InlineKeyboardMarkup | None]]:
-    """The message(s) that ask for what the current step needs (``full=False``: without the
-    long CGU text, which is already in the chat)."""
-    nonce = session.prompt_nonce
-    step = session.step
-    if step == Step.PROFILE:
-        return [(texts.welcome(svc.ports.school), profile_keyboard(nonce))]
-    if step == Step.IDENTIFIANT:
-        return [(texts.ASK_IDENTIFIANT, None)]
-    if step == Step.PROVISIONAL:
-        return [(texts.ASK_PROVISIONAL, change_identifiant_keyboard(nonce))]
-    if step == Step.CGU and not full:
-        buttons = keyboard(
-            [
-                [(texts.BUTTON_CGU_ACCEPT, "cgu:ok")],
-                [(texts.BUTTON_CGU_REFUSE, "cgu:no")],
-                [(texts.BUTTON_CGU_READ_AGAIN, "cgu:again")],
-            ],
-            nonce,
-        )
-        return [(texts.CGU_QUESTION_AGAIN, buttons)]
-    if step == Step.CGU:
-        messages: list[tuple[str, InlineKeyboardMarkup | None]] = [(texts.CGU_INTRO, None)]
-        messages += [(chunk, None) for chunk in texts.cgu_chunks(svc.ports.school)]
-        buttons = keyboard(
-            [[(texts.BUTTON_CGU_ACCEPT, "cgu:ok")], [(texts.BUTTON_CGU_REFUSE, "cgu:no")]], nonce
-        )
-        return [*messages, (texts.CGU_QUESTION, buttons)]
-    if step == Step.RECOVERY:
-        buttons = keyboard(
-            [
-                [(texts.BUTTON_RECOVERY_EMAIL, "rec:email")],
-                [(texts.BUTTON_RECOVERY_QUESTIONS, "rec:questions")],
-            ],
-            nonce,
-        )
-        return [(texts.CHOOSE_RECOVERY, buttons)]
-    if step == Step.EMAIL:
-        buttons = keyboard([[(texts.BUTTON_SWITCH_TO_QUESTIONS, "em:questions")]], nonce)
-        return [(texts.ASK_EMAIL, buttons)]
-    if step == Step.EMAIL_CONFIRM:
-        return [
-            email_confirm_prompt(
-                session.email or "",
-                nonce,
-                "em",
-                texts.BUTTON_EMAIL_CONFIRM,
-                texts.BUTTON_EMAIL_CHANGE,
-            )
-        ]
-    if step == Step.CODE:
-        return [(_email_sent_text(svc, session), _code_keyboard(nonce))]
-    if step in (Step.QUESTION1, Step.QUESTION2):
-        rows = [[(question, f"q:{index}")] for index, question in svc.available_questions(session)]
-        title = texts.CHOOSE_QUESTION_1 if step == Step.QUESTION1 else texts.CHOOSE_QUESTION_2
-        return [(title, keyboard(rows, nonce))]
-    if step in (Step.ANSWER1, Step.ANSWER2):
-        question = session.question1 if step == Step.ANSWER1 else session.question2
-        return [(texts.ask_answer(question or ""), None)]
-    if step in (Step.ANSWER1_CONFIRM, Step.ANSWER2_CONFIRM):
-        question = session.question1 if step == Step.ANSWER1_CONFIRM else session.question2
-        return [(texts.ask_answer_again(question or ""), None)]
-    if step == Step.PASSWORD:
-        rule = keyboard([[(texts.BUTTON_FULL_PASSWORD_RULE, "pw:rule")]], nonce)
-        return [(texts.password_rules(svc.ports.password_policy), rule)]
-    if step == Step.PASSWORD_CONFIRM:
-        return [(texts.ASK_PASSWORD_CONFIRMATION, None)]
-    return [(texts.OUTSIDE_FLOW, None)]
-
-
-def _code_keyboard(nonce: str) -> InlineKeyboardMarkup:
-    return keyboard(
-        [
-            [(texts.BUTTON_EMAIL_RESEND, "em:resend")],
-            [(texts.BUTTON_EMAIL_CHANGE, "em:change")],
-            [(texts.BUTTON_SWITCH_TO_QUESTIONS, "em:questions")],
-        ],
-        nonce,
-    )
-
-
-def _email_sent_text(svc: ActivationService, session: ConversationSession) -> str:
-    hours = round(svc.ports.settings.verification_ttl.total_seconds() / 3600)
-    return texts.email_sent(session.email or "", svc.ports.settings.code_length, hours)
+def _code_keyboard(nonce: str) -> InlineKeyboardMarkup | None:
+    return markup_of(code_choices(), nonce)
 
 
 async def show_step(
@@ -187,13 +100,7 @@ async def show_step(
     full: bool = True,
 ) -> str:
     """Send the prompt of the session's step (with ``intro`` before it) and return the step."""
-    messages = with_stuck(prompt(svc, session, full=full), session.prompt_nonce)
-    if intro:
-        first_text, first_markup = messages[0]
-        messages[0] = (intro + first_text, first_markup)
-    for text, markup in messages:
-        await send(update, text, markup)
-    return session.step
+    return await show_prompts(update, prompt(svc, session, full=full), session, intro)
 
 
 async def show_current(
@@ -228,11 +135,14 @@ async def _begin(update: Update, context: BotContext, step: Step) -> State | Non
 
 
 async def on_start_with_payload(update: Update, context: BotContext) -> State | None:
-    """/start <token>: the link of an e-mail, handled by the procedure whose session sent it;
-    ``/start activer`` (the link of staff letters) is /activer."""
+    """/start <token>: a payload that stands for an entry command (``/start activer``, the link
+    of staff letters, is /activer), a letter's QR code, or the link of an e-mail, handled by the
+    procedure whose session sent it."""
     token = (context.args or [""])[0]
-    if token == START_PAYLOAD_ACTIVATE:
-        return await on_activer(update, context)
+    entry = context.procedures.registry.entry_of_payload(token)
+    if entry is not None:
+        command, description = entry
+        return await entry_handler(command, description.name)(update, context)
     if token.startswith(START_PAYLOAD_LETTER):
         return await on_letter(update, context, token)
     flow = await service(context).flow_of_link(token)
@@ -267,15 +177,6 @@ async def on_link(update: Update, context: BotContext, token: str) -> State | No
     )
 
 
-async def on_activer(update: Update, context: BotContext) -> State | None:
-    """/activer: straight to the identifier question (a new procedure; over one in progress,
-    the user is asked first)."""
-    kept = await ask_before_replacing(update, context, "activer")
-    if kept is not None:
-        return kept
-    return await _begin(update, context, Step.IDENTIFIANT)
-
-
 async def on_resume_or_restart(update: Update, context: BotContext) -> State | None:
     """The buttons of the « resume or restart » question (any procedure)."""
     query = update.callback_query
@@ -287,11 +188,11 @@ async def on_resume_or_restart(update: Update, context: BotContext) -> State | N
     await query.answer()
     await mark_choice(query)
     if data.prefix == "restart":
-        if data.arg == "motdepasse":
-            return await recovery.begin_recovery(update, context)
-        return await _begin(
-            update, context, Step.IDENTIFIANT if data.arg == "activer" else Step.PROFILE
-        )
+        entry = context.procedures.registry.command(data.arg)
+        if entry is None:  # « profil »: /start
+            return await _begin(update, context, Step.PROFILE)
+        command, description = entry
+        return await begin(update, context, description.name, command.step)
     return await show_current_step(update, context, session, full=True)
 
 
@@ -489,7 +390,7 @@ async def _render_sending(
     progress: Message | None,
 ) -> State | None:
     if result.outcome in (Outcome.SENT, Outcome.QUEUED):
-        text = _email_sent_text(svc, session)
+        text = email_sent_text(svc, session)
         if result.outcome == Outcome.QUEUED:
             hours = round(svc.ports.settings.verification_ttl.total_seconds() / 3600)
             text = texts.email_queued(session.email or "", svc.ports.settings.code_length, hours)
@@ -647,29 +548,9 @@ async def on_password_confirmation(
     return await show_step(update, svc, session)
 
 
-def procedure() -> Procedure:
-    """The activation, for the registry of :mod:`conversations.flows`."""
-    return Procedure(
-        FLOW_ACTIVATION,
-        states(),
-        show_current,
-        on_link=on_link,
-        staff_labels=texts.STAFF_STEPS_ACTIVATION,
-        fresh_steps=frozenset({Step.PROFILE, Step.IDENTIFIANT}),
-        secret_steps=frozenset(
-            {
-                Step.IDENTIFIANT,
-                Step.PROVISIONAL,
-                Step.CODE,
-                Step.ANSWER1,
-                Step.ANSWER1_CONFIRM,
-                Step.ANSWER2,
-                Step.ANSWER2_CONFIRM,
-                Step.PASSWORD,
-                Step.PASSWORD_CONFIRM,
-            }
-        ),
-    )
+def procedure(description: Description = DESCRIPTION) -> Procedure:
+    """The activation in Telegram: its description and its handlers."""
+    return Procedure(description, states(), show_current, on_link=on_link)
 
 
 def states() -> dict[str, list[BaseHandler[Any, Any, Any]]]:

@@ -19,17 +19,25 @@ from telegram.ext import (
 
 from bot import texts
 from bot.outbox.mail import mask_email
+from bot.procedures.description import Description
 from bot.procedures.kernel import Outcome, Result
-from bot.procedures.my_account import FLOW_MY_ACCOUNT, Change, MyAccountService, MyAccountStep
+from bot.procedures.my_account import (
+    DESCRIPTION,
+    Change,
+    MyAccountService,
+    MyAccountStep,
+    code_choices,
+    email_sent_text,
+    prompt,
+)
 from conversations.buttons import button_data, parse_button, small_int
 from conversations.common import (
     END,
     State,
     button_handler,
     edit_or_send,
-    email_confirm_prompt,
-    keyboard,
     mark_choice,
+    markup_of,
     on_email_button,
     read_secret,
     refuse_typed,
@@ -37,10 +45,10 @@ from conversations.common import (
     reprompt,
     screened,
     send,
+    show_prompts,
     stuck_markup,
     text_of,
     with_session,
-    with_stuck,
 )
 from conversations.context import BotContext
 from conversations.router import Procedure
@@ -58,62 +66,15 @@ def change_button_data(change: Change, account_id: int, nonce: str) -> str:
     return button_data("mc", change.value, nonce, account_id)
 
 
-def _code_keyboard(nonce: str) -> InlineKeyboardMarkup:
-    return keyboard(
-        [
-            [(texts.BUTTON_EMAIL_RESEND, "mce:resend")],
-            [(texts.BUTTON_MY_EMAIL_OTHER, "mce:change")],
-        ],
-        nonce,
-    )
-
-
-def _email_sent_text(svc: MyAccountService, session: ConversationSession) -> str:
-    return texts.my_email_sent(session.email or "", svc.ports.settings.code_length, svc.hours())
-
-
-def prompt(
-    svc: MyAccountService, session: ConversationSession
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The message that asks for what the current step needs."""
-    step, nonce = session.step, session.prompt_nonce
-    if step == MyAccountStep.PASSWORD:
-        questions = svc.change_of(session) == Change.QUESTIONS
-        return texts.my_ask_password(session.identifiant or "", questions), None
-    if step == MyAccountStep.EMAIL:
-        return texts.MY_ASK_EMAIL, None
-    if step == MyAccountStep.EMAIL_CONFIRM:
-        return email_confirm_prompt(
-            session.email or "",
-            nonce,
-            "mce",
-            texts.BUTTON_MY_EMAIL_SEND,
-            texts.BUTTON_MY_EMAIL_OTHER,
-        )
-    if step == MyAccountStep.CODE:
-        return _email_sent_text(svc, session), _code_keyboard(nonce)
-    if step in (MyAccountStep.QUESTION1, MyAccountStep.QUESTION2):
-        choices = svc.available_questions(session)
-        rows = [[(question, f"mcq:{index}")] for index, question in choices]
-        first = step == MyAccountStep.QUESTION1
-        title = texts.CHOOSE_QUESTION_1 if first else texts.CHOOSE_QUESTION_2
-        return title, keyboard(rows, nonce)
-    if step in (MyAccountStep.ANSWER1_CONFIRM, MyAccountStep.ANSWER2_CONFIRM):
-        first = step == MyAccountStep.ANSWER1_CONFIRM
-        return texts.ask_answer_again(
-            (session.question1 if first else session.question2) or ""
-        ), None
-    question = session.question1 if step == MyAccountStep.ANSWER1 else session.question2
-    return texts.ask_answer(question or ""), None
+def _code_keyboard(nonce: str) -> InlineKeyboardMarkup | None:
+    return markup_of(code_choices(), nonce)
 
 
 async def show_step(
     update: Update, svc: MyAccountService, session: ConversationSession, intro: str = ""
 ) -> State:
     """Send the prompt of the session's step and return the step."""
-    [(text, markup)] = with_stuck([prompt(svc, session)], session.prompt_nonce)
-    await send(update, intro + text, markup)
-    return session.step
+    return await show_prompts(update, prompt(svc, session), session, intro)
 
 
 async def show_current(
@@ -272,7 +233,7 @@ async def _render_sending(
 ) -> State:
     if result.outcome in (Outcome.SENT, Outcome.QUEUED):
         markup = stuck_markup(_code_keyboard(session.prompt_nonce), session.prompt_nonce)
-        text = _email_sent_text(svc, session)
+        text = email_sent_text(svc, session)
         if result.outcome == Outcome.QUEUED:
             text = texts.my_email_queued(
                 session.email or "", svc.ports.settings.code_length, svc.hours()
@@ -400,25 +361,10 @@ async def on_link(update: Update, context: BotContext, token: str) -> State | No
     return await render_link_failure(update, context, result)
 
 
-def procedure() -> Procedure:
-    """« Mon compte » changes, for the registry of :mod:`conversations.flows`."""
+def procedure(description: Description = DESCRIPTION) -> Procedure:
+    """« Mon compte » changes in Telegram: its description and its handlers."""
     return Procedure(
-        FLOW_MY_ACCOUNT,
-        states(),
-        show_current,
-        entry_points=entry_points(),
-        on_link=on_link,
-        staff_labels=texts.STAFF_STEPS_MY_ACCOUNT,
-        secret_steps=frozenset(
-            {
-                MyAccountStep.PASSWORD,
-                MyAccountStep.CODE,
-                MyAccountStep.ANSWER1,
-                MyAccountStep.ANSWER1_CONFIRM,
-                MyAccountStep.ANSWER2,
-                MyAccountStep.ANSWER2_CONFIRM,
-            }
-        ),
+        description, states(), show_current, entry_points=entry_points(), on_link=on_link
     )
 
 

@@ -8,59 +8,40 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from bot import texts
+from bot.procedures.description import Description
 from bot.procedures.kernel import Outcome
-from bot.procedures.recovery import FLOW_RECOVERY, RecoveryService, RecoveryStep
+from bot.procedures.recovery import (
+    DESCRIPTION,
+    RecoveryService,
+    RecoveryStep,
+    prompt,
+    resend_choices,
+    rule_choices,
+)
 from bot.texts import ldap as ldap_texts
 from conversations.common import (
     END,
     State,
-    ask_before_replacing,
     button_handler,
-    keyboard,
     mark_choice,
+    markup_of,
     read_secret,
     recovery_service,
     refuse_typed,
     reprompt,
     screened,
     send,
+    show_prompts,
     verify_link_then_show,
     with_session,
-    with_stuck,
 )
 from conversations.context import BotContext
 from conversations.router import Procedure
 from storage.sessions import ConversationSession
-
-
-def prompt(
-    svc: RecoveryService, session: ConversationSession, *, full: bool = True
-) -> list[tuple[str, InlineKeyboardMarkup | None]]:
-    """The message that asks for what the current recovery step needs."""
-    step, nonce = session.step, session.prompt_nonce
-    if step == RecoveryStep.IDENTIFIANT:
-        return [(texts.RECOVERY_ASK_IDENTIFIANT, None)]
-    if step == RecoveryStep.METHOD:
-        buttons = [
-            [(texts.BUTTON_RECOVER_BY_EMAIL, "mdp:email")],
-            [(texts.BUTTON_RECOVER_BY_QUESTIONS, "mdp:questions")],
-        ]
-        return [(texts.RECOVERY_CHOOSE_METHOD, keyboard(buttons, nonce))]
-    if step == RecoveryStep.CODE:
-        hours = round(svc.ports.settings.verification_ttl.total_seconds() / 3600)
-        resend = keyboard([[(texts.BUTTON_EMAIL_RESEND, "mdp:email")]], nonce)
-        return [(texts.recovery_code_sent(svc.ports.settings.code_length, hours), resend)]
-    if step in (RecoveryStep.ANSWER1, RecoveryStep.ANSWER2):
-        question = session.question1 if step == RecoveryStep.ANSWER1 else session.question2
-        return [(texts.ask_answer(question or ""), None)]
-    if step == RecoveryStep.PASSWORD:
-        rule = keyboard([[(texts.BUTTON_FULL_PASSWORD_RULE, "pw:rule")]], session.prompt_nonce)
-        return [(texts.recovery_password_rules(svc.ports.password_policy), rule)]
-    return [(texts.ASK_PASSWORD_CONFIRMATION, None)]
 
 
 async def show_step(
@@ -72,12 +53,7 @@ async def show_step(
     full: bool = True,
 ) -> State:
     """Send the prompt of the session's step and return the step."""
-    messages = with_stuck(prompt(svc, session, full=full), session.prompt_nonce)
-    first_text, first_markup = messages[0]
-    messages[0] = (intro + first_text, first_markup)
-    for text, markup in messages:
-        await send(update, text, markup)
-    return session.step
+    return await show_prompts(update, prompt(svc, session), session, intro)
 
 
 async def show_current(
@@ -89,14 +65,6 @@ async def show_current(
 ) -> State:
     """The recovery's way to show its current step (registered in :mod:`conversations.flows`)."""
     return await show_step(update, recovery_service(context), session, intro, full=full)
-
-
-async def start_recovery(update: Update, context: BotContext) -> State:
-    """/motdepasse (over a procedure in progress, the user is asked first)."""
-    kept = await ask_before_replacing(update, context, "motdepasse")
-    if kept is not None:
-        return kept
-    return await begin_recovery(update, context)
 
 
 async def begin_recovery(update: Update, context: BotContext) -> State:
@@ -168,7 +136,7 @@ async def on_code(
     if result.outcome == Outcome.INVALID:
         length = svc.ports.settings.code_length
         refusal = texts.CODE_FORMAT.format(length=length)
-        resend = keyboard([[(texts.BUTTON_EMAIL_RESEND, "mdp:email")]], session.prompt_nonce)
+        resend = markup_of(resend_choices(), session.prompt_nonce)
         return await refuse_typed(update, context, session, text, refusal, resend, deleted=True)
     if result.outcome == Outcome.LOCKED:
         await reprompt(update, session, texts.CODE_LOCKED)
@@ -215,7 +183,7 @@ async def on_password(
         # A thank-you or a question refused anyway gets a word that fits it; a refusal keeps
         # « Voir la règle complète » on the newest message.
         refused = texts.password_refused(result.rules, svc.ports.password_policy)
-        rule = keyboard([[(texts.BUTTON_FULL_PASSWORD_RULE, "pw:rule")]], session.prompt_nonce)
+        rule = markup_of(rule_choices(), session.prompt_nonce)
         return await refuse_typed(update, context, session, password, refused, rule, deleted=True)
     if result.outcome == Outcome.INVALID:
         await send(update, texts.RECOVERY_FAILED)
@@ -254,26 +222,9 @@ async def on_link(update: Update, context: BotContext, token: str) -> State | No
     )
 
 
-def procedure() -> Procedure:
-    """« Mot de passe oublié », for the registry of :mod:`conversations.flows`."""
-    return Procedure(
-        FLOW_RECOVERY,
-        states(),
-        show_current,
-        on_link=on_link,
-        staff_labels=texts.STAFF_STEPS_RECOVERY,
-        fresh_steps=frozenset({RecoveryStep.IDENTIFIANT}),
-        secret_steps=frozenset(
-            {
-                RecoveryStep.IDENTIFIANT,
-                RecoveryStep.CODE,
-                RecoveryStep.ANSWER1,
-                RecoveryStep.ANSWER2,
-                RecoveryStep.PASSWORD,
-                RecoveryStep.PASSWORD_CONFIRM,
-            }
-        ),
-    )
+def procedure(description: Description = DESCRIPTION) -> Procedure:
+    """« Mot de passe oublié » in Telegram: its description and its handlers."""
+    return Procedure(description, states(), show_current, on_link=on_link)
 
 
 def states() -> dict[str, list[BaseHandler[Any, Any, Any]]]:

@@ -18,13 +18,16 @@ from bot import texts
 from bot.config.password_policy import PasswordRule
 from bot.directory.port import PasswordRejected
 from bot.outbox import templates as outbox_templates
+from bot.procedures.description import Description, EntryCommand, StepSpec, menu_text
 from bot.procedures.kernel import Outcome, ProcedurePorts, Result, Steps, same_pending_password
+from bot.procedures.parts.address_typo import confirm_address_prompt
 from bot.procedures.parts.checked_secret import CheckedSecret
 from bot.procedures.parts.email_proof import CodeProof, EmailProof, flow_of_link
 from bot.procedures.parts.identifier import IdentifierPrompt
 from bot.procedures.parts.mails import OwedMails
 from bot.procedures.parts.question_pair import QuestionPair, QuestionSteps
 from bot.procedures.throttle import chat_key, guarded_check
+from bot.procedures.view import InputKind, LinkChoice, Prompt, Row, rows_of
 from storage.accounts import AccountStatus, ActivationRecord
 from storage.sessions import ConversationSession
 
@@ -427,3 +430,124 @@ class ActivationService:
                 return Result(Outcome.ACTIVATED, account=account, email=email)
             return Result(Outcome.TAKEN, account=account)
         return Result(Outcome.ACTIVATED, account=account, email=record.email)
+
+
+# --- what the person sees -------------------------------------------------------------------
+
+
+def ent_choice(svc: ActivationService) -> tuple[Row, ...]:
+    """A choice that opens the ENT."""
+    return ((LinkChoice(texts.BUTTON_OPEN_ENT, svc.ports.school.ent_url),),)
+
+
+def change_identifiant_choices() -> tuple[Row, ...]:
+    """The way back from the provisional password to the identifier."""
+    return rows_of((texts.BUTTON_CHANGE_IDENTIFIANT, "id:change"))
+
+
+def code_choices() -> tuple[Row, ...]:
+    """The choices while the code of the e-mail is awaited."""
+    return rows_of(
+        (texts.BUTTON_EMAIL_RESEND, "em:resend"),
+        (texts.BUTTON_EMAIL_CHANGE, "em:change"),
+        (texts.BUTTON_SWITCH_TO_QUESTIONS, "em:questions"),
+    )
+
+
+def email_sent_text(svc: ActivationService, session: ConversationSession) -> str:
+    """The code's e-mail is sent: where, how long the code is, how long it lasts."""
+    hours = round(svc.ports.settings.verification_ttl.total_seconds() / 3600)
+    return texts.email_sent(session.email or "", svc.ports.settings.code_length, hours)
+
+
+def prompt(svc: ActivationService, session: ConversationSession, full: bool = True) -> list[Prompt]:
+    """The message(s) that ask for what the current step needs (``full=False``: without the
+    long CGU text, which is already in the chat)."""
+    step = session.step
+    if step == Step.PROFILE:
+        rows = rows_of(
+            *((label, f"p:{key}") for key, label in texts.BUTTON_PROFILES.items()),
+            (texts.BUTTON_FORGOTTEN_PASSWORD, "p:forgot"),
+        )
+        return [Prompt(texts.welcome(svc.ports.school), rows, InputKind.CHOICE)]
+    if step == Step.IDENTIFIANT:
+        return [Prompt(texts.ASK_IDENTIFIANT, (), InputKind.SECRET)]
+    if step == Step.PROVISIONAL:
+        return [Prompt(texts.ASK_PROVISIONAL, change_identifiant_choices(), InputKind.SECRET)]
+    if step == Step.CGU and not full:
+        rows = rows_of(
+            (texts.BUTTON_CGU_ACCEPT, "cgu:ok"),
+            (texts.BUTTON_CGU_REFUSE, "cgu:no"),
+            (texts.BUTTON_CGU_READ_AGAIN, "cgu:again"),
+        )
+        return [Prompt(texts.CGU_QUESTION_AGAIN, rows, InputKind.CHOICE)]
+    if step == Step.CGU:
+        messages = [Prompt(texts.CGU_INTRO)]
+        messages += [Prompt(chunk) for chunk in texts.cgu_chunks(svc.ports.school)]
+        rows = rows_of((texts.BUTTON_CGU_ACCEPT, "cgu:ok"), (texts.BUTTON_CGU_REFUSE, "cgu:no"))
+        return [*messages, Prompt(texts.CGU_QUESTION, rows, InputKind.CHOICE)]
+    if step == Step.RECOVERY:
+        rows = rows_of(
+            (texts.BUTTON_RECOVERY_EMAIL, "rec:email"),
+            (texts.BUTTON_RECOVERY_QUESTIONS, "rec:questions"),
+        )
+        return [Prompt(texts.CHOOSE_RECOVERY, rows, InputKind.CHOICE)]
+    if step == Step.EMAIL:
+        rows = rows_of((texts.BUTTON_SWITCH_TO_QUESTIONS, "em:questions"))
+        return [Prompt(texts.ASK_EMAIL, rows, InputKind.TEXT)]
+    if step == Step.EMAIL_CONFIRM:
+        return [
+            confirm_address_prompt(
+                session.email or "", "em", texts.BUTTON_EMAIL_CONFIRM, texts.BUTTON_EMAIL_CHANGE
+            )
+        ]
+    if step == Step.CODE:
+        return [Prompt(email_sent_text(svc, session), code_choices(), InputKind.EMAIL_LINK)]
+    if step in (Step.QUESTION1, Step.QUESTION2):
+        rows = rows_of(*((q, f"q:{index}") for index, q in svc.available_questions(session)))
+        title = texts.CHOOSE_QUESTION_1 if step == Step.QUESTION1 else texts.CHOOSE_QUESTION_2
+        return [Prompt(title, rows, InputKind.CHOICE)]
+    if step in (Step.ANSWER1, Step.ANSWER2):
+        question = session.question1 if step == Step.ANSWER1 else session.question2
+        return [Prompt(texts.ask_answer(question or ""), (), InputKind.SECRET)]
+    if step in (Step.ANSWER1_CONFIRM, Step.ANSWER2_CONFIRM):
+        question = session.question1 if step == Step.ANSWER1_CONFIRM else session.question2
+        return [Prompt(texts.ask_answer_again(question or ""), (), InputKind.SECRET)]
+    if step == Step.PASSWORD:
+        rows = rows_of((texts.BUTTON_FULL_PASSWORD_RULE, "pw:rule"))
+        return [Prompt(texts.password_rules(svc.ports.password_policy), rows, InputKind.SECRET)]
+    if step == Step.PASSWORD_CONFIRM:
+        return [Prompt(texts.ASK_PASSWORD_CONFIRMATION, (), InputKind.SECRET)]
+    return [Prompt(texts.OUTSIDE_FLOW)]
+
+
+DESCRIPTION = Description(
+    FLOW_ACTIVATION,
+    steps=(
+        StepSpec(Step.PROFILE, InputKind.CHOICE, fresh=True),
+        StepSpec(Step.IDENTIFIANT, InputKind.SECRET, fresh=True),
+        StepSpec(Step.PROVISIONAL, InputKind.SECRET),
+        StepSpec(Step.CGU, InputKind.CHOICE),
+        StepSpec(Step.RECOVERY, InputKind.CHOICE),
+        StepSpec(Step.EMAIL, InputKind.TEXT),
+        StepSpec(Step.EMAIL_CONFIRM, InputKind.CHOICE),
+        StepSpec(Step.CODE, InputKind.EMAIL_LINK),
+        StepSpec(Step.QUESTION1, InputKind.CHOICE),
+        StepSpec(Step.ANSWER1, InputKind.SECRET),
+        StepSpec(Step.ANSWER1_CONFIRM, InputKind.SECRET),
+        StepSpec(Step.QUESTION2, InputKind.CHOICE),
+        StepSpec(Step.ANSWER2, InputKind.SECRET),
+        StepSpec(Step.ANSWER2_CONFIRM, InputKind.SECRET),
+        StepSpec(Step.PASSWORD, InputKind.SECRET),
+        StepSpec(Step.PASSWORD_CONFIRM, InputKind.SECRET),
+    ),
+    service=ActivationService,
+    prompt=prompt,
+    staff_labels=lambda: texts.STAFF_STEPS_ACTIVATION,
+    commands=(
+        EntryCommand(
+            "activer", Step.IDENTIFIANT, menu_text("activer"), payloads=(START_PAYLOAD_ACTIVATE,)
+        ),
+    ),
+    code_mails=(outbox_templates.VERIFICATION,),
+)

@@ -25,13 +25,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot import texts
 from bot.outbox import templates as outbox_templates
 from bot.outbox.mail import mask_email, validate_email_address
+from bot.procedures.description import Description, StepSpec
 from bot.procedures.kernel import Outcome, ProcedurePorts, Result, Steps
+from bot.procedures.parts.address_typo import confirm_address_prompt
 from bot.procedures.parts.checked_secret import CheckedSecret
 from bot.procedures.parts.email_proof import CodeProof, EmailProof
 from bot.procedures.parts.mails import OwedMails
 from bot.procedures.parts.question_pair import QuestionPair, QuestionSteps
+from bot.procedures.view import InputKind, Prompt, Row, rows_of
 from storage.accounts import Account, AccountStatus
 from storage.sessions import ConversationSession
 
@@ -317,3 +321,70 @@ class MyAccountService:
     def hours(self) -> int:
         """Validity of a code, in hours."""
         return round(self.ports.settings.verification_ttl / timedelta(hours=1))
+
+
+# --- what the person sees -------------------------------------------------------------------
+
+
+def code_choices() -> tuple[Row, ...]:
+    """While the code of the new address is awaited."""
+    return rows_of(
+        (texts.BUTTON_EMAIL_RESEND, "mce:resend"), (texts.BUTTON_MY_EMAIL_OTHER, "mce:change")
+    )
+
+
+def email_sent_text(svc: MyAccountService, session: ConversationSession) -> str:
+    """The code's e-mail is sent to the new address."""
+    return texts.my_email_sent(session.email or "", svc.ports.settings.code_length, svc.hours())
+
+
+def prompt(svc: MyAccountService, session: ConversationSession, full: bool = True) -> list[Prompt]:
+    """The message that asks for what the current step needs."""
+    step = session.step
+    if step == MyAccountStep.PASSWORD:
+        questions = svc.change_of(session) == Change.QUESTIONS
+        text = texts.my_ask_password(session.identifiant or "", questions)
+        return [Prompt(text, (), InputKind.SECRET)]
+    if step == MyAccountStep.EMAIL:
+        return [Prompt(texts.MY_ASK_EMAIL, (), InputKind.TEXT)]
+    if step == MyAccountStep.EMAIL_CONFIRM:
+        return [
+            confirm_address_prompt(
+                session.email or "", "mce", texts.BUTTON_MY_EMAIL_SEND, texts.BUTTON_MY_EMAIL_OTHER
+            )
+        ]
+    if step == MyAccountStep.CODE:
+        return [Prompt(email_sent_text(svc, session), code_choices(), InputKind.EMAIL_LINK)]
+    if step in (MyAccountStep.QUESTION1, MyAccountStep.QUESTION2):
+        rows = rows_of(*((q, f"mcq:{index}") for index, q in svc.available_questions(session)))
+        first = step == MyAccountStep.QUESTION1
+        title = texts.CHOOSE_QUESTION_1 if first else texts.CHOOSE_QUESTION_2
+        return [Prompt(title, rows, InputKind.CHOICE)]
+    if step in (MyAccountStep.ANSWER1_CONFIRM, MyAccountStep.ANSWER2_CONFIRM):
+        first = step == MyAccountStep.ANSWER1_CONFIRM
+        again = (session.question1 if first else session.question2) or ""
+        return [Prompt(texts.ask_answer_again(again), (), InputKind.SECRET)]
+    question = session.question1 if step == MyAccountStep.ANSWER1 else session.question2
+    return [Prompt(texts.ask_answer(question or ""), (), InputKind.SECRET)]
+
+
+DESCRIPTION = Description(
+    FLOW_MY_ACCOUNT,
+    steps=(
+        StepSpec(MyAccountStep.PASSWORD, InputKind.SECRET),
+        StepSpec(MyAccountStep.EMAIL, InputKind.TEXT),
+        StepSpec(MyAccountStep.EMAIL_CONFIRM, InputKind.CHOICE),
+        StepSpec(MyAccountStep.CODE, InputKind.EMAIL_LINK),
+        StepSpec(MyAccountStep.QUESTION1, InputKind.CHOICE),
+        StepSpec(MyAccountStep.ANSWER1, InputKind.SECRET),
+        StepSpec(MyAccountStep.ANSWER1_CONFIRM, InputKind.SECRET),
+        StepSpec(MyAccountStep.QUESTION2, InputKind.CHOICE),
+        StepSpec(MyAccountStep.ANSWER2, InputKind.SECRET),
+        StepSpec(MyAccountStep.ANSWER2_CONFIRM, InputKind.SECRET),
+    ),
+    service=MyAccountService,
+    prompt=prompt,
+    staff_labels=lambda: texts.STAFF_STEPS_MY_ACCOUNT,
+    code_mails=(outbox_templates.EMAIL_CHANGE,),
+    notices=(outbox_templates.EMAIL_CHANGED,),
+)

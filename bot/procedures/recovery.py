@@ -19,12 +19,14 @@ from bot import texts
 from bot.directory.port import PasswordRejected
 from bot.outbox import templates as outbox_templates
 from bot.outbox.seeds import new_seed
+from bot.procedures.description import Description, EntryCommand, StepSpec, menu_text
 from bot.procedures.kernel import Outcome, ProcedurePorts, Result, Steps, same_pending_password
 from bot.procedures.parts.checked_secret import CheckedSecret
 from bot.procedures.parts.email_proof import CodeProof
 from bot.procedures.parts.identifier import IdentifierPrompt
 from bot.procedures.parts.mails import OwedMails
 from bot.procedures.throttle import chat_key
+from bot.procedures.view import InputKind, Prompt, Row, rows_of
 from bot.security import normalise_answer, normalise_identifiant
 from storage.accounts import Account, AccountStatus
 from storage.sessions import ConversationSession
@@ -84,7 +86,11 @@ class RecoveryService:
 
     async def start(self, telegram_user_id: int, chat_id: int) -> ConversationSession:
         """/motdepasse: ask the identifier."""
-        return await self.steps.begin(telegram_user_id, chat_id, RecoveryStep.IDENTIFIANT)
+        return await self.begin(telegram_user_id, chat_id, RecoveryStep.IDENTIFIANT)
+
+    async def begin(self, telegram_user_id: int, chat_id: int, step: str) -> ConversationSession:
+        """A new recovery at ``step`` (replacing any open procedure)."""
+        return await self.steps.begin(telegram_user_id, chat_id, step)
 
     async def verify_link(self, telegram_user_id: int, token: str) -> Result:
         """The deep link of the recovery e-mail."""
@@ -343,3 +349,64 @@ class RecoveryService:
         await ports.throttle.unlock(ports.identifiant_key(account.identifiant))
         await ports.records.audit("recovery", account.id, ports.actor(session), now)
         return Result(Outcome.ACTIVATED, account=account)
+
+
+# --- what the person sees -------------------------------------------------------------------
+
+
+def method_choices() -> tuple[Row, ...]:
+    """E-mail or secret questions."""
+    return rows_of(
+        (texts.BUTTON_RECOVER_BY_EMAIL, "mdp:email"),
+        (texts.BUTTON_RECOVER_BY_QUESTIONS, "mdp:questions"),
+    )
+
+
+def resend_choices() -> tuple[Row, ...]:
+    """While the code is awaited: send it again."""
+    return rows_of((texts.BUTTON_EMAIL_RESEND, "mdp:email"))
+
+
+def rule_choices() -> tuple[Row, ...]:
+    """« Voir la règle complète » at the new password."""
+    return rows_of((texts.BUTTON_FULL_PASSWORD_RULE, "pw:rule"))
+
+
+def prompt(svc: RecoveryService, session: ConversationSession, full: bool = True) -> list[Prompt]:
+    """The message that asks for what the current recovery step needs."""
+    step = session.step
+    if step == RecoveryStep.IDENTIFIANT:
+        return [Prompt(texts.RECOVERY_ASK_IDENTIFIANT, (), InputKind.SECRET)]
+    if step == RecoveryStep.METHOD:
+        return [Prompt(texts.RECOVERY_CHOOSE_METHOD, method_choices(), InputKind.CHOICE)]
+    if step == RecoveryStep.CODE:
+        hours = round(svc.ports.settings.verification_ttl.total_seconds() / 3600)
+        text = texts.recovery_code_sent(svc.ports.settings.code_length, hours)
+        return [Prompt(text, resend_choices(), InputKind.EMAIL_LINK)]
+    if step in (RecoveryStep.ANSWER1, RecoveryStep.ANSWER2):
+        question = session.question1 if step == RecoveryStep.ANSWER1 else session.question2
+        return [Prompt(texts.ask_answer(question or ""), (), InputKind.SECRET)]
+    if step == RecoveryStep.PASSWORD:
+        text = texts.recovery_password_rules(svc.ports.password_policy)
+        return [Prompt(text, rule_choices(), InputKind.SECRET)]
+    return [Prompt(texts.ASK_PASSWORD_CONFIRMATION, (), InputKind.SECRET)]
+
+
+DESCRIPTION = Description(
+    FLOW_RECOVERY,
+    steps=(
+        StepSpec(RecoveryStep.IDENTIFIANT, InputKind.SECRET, fresh=True),
+        StepSpec(RecoveryStep.METHOD, InputKind.CHOICE),
+        StepSpec(RecoveryStep.CODE, InputKind.EMAIL_LINK),
+        StepSpec(RecoveryStep.ANSWER1, InputKind.SECRET),
+        StepSpec(RecoveryStep.ANSWER2, InputKind.SECRET),
+        StepSpec(RecoveryStep.PASSWORD, InputKind.SECRET),
+        StepSpec(RecoveryStep.PASSWORD_CONFIRM, InputKind.SECRET),
+    ),
+    service=RecoveryService,
+    prompt=prompt,
+    staff_labels=lambda: texts.STAFF_STEPS_RECOVERY,
+    commands=(EntryCommand("motdepasse", RecoveryStep.IDENTIFIANT, menu_text("motdepasse")),),
+    code_mails=(outbox_templates.RECOVERY,),
+    notices=(outbox_templates.PASSWORD_CHANGED,),
+)
