@@ -1,10 +1,10 @@
-"""The activation conversation: its states (:class:`bot.procedures.activation.Step`) and handlers.
+"""The activation in Telegram: its own parts only.
 
-Handlers are thin: they read the update, call
-:class:`bot.procedures.activation.ActivationService`, which saves the new step before anything
-is sent, and render a text of :mod:`bot.texts`. The states are registered in
-:mod:`conversations.flows`; the router sends each update to the handlers of the step saved in
-the database, so a restarted bot resumes every chat.
+Its steps are read by the handlers every procedure shares (:mod:`conversations.steps`), from
+its description (:data:`bot.procedures.activation.DESCRIPTION`); here are what only Telegram
+does for it: /start (the welcome, a payload: a letter's QR code or an e-mail's link), the
+« Reprendre / Tout recommencer » buttons, the address typed with its progress message edited
+into the outcome of the send.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, MessageHandler, filters
 
 from bot import texts
-from bot.outbox.mail import mask_email
 from bot.procedures.activation import (
     DESCRIPTION,
     START_PAYLOAD_LETTER,
@@ -25,16 +24,12 @@ from bot.procedures.activation import (
     change_identifiant_choices,
     code_choices,
     email_sent_text,
-    ent_choice,
     prompt,
 )
 from bot.procedures.description import Description
 from bot.procedures.kernel import Outcome, Result
-from bot.texts import ldap as ldap_texts
-from conversations import recovery
-from conversations.buttons import parse_button, small_int
+from conversations.buttons import parse_button
 from conversations.common import (
-    END,
     State,
     ask_before_replacing,
     begin,
@@ -47,11 +42,8 @@ from conversations.common import (
     markup_of,
     on_email_button,
     on_stale_button,
-    read_secret,
     refuse_typed,
     render_link_failure,
-    reprompt,
-    screened,
     send,
     service,
     show_current_step,
@@ -63,23 +55,12 @@ from conversations.common import (
 )
 from conversations.context import BotContext
 from conversations.router import Procedure
+from conversations.steps import telegram_procedure
 from storage.sessions import ConversationSession
 
 logger = logging.getLogger(__name__)
 
-# Profiles offered on /start; the two staff profiles sign in elsewhere.
-EXTERNAL_PROFILES = {
-    "personnel_en": "personnel_education_nationale",
-    "personnel_agri": "personnel_enseignement_agricole",
-}
-
-
 # --- what the person sees (the procedure's prompts, rendered) ---------------------------------
-
-
-def ent_button(svc: ActivationService) -> InlineKeyboardMarkup | None:
-    """A URL button that opens the ENT."""
-    return markup_of(ent_choice(svc), "0")
 
 
 def change_identifiant_keyboard(nonce: str) -> InlineKeyboardMarkup | None:
@@ -101,17 +82,6 @@ async def show_step(
 ) -> str:
     """Send the prompt of the session's step (with ``intro`` before it) and return the step."""
     return await show_prompts(update, prompt(svc, session, full=full), session, intro)
-
-
-async def show_current(
-    update: Update,
-    context: BotContext,
-    session: ConversationSession,
-    intro: str,
-    full: bool,
-) -> State:
-    """The activation's way to show its current step (registered in :mod:`conversations.flows`)."""
-    return await show_step(update, service(context), session, intro, full=full)
 
 
 # --- entry points ---------------------------------------------------------------------------
@@ -196,138 +166,7 @@ async def on_resume_or_restart(update: Update, context: BotContext) -> State | N
     return await show_current_step(update, context, session, full=True)
 
 
-# --- step handlers --------------------------------------------------------------------------
-
-
-async def _on_profile(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-    profil: str,
-) -> State | None:
-    await mark_choice(update.callback_query)
-    if profil in EXTERNAL_PROFILES:
-        await svc.cancel(session.telegram_user_id)
-        instructions = svc.ports.school.connexion_externe.get(
-            EXTERNAL_PROFILES[profil], texts.EXTERNAL_PROFILE_DEFAULT
-        )
-        await send(update, texts.external_profile(svc.ports.school, instructions), ent_button(svc))
-        return END
-    if profil == "forgot":
-        return await recovery.begin_recovery(update, context)
-    if profil not in texts.BUTTON_PROFILES:
-        return await show_step(update, svc, session)
-    await svc.choose_profile(session, profil)
-    return await show_step(update, svc, session)
-
-
-@with_session(service)
-async def on_identifiant(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-) -> State | None:
-    """The identifier from the letter: deleted from the chat like a secret (a password typed
-    here by mistake must not stay), then only its reference is kept."""
-    typed = await read_secret(update, svc.steps, session, tell=True)
-    result = await svc.submit_identifiant(session, typed)
-    if result.outcome == Outcome.INVALID:
-        return await refuse_typed(
-            update, context, session, typed, texts.IDENTIFIANT_INVALID, deleted=True
-        )
-    return await show_step(update, svc, session)
-
-
-@screened(service)
-@with_session(service)
-async def on_provisional(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-) -> State | None:
-    """The provisional password: deleted from the chat, then checked."""
-    password = await read_secret(update, svc.steps, session)
-    result = await svc.submit_provisional(session, password)
-    if result.outcome == Outcome.TOO_MANY_IDENTIFIANTS:
-        await send(update, texts.TOO_MANY_IDENTIFIANTS)
-        await svc.cancel(session.telegram_user_id)
-        return END
-    if result.outcome in (Outcome.REFUSED, Outcome.WAIT):
-        text = (
-            texts.chat_must_wait(result.retry_after)
-            if result.outcome == Outcome.WAIT and result.retry_after is not None
-            else texts.credentials_refused(svc.ports.settings.educonnect_url)
-        )
-        await reprompt(update, session, text, change_identifiant_keyboard(session.prompt_nonce))
-        return Step.PROVISIONAL
-    if result.outcome == Outcome.ALREADY_ACTIVE and result.account:
-        text = texts.already_active(svc.ports.school, result.account.identifiant)
-        await send(update, text, ent_button(svc))
-        return END
-    return await show_step(update, svc, session)
-
-
-async def _on_full_rule(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-    action: str,
-) -> State | None:
-    """« Voir la règle complète » at the password step (the step stays)."""
-    await send(update, texts.password_rule_full(svc.ports.password_policy))
-    return session.step
-
-
-async def _on_change_identifiant(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-    action: str,
-) -> State | None:
-    await mark_choice(update.callback_query)
-    if action != "change":
-        return await show_step(update, svc, session)
-    await svc.change_identifiant(session)
-    return await show_step(update, svc, session)
-
-
-async def _on_cgu(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-    choice: str,
-) -> State | None:
-    await mark_choice(update.callback_query)
-    if choice == "ok":
-        await svc.accept_cgu(session)
-        return await show_step(update, svc, session)
-    if choice == "again":
-        await svc.show_cgu_again(session)
-        return await show_step(update, svc, session)
-    buttons = keyboard([[(texts.BUTTON_CGU_READ_AGAIN, "cgu:again")]], session.prompt_nonce)
-    await reprompt(update, session, texts.CGU_REFUSED, buttons)
-    return Step.CGU
-
-
-async def _on_recovery(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-    choice: str,
-) -> State | None:
-    await mark_choice(update.callback_query)
-    if choice == "email":
-        await svc.choose_email(session)
-    else:
-        await svc.choose_questions(session)
-    return await show_step(update, svc, session)
+# --- the address and its e-mail ------------------------------------------------------------
 
 
 @with_session(service)
@@ -414,171 +253,14 @@ async def _render_sending(
     return Step(session.step)
 
 
-@with_session(service)
-async def on_code(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-) -> State | None:
-    """A code typed in the chat: deleted, then checked."""
-    text = await read_secret(update, svc.steps, session)
-    result = await svc.submit_code(session, text)
-    if result.outcome == Outcome.OK:
-        return await show_step(update, svc, session, texts.EMAIL_VERIFIED)
-    if result.outcome == Outcome.EXPIRED:
-        return await show_step(update, svc, session, texts.VERIFICATION_EXPIRED)
-    if result.outcome == Outcome.INVALID:
-        length = svc.ports.settings.code_length
-        refusal = texts.CODE_FORMAT.format(length=length)
-        choices = _code_keyboard(session.prompt_nonce)
-        return await refuse_typed(update, context, session, text, refusal, choices, deleted=True)
-    if result.outcome == Outcome.LOCKED:
-        await reprompt(update, session, texts.CODE_LOCKED)
-    elif result.retry_after is not None:
-        await reprompt(update, session, texts.wait_before_retry(result.retry_after))
-    else:
-        await reprompt(update, session, texts.CODE_WRONG)
-    return Step.CODE
-
-
-async def _on_question(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-    index: str,
-) -> State | None:
-    await mark_choice(update.callback_query)
-    number = small_int(index)
-    await svc.choose_question(session, -1 if number is None else number)
-    return await show_step(update, svc, session)
-
-
-@screened(service)
-@with_session(service)
-async def on_answer(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-) -> State | None:
-    """An answer to a secret question (held back if it reads like a question)."""
-    return await _answer(update, context, svc, session)
-
-
-async def _answer(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-) -> State | None:
-    """The answer to a secret question: deleted, normalised, hashed."""
-    text = await read_secret(update, svc.steps, session)
-    result = await svc.submit_answer(session, text)
-    if result.outcome == Outcome.TOO_SHORT:
-        await reprompt(update, session, texts.ANSWER_TOO_SHORT)
-        return Step(session.step)
-    if result.outcome == Outcome.TOO_LONG:
-        await reprompt(update, session, texts.ANSWER_TOO_LONG)
-        return Step(session.step)
-    if result.outcome == Outcome.MISMATCH:
-        return await show_step(update, svc, session, texts.ANSWERS_DIFFER)
-    intro = texts.QUESTIONS_DONE if session.step == Step.PASSWORD else ""
-    return await show_step(update, svc, session, intro)
-
-
-@with_session(service)
-async def on_answer_confirmation(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-) -> State | None:
-    """The answer typed a second time: compared with the first (a question typed here is not
-    held back: nothing is stored from it)."""
-    return await _answer(update, context, svc, session)
-
-
-@screened(service)
-@with_session(service)
-async def on_password(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-) -> State | None:
-    """The new password: deleted, checked against the rule, hashed."""
-    password = await read_secret(update, svc.steps, session)
-    result = await svc.submit_password(session, password)
-    if result.outcome == Outcome.REFUSED:
-        # A thank-you or a question refused anyway gets a word that fits it; a refusal keeps
-        # « Voir la règle complète » on the newest message.
-        refused = texts.password_refused(result.rules, svc.ports.password_policy)
-        rule = keyboard([[(texts.BUTTON_FULL_PASSWORD_RULE, "pw:rule")]], session.prompt_nonce)
-        return await refuse_typed(update, context, session, password, refused, rule, deleted=True)
-    return await show_step(update, svc, session)
-
-
-@with_session(service)
-async def on_password_confirmation(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-) -> State | None:
-    """The password typed again: the account is activated."""
-    password = await read_secret(update, svc.steps, session)
-    result = await svc.confirm_password(session, password)
-    if result.outcome == Outcome.MISMATCH:
-        await reprompt(update, session, texts.PASSWORD_MISMATCH)
-        return Step.PASSWORD
-    if result.outcome == Outcome.ACTIVATED and result.account:
-        masked = mask_email(result.email) if result.email else None
-        text = texts.activated(svc.ports.school, result.account.identifiant, masked)
-        await send(update, text, ent_button(svc))
-        return END
-    if result.outcome == Outcome.TAKEN:
-        await send(update, texts.ALREADY_ACTIVATED_ELSEWHERE)
-        return END
-    if result.outcome == Outcome.DIRECTORY_REFUSED and result.directory_rule:
-        refused = ldap_texts.directory_password_refused(result.directory_rule)
-        await reprompt(update, session, refused)
-        return Step.PASSWORD
-    return await show_step(update, svc, session)
-
-
 def procedure(description: Description = DESCRIPTION) -> Procedure:
-    """The activation in Telegram: its description and its handlers."""
-    return Procedure(description, states(), show_current, on_link=on_link)
-
-
-def states() -> dict[str, list[BaseHandler[Any, Any, Any]]]:
-    """The activation's steps and their handlers."""
+    """The activation in Telegram: its description, with its own parts (the address and its
+    progress message)."""
     text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
     email_buttons = button_handler("em", service, _on_email_button)
-    question_buttons = button_handler("q", service, _on_question)
-    return {
-        Step.PROFILE: [button_handler("p", service, _on_profile)],
-        Step.IDENTIFIANT: [MessageHandler(text, on_identifiant)],
-        Step.PROVISIONAL: [
-            MessageHandler(text, on_provisional),
-            button_handler("id", service, _on_change_identifiant),
-        ],
-        Step.CGU: [button_handler("cgu", service, _on_cgu)],
-        Step.RECOVERY: [button_handler("rec", service, _on_recovery)],
+    own: dict[str, list[BaseHandler[Any, Any, Any]]] = {
         Step.EMAIL: [MessageHandler(text, on_email), email_buttons],
         Step.EMAIL_CONFIRM: [email_buttons],
-        Step.CODE: [MessageHandler(text, on_code), email_buttons],
-        Step.QUESTION1: [question_buttons],
-        Step.ANSWER1: [MessageHandler(text, on_answer)],
-        Step.ANSWER1_CONFIRM: [MessageHandler(text, on_answer_confirmation)],
-        Step.QUESTION2: [question_buttons],
-        Step.ANSWER2: [MessageHandler(text, on_answer)],
-        Step.ANSWER2_CONFIRM: [MessageHandler(text, on_answer_confirmation)],
-        Step.PASSWORD: [
-            MessageHandler(text, on_password),
-            button_handler("pw", service, _on_full_rule),
-        ],
-        Step.PASSWORD_CONFIRM: [MessageHandler(text, on_password_confirmation)],
+        Step.CODE: [email_buttons],
     }
+    return telegram_procedure(description, own=own, on_link=on_link)

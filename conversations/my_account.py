@@ -1,8 +1,9 @@
-"""« Mon compte » changes: a new recovery e-mail, new secret questions (buttons of /moncompte).
+"""« Mon compte » changes in Telegram (buttons of /moncompte): its own parts only.
 
-Registered in :mod:`conversations.flows`; the rules live in
-:class:`bot.procedures.my_account.MyAccountService`. Every change first asks the current ENT
-password; the stored e-mail changes only once the new one is proven.
+Its steps are read by the handlers every procedure shares (:mod:`conversations.steps`), from
+its description (:data:`bot.procedures.my_account.DESCRIPTION`); the rules live in
+:class:`bot.procedures.my_account.MyAccountService`. Here: the /moncompte buttons that open a
+change, the new address with its progress message, and its e-mail's link.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from bot.procedures.my_account import (
     email_sent_text,
     prompt,
 )
-from conversations.buttons import button_data, parse_button, small_int
+from conversations.buttons import button_data, parse_button
 from conversations.common import (
     END,
     State,
@@ -39,11 +40,9 @@ from conversations.common import (
     mark_choice,
     markup_of,
     on_email_button,
-    read_secret,
     refuse_typed,
     render_link_failure,
     reprompt,
-    screened,
     send,
     show_prompts,
     stuck_markup,
@@ -52,6 +51,7 @@ from conversations.common import (
 )
 from conversations.context import BotContext
 from conversations.router import Procedure
+from conversations.steps import telegram_procedure
 from storage.sessions import ConversationSession
 
 
@@ -75,17 +75,6 @@ async def show_step(
 ) -> State:
     """Send the prompt of the session's step and return the step."""
     return await show_prompts(update, prompt(svc, session), session, intro)
-
-
-async def show_current(
-    update: Update,
-    context: BotContext,
-    session: ConversationSession,
-    intro: str,
-    full: bool,
-) -> State:
-    """This procedure's way to show its current step (registered in :mod:`conversations.flows`)."""
-    return await show_step(update, my_account_service(context), session, intro)
 
 
 async def _not_linked(update: Update) -> State:
@@ -142,43 +131,6 @@ async def render_link(update: Update, context: BotContext, result: Result) -> St
 
 
 # --- proof of identity ------------------------------------------------------------------------
-
-
-@screened(my_account_service)
-@with_session(my_account_service)
-async def on_password(
-    update: Update,
-    context: BotContext,
-    svc: MyAccountService,
-    session: ConversationSession,
-) -> State:
-    """The current ENT password: deleted, then checked (throttled)."""
-    password = await read_secret(update, svc.steps, session, tell=True)
-    result = await svc.submit_current_password(session, password)
-    if result.outcome == Outcome.OK:
-        return await show_step(update, svc, session, texts.MY_VERIFIED)
-    return await _refusal(update, svc, session, result, texts.MY_PASSWORD_WRONG)
-
-
-async def _refusal(
-    update: Update,
-    svc: MyAccountService,
-    session: ConversationSession,
-    result: Result,
-    wrong: str,
-) -> State:
-    """A wrong password or code, and what the throttle says."""
-    if result.outcome == Outcome.REFUSED:
-        return await _not_linked(update)
-    if result.outcome == Outcome.LOCKED:
-        await svc.cancel(session.telegram_user_id)
-        await send(update, texts.MY_ACCOUNT_LOCKED)
-        return END
-    if result.outcome == Outcome.THROTTLED and result.retry_after is not None:
-        await reprompt(update, session, texts.wait_before_retry(result.retry_after))
-    else:
-        await reprompt(update, session, wrong)
-    return session.step
 
 
 # --- new e-mail -------------------------------------------------------------------------------
@@ -262,94 +214,6 @@ async def _render_sending(
     return await show_step(update, svc, session)
 
 
-@with_session(my_account_service)
-async def on_code(
-    update: Update,
-    context: BotContext,
-    svc: MyAccountService,
-    session: ConversationSession,
-) -> State:
-    """A code typed in the chat: deleted, then checked (throttled like the activation's)."""
-    text = await read_secret(update, svc.steps, session)
-    result = await svc.submit_code(session, text)
-    if result.outcome == Outcome.CHANGED and result.email:
-        await send(update, texts.my_email_changed(mask_email(result.email)))
-        return END
-    if result.outcome == Outcome.EXPIRED:
-        return await show_step(update, svc, session, texts.MY_EMAIL_EXPIRED)
-    if result.outcome == Outcome.INVALID:
-        length = svc.ports.settings.code_length
-        refusal = texts.CODE_FORMAT.format(length=length)
-        choices = _code_keyboard(session.prompt_nonce)
-        return await refuse_typed(update, context, session, text, refusal, choices, deleted=True)
-    return await _refusal(update, svc, session, result, texts.CODE_WRONG)
-
-
-# --- new secret questions ---------------------------------------------------------------------
-
-
-async def _on_question(
-    update: Update,
-    context: BotContext,
-    svc: MyAccountService,
-    session: ConversationSession,
-    index: str,
-) -> State:
-    await mark_choice(update.callback_query)
-    number = small_int(index)
-    await svc.choose_question(session, -1 if number is None else number)
-    return await show_step(update, svc, session)
-
-
-@screened(my_account_service)
-@with_session(my_account_service)
-async def on_answer(
-    update: Update,
-    context: BotContext,
-    svc: MyAccountService,
-    session: ConversationSession,
-) -> State | None:
-    """An answer to a secret question (held back if it reads like a question)."""
-    return await _answer(update, context, svc, session)
-
-
-async def _answer(
-    update: Update,
-    context: BotContext,
-    svc: MyAccountService,
-    session: ConversationSession,
-) -> State:
-    """An answer: deleted, normalised, hashed; after the second, both questions are replaced."""
-    text = await read_secret(update, svc.steps, session)
-    result = await svc.submit_answer(session, text)
-    if result.outcome == Outcome.TOO_SHORT:
-        await reprompt(update, session, texts.ANSWER_TOO_SHORT)
-        return session.step
-    if result.outcome == Outcome.TOO_LONG:
-        await reprompt(update, session, texts.ANSWER_TOO_LONG)
-        return session.step
-    if result.outcome == Outcome.MISMATCH:
-        return await show_step(update, svc, session, texts.ANSWERS_DIFFER)
-    if result.outcome == Outcome.CHANGED:
-        await send(update, texts.MY_QUESTIONS_CHANGED)
-        return END
-    if result.outcome == Outcome.REFUSED:
-        return await _not_linked(update)
-    return await show_step(update, svc, session)
-
-
-@with_session(my_account_service)
-async def on_answer_confirmation(
-    update: Update,
-    context: BotContext,
-    svc: MyAccountService,
-    session: ConversationSession,
-) -> State | None:
-    """The answer typed a second time: compared with the first (a question typed here is not
-    held back: nothing is stored from it)."""
-    return await _answer(update, context, svc, session)
-
-
 async def on_link(update: Update, context: BotContext, token: str) -> State | None:
     """The link of the new address's e-mail."""
     user = update.effective_user
@@ -362,31 +226,18 @@ async def on_link(update: Update, context: BotContext, token: str) -> State | No
 
 
 def procedure(description: Description = DESCRIPTION) -> Procedure:
-    """« Mon compte » changes in Telegram: its description and its handlers."""
-    return Procedure(
-        description, states(), show_current, entry_points=entry_points(), on_link=on_link
-    )
+    """« Mon compte » changes in Telegram: its description, with its own parts (the /moncompte
+    buttons that open it, the new address and its progress message, its e-mail's link)."""
+    text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
+    email_buttons = button_handler("mce", my_account_service, _on_email_button)
+    own: dict[str, list[BaseHandler[Any, Any, Any]]] = {
+        MyAccountStep.EMAIL: [MessageHandler(text, on_email)],
+        MyAccountStep.EMAIL_CONFIRM: [email_buttons],
+        MyAccountStep.CODE: [email_buttons],
+    }
+    return telegram_procedure(description, own=own, entry_points=entry_points(), on_link=on_link)
 
 
 def entry_points() -> list[BaseHandler[Any, Any, Any]]:
     """The /moncompte buttons that open a change (entry points of the one handler)."""
     return [CallbackQueryHandler(on_change_button, pattern=r"^mc:")]
-
-
-def states() -> dict[str, list[BaseHandler[Any, Any, Any]]]:
-    """This procedure's steps and their handlers."""
-    text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
-    email_buttons = button_handler("mce", my_account_service, _on_email_button)
-    question_buttons = button_handler("mcq", my_account_service, _on_question)
-    return {
-        MyAccountStep.PASSWORD: [MessageHandler(text, on_password)],
-        MyAccountStep.EMAIL: [MessageHandler(text, on_email)],
-        MyAccountStep.EMAIL_CONFIRM: [email_buttons],
-        MyAccountStep.CODE: [MessageHandler(text, on_code), email_buttons],
-        MyAccountStep.QUESTION1: [question_buttons],
-        MyAccountStep.ANSWER1: [MessageHandler(text, on_answer)],
-        MyAccountStep.ANSWER1_CONFIRM: [MessageHandler(text, on_answer_confirmation)],
-        MyAccountStep.QUESTION2: [question_buttons],
-        MyAccountStep.ANSWER2: [MessageHandler(text, on_answer)],
-        MyAccountStep.ANSWER2_CONFIRM: [MessageHandler(text, on_answer_confirmation)],
-    }

@@ -32,11 +32,17 @@ class StepSpec:
     name: str
     input: InputKind
     fresh: bool = False
+    # The prefixes of the actions its choices send back (``cgu`` for ``cgu:ok``).
+    choices: tuple[str, ...] = ()
+    # A secret step where a message that reads like a question, a plea or a thank-you is held
+    # back rather than taken for the secret (not a confirmation: nothing is kept from it).
+    screen: bool = False
 
 
 @dataclass(frozen=True)
 class EntryCommand:
-    """A command that opens the procedure at ``step`` (``/activer``), with the same effect as
+    """A command that opens the procedure at ``step`` (``/activer``: its service is a
+    :class:`bot.procedures.reply.CommandService`), with the same effect as
     each of ``payloads`` after ``/start`` (a printed link). Its menu text is ``menu`` (a
     catalogue's text, read when the menu is registered)."""
 
@@ -82,6 +88,11 @@ class Description:
     def secret_steps(self) -> frozenset[str]:
         """Steps whose input is read as a secret (and deleted at once)."""
         return frozenset(step.name for step in self.steps if step.input.secret)
+
+    @property
+    def first_secret_step(self) -> str | None:
+        """Where the person is told, once a procedure, that a secret message is deleted."""
+        return next((step.name for step in self.steps if step.input.secret), None)
 
     @property
     def fresh_steps(self) -> frozenset[str]:

@@ -30,12 +30,14 @@ from bot.outbox import templates as outbox_templates
 from bot.outbox.mail import mask_email, validate_email_address
 from bot.procedures.description import Description, StepSpec
 from bot.procedures.kernel import Outcome, ProcedurePorts, Result, Steps
+from bot.procedures.parts import replies
 from bot.procedures.parts.address_typo import confirm_address_prompt
 from bot.procedures.parts.checked_secret import CheckedSecret
 from bot.procedures.parts.email_proof import CodeProof, EmailProof
 from bot.procedures.parts.mails import OwedMails
 from bot.procedures.parts.question_pair import QuestionPair, QuestionSteps
-from bot.procedures.view import InputKind, Prompt, Row, rows_of
+from bot.procedures.reply import Reply, Via, over, refused
+from bot.procedures.view import InputKind, Prompt, Row, rows_of, small_int
 from storage.accounts import Account, AccountStatus
 from storage.sessions import ConversationSession
 
@@ -57,6 +59,16 @@ class MyAccountStep(StrEnum):
     QUESTION2 = "mc_question2"
     ANSWER2 = "mc_reponse2"
     ANSWER2_CONFIRM = "mc_reponse2_confirmation"
+
+
+ANSWER_STEPS = frozenset(
+    {
+        MyAccountStep.ANSWER1,
+        MyAccountStep.ANSWER1_CONFIRM,
+        MyAccountStep.ANSWER2,
+        MyAccountStep.ANSWER2_CONFIRM,
+    }
+)
 
 
 class Change(StrEnum):
@@ -322,6 +334,55 @@ class MyAccountService:
         """Validity of a code, in hours."""
         return round(self.ports.settings.verification_ttl / timedelta(hours=1))
 
+    # --- what a channel asks: a text typed, a choice made ---------------------------------
+
+    async def submit_text(self, session: ConversationSession, text: str, via: Via) -> Reply:
+        """What was typed at the session's step, and what to say of it."""
+        step = session.step
+        if step == MyAccountStep.PASSWORD:
+            result = await self.submit_current_password(session, text)
+            if result.outcome == Outcome.OK:
+                return Reply(intro=texts.MY_VERIFIED)
+            return await self._refusal(session, result, texts.MY_PASSWORD_WRONG)
+        if step == MyAccountStep.CODE:
+            result = await self.submit_code(session, text)
+            if result.outcome == Outcome.CHANGED and result.email:
+                return over(texts.my_email_changed(mask_email(result.email)))
+            if result.outcome == Outcome.EXPIRED:
+                return Reply(intro=texts.MY_EMAIL_EXPIRED)
+            if result.outcome == Outcome.INVALID:
+                return replies.code_format(self.ports, code_choices())
+            return await self._refusal(session, result, texts.CODE_WRONG)
+        if step in ANSWER_STEPS:
+            result = await self.submit_answer(session, text)
+            answer = replies.answer_refused(result)
+            if answer is not None:
+                return answer
+            if result.outcome == Outcome.CHANGED:
+                return over(texts.MY_QUESTIONS_CHANGED)
+            if result.outcome == Outcome.REFUSED:
+                return over(texts.ACCOUNT_NOT_LINKED)
+        return Reply()
+
+    async def _refusal(self, session: ConversationSession, result: Result, wrong: str) -> Reply:
+        """A wrong password or code, and what the throttle says."""
+        if result.outcome == Outcome.REFUSED:
+            return over(texts.ACCOUNT_NOT_LINKED)
+        if result.outcome == Outcome.LOCKED:
+            await self.cancel(session.telegram_user_id)
+            return over(texts.MY_ACCOUNT_LOCKED)
+        if result.outcome == Outcome.THROTTLED and result.retry_after is not None:
+            return refused(texts.wait_before_retry(result.retry_after))
+        return refused(wrong)
+
+    async def choose(self, session: ConversationSession, action: str, via: Via) -> Reply:
+        """A choice of the session's prompt (a question), and what to say of it."""
+        prefix, _, arg = action.partition(":")
+        if prefix == "mcq":
+            number = small_int(arg)
+            await self.choose_question(session, -1 if number is None else number)
+        return Reply()
+
 
 # --- what the person sees -------------------------------------------------------------------
 
@@ -371,15 +432,15 @@ def prompt(svc: MyAccountService, session: ConversationSession, full: bool = Tru
 DESCRIPTION = Description(
     FLOW_MY_ACCOUNT,
     steps=(
-        StepSpec(MyAccountStep.PASSWORD, InputKind.SECRET),
+        StepSpec(MyAccountStep.PASSWORD, InputKind.SECRET, screen=True),
         StepSpec(MyAccountStep.EMAIL, InputKind.TEXT),
-        StepSpec(MyAccountStep.EMAIL_CONFIRM, InputKind.CHOICE),
-        StepSpec(MyAccountStep.CODE, InputKind.EMAIL_LINK),
-        StepSpec(MyAccountStep.QUESTION1, InputKind.CHOICE),
-        StepSpec(MyAccountStep.ANSWER1, InputKind.SECRET),
+        StepSpec(MyAccountStep.EMAIL_CONFIRM, InputKind.CHOICE, choices=("mce",)),
+        StepSpec(MyAccountStep.CODE, InputKind.EMAIL_LINK, choices=("mce",)),
+        StepSpec(MyAccountStep.QUESTION1, InputKind.CHOICE, choices=("mcq",)),
+        StepSpec(MyAccountStep.ANSWER1, InputKind.SECRET, screen=True),
         StepSpec(MyAccountStep.ANSWER1_CONFIRM, InputKind.SECRET),
-        StepSpec(MyAccountStep.QUESTION2, InputKind.CHOICE),
-        StepSpec(MyAccountStep.ANSWER2, InputKind.SECRET),
+        StepSpec(MyAccountStep.QUESTION2, InputKind.CHOICE, choices=("mcq",)),
+        StepSpec(MyAccountStep.ANSWER2, InputKind.SECRET, screen=True),
         StepSpec(MyAccountStep.ANSWER2_CONFIRM, InputKind.SECRET),
     ),
     service=MyAccountService,

@@ -5,9 +5,21 @@ services by procedure, the mail templates)."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from bot.procedures import activation, my_account, recovery
 from bot.procedures.description import Description, DuplicateStepError, EntryCommand
+
+if TYPE_CHECKING:
+    from bot.procedures.reply import CommandService, StepService
+
+    def _every_service_answers_the_channels(
+        a: activation.ActivationService, r: recovery.RecoveryService, m: my_account.MyAccountService
+    ) -> tuple[list[CommandService], list[StepService]]:
+        """Checked by mypy: each procedure's service is a :class:`StepService` (a
+        :class:`CommandService` if it has entry commands)."""
+        return [a, r], [a, r, m]
+
 
 # The registry's lines: one a procedure.
 PROCEDURES: tuple[Description, ...] = (

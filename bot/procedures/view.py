@@ -8,6 +8,7 @@ or an e-mail would render the same data its own way.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
@@ -69,3 +70,13 @@ class Prompt:
 def rows_of(*actions: tuple[str, str]) -> tuple[Row, ...]:
     """One :class:`Choice` a row, from ``(label, action)`` pairs (long French labels on a phone)."""
     return tuple((Choice(label, action),) for label, action in actions)
+
+
+_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
+def small_int(text: str) -> int | None:
+    """A non-negative number written in ASCII digits (at most 18), else None: an action's
+    argument comes from the person's client and may be forged (``str.isdigit`` accepts « ① »,
+    which ``int`` refuses)."""
+    return int(text) if _NUMBER.fullmatch(text) else None

@@ -14,8 +14,8 @@ from bot.procedures.registry import PROCEDURES, Registry
 from bot.procedures.view import InputKind, Prompt
 from bot.settings import Settings
 from bot.texts import COMMANDS
-from bot.texts.staff import STAFF_STEPS
 from bot.texts import mail as mail_templates
+from bot.texts.staff import STAFF_STEPS
 from conversations.flows import procedures
 from conversations.router import DuplicateStepError, Procedure, ProcedureRegistry
 
