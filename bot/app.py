@@ -85,13 +85,20 @@ def build_application(
     clock: Clock = utc_now,
     mailer: Mailer | None = None,
     extra_procedures: Sequence[Procedure] = (),
+    registry: Registry | None = None,
 ) -> BotApp:
     """Build the bot: handlers (routed by the step saved in SQLite), per-chat ordering.
-    ``extra_procedures`` are registered after the bot's own (a duplicate step is refused)."""
+    ``registry``: the procedures (by default the bot's own, :mod:`bot.procedures.registry`),
+    each read by the handlers all procedures share unless it has its own;
+    ``extra_procedures``: Telegram procedures registered after them (a duplicate step is
+    refused)."""
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     school = school or load_school_config(settings.school_config_path())
-    registry = Registry().with_lines(*(p.description for p in extra_procedures))
+    registry = registry or Registry()
+    registry = registry.with_lines(
+        *(p.description for p in extra_procedures if registry.get(p.name) is None)
+    )
     services = BotServices(
         settings=settings, school=school, clock=clock, mailer=mailer, registry=registry
     )

@@ -20,7 +20,7 @@ from telegram.ext import (
 from telegram.ext import filters as f
 
 from bot.procedures.activation import FLOW_ACTIVATION
-from bot.procedures.description import Description, DuplicateStepError
+from bot.procedures.description import Description
 from bot.procedures.my_account import FLOW_MY_ACCOUNT
 from bot.procedures.recovery import FLOW_RECOVERY
 from bot.procedures.registry import Registry
@@ -39,9 +39,10 @@ from conversations.common import (
     services,
 )
 from conversations.router import Procedure, ProcedureRegistry, StepRouter
+from conversations.steps import telegram_procedure
 from storage.sessions import ConversationSession
 
-# The procedures with Telegram handlers of their own, by name.
+# The procedures with parts of their own in Telegram, by name (the others need no line here).
 ADAPTED: dict[str, Callable[[Description], Procedure]] = {
     FLOW_ACTIVATION: activation.procedure,
     FLOW_RECOVERY: recovery.procedure,
@@ -53,7 +54,8 @@ def procedures(
     registry: Registry | None = None, given: Sequence[Procedure] = ()
 ) -> list[Procedure]:
     """The registry's procedures (the bot's own by default) as Telegram procedures: one of
-    ``given`` (added to the registry if it is not in it), else its adapter's."""
+    ``given`` (added to the registry if it is not in it), else the one with its own parts
+    (:data:`ADAPTED`), else the handlers every procedure shares (:mod:`conversations.steps`)."""
     registry = registry or Registry()
     named = {procedure.name: procedure for procedure in given}
     registry = registry.with_lines(*(p.description for p in given if not registry.get(p.name)))
@@ -62,9 +64,7 @@ def procedures(
         procedure = named.get(description.name)
         adapt = ADAPTED.get(description.name)
         if procedure is None:
-            if adapt is None:
-                raise DuplicateStepError(f"procedure {description.name!r} has no Telegram handlers")
-            procedure = adapt(description)
+            procedure = adapt(description) if adapt else telegram_procedure(description)
         found.append(procedure)
     return found
 
