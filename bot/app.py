@@ -29,6 +29,7 @@ from bot.ops.health import add_update_tracker, start_health, stop_health
 from bot.ops.webhook import start_webhook, stop_webhook
 from bot.outbox.mail import Mailer
 from bot.procedures.kernel import Clock, utc_now
+from bot.procedures.registry import Registry
 from bot.school import SchoolConfig, load_school_config
 from bot.services import SERVICES_KEY as SERVICES_KEY
 from bot.services import BotServices as BotServices
@@ -65,6 +66,19 @@ class BotApplication(BotApp):
             super()._mark_for_persistence_update(update=update, job=job)
 
 
+# Commands of the Telegram adapter itself, whatever the procedures.
+SHARED_COMMANDS = frozenset({"start", "aide", "moncompte", "annuler"})
+
+
+def menu(registry: Registry) -> list[tuple[str, str]]:
+    """The command menu: the shared commands and every procedure's entry commands, in the
+    catalogue's order (``texts.COMMANDS``), then those it does not list."""
+    own = {entry.command: entry.menu() for entry, _ in registry.commands()}
+    listed = [(name, own.get(name, text)) for name, text in texts.COMMANDS]
+    chosen = [(name, text) for name, text in listed if name in SHARED_COMMANDS or name in own]
+    return chosen + [(name, text) for name, text in own.items() if name not in dict(listed)]
+
+
 def build_application(
     settings: Settings,
     *,
@@ -72,13 +86,23 @@ def build_application(
     clock: Clock = utc_now,
     mailer: Mailer | None = None,
     extra_procedures: Sequence[Procedure] = (),
+    registry: Registry | None = None,
 ) -> BotApp:
     """Build the bot: handlers (routed by the step saved in SQLite), per-chat ordering.
-    ``extra_procedures`` are registered after the bot's own (a duplicate step is refused)."""
+    ``registry``: the procedures (by default the bot's own, :mod:`bot.procedures.registry`),
+    each read by the handlers all procedures share unless it has its own;
+    ``extra_procedures``: Telegram procedures registered after them (a duplicate step is
+    refused)."""
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     school = school or load_school_config(settings.school_config_path())
-    services = BotServices(settings=settings, school=school, clock=clock, mailer=mailer)
+    registry = registry or Registry()
+    registry = registry.with_lines(
+        *(p.description for p in extra_procedures if registry.get(p.name) is None)
+    )
+    services = BotServices(
+        settings=settings, school=school, clock=clock, mailer=mailer, registry=registry
+    )
     root = settings.telegram_api_url.rstrip("/")
     builder = (
         ApplicationBuilder()
@@ -157,7 +181,7 @@ def add_handlers(application: BotApp, extra_procedures: Sequence[Procedure] = ()
     staff_ids = staff_ids_of(settings)
     application.add_handlers(staff_handlers(staff_ids))
     add_broadcast_handlers(application)
-    router = build_router(extra_procedures)
+    router = build_router(application.bot_data[SERVICES_KEY].registry, extra_procedures)
     application.bot_data[REGISTRY_KEY] = router.registry
     application.add_handler(router)
     application.add_error_handler(_on_error)
@@ -188,7 +212,7 @@ async def start_bot(
         raise
     services = services_of(application)
     await services.open()
-    commands = [BotCommand(name, description) for name, description in texts.COMMANDS]
+    commands = [BotCommand(name, text) for name, text in menu(services.registry)]
     try:
         await application.bot.set_my_commands(commands)
     except TelegramError as error:

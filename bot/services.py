@@ -10,7 +10,7 @@ import dataclasses
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from telegram.ext import Application, ExtBot
 
@@ -25,11 +25,12 @@ from bot.mail_in.rules import address_key_text, sender_address
 from bot.mail_in.service import MailInService, MailInSettings
 from bot.outbox import MailSender, Outbox, OutboxSettings, TelegramSender
 from bot.outbox.mail import Mailer
-from bot.procedures.activation import ActivationService
+from bot.procedures.activation import FLOW_ACTIVATION, ActivationService
 from bot.procedures.kernel import ActivationSettings, Clock, ProcedurePorts, utc_now
 from bot.procedures.linked_accounts import AccountService
-from bot.procedures.my_account import MyAccountService
-from bot.procedures.recovery import RecoveryService
+from bot.procedures.my_account import FLOW_MY_ACCOUNT, MyAccountService
+from bot.procedures.recovery import FLOW_RECOVERY, RecoveryService
+from bot.procedures.registry import Registry
 from bot.procedures.throttle import throttle_policy
 from bot.region import region_of
 from bot.school import SchoolConfig
@@ -64,6 +65,8 @@ if TYPE_CHECKING:
     from telegram import Bot
 
 logger = logging.getLogger(__name__)
+
+S = TypeVar("S")
 
 # The key of the services in the application's ``bot_data``.
 SERVICES_KEY = "services"
@@ -135,7 +138,11 @@ class BotServices:
     clock: Clock = utc_now
     mailer: Mailer | None = None
     database: Database | None = None
+    # The procedures (their descriptions): each one's service is made from the ports.
+    registry: Registry = field(default_factory=Registry)
     ports: ProcedurePorts = field(init=False)
+    # Each procedure's service, by its name (the session's ``flow``).
+    by_flow: dict[str, Any] = field(init=False, default_factory=dict)
     activation: ActivationService = field(init=False)
     recovery: RecoveryService = field(init=False)
     account: AccountService = field(init=False)
@@ -204,9 +211,10 @@ class BotServices:
                 clock=self.clock,
                 outbox=self.outbox,
             )
-            self.activation = ActivationService(self.ports)
-            self.recovery = RecoveryService(self.ports)
-            self.my_account = MyAccountService(self.ports)
+            self.by_flow = {d.name: d.service(self.ports) for d in self.registry}
+            self.activation = self._service(FLOW_ACTIVATION, ActivationService)
+            self.recovery = self._service(FLOW_RECOVERY, RecoveryService)
+            self.my_account = self._service(FLOW_MY_ACCOUNT, MyAccountService)
             self.account = AccountService(self.ports, MenuRepository(self.database))
             self.staff = StaffService(
                 repository=StaffRepository(self.database),
@@ -291,6 +299,13 @@ class BotServices:
             ),
             self.mail_in,
         )
+
+    def _service(self, flow: str, cls: type[S]) -> S:
+        """The service of the procedure ``flow``, which the bot cannot run without."""
+        made = self.by_flow.get(flow)
+        if not isinstance(made, cls):
+            raise ValueError(f"the registry has no procedure {flow!r} made by {cls.__name__}")
+        return made
 
     async def start(self, bot: Bot) -> None:
         """Open (if not yet) and start the workers that send through ``bot``: the purge, the

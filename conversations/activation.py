@@ -1,10 +1,10 @@
-"""The activation conversation: its states (:class:`bot.procedures.activation.Step`) and handlers.
+"""The activation in Telegram: its own parts only.
 
-Handlers are thin: they read the update, call
-:class:`bot.procedures.activation.ActivationService`, which saves the new step before anything
-is sent, and render a text of :mod:`bot.texts`. The states are registered in
-:mod:`conversations.flows`; the router sends each update to the handlers of the step saved in
-the database, so a restarted bot resumes every chat.
+Its steps are read by the handlers every procedure shares (:mod:`conversations.steps`), from
+its description (:data:`bot.procedures.activation.DESCRIPTION`); here are what only Telegram
+does for it: /start (the welcome, a payload: a letter's QR code or an e-mail's link), the
+« Reprendre / Tout recommencer » buttons, the address typed with its progress message edited
+into the outcome of the send.
 """
 
 from __future__ import annotations
@@ -12,170 +12,64 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, MessageHandler, filters
 
 from bot import texts
-from bot.outbox.mail import mask_email
 from bot.procedures.activation import (
-    FLOW_ACTIVATION,
-    START_PAYLOAD_ACTIVATE,
+    DESCRIPTION,
     START_PAYLOAD_LETTER,
     ActivationService,
     Step,
+    change_identifiant_choices,
+    code_choices,
+    email_sent_text,
+    prompt,
 )
+from bot.procedures.description import Description
 from bot.procedures.kernel import Outcome, Result
-from bot.texts import ldap as ldap_texts
-from conversations import recovery
-from conversations.buttons import parse_button, small_int
+from conversations.buttons import parse_button
 from conversations.common import (
-    END,
     State,
     ask_before_replacing,
+    begin,
     button_handler,
     current_session,
     edit_or_send,
-    email_confirm_prompt,
+    entry_handler,
     keyboard,
     mark_choice,
+    markup_of,
     on_email_button,
     on_stale_button,
-    read_secret,
     refuse_typed,
     render_link_failure,
-    reprompt,
-    screened,
     send,
     service,
     show_current_step,
+    show_prompts,
     stuck_markup,
     text_of,
     verify_link_then_show,
     with_session,
-    with_stuck,
 )
 from conversations.context import BotContext
 from conversations.router import Procedure
+from conversations.steps import telegram_procedure
 from storage.sessions import ConversationSession
 
 logger = logging.getLogger(__name__)
 
-# Profiles offered on /start; the two staff profiles sign in elsewhere.
-EXTERNAL_PROFILES = {
-    "personnel_en": "personnel_education_nationale",
-    "personnel_agri": "personnel_enseignement_agricole",
-}
+# --- what the person sees (the procedure's prompts, rendered) ---------------------------------
 
 
-# --- keyboards ------------------------------------------------------------------------------
-
-
-def ent_button(svc: ActivationService) -> InlineKeyboardMarkup:
-    """A URL button that opens the ENT."""
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(texts.BUTTON_OPEN_ENT, url=svc.ports.school.ent_url)]]
-    )
-
-
-def profile_keyboard(nonce: str) -> InlineKeyboardMarkup:
-    """One button a profile, one a row (long French labels on a phone), then « forgotten
-    password »."""
-    rows = [[(label, f"p:{key}")] for key, label in texts.BUTTON_PROFILES.items()]
-    rows.append([(texts.BUTTON_FORGOTTEN_PASSWORD, "p:forgot")])
-    return keyboard(rows, nonce)
-
-
-def change_identifiant_keyboard(nonce: str) -> InlineKeyboardMarkup:
+def change_identifiant_keyboard(nonce: str) -> InlineKeyboardMarkup | None:
     """The way back from the provisional password to the identifier."""
-    return keyboard([[(texts.BUTTON_CHANGE_IDENTIFIANT, "id:change")]], nonce)
+    return markup_of(change_identifiant_choices(), nonce)
 
 
-def prompt(
-    svc: ActivationService, session: ConversationSession, *, full: bool = True
-) -> list[tuple[str, InlineKeyboardMarkup | None]]:
-    """The message(s) that ask for what the current step needs (``full=False``: without the
-    long CGU text, which is already in the chat)."""
-    nonce = session.prompt_nonce
-    step = session.step
-    if step == Step.PROFILE:
-        return [(texts.welcome(svc.ports.school), profile_keyboard(nonce))]
-    if step == Step.IDENTIFIANT:
-        return [(texts.ASK_IDENTIFIANT, None)]
-    if step == Step.PROVISIONAL:
-        return [(texts.ASK_PROVISIONAL, change_identifiant_keyboard(nonce))]
-    if step == Step.CGU and not full:
-        buttons = keyboard(
-            [
-                [(texts.BUTTON_CGU_ACCEPT, "cgu:ok")],
-                [(texts.BUTTON_CGU_REFUSE, "cgu:no")],
-                [(texts.BUTTON_CGU_READ_AGAIN, "cgu:again")],
-            ],
-            nonce,
-        )
-        return [(texts.CGU_QUESTION_AGAIN, buttons)]
-    if step == Step.CGU:
-        messages: list[tuple[str, InlineKeyboardMarkup | None]] = [(texts.CGU_INTRO, None)]
-        messages += [(chunk, None) for chunk in texts.cgu_chunks(svc.ports.school)]
-        buttons = keyboard(
-            [[(texts.BUTTON_CGU_ACCEPT, "cgu:ok")], [(texts.BUTTON_CGU_REFUSE, "cgu:no")]], nonce
-        )
-        return [*messages, (texts.CGU_QUESTION, buttons)]
-    if step == Step.RECOVERY:
-        buttons = keyboard(
-            [
-                [(texts.BUTTON_RECOVERY_EMAIL, "rec:email")],
-                [(texts.BUTTON_RECOVERY_QUESTIONS, "rec:questions")],
-            ],
-            nonce,
-        )
-        return [(texts.CHOOSE_RECOVERY, buttons)]
-    if step == Step.EMAIL:
-        buttons = keyboard([[(texts.BUTTON_SWITCH_TO_QUESTIONS, "em:questions")]], nonce)
-        return [(texts.ASK_EMAIL, buttons)]
-    if step == Step.EMAIL_CONFIRM:
-        return [
-            email_confirm_prompt(
-                session.email or "",
-                nonce,
-                "em",
-                texts.BUTTON_EMAIL_CONFIRM,
-                texts.BUTTON_EMAIL_CHANGE,
-            )
-        ]
-    if step == Step.CODE:
-        return [(_email_sent_text(svc, session), _code_keyboard(nonce))]
-    if step in (Step.QUESTION1, Step.QUESTION2):
-        rows = [[(question, f"q:{index}")] for index, question in svc.available_questions(session)]
-        title = texts.CHOOSE_QUESTION_1 if step == Step.QUESTION1 else texts.CHOOSE_QUESTION_2
-        return [(title, keyboard(rows, nonce))]
-    if step in (Step.ANSWER1, Step.ANSWER2):
-        question = session.question1 if step == Step.ANSWER1 else session.question2
-        return [(texts.ask_answer(question or ""), None)]
-    if step in (Step.ANSWER1_CONFIRM, Step.ANSWER2_CONFIRM):
-        question = session.question1 if step == Step.ANSWER1_CONFIRM else session.question2
-        return [(texts.ask_answer_again(question or ""), None)]
-    if step == Step.PASSWORD:
-        rule = keyboard([[(texts.BUTTON_FULL_PASSWORD_RULE, "pw:rule")]], nonce)
-        return [(texts.password_rules(svc.ports.password_policy), rule)]
-    if step == Step.PASSWORD_CONFIRM:
-        return [(texts.ASK_PASSWORD_CONFIRMATION, None)]
-    return [(texts.OUTSIDE_FLOW, None)]
-
-
-def _code_keyboard(nonce: str) -> InlineKeyboardMarkup:
-    return keyboard(
-        [
-            [(texts.BUTTON_EMAIL_RESEND, "em:resend")],
-            [(texts.BUTTON_EMAIL_CHANGE, "em:change")],
-            [(texts.BUTTON_SWITCH_TO_QUESTIONS, "em:questions")],
-        ],
-        nonce,
-    )
-
-
-def _email_sent_text(svc: ActivationService, session: ConversationSession) -> str:
-    hours = round(svc.ports.settings.verification_ttl.total_seconds() / 3600)
-    return texts.email_sent(session.email or "", svc.ports.settings.code_length, hours)
+def _code_keyboard(nonce: str) -> InlineKeyboardMarkup | None:
+    return markup_of(code_choices(), nonce)
 
 
 async def show_step(
@@ -187,24 +81,7 @@ async def show_step(
     full: bool = True,
 ) -> str:
     """Send the prompt of the session's step (with ``intro`` before it) and return the step."""
-    messages = with_stuck(prompt(svc, session, full=full), session.prompt_nonce)
-    if intro:
-        first_text, first_markup = messages[0]
-        messages[0] = (intro + first_text, first_markup)
-    for text, markup in messages:
-        await send(update, text, markup)
-    return session.step
-
-
-async def show_current(
-    update: Update,
-    context: BotContext,
-    session: ConversationSession,
-    intro: str,
-    full: bool,
-) -> State:
-    """The activation's way to show its current step (registered in :mod:`conversations.flows`)."""
-    return await show_step(update, service(context), session, intro, full=full)
+    return await show_prompts(update, prompt(svc, session, full=full), session, intro)
 
 
 # --- entry points ---------------------------------------------------------------------------
@@ -228,11 +105,14 @@ async def _begin(update: Update, context: BotContext, step: Step) -> State | Non
 
 
 async def on_start_with_payload(update: Update, context: BotContext) -> State | None:
-    """/start <token>: the link of an e-mail, handled by the procedure whose session sent it;
-    ``/start activer`` (the link of staff letters) is /activer."""
+    """/start <token>: a payload that stands for an entry command (``/start activer``, the link
+    of staff letters, is /activer), a letter's QR code, or the link of an e-mail, handled by the
+    procedure whose session sent it."""
     token = (context.args or [""])[0]
-    if token == START_PAYLOAD_ACTIVATE:
-        return await on_activer(update, context)
+    entry = context.procedures.registry.entry_of_payload(token)
+    if entry is not None:
+        command, description = entry
+        return await entry_handler(command, description.name)(update, context)
     if token.startswith(START_PAYLOAD_LETTER):
         return await on_letter(update, context, token)
     flow = await service(context).flow_of_link(token)
@@ -267,15 +147,6 @@ async def on_link(update: Update, context: BotContext, token: str) -> State | No
     )
 
 
-async def on_activer(update: Update, context: BotContext) -> State | None:
-    """/activer: straight to the identifier question (a new procedure; over one in progress,
-    the user is asked first)."""
-    kept = await ask_before_replacing(update, context, "activer")
-    if kept is not None:
-        return kept
-    return await _begin(update, context, Step.IDENTIFIANT)
-
-
 async def on_resume_or_restart(update: Update, context: BotContext) -> State | None:
     """The buttons of the « resume or restart » question (any procedure)."""
     query = update.callback_query
@@ -287,146 +158,15 @@ async def on_resume_or_restart(update: Update, context: BotContext) -> State | N
     await query.answer()
     await mark_choice(query)
     if data.prefix == "restart":
-        if data.arg == "motdepasse":
-            return await recovery.begin_recovery(update, context)
-        return await _begin(
-            update, context, Step.IDENTIFIANT if data.arg == "activer" else Step.PROFILE
-        )
+        entry = context.procedures.registry.command(data.arg)
+        if entry is None:  # « profil »: /start
+            return await _begin(update, context, Step.PROFILE)
+        command, description = entry
+        return await begin(update, context, description.name, command.step)
     return await show_current_step(update, context, session, full=True)
 
 
-# --- step handlers --------------------------------------------------------------------------
-
-
-async def _on_profile(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-    profil: str,
-) -> State | None:
-    await mark_choice(update.callback_query)
-    if profil in EXTERNAL_PROFILES:
-        await svc.cancel(session.telegram_user_id)
-        instructions = svc.ports.school.connexion_externe.get(
-            EXTERNAL_PROFILES[profil], texts.EXTERNAL_PROFILE_DEFAULT
-        )
-        await send(update, texts.external_profile(svc.ports.school, instructions), ent_button(svc))
-        return END
-    if profil == "forgot":
-        return await recovery.begin_recovery(update, context)
-    if profil not in texts.BUTTON_PROFILES:
-        return await show_step(update, svc, session)
-    await svc.choose_profile(session, profil)
-    return await show_step(update, svc, session)
-
-
-@with_session(service)
-async def on_identifiant(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-) -> State | None:
-    """The identifier from the letter: deleted from the chat like a secret (a password typed
-    here by mistake must not stay), then only its reference is kept."""
-    typed = await read_secret(update, svc.steps, session, tell=True)
-    result = await svc.submit_identifiant(session, typed)
-    if result.outcome == Outcome.INVALID:
-        return await refuse_typed(
-            update, context, session, typed, texts.IDENTIFIANT_INVALID, deleted=True
-        )
-    return await show_step(update, svc, session)
-
-
-@screened(service)
-@with_session(service)
-async def on_provisional(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-) -> State | None:
-    """The provisional password: deleted from the chat, then checked."""
-    password = await read_secret(update, svc.steps, session)
-    result = await svc.submit_provisional(session, password)
-    if result.outcome == Outcome.TOO_MANY_IDENTIFIANTS:
-        await send(update, texts.TOO_MANY_IDENTIFIANTS)
-        await svc.cancel(session.telegram_user_id)
-        return END
-    if result.outcome in (Outcome.REFUSED, Outcome.WAIT):
-        text = (
-            texts.chat_must_wait(result.retry_after)
-            if result.outcome == Outcome.WAIT and result.retry_after is not None
-            else texts.credentials_refused(svc.ports.settings.educonnect_url)
-        )
-        await reprompt(update, session, text, change_identifiant_keyboard(session.prompt_nonce))
-        return Step.PROVISIONAL
-    if result.outcome == Outcome.ALREADY_ACTIVE and result.account:
-        text = texts.already_active(svc.ports.school, result.account.identifiant)
-        await send(update, text, ent_button(svc))
-        return END
-    return await show_step(update, svc, session)
-
-
-async def _on_full_rule(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-    action: str,
-) -> State | None:
-    """« Voir la règle complète » at the password step (the step stays)."""
-    await send(update, texts.password_rule_full(svc.ports.password_policy))
-    return session.step
-
-
-async def _on_change_identifiant(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-    action: str,
-) -> State | None:
-    await mark_choice(update.callback_query)
-    if action != "change":
-        return await show_step(update, svc, session)
-    await svc.change_identifiant(session)
-    return await show_step(update, svc, session)
-
-
-async def _on_cgu(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-    choice: str,
-) -> State | None:
-    await mark_choice(update.callback_query)
-    if choice == "ok":
-        await svc.accept_cgu(session)
-        return await show_step(update, svc, session)
-    if choice == "again":
-        await svc.show_cgu_again(session)
-        return await show_step(update, svc, session)
-    buttons = keyboard([[(texts.BUTTON_CGU_READ_AGAIN, "cgu:again")]], session.prompt_nonce)
-    await reprompt(update, session, texts.CGU_REFUSED, buttons)
-    return Step.CGU
-
-
-async def _on_recovery(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-    choice: str,
-) -> State | None:
-    await mark_choice(update.callback_query)
-    if choice == "email":
-        await svc.choose_email(session)
-    else:
-        await svc.choose_questions(session)
-    return await show_step(update, svc, session)
+# --- the address and its e-mail ------------------------------------------------------------
 
 
 @with_session(service)
@@ -489,7 +229,7 @@ async def _render_sending(
     progress: Message | None,
 ) -> State | None:
     if result.outcome in (Outcome.SENT, Outcome.QUEUED):
-        text = _email_sent_text(svc, session)
+        text = email_sent_text(svc, session)
         if result.outcome == Outcome.QUEUED:
             hours = round(svc.ports.settings.verification_ttl.total_seconds() / 3600)
             text = texts.email_queued(session.email or "", svc.ports.settings.code_length, hours)
@@ -513,191 +253,14 @@ async def _render_sending(
     return Step(session.step)
 
 
-@with_session(service)
-async def on_code(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-) -> State | None:
-    """A code typed in the chat: deleted, then checked."""
-    text = await read_secret(update, svc.steps, session)
-    result = await svc.submit_code(session, text)
-    if result.outcome == Outcome.OK:
-        return await show_step(update, svc, session, texts.EMAIL_VERIFIED)
-    if result.outcome == Outcome.EXPIRED:
-        return await show_step(update, svc, session, texts.VERIFICATION_EXPIRED)
-    if result.outcome == Outcome.INVALID:
-        length = svc.ports.settings.code_length
-        refusal = texts.CODE_FORMAT.format(length=length)
-        choices = _code_keyboard(session.prompt_nonce)
-        return await refuse_typed(update, context, session, text, refusal, choices, deleted=True)
-    if result.outcome == Outcome.LOCKED:
-        await reprompt(update, session, texts.CODE_LOCKED)
-    elif result.retry_after is not None:
-        await reprompt(update, session, texts.wait_before_retry(result.retry_after))
-    else:
-        await reprompt(update, session, texts.CODE_WRONG)
-    return Step.CODE
-
-
-async def _on_question(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-    index: str,
-) -> State | None:
-    await mark_choice(update.callback_query)
-    number = small_int(index)
-    await svc.choose_question(session, -1 if number is None else number)
-    return await show_step(update, svc, session)
-
-
-@screened(service)
-@with_session(service)
-async def on_answer(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-) -> State | None:
-    """An answer to a secret question (held back if it reads like a question)."""
-    return await _answer(update, context, svc, session)
-
-
-async def _answer(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-) -> State | None:
-    """The answer to a secret question: deleted, normalised, hashed."""
-    text = await read_secret(update, svc.steps, session)
-    result = await svc.submit_answer(session, text)
-    if result.outcome == Outcome.TOO_SHORT:
-        await reprompt(update, session, texts.ANSWER_TOO_SHORT)
-        return Step(session.step)
-    if result.outcome == Outcome.TOO_LONG:
-        await reprompt(update, session, texts.ANSWER_TOO_LONG)
-        return Step(session.step)
-    if result.outcome == Outcome.MISMATCH:
-        return await show_step(update, svc, session, texts.ANSWERS_DIFFER)
-    intro = texts.QUESTIONS_DONE if session.step == Step.PASSWORD else ""
-    return await show_step(update, svc, session, intro)
-
-
-@with_session(service)
-async def on_answer_confirmation(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-) -> State | None:
-    """The answer typed a second time: compared with the first (a question typed here is not
-    held back: nothing is stored from it)."""
-    return await _answer(update, context, svc, session)
-
-
-@screened(service)
-@with_session(service)
-async def on_password(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-) -> State | None:
-    """The new password: deleted, checked against the rule, hashed."""
-    password = await read_secret(update, svc.steps, session)
-    result = await svc.submit_password(session, password)
-    if result.outcome == Outcome.REFUSED:
-        # A thank-you or a question refused anyway gets a word that fits it; a refusal keeps
-        # « Voir la règle complète » on the newest message.
-        refused = texts.password_refused(result.rules, svc.ports.password_policy)
-        rule = keyboard([[(texts.BUTTON_FULL_PASSWORD_RULE, "pw:rule")]], session.prompt_nonce)
-        return await refuse_typed(update, context, session, password, refused, rule, deleted=True)
-    return await show_step(update, svc, session)
-
-
-@with_session(service)
-async def on_password_confirmation(
-    update: Update,
-    context: BotContext,
-    svc: ActivationService,
-    session: ConversationSession,
-) -> State | None:
-    """The password typed again: the account is activated."""
-    password = await read_secret(update, svc.steps, session)
-    result = await svc.confirm_password(session, password)
-    if result.outcome == Outcome.MISMATCH:
-        await reprompt(update, session, texts.PASSWORD_MISMATCH)
-        return Step.PASSWORD
-    if result.outcome == Outcome.ACTIVATED and result.account:
-        masked = mask_email(result.email) if result.email else None
-        text = texts.activated(svc.ports.school, result.account.identifiant, masked)
-        await send(update, text, ent_button(svc))
-        return END
-    if result.outcome == Outcome.TAKEN:
-        await send(update, texts.ALREADY_ACTIVATED_ELSEWHERE)
-        return END
-    if result.outcome == Outcome.DIRECTORY_REFUSED and result.directory_rule:
-        refused = ldap_texts.directory_password_refused(result.directory_rule)
-        await reprompt(update, session, refused)
-        return Step.PASSWORD
-    return await show_step(update, svc, session)
-
-
-def procedure() -> Procedure:
-    """The activation, for the registry of :mod:`conversations.flows`."""
-    return Procedure(
-        FLOW_ACTIVATION,
-        states(),
-        show_current,
-        on_link=on_link,
-        staff_labels=texts.STAFF_STEPS_ACTIVATION,
-        fresh_steps=frozenset({Step.PROFILE, Step.IDENTIFIANT}),
-        secret_steps=frozenset(
-            {
-                Step.IDENTIFIANT,
-                Step.PROVISIONAL,
-                Step.CODE,
-                Step.ANSWER1,
-                Step.ANSWER1_CONFIRM,
-                Step.ANSWER2,
-                Step.ANSWER2_CONFIRM,
-                Step.PASSWORD,
-                Step.PASSWORD_CONFIRM,
-            }
-        ),
-    )
-
-
-def states() -> dict[str, list[BaseHandler[Any, Any, Any]]]:
-    """The activation's steps and their handlers."""
+def procedure(description: Description = DESCRIPTION) -> Procedure:
+    """The activation in Telegram: its description, with its own parts (the address and its
+    progress message)."""
     text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
     email_buttons = button_handler("em", service, _on_email_button)
-    question_buttons = button_handler("q", service, _on_question)
-    return {
-        Step.PROFILE: [button_handler("p", service, _on_profile)],
-        Step.IDENTIFIANT: [MessageHandler(text, on_identifiant)],
-        Step.PROVISIONAL: [
-            MessageHandler(text, on_provisional),
-            button_handler("id", service, _on_change_identifiant),
-        ],
-        Step.CGU: [button_handler("cgu", service, _on_cgu)],
-        Step.RECOVERY: [button_handler("rec", service, _on_recovery)],
+    own: dict[str, list[BaseHandler[Any, Any, Any]]] = {
         Step.EMAIL: [MessageHandler(text, on_email), email_buttons],
         Step.EMAIL_CONFIRM: [email_buttons],
-        Step.CODE: [MessageHandler(text, on_code), email_buttons],
-        Step.QUESTION1: [question_buttons],
-        Step.ANSWER1: [MessageHandler(text, on_answer)],
-        Step.ANSWER1_CONFIRM: [MessageHandler(text, on_answer_confirmation)],
-        Step.QUESTION2: [question_buttons],
-        Step.ANSWER2: [MessageHandler(text, on_answer)],
-        Step.ANSWER2_CONFIRM: [MessageHandler(text, on_answer_confirmation)],
-        Step.PASSWORD: [
-            MessageHandler(text, on_password),
-            button_handler("pw", service, _on_full_rule),
-        ],
-        Step.PASSWORD_CONFIRM: [MessageHandler(text, on_password_confirmation)],
+        Step.CODE: [email_buttons],
     }
+    return telegram_procedure(description, own=own, on_link=on_link)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.procedures.view import small_int as small_int
+
 _PART = re.compile(r"[A-Za-z0-9_.\-]{1,40}")
-_NUMBER = re.compile(r"[0-9]{1,18}")
 # Telegram's limit on callback data (bytes); longer data is forged.
 MAX_DATA_LENGTH = 64
 
@@ -48,11 +49,6 @@ def parse_button(data: str | None, prefix: str | None = None) -> ButtonData | No
     if prefix is not None and parts[0] != prefix:
         return None
     return ButtonData(*parts)
-
-
-def small_int(text: str) -> int | None:
-    """A non-negative number written in ASCII digits (at most 18), else None."""
-    return int(text) if _NUMBER.fullmatch(text) else None
 
 
 def button_data(prefix: str, action: str, nonce: str, number: int | None = None) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -13,6 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, ConversationHandler
 from bot import texts
 from bot.outbox.worker import outbox_of
 from bot.procedures.activation import ActivationService
+from bot.procedures.description import EntryCommand
 from bot.procedures.kernel import (
     EmailProcedure,
     Outcome,
@@ -22,7 +23,6 @@ from bot.procedures.kernel import (
     is_secret_before,
     secret_before,
 )
-from bot.procedures.parts.address_typo import suggested_address
 from bot.procedures.parts.secret_screen import (
     SecretScreen,
     could_be_a_secret,
@@ -30,6 +30,7 @@ from bot.procedures.parts.secret_screen import (
     reading_of,
 )
 from bot.procedures.recovery import RecoveryService
+from bot.procedures.view import LinkChoice, Prompt, Row
 from bot.services import services_of
 from bot.texts import support as support_texts
 from conversations.buttons import parse_button
@@ -71,9 +72,43 @@ def button(label: str, action: str, nonce: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=f"{action}:{nonce}")
 
 
-def keyboard(rows: list[list[tuple[str, str]]], nonce: str) -> InlineKeyboardMarkup:
+def keyboard(rows: Sequence[Sequence[tuple[str, str]]], nonce: str) -> InlineKeyboardMarkup:
     """Inline keyboard of (label, action) rows, all carrying ``nonce``."""
     return InlineKeyboardMarkup([[button(label, a, nonce) for label, a in row] for row in rows])
+
+
+def markup_of(rows: Sequence[Row], nonce: str) -> InlineKeyboardMarkup | None:
+    """A prompt's choices as an inline keyboard: a :class:`Choice` is a button whose data
+    carries ``nonce``, a :class:`LinkChoice` opens its address; None without a choice."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(c.label, url=c.url)
+                if isinstance(c, LinkChoice)
+                else button(c.label, c.action, nonce)
+                for c in row
+            ]
+            for row in rows
+        ]
+    )
+
+
+def render(prompts: Sequence[Prompt], nonce: str) -> list[tuple[str, InlineKeyboardMarkup | None]]:
+    """A step's prompts as Telegram messages, the last one ending with « 🆘 Je bloque »."""
+    return with_stuck([(p.text, markup_of(p.rows, nonce)) for p in prompts], nonce)
+
+
+async def show_prompts(
+    update: Update, prompts: Sequence[Prompt], session: ConversationSession, intro: str = ""
+) -> str:
+    """Send a step's prompts (``intro`` before the first) and return the step."""
+    if intro and prompts:
+        prompts = [prompts[0].with_intro(intro), *prompts[1:]]
+    for text, markup in render(prompts, session.prompt_nonce):
+        await send(update, text, markup)
+    return session.step
 
 
 def stuck_row() -> list[tuple[str, str]]:
@@ -258,6 +293,29 @@ async def ask_before_replacing(update: Update, context: BotContext, restart: str
     return session.step
 
 
+async def begin(update: Update, context: BotContext, flow: str, step: str) -> State:
+    """A new session of the procedure ``flow`` at ``step`` (replacing any open procedure),
+    its prompt shown."""
+    svc = context.services.by_flow[flow]
+    user, chat = update.effective_user, update.effective_chat
+    assert user and chat
+    session = await svc.begin(user.id, chat.id, step)
+    return await show_current_step(update, context, session, full=True)
+
+
+def entry_handler(entry: EntryCommand, flow: str) -> Handler:
+    """The handler of an entry command of a procedure's description (``/motdepasse``): over a
+    procedure in progress, the user is asked first."""
+
+    async def on_entry(update: Update, context: BotContext) -> State | None:
+        kept = await ask_before_replacing(update, context, entry.command)
+        if kept is not None:
+            return kept
+        return await begin(update, context, flow, entry.step)
+
+    return on_entry
+
+
 async def verify_link_then_show(
     update: Update, context: BotContext, svc: ProcedureService, token: str, intro: str
 ) -> State | None:
@@ -318,24 +376,6 @@ async def on_stale_button(update: Update, context: BotContext) -> State | None:
         await send(update, texts.OUTSIDE_FLOW)
         return END
     return await show_current_step(update, context, session, texts.STALE_BUTTON_RESUME + "\n\n")
-
-
-def email_confirm_prompt(
-    address: str, nonce: str, prefix: str, send_label: str, change_label: str
-) -> tuple[str, InlineKeyboardMarkup]:
-    """The address shown back before its code is sent (buttons ``prefix:send`` and
-    ``prefix:change``); one whose domain looks like a typo comes with the likely one and
-    « Oui, corriger » (``prefix:fix``)."""
-    suggestion = suggested_address(address)
-    if suggestion is None:
-        rows = [[(send_label, f"{prefix}:send")], [(change_label, f"{prefix}:change")]]
-        return texts.confirm_email(address), keyboard(rows, nonce)
-    rows = [
-        [(texts.BUTTON_EMAIL_FIX, f"{prefix}:fix")],
-        [(texts.BUTTON_EMAIL_KEEP, f"{prefix}:send")],
-        [(change_label, f"{prefix}:change")],
-    ]
-    return texts.email_typo(address, suggestion), keyboard(rows, nonce)
 
 
 async def on_email_button(

@@ -1,8 +1,9 @@
-"""« Mon compte » changes: a new recovery e-mail, new secret questions (buttons of /moncompte).
+"""« Mon compte » changes in Telegram (buttons of /moncompte): its own parts only.
 
-Registered in :mod:`conversations.flows`; the rules live in
-:class:`bot.procedures.my_account.MyAccountService`. Every change first asks the current ENT
-password; the stored e-mail changes only once the new one is proven.
+Its steps are read by the handlers every procedure shares (:mod:`conversations.steps`), from
+its description (:data:`bot.procedures.my_account.DESCRIPTION`); the rules live in
+:class:`bot.procedures.my_account.MyAccountService`. Here: the /moncompte buttons that open a
+change, the new address with its progress message, and its e-mail's link.
 """
 
 from __future__ import annotations
@@ -19,31 +20,38 @@ from telegram.ext import (
 
 from bot import texts
 from bot.outbox.mail import mask_email
+from bot.procedures.description import Description
 from bot.procedures.kernel import Outcome, Result
-from bot.procedures.my_account import FLOW_MY_ACCOUNT, Change, MyAccountService, MyAccountStep
-from conversations.buttons import button_data, parse_button, small_int
+from bot.procedures.my_account import (
+    DESCRIPTION,
+    Change,
+    MyAccountService,
+    MyAccountStep,
+    code_choices,
+    email_sent_text,
+    prompt,
+)
+from conversations.buttons import button_data, parse_button
 from conversations.common import (
     END,
     State,
     button_handler,
     edit_or_send,
-    email_confirm_prompt,
-    keyboard,
     mark_choice,
+    markup_of,
     on_email_button,
-    read_secret,
     refuse_typed,
     render_link_failure,
     reprompt,
-    screened,
     send,
+    show_prompts,
     stuck_markup,
     text_of,
     with_session,
-    with_stuck,
 )
 from conversations.context import BotContext
 from conversations.router import Procedure
+from conversations.steps import telegram_procedure
 from storage.sessions import ConversationSession
 
 
@@ -58,73 +66,15 @@ def change_button_data(change: Change, account_id: int, nonce: str) -> str:
     return button_data("mc", change.value, nonce, account_id)
 
 
-def _code_keyboard(nonce: str) -> InlineKeyboardMarkup:
-    return keyboard(
-        [
-            [(texts.BUTTON_EMAIL_RESEND, "mce:resend")],
-            [(texts.BUTTON_MY_EMAIL_OTHER, "mce:change")],
-        ],
-        nonce,
-    )
-
-
-def _email_sent_text(svc: MyAccountService, session: ConversationSession) -> str:
-    return texts.my_email_sent(session.email or "", svc.ports.settings.code_length, svc.hours())
-
-
-def prompt(
-    svc: MyAccountService, session: ConversationSession
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The message that asks for what the current step needs."""
-    step, nonce = session.step, session.prompt_nonce
-    if step == MyAccountStep.PASSWORD:
-        questions = svc.change_of(session) == Change.QUESTIONS
-        return texts.my_ask_password(session.identifiant or "", questions), None
-    if step == MyAccountStep.EMAIL:
-        return texts.MY_ASK_EMAIL, None
-    if step == MyAccountStep.EMAIL_CONFIRM:
-        return email_confirm_prompt(
-            session.email or "",
-            nonce,
-            "mce",
-            texts.BUTTON_MY_EMAIL_SEND,
-            texts.BUTTON_MY_EMAIL_OTHER,
-        )
-    if step == MyAccountStep.CODE:
-        return _email_sent_text(svc, session), _code_keyboard(nonce)
-    if step in (MyAccountStep.QUESTION1, MyAccountStep.QUESTION2):
-        choices = svc.available_questions(session)
-        rows = [[(question, f"mcq:{index}")] for index, question in choices]
-        first = step == MyAccountStep.QUESTION1
-        title = texts.CHOOSE_QUESTION_1 if first else texts.CHOOSE_QUESTION_2
-        return title, keyboard(rows, nonce)
-    if step in (MyAccountStep.ANSWER1_CONFIRM, MyAccountStep.ANSWER2_CONFIRM):
-        first = step == MyAccountStep.ANSWER1_CONFIRM
-        return texts.ask_answer_again(
-            (session.question1 if first else session.question2) or ""
-        ), None
-    question = session.question1 if step == MyAccountStep.ANSWER1 else session.question2
-    return texts.ask_answer(question or ""), None
+def _code_keyboard(nonce: str) -> InlineKeyboardMarkup | None:
+    return markup_of(code_choices(), nonce)
 
 
 async def show_step(
     update: Update, svc: MyAccountService, session: ConversationSession, intro: str = ""
 ) -> State:
     """Send the prompt of the session's step and return the step."""
-    [(text, markup)] = with_stuck([prompt(svc, session)], session.prompt_nonce)
-    await send(update, intro + text, markup)
-    return session.step
-
-
-async def show_current(
-    update: Update,
-    context: BotContext,
-    session: ConversationSession,
-    intro: str,
-    full: bool,
-) -> State:
-    """This procedure's way to show its current step (registered in :mod:`conversations.flows`)."""
-    return await show_step(update, my_account_service(context), session, intro)
+    return await show_prompts(update, prompt(svc, session), session, intro)
 
 
 async def _not_linked(update: Update) -> State:
@@ -183,43 +133,6 @@ async def render_link(update: Update, context: BotContext, result: Result) -> St
 # --- proof of identity ------------------------------------------------------------------------
 
 
-@screened(my_account_service)
-@with_session(my_account_service)
-async def on_password(
-    update: Update,
-    context: BotContext,
-    svc: MyAccountService,
-    session: ConversationSession,
-) -> State:
-    """The current ENT password: deleted, then checked (throttled)."""
-    password = await read_secret(update, svc.steps, session, tell=True)
-    result = await svc.submit_current_password(session, password)
-    if result.outcome == Outcome.OK:
-        return await show_step(update, svc, session, texts.MY_VERIFIED)
-    return await _refusal(update, svc, session, result, texts.MY_PASSWORD_WRONG)
-
-
-async def _refusal(
-    update: Update,
-    svc: MyAccountService,
-    session: ConversationSession,
-    result: Result,
-    wrong: str,
-) -> State:
-    """A wrong password or code, and what the throttle says."""
-    if result.outcome == Outcome.REFUSED:
-        return await _not_linked(update)
-    if result.outcome == Outcome.LOCKED:
-        await svc.cancel(session.telegram_user_id)
-        await send(update, texts.MY_ACCOUNT_LOCKED)
-        return END
-    if result.outcome == Outcome.THROTTLED and result.retry_after is not None:
-        await reprompt(update, session, texts.wait_before_retry(result.retry_after))
-    else:
-        await reprompt(update, session, wrong)
-    return session.step
-
-
 # --- new e-mail -------------------------------------------------------------------------------
 
 
@@ -272,7 +185,7 @@ async def _render_sending(
 ) -> State:
     if result.outcome in (Outcome.SENT, Outcome.QUEUED):
         markup = stuck_markup(_code_keyboard(session.prompt_nonce), session.prompt_nonce)
-        text = _email_sent_text(svc, session)
+        text = email_sent_text(svc, session)
         if result.outcome == Outcome.QUEUED:
             text = texts.my_email_queued(
                 session.email or "", svc.ports.settings.code_length, svc.hours()
@@ -301,94 +214,6 @@ async def _render_sending(
     return await show_step(update, svc, session)
 
 
-@with_session(my_account_service)
-async def on_code(
-    update: Update,
-    context: BotContext,
-    svc: MyAccountService,
-    session: ConversationSession,
-) -> State:
-    """A code typed in the chat: deleted, then checked (throttled like the activation's)."""
-    text = await read_secret(update, svc.steps, session)
-    result = await svc.submit_code(session, text)
-    if result.outcome == Outcome.CHANGED and result.email:
-        await send(update, texts.my_email_changed(mask_email(result.email)))
-        return END
-    if result.outcome == Outcome.EXPIRED:
-        return await show_step(update, svc, session, texts.MY_EMAIL_EXPIRED)
-    if result.outcome == Outcome.INVALID:
-        length = svc.ports.settings.code_length
-        refusal = texts.CODE_FORMAT.format(length=length)
-        choices = _code_keyboard(session.prompt_nonce)
-        return await refuse_typed(update, context, session, text, refusal, choices, deleted=True)
-    return await _refusal(update, svc, session, result, texts.CODE_WRONG)
-
-
-# --- new secret questions ---------------------------------------------------------------------
-
-
-async def _on_question(
-    update: Update,
-    context: BotContext,
-    svc: MyAccountService,
-    session: ConversationSession,
-    index: str,
-) -> State:
-    await mark_choice(update.callback_query)
-    number = small_int(index)
-    await svc.choose_question(session, -1 if number is None else number)
-    return await show_step(update, svc, session)
-
-
-@screened(my_account_service)
-@with_session(my_account_service)
-async def on_answer(
-    update: Update,
-    context: BotContext,
-    svc: MyAccountService,
-    session: ConversationSession,
-) -> State | None:
-    """An answer to a secret question (held back if it reads like a question)."""
-    return await _answer(update, context, svc, session)
-
-
-async def _answer(
-    update: Update,
-    context: BotContext,
-    svc: MyAccountService,
-    session: ConversationSession,
-) -> State:
-    """An answer: deleted, normalised, hashed; after the second, both questions are replaced."""
-    text = await read_secret(update, svc.steps, session)
-    result = await svc.submit_answer(session, text)
-    if result.outcome == Outcome.TOO_SHORT:
-        await reprompt(update, session, texts.ANSWER_TOO_SHORT)
-        return session.step
-    if result.outcome == Outcome.TOO_LONG:
-        await reprompt(update, session, texts.ANSWER_TOO_LONG)
-        return session.step
-    if result.outcome == Outcome.MISMATCH:
-        return await show_step(update, svc, session, texts.ANSWERS_DIFFER)
-    if result.outcome == Outcome.CHANGED:
-        await send(update, texts.MY_QUESTIONS_CHANGED)
-        return END
-    if result.outcome == Outcome.REFUSED:
-        return await _not_linked(update)
-    return await show_step(update, svc, session)
-
-
-@with_session(my_account_service)
-async def on_answer_confirmation(
-    update: Update,
-    context: BotContext,
-    svc: MyAccountService,
-    session: ConversationSession,
-) -> State | None:
-    """The answer typed a second time: compared with the first (a question typed here is not
-    held back: nothing is stored from it)."""
-    return await _answer(update, context, svc, session)
-
-
 async def on_link(update: Update, context: BotContext, token: str) -> State | None:
     """The link of the new address's e-mail."""
     user = update.effective_user
@@ -400,47 +225,19 @@ async def on_link(update: Update, context: BotContext, token: str) -> State | No
     return await render_link_failure(update, context, result)
 
 
-def procedure() -> Procedure:
-    """« Mon compte » changes, for the registry of :mod:`conversations.flows`."""
-    return Procedure(
-        FLOW_MY_ACCOUNT,
-        states(),
-        show_current,
-        entry_points=entry_points(),
-        on_link=on_link,
-        staff_labels=texts.STAFF_STEPS_MY_ACCOUNT,
-        secret_steps=frozenset(
-            {
-                MyAccountStep.PASSWORD,
-                MyAccountStep.CODE,
-                MyAccountStep.ANSWER1,
-                MyAccountStep.ANSWER1_CONFIRM,
-                MyAccountStep.ANSWER2,
-                MyAccountStep.ANSWER2_CONFIRM,
-            }
-        ),
-    )
+def procedure(description: Description = DESCRIPTION) -> Procedure:
+    """« Mon compte » changes in Telegram: its description, with its own parts (the /moncompte
+    buttons that open it, the new address and its progress message, its e-mail's link)."""
+    text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
+    email_buttons = button_handler("mce", my_account_service, _on_email_button)
+    own: dict[str, list[BaseHandler[Any, Any, Any]]] = {
+        MyAccountStep.EMAIL: [MessageHandler(text, on_email)],
+        MyAccountStep.EMAIL_CONFIRM: [email_buttons],
+        MyAccountStep.CODE: [email_buttons],
+    }
+    return telegram_procedure(description, own=own, entry_points=entry_points(), on_link=on_link)
 
 
 def entry_points() -> list[BaseHandler[Any, Any, Any]]:
     """The /moncompte buttons that open a change (entry points of the one handler)."""
     return [CallbackQueryHandler(on_change_button, pattern=r"^mc:")]
-
-
-def states() -> dict[str, list[BaseHandler[Any, Any, Any]]]:
-    """This procedure's steps and their handlers."""
-    text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
-    email_buttons = button_handler("mce", my_account_service, _on_email_button)
-    question_buttons = button_handler("mcq", my_account_service, _on_question)
-    return {
-        MyAccountStep.PASSWORD: [MessageHandler(text, on_password)],
-        MyAccountStep.EMAIL: [MessageHandler(text, on_email)],
-        MyAccountStep.EMAIL_CONFIRM: [email_buttons],
-        MyAccountStep.CODE: [MessageHandler(text, on_code), email_buttons],
-        MyAccountStep.QUESTION1: [question_buttons],
-        MyAccountStep.ANSWER1: [MessageHandler(text, on_answer)],
-        MyAccountStep.ANSWER1_CONFIRM: [MessageHandler(text, on_answer_confirmation)],
-        MyAccountStep.QUESTION2: [question_buttons],
-        MyAccountStep.ANSWER2: [MessageHandler(text, on_answer)],
-        MyAccountStep.ANSWER2_CONFIRM: [MessageHandler(text, on_answer_confirmation)],
-    }

@@ -11,14 +11,16 @@ open procedure, the handlers for a chat outside any procedure.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import Application, BaseHandler, CallbackContext, ExtBot
 
+from bot.procedures.description import Description, DuplicateStepError
+from bot.procedures.registry import Registry
 from bot.services import SERVICES_KEY
 from bot.telegram_api.limiter import RateLimitArgs
 from storage.sessions import ConversationSession
@@ -57,57 +59,55 @@ SessionLoader = Callable[
 ]
 
 
-class DuplicateStepError(ValueError):
-    """Two procedures (or one, twice) declare the same step or name, or a step has no staff
-    label: refused at start-up."""
-
-
 @dataclass(frozen=True)
 class Procedure:
-    """What a procedure registers: its name (the session's ``flow``), its steps with their
-    handlers, how to show its current step again, its entry points (besides the commands shared
-    by all), and how it handles the link of its e-mail (``/start <token>``)."""
+    """What a procedure registers in Telegram: its description (name, steps and their input,
+    staff labels, fresh steps, entry commands: :mod:`bot.procedures.description`), the
+    handlers of its steps, how to show its current step again, its own entry points (besides
+    its commands and those shared by all), and how it handles the link of its e-mail
+    (``/start <token>``)."""
 
-    name: str
+    description: Description
     states: Mapping[str, Sequence[BaseHandler[Any, Any, Any]]]
     show_current: StepShower
     entry_points: Sequence[BaseHandler[Any, Any, Any]] = ()
     on_link: LinkHandler | None = None
-    staff_labels: Mapping[str, str] = field(default_factory=dict)
-    # Steps at which nothing the user did would be lost: a command starting another procedure
-    # replaces this one without asking « Reprendre / Tout recommencer ».
-    fresh_steps: frozenset[str] = frozenset()
-    # Steps whose handlers read what is typed as a secret (and delete it at once): a secret of
-    # the step before typed again there is theirs to delete.
-    secret_steps: frozenset[str] = frozenset()
+
+    @property
+    def name(self) -> str:
+        """The session's ``flow``."""
+        return self.description.name
+
+    @property
+    def fresh_steps(self) -> frozenset[str]:
+        """Steps at which nothing the user did would be lost: a command starting another
+        procedure replaces this one without asking « Reprendre / Tout recommencer »."""
+        return self.description.fresh_steps
+
+    @property
+    def secret_steps(self) -> frozenset[str]:
+        """Steps whose handlers read what is typed as a secret (and delete it at once): a
+        secret of the step before typed again there is theirs to delete."""
+        return self.description.secret_steps
 
 
 class ProcedureRegistry:
-    """The procedures of the bot; names and steps are unique across all of them."""
+    """The procedures of the bot in Telegram, over their registry (:class:`Registry`: names
+    and steps unique across all of them)."""
 
     def __init__(self, procedures: Sequence[Procedure]) -> None:
+        self.registry = Registry([procedure.description for procedure in procedures])
+        self.registry.check_labels()
         self._by_name: dict[str, Procedure] = {}
-        self._by_step: dict[str, Procedure] = {}
         for procedure in procedures:
-            if procedure.name in self._by_name:
-                raise DuplicateStepError(f"procedure {procedure.name!r} is registered twice")
-            self._by_name[procedure.name] = procedure
-            unlabelled = set(procedure.states) - set(procedure.staff_labels)
-            if unlabelled:
+            unknown = set(procedure.states) - set(procedure.description.step_names)
+            if unknown:
                 raise DuplicateStepError(
-                    f"steps {sorted(unlabelled)} of procedure {procedure.name!r} "
-                    "have no staff label"
+                    f"steps {sorted(unknown)} have handlers but are not steps of {procedure.name!r}"
                 )
-            for step in procedure.states:
-                other = self._by_step.get(step)
-                if other is not None:
-                    raise DuplicateStepError(
-                        f"step {step!r} of procedure {procedure.name!r} "
-                        f"is already a step of {other.name!r}"
-                    )
-                self._by_step[step] = procedure
+            self._by_name[procedure.name] = procedure
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[Procedure]:
         return iter(self._by_name.values())
 
     def get(self, name: str) -> Procedure | None:
@@ -127,8 +127,7 @@ class ProcedureRegistry:
 
     def staff_label(self, step: str) -> str | None:
         """What staff read for ``step``, if a procedure labels it."""
-        procedure = self._by_step.get(step)
-        return procedure.staff_labels.get(step) if procedure else None
+        return self.registry.staff_label(step)
 
 
 class StepRouter(BaseHandler[Update, Any, Any]):

@@ -164,14 +164,8 @@ async def run_action(update: Update, context: BotContext, index: int) -> None:
 
 
 def _procedure_of(context: BotContext, session: ConversationSession | None) -> Any:
-    """The service of the session's procedure, if it sends verification e-mails."""
-    services = context.services
-    procedures: dict[str, Any] = {
-        services.activation.steps.flow: services.activation,
-        services.recovery.steps.flow: services.recovery,
-        services.my_account.steps.flow: services.my_account,
-    }
-    return procedures.get(session.flow) if session else None
+    """The service of the session's procedure (the caller checks it sends e-mails)."""
+    return context.services.by_flow.get(session.flow) if session else None
 
 
 async def resend_verification(
@@ -180,7 +174,9 @@ async def resend_verification(
     """Send the e-mail of the open procedure again, where one was sent (the procedure's own
     rules: cooldown, limits); None when there is none to resend."""
     svc = _procedure_of(context, session)
-    if session is None or svc is None or session.code_sent_at is None:
+    if session is None or session.code_sent_at is None:
+        return None
+    if not hasattr(svc, "send_verification"):
         return None
     result = await svc.send_verification(session, context.bot.username, resend=True)
     return Outcome(result.outcome)

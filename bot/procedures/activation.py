@@ -18,13 +18,21 @@ from bot import texts
 from bot.config.password_policy import PasswordRule
 from bot.directory.port import PasswordRejected
 from bot.outbox import templates as outbox_templates
+from bot.outbox.mail import mask_email
+from bot.procedures.description import Description, EntryCommand, StepSpec, menu_text
 from bot.procedures.kernel import Outcome, ProcedurePorts, Result, Steps, same_pending_password
+from bot.procedures.parts import replies
+from bot.procedures.parts.address_typo import confirm_address_prompt
 from bot.procedures.parts.checked_secret import CheckedSecret
 from bot.procedures.parts.email_proof import CodeProof, EmailProof, flow_of_link
 from bot.procedures.parts.identifier import IdentifierPrompt
 from bot.procedures.parts.mails import OwedMails
 from bot.procedures.parts.question_pair import QuestionPair, QuestionSteps
+from bot.procedures.recovery import FLOW_RECOVERY, RecoveryStep
+from bot.procedures.reply import Reply, Via, over, refused
 from bot.procedures.throttle import chat_key, guarded_check
+from bot.procedures.view import InputKind, LinkChoice, Prompt, Row, rows_of, small_int
+from bot.texts import ldap as ldap_texts
 from storage.accounts import AccountStatus, ActivationRecord
 from storage.sessions import ConversationSession
 
@@ -46,6 +54,13 @@ def new_letter_token() -> str:
     return START_PAYLOAD_LETTER + secrets.token_urlsafe(18)
 
 
+# Profiles offered on /start whose people sign in elsewhere (key → the school file's text).
+EXTERNAL_PROFILES = {
+    "personnel_en": "personnel_education_nationale",
+    "personnel_agri": "personnel_enseignement_agricole",
+}
+
+
 class Step(StrEnum):
     """Steps of the activation."""
 
@@ -65,6 +80,9 @@ class Step(StrEnum):
     ANSWER2_CONFIRM = "reponse2_confirmation"
     PASSWORD = "mot_de_passe"
     PASSWORD_CONFIRM = "confirmation"
+
+
+ANSWER_STEPS = frozenset({Step.ANSWER1, Step.ANSWER1_CONFIRM, Step.ANSWER2, Step.ANSWER2_CONFIRM})
 
 
 @dataclass
@@ -427,3 +445,233 @@ class ActivationService:
                 return Result(Outcome.ACTIVATED, account=account, email=email)
             return Result(Outcome.TAKEN, account=account)
         return Result(Outcome.ACTIVATED, account=account, email=record.email)
+
+    # --- what a channel asks: a text typed, a choice made ---------------------------------
+
+    async def submit_text(self, session: ConversationSession, text: str, via: Via) -> Reply:
+        """What was typed at the session's step, and what to say of it."""
+        step = session.step
+        if step == Step.IDENTIFIANT:
+            result = await self.submit_identifiant(session, text)
+            if result.outcome == Outcome.INVALID:
+                return refused(texts.IDENTIFIANT_INVALID, fitting=True)
+            return Reply()
+        if step == Step.PROVISIONAL:
+            return await self._provisional(session, text)
+        if step == Step.CODE:
+            result = await self.submit_code(session, text)
+            if result.outcome == Outcome.OK:
+                return Reply(intro=texts.EMAIL_VERIFIED)
+            if result.outcome == Outcome.EXPIRED:
+                return Reply(intro=texts.VERIFICATION_EXPIRED)
+            if result.outcome == Outcome.INVALID:
+                return replies.code_format(self.ports, code_choices())
+            return replies.code_wrong(result)
+        if step in ANSWER_STEPS:
+            result = await self.submit_answer(session, text)
+            answer = replies.answer_refused(result)
+            if answer is not None:
+                return answer
+            return Reply(intro=texts.QUESTIONS_DONE if session.step == Step.PASSWORD else "")
+        if step == Step.PASSWORD:
+            result = await self.submit_password(session, text)
+            if result.outcome == Outcome.REFUSED:
+                return replies.password_refused(self.ports, result, rule_choices())
+            return Reply()
+        if step == Step.PASSWORD_CONFIRM:
+            return await self._confirmation(session, text)
+        return Reply()
+
+    async def _provisional(self, session: ConversationSession, password: str) -> Reply:
+        result = await self.submit_provisional(session, password)
+        if result.outcome == Outcome.TOO_MANY_IDENTIFIANTS:
+            await self.cancel(session.telegram_user_id)
+            return over(texts.TOO_MANY_IDENTIFIANTS)
+        if result.outcome in (Outcome.REFUSED, Outcome.WAIT):
+            text = (
+                texts.chat_must_wait(result.retry_after)
+                if result.outcome == Outcome.WAIT and result.retry_after is not None
+                else texts.credentials_refused(self.ports.settings.educonnect_url)
+            )
+            return refused(text, change_identifiant_choices())
+        if result.outcome == Outcome.ALREADY_ACTIVE and result.account:
+            text = texts.already_active(self.ports.school, result.account.identifiant)
+            return over(text, ent_choice(self))
+        return Reply()
+
+    async def _confirmation(self, session: ConversationSession, password: str) -> Reply:
+        result = await self.confirm_password(session, password)
+        if result.outcome == Outcome.MISMATCH:
+            return refused(texts.PASSWORD_MISMATCH)
+        if result.outcome == Outcome.ACTIVATED and result.account:
+            masked = mask_email(result.email) if result.email else None
+            text = texts.activated(self.ports.school, result.account.identifiant, masked)
+            return over(text, ent_choice(self))
+        if result.outcome == Outcome.TAKEN:
+            return over(texts.ALREADY_ACTIVATED_ELSEWHERE)
+        if result.outcome == Outcome.DIRECTORY_REFUSED and result.directory_rule:
+            return refused(ldap_texts.directory_password_refused(result.directory_rule))
+        return Reply()
+
+    async def choose(self, session: ConversationSession, action: str, via: Via) -> Reply:
+        """A choice of the session's prompt, and what to say of it."""
+        prefix, _, arg = action.partition(":")
+        if prefix == "p":
+            return await self._profile(session, arg)
+        if prefix == "id" and arg == "change":
+            await self.change_identifiant(session)
+        elif prefix == "pw":
+            return replies.full_rule(self.ports)
+        elif prefix == "cgu" and arg == "ok":
+            await self.accept_cgu(session)
+        elif prefix == "cgu" and arg == "again":
+            await self.show_cgu_again(session)
+        elif prefix == "cgu":
+            return refused(texts.CGU_REFUSED, rows_of((texts.BUTTON_CGU_READ_AGAIN, "cgu:again")))
+        elif prefix == "rec" and arg == "email":
+            await self.choose_email(session)
+        elif prefix == "rec":
+            await self.choose_questions(session)
+        elif prefix == "q":
+            number = small_int(arg)
+            await self.choose_question(session, -1 if number is None else number)
+        return Reply()
+
+    async def _profile(self, session: ConversationSession, profil: str) -> Reply:
+        if profil in EXTERNAL_PROFILES:
+            await self.cancel(session.telegram_user_id)
+            instructions = self.ports.school.connexion_externe.get(
+                EXTERNAL_PROFILES[profil], texts.EXTERNAL_PROFILE_DEFAULT
+            )
+            return over(texts.external_profile(self.ports.school, instructions), ent_choice(self))
+        if profil == "forgot":
+            return Reply(begin=(FLOW_RECOVERY, RecoveryStep.IDENTIFIANT))
+        if profil in texts.BUTTON_PROFILES:
+            await self.choose_profile(session, profil)
+        return Reply()
+
+
+# --- what the person sees -------------------------------------------------------------------
+
+
+def ent_choice(svc: ActivationService) -> tuple[Row, ...]:
+    """A choice that opens the ENT."""
+    return ((LinkChoice(texts.BUTTON_OPEN_ENT, svc.ports.school.ent_url),),)
+
+
+def change_identifiant_choices() -> tuple[Row, ...]:
+    """The way back from the provisional password to the identifier."""
+    return rows_of((texts.BUTTON_CHANGE_IDENTIFIANT, "id:change"))
+
+
+def rule_choices() -> tuple[Row, ...]:
+    """« Voir la règle complète » at the new password."""
+    return rows_of((texts.BUTTON_FULL_PASSWORD_RULE, "pw:rule"))
+
+
+def code_choices() -> tuple[Row, ...]:
+    """The choices while the code of the e-mail is awaited."""
+    return rows_of(
+        (texts.BUTTON_EMAIL_RESEND, "em:resend"),
+        (texts.BUTTON_EMAIL_CHANGE, "em:change"),
+        (texts.BUTTON_SWITCH_TO_QUESTIONS, "em:questions"),
+    )
+
+
+def email_sent_text(svc: ActivationService, session: ConversationSession) -> str:
+    """The code's e-mail is sent: where, how long the code is, how long it lasts."""
+    hours = round(svc.ports.settings.verification_ttl.total_seconds() / 3600)
+    return texts.email_sent(session.email or "", svc.ports.settings.code_length, hours)
+
+
+def prompt(svc: ActivationService, session: ConversationSession, full: bool = True) -> list[Prompt]:
+    """The message(s) that ask for what the current step needs (``full=False``: without the
+    long CGU text, which is already in the chat)."""
+    step = session.step
+    if step == Step.PROFILE:
+        rows = rows_of(
+            *((label, f"p:{key}") for key, label in texts.BUTTON_PROFILES.items()),
+            (texts.BUTTON_FORGOTTEN_PASSWORD, "p:forgot"),
+        )
+        return [Prompt(texts.welcome(svc.ports.school), rows, InputKind.CHOICE)]
+    if step == Step.IDENTIFIANT:
+        return [Prompt(texts.ASK_IDENTIFIANT, (), InputKind.SECRET)]
+    if step == Step.PROVISIONAL:
+        return [Prompt(texts.ASK_PROVISIONAL, change_identifiant_choices(), InputKind.SECRET)]
+    if step == Step.CGU and not full:
+        rows = rows_of(
+            (texts.BUTTON_CGU_ACCEPT, "cgu:ok"),
+            (texts.BUTTON_CGU_REFUSE, "cgu:no"),
+            (texts.BUTTON_CGU_READ_AGAIN, "cgu:again"),
+        )
+        return [Prompt(texts.CGU_QUESTION_AGAIN, rows, InputKind.CHOICE)]
+    if step == Step.CGU:
+        messages = [Prompt(texts.CGU_INTRO)]
+        messages += [Prompt(chunk) for chunk in texts.cgu_chunks(svc.ports.school)]
+        rows = rows_of((texts.BUTTON_CGU_ACCEPT, "cgu:ok"), (texts.BUTTON_CGU_REFUSE, "cgu:no"))
+        return [*messages, Prompt(texts.CGU_QUESTION, rows, InputKind.CHOICE)]
+    if step == Step.RECOVERY:
+        rows = rows_of(
+            (texts.BUTTON_RECOVERY_EMAIL, "rec:email"),
+            (texts.BUTTON_RECOVERY_QUESTIONS, "rec:questions"),
+        )
+        return [Prompt(texts.CHOOSE_RECOVERY, rows, InputKind.CHOICE)]
+    if step == Step.EMAIL:
+        rows = rows_of((texts.BUTTON_SWITCH_TO_QUESTIONS, "em:questions"))
+        return [Prompt(texts.ASK_EMAIL, rows, InputKind.TEXT)]
+    if step == Step.EMAIL_CONFIRM:
+        return [
+            confirm_address_prompt(
+                session.email or "", "em", texts.BUTTON_EMAIL_CONFIRM, texts.BUTTON_EMAIL_CHANGE
+            )
+        ]
+    if step == Step.CODE:
+        return [Prompt(email_sent_text(svc, session), code_choices(), InputKind.EMAIL_LINK)]
+    if step in (Step.QUESTION1, Step.QUESTION2):
+        rows = rows_of(*((q, f"q:{index}") for index, q in svc.available_questions(session)))
+        title = texts.CHOOSE_QUESTION_1 if step == Step.QUESTION1 else texts.CHOOSE_QUESTION_2
+        return [Prompt(title, rows, InputKind.CHOICE)]
+    if step in (Step.ANSWER1, Step.ANSWER2):
+        question = session.question1 if step == Step.ANSWER1 else session.question2
+        return [Prompt(texts.ask_answer(question or ""), (), InputKind.SECRET)]
+    if step in (Step.ANSWER1_CONFIRM, Step.ANSWER2_CONFIRM):
+        question = session.question1 if step == Step.ANSWER1_CONFIRM else session.question2
+        return [Prompt(texts.ask_answer_again(question or ""), (), InputKind.SECRET)]
+    if step == Step.PASSWORD:
+        text = texts.password_rules(svc.ports.password_policy)
+        return [Prompt(text, rule_choices(), InputKind.SECRET)]
+    if step == Step.PASSWORD_CONFIRM:
+        return [Prompt(texts.ASK_PASSWORD_CONFIRMATION, (), InputKind.SECRET)]
+    return [Prompt(texts.OUTSIDE_FLOW)]
+
+
+DESCRIPTION = Description(
+    FLOW_ACTIVATION,
+    steps=(
+        StepSpec(Step.PROFILE, InputKind.CHOICE, fresh=True, choices=("p",)),
+        StepSpec(Step.IDENTIFIANT, InputKind.SECRET, fresh=True),
+        StepSpec(Step.PROVISIONAL, InputKind.SECRET, choices=("id",), screen=True),
+        StepSpec(Step.CGU, InputKind.CHOICE, choices=("cgu",)),
+        StepSpec(Step.RECOVERY, InputKind.CHOICE, choices=("rec",)),
+        StepSpec(Step.EMAIL, InputKind.TEXT, choices=("em",)),
+        StepSpec(Step.EMAIL_CONFIRM, InputKind.CHOICE, choices=("em",)),
+        StepSpec(Step.CODE, InputKind.EMAIL_LINK, choices=("em",)),
+        StepSpec(Step.QUESTION1, InputKind.CHOICE, choices=("q",)),
+        StepSpec(Step.ANSWER1, InputKind.SECRET, screen=True),
+        StepSpec(Step.ANSWER1_CONFIRM, InputKind.SECRET),
+        StepSpec(Step.QUESTION2, InputKind.CHOICE, choices=("q",)),
+        StepSpec(Step.ANSWER2, InputKind.SECRET, screen=True),
+        StepSpec(Step.ANSWER2_CONFIRM, InputKind.SECRET),
+        StepSpec(Step.PASSWORD, InputKind.SECRET, choices=("pw",), screen=True),
+        StepSpec(Step.PASSWORD_CONFIRM, InputKind.SECRET),
+    ),
+    service=ActivationService,
+    prompt=prompt,
+    staff_labels=lambda: texts.STAFF_STEPS_ACTIVATION,
+    commands=(
+        EntryCommand(
+            "activer", Step.IDENTIFIANT, menu_text("activer"), payloads=(START_PAYLOAD_ACTIVATE,)
+        ),
+    ),
+    code_mails=(outbox_templates.VERIFICATION,),
+)

@@ -25,13 +25,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot import texts
 from bot.outbox import templates as outbox_templates
 from bot.outbox.mail import mask_email, validate_email_address
+from bot.procedures.description import Description, StepSpec
 from bot.procedures.kernel import Outcome, ProcedurePorts, Result, Steps
+from bot.procedures.parts import replies
+from bot.procedures.parts.address_typo import confirm_address_prompt
 from bot.procedures.parts.checked_secret import CheckedSecret
 from bot.procedures.parts.email_proof import CodeProof, EmailProof
 from bot.procedures.parts.mails import OwedMails
 from bot.procedures.parts.question_pair import QuestionPair, QuestionSteps
+from bot.procedures.reply import Reply, Via, over, refused
+from bot.procedures.view import InputKind, Prompt, Row, rows_of, small_int
 from storage.accounts import Account, AccountStatus
 from storage.sessions import ConversationSession
 
@@ -53,6 +59,16 @@ class MyAccountStep(StrEnum):
     QUESTION2 = "mc_question2"
     ANSWER2 = "mc_reponse2"
     ANSWER2_CONFIRM = "mc_reponse2_confirmation"
+
+
+ANSWER_STEPS = frozenset(
+    {
+        MyAccountStep.ANSWER1,
+        MyAccountStep.ANSWER1_CONFIRM,
+        MyAccountStep.ANSWER2,
+        MyAccountStep.ANSWER2_CONFIRM,
+    }
+)
 
 
 class Change(StrEnum):
@@ -317,3 +333,119 @@ class MyAccountService:
     def hours(self) -> int:
         """Validity of a code, in hours."""
         return round(self.ports.settings.verification_ttl / timedelta(hours=1))
+
+    # --- what a channel asks: a text typed, a choice made ---------------------------------
+
+    async def submit_text(self, session: ConversationSession, text: str, via: Via) -> Reply:
+        """What was typed at the session's step, and what to say of it."""
+        step = session.step
+        if step == MyAccountStep.PASSWORD:
+            result = await self.submit_current_password(session, text)
+            if result.outcome == Outcome.OK:
+                return Reply(intro=texts.MY_VERIFIED)
+            return await self._refusal(session, result, texts.MY_PASSWORD_WRONG)
+        if step == MyAccountStep.CODE:
+            result = await self.submit_code(session, text)
+            if result.outcome == Outcome.CHANGED and result.email:
+                return over(texts.my_email_changed(mask_email(result.email)))
+            if result.outcome == Outcome.EXPIRED:
+                return Reply(intro=texts.MY_EMAIL_EXPIRED)
+            if result.outcome == Outcome.INVALID:
+                return replies.code_format(self.ports, code_choices())
+            return await self._refusal(session, result, texts.CODE_WRONG)
+        if step in ANSWER_STEPS:
+            result = await self.submit_answer(session, text)
+            answer = replies.answer_refused(result)
+            if answer is not None:
+                return answer
+            if result.outcome == Outcome.CHANGED:
+                return over(texts.MY_QUESTIONS_CHANGED)
+            if result.outcome == Outcome.REFUSED:
+                return over(texts.ACCOUNT_NOT_LINKED)
+        return Reply()
+
+    async def _refusal(self, session: ConversationSession, result: Result, wrong: str) -> Reply:
+        """A wrong password or code, and what the throttle says."""
+        if result.outcome == Outcome.REFUSED:
+            return over(texts.ACCOUNT_NOT_LINKED)
+        if result.outcome == Outcome.LOCKED:
+            await self.cancel(session.telegram_user_id)
+            return over(texts.MY_ACCOUNT_LOCKED)
+        if result.outcome == Outcome.THROTTLED and result.retry_after is not None:
+            return refused(texts.wait_before_retry(result.retry_after))
+        return refused(wrong)
+
+    async def choose(self, session: ConversationSession, action: str, via: Via) -> Reply:
+        """A choice of the session's prompt (a question), and what to say of it."""
+        prefix, _, arg = action.partition(":")
+        if prefix == "mcq":
+            number = small_int(arg)
+            await self.choose_question(session, -1 if number is None else number)
+        return Reply()
+
+
+# --- what the person sees -------------------------------------------------------------------
+
+
+def code_choices() -> tuple[Row, ...]:
+    """While the code of the new address is awaited."""
+    return rows_of(
+        (texts.BUTTON_EMAIL_RESEND, "mce:resend"), (texts.BUTTON_MY_EMAIL_OTHER, "mce:change")
+    )
+
+
+def email_sent_text(svc: MyAccountService, session: ConversationSession) -> str:
+    """The code's e-mail is sent to the new address."""
+    return texts.my_email_sent(session.email or "", svc.ports.settings.code_length, svc.hours())
+
+
+def prompt(svc: MyAccountService, session: ConversationSession, full: bool = True) -> list[Prompt]:
+    """The message that asks for what the current step needs."""
+    step = session.step
+    if step == MyAccountStep.PASSWORD:
+        questions = svc.change_of(session) == Change.QUESTIONS
+        text = texts.my_ask_password(session.identifiant or "", questions)
+        return [Prompt(text, (), InputKind.SECRET)]
+    if step == MyAccountStep.EMAIL:
+        return [Prompt(texts.MY_ASK_EMAIL, (), InputKind.TEXT)]
+    if step == MyAccountStep.EMAIL_CONFIRM:
+        return [
+            confirm_address_prompt(
+                session.email or "", "mce", texts.BUTTON_MY_EMAIL_SEND, texts.BUTTON_MY_EMAIL_OTHER
+            )
+        ]
+    if step == MyAccountStep.CODE:
+        return [Prompt(email_sent_text(svc, session), code_choices(), InputKind.EMAIL_LINK)]
+    if step in (MyAccountStep.QUESTION1, MyAccountStep.QUESTION2):
+        rows = rows_of(*((q, f"mcq:{index}") for index, q in svc.available_questions(session)))
+        first = step == MyAccountStep.QUESTION1
+        title = texts.CHOOSE_QUESTION_1 if first else texts.CHOOSE_QUESTION_2
+        return [Prompt(title, rows, InputKind.CHOICE)]
+    if step in (MyAccountStep.ANSWER1_CONFIRM, MyAccountStep.ANSWER2_CONFIRM):
+        first = step == MyAccountStep.ANSWER1_CONFIRM
+        again = (session.question1 if first else session.question2) or ""
+        return [Prompt(texts.ask_answer_again(again), (), InputKind.SECRET)]
+    question = session.question1 if step == MyAccountStep.ANSWER1 else session.question2
+    return [Prompt(texts.ask_answer(question or ""), (), InputKind.SECRET)]
+
+
+DESCRIPTION = Description(
+    FLOW_MY_ACCOUNT,
+    steps=(
+        StepSpec(MyAccountStep.PASSWORD, InputKind.SECRET, screen=True),
+        StepSpec(MyAccountStep.EMAIL, InputKind.TEXT),
+        StepSpec(MyAccountStep.EMAIL_CONFIRM, InputKind.CHOICE, choices=("mce",)),
+        StepSpec(MyAccountStep.CODE, InputKind.EMAIL_LINK, choices=("mce",)),
+        StepSpec(MyAccountStep.QUESTION1, InputKind.CHOICE, choices=("mcq",)),
+        StepSpec(MyAccountStep.ANSWER1, InputKind.SECRET, screen=True),
+        StepSpec(MyAccountStep.ANSWER1_CONFIRM, InputKind.SECRET),
+        StepSpec(MyAccountStep.QUESTION2, InputKind.CHOICE, choices=("mcq",)),
+        StepSpec(MyAccountStep.ANSWER2, InputKind.SECRET, screen=True),
+        StepSpec(MyAccountStep.ANSWER2_CONFIRM, InputKind.SECRET),
+    ),
+    service=MyAccountService,
+    prompt=prompt,
+    staff_labels=lambda: texts.STAFF_STEPS_MY_ACCOUNT,
+    code_mails=(outbox_templates.EMAIL_CHANGE,),
+    notices=(outbox_templates.EMAIL_CHANGED,),
+)

@@ -19,13 +19,18 @@ from bot import texts
 from bot.directory.port import PasswordRejected
 from bot.outbox import templates as outbox_templates
 from bot.outbox.seeds import new_seed
+from bot.procedures.description import Description, EntryCommand, StepSpec, menu_text
 from bot.procedures.kernel import Outcome, ProcedurePorts, Result, Steps, same_pending_password
+from bot.procedures.parts import replies
 from bot.procedures.parts.checked_secret import CheckedSecret
 from bot.procedures.parts.email_proof import CodeProof
 from bot.procedures.parts.identifier import IdentifierPrompt
 from bot.procedures.parts.mails import OwedMails
+from bot.procedures.reply import Reply, Via, over, refused
 from bot.procedures.throttle import chat_key
+from bot.procedures.view import InputKind, Prompt, Row, rows_of
 from bot.security import normalise_answer, normalise_identifiant
+from bot.texts import ldap as ldap_texts
 from storage.accounts import Account, AccountStatus
 from storage.sessions import ConversationSession
 
@@ -84,7 +89,11 @@ class RecoveryService:
 
     async def start(self, telegram_user_id: int, chat_id: int) -> ConversationSession:
         """/motdepasse: ask the identifier."""
-        return await self.steps.begin(telegram_user_id, chat_id, RecoveryStep.IDENTIFIANT)
+        return await self.begin(telegram_user_id, chat_id, RecoveryStep.IDENTIFIANT)
+
+    async def begin(self, telegram_user_id: int, chat_id: int, step: str) -> ConversationSession:
+        """A new recovery at ``step`` (replacing any open procedure)."""
+        return await self.steps.begin(telegram_user_id, chat_id, step)
 
     async def verify_link(self, telegram_user_id: int, token: str) -> Result:
         """The deep link of the recovery e-mail."""
@@ -343,3 +352,127 @@ class RecoveryService:
         await ports.throttle.unlock(ports.identifiant_key(account.identifiant))
         await ports.records.audit("recovery", account.id, ports.actor(session), now)
         return Result(Outcome.ACTIVATED, account=account)
+
+    # --- what a channel asks: a text typed, a choice made ---------------------------------
+
+    async def submit_text(self, session: ConversationSession, text: str, via: Via) -> Reply:
+        """What was typed at the session's step, and what to say of it."""
+        step = session.step
+        if step == RecoveryStep.IDENTIFIANT:
+            result = await self.submit_recovery_identifiant(session, text)
+            if result.outcome == Outcome.INVALID:
+                return refused(texts.IDENTIFIANT_INVALID, fitting=True)
+            return Reply()
+        if step == RecoveryStep.CODE:
+            result = await self.submit_recovery_code(session, text)
+            if result.outcome == Outcome.OK:
+                return Reply(intro=texts.RECOVERY_VERIFIED)
+            if result.outcome == Outcome.EXPIRED:
+                return Reply(say=texts.RECOVERY_CODE_EXPIRED)
+            if result.outcome == Outcome.INVALID:
+                return replies.code_format(self.ports, resend_choices())
+            return replies.code_wrong(result)
+        if step in (RecoveryStep.ANSWER1, RecoveryStep.ANSWER2):
+            result = await self.submit_recovery_answer(session, text)
+            if result.outcome == Outcome.WRONG:
+                return Reply(say=texts.RECOVERY_ANSWERS_WRONG)
+            if result.outcome == Outcome.WAIT and result.retry_after is not None:
+                return Reply(say=texts.recovery_answers_wait(result.retry_after))
+            verified = session.step == RecoveryStep.PASSWORD
+            return Reply(intro=texts.RECOVERY_VERIFIED if verified else "")
+        if step == RecoveryStep.PASSWORD:
+            result = await self.submit_recovery_password(session, text)
+            if result.outcome == Outcome.REFUSED:
+                return replies.password_refused(self.ports, result, rule_choices())
+            if result.outcome == Outcome.INVALID:
+                return over(texts.RECOVERY_FAILED)
+            return Reply()
+        if step == RecoveryStep.PASSWORD_CONFIRM:
+            result = await self.confirm_recovery_password(session, text)
+            if result.outcome == Outcome.MISMATCH:
+                return refused(texts.PASSWORD_MISMATCH)
+            if result.outcome == Outcome.ACTIVATED:
+                return over(texts.RECOVERY_DONE)
+            if result.outcome == Outcome.DIRECTORY_REFUSED and result.directory_rule:
+                return refused(ldap_texts.directory_password_refused(result.directory_rule))
+            return over(texts.RECOVERY_FAILED)
+        return Reply()
+
+    async def choose(self, session: ConversationSession, action: str, via: Via) -> Reply:
+        """A choice of the session's prompt, and what to say of it."""
+        if action == "pw:rule":
+            return replies.full_rule(self.ports, after_provisional=False)
+        if not action.startswith("mdp:"):
+            return Reply()
+        if action == "mdp:email":
+            result = await self.choose_email_method(session, via.bot_username)
+        else:
+            result = await self.choose_questions_method(session)
+        if result.outcome == Outcome.TOO_MANY_IDENTIFIANTS:
+            return over(texts.TOO_MANY_IDENTIFIANTS)
+        if result.outcome == Outcome.TOO_SOON and result.retry_after is not None:
+            return refused(texts.resend_too_soon(result.retry_after))
+        if result.outcome == Outcome.RESEND_LIMIT:
+            return refused(texts.RESEND_LIMIT)
+        return Reply()
+
+
+# --- what the person sees -------------------------------------------------------------------
+
+
+def method_choices() -> tuple[Row, ...]:
+    """E-mail or secret questions."""
+    return rows_of(
+        (texts.BUTTON_RECOVER_BY_EMAIL, "mdp:email"),
+        (texts.BUTTON_RECOVER_BY_QUESTIONS, "mdp:questions"),
+    )
+
+
+def resend_choices() -> tuple[Row, ...]:
+    """While the code is awaited: send it again."""
+    return rows_of((texts.BUTTON_EMAIL_RESEND, "mdp:email"))
+
+
+def rule_choices() -> tuple[Row, ...]:
+    """« Voir la règle complète » at the new password."""
+    return rows_of((texts.BUTTON_FULL_PASSWORD_RULE, "pw:rule"))
+
+
+def prompt(svc: RecoveryService, session: ConversationSession, full: bool = True) -> list[Prompt]:
+    """The message that asks for what the current recovery step needs."""
+    step = session.step
+    if step == RecoveryStep.IDENTIFIANT:
+        return [Prompt(texts.RECOVERY_ASK_IDENTIFIANT, (), InputKind.SECRET)]
+    if step == RecoveryStep.METHOD:
+        return [Prompt(texts.RECOVERY_CHOOSE_METHOD, method_choices(), InputKind.CHOICE)]
+    if step == RecoveryStep.CODE:
+        hours = round(svc.ports.settings.verification_ttl.total_seconds() / 3600)
+        text = texts.recovery_code_sent(svc.ports.settings.code_length, hours)
+        return [Prompt(text, resend_choices(), InputKind.EMAIL_LINK)]
+    if step in (RecoveryStep.ANSWER1, RecoveryStep.ANSWER2):
+        question = session.question1 if step == RecoveryStep.ANSWER1 else session.question2
+        return [Prompt(texts.ask_answer(question or ""), (), InputKind.SECRET)]
+    if step == RecoveryStep.PASSWORD:
+        text = texts.recovery_password_rules(svc.ports.password_policy)
+        return [Prompt(text, rule_choices(), InputKind.SECRET)]
+    return [Prompt(texts.ASK_PASSWORD_CONFIRMATION, (), InputKind.SECRET)]
+
+
+DESCRIPTION = Description(
+    FLOW_RECOVERY,
+    steps=(
+        StepSpec(RecoveryStep.IDENTIFIANT, InputKind.SECRET, fresh=True),
+        StepSpec(RecoveryStep.METHOD, InputKind.CHOICE, choices=("mdp",)),
+        StepSpec(RecoveryStep.CODE, InputKind.EMAIL_LINK, choices=("mdp",)),
+        StepSpec(RecoveryStep.ANSWER1, InputKind.SECRET, screen=True),
+        StepSpec(RecoveryStep.ANSWER2, InputKind.SECRET, screen=True),
+        StepSpec(RecoveryStep.PASSWORD, InputKind.SECRET, choices=("pw",), screen=True),
+        StepSpec(RecoveryStep.PASSWORD_CONFIRM, InputKind.SECRET),
+    ),
+    service=RecoveryService,
+    prompt=prompt,
+    staff_labels=lambda: texts.STAFF_STEPS_RECOVERY,
+    commands=(EntryCommand("motdepasse", RecoveryStep.IDENTIFIANT, menu_text("motdepasse")),),
+    code_mails=(outbox_templates.RECOVERY,),
+    notices=(outbox_templates.PASSWORD_CHANGED,),
+)

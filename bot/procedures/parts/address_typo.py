@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import difflib
 
+from bot import texts
+from bot.procedures.view import InputKind, Prompt, rows_of
+
 # Domains French families and apprentices use most; a domain close to one of these, and not
 # one of them, is probably a typo.
 COMMON_DOMAINS = (
@@ -40,3 +43,19 @@ def suggested_address(address: str) -> str | None:
         return None
     close = difflib.get_close_matches(domain, COMMON_DOMAINS, n=1, cutoff=0.8)
     return f"{local}@{close[0]}" if close else None
+
+
+def confirm_address_prompt(address: str, prefix: str, send_label: str, change_label: str) -> Prompt:
+    """The address shown back before its code is sent (choices ``prefix:send`` and
+    ``prefix:change``); one whose domain looks like a typo comes with the likely one and
+    « Oui, corriger » (``prefix:fix``)."""
+    suggestion = suggested_address(address)
+    if suggestion is None:
+        rows = rows_of((send_label, f"{prefix}:send"), (change_label, f"{prefix}:change"))
+        return Prompt(texts.confirm_email(address), rows, InputKind.CHOICE)
+    rows = rows_of(
+        (texts.BUTTON_EMAIL_FIX, f"{prefix}:fix"),
+        (texts.BUTTON_EMAIL_KEEP, f"{prefix}:send"),
+        (change_label, f"{prefix}:change"),
+    )
+    return Prompt(texts.email_typo(address, suggestion), rows, InputKind.CHOICE)
