@@ -177,6 +177,7 @@ class BotServices:
                 nice=self.settings.argon2_nice,
             )
             mailer = self.mailer or Mailer(self.settings.smtp)
+            region = region_of(self.settings) if self.settings.schools_dir else None
             self.outbox = Outbox(
                 OutboxRepository(self.database),
                 MailSender(mailer, self.school, KeyedHasher(key)),
@@ -210,6 +211,7 @@ class BotServices:
                 settings=activation_settings(self.settings),
                 clock=self.clock,
                 outbox=self.outbox,
+                region=region,
             )
             self.by_flow = {d.name: d.service(self.ports) for d in self.registry}
             self.activation = self._service(FLOW_ACTIVATION, ActivationService)
@@ -225,7 +227,7 @@ class BotServices:
                 throttle_policy=self.ports.throttle_policy,
                 clock=self.clock,
                 directory=self.ports.directory,
-                region=region_of(self.settings) if self.settings.schools_dir else None,
+                region=region,
                 staff_telegram_ids=tuple(self.settings.staff_telegram_ids),
             )
             self.support = SupportService(

@@ -38,6 +38,7 @@ from conversations.common import (
     keyboard,
     mark_choice,
     remove_secret_message,
+    school_of_user,
     send,
     show_current_step,
     stuck_row,
@@ -71,7 +72,7 @@ async def show_menu(update: Update, context: BotContext) -> None:
     assert user is not None
     await support(context).set_mode(user.id, "menu")
     session = await current_session(update, context)
-    answers = context.services.school.quick_answers
+    answers = (await school_of_user(update, context)).quick_answers
     rows = [[(answer.titre, f"{PREFIX}:qa.{index}")] for index, answer in enumerate(answers)]
     rows += [[(texts.BUTTON_WRITE_TEAM, f"{PREFIX}:write")], _resume_row(session)]
     await send(update, texts.MENU, keyboard(rows, _nonce(session)))
@@ -79,7 +80,7 @@ async def show_menu(update: Update, context: BotContext) -> None:
 
 async def show_answer(update: Update, context: BotContext, index: int) -> None:
     """One quick answer, its action button, « Ça ne m'a pas aidé », « Reprendre »."""
-    answers = context.services.school.quick_answers
+    answers = (await school_of_user(update, context)).quick_answers
     if not 0 <= index < len(answers):
         await show_menu(update, context)
         return
@@ -107,7 +108,7 @@ def _action_works(context: BotContext, session: ConversationSession | None, acti
 async def show_list(update: Update, context: BotContext, intro: str) -> None:
     """The quick answers again, under ``intro`` (a message that was only nearly one)."""
     session = await current_session(update, context)
-    answers = context.services.school.quick_answers
+    answers = (await school_of_user(update, context)).quick_answers
     rows = [[(answer.titre, f"{PREFIX}:qa.{index}")] for index, answer in enumerate(answers)]
     rows += [[(texts.BUTTON_WRITE_TEAM, f"{PREFIX}:write")], _resume_row(session)]
     await send(update, intro, keyboard(rows, _nonce(session)))
@@ -121,10 +122,10 @@ async def write_to_team(update: Update, context: BotContext) -> None:
     markup = keyboard([_resume_row(session)], _nonce(session))
     if support(context).chat_id is None:
         await support(context).set_mode(user.id, None)
-        await send(update, chat_texts.help_text(context.services.school), markup)
+        await send(update, chat_texts.help_text(await school_of_user(update, context)), markup)
         return
     await support(context).set_mode(user.id, "compose")
-    await send(update, texts.ASK_MESSAGE + _outside_hours(context), markup)
+    await send(update, texts.ASK_MESSAGE + await _outside_hours(update, context), markup)
 
 
 async def resume(update: Update, context: BotContext, intro: str = "") -> None:
@@ -141,7 +142,7 @@ async def resume(update: Update, context: BotContext, intro: str = "") -> None:
 
 async def run_action(update: Update, context: BotContext, index: int) -> None:
     """The action button of a quick answer."""
-    answers = context.services.school.quick_answers
+    answers = (await school_of_user(update, context)).quick_answers
     action = answers[index].action if 0 <= index < len(answers) else ""
     session = await current_session(update, context)
     if action == "contacts":
@@ -149,7 +150,7 @@ async def run_action(update: Update, context: BotContext, index: int) -> None:
             [[(texts.BUTTON_WRITE_TEAM, f"{PREFIX}:write")], _resume_row(session)],
             _nonce(session),
         )
-        await send(update, chat_texts.help_text(context.services.school), markup)
+        await send(update, chat_texts.help_text(await school_of_user(update, context)), markup)
     elif action == "recommencer":
         from conversations.activation import on_start
 
@@ -245,7 +246,7 @@ async def on_text(update: Update, context: BotContext) -> None:
             markup = keyboard([_resume_row(session)], _nonce(session))
             await send(update, texts.SECRET_IN_HELP, markup)
             return
-        found = match(message.text, context.services.school.quick_answers)
+        found = match(message.text, (await school_of_user(update, context)).quick_answers)
         if found is not None and found.strong:
             await show_answer(update, context, found.index)
             return
@@ -259,9 +260,9 @@ async def on_text(update: Update, context: BotContext) -> None:
     await submit(update, context)
 
 
-def _outside_hours(context: BotContext) -> str:
+async def _outside_hours(update: Update, context: BotContext) -> str:
     """Outside the team's opening hours: when it will answer (a line to add), else ""."""
-    horaires = context.services.school.horaires
+    horaires = (await school_of_user(update, context)).horaires
     now = context.services.clock()
     back = back_at(horaires, now)
     if back is None or horaires is None:
@@ -392,7 +393,7 @@ async def _after_submit(
             texts.SENT.format(number=result.ticket)
             + "\n"
             + texts.WRITE_MORE
-            + _outside_hours(context)
+            + await _outside_hours(update, context)
         )
         await send(update, text, markup)
     else:
@@ -403,7 +404,7 @@ async def _after_submit(
             texts.SENT.format(number=result.ticket)
             + "\n"
             + texts.HOW_TO_REPLY_OUTSIDE
-            + _outside_hours(context),
+            + await _outside_hours(update, context),
         )
 
 
