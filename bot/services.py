@@ -242,6 +242,7 @@ class BotServices:
                 topics=self.settings.support_forum_topics,
                 show_staff_names=self.settings.support_show_staff_names,
                 ports=self.ports,
+                region=region,
             )
             self.topics = TopicDirectory(self.support.repository, self.clock)
             self._open_mail_in(KeyedHasher(key))
@@ -255,6 +256,7 @@ class BotServices:
                     topics=self.settings.support_forum_topics,
                     after=timedelta(minutes=self.settings.support_remind_after_minutes),
                     scan_seconds=self.settings.support_remind_scan_seconds,
+                    forums=self.support.staff_chats(),
                 ),
             )
 
@@ -433,6 +435,19 @@ def staff_ids_of(settings: Settings) -> frozenset[int]:
     built before the services open (a region's teams and administrators included)."""
     region = region_of(settings) if settings.schools_dir else None
     return staff_telegram_ids(region, settings.staff_telegram_ids)
+
+
+def staff_chat_ids_of(settings: Settings) -> list[int]:
+    """Every staff group under these settings (SUPPORT_CHAT_ID and each establishment's
+    ``[equipe] support_chat_id``): where the staff group handlers listen, built before the
+    services open."""
+    chats = [settings.support_chat_id] if settings.support_chat_id is not None else []
+    if settings.schools_dir:
+        for establishment in region_of(settings).establishments.values():
+            chat = establishment.team.support_chat_id
+            if chat is not None and chat not in chats:
+                chats.append(chat)
+    return chats
 
 
 def services_of(application: AnyApplication) -> BotServices:

@@ -4,6 +4,7 @@ document; edits mirrored); the staff group's answers, their edits, and ``/fermer
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -120,7 +121,7 @@ async def write_to_team(update: Update, context: BotContext) -> None:
     assert user is not None
     session = await current_session(update, context)
     markup = keyboard([_resume_row(session)], _nonce(session))
-    if support(context).chat_id is None:
+    if await _no_team(update, context):
         await support(context).set_mode(user.id, None)
         await send(update, chat_texts.help_text(await school_of_user(update, context)), markup)
         return
@@ -229,7 +230,7 @@ async def on_text(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert user is not None and message is not None
     if is_media(message):  # a photo or document is for the team (no team: the contacts)
-        if support(context).chat_id is None:
+        if await _no_team(update, context):
             await write_to_team(update, context)
         else:
             await submit(update, context)
@@ -253,7 +254,7 @@ async def on_text(update: Update, context: BotContext) -> None:
         if found is not None:
             await show_list(update, context, texts.WEAK_MATCH)
             return
-        if support(context).chat_id is None:
+        if await _no_team(update, context):
             await send(update, texts.NO_MATCH_NO_TEAM)
             await write_to_team(update, context)
             return
@@ -278,6 +279,15 @@ def is_media(message: Message) -> bool:
 def words_of(message: Message) -> str:
     """A message's text, or a photo's or document's caption ('' if none)."""
     return message.text or message.caption or ""
+
+
+async def _no_team(update: Update, context: BotContext) -> bool:
+    """Whether the person has no staff group to write to (their establishment's, or the
+    region's)."""
+    user = update.effective_user
+    assert user is not None
+    _, account_ids, _ = await _user_facts(update, context)
+    return await support(context).staff_chat_of(user.id, account_ids) is None
 
 
 async def _user_facts(
@@ -505,8 +515,10 @@ async def on_staff_reply(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     source = RelaySource(message.chat_id, message.message_id, is_media(message))
     staff = message.from_user.first_name if message.from_user else None
-    answered = number and await support(context).answer(
-        number, words_of(message), source, staff_first_name=staff
+    # Only a ticket posted to this group: another establishment's is « unknown » here.
+    ticket = await support(context).ticket_in(number, message.chat_id)
+    answered = ticket is not None and await support(context).answer(
+        ticket.id, words_of(message), source, staff_first_name=staff
     )
     if not answered:
         await message.reply_text(texts.STAFF_UNKNOWN_TICKET)
@@ -530,7 +542,7 @@ async def _staff_ticket(update: Update, context: BotContext) -> Ticket | None:
     message = update.effective_message
     assert message is not None
     number = await _ticket_of(update, context)
-    ticket = await support(context).repository.get(number) if number else None
+    ticket = await support(context).ticket_in(number, message.chat_id)
     if number is None:
         await message.reply_text(texts.STAFF_COMMAND_WHERE)
     elif ticket is None or ticket.state != "open":
@@ -631,12 +643,12 @@ async def on_close(update: Update, context: BotContext) -> None:
     number = await _ticket_of(update, context)
     message = update.effective_message
     assert message is not None
-    ticket = await support(context).repository.get(number) if number else None
+    ticket = await support(context).ticket_in(number, message.chat_id)
     if number is None:
         await message.reply_text(texts.STAFF_REPLY_TO_TICKET)
     elif ticket is not None and await support(context).close(ticket.id):
         await message.reply_text(texts.STAFF_CLOSED.format(number=ticket.id))
-        if support(context).topics:
+        if support(context).is_forum(message.chat_id):
             await context.services.topics.close(context.bot, ticket.telegram_user_id)
     else:
         await message.reply_text(texts.STAFF_UNKNOWN_TICKET)
@@ -644,13 +656,15 @@ async def on_close(update: Update, context: BotContext) -> None:
 
 
 def staff_group_handlers(
-    chat_id: int | None, staff_ids: list[int]
+    chat_ids: int | Sequence[int] | None, staff_ids: list[int]
 ) -> list[BaseHandler[Any, Any, Any]]:
-    """Handlers of the staff group: edits mirrored, answers (any member), and /fermer,
-    /compte, /debloquer, /renvoyer (staff ids only; others get a kind refusal)."""
-    if chat_id is None:
+    """Handlers of the staff groups (the region's and each establishment's): edits mirrored,
+    answers (any member), and /fermer, /compte, /debloquer, /renvoyer (staff ids only; others
+    get a kind refusal). A ticket is acted on only from the group it was posted to."""
+    chats = [chat_ids] if isinstance(chat_ids, int) else list(chat_ids or ())
+    if not chats:
         return []
-    group = filters.Chat(chat_id=chat_id)
+    group = filters.Chat(chat_id=chats)
     staff = filters.User(user_id=staff_ids)
     new = filters.UpdateType.MESSAGE
     relayed = filters.TEXT | filters.PHOTO | filters.Document.ALL

@@ -27,6 +27,8 @@ class Ticket:
     updated_at: datetime
     user_messages: int = 0
     staff_messages: int = 0
+    # The staff group it was posted to (None: a ticket of before, in SUPPORT_CHAT_ID's group).
+    staff_chat_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ def _ticket(row: aiosqlite.Row) -> Ticket:
         updated_at=updated,
         user_messages=row["user_messages"] if "user_messages" in keys else 0,
         staff_messages=row["staff_messages"] if "staff_messages" in keys else 0,
+        staff_chat_id=row["staff_chat_id"] if "staff_chat_id" in keys else None,
     )
 
 
@@ -235,10 +238,12 @@ class SupportRepository:
         outbox: Callable[[Ticket, bool], Sequence[NewOutboxItem]],
         *,
         source: RelaySource | None = None,
+        staff_chat_id: int | None = None,
     ) -> tuple[Ticket, bool]:
-        """Record a user's message on their open ticket (opened here if none), with the outbox
-        items ``outbox(ticket, is_new)`` returns, in one transaction. Returns (ticket, is_new).
-        With ``source``, the relay row (original ↔ copy) is written too."""
+        """Record a user's message on their open ticket (opened here if none, posted to the
+        staff group ``staff_chat_id``), with the outbox items ``outbox(ticket, is_new)``
+        returns, in one transaction. Returns (ticket, is_new). With ``source``, the relay row
+        (original ↔ copy) is written too."""
         stamp = to_db_time(now)
         async with self.db.transaction() as connection:
             cursor = await connection.execute(
@@ -250,8 +255,8 @@ class SupportRepository:
             if row is None:
                 cursor = await connection.execute(
                     "INSERT INTO support_tickets (telegram_user_id, chat_id, account_id, "
-                    "opened_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING *",
-                    (telegram_user_id, chat_id, account_id, stamp, stamp),
+                    "opened_at, updated_at, staff_chat_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
+                    (telegram_user_id, chat_id, account_id, stamp, stamp, staff_chat_id),
                 )
                 row = await cursor.fetchone()
             else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest_asyncio
 
@@ -118,10 +119,12 @@ async def test_a_parent_accepts_each_establishment_s_changed_cgu(region: BotHarn
     parent = Chat(region, 5003, "Nora")
     await parent.send("/moncompte")
     first = texts_of(await parent.replies())
-    assert "Article Alpha." in first and "Bêta" not in first
     await parent.press("J'accepte")
     second = texts_of(await parent.replies())
-    assert "CGU du CFA Bêta." in second and "Alpha" not in second
+    # One establishment's text at a time, each once (in the order of the links).
+    alpha, beta = sorted((first, second), key=lambda text: "Bêta" in text)
+    assert "Article Alpha." in alpha and "Bêta" not in alpha
+    assert "CGU du CFA Bêta." in beta and "Alpha" not in beta
     await parent.press("J'accepte")
     schools = region.services.ports.region
     assert schools is not None
@@ -134,3 +137,96 @@ async def test_a_parent_accepts_each_establishment_s_changed_cgu(region: BotHarn
     # Help for a person of two establishments: the region's contacts (each account's own
     # content comes with that account).
     assert "Lycée de Test" in (await parent.say("/aide")).text
+
+
+REGION_CHAT, CHAT_A, CHAT_B = -1000, -1001, -1002
+
+
+@pytest_asyncio.fixture
+async def teams(harness: BotHarness) -> AsyncIterator[BotHarness]:
+    """Two establishments with their staff groups (A's a forum) and the region's group."""
+    await harness.stop()
+    harness.settings = harness.settings.model_copy(
+        update={
+            "schools_dir": write_two_schools(harness.tmp_path / "etablissements"),
+            "region_admin_telegram_ids": [ADMIN],
+            "support_chat_id": REGION_CHAT,
+        }
+    )
+    harness.server.group(REGION_CHAT, "Région")
+    harness.server.group(CHAT_A, "Équipe Alpha", is_forum=True)
+    harness.server.group(CHAT_B, "Équipe Bêta")
+    await harness.start()
+    async with harness.services.database.transaction() as connection:
+        for identifiant, uai in (("lea.martin", UAI_A), ("paul.durand", UAI_B)):
+            await connection.execute(
+                "UPDATE accounts SET uai = ? WHERE identifiant_norm = ?", (uai, identifiant)
+            )
+    yield harness
+
+
+async def write_to_team(chat: Chat, text: str) -> None:
+    await chat.say("/aide")
+    await chat.press("Je bloque")
+    await chat.press("Écrire à l'équipe")
+    await chat.say(text)
+
+
+async def user_sees(chat: Chat, fragment: str) -> Any:
+    """The bot's message to ``chat`` holding ``fragment``, once the outbox delivered it."""
+
+    def found() -> Any:
+        return next(
+            (m for m in chat.user.visible_messages() if m.from_bot and fragment in m.text), None
+        )
+
+    await chat.harness.server.wait_until(lambda: found() is not None)
+    return found()
+
+
+async def test_a_ticket_goes_to_its_establishment_s_group_and_only_its_staff_act(
+    teams: BotHarness,
+) -> None:
+    server = teams.server
+    group_a, group_b, group_r = (
+        server.group(CHAT_A),
+        server.group(CHAT_B),
+        server.group(REGION_CHAT),
+    )
+    await link(teams, "lea.martin", 6001, "ancienne")
+    lea = Chat(teams, 6001, "Léa")
+    await lea.say("/moncompte")
+    await lea.press("J'accepte")  # A's changed CGU first
+    await write_to_team(lea, "Je n'arrive pas à me connecter")
+    await server.wait_until(lambda: len(group_a.bot_posts()) >= 1)
+    await teams.settle()
+    [(thread, _)] = group_a.topics.items()
+    assert "Je n'arrive pas" in group_a.bot_posts(thread)[0].text
+    assert group_b.bot_posts() == [] and group_r.bot_posts() == []
+
+    # Someone not identified yet: the region's group.
+    stranger = Chat(teams, 6002, "Inconnu")
+    await write_to_team(stranger, "Je n'ai pas de courrier")
+    await server.wait_until(lambda: len(group_r.bot_posts()) >= 1)
+    assert "pas de courrier" in group_r.bot_posts()[0].text
+    assert group_b.bot_posts() == []
+
+    # B's staff (even if they were in A's group) act with their rights: A's person is unknown.
+    staff_b = server.user(STAFF_B, first_name="Bruno")
+    await group_a.post(staff_b, "/compte", thread_id=thread)
+    await server.wait_until(lambda: len(group_a.bot_posts(thread)) >= 2)
+    await teams.settle()
+    assert "lea.martin" in group_a.bot_posts(thread)[-1].text
+    assert "Aucun compte" in group_a.bot_posts(thread)[-1].text
+    # A's staff answer in A's topic: it reaches Léa, signed by her establishment.
+    staff_a = server.user(STAFF_A, first_name="Alice")
+    await group_a.post(staff_a, "Nous regardons cela.", thread_id=thread)
+    answer = await user_sees(lea, "Nous regardons")
+    assert "Lycée Alpha" in answer.text
+
+    # A ticket number of A's group, named from B's group: unknown there.
+    ticket = await teams.services.support.repository.open_ticket(6001)
+    assert ticket is not None and ticket.staff_chat_id == CHAT_A
+    support = teams.services.support
+    assert await support.ticket_in(ticket.id, CHAT_B) is None
+    assert await support.ticket_in(ticket.id, CHAT_A) is not None
