@@ -39,7 +39,7 @@ from bot.procedures.recovery import FLOW_RECOVERY, RecoveryStep
 from bot.procedures.reply import Reply, Via, over, refused
 from bot.procedures.throttle import chat_key, guarded_check
 from bot.procedures.view import InputKind, LinkChoice, Prompt, Row, rows_of, small_int
-from bot.region import HasUai
+from bot.region import UAI, HasUai, normalise_uai
 from bot.texts import ldap as ldap_texts
 from storage.accounts import AccountStatus, ActivationRecord
 from storage.sessions import ConversationSession
@@ -47,6 +47,19 @@ from storage.sessions import ConversationSession
 FLOW_ACTIVATION = "activation"
 # ``/start activer`` (the link printed on staff letters) goes straight to the identifier.
 START_PAYLOAD_ACTIVATE = "activer"
+# ``/start activer_<UAI>``: the link printed on a region's letters also names the establishment,
+# so that the person sees their school's name, then its CGU, before the account is known.
+START_PAYLOAD_ESTABLISHMENT = START_PAYLOAD_ACTIVATE + "_"
+
+
+def establishment_of_payload(payload: str) -> str | None:
+    """The UAI a ``/start activer_<UAI>`` payload names (None: not such a payload)."""
+    if not payload.startswith(START_PAYLOAD_ESTABLISHMENT):
+        return None
+    uai = normalise_uai(payload.removeprefix(START_PAYLOAD_ESTABLISHMENT))
+    return uai if UAI.fullmatch(uai) else None
+
+
 # ``/start c_<token>`` (a letter's QR code): the letter's account, straight to its provisional
 # password. The token only says which letter it is (it is printed next to the password).
 START_PAYLOAD_LETTER = "c_"
@@ -164,6 +177,19 @@ class ActivationService:
         """The user said who they are; ask the identifier."""
         session.profil = profil
         await self.steps.go(session, Step.IDENTIFIANT)
+
+    async def begin_in_establishment(
+        self, telegram_user_id: int, chat_id: int, uai: str
+    ) -> ConversationSession:
+        """``/start activer_<UAI>``: a new activation at the identifier, with that
+        establishment's content until the account is known (then the account's own; an
+        establishment the region does not have: the region's)."""
+        session = self.steps.new_session(telegram_user_id, chat_id, Step.IDENTIFIANT)
+        region = self.ports.region
+        if region is not None and region.by_uai(uai) is not None:
+            note_establishment(session, uai)
+        await self.steps.go(session, Step.IDENTIFIANT)
+        return session
 
     async def begin_from_letter(
         self, telegram_user_id: int, chat_id: int, token: str

@@ -230,3 +230,20 @@ async def test_a_ticket_goes_to_its_establishment_s_group_and_only_its_staff_act
     support = teams.services.support
     assert await support.ticket_in(ticket.id, CHAT_B) is None
     assert await support.ticket_in(ticket.id, CHAT_A) is not None
+
+
+async def test_a_region_s_letter_link_names_the_establishment(region: BotHarness) -> None:
+    chat = Chat(region, 7001, "Léa")
+    first = await chat.say(f"/start activer_{UAI_A.lower()}")
+    assert "Lycée Alpha" in first.text  # the school's name at once
+    await chat.say("lea.martin")
+    await chat.say_secret(PROVISIONAL["lea.martin"])
+    cgu = texts_of(await chat.replies())
+    assert "Article Alpha." in cgu and "Bêta" not in cgu
+    # The plain link still works: the region's (nothing of A before the account is known).
+    plain = Chat(region, 7002, "Paul")
+    asked = await plain.say("/start activer")
+    assert "Alpha" not in asked.text and "identifiant" in asked.text
+    await plain.say("paul.durand")
+    await plain.say_secret(PROVISIONAL["paul.durand"])
+    assert "CGU du CFA Bêta." in texts_of(await plain.replies())
