@@ -32,7 +32,7 @@ from bot.procedures.my_account import FLOW_MY_ACCOUNT, MyAccountService
 from bot.procedures.recovery import FLOW_RECOVERY, RecoveryService
 from bot.procedures.registry import Registry
 from bot.procedures.throttle import throttle_policy
-from bot.region import region_of
+from bot.region import StaffTeam, region_of
 from bot.school import SchoolConfig
 from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
 from bot.settings import Settings
@@ -230,6 +230,13 @@ class BotServices:
                 region=region,
                 staff_telegram_ids=tuple(self.settings.staff_telegram_ids),
             )
+            # The region's group (SUPPORT_CHAT_ID, or the region file's [equipe]): for people
+            # not identified yet; each establishment's own group is in ``region``.
+            region_team = (
+                region.team
+                if region is not None
+                else StaffTeam(self.settings.support_chat_id, self.settings.support_forum_topics)
+            )
             self.support = SupportService(
                 SupportRepository(self.database),
                 self.outbox,
@@ -237,9 +244,9 @@ class BotServices:
                 self.staff,
                 self.school,
                 self.clock,
-                chat_id=self.settings.support_chat_id,
+                chat_id=region_team.support_chat_id,
                 max_per_minute=self.settings.support_max_messages_per_minute,
-                topics=self.settings.support_forum_topics,
+                topics=region_team.forum_topics,
                 show_staff_names=self.settings.support_show_staff_names,
                 ports=self.ports,
                 region=region,
@@ -252,8 +259,8 @@ class BotServices:
                 self.school.horaires,
                 self.clock,
                 ReminderSettings(
-                    chat_id=self.settings.support_chat_id,
-                    topics=self.settings.support_forum_topics,
+                    chat_id=region_team.support_chat_id,
+                    topics=region_team.forum_topics,
                     after=timedelta(minutes=self.settings.support_remind_after_minutes),
                     scan_seconds=self.settings.support_remind_scan_seconds,
                     forums=self.support.staff_chats(),
@@ -441,13 +448,11 @@ def staff_chat_ids_of(settings: Settings) -> list[int]:
     """Every staff group under these settings (SUPPORT_CHAT_ID and each establishment's
     ``[equipe] support_chat_id``): where the staff group handlers listen, built before the
     services open."""
-    chats = [settings.support_chat_id] if settings.support_chat_id is not None else []
-    if settings.schools_dir:
-        for establishment in region_of(settings).establishments.values():
-            chat = establishment.team.support_chat_id
-            if chat is not None and chat not in chats:
-                chats.append(chat)
-    return chats
+    if not settings.schools_dir:
+        return [settings.support_chat_id] if settings.support_chat_id is not None else []
+    region = region_of(settings)
+    teams = [region.team, *(e.team for e in region.establishments.values())]
+    return list(dict.fromkeys(t.support_chat_id for t in teams if t.support_chat_id is not None))
 
 
 def services_of(application: AnyApplication) -> BotServices:
