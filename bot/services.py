@@ -180,7 +180,7 @@ class BotServices:
             region = region_of(self.settings) if self.settings.schools_dir else None
             self.outbox = Outbox(
                 OutboxRepository(self.database),
-                MailSender(mailer, self.school, KeyedHasher(key)),
+                MailSender(mailer, self.school, KeyedHasher(key), region),
                 self.clock,
                 outbox_settings(self.settings),
             )

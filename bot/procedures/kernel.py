@@ -215,7 +215,7 @@ class ProcedurePorts:
 
             self.outbox = Outbox(
                 OutboxRepository(self.sessions.db),
-                MailSender(self.mailer, self.school, self.keyed),
+                MailSender(self.mailer, self.school, self.keyed, self.region),
                 self.clock,
             )
 

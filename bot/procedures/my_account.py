@@ -289,6 +289,7 @@ class MyAccountService:
                     outbox_templates.EMAIL_CHANGED,
                     old,
                     account.id,
+                    account.uai,
                     prenom=account.prenom,
                     masked_new=mask_email(new),
                 )

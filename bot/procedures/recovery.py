@@ -178,6 +178,7 @@ class RecoveryService:
             account.id if account else None,
             bot_username,
             session.code_expires_at,
+            account.uai if account else None,
         )
         if account is None or address is None:
             self._no_code(session, seed)
@@ -356,6 +357,7 @@ class RecoveryService:
                     outbox_templates.PASSWORD_CHANGED,
                     account.email,
                     account.id,
+                    account.uai,
                     prenom=account.prenom,
                 )
             )

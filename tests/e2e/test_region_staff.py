@@ -107,6 +107,12 @@ async def test_a_person_reads_their_establishment_s_cgu_and_contacts(region: Bot
     assert "Conditions de test" not in cgu and "Alpha" not in cgu
     accepted = await paul.press("J'accepte")
     assert accepted.text
+    # The e-mails are in the establishment's words too.
+    await paul.press("e-mail")
+    count = len(region.mailbox.mails)
+    await paul.say("paul@example.org")
+    mail = await region.mailbox.wait_for(count + 1)
+    assert "CFA Bêta" in mail.text and "Lycée de Test" not in mail.text
     session = await region.services.ports.sessions.get(5002)
     schools = region.services.ports.region
     assert schools is not None and session is not None
