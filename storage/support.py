@@ -477,20 +477,26 @@ class SupportRepository:
             await insert_items(connection, outbox)
         return True
 
-    async def open_count(self) -> int:
-        """How many tickets are open."""
+    async def open_count(self, scope: Scope = None) -> int:
+        """How many tickets are open (of ``scope``'s establishments)."""
+        only, params = scope_sql(scope, _TICKET_UAI)
         row = await self.db.fetch_one(
-            "SELECT COUNT(*) AS n FROM support_tickets WHERE state = 'open'"
+            f"SELECT COUNT(*) AS n FROM support_tickets t WHERE t.state = 'open'{only}", params
         )
         assert row is not None
         return int(row["n"])
 
-    async def first_responses(self, since: datetime) -> list[tuple[datetime, datetime]]:
-        """(opened, first answered) of the tickets opened since ``since`` and answered."""
+    async def first_responses(
+        self, since: datetime, scope: Scope = None
+    ) -> list[tuple[datetime, datetime]]:
+        """(opened, first answered) of the tickets opened since ``since`` and answered (of
+        ``scope``'s establishments)."""
+        only, params = scope_sql(scope, _TICKET_UAI)
         rows = await self.db.fetch_all(
-            "SELECT opened_at, first_response_at FROM support_tickets "
-            "WHERE opened_at >= ? AND first_response_at IS NOT NULL ORDER BY opened_at",
-            (to_db_time(since),),
+            "SELECT t.opened_at, t.first_response_at FROM support_tickets t "
+            f"WHERE t.opened_at >= ? AND t.first_response_at IS NOT NULL{only} "
+            "ORDER BY t.opened_at",
+            (to_db_time(since), *params),
         )
         pairs = []
         for row in rows:

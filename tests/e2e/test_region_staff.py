@@ -237,6 +237,17 @@ async def test_a_ticket_goes_to_its_establishment_s_group_and_only_its_staff_act
     assert await support.ticket_in(ticket.id, CHAT_B) is None
     assert await support.ticket_in(ticket.id, CHAT_A) is not None
 
+    # /stats counts the open tickets of the staff member's establishments only.
+    async def open_line(user_id: int) -> str:
+        chat = Chat(teams, user_id, "Équipe")
+        await chat.send("/stats")
+        figures = next(m.text for m in await chat.replies() if "Ouvertes" in (m.text or ""))
+        return next(line for line in figures.splitlines() if "Ouvertes" in line)
+
+    assert await open_line(STAFF_A) == "Ouvertes : 1"
+    assert await open_line(STAFF_B) == "Ouvertes : 0"
+    assert await open_line(ADMIN) == "Ouvertes : 2"  # the region's: A's and the stranger's
+
 
 async def test_a_region_s_letter_link_names_the_establishment(region: BotHarness) -> None:
     chat = Chat(region, 7001, "Léa")
