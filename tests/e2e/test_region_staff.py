@@ -264,3 +264,36 @@ async def test_a_region_s_letter_link_names_the_establishment(region: BotHarness
     await plain.say("paul.durand")
     await plain.say_secret(PROVISIONAL["paul.durand"])
     assert "CGU du CFA Bêta." in texts_of(await plain.replies())
+
+
+async def test_a_parent_sees_each_account_s_establishment_in_mon_compte(
+    region: BotHarness,
+) -> None:
+    # B has its own list of secret questions (A keeps the region's).
+    beta = region.settings.schools_dir / "beta.toml"
+    beta.write_text(
+        beta.read_text(encoding="utf-8")
+        + '\n[questions_secretes]\nliste = ["Question Bêta 1 ?", "Question Bêta 2 ?"]\n',
+        encoding="utf-8",
+    )
+    await region.stop()
+    await region.start()
+    schools = region.services.staff.region
+    assert schools is not None
+    for identifiant, uai in (("lea.martin", UAI_A), ("paul.durand", UAI_B)):
+        await link(region, identifiant, 7003, schools.establishments[uai].school.cgu_version)
+    parent = Chat(region, 7003, "Nora")
+    for identifiant, name, questions in (
+        ("paul.durand", "CFA Bêta", "Question Bêta 1 ?"),
+        ("lea.martin", "Lycée Alpha", "Question A ?"),
+    ):
+        await parent.say("/moncompte")
+        await parent.press(identifiant)
+        await parent.press("Changer mes questions secrètes")
+        await parent.send("/aide")  # in this account's change: its establishment's contacts
+        assert name in texts_of(await parent.replies())
+        listed = await parent.say_secret(GOOD_PASSWORD)
+        labels = " ".join(Chat.labels(listed))
+        assert questions in labels
+        assert ("Bêta" in labels) == (name == "CFA Bêta")
+        await parent.say("/annuler")
