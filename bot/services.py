@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
@@ -17,6 +18,7 @@ from telegram.ext import Application, ExtBot
 from bot.broadcast.email import BulkMailer
 from bot.broadcast.unsubscribe import UnsubscribeServer
 from bot.broadcast.worker import BroadcastSettings, BroadcastWorker, EmailChannel
+from bot.config.hours import OpeningHours
 from bot.config.smtp import SmtpSecurity
 from bot.config.web_origins import parse_origins
 from bot.directory.factory import open_directory
@@ -32,7 +34,7 @@ from bot.procedures.my_account import FLOW_MY_ACCOUNT, MyAccountService
 from bot.procedures.recovery import FLOW_RECOVERY, RecoveryService
 from bot.procedures.registry import Registry
 from bot.procedures.throttle import throttle_policy
-from bot.region import StaffTeam, region_of
+from bot.region import Region, StaffTeam, region_of
 from bot.school import SchoolConfig
 from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
 from bot.settings import Settings
@@ -265,7 +267,19 @@ class BotServices:
                     scan_seconds=self.settings.support_remind_scan_seconds,
                     forums=self.support.staff_chats(),
                 ),
+                hours_by_uai=self._hours_by_uai(region),
             )
+
+    def _hours_by_uai(self, region: Region | None) -> Callable[[str], OpeningHours | None] | None:
+        """A region: an establishment's opening hours by UAI (an unknown one: the region's)."""
+        if region is None:
+            return None
+
+        def hours(uai: str) -> OpeningHours | None:
+            found = region.by_uai(uai)
+            return (found.school if found is not None else region.defaults).horaires
+
+        return hours
 
     def _open_mail_in(self, keyed: KeyedHasher) -> None:
         """The incoming e-mail service and its IMAP reader, when the settings name a mailbox."""

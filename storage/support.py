@@ -29,6 +29,8 @@ class Ticket:
     staff_messages: int = 0
     # The staff group it was posted to (None: a ticket of before, in SUPPORT_CHAT_ID's group).
     staff_chat_id: int | None = None
+    # Its account's establishment (read by :meth:`SupportRepository.unanswered` only).
+    uai: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ def _ticket(row: aiosqlite.Row) -> Ticket:
         user_messages=row["user_messages"] if "user_messages" in keys else 0,
         staff_messages=row["staff_messages"] if "staff_messages" in keys else 0,
         staff_chat_id=row["staff_chat_id"] if "staff_chat_id" in keys else None,
+        uai=row["uai"] if "uai" in keys else None,
     )
 
 
@@ -452,10 +455,11 @@ class SupportRepository:
 
     async def unanswered(self, opened_before: datetime, limit: int = 200) -> list[Ticket]:
         """Open tickets without a staff answer nor a reminder, opened before ``opened_before``,
-        oldest first."""
+        oldest first, with their account's establishment (whose opening hours count)."""
         rows = await self.db.fetch_all(
-            "SELECT * FROM support_tickets WHERE state = 'open' AND first_response_at IS NULL "
-            "AND reminded_at IS NULL AND opened_at <= ? ORDER BY opened_at LIMIT ?",
+            f"SELECT t.*, {_TICKET_UAI} AS uai FROM support_tickets t WHERE t.state = 'open' "
+            "AND t.first_response_at IS NULL AND t.reminded_at IS NULL AND t.opened_at <= ? "
+            "ORDER BY t.opened_at LIMIT ?",
             (to_db_time(opened_before), limit),
         )
         return [_ticket(row) for row in rows]
