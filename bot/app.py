@@ -34,7 +34,7 @@ from bot.school import SchoolConfig, load_school_config
 from bot.services import SERVICES_KEY as SERVICES_KEY
 from bot.services import BotServices as BotServices
 from bot.services import services_of as services_of
-from bot.services import staff_ids_of
+from bot.services import staff_chat_ids_of, staff_ids_of
 from bot.settings import Settings
 from bot.telegram_api.concurrency import PerChatUpdateProcessor
 from bot.telegram_api.http import AiohttpRequest, close_http_clients
@@ -169,7 +169,7 @@ def add_handlers(application: BotApp, extra_procedures: Sequence[Procedure] = ()
     private = filters.ChatType.PRIVATE
     settings = application.bot_data[SERVICES_KEY].settings
     application.add_handlers(
-        staff_group_handlers(settings.support_chat_id, list(staff_ids_of(settings))),
+        staff_group_handlers(staff_chat_ids_of(settings), list(staff_ids_of(settings))),
         group=-3,
     )
     application.add_handler(

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
@@ -17,6 +18,7 @@ from telegram.ext import Application, ExtBot
 from bot.broadcast.email import BulkMailer
 from bot.broadcast.unsubscribe import UnsubscribeServer
 from bot.broadcast.worker import BroadcastSettings, BroadcastWorker, EmailChannel
+from bot.config.hours import OpeningHours
 from bot.config.smtp import SmtpSecurity
 from bot.config.web_origins import parse_origins
 from bot.directory.factory import open_directory
@@ -32,7 +34,7 @@ from bot.procedures.my_account import FLOW_MY_ACCOUNT, MyAccountService
 from bot.procedures.recovery import FLOW_RECOVERY, RecoveryService
 from bot.procedures.registry import Registry
 from bot.procedures.throttle import throttle_policy
-from bot.region import region_of
+from bot.region import Region, StaffTeam, region_of
 from bot.school import SchoolConfig
 from bot.security import KeyedHasher, SecretHasher, load_or_create_server_secret
 from bot.settings import Settings
@@ -177,9 +179,10 @@ class BotServices:
                 nice=self.settings.argon2_nice,
             )
             mailer = self.mailer or Mailer(self.settings.smtp)
+            region = region_of(self.settings) if self.settings.schools_dir else None
             self.outbox = Outbox(
                 OutboxRepository(self.database),
-                MailSender(mailer, self.school, KeyedHasher(key)),
+                MailSender(mailer, self.school, KeyedHasher(key), region),
                 self.clock,
                 outbox_settings(self.settings),
             )
@@ -210,6 +213,7 @@ class BotServices:
                 settings=activation_settings(self.settings),
                 clock=self.clock,
                 outbox=self.outbox,
+                region=region,
             )
             self.by_flow = {d.name: d.service(self.ports) for d in self.registry}
             self.activation = self._service(FLOW_ACTIVATION, ActivationService)
@@ -225,8 +229,15 @@ class BotServices:
                 throttle_policy=self.ports.throttle_policy,
                 clock=self.clock,
                 directory=self.ports.directory,
-                region=region_of(self.settings) if self.settings.schools_dir else None,
+                region=region,
                 staff_telegram_ids=tuple(self.settings.staff_telegram_ids),
+            )
+            # The region's group (SUPPORT_CHAT_ID, or the region file's [equipe]): for people
+            # not identified yet; each establishment's own group is in ``region``.
+            region_team = (
+                region.team
+                if region is not None
+                else StaffTeam(self.settings.support_chat_id, self.settings.support_forum_topics)
             )
             self.support = SupportService(
                 SupportRepository(self.database),
@@ -235,11 +246,12 @@ class BotServices:
                 self.staff,
                 self.school,
                 self.clock,
-                chat_id=self.settings.support_chat_id,
+                chat_id=region_team.support_chat_id,
                 max_per_minute=self.settings.support_max_messages_per_minute,
-                topics=self.settings.support_forum_topics,
+                topics=region_team.forum_topics,
                 show_staff_names=self.settings.support_show_staff_names,
                 ports=self.ports,
+                region=region,
             )
             self.topics = TopicDirectory(self.support.repository, self.clock)
             self._open_mail_in(KeyedHasher(key))
@@ -249,12 +261,25 @@ class BotServices:
                 self.school.horaires,
                 self.clock,
                 ReminderSettings(
-                    chat_id=self.settings.support_chat_id,
-                    topics=self.settings.support_forum_topics,
+                    chat_id=region_team.support_chat_id,
+                    topics=region_team.forum_topics,
                     after=timedelta(minutes=self.settings.support_remind_after_minutes),
                     scan_seconds=self.settings.support_remind_scan_seconds,
+                    forums=self.support.staff_chats(),
                 ),
+                hours_by_uai=self._hours_by_uai(region),
             )
+
+    def _hours_by_uai(self, region: Region | None) -> Callable[[str], OpeningHours | None] | None:
+        """A region: an establishment's opening hours by UAI (an unknown one: the region's)."""
+        if region is None:
+            return None
+
+        def hours(uai: str) -> OpeningHours | None:
+            found = region.by_uai(uai)
+            return (found.school if found is not None else region.defaults).horaires
+
+        return hours
 
     def _open_mail_in(self, keyed: KeyedHasher) -> None:
         """The incoming e-mail service and its IMAP reader, when the settings name a mailbox."""
@@ -431,6 +456,17 @@ def staff_ids_of(settings: Settings) -> frozenset[int]:
     built before the services open (a region's teams and administrators included)."""
     region = region_of(settings) if settings.schools_dir else None
     return staff_telegram_ids(region, settings.staff_telegram_ids)
+
+
+def staff_chat_ids_of(settings: Settings) -> list[int]:
+    """Every staff group under these settings (SUPPORT_CHAT_ID and each establishment's
+    ``[equipe] support_chat_id``): where the staff group handlers listen, built before the
+    services open."""
+    if not settings.schools_dir:
+        return [settings.support_chat_id] if settings.support_chat_id is not None else []
+    region = region_of(settings)
+    teams = [region.team, *(e.team for e in region.establishments.values())]
+    return list(dict.fromkeys(t.support_chat_id for t in teams if t.support_chat_id is not None))
 
 
 def services_of(application: AnyApplication) -> BotServices:

@@ -85,9 +85,11 @@ async def cgu_gate(update: Update, context: BotContext) -> None:
 
 async def _show_new_cgu(update: Update, svc: AccountService, intro: str = "") -> None:
     assert update.effective_user is not None
-    nonce = await svc.show_menu(update.effective_user.id, cgu=True)
+    # One establishment's text at a time (a parent's second establishment comes next).
+    school = await svc.cgu_to_accept(update.effective_user.id) or svc.ports.school
+    nonce = await svc.show_menu(update.effective_user.id, cgu=school)
     await send(update, intro or texts.CGU_CHANGED_INTRO)
-    for chunk in texts.cgu_chunks(svc.ports.school):
+    for chunk in texts.cgu_chunks(school):
         await send(update, chunk)
     await send(
         update,
@@ -123,6 +125,9 @@ async def _on_cgu_answer(update: Update, svc: AccountService) -> None:
         return
     if await svc.accept_current_cgu(user.id, menu.cgu_version):
         await send(update, texts.CGU_CHANGED_ACCEPTED)
+        if await svc.outdated_cgu(user.id):
+            # Another establishment's accounts (a parent): their own text next.
+            await _show_new_cgu(update, svc)
     else:
         await _show_new_cgu(update, svc, texts.CGU_CHANGED_AGAIN)
 

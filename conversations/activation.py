@@ -24,6 +24,7 @@ from bot.procedures.activation import (
     change_identifiant_choices,
     code_choices,
     email_sent_text,
+    establishment_of_payload,
     prompt,
 )
 from bot.procedures.description import Description
@@ -109,6 +110,9 @@ async def on_start_with_payload(update: Update, context: BotContext) -> State | 
     of staff letters, is /activer), a letter's QR code, or the link of an e-mail, handled by the
     procedure whose session sent it."""
     token = (context.args or [""])[0]
+    uai = establishment_of_payload(token)
+    if uai is not None:
+        return await on_establishment_link(update, context, uai)
     entry = context.procedures.registry.entry_of_payload(token)
     if entry is not None:
         command, description = entry
@@ -120,6 +124,21 @@ async def on_start_with_payload(update: Update, context: BotContext) -> State | 
     if procedure is None or procedure.on_link is None:
         return await render_link_failure(update, context, Result(Outcome.INVALID))
     return await procedure.on_link(update, context, token)
+
+
+async def on_establishment_link(update: Update, context: BotContext, uai: str) -> State | None:
+    """``/start activer_<UAI>`` (a region's letter): /activer, with the school's name first
+    and its content until the account is known."""
+    kept = await ask_before_replacing(update, context, "activer")
+    if kept is not None:
+        return kept
+    svc = service(context)
+    user, chat = update.effective_user, update.effective_chat
+    assert user and chat
+    session = await svc.begin_in_establishment(user.id, chat.id, uai)
+    return await show_step(
+        update, svc, session, texts.establishment_intro(svc.ports.school_for(session))
+    )
 
 
 async def on_letter(update: Update, context: BotContext, token: str) -> State | None:

@@ -31,6 +31,7 @@ from bot.procedures.parts.secret_screen import (
 )
 from bot.procedures.recovery import RecoveryService
 from bot.procedures.view import LinkChoice, Prompt, Row
+from bot.school import SchoolConfig
 from bot.services import services_of
 from bot.texts import support as support_texts
 from conversations.buttons import parse_button
@@ -345,9 +346,17 @@ async def render_link_failure(update: Update, context: BotContext, result: Resul
     return END
 
 
+async def school_of_user(update: Update, context: BotContext) -> SchoolConfig:
+    """The school content of the person writing: their establishment's once their account is
+    known, the region's before (:meth:`ProcedurePorts.school_of_user`)."""
+    user = update.effective_user
+    ports = service(context).ports
+    return await ports.school_of_user(user.id) if user is not None else ports.school
+
+
 async def on_help(update: Update, context: BotContext) -> State | None:
     """/aide: the contacts, then the current step again (its prompt has « 🆘 Je bloque »)."""
-    await send(update, texts.help_text(service(context).ports.school))
+    await send(update, texts.help_text(await school_of_user(update, context)))
     session = await current_session(update, context)
     if session is None:
         return END
@@ -573,7 +582,9 @@ async def remove_secret_message(update: Update, *, tell: bool = False) -> None:
 
 async def on_help_outside(update: Update, context: BotContext) -> None:
     """/aide when no procedure is open (with « 🆘 Je bloque »)."""
-    await send(update, texts.help_text(service(context).ports.school), keyboard([stuck_row()], "0"))
+    await send(
+        update, texts.help_text(await school_of_user(update, context)), keyboard([stuck_row()], "0")
+    )
 
 
 async def on_cancel_outside(update: Update, context: BotContext) -> None:

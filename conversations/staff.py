@@ -34,13 +34,16 @@ async def on_stats(update: Update, context: BotContext) -> None:
     """/stats: the funnel as text, then as a chart."""
     user = update.effective_user
     assert user is not None
-    funnel = await staff_service(context).funnel(
-        acting_as=staff_service(context).rights_of(user.id)
-    )
+    rights = staff_service(context).rights_of(user.id)
+    funnel = await staff_service(context).funnel(acting_as=rights)
     await send(update, report_layout.funnel_html(funnel))
     services = context.services
+    # The tickets of the staff member's establishments only (none without rights).
     figures = await support_figures(
-        services.support.repository, services.school.horaires, services.clock()
+        services.support.repository,
+        services.school.horaires,
+        services.clock(),
+        scope=rights.scope if rights is not None else frozenset(),
     )
     await send(
         update,

@@ -4,6 +4,7 @@ document; edits mirrored); the staff group's answers, their edits, and ``/fermer
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +39,7 @@ from conversations.common import (
     keyboard,
     mark_choice,
     remove_secret_message,
+    school_of_user,
     send,
     show_current_step,
     stuck_row,
@@ -71,7 +73,7 @@ async def show_menu(update: Update, context: BotContext) -> None:
     assert user is not None
     await support(context).set_mode(user.id, "menu")
     session = await current_session(update, context)
-    answers = context.services.school.quick_answers
+    answers = (await school_of_user(update, context)).quick_answers
     rows = [[(answer.titre, f"{PREFIX}:qa.{index}")] for index, answer in enumerate(answers)]
     rows += [[(texts.BUTTON_WRITE_TEAM, f"{PREFIX}:write")], _resume_row(session)]
     await send(update, texts.MENU, keyboard(rows, _nonce(session)))
@@ -79,7 +81,7 @@ async def show_menu(update: Update, context: BotContext) -> None:
 
 async def show_answer(update: Update, context: BotContext, index: int) -> None:
     """One quick answer, its action button, « Ça ne m'a pas aidé », « Reprendre »."""
-    answers = context.services.school.quick_answers
+    answers = (await school_of_user(update, context)).quick_answers
     if not 0 <= index < len(answers):
         await show_menu(update, context)
         return
@@ -107,7 +109,7 @@ def _action_works(context: BotContext, session: ConversationSession | None, acti
 async def show_list(update: Update, context: BotContext, intro: str) -> None:
     """The quick answers again, under ``intro`` (a message that was only nearly one)."""
     session = await current_session(update, context)
-    answers = context.services.school.quick_answers
+    answers = (await school_of_user(update, context)).quick_answers
     rows = [[(answer.titre, f"{PREFIX}:qa.{index}")] for index, answer in enumerate(answers)]
     rows += [[(texts.BUTTON_WRITE_TEAM, f"{PREFIX}:write")], _resume_row(session)]
     await send(update, intro, keyboard(rows, _nonce(session)))
@@ -119,12 +121,12 @@ async def write_to_team(update: Update, context: BotContext) -> None:
     assert user is not None
     session = await current_session(update, context)
     markup = keyboard([_resume_row(session)], _nonce(session))
-    if support(context).chat_id is None:
+    if await _no_team(update, context):
         await support(context).set_mode(user.id, None)
-        await send(update, chat_texts.help_text(context.services.school), markup)
+        await send(update, chat_texts.help_text(await school_of_user(update, context)), markup)
         return
     await support(context).set_mode(user.id, "compose")
-    await send(update, texts.ASK_MESSAGE + _outside_hours(context), markup)
+    await send(update, texts.ASK_MESSAGE + await _outside_hours(update, context), markup)
 
 
 async def resume(update: Update, context: BotContext, intro: str = "") -> None:
@@ -141,7 +143,7 @@ async def resume(update: Update, context: BotContext, intro: str = "") -> None:
 
 async def run_action(update: Update, context: BotContext, index: int) -> None:
     """The action button of a quick answer."""
-    answers = context.services.school.quick_answers
+    answers = (await school_of_user(update, context)).quick_answers
     action = answers[index].action if 0 <= index < len(answers) else ""
     session = await current_session(update, context)
     if action == "contacts":
@@ -149,7 +151,7 @@ async def run_action(update: Update, context: BotContext, index: int) -> None:
             [[(texts.BUTTON_WRITE_TEAM, f"{PREFIX}:write")], _resume_row(session)],
             _nonce(session),
         )
-        await send(update, chat_texts.help_text(context.services.school), markup)
+        await send(update, chat_texts.help_text(await school_of_user(update, context)), markup)
     elif action == "recommencer":
         from conversations.activation import on_start
 
@@ -228,7 +230,7 @@ async def on_text(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert user is not None and message is not None
     if is_media(message):  # a photo or document is for the team (no team: the contacts)
-        if support(context).chat_id is None:
+        if await _no_team(update, context):
             await write_to_team(update, context)
         else:
             await submit(update, context)
@@ -245,23 +247,23 @@ async def on_text(update: Update, context: BotContext) -> None:
             markup = keyboard([_resume_row(session)], _nonce(session))
             await send(update, texts.SECRET_IN_HELP, markup)
             return
-        found = match(message.text, context.services.school.quick_answers)
+        found = match(message.text, (await school_of_user(update, context)).quick_answers)
         if found is not None and found.strong:
             await show_answer(update, context, found.index)
             return
         if found is not None:
             await show_list(update, context, texts.WEAK_MATCH)
             return
-        if support(context).chat_id is None:
+        if await _no_team(update, context):
             await send(update, texts.NO_MATCH_NO_TEAM)
             await write_to_team(update, context)
             return
     await submit(update, context)
 
 
-def _outside_hours(context: BotContext) -> str:
+async def _outside_hours(update: Update, context: BotContext) -> str:
     """Outside the team's opening hours: when it will answer (a line to add), else ""."""
-    horaires = context.services.school.horaires
+    horaires = (await school_of_user(update, context)).horaires
     now = context.services.clock()
     back = back_at(horaires, now)
     if back is None or horaires is None:
@@ -277,6 +279,15 @@ def is_media(message: Message) -> bool:
 def words_of(message: Message) -> str:
     """A message's text, or a photo's or document's caption ('' if none)."""
     return message.text or message.caption or ""
+
+
+async def _no_team(update: Update, context: BotContext) -> bool:
+    """Whether the person has no staff group to write to (their establishment's, or the
+    region's)."""
+    user = update.effective_user
+    assert user is not None
+    _, account_ids, _ = await _user_facts(update, context)
+    return await support(context).staff_chat_of(user.id, account_ids) is None
 
 
 async def _user_facts(
@@ -392,7 +403,7 @@ async def _after_submit(
             texts.SENT.format(number=result.ticket)
             + "\n"
             + texts.WRITE_MORE
-            + _outside_hours(context)
+            + await _outside_hours(update, context)
         )
         await send(update, text, markup)
     else:
@@ -403,7 +414,7 @@ async def _after_submit(
             texts.SENT.format(number=result.ticket)
             + "\n"
             + texts.HOW_TO_REPLY_OUTSIDE
-            + _outside_hours(context),
+            + await _outside_hours(update, context),
         )
 
 
@@ -504,8 +515,10 @@ async def on_staff_reply(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     source = RelaySource(message.chat_id, message.message_id, is_media(message))
     staff = message.from_user.first_name if message.from_user else None
-    answered = number and await support(context).answer(
-        number, words_of(message), source, staff_first_name=staff
+    # Only a ticket posted to this group: another establishment's is « unknown » here.
+    ticket = await support(context).ticket_in(number, message.chat_id)
+    answered = ticket is not None and await support(context).answer(
+        ticket.id, words_of(message), source, staff_first_name=staff
     )
     if not answered:
         await message.reply_text(texts.STAFF_UNKNOWN_TICKET)
@@ -529,7 +542,7 @@ async def _staff_ticket(update: Update, context: BotContext) -> Ticket | None:
     message = update.effective_message
     assert message is not None
     number = await _ticket_of(update, context)
-    ticket = await support(context).repository.get(number) if number else None
+    ticket = await support(context).ticket_in(number, message.chat_id)
     if number is None:
         await message.reply_text(texts.STAFF_COMMAND_WHERE)
     elif ticket is None or ticket.state != "open":
@@ -630,12 +643,12 @@ async def on_close(update: Update, context: BotContext) -> None:
     number = await _ticket_of(update, context)
     message = update.effective_message
     assert message is not None
-    ticket = await support(context).repository.get(number) if number else None
+    ticket = await support(context).ticket_in(number, message.chat_id)
     if number is None:
         await message.reply_text(texts.STAFF_REPLY_TO_TICKET)
     elif ticket is not None and await support(context).close(ticket.id):
         await message.reply_text(texts.STAFF_CLOSED.format(number=ticket.id))
-        if support(context).topics:
+        if support(context).is_forum(message.chat_id):
             await context.services.topics.close(context.bot, ticket.telegram_user_id)
     else:
         await message.reply_text(texts.STAFF_UNKNOWN_TICKET)
@@ -643,13 +656,15 @@ async def on_close(update: Update, context: BotContext) -> None:
 
 
 def staff_group_handlers(
-    chat_id: int | None, staff_ids: list[int]
+    chat_ids: int | Sequence[int] | None, staff_ids: list[int]
 ) -> list[BaseHandler[Any, Any, Any]]:
-    """Handlers of the staff group: edits mirrored, answers (any member), and /fermer,
-    /compte, /debloquer, /renvoyer (staff ids only; others get a kind refusal)."""
-    if chat_id is None:
+    """Handlers of the staff groups (the region's and each establishment's): edits mirrored,
+    answers (any member), and /fermer, /compte, /debloquer, /renvoyer (staff ids only; others
+    get a kind refusal). A ticket is acted on only from the group it was posted to."""
+    chats = [chat_ids] if isinstance(chat_ids, int) else list(chat_ids or ())
+    if not chats:
         return []
-    group = filters.Chat(chat_id=chat_id)
+    group = filters.Chat(chat_id=chats)
     staff = filters.User(user_id=staff_ids)
     new = filters.UpdateType.MESSAGE
     relayed = filters.TEXT | filters.PHOTO | filters.Document.ALL

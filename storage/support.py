@@ -27,6 +27,10 @@ class Ticket:
     updated_at: datetime
     user_messages: int = 0
     staff_messages: int = 0
+    # The staff group it was posted to (None: a ticket of before, in SUPPORT_CHAT_ID's group).
+    staff_chat_id: int | None = None
+    # Its account's establishment (read by :meth:`SupportRepository.unanswered` only).
+    uai: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,8 @@ def _ticket(row: aiosqlite.Row) -> Ticket:
         updated_at=updated,
         user_messages=row["user_messages"] if "user_messages" in keys else 0,
         staff_messages=row["staff_messages"] if "staff_messages" in keys else 0,
+        staff_chat_id=row["staff_chat_id"] if "staff_chat_id" in keys else None,
+        uai=row["uai"] if "uai" in keys else None,
     )
 
 
@@ -235,10 +241,12 @@ class SupportRepository:
         outbox: Callable[[Ticket, bool], Sequence[NewOutboxItem]],
         *,
         source: RelaySource | None = None,
+        staff_chat_id: int | None = None,
     ) -> tuple[Ticket, bool]:
-        """Record a user's message on their open ticket (opened here if none), with the outbox
-        items ``outbox(ticket, is_new)`` returns, in one transaction. Returns (ticket, is_new).
-        With ``source``, the relay row (original ↔ copy) is written too."""
+        """Record a user's message on their open ticket (opened here if none, posted to the
+        staff group ``staff_chat_id``), with the outbox items ``outbox(ticket, is_new)``
+        returns, in one transaction. Returns (ticket, is_new). With ``source``, the relay row
+        (original ↔ copy) is written too."""
         stamp = to_db_time(now)
         async with self.db.transaction() as connection:
             cursor = await connection.execute(
@@ -250,8 +258,8 @@ class SupportRepository:
             if row is None:
                 cursor = await connection.execute(
                     "INSERT INTO support_tickets (telegram_user_id, chat_id, account_id, "
-                    "opened_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING *",
-                    (telegram_user_id, chat_id, account_id, stamp, stamp),
+                    "opened_at, updated_at, staff_chat_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
+                    (telegram_user_id, chat_id, account_id, stamp, stamp, staff_chat_id),
                 )
                 row = await cursor.fetchone()
             else:
@@ -447,10 +455,11 @@ class SupportRepository:
 
     async def unanswered(self, opened_before: datetime, limit: int = 200) -> list[Ticket]:
         """Open tickets without a staff answer nor a reminder, opened before ``opened_before``,
-        oldest first."""
+        oldest first, with their account's establishment (whose opening hours count)."""
         rows = await self.db.fetch_all(
-            "SELECT * FROM support_tickets WHERE state = 'open' AND first_response_at IS NULL "
-            "AND reminded_at IS NULL AND opened_at <= ? ORDER BY opened_at LIMIT ?",
+            f"SELECT t.*, {_TICKET_UAI} AS uai FROM support_tickets t WHERE t.state = 'open' "
+            "AND t.first_response_at IS NULL AND t.reminded_at IS NULL AND t.opened_at <= ? "
+            "ORDER BY t.opened_at LIMIT ?",
             (to_db_time(opened_before), limit),
         )
         return [_ticket(row) for row in rows]
@@ -472,20 +481,26 @@ class SupportRepository:
             await insert_items(connection, outbox)
         return True
 
-    async def open_count(self) -> int:
-        """How many tickets are open."""
+    async def open_count(self, scope: Scope = None) -> int:
+        """How many tickets are open (of ``scope``'s establishments)."""
+        only, params = scope_sql(scope, _TICKET_UAI)
         row = await self.db.fetch_one(
-            "SELECT COUNT(*) AS n FROM support_tickets WHERE state = 'open'"
+            f"SELECT COUNT(*) AS n FROM support_tickets t WHERE t.state = 'open'{only}", params
         )
         assert row is not None
         return int(row["n"])
 
-    async def first_responses(self, since: datetime) -> list[tuple[datetime, datetime]]:
-        """(opened, first answered) of the tickets opened since ``since`` and answered."""
+    async def first_responses(
+        self, since: datetime, scope: Scope = None
+    ) -> list[tuple[datetime, datetime]]:
+        """(opened, first answered) of the tickets opened since ``since`` and answered (of
+        ``scope``'s establishments)."""
+        only, params = scope_sql(scope, _TICKET_UAI)
         rows = await self.db.fetch_all(
-            "SELECT opened_at, first_response_at FROM support_tickets "
-            "WHERE opened_at >= ? AND first_response_at IS NOT NULL ORDER BY opened_at",
-            (to_db_time(since),),
+            "SELECT t.opened_at, t.first_response_at FROM support_tickets t "
+            f"WHERE t.opened_at >= ? AND t.first_response_at IS NOT NULL{only} "
+            "ORDER BY t.opened_at",
+            (to_db_time(since), *params),
         )
         pairs = []
         for row in rows:

@@ -18,12 +18,14 @@ from bot.outbox.mail import MailDeliveryError, Mailer, OutgoingMail
 from bot.outbox.seeds import code_from_seed, token_from_seed
 from bot.outbox.templates import (
     DELETE_MESSAGE,
+    MAIL_UAI,
     RELAY_COPY,
     RELAY_DELETE,
     RELAY_EDIT,
     STAFF_NOTICE,
     TOPIC_POST,
 )
+from bot.region import Region
 from bot.school import SchoolConfig
 from bot.security import KeyedHasher
 from bot.telegram_api.limiter import BACKGROUND, InFlightMark, leaving_once, outcome_unknown
@@ -78,13 +80,23 @@ class MailSender:
     mailer: Mailer
     school: SchoolConfig
     keyed: KeyedHasher
+    # The establishments (issue 27): an e-mail naming one (``MAIL_UAI``) is in its words.
+    region: Region | None = None
+
+    def school_of(self, params: dict[str, Any]) -> SchoolConfig:
+        """The school whose words an e-mail uses: its establishment's, else the region's."""
+        uai = params.get(MAIL_UAI)
+        found = (
+            self.region.by_uai(uai) if self.region is not None and isinstance(uai, str) else None
+        )
+        return found.school if found is not None else self.school
 
     def render(self, item: OutboxItem) -> OutgoingMail:
         """The e-mail of ``item`` from its template (the code and the link are derived from
         its seed)."""
         params = item.params
         values: dict[str, object] = {
-            "school": self.school,
+            "school": self.school_of(params),
             "prenom": str(params.get("prenom") or ""),
         }
         if item.kind == OutboxKind.CODE_MAIL and item.template in mail_templates.CODE_MAILS:

@@ -25,3 +25,7 @@ RELAY_DELETE = "relay_delete"
 
 # Telegram's limit on a media caption (characters, after entities parsing).
 CAPTION_LIMIT = 1024
+
+# The params key of an e-mail's establishment (a UAI, issue 27): the e-mail is written in that
+# establishment's words (its name, ENT, contacts); absent: the region's.
+MAIL_UAI = "uai"

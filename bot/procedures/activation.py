@@ -20,7 +20,14 @@ from bot.directory.port import PasswordRejected
 from bot.outbox import templates as outbox_templates
 from bot.outbox.mail import mask_email
 from bot.procedures.description import Description, EntryCommand, StepSpec, menu_text
-from bot.procedures.kernel import Outcome, ProcedurePorts, Result, Steps, same_pending_password
+from bot.procedures.kernel import (
+    Outcome,
+    ProcedurePorts,
+    Result,
+    Steps,
+    note_establishment,
+    same_pending_password,
+)
 from bot.procedures.parts import replies
 from bot.procedures.parts.address_typo import confirm_address_prompt
 from bot.procedures.parts.checked_secret import CheckedSecret
@@ -32,6 +39,7 @@ from bot.procedures.recovery import FLOW_RECOVERY, RecoveryStep
 from bot.procedures.reply import Reply, Via, over, refused
 from bot.procedures.throttle import chat_key, guarded_check
 from bot.procedures.view import InputKind, LinkChoice, Prompt, Row, rows_of, small_int
+from bot.region import UAI, HasUai, normalise_uai
 from bot.texts import ldap as ldap_texts
 from storage.accounts import AccountStatus, ActivationRecord
 from storage.sessions import ConversationSession
@@ -39,6 +47,19 @@ from storage.sessions import ConversationSession
 FLOW_ACTIVATION = "activation"
 # ``/start activer`` (the link printed on staff letters) goes straight to the identifier.
 START_PAYLOAD_ACTIVATE = "activer"
+# ``/start activer_<UAI>``: the link printed on a region's letters also names the establishment,
+# so that the person sees their school's name, then its CGU, before the account is known.
+START_PAYLOAD_ESTABLISHMENT = START_PAYLOAD_ACTIVATE + "_"
+
+
+def establishment_of_payload(payload: str) -> str | None:
+    """The UAI a ``/start activer_<UAI>`` payload names (None: not such a payload)."""
+    if not payload.startswith(START_PAYLOAD_ESTABLISHMENT):
+        return None
+    uai = normalise_uai(payload.removeprefix(START_PAYLOAD_ESTABLISHMENT))
+    return uai if UAI.fullmatch(uai) else None
+
+
 # ``/start c_<token>`` (a letter's QR code): the letter's account, straight to its provisional
 # password. The token only says which letter it is (it is printed next to the password).
 START_PAYLOAD_LETTER = "c_"
@@ -157,6 +178,19 @@ class ActivationService:
         session.profil = profil
         await self.steps.go(session, Step.IDENTIFIANT)
 
+    async def begin_in_establishment(
+        self, telegram_user_id: int, chat_id: int, uai: str
+    ) -> ConversationSession:
+        """``/start activer_<UAI>``: a new activation at the identifier, with that
+        establishment's content until the account is known (then the account's own; an
+        establishment the region does not have: the region's)."""
+        session = self.steps.new_session(telegram_user_id, chat_id, Step.IDENTIFIANT)
+        region = self.ports.region
+        if region is not None and region.by_uai(uai) is not None:
+            note_establishment(session, uai)
+        await self.steps.go(session, Step.IDENTIFIANT)
+        return session
+
     async def begin_from_letter(
         self, telegram_user_id: int, chat_id: int, token: str
     ) -> tuple[ConversationSession, Result]:
@@ -175,6 +209,8 @@ class ActivationService:
         session = self.steps.new_session(telegram_user_id, chat_id, Step.PROVISIONAL)
         session.identifiant_key = ports.identifiant_key(account.identifiant)
         session.candidate_account_id = account.id
+        # The letter names the account: its establishment's content from now on.
+        note_establishment(session, account.uai)
         await self.steps.go(session, Step.PROVISIONAL)
         return session, Result(Outcome.OK, account=account)
 
@@ -228,6 +264,7 @@ class ActivationService:
             data = json.loads(session.flow_data or "{}")
             data[PROVISIONAL_DIGEST] = ports.keyed.pending(password, purpose="provisional")
             session.flow_data = json.dumps(data)
+            note_establishment(session, account.uai)
             await self.steps.go(session, Step.CGU)
             await ports.records.audit("activation_started", account.id, ports.actor(session), now)
             return Result(Outcome.OK, account=account)
@@ -257,7 +294,7 @@ class ActivationService:
         if session.account_id is None:
             return await self._restart_credentials(session)
         now = self.ports.clock()
-        session.cgu_version = self.ports.school.cgu_version
+        session.cgu_version = self.ports.school_for(session).cgu_version
         session.cgu_accepted_at = now
         await self.ports.records.record_cgu_acceptance(
             session.account_id, session.cgu_version, now, session.telegram_user_id
@@ -495,8 +532,10 @@ class ActivationService:
             )
             return refused(text, change_identifiant_choices())
         if result.outcome == Outcome.ALREADY_ACTIVE and result.account:
-            text = texts.already_active(self.ports.school, result.account.identifiant)
-            return over(text, ent_choice(self))
+            text = texts.already_active(
+                self.ports.school_for(result.account), result.account.identifiant
+            )
+            return over(text, ent_choice(self, result.account))
         return Reply()
 
     async def _confirmation(self, session: ConversationSession, password: str) -> Reply:
@@ -505,8 +544,10 @@ class ActivationService:
             return refused(texts.PASSWORD_MISMATCH)
         if result.outcome == Outcome.ACTIVATED and result.account:
             masked = mask_email(result.email) if result.email else None
-            text = texts.activated(self.ports.school, result.account.identifiant, masked)
-            return over(text, ent_choice(self))
+            text = texts.activated(
+                self.ports.school_for(result.account), result.account.identifiant, masked
+            )
+            return over(text, ent_choice(self, result.account))
         if result.outcome == Outcome.TAKEN:
             return over(texts.ALREADY_ACTIVATED_ELSEWHERE)
         if result.outcome == Outcome.DIRECTORY_REFUSED and result.directory_rule:
@@ -540,10 +581,11 @@ class ActivationService:
     async def _profile(self, session: ConversationSession, profil: str) -> Reply:
         if profil in EXTERNAL_PROFILES:
             await self.cancel(session.telegram_user_id)
-            instructions = self.ports.school.connexion_externe.get(
+            school = self.ports.school_for(session)
+            instructions = school.connexion_externe.get(
                 EXTERNAL_PROFILES[profil], texts.EXTERNAL_PROFILE_DEFAULT
             )
-            return over(texts.external_profile(self.ports.school, instructions), ent_choice(self))
+            return over(texts.external_profile(school, instructions), ent_choice(self, session))
         if profil == "forgot":
             return Reply(begin=(FLOW_RECOVERY, RecoveryStep.IDENTIFIANT))
         if profil in texts.BUTTON_PROFILES:
@@ -554,9 +596,11 @@ class ActivationService:
 # --- what the person sees -------------------------------------------------------------------
 
 
-def ent_choice(svc: ActivationService) -> tuple[Row, ...]:
-    """A choice that opens the ENT."""
-    return ((LinkChoice(texts.BUTTON_OPEN_ENT, svc.ports.school.ent_url),),)
+def ent_choice(
+    svc: ActivationService, subject: HasUai | ConversationSession | None = None
+) -> tuple[Row, ...]:
+    """A choice that opens the ENT (the establishment's of ``subject``, once known)."""
+    return ((LinkChoice(texts.BUTTON_OPEN_ENT, svc.ports.school_for(subject).ent_url),),)
 
 
 def change_identifiant_choices() -> tuple[Row, ...]:
@@ -593,7 +637,7 @@ def prompt(svc: ActivationService, session: ConversationSession, full: bool = Tr
             *((label, f"p:{key}") for key, label in texts.BUTTON_PROFILES.items()),
             (texts.BUTTON_FORGOTTEN_PASSWORD, "p:forgot"),
         )
-        return [Prompt(texts.welcome(svc.ports.school), rows, InputKind.CHOICE)]
+        return [Prompt(texts.welcome(svc.ports.school_for(session)), rows, InputKind.CHOICE)]
     if step == Step.IDENTIFIANT:
         return [Prompt(texts.ASK_IDENTIFIANT, (), InputKind.SECRET)]
     if step == Step.PROVISIONAL:
@@ -607,7 +651,7 @@ def prompt(svc: ActivationService, session: ConversationSession, full: bool = Tr
         return [Prompt(texts.CGU_QUESTION_AGAIN, rows, InputKind.CHOICE)]
     if step == Step.CGU:
         messages = [Prompt(texts.CGU_INTRO)]
-        messages += [Prompt(chunk) for chunk in texts.cgu_chunks(svc.ports.school)]
+        messages += [Prompt(chunk) for chunk in texts.cgu_chunks(svc.ports.school_for(session))]
         rows = rows_of((texts.BUTTON_CGU_ACCEPT, "cgu:ok"), (texts.BUTTON_CGU_REFUSE, "cgu:no"))
         return [*messages, Prompt(texts.CGU_QUESTION, rows, InputKind.CHOICE)]
     if step == Step.RECOVERY:

@@ -21,6 +21,7 @@ from bot.config.password_policy import PasswordPolicy, PasswordRule
 from bot.directory.port import Directory, DirectoryRule
 from bot.outbox.mail import Mailer
 from bot.procedures.throttle import ThrottlePolicy, identifiant_key
+from bot.region import HasUai, Region, normalise_uai
 from bot.school import SchoolConfig
 from bot.security import KeyedHasher, SecretHasher, is_pending_digest
 from storage.accounts import Account, SqliteAccountDirectory
@@ -41,6 +42,33 @@ Check = Callable[[], Awaitable[bool]]
 SECRET_HERE = "secret_here"
 SECRET_BEFORE = "secret_before"
 SECRET_PURPOSE = "typed-secret"
+# The session's flow_data key of the establishment (UAI) of its account, once the account is
+# known — proven, or named by a letter's QR code or link (issue 27): what the person reads then
+# is that establishment's (:meth:`ProcedurePorts.school_for`).
+ESTABLISHMENT = "uai"
+
+
+def session_uai(session: ConversationSession) -> str | None:
+    """The UAI of the session's establishment, once its account is known."""
+    uai = json.loads(session.flow_data or "{}").get(ESTABLISHMENT)
+    return uai if isinstance(uai, str) and uai else None
+
+
+def note_establishment(session: ConversationSession, uai: str | None) -> None:
+    """The session's account is known: keep its establishment (None: the region's)."""
+    data = json.loads(session.flow_data or "{}")
+    if uai:
+        data[ESTABLISHMENT] = normalise_uai(uai)
+    else:
+        data.pop(ESTABLISHMENT, None)
+    session.flow_data = json.dumps(data)
+
+
+@dataclass(frozen=True)
+class _Uai:
+    """A UAI as an account-like subject of :meth:`Region.for_account`."""
+
+    uai: str | None
 
 
 def utc_now() -> datetime:
@@ -151,6 +179,33 @@ class ProcedurePorts:
     settings: ActivationSettings = field(default_factory=ActivationSettings)
     clock: Clock = utc_now
     outbox: Outbox = field(default=None)  # type: ignore[assignment]  # made in __post_init__
+    # The establishments (issue 27); None: one school, ``school`` for everyone.
+    region: Region | None = None
+
+    def school_for(self, subject: HasUai | ConversationSession | None) -> SchoolConfig:
+        """What a person reads that comes from the school — CGU, ENT address, contacts, quick
+        answers, hours, name — for an account or a session: the establishment's once the
+        account is known, the region's defaults before. The one place that chooses."""
+        if self.region is None or subject is None:
+            return self.school
+        if isinstance(subject, ConversationSession):
+            subject = _Uai(session_uai(subject))
+        return self.region.for_account(subject)
+
+    async def school_of_user(self, telegram_user_id: int) -> SchoolConfig:
+        """The content for a person outside a step (help, « 🆘 Je bloque »): their open
+        session's establishment if its account is known, else the one establishment of their
+        linked accounts; the region's defaults if none, or several (a parent: each account's
+        own content is shown with that account)."""
+        if self.region is None:
+            return self.school
+        session = await self.sessions.get(telegram_user_id)
+        if session is not None and session_uai(session):
+            return self.school_for(session)
+        uais = {account.uai for account in await self.directory.linked_to(telegram_user_id)}
+        if len(uais) == 1:
+            return self.region.for_account(_Uai(uais.pop()))
+        return self.school
 
     def __post_init__(self) -> None:
         if self.outbox is None:
@@ -160,7 +215,7 @@ class ProcedurePorts:
 
             self.outbox = Outbox(
                 OutboxRepository(self.sessions.db),
-                MailSender(self.mailer, self.school, self.keyed),
+                MailSender(self.mailer, self.school, self.keyed, self.region),
                 self.clock,
             )
 

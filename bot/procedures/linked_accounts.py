@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.procedures.kernel import ProcedurePorts
+from bot.school import SchoolConfig
 from storage.accounts import Account
 from storage.menus import MenuPrompt, MenuRepository
 
@@ -24,18 +25,25 @@ class AccountService:
         return await self.ports.directory.linked_to(telegram_user_id)
 
     async def outdated_cgu(self, telegram_user_id: int) -> list[Account]:
-        """Linked accounts whose accepted CGU are not the current text."""
-        current = self.ports.school.cgu_version
+        """Linked accounts whose accepted CGU are not the current text of their establishment
+        (each account's own: a parent's children may be in two establishments)."""
         return [
             account
             for account in await self.linked_accounts(telegram_user_id)
-            if account.cgu_version != current
+            if account.cgu_version != self.ports.school_for(account).cgu_version
         ]
 
-    async def show_menu(self, telegram_user_id: int, *, cgu: bool = False) -> str:
+    async def cgu_to_accept(self, telegram_user_id: int) -> SchoolConfig | None:
+        """The CGU to show next: those of the first linked account whose accepted CGU are
+        outdated (one establishment's text at a time); None if all are current."""
+        outdated = await self.outdated_cgu(telegram_user_id)
+        return self.ports.school_for(outdated[0]) if outdated else None
+
+    async def show_menu(self, telegram_user_id: int, *, cgu: SchoolConfig | None = None) -> str:
         """The nonce of a menu about to be shown (the previous menu's buttons go stale); for
-        the changed CGU (``cgu``), the exact version shown is kept with it."""
-        version = self.ports.school.cgu_version if cgu else None
+        the changed CGU (``cgu``: the establishment's text shown), the exact version shown is
+        kept with it."""
+        version = cgu.cgu_version if cgu is not None else None
         return await self.menus.show(telegram_user_id, self.ports.clock(), cgu_version=version)
 
     async def menu(self, telegram_user_id: int, nonce: str) -> MenuPrompt | None:
@@ -43,14 +51,22 @@ class AccountService:
         return await self.menus.current(telegram_user_id, nonce)
 
     async def accept_current_cgu(self, telegram_user_id: int, shown_version: str | None) -> bool:
-        """Accept the current CGU for every linked account; False if the text shown to the user
-        (``shown_version``, kept with the menu) is not exactly the current one."""
-        current = self.ports.school.cgu_version
-        if shown_version != current:
+        """Accept the CGU shown for every linked account whose current text they are; False if
+        the text shown to the user (``shown_version``, kept with the menu) is no account's
+        current one."""
+        concerned = [
+            account
+            for account in await self.linked_accounts(telegram_user_id)
+            if self.ports.school_for(account).cgu_version == shown_version
+        ]
+        if shown_version is None or not concerned:
             return False
         now = self.ports.clock()
-        for account in await self.outdated_cgu(telegram_user_id):
-            await self.ports.accounts.accept_cgu(account.id, current, telegram_user_id, now)
+        for account in concerned:
+            if account.cgu_version != shown_version:
+                await self.ports.accounts.accept_cgu(
+                    account.id, shown_version, telegram_user_id, now
+                )
         return True
 
     async def unlink(self, telegram_user_id: int) -> int:

@@ -29,7 +29,7 @@ from bot import texts
 from bot.outbox import templates as outbox_templates
 from bot.outbox.mail import mask_email, validate_email_address
 from bot.procedures.description import Description, StepSpec
-from bot.procedures.kernel import Outcome, ProcedurePorts, Result, Steps
+from bot.procedures.kernel import Outcome, ProcedurePorts, Result, Steps, note_establishment
 from bot.procedures.parts import replies
 from bot.procedures.parts.address_typo import confirm_address_prompt
 from bot.procedures.parts.checked_secret import CheckedSecret
@@ -177,6 +177,9 @@ class MyAccountService:
         session.identifiant = account.identifiant
         session.account_id = account.id
         session.flow_data = json.dumps({"change": change.value})
+        # The change is of this account: its establishment's content (a parent's other
+        # account, in another establishment, has its own).
+        note_establishment(session, account.uai)
         await self.steps.go(session, MyAccountStep.PASSWORD)
         return session
 
@@ -286,6 +289,7 @@ class MyAccountService:
                     outbox_templates.EMAIL_CHANGED,
                     old,
                     account.id,
+                    account.uai,
                     prenom=account.prenom,
                     masked_new=mask_email(new),
                 )

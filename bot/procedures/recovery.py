@@ -20,7 +20,14 @@ from bot.directory.port import PasswordRejected
 from bot.outbox import templates as outbox_templates
 from bot.outbox.seeds import new_seed
 from bot.procedures.description import Description, EntryCommand, StepSpec, menu_text
-from bot.procedures.kernel import Outcome, ProcedurePorts, Result, Steps, same_pending_password
+from bot.procedures.kernel import (
+    Outcome,
+    ProcedurePorts,
+    Result,
+    Steps,
+    note_establishment,
+    same_pending_password,
+)
 from bot.procedures.parts import replies
 from bot.procedures.parts.checked_secret import CheckedSecret
 from bot.procedures.parts.email_proof import CodeProof
@@ -171,6 +178,7 @@ class RecoveryService:
             account.id if account else None,
             bot_username,
             session.code_expires_at,
+            account.uai if account else None,
         )
         if account is None or address is None:
             self._no_code(session, seed)
@@ -219,6 +227,8 @@ class RecoveryService:
 
     def _decoy_questions(self, key: str) -> tuple[str, str]:
         """Two questions drawn from the identifier's throttle key (always the same ones)."""
+        # The region's list, whatever the account's establishment: the decoys must not tell
+        # whether the identifier is of an establishment with its own list.
         questions = self.ports.school.secret_questions
         digest = int(self.ports.keyed.digest(key, purpose="decoy"), 16)
         first = digest % len(questions)
@@ -258,6 +268,7 @@ class RecoveryService:
         data.pop("a1", None)  # the first verdict is spent (what else the session notes stays)
         session.flow_data = json.dumps(data)
         if result.outcome == Outcome.OK:
+            note_establishment(session, account.uai if account else None)
             await self.steps.go(session, RecoveryStep.PASSWORD)
             return Result(Outcome.OK)
         await self.steps.go(session, RecoveryStep.METHOD)
@@ -283,6 +294,9 @@ class RecoveryService:
     async def _code_proven(self, session: ConversationSession, now: datetime) -> Result:
         """The code typed or the link opened: on to the new password."""
         session.code_hash = session.token_hash = None
+        ports = self.ports
+        account = await ports.directory.get(session.account_id) if session.account_id else None
+        note_establishment(session, account.uai if account else None)
         await self.steps.go(session, RecoveryStep.PASSWORD)
         return Result(Outcome.OK)
 
@@ -343,6 +357,7 @@ class RecoveryService:
                     outbox_templates.PASSWORD_CHANGED,
                     account.email,
                     account.id,
+                    account.uai,
                     prenom=account.prenom,
                 )
             )

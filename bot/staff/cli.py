@@ -376,10 +376,12 @@ async def letters_command(
         _err(ops_texts.school_missing(str(settings.school_config)))
         return EXIT_USAGE
     school = load_school_config(settings.school_config)
+    letter_uai = None
     if region is not None and rights is not None and rights.uais:
         chosen = region.by_uai(next(iter(rights.uais)))
         if chosen is not None:
             school = chosen.school
+            letter_uai = chosen.uai
     bar = tqdm(total=2 * len(accounts), unit="étape", desc="Courriers", disable=None)
 
     def tick(steps: int) -> None:
@@ -392,7 +394,7 @@ async def letters_command(
             render_letters,
             letters,
             school,
-            bot_link(username),
+            bot_link(username, letter_uai),
             partial,
             datetime.now(UTC),
             tick,

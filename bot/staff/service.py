@@ -575,7 +575,8 @@ def letter_link(bot_username: str, letter: Letter) -> str:
     return f"https://t.me/{bot_username.lstrip('@')}?start={letter.token}"
 
 
-def bot_link(bot_username: str) -> str:
+def bot_link(bot_username: str, uai: str | None = None) -> str:
     """The link printed on letters and in their QR code: no secret, it only opens the bot at
-    the identifier question."""
-    return f"https://t.me/{bot_username.lstrip('@')}?start={START_PAYLOAD_ACTIVATE}"
+    the identifier question; with ``uai`` (a region's establishment), at that school's."""
+    payload = f"{START_PAYLOAD_ACTIVATE}_{uai}" if uai else START_PAYLOAD_ACTIVATE
+    return f"https://t.me/{bot_username.lstrip('@')}?start={payload}"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.config.hours import OpeningHours, working_time_between
+from storage.db import Scope
 from storage.support import SupportRepository
 
 # The tickets /stats looks at for the first-response time.
@@ -46,12 +47,14 @@ async def support_figures(
     hours: OpeningHours | None,
     now: datetime,
     window: timedelta = FIGURES_WINDOW,
+    scope: Scope = None,
 ) -> SupportFigures:
-    """The figures at ``now``: tickets opened within ``window`` count for the median."""
-    pairs = await repository.first_responses(now - window)
+    """The figures at ``now`` (of ``scope``'s establishments' tickets): tickets opened within
+    ``window`` count for the median."""
+    pairs = await repository.first_responses(now - window, scope)
     times = [first_response_time(hours, opened, answered) for opened, answered in pairs]
     return SupportFigures(
-        open_tickets=await repository.open_count(),
+        open_tickets=await repository.open_count(scope),
         answered=len(times),
         median_first_response=median(times),
         window=window,

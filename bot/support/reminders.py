@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -39,6 +40,9 @@ class ReminderSettings:
     topics: bool
     after: timedelta
     scan_seconds: float = 60.0
+    # Every staff group and whether it is a forum (a region: each establishment's group; a
+    # ticket's reminder goes to the group it was posted to).
+    forums: Mapping[int, bool] = field(default_factory=dict)
 
 
 def reminder_due(
@@ -61,10 +65,13 @@ class UnansweredReminders:
         hours: OpeningHours | None,
         clock: Clock,
         settings: ReminderSettings,
+        hours_by_uai: Callable[[str], OpeningHours | None] | None = None,
     ) -> None:
         self.repository = repository
         self.outbox = outbox
         self.hours = hours
+        # A region: the opening hours of an establishment (by UAI), whose tickets they time.
+        self.hours_by_uai = hours_by_uai
         self.clock = clock
         self.settings = settings
         # Scans done (tests wait for them to tell « nothing was due » from « not looked yet »).
@@ -74,7 +81,10 @@ class UnansweredReminders:
     @property
     def enabled(self) -> bool:
         """A staff group and a delay are set."""
-        return self.settings.chat_id is not None and self.settings.after > timedelta(0)
+        settings = self.settings
+        return (
+            settings.chat_id is not None or bool(settings.forums)
+        ) and settings.after > timedelta(0)
 
     async def scan_once(self) -> int:
         """Write the reminders due now; how many this worker wrote."""
@@ -82,31 +92,48 @@ class UnansweredReminders:
         if not self.enabled:
             return written
         now = self.clock()
-        if self.hours is None or is_open(self.hours, now):
-            # Working time never runs faster than the clock: older tickets only.
-            for ticket in await self.repository.unanswered(now - self.settings.after):
-                due = reminder_due(self.hours, ticket.opened_at, self.settings.after)
-                if due is None or due > now:
-                    continue
-                item = self._item(ticket, now)
-                if await self.repository.claim_reminder(ticket.id, now, [item]):
-                    self.outbox.kick(item)
-                    written += 1
+        # Working time never runs faster than the clock: older tickets only.
+        for ticket in await self.repository.unanswered(now - self.settings.after):
+            hours = self.hours_of(ticket)
+            if hours is not None and not is_open(hours, now):
+                continue  # its team is away: reminded when it is back
+            due = reminder_due(hours, ticket.opened_at, self.settings.after)
+            if due is None or due > now:
+                continue
+            item = self._item(ticket, now, hours)
+            if item is None:
+                continue
+            if await self.repository.claim_reminder(ticket.id, now, [item]):
+                self.outbox.kick(item)
+                written += 1
         self.scans += 1
         return written
 
-    def _item(self, ticket: Ticket, now: datetime) -> NewOutboxItem:
+    def hours_of(self, ticket: Ticket) -> OpeningHours | None:
+        """The opening hours of the ticket's team: its establishment's (a region), else the
+        school's."""
+        if self.hours_by_uai is not None and ticket.uai is not None:
+            return self.hours_by_uai(ticket.uai)
+        return self.hours
+
+    def _item(
+        self, ticket: Ticket, now: datetime, hours: OpeningHours | None
+    ) -> NewOutboxItem | None:
+        """The reminder, in the group the ticket was posted to (None: no group)."""
         settings = self.settings
-        assert settings.chat_id is not None
+        chat = ticket.staff_chat_id if ticket.staff_chat_id is not None else settings.chat_id
+        if chat is None:
+            return None
+        topics = settings.forums.get(chat, settings.topics)
         text = texts.staff_reminder(
             ticket.id,
             formatting.duration(settings.after),
-            opening_hours=self.hours is not None,
-            topics=settings.topics,
+            opening_hours=hours is not None,
+            topics=topics,
         )
-        params: dict[str, object] = {"chat_id": settings.chat_id, "text": text}
+        params: dict[str, object] = {"chat_id": chat, "text": text}
         template = STAFF_NOTICE
-        if settings.topics:
+        if topics:
             template = TOPIC_POST
             params["user_id"] = ticket.telegram_user_id
             # The topic keeps its title (« Prénom N. · … »); this one names a topic created now.

@@ -29,6 +29,7 @@ from bot.procedures.my_account import MyAccountStep
 from bot.procedures.parts.checked_secret import CheckedSecret
 from bot.procedures.recovery import RecoveryStep
 from bot.procedures.throttle import chat_key
+from bot.region import Region
 from bot.school import SchoolConfig
 from bot.security import normalise_identifiant
 from bot.staff.service import AccountReport, StaffService
@@ -239,6 +240,7 @@ class SupportService:
         topics: bool = False,
         show_staff_names: bool = False,
         ports: ProcedurePorts | None = None,
+        region: Region | None = None,
     ) -> None:
         self.repository = repository
         self.outbox = outbox
@@ -254,7 +256,68 @@ class SupportService:
         self.show_staff_names = show_staff_names
         # The procedures' throttle and keyed hashes (an identifier typed, not proven yet).
         self.ports = ports
+        # The establishments (issue 27): a ticket goes to its account's establishment's group.
+        self.region = region
         self._held: dict[tuple[int, int], Held] = {}
+
+    # --- which staff group -----------------------------------------------------------------
+
+    def staff_chats(self) -> dict[int, bool]:
+        """Every staff group (the region's and each establishment's) and whether it is a
+        forum: where staff may answer."""
+        chats: dict[int, bool] = {}
+        if self.chat_id is not None:
+            chats[self.chat_id] = self.topics
+        if self.region is not None:
+            for establishment in self.region.establishments.values():
+                team = establishment.team
+                if team.support_chat_id is not None:
+                    chats.setdefault(team.support_chat_id, team.forum_topics)
+        return chats
+
+    def is_forum(self, staff_chat_id: int | None) -> bool:
+        """Whether this staff group is a forum (one topic a person)."""
+        return self.staff_chats().get(
+            staff_chat_id if staff_chat_id is not None else self.chat_id or 0, False
+        )
+
+    def ticket_chat(self, ticket: Ticket) -> int | None:
+        """The staff group a ticket was posted to (a ticket of before: the region's)."""
+        return ticket.staff_chat_id if ticket.staff_chat_id is not None else self.chat_id
+
+    async def _uai_of(self, account_ids: Sequence[int]) -> str | None:
+        """The establishment of the person's first proven account (the ticket's)."""
+        if not account_ids or self.region is None:
+            return None
+        account = await self.directory.get(account_ids[0])
+        return account.uai if account is not None else None
+
+    async def staff_chat_of(self, telegram_user_id: int, account_ids: Sequence[int]) -> int | None:
+        """The staff group a person's message goes to: their open ticket's; else their
+        account's establishment's group; else (not identified, or an establishment without a
+        group of its own) the region's. None: no team to write to."""
+        ticket = await self.repository.open_ticket(telegram_user_id)
+        if ticket is not None and self.ticket_chat(ticket) is not None:
+            return self.ticket_chat(ticket)
+        establishment = self.region.by_uai(await self._uai_of(account_ids)) if self.region else None
+        if establishment is not None and establishment.team.support_chat_id is not None:
+            return establishment.team.support_chat_id
+        return self.chat_id
+
+    async def ticket_in(self, ticket_id: int | None, staff_chat_id: int) -> Ticket | None:
+        """The ticket, if it was posted to this staff group: staff of one establishment never
+        act on another's tickets, whatever number they type or reply to."""
+        ticket = await self.repository.get(ticket_id) if ticket_id else None
+        if ticket is None or self.ticket_chat(ticket) != staff_chat_id:
+            return None
+        return ticket
+
+    async def _school_name(self, ticket: Ticket) -> str:
+        """The name staff answers are signed with: the ticket's establishment's."""
+        if self.ports is None or ticket.account_id is None:
+            return self.school.etablissement
+        account = await self.directory.get(ticket.account_id)
+        return self.ports.school_for(account).etablissement
 
     async def mode(self, telegram_user_id: int) -> str | None:
         """``menu``, ``compose`` or None."""
@@ -451,7 +514,7 @@ class SupportService:
         ``media``: a photo or document (``message_id`` in ``chat_id``) copied with ``text``,
         its caption, under the ticket number. With ``message_id``, the relay is remembered so
         that an edit of the message is mirrored."""
-        if self.chat_id is None:
+        if await self.staff_chat_of(telegram_user_id, account_ids) is None:
             return Submission(Sent.NO_TEAM)
         screening = await self.admit(telegram_user_id)
         if screening is None:
@@ -497,7 +560,7 @@ class SupportService:
         held = self.release(telegram_user_id, message_id)
         if held is None:
             return Submission(Sent.GONE)
-        if self.chat_id is None:
+        if await self.staff_chat_of(telegram_user_id, account_ids) is None:
             return Submission(Sent.NO_TEAM)
         return await self._record(
             telegram_user_id=telegram_user_id,
@@ -524,11 +587,14 @@ class SupportService:
         message_id: int | None,
         media: bool,
     ) -> Submission:
-        """The ticket's rows and relays of a screened message, in one transaction."""
-        assert self.chat_id is not None
+        """The ticket's rows and relays of a screened message, in one transaction, in the
+        person's staff group (:meth:`staff_chat_of`)."""
+        chat = await self.staff_chat_of(telegram_user_id, account_ids)
+        if chat is None:
+            return Submission(Sent.NO_TEAM)
+        forum = self.is_forum(chat)
         now = self.clock()
         report = await self._report(session, account_ids)
-        chat = self.chat_id
 
         items: list[NewOutboxItem] = []
 
@@ -544,7 +610,7 @@ class SupportService:
                 report=report,
                 profil=session.profil if session else None,
             )
-            card = context_card(facts, topics=self.topics)
+            card = context_card(facts, topics=forum)
             copy = None
             if media and message_id is not None:
                 caption = relayed_caption(ticket.id, first_name, text)
@@ -555,7 +621,7 @@ class SupportService:
             else:
                 post = relayed_text(ticket.id, first_name, text)
             relay = {RELAY_ID: None} if message_id is not None else {}
-            if self.topics:
+            if forum:
                 title = topic_title(first_name, report, ticket.id)
                 item = self._topic_post(chat, telegram_user_id, title, post, now)
                 # The card again if the topic must be created anew (staff deleted it).
@@ -574,7 +640,7 @@ class SupportService:
         account_id = account_ids[0] if account_ids else None
         source = RelaySource(chat_id, message_id, media) if message_id is not None else None
         ticket, _ = await self.repository.add_user_message(
-            telegram_user_id, chat_id, account_id, now, relays, source=source
+            telegram_user_id, chat_id, account_id, now, relays, source=source, staff_chat_id=chat
         )
         self._kick(items)
         return Submission(Sent.SENT, ticket.id)
@@ -624,7 +690,8 @@ class SupportService:
                     report=report,
                     profil=session.profil if session else None,
                 )
-                rendered = context_card(facts, topics=self.topics) + "\n\n" + escape(text)
+                forum = self.is_forum(self.ticket_chat(ticket))
+                rendered = context_card(facts, topics=forum) + "\n\n" + escape(text)
             else:
                 rendered = relayed_text(ticket.id, first_name, text)
             params = {RELAY_ID: relay.id, "text": rendered, "media": relay.media}
@@ -641,7 +708,10 @@ class SupportService:
         relay = await self.repository.relay_of(chat_id, message_id)
         if relay is None or relay.direction != "staff":
             return False
-        etablissement = self.school.etablissement
+        ticket = await self.repository.get(relay.ticket_id)
+        etablissement = (
+            await self._school_name(ticket) if ticket is not None else self.school.etablissement
+        )
         signed_by = staff_first_name if self.show_staff_names else None
         rendered = (
             team_caption(etablissement, text, signed_by)
@@ -690,7 +760,7 @@ class SupportService:
         if ticket is None:
             return False
         now = self.clock()
-        etablissement = self.school.etablissement
+        etablissement = await self._school_name(ticket)
         signed_by = staff_first_name if self.show_staff_names else None
         if source is not None and source.media:
             copy = {

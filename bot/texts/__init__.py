@@ -79,6 +79,14 @@ BUTTON_CANCEL = "✖️ Annuler"
 # --- Welcome and profiles --------------------------------------------------------------------
 
 
+def establishment_intro(school: SchoolConfig) -> str:
+    """Above the first question of ``/start activer_<UAI>`` (a region's letter): the school."""
+    return (
+        f"Bonjour 👋 Vous activez votre compte {escape(school.ent_nom)} de "
+        f"<b>{escape(school.etablissement)}</b>.\n\n"
+    )
+
+
 def welcome(school: SchoolConfig) -> str:
     """First message: what the bot does and the question of the profile."""
     return (

@@ -30,6 +30,8 @@ def test_step_reached() -> None:
 
 def test_bot_link_carries_no_secret() -> None:
     assert bot_link("@ent_bot") == "https://t.me/ent_bot?start=activer"
+    # A region's letter names its establishment (issue 27).
+    assert bot_link("@ent_bot", "0450001A") == "https://t.me/ent_bot?start=activer_0450001A"
 
 
 async def test_funnel_counts_progress_since_the_last_reset(

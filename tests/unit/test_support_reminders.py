@@ -108,3 +108,33 @@ async def test_support_figures(database: Database) -> None:
     assert median([]) is None
     html = staff_texts.staff_support_html(3, None, 0, 30, True)
     assert "Ouvertes : 3" in html and html.endswith(": —")
+
+
+async def test_a_ticket_is_timed_by_its_establishment_s_opening_hours(database: Database) -> None:
+    """A region (issue 27): the ticket of an account of A waits for A's team, whose hours are
+    not the region's; a ticket of no establishment keeps the region's."""
+    async with database.transaction() as connection:
+        await connection.execute(
+            "INSERT INTO accounts (identifiant, identifiant_norm, profil, imported_at, "
+            "updated_at, uai) VALUES ('ana', 'ana', 'apprenti', '2026-12-01', '2026-12-01', "
+            "'0450001A')"
+        )
+    repository = SupportRepository(database)
+    await repository.add_user_message(100, 100, 1, MONDAY_10, lambda t, new: [])
+    await repository.add_user_message(101, 101, None, MONDAY_10, lambda t, new: [])
+    afternoons = parse_opening_hours({"lundi": ["14:00-18:00"]})
+    now = MONDAY_10 + timedelta(hours=3, minutes=30)  # 13:30: the region's team is back, not A's
+    kicks = Kicks()
+    worker = UnansweredReminders(
+        repository,
+        kicks,
+        HOURS,
+        lambda: now,
+        SETTINGS,
+        hours_by_uai=lambda uai: afternoons if uai == "0450001A" else HOURS,
+    )
+    assert await worker.scan_once() == 1
+    assert "#2" in kicks.items[0].params["text"]
+    now = MONDAY_10 + timedelta(hours=6)  # 16:00: two hours of A's afternoon
+    assert await worker.scan_once() == 1
+    assert "#1" in kicks.items[1].params["text"]

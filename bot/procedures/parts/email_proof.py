@@ -183,6 +183,7 @@ class EmailProof:
             session.account_id,
             bot_username,
             session.code_expires_at,
+            account.uai if account else None,
         )
         await self.steps.go(session, self.code.code_step, outbox=[mail])
         sent = await ports.outbox.wait_sent(mail, settings.mail_reply_wait)

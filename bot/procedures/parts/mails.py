@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.outbox.templates import MAIL_UAI
 from bot.procedures.kernel import Outcome, ProcedurePorts, Result
 from storage.outbox import NewOutboxItem, OutboxKind
 
@@ -86,20 +87,24 @@ class OwedMails:
         account_id: int | None,
         bot_username: str,
         expires_at: datetime,
+        uai: str | None = None,
     ) -> NewOutboxItem:
         """The outbox item of a code e-mail: the code and link are derived from ``seed`` when
-        it leaves."""
+        it leaves; ``uai``: the account's establishment, whose words the e-mail uses."""
         settings = self.ports.settings
+        params: dict[str, object] = {
+            "to": to,
+            "prenom": prenom,
+            "code_length": settings.code_length,
+            "hours": round(settings.verification_ttl.total_seconds() / 3600),
+            "bot_username": bot_username,
+        }
+        if uai:
+            params[MAIL_UAI] = uai
         return NewOutboxItem(
             kind=OutboxKind.CODE_MAIL,
             template=template,
-            params={
-                "to": to,
-                "prenom": prenom,
-                "code_length": settings.code_length,
-                "hours": round(settings.verification_ttl.total_seconds() / 3600),
-                "bot_username": bot_username,
-            },
+            params=params,
             seed=seed,
             account_id=account_id,
             address_key=self.address_key(to),
@@ -107,13 +112,19 @@ class OwedMails:
             expires_at=expires_at,
         )
 
-    def notice_mail(self, template: str, to: str, account_id: int, **params: str) -> NewOutboxItem:
-        """The outbox item of a notice e-mail (kept for a week if the server stays down)."""
+    def notice_mail(
+        self, template: str, to: str, account_id: int, uai: str | None = None, **params: str
+    ) -> NewOutboxItem:
+        """The outbox item of a notice e-mail (kept for a week if the server stays down), in
+        the words of the account's establishment (``uai``)."""
         now = self.ports.clock()
+        values = {"to": to, **params}
+        if uai:
+            values[MAIL_UAI] = uai
         return NewOutboxItem(
             kind=OutboxKind.NOTICE_MAIL,
             template=template,
-            params={"to": to, **params},
+            params=values,
             account_id=account_id,
             address_key=self.address_key(to),
             created_at=now,

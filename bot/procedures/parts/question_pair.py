@@ -44,7 +44,7 @@ class QuestionPair:
         """(index, question) the user may still choose."""
         return [
             (index, question)
-            for index, question in enumerate(self.ports.school.secret_questions)
+            for index, question in enumerate(self.ports.school_for(session).secret_questions)
             if question != session.question1
         ]
 
