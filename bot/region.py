@@ -225,6 +225,11 @@ def load_region(
         uai = normalise_uai(raw_uai)
         if not UAI.fullmatch(uai):
             raise SchoolConfigError(region_texts.uai_invalid(str(path), raw_uai))
+        if "questions_secretes" in own:
+            # One list for the region: « Mot de passe oublié » shows an unknown identifier
+            # questions of that list, so an establishment's own list would tell its accounts
+            # apart from unknown identifiers.
+            raise SchoolConfigError(region_texts.questions_are_the_region_s(str(path)))
         if uai in establishments:
             other = establishments[uai].path
             raise SchoolConfigError(region_texts.uai_twice(str(path), uai, str(other)))

@@ -48,6 +48,14 @@ def uai_invalid(path: str, value: str) -> str:
     )
 
 
+def questions_are_the_region_s(path: str) -> str:
+    """An establishment's file lists its own secret questions (they are the region's)."""
+    return (
+        f"{path} : [questions_secretes] est commun à toute la région ; retirez-le de ce "
+        "fichier et gardez la liste dans le fichier de la région (SCHOOL_CONFIG)"
+    )
+
+
 def uai_twice(path: str, uai: str, other: str) -> str:
     return f"{path} : l'UAI {uai} est déjà celui de {other} (un fichier par établissement)"
 

@@ -127,6 +127,13 @@ ERRORS = [
     (("apres_jours = 5", "apres_jours = 0"), "[rappels], « apres_jours » doit être un nombre"),
     ((ALPHA_URL, 'ent_url = "ent.org"'), "alpha.toml : « ent_url » doit être une adresse"),
     (("alpha-cgu.txt", "absent.txt"), "absent.txt ne peut pas être lu : fichier introuvable"),
+    # One list of secret questions for the region: « Mot de passe oublié » draws an unknown
+    # identifier's decoy questions from it, so an establishment's own list would tell its
+    # accounts apart from unknown identifiers.
+    (
+        ("[equipe]", '[questions_secretes]\nliste = ["Q1 ?", "Q2 ?"]\n\n[equipe]'),
+        "alpha.toml : [questions_secretes] est commun à toute la région",
+    ),
 ]
 
 

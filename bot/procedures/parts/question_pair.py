@@ -44,7 +44,9 @@ class QuestionPair:
         """(index, question) the user may still choose."""
         return [
             (index, question)
-            for index, question in enumerate(self.ports.school_for(session).secret_questions)
+            # The region's list for everyone (see bot.region: the decoys of « Mot de passe
+            # oublié » are drawn from it).
+            for index, question in enumerate(self.ports.school.secret_questions)
             if question != session.question1
         ]
 
