@@ -347,7 +347,7 @@ async def esco_harness(
             "ldap_attr_charter": "ESCOPersonValidationCharte",
             # Parents of the Éducation nationale log in through EduConnect (marie.curie).
             "ldap_educonnect_profiles": "parent",
-            "recovery_email_refused_domains": "netocentre.fr, ent.example.org",
+            "recovery_email_refused_domains": "ent-region.example.org, ent.example.org",
         }
     )
     harness = BotHarness(bot_api, settings, clock, mailbox, tmp_path)
@@ -435,7 +435,7 @@ async def test_esco_recovery_address_on_the_ent_domains_is_refused_kindly(
     harness, _ = esco_harness
     chat = Chat(harness, 3131)
     await chat.walk_to_email("jean.dupont", ESCO_LETTERS["F0450001"])
-    for address in ("jean.dupont@lycees.netocentre.fr", "Jean@ENT.example.org"):
+    for address in ("jean.dupont@lycees.ent-region.example.org", "Jean@ENT.example.org"):
         refused = await chat.say(address)
         assert "adresse de l'ENT" in refused.text and "personnelle" in refused.text, address
     assert len(harness.mailbox.mails) == 0
@@ -459,5 +459,5 @@ async def test_esco_my_account_refuses_a_new_address_on_the_ent_domains(
     await chat.say("/moncompte")
     await chat.press("Changer d'adresse e-mail")
     assert "nouvelle adresse" in (await chat.say_secret(GOOD_PASSWORD)).text
-    refused = await chat.say("jean@mail.netocentre.fr")
+    refused = await chat.say("jean@mail.ent-region.example.org")
     assert "adresse de l'ENT" in refused.text and "personnelle" in refused.text

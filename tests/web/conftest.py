@@ -16,7 +16,7 @@ from bot.web.server import PREFIX, Bound, WebChannel, WebConfig
 from storage.db import Database
 from storage.web import WebRepository
 
-ENT = "https://lycees.netocentre.fr"
+ENT = "https://lycees.ent-region.example.org"
 
 
 @pytest_asyncio.fixture

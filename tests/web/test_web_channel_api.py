@@ -15,7 +15,7 @@ from bot.texts import web as texts
 from bot.web.server import ID_HEADER, ID_PURPOSE, WebChannel
 from storage.db import Database
 
-ENT = "https://lycees.netocentre.fr"
+ENT = "https://lycees.ent-region.example.org"
 
 Client = TestClient[web.Request, web.Application]
 

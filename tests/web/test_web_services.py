@@ -31,7 +31,9 @@ def settings(tmp_path: Path, **extra: object) -> Settings:
 
 async def test_web_port_serves_the_channel_until_close(tmp_path: Path) -> None:
     services = BotServices(
-        settings=settings(tmp_path, web_port=0, web_allowed_origins="https://lycees.netocentre.fr"),
+        settings=settings(
+            tmp_path, web_port=0, web_allowed_origins="https://lycees.ent-region.example.org"
+        ),
         school=load_school_config(DATA / "school.toml"),
     )
     await services.open()
@@ -47,7 +49,7 @@ async def test_web_port_serves_the_channel_until_close(tmp_path: Path) -> None:
             bound = services.web.channel.bound
             assert bound is not None and not isinstance(bound.engine, DemoEngine)
             csp = opened.headers["content-security-policy"]
-            assert "frame-ancestors 'self' https://lycees.netocentre.fr" in csp
+            assert "frame-ancestors 'self' https://lycees.ent-region.example.org" in csp
     finally:
         await services.close()
     assert services.web is None
@@ -72,6 +74,6 @@ async def test_no_allowed_origin_is_told_to_the_operator(
 
 def test_allowed_origins_are_checked(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="WEB_ALLOWED_ORIGINS"):
-        settings(tmp_path, web_allowed_origins="lycees.netocentre.fr")
+        settings(tmp_path, web_allowed_origins="lycees.ent-region.example.org")
     ok = settings(tmp_path, web_allowed_origins="https://a.fr, https://b.fr:8443")
     assert ok.web_port is None  # off unless set
