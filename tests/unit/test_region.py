@@ -14,43 +14,7 @@ from bot.school import SchoolConfigError, load_school_config
 from bot.staff.rights import EstablishmentChoiceError, cli_rights, telegram_rights
 from storage.accounts import Account, AccountStatus
 
-from support import DATA
-
-SCHOOL_A = """
-[etablissement]
-uai = "0450001a"
-nom = "Lycée Alpha"
-ent_url = "https://ent.example.org/alpha"
-cgu_ajout = "alpha-cgu.txt"
-
-[[contacts]]
-nom = "Secrétariat Alpha"
-email = "secretariat@alpha.example.org"
-
-[horaires]
-fuseau = "Europe/Paris"
-lundi = ["08:00-12:00"]
-
-[equipe]
-support_chat_id = -1001
-forum = true
-telegram_ids = [111]
-emails = ["cpe@alpha.example.org"]
-
-[rappels]
-apres_jours = 5
-"""
-SCHOOL_B = """
-[etablissement]
-uai = "0450002B"
-nom = "CFA Bêta"
-ent_url = "https://ent.example.org/beta"
-cgu = "beta-cgu.txt"
-
-[equipe]
-support_chat_id = -1002
-telegram_ids = [222]
-"""
+from support import DATA, write_two_schools
 
 
 def two_schools(tmp_path: Path) -> tuple[Path, Path]:
@@ -59,13 +23,7 @@ def two_schools(tmp_path: Path) -> tuple[Path, Path]:
     region.mkdir(parents=True)
     shutil.copy(DATA / "school.toml", region / "school.toml")
     shutil.copy(DATA / "cgu.txt", region / "cgu.txt")
-    schools = tmp_path / "etablissements"
-    schools.mkdir()
-    (schools / "alpha.toml").write_text(SCHOOL_A, encoding="utf-8")
-    (schools / "alpha-cgu.txt").write_text("Article Alpha.", encoding="utf-8")
-    (schools / "beta.toml").write_text(SCHOOL_B, encoding="utf-8")
-    (schools / "beta-cgu.txt").write_text("CGU du CFA Bêta.", encoding="utf-8")
-    return region / "school.toml", schools
+    return region / "school.toml", write_two_schools(tmp_path / "etablissements")
 
 
 def account(uai: str | None) -> Account:
